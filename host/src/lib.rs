@@ -1,0 +1,1 @@
+//! psahost (being written).

@@ -1,0 +1,133 @@
+//! The contract's error type with constructors that read well at the call site, and conversions
+//! from the host capabilities' errors.
+
+use crate::bindings::psa::connector::http::HttpError;
+use crate::bindings::psa::connector::kv::KvError;
+pub use crate::bindings::psa::connector::types::{
+    CredentialProblem, Error, FieldProblem, PermissionProblem, RemoteProblem, RetryHint,
+};
+
+/// The result of every connector operation.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+impl Error {
+    /// The credential held in setting `setting` was refused.
+    pub fn unauthorized(setting: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Unauthorized(CredentialProblem {
+            setting: setting.into(),
+            message: message.into(),
+        })
+    }
+
+    /// The credentials lack `permission`.
+    pub fn forbidden(permission: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Forbidden(PermissionProblem {
+            permission: permission.into(),
+            message: message.into(),
+        })
+    }
+
+    /// `what` does not exist.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Error::NotFound(what.into())
+    }
+
+    /// The input `field` (a setting, an argument or a record field) is invalid.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidInput(FieldProblem {
+            field: field.into(),
+            message: message.into(),
+        })
+    }
+
+    /// The PSA asked to slow down.
+    pub fn rate_limited(retry_after_ms: Option<u64>, message: impl Into<String>) -> Self {
+        Error::RateLimited(RetryHint {
+            retry_after_ms,
+            message: message.into(),
+        })
+    }
+
+    /// The PSA is unreachable or failing; retry later.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Error::Unavailable(message.into())
+    }
+
+    /// The connector does not support this.
+    pub fn unsupported(what: impl Into<String>) -> Self {
+        Error::Unsupported(what.into())
+    }
+
+    /// Any other PSA answer.
+    pub fn remote(status: u16, code: Option<String>, message: impl Into<String>) -> Self {
+        Error::Remote(RemoteProblem {
+            status,
+            code,
+            message: message.into(),
+        })
+    }
+
+    /// The PSA answered with something the connector cannot read (malformed JSON, a missing field).
+    pub fn malformed(what: impl core::fmt::Display) -> Self {
+        Error::remote(0, Some("malformed-response".into()), what.to_string())
+    }
+
+    /// A short stable name of the variant (`unauthorized`, `rate-limited`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Unauthorized(_) => "unauthorized",
+            Error::Forbidden(_) => "forbidden",
+            Error::NotFound(_) => "not-found",
+            Error::InvalidInput(_) => "invalid-input",
+            Error::RateLimited(_) => "rate-limited",
+            Error::Unavailable(_) => "unavailable",
+            Error::Unsupported(_) => "unsupported",
+            Error::Remote(_) => "remote",
+        }
+    }
+}
+
+impl From<HttpError> for Error {
+    fn from(e: HttpError) -> Self {
+        match e {
+            HttpError::Denied(origin) => Error::forbidden(
+                format!("outbound access to {origin}"),
+                format!("the host denied the request to {origin}: grant it in the operator configuration"),
+            ),
+            HttpError::InvalidRequest(m) => Error::invalid("url", m),
+            HttpError::Timeout(m) => Error::unavailable(format!("request timed out: {m}")),
+            HttpError::ResponseTooLarge(cap) => Error::remote(
+                0,
+                Some("response-too-large".into()),
+                format!("the response exceeded the host's size cap of {cap} bytes"),
+            ),
+            HttpError::RateLimited(ms) => Error::rate_limited(
+                Some(ms),
+                "the host's rate limit for this connection has no budget left",
+            ),
+            HttpError::Connection(m) => Error::unavailable(format!("connection failed: {m}")),
+        }
+    }
+}
+
+impl From<KvError> for Error {
+    fn from(e: KvError) -> Self {
+        let message = match e {
+            KvError::KeyTooLarge(cap) => format!("kv key larger than the host's cap of {cap} bytes"),
+            KvError::ValueTooLarge(cap) => {
+                format!("kv value larger than the host's cap of {cap} bytes")
+            }
+            KvError::QuotaExceeded(q) => {
+                format!("kv quota of {q} bytes for this connection exceeded")
+            }
+            KvError::Storage(m) => format!("kv storage failed: {m}"),
+        };
+        Error::unavailable(message)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::malformed(format!("invalid JSON: {e}"))
+    }
+}

@@ -1,0 +1,352 @@
+//! # psa-sdk: write psahost connectors and matching rules in Rust
+//!
+//! A *connector* is a WebAssembly component that speaks one PSA's API on behalf of the psahost
+//! host. The host gives it outbound HTTP (to the hosts the operator granted), a small private
+//! key-value store, logging and the connection's settings; the connector returns typed records.
+//!
+//! ```no_run
+//! use psa_sdk::prelude::*;
+//!
+//! struct Acme;
+//!
+//! impl Connector for Acme {
+//!     fn describe() -> ConnectorInfo {
+//!         ConnectorInfo {
+//!             id: "acme-psa".into(),
+//!             name: "Acme PSA".into(),
+//!             version: env!("CARGO_PKG_VERSION").into(),
+//!             vendor: "Acme".into(),
+//!             description: "Companies from Acme PSA".into(),
+//!             settings: vec![
+//!                 setting("site", "Site", "The API host, e.g. api.acme.example").required(),
+//!                 setting("api-key", "API key", "Settings > API").required().secret(),
+//!             ],
+//!             outbound_hosts: vec!["https://{site}".into()],
+//!             operations: vec![Operation::TestConnection, Operation::ListCompanies],
+//!             rate_limits: vec![],
+//!         }
+//!     }
+//!
+//!     fn test_connection() -> Result<ConnectionReport> {
+//!         let site = settings::require("site")?;
+//!         let key = settings::require("api-key")?;
+//!         let response = http::Request::get(format!("https://{site}/v1/me"))
+//!             .bearer_auth(&key)
+//!             .send()?;
+//!         match response.status {
+//!             200 => Ok(ConnectionReport { message: format!("connected to {site}"), details: "{}".into() }),
+//!             401 => Err(Error::unauthorized("api-key", "the API key was refused")),
+//!             s => Err(Error::remote(s, None, response.text())),
+//!         }
+//!     }
+//! }
+//!
+//! psa_sdk::export_connector!(Acme);
+//! ```
+//!
+//! Build it with `cargo build --release --target wasm32-wasip2` and inspect the result with
+//! `psahost plugin inspect target/wasm32-wasip2/release/acme_psa.wasm`. See `plugins/README.md`.
+
+extern crate self as psa_sdk;
+
+pub mod bindings;
+pub mod error;
+pub mod http;
+pub mod kv;
+pub mod log;
+pub mod settings;
+
+pub use error::{Error, Result};
+
+/// The records, inputs and helper types of the contract.
+pub mod types {
+    pub use crate::bindings::exports::psa::connector::connector_api::{
+        AgreementPage, CompanyPage, ConfigurationPage, ConnectionReport, ConnectorInfo,
+        ContactPage, LimitScope, Operation, RateLimitHint, SettingSpec, TicketPage,
+    };
+    pub use crate::bindings::rule::exports::psa::connector::rule_api::{
+        Candidate, RuleInfo, Subject, Verdict,
+    };
+    pub use crate::bindings::psa::connector::types::{
+        Address, Agreement, AgreementLine, BillingCycle, Company, ConfigurationChanges, Contact,
+        EntityRef, NewConfiguration, NewNote, NewTicket, Note, PageRequest, Reference,
+        ReferenceKind, Ticket, TicketFilter,
+    };
+    // `Configuration` is also a wit-bindgen name; keep the contract's meaning explicit.
+    pub use crate::bindings::psa::connector::types::Configuration;
+
+    /// A setting description with the common defaults (optional, not secret, no default value).
+    pub fn setting(name: &str, label: &str, description: &str) -> SettingSpec {
+        SettingSpec {
+            name: name.into(),
+            label: label.into(),
+            description: description.into(),
+            required: false,
+            secret: false,
+            default_value: None,
+            example: None,
+        }
+    }
+
+    impl SettingSpec {
+        /// Marks the setting required.
+        pub fn required(mut self) -> Self {
+            self.required = true;
+            self
+        }
+
+        /// Marks the setting secret: the host redacts it everywhere.
+        pub fn secret(mut self) -> Self {
+            self.secret = true;
+            self
+        }
+
+        /// Sets the value used when the operator gives none.
+        pub fn default_value(mut self, value: &str) -> Self {
+            self.default_value = Some(value.into());
+            self
+        }
+
+        /// Sets an example value.
+        pub fn example(mut self, value: &str) -> Self {
+            self.example = Some(value.into());
+            self
+        }
+    }
+
+    impl EntityRef {
+        /// A reference with an id and an optional name.
+        pub fn new(id: impl Into<String>, name: Option<String>) -> Self {
+            EntityRef {
+                id: id.into(),
+                name,
+            }
+        }
+    }
+}
+
+/// Everything a connector usually needs, for `use psa_sdk::prelude::*`.
+pub mod prelude {
+    pub use crate::error::{Error, Result};
+    pub use crate::types::*;
+    pub use crate::{Connector, MatchingRule, http, kv, log, settings};
+}
+
+use types::*;
+
+fn not_implemented<T>(operation: &str) -> Result<T> {
+    Err(Error::unsupported(format!(
+        "this connector does not implement `{operation}`"
+    )))
+}
+
+/// A PSA connector. Implement `describe` and the operations your PSA supports; the others answer
+/// `unsupported`. Export the type with [`export_connector!`].
+///
+/// Every call runs in a fresh sandbox: keep state in [`kv`], not in statics.
+#[allow(unused_variables)]
+pub trait Connector {
+    /// The connector's identity, settings, outbound hosts, operations and rate-limit hints.
+    fn describe() -> ConnectorInfo;
+
+    /// Checks the settings against the PSA; errors name the setting to fix.
+    fn test_connection() -> Result<ConnectionReport> {
+        not_implemented("test-connection")
+    }
+    /// One page of companies.
+    fn list_companies(page: PageRequest) -> Result<CompanyPage> {
+        not_implemented("list-companies")
+    }
+    /// One company.
+    fn get_company(id: String) -> Result<Company> {
+        not_implemented("get-company")
+    }
+    /// One page of contacts.
+    fn list_contacts(page: PageRequest) -> Result<ContactPage> {
+        not_implemented("list-contacts")
+    }
+    /// One contact.
+    fn get_contact(id: String) -> Result<Contact> {
+        not_implemented("get-contact")
+    }
+    /// One page of agreements with their lines.
+    fn list_agreements(page: PageRequest) -> Result<AgreementPage> {
+        not_implemented("list-agreements")
+    }
+    /// One agreement with its lines.
+    fn get_agreement(id: String) -> Result<Agreement> {
+        not_implemented("get-agreement")
+    }
+    /// One page of configuration items.
+    fn list_configurations(page: PageRequest) -> Result<ConfigurationPage> {
+        not_implemented("list-configurations")
+    }
+    /// One configuration item.
+    fn get_configuration(id: String) -> Result<Configuration> {
+        not_implemented("get-configuration")
+    }
+    /// One page of tickets.
+    fn list_tickets(page: PageRequest) -> Result<TicketPage> {
+        not_implemented("list-tickets")
+    }
+    /// One ticket.
+    fn get_ticket(id: String) -> Result<Ticket> {
+        not_implemented("get-ticket")
+    }
+    /// A complete picklist.
+    fn list_references(kind: ReferenceKind) -> Result<Vec<Reference>> {
+        not_implemented("list-references")
+    }
+    /// Creates a ticket.
+    fn create_ticket(ticket: NewTicket) -> Result<Ticket> {
+        not_implemented("create-ticket")
+    }
+    /// Adds a note to a ticket.
+    fn add_ticket_note(note: NewNote) -> Result<Note> {
+        not_implemented("add-ticket-note")
+    }
+    /// Open tickets matching a filter.
+    fn find_open_tickets(filter: TicketFilter) -> Result<Vec<Ticket>> {
+        not_implemented("find-open-tickets")
+    }
+    /// Creates a configuration item.
+    fn create_configuration(configuration: NewConfiguration) -> Result<Configuration> {
+        not_implemented("create-configuration")
+    }
+    /// Changes a configuration item.
+    fn update_configuration(id: String, changes: ConfigurationChanges) -> Result<Configuration> {
+        not_implemented("update-configuration")
+    }
+    /// Sets the quantity of a service on a contract.
+    fn set_contract_service_quantity(
+        agreement_id: String,
+        service_id: String,
+        quantity: String,
+    ) -> Result<()> {
+        not_implemented("set-contract-service-quantity")
+    }
+}
+
+/// A matching rule. Export the type with [`export_rule!`].
+pub trait MatchingRule {
+    /// The rule's identity.
+    fn describe() -> RuleInfo;
+    /// One verdict per candidate.
+    fn evaluate(subject: Subject, candidates: Vec<Candidate>) -> Vec<Verdict>;
+}
+
+/// Adapts a [`Connector`] to the generated export trait. Used by [`export_connector!`].
+#[doc(hidden)]
+pub struct ConnectorExport<T>(core::marker::PhantomData<T>);
+
+impl<T: Connector> bindings::exports::psa::connector::connector_api::Guest for ConnectorExport<T> {
+    fn describe() -> ConnectorInfo {
+        T::describe()
+    }
+    fn test_connection() -> Result<ConnectionReport> {
+        T::test_connection()
+    }
+    fn list_companies(page: PageRequest) -> Result<CompanyPage> {
+        T::list_companies(page)
+    }
+    fn get_company(id: String) -> Result<Company> {
+        T::get_company(id)
+    }
+    fn list_contacts(page: PageRequest) -> Result<ContactPage> {
+        T::list_contacts(page)
+    }
+    fn get_contact(id: String) -> Result<Contact> {
+        T::get_contact(id)
+    }
+    fn list_agreements(page: PageRequest) -> Result<AgreementPage> {
+        T::list_agreements(page)
+    }
+    fn get_agreement(id: String) -> Result<Agreement> {
+        T::get_agreement(id)
+    }
+    fn list_configurations(page: PageRequest) -> Result<ConfigurationPage> {
+        T::list_configurations(page)
+    }
+    fn get_configuration(id: String) -> Result<Configuration> {
+        T::get_configuration(id)
+    }
+    fn list_tickets(page: PageRequest) -> Result<TicketPage> {
+        T::list_tickets(page)
+    }
+    fn get_ticket(id: String) -> Result<Ticket> {
+        T::get_ticket(id)
+    }
+    fn list_references(kind: ReferenceKind) -> Result<Vec<Reference>> {
+        T::list_references(kind)
+    }
+    fn create_ticket(ticket: NewTicket) -> Result<Ticket> {
+        T::create_ticket(ticket)
+    }
+    fn add_ticket_note(note: NewNote) -> Result<Note> {
+        T::add_ticket_note(note)
+    }
+    fn find_open_tickets(filter: TicketFilter) -> Result<Vec<Ticket>> {
+        T::find_open_tickets(filter)
+    }
+    fn create_configuration(configuration: NewConfiguration) -> Result<Configuration> {
+        T::create_configuration(configuration)
+    }
+    fn update_configuration(id: String, changes: ConfigurationChanges) -> Result<Configuration> {
+        T::update_configuration(id, changes)
+    }
+    fn set_contract_service_quantity(
+        agreement_id: String,
+        service_id: String,
+        quantity: String,
+    ) -> Result<()> {
+        T::set_contract_service_quantity(agreement_id, service_id, quantity)
+    }
+}
+
+/// Adapts a [`MatchingRule`] to the generated export trait. Used by [`export_rule!`].
+#[doc(hidden)]
+pub struct RuleExport<T>(core::marker::PhantomData<T>);
+
+impl<T: MatchingRule> bindings::rule::exports::psa::connector::rule_api::Guest for RuleExport<T> {
+    fn describe() -> RuleInfo {
+        T::describe()
+    }
+    fn evaluate(subject: Subject, candidates: Vec<Candidate>) -> Vec<Verdict> {
+        T::evaluate(subject, candidates)
+    }
+}
+
+/// Exports a [`Connector`] implementation as the component's `connector` world.
+/// Invoke it once, at the root of the plugin crate.
+#[macro_export]
+macro_rules! export_connector {
+    ($connector:ty) => {
+        #[allow(unsafe_code)]
+        const _: () = {
+            type PsaSdkConnectorExport = $crate::ConnectorExport<$connector>;
+            $crate::bindings::__export_connector_world!(
+                PsaSdkConnectorExport with_types_in $crate::bindings
+            );
+        };
+    };
+}
+
+/// Exports a [`MatchingRule`] implementation as the component's `matching-rule` world.
+/// Invoke it once, at the root of the plugin crate.
+#[macro_export]
+macro_rules! export_rule {
+    ($rule:ty) => {
+        #[allow(unsafe_code)]
+        const _: () = {
+            type PsaSdkRuleExport = $crate::RuleExport<$rule>;
+            $crate::bindings::rule::__export_rule_world!(
+                PsaSdkRuleExport with_types_in $crate::bindings::rule
+            );
+        };
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use wit_bindgen;
+}

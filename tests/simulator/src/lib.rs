@@ -1,0 +1,1 @@
+//! PSA simulator (being written).
