@@ -321,6 +321,10 @@ impl<T: MatchingRule> bindings::rule::exports::psa::connector::rule_api::Guest f
 #[macro_export]
 macro_rules! export_connector {
     ($connector:ty) => {
+        // Only a wasm build exports the world: a native build (unit tests) would put the
+        // component-model export names (`psa:connector/...#op`) into the cdylib's linker version
+        // script, which the native linker rejects.
+        #[cfg(target_family = "wasm")]
         #[allow(unsafe_code)]
         const _: () = {
             type PsaSdkConnectorExport = $crate::ConnectorExport<$connector>;
@@ -336,6 +340,8 @@ macro_rules! export_connector {
 #[macro_export]
 macro_rules! export_rule {
     ($rule:ty) => {
+        // Only a wasm build exports the world (see `export_connector!`).
+        #[cfg(target_family = "wasm")]
         #[allow(unsafe_code)]
         const _: () = {
             type PsaSdkRuleExport = $crate::RuleExport<$rule>;
