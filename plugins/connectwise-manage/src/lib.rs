@@ -1,19 +1,457 @@
-//! ConnectWise Manage connector (placeholder while the real one is written).
+//! ConnectWise Manage (ConnectWise PSA) connector for psahost.
+//!
+//! Modules:
+//! - [`client`]: settings, codebase discovery and cache, auth headers, requests, paging, errors;
+//! - [`paging`]: page positions and the cursor format;
+//! - [`conditions`]: the `conditions` language with correct quoting;
+//! - [`map`]: ConnectWise JSON to the contract's records;
+//! - [`references`]: picklists;
+//! - [`writes`]: tickets, notes, configurations, agreement addition quantities.
+//!
+//! See `README.md` beside this crate for the settings, permissions and endpoints.
+
+pub mod client;
+pub mod conditions;
+pub mod map;
+pub mod paging;
+pub mod references;
+pub mod writes;
+
+use client::Client;
+use paging::{MAX_PAGE_SIZE, PageState, clamp_page_size};
 use psa_sdk::prelude::*;
-struct Cw;
-impl Connector for Cw {
+use serde_json::{Value, json};
+
+/// Agreements cost one more request each (their additions), so their pages are smaller: a page
+/// must finish within one call's deadline.
+pub const AGREEMENT_PAGE_MAX: u32 = 100;
+
+/// The connector.
+pub struct ConnectWiseManage;
+
+/// What each paged entity reads.
+struct Entity {
+    /// The cursor's entity name.
+    name: &'static str,
+    /// The API path.
+    path: &'static str,
+    /// Conditions on every page besides `lastUpdated`.
+    fixed: &'static [(&'static str, &'static str, &'static str)],
+    /// The largest page.
+    max_page: u32,
+}
+
+const COMPANIES: Entity = Entity {
+    name: "companies",
+    path: "company/companies",
+    fixed: &[("deletedFlag", "=", "false")],
+    max_page: MAX_PAGE_SIZE,
+};
+const CONTACTS: Entity = Entity {
+    name: "contacts",
+    path: "company/contacts",
+    fixed: &[],
+    max_page: MAX_PAGE_SIZE,
+};
+const AGREEMENTS: Entity = Entity {
+    name: "agreements",
+    path: "finance/agreements",
+    fixed: &[],
+    max_page: AGREEMENT_PAGE_MAX,
+};
+const CONFIGURATIONS: Entity = Entity {
+    name: "configurations",
+    path: "company/configurations",
+    fixed: &[],
+    max_page: MAX_PAGE_SIZE,
+};
+const TICKETS: Entity = Entity {
+    name: "tickets",
+    path: "service/tickets",
+    fixed: &[],
+    max_page: MAX_PAGE_SIZE,
+};
+
+/// The page state of a request: the cursor's when there is one (its conditions and page size
+/// rule the whole sweep), else the first page built from `updated-since` and `page-size`.
+pub fn page_state(
+    entity_name: &str,
+    fixed: &[(&str, &str, &str)],
+    max_page: u32,
+    page: &PageRequest,
+) -> Result<PageState> {
+    match page.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(cursor) => PageState::decode(entity_name, cursor),
+        None => Ok(PageState::first(
+            entity_name,
+            clamp_page_size(page.page_size, max_page),
+            conditions::incremental(page.updated_since.as_deref(), fixed)?,
+        )),
+    }
+}
+
+/// Reads one page of `entity` and maps each record.
+fn read_page<T>(
+    entity: &Entity,
+    page: &PageRequest,
+    mut map: impl FnMut(&mut Client, &Value) -> Result<T>,
+) -> Result<(Vec<T>, Option<String>)> {
+    let state = page_state(entity.name, entity.fixed, entity.max_page, page)?;
+    let mut client = Client::connect()?;
+    let (items, next) = client.get_page(entity.path, &state, &[])?;
+    let records = items
+        .iter()
+        .map(|v| map(&mut client, v))
+        .collect::<Result<Vec<_>>>()?;
+    psa_sdk::debug!(
+        "{}: {} records, {}",
+        entity.name,
+        records.len(),
+        if next.is_some() {
+            "more pages"
+        } else {
+            "last page"
+        }
+    );
+    Ok((records, next.map(|n| n.encode())))
+}
+
+/// Reads one record by id.
+fn read_one(path: &str, what: &str, id: &str) -> Result<(Client, Value)> {
+    let id = conditions::id("id", id)?;
+    let mut client = Client::connect()?;
+    let subject = format!("{what} {id}");
+    let v = client.get_json(&format!("{path}/{id}"), &[], Some(&subject))?;
+    Ok((client, v))
+}
+
+/// Every addition of an agreement, all pages.
+fn additions(client: &mut Client, agreement: &Value) -> Result<Vec<Value>> {
+    let id = agreement
+        .get("id")
+        .and_then(map::id_of)
+        .ok_or_else(|| Error::malformed("a ConnectWise agreement without an id"))?;
+    client.get_all(&format!("finance/agreements/{id}/additions"), None, &[])
+}
+
+impl Connector for ConnectWiseManage {
     fn describe() -> ConnectorInfo {
         ConnectorInfo {
             id: "connectwise-manage".into(),
             name: "ConnectWise Manage".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             vendor: "psahost".into(),
-            description: String::new(),
-            settings: vec![],
-            outbound_hosts: vec![],
-            operations: vec![],
+            description: "ConnectWise Manage (ConnectWise PSA) over its REST API 3.0: companies, contacts, agreements with their additions, configurations and tickets (incremental by last update); board, status, priority, type and catalog picklists; tickets, ticket notes, configurations and agreement addition quantities written back.".into(),
+            settings: settings_spec(),
+            outbound_hosts: vec!["{site}".into()],
+            operations: vec![
+                Operation::TestConnection,
+                Operation::ListCompanies,
+                Operation::GetCompany,
+                Operation::ListContacts,
+                Operation::GetContact,
+                Operation::ListAgreements,
+                Operation::GetAgreement,
+                Operation::ListConfigurations,
+                Operation::GetConfiguration,
+                Operation::ListTickets,
+                Operation::GetTicket,
+                Operation::ListReferences,
+                Operation::CreateTicket,
+                Operation::AddTicketNote,
+                Operation::FindOpenTickets,
+                Operation::CreateConfiguration,
+                Operation::UpdateConfiguration,
+                Operation::SetContractServiceQuantity,
+            ],
+            // ConnectWise publishes no numeric limit; cloud sites answer 429 with Retry-After,
+            // which the host honours.
             rate_limits: vec![],
         }
     }
+
+    fn test_connection() -> Result<ConnectionReport> {
+        let (mut client, info) = Client::connect_fresh()?;
+        let count = client.get_json("company/companies/count", &[], None)?;
+        let companies = count.get("count").and_then(Value::as_u64);
+        let s = client.settings();
+        let host = s
+            .origin
+            .split_once("://")
+            .map(|(_, h)| h)
+            .unwrap_or(&s.origin);
+        let mut message = format!("connected to {host} as company {}", s.company_id);
+        if let Some(name) = &info.company_name {
+            message.push_str(&format!(" ({name})"));
+        }
+        message.push_str(&format!(", codebase {}", info.codebase));
+        if let Some(n) = companies {
+            message.push_str(&format!(", {n} companies visible"));
+        }
+        let details = json!({
+            "origin": s.origin,
+            "companyId": s.company_id,
+            "companyName": info.company_name,
+            "codebase": info.codebase,
+            "versionCode": info.version_code,
+            "isCloud": info.is_cloud,
+            "apiVersion": s.api_version,
+            "publicKey": s.public_key,
+            "companies": companies,
+        });
+        Ok(ConnectionReport {
+            message,
+            details: details.to_string(),
+        })
+    }
+
+    fn list_companies(page: PageRequest) -> Result<CompanyPage> {
+        let (items, next_cursor) = read_page(&COMPANIES, &page, |_, v| map::company(v))?;
+        Ok(CompanyPage { items, next_cursor })
+    }
+
+    fn get_company(id: String) -> Result<Company> {
+        map::company(&read_one(COMPANIES.path, "company", &id)?.1)
+    }
+
+    fn list_contacts(page: PageRequest) -> Result<ContactPage> {
+        let (items, next_cursor) = read_page(&CONTACTS, &page, |_, v| map::contact(v))?;
+        Ok(ContactPage { items, next_cursor })
+    }
+
+    fn get_contact(id: String) -> Result<Contact> {
+        map::contact(&read_one(CONTACTS.path, "contact", &id)?.1)
+    }
+
+    fn list_agreements(page: PageRequest) -> Result<AgreementPage> {
+        let (items, next_cursor) = read_page(&AGREEMENTS, &page, |client, v| {
+            map::agreement(v, &additions(client, v)?)
+        })?;
+        Ok(AgreementPage { items, next_cursor })
+    }
+
+    fn get_agreement(id: String) -> Result<Agreement> {
+        let (mut client, v) = read_one(AGREEMENTS.path, "agreement", &id)?;
+        let lines = additions(&mut client, &v)?;
+        map::agreement(&v, &lines)
+    }
+
+    fn list_configurations(page: PageRequest) -> Result<ConfigurationPage> {
+        let (items, next_cursor) = read_page(&CONFIGURATIONS, &page, |_, v| map::configuration(v))?;
+        Ok(ConfigurationPage { items, next_cursor })
+    }
+
+    fn get_configuration(id: String) -> Result<Configuration> {
+        map::configuration(&read_one(CONFIGURATIONS.path, "configuration", &id)?.1)
+    }
+
+    fn list_tickets(page: PageRequest) -> Result<TicketPage> {
+        let (items, next_cursor) = read_page(&TICKETS, &page, |_, v| map::ticket(v))?;
+        Ok(TicketPage { items, next_cursor })
+    }
+
+    fn get_ticket(id: String) -> Result<Ticket> {
+        map::ticket(&read_one(TICKETS.path, "ticket", &id)?.1)
+    }
+
+    fn list_references(kind: ReferenceKind) -> Result<Vec<Reference>> {
+        if let references::Source::Unsupported(why) = references::source(kind) {
+            return Err(Error::unsupported(why));
+        }
+        references::list(&mut Client::connect()?, kind)
+    }
+
+    fn create_ticket(ticket: NewTicket) -> Result<Ticket> {
+        writes::ticket_body(&ticket)?;
+        writes::create_ticket(&mut Client::connect()?, &ticket)
+    }
+
+    fn add_ticket_note(note: NewNote) -> Result<Note> {
+        writes::note_body(&note)?;
+        writes::add_ticket_note(&mut Client::connect()?, &note)
+    }
+
+    fn find_open_tickets(filter: TicketFilter) -> Result<Vec<Ticket>> {
+        writes::open_ticket_conditions(&filter)?;
+        writes::find_open_tickets(&mut Client::connect()?, &filter)
+    }
+
+    fn create_configuration(configuration: NewConfiguration) -> Result<Configuration> {
+        writes::configuration_body(&configuration)?;
+        writes::create_configuration(&mut Client::connect()?, &configuration)
+    }
+
+    fn update_configuration(id: String, changes: ConfigurationChanges) -> Result<Configuration> {
+        writes::configuration_patch(&changes)?;
+        writes::update_configuration(&mut Client::connect()?, &id, &changes)
+    }
+
+    fn set_contract_service_quantity(
+        agreement_id: String,
+        service_id: String,
+        quantity: String,
+    ) -> Result<()> {
+        writes::quantity_patch(&quantity)?;
+        writes::set_contract_service_quantity(
+            &mut Client::connect()?,
+            &agreement_id,
+            &service_id,
+            &quantity,
+        )
+    }
 }
-psa_sdk::export_connector!(Cw);
+
+/// The settings the operator fills in.
+pub fn settings_spec() -> Vec<SettingSpec> {
+    vec![
+        setting(
+            "site",
+            "Site",
+            "The ConnectWise API host. Cloud: api-na.myconnectwise.net (North America), api-eu.myconnectwise.net (Europe), api-au.myconnectwise.net (Australia), api-staging.connectwisedev.com (staging): the host you log in to with `api-` in front. On-premise: your ConnectWise server's host name. A full origin (https://cw.example.com:8443) is used as given.",
+        )
+        .required()
+        .example("api-na.myconnectwise.net"),
+        setting(
+            "company-id",
+            "Company ID",
+            "The company identifier typed in the Company field of the ConnectWise login screen (not the company's display name).",
+        )
+        .required()
+        .example("acmemsp"),
+        setting(
+            "public-key",
+            "Public key",
+            "The public key of an API key of the integration's API member: in ConnectWise, System > Members > API Members tab > (the API member, for example `psahost`) > API Keys tab > + (New). Create a dedicated API member with a security role that grants the permissions listed in the connector's README.",
+        )
+        .required()
+        .example("aBcD1234eFgH5678"),
+        setting(
+            "private-key",
+            "Private key",
+            "The private key of the same API key. ConnectWise shows it once, when the key is created; if it was lost, create a new API key.",
+        )
+        .required()
+        .secret(),
+        setting(
+            "client-id",
+            "Client ID",
+            "The clientId of this integration (a GUID), from the ConnectWise developer portal: developer.connectwise.com > Client ID > create one for your product. Sent as the `clientId` header on every request.",
+        )
+        .required()
+        .example("1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"),
+        setting(
+            "api-version",
+            "API version",
+            "The ConnectWise REST API version to pin (sent as `Accept: application/vnd.connectwise.com+json; version=...`). Leave the default unless ConnectWise support asks otherwise.",
+        )
+        .default_value(client::DEFAULT_API_VERSION)
+        .example(client::DEFAULT_API_VERSION),
+    ]
+}
+
+psa_sdk::export_connector!(ConnectWiseManage);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(cursor: Option<&str>, since: Option<&str>, size: u32) -> PageRequest {
+        PageRequest {
+            cursor: cursor.map(str::to_string),
+            updated_since: since.map(str::to_string),
+            page_size: size,
+        }
+    }
+
+    #[test]
+    fn describes_itself() {
+        let info = ConnectWiseManage::describe();
+        assert_eq!(info.id, "connectwise-manage");
+        assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(info.outbound_hosts, vec!["{site}"]);
+        assert_eq!(info.operations.len(), 18);
+        let names: Vec<_> = info.settings.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "site",
+                "company-id",
+                "public-key",
+                "private-key",
+                "client-id",
+                "api-version"
+            ]
+        );
+        for s in &info.settings {
+            assert_eq!(s.required, s.name != "api-version", "{}", s.name);
+            assert_eq!(s.secret, s.name == "private-key", "{}", s.name);
+            assert!(!s.description.is_empty());
+        }
+        let version = info
+            .settings
+            .iter()
+            .find(|s| s.name == "api-version")
+            .unwrap();
+        assert_eq!(version.default_value.as_deref(), Some("2026.4"));
+    }
+
+    #[test]
+    fn first_page_and_cursor_pages() {
+        let first = page_state(
+            COMPANIES.name,
+            COMPANIES.fixed,
+            COMPANIES.max_page,
+            &request(None, Some("2026-01-01T00:00:00Z"), 5000),
+        )
+        .unwrap();
+        assert_eq!(first.page_size, 1000);
+        assert_eq!(
+            first.conditions.as_deref(),
+            Some("lastUpdated >= [2026-01-01T00:00:00Z] and deletedFlag = false")
+        );
+        let second = first
+            .next(Some(r#"<http://x/?page=2>; rel="next""#))
+            .unwrap();
+        let cursor = second.encode();
+        // The host passes other values on the next call; the cursor's rule.
+        let again = page_state(
+            COMPANIES.name,
+            COMPANIES.fixed,
+            COMPANIES.max_page,
+            &request(Some(&cursor), Some("2030-01-01T00:00:00Z"), 10),
+        )
+        .unwrap();
+        assert_eq!(again, second);
+        assert_eq!(again.query()[0].1, first.query()[0].1);
+
+        let agreements = page_state(
+            AGREEMENTS.name,
+            AGREEMENTS.fixed,
+            AGREEMENTS.max_page,
+            &request(None, None, 500),
+        )
+        .unwrap();
+        assert_eq!(agreements.page_size, AGREEMENT_PAGE_MAX);
+        assert_eq!(agreements.conditions, None);
+        // A companies cursor is refused by tickets.
+        assert!(
+            page_state(
+                TICKETS.name,
+                TICKETS.fixed,
+                TICKETS.max_page,
+                &request(Some(&cursor), None, 10)
+            )
+            .is_err()
+        );
+        // A bad updated-since names the field.
+        match page_state(
+            TICKETS.name,
+            TICKETS.fixed,
+            TICKETS.max_page,
+            &request(None, Some("last week"), 10),
+        ) {
+            Err(Error::InvalidInput(p)) => assert_eq!(p.field, "updated-since"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
