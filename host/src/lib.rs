@@ -1,1 +1,14 @@
-//! psahost (being written).
+//! psahost runs PSA integrations as sandboxed WebAssembly components.
+//!
+//! - [`runtime`]: the engine, plugin loading and the per-call sandbox;
+//! - [`capabilities`]: what a connection's calls may use (http, kv, log, settings);
+//! - [`connector`]: typed and JSON calls of a connector's exports for one connection;
+//! - [`config`]: the operator's `psahost.toml`;
+//! - [`cli`]: the `psahost` command.
+
+pub mod bindings;
+pub mod capabilities;
+pub mod cli;
+pub mod config;
+pub mod connector;
+pub mod runtime;

@@ -48,8 +48,8 @@ impl MatchingRule for SerialThenHostname {
             name: "Serial number, then host name".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             vendor: "psahost".into(),
-            description: "Matches devices to configuration items by serial number, else by host name"
-                .into(),
+            description:
+                "Matches devices to configuration items by serial number, else by host name".into(),
             subject_kinds: vec!["device".into()],
             candidate_entities: vec!["configuration".into()],
         }
@@ -61,7 +61,10 @@ impl MatchingRule for SerialThenHostname {
             subject.id,
             candidates.len()
         );
-        candidates.iter().map(|c| judge(&subject.fields, c)).collect()
+        candidates
+            .iter()
+            .map(|c| judge(&subject.fields, c))
+            .collect()
     }
 }
 
@@ -72,7 +75,10 @@ mod tests {
     use super::*;
 
     fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn candidate(pairs: &[(&str, &str)]) -> Candidate {
@@ -87,15 +93,27 @@ mod tests {
     #[test]
     fn serial_wins_over_name() {
         let s = fields(&[("serial-number", " ABC1 "), ("host-name", "pc-1")]);
-        assert!(judge(&s, &candidate(&[("serial-number", "abc1"), ("name", "other")])).matched);
-        let v = judge(&s, &candidate(&[("serial-number", "zzz"), ("name", "pc-1")]));
+        assert!(
+            judge(
+                &s,
+                &candidate(&[("serial-number", "abc1"), ("name", "other")])
+            )
+            .matched
+        );
+        let v = judge(
+            &s,
+            &candidate(&[("serial-number", "zzz"), ("name", "pc-1")]),
+        );
         assert!(!v.matched, "{}", v.reason);
     }
 
     #[test]
     fn unknown_never_matches() {
         let s = fields(&[("serial-number", "Unknown"), ("host-name", "unknown")]);
-        let v = judge(&s, &candidate(&[("serial-number", "unknown"), ("name", "Unknown")]));
+        let v = judge(
+            &s,
+            &candidate(&[("serial-number", "unknown"), ("name", "Unknown")]),
+        );
         assert!(!v.matched);
     }
 

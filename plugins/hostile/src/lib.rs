@@ -29,8 +29,16 @@ impl Connector for Hostile {
                 setting("key", "Key", "The kv key of kv-read / kv-write"),
                 setting("value", "Value", "The value kv-write stores"),
                 setting("token", "Token", "A secret that must never reach the logs").secret(),
-                setting("count", "Count", "How many companies list-companies returns"),
-                setting("target", "Target", "The host fetch may reach (a pattern parameter)"),
+                setting(
+                    "count",
+                    "Count",
+                    "How many companies list-companies returns",
+                ),
+                setting(
+                    "target",
+                    "Target",
+                    "The host fetch may reach (a pattern parameter)",
+                ),
             ],
             outbound_hosts: vec!["http://{target}".into(), "https://{target}".into()],
             operations: vec![Operation::TestConnection, Operation::ListCompanies],
@@ -77,7 +85,10 @@ impl Connector for Hostile {
                 psa_sdk::error!("error token={token}");
                 println!("stdout token={token}");
                 eprintln!("stderr token={token}");
-                Err(Error::unauthorized("token", format!("the token {token} was refused")))
+                Err(Error::unauthorized(
+                    "token",
+                    format!("the token {token} was refused"),
+                ))
             }
             _ => Ok(report("nothing to do".into())),
         }

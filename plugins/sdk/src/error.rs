@@ -90,9 +90,9 @@ impl Error {
 impl From<HttpError> for Error {
     fn from(e: HttpError) -> Self {
         match e {
-            HttpError::Denied(origin) => Error::forbidden(
-                format!("outbound access to {origin}"),
-                format!("the host denied the request to {origin}: grant it in the operator configuration"),
+            HttpError::Denied(reason) => Error::forbidden(
+                "outbound access granted by the psahost operator",
+                format!("the host denied the request: {reason}"),
             ),
             HttpError::InvalidRequest(m) => Error::invalid("url", m),
             HttpError::Timeout(m) => Error::unavailable(format!("request timed out: {m}")),
@@ -113,7 +113,9 @@ impl From<HttpError> for Error {
 impl From<KvError> for Error {
     fn from(e: KvError) -> Self {
         let message = match e {
-            KvError::KeyTooLarge(cap) => format!("kv key larger than the host's cap of {cap} bytes"),
+            KvError::KeyTooLarge(cap) => {
+                format!("kv key larger than the host's cap of {cap} bytes")
+            }
             KvError::ValueTooLarge(cap) => {
                 format!("kv value larger than the host's cap of {cap} bytes")
             }

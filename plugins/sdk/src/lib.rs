@@ -64,13 +64,13 @@ pub mod types {
         AgreementPage, CompanyPage, ConfigurationPage, ConnectionReport, ConnectorInfo,
         ContactPage, LimitScope, Operation, RateLimitHint, SettingSpec, TicketPage,
     };
-    pub use crate::bindings::rule::exports::psa::connector::rule_api::{
-        Candidate, RuleInfo, Subject, Verdict,
-    };
     pub use crate::bindings::psa::connector::types::{
         Address, Agreement, AgreementLine, BillingCycle, Company, ConfigurationChanges, Contact,
         EntityRef, NewConfiguration, NewNote, NewTicket, Note, PageRequest, Reference,
         ReferenceKind, Ticket, TicketFilter,
+    };
+    pub use crate::bindings::rule::exports::psa::connector::rule_api::{
+        Candidate, RuleInfo, Subject, Verdict,
     };
     // `Configuration` is also a wit-bindgen name; keep the contract's meaning explicit.
     pub use crate::bindings::psa::connector::types::Configuration;

@@ -1,0 +1,253 @@
+//! The `kv` capability: a small key-value store per connection, in sled.
+//!
+//! Each connection gets its own sled tree (`kv/<connection id>`), so one connection can never
+//! name another's keys. Keys and values have size caps and each namespace has a byte quota.
+//! sled calls block, so they run on tokio's blocking pool, never on the async workers.
+
+use crate::bindings::psa::connector::kv::{Host, KvError};
+use crate::runtime::CallState;
+use anyhow::Context;
+use std::path::Path;
+
+/// Size caps of one connection's namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KvLimits {
+    /// Longest key, in bytes.
+    pub max_key_bytes: u32,
+    /// Largest value, in bytes.
+    pub max_value_bytes: u32,
+    /// Total of keys and values, in bytes.
+    pub quota_bytes: u64,
+}
+
+impl Default for KvLimits {
+    fn default() -> Self {
+        KvLimits {
+            max_key_bytes: 512,
+            max_value_bytes: 64 * 1024,
+            quota_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// The database holding every connection's namespace.
+#[derive(Clone)]
+pub struct KvStore {
+    db: sled::Db,
+}
+
+impl KvStore {
+    /// Opens (or creates) the store at `path`.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        let db = sled::open(path)
+            .with_context(|| format!("cannot open the kv store at `{}`", path.display()))?;
+        Ok(KvStore { db })
+    }
+
+    /// A store that lives in memory only (for one-off commands and tests).
+    pub fn temporary() -> anyhow::Result<Self> {
+        let db = sled::Config::new()
+            .temporary(true)
+            .open()
+            .context("cannot create a temporary kv store")?;
+        Ok(KvStore { db })
+    }
+
+    /// The namespace of `connection`.
+    pub fn namespace(&self, connection: &str, limits: KvLimits) -> anyhow::Result<KvNamespace> {
+        let tree = self
+            .db
+            .open_tree(format!("kv/{connection}"))
+            .with_context(|| {
+                format!("cannot open the kv namespace of connection `{connection}`")
+            })?;
+        Ok(KvNamespace { tree, limits })
+    }
+
+    /// Flushes everything to disk.
+    pub async fn flush(&self) -> anyhow::Result<()> {
+        self.db
+            .flush_async()
+            .await
+            .context("cannot flush the kv store")?;
+        Ok(())
+    }
+}
+
+/// One connection's keys.
+#[derive(Clone)]
+pub struct KvNamespace {
+    tree: sled::Tree,
+    limits: KvLimits,
+}
+
+fn storage(e: sled::Error) -> KvError {
+    KvError::Storage(e.to_string())
+}
+
+impl KvNamespace {
+    fn check_key(&self, key: &str) -> Result<(), KvError> {
+        if key.len() > self.limits.max_key_bytes as usize {
+            return Err(KvError::KeyTooLarge(self.limits.max_key_bytes));
+        }
+        Ok(())
+    }
+
+    /// The value of `key`.
+    pub async fn get(&self, key: String) -> Result<Option<Vec<u8>>, KvError> {
+        self.check_key(&key)?;
+        let tree = self.tree.clone();
+        blocking(move || {
+            tree.get(key.as_bytes())
+                .map(|v| v.map(|v| v.to_vec()))
+                .map_err(storage)
+        })
+        .await
+    }
+
+    /// Sets `key`, within the caps and the quota.
+    pub async fn set(&self, key: String, value: Vec<u8>) -> Result<(), KvError> {
+        self.check_key(&key)?;
+        if value.len() > self.limits.max_value_bytes as usize {
+            return Err(KvError::ValueTooLarge(self.limits.max_value_bytes));
+        }
+        let tree = self.tree.clone();
+        let quota = self.limits.quota_bytes;
+        blocking(move || {
+            let old = tree.get(key.as_bytes()).map_err(storage)?;
+            let old_len = old.map(|v| key.len() + v.len()).unwrap_or(0) as u64;
+            let new_len = (key.len() + value.len()) as u64;
+            if new_len > old_len {
+                // The namespace is small by design (endpoints, tokens); a scan is cheap and
+                // cannot drift the way a separately stored counter could after a crash.
+                let used: u64 = tree
+                    .iter()
+                    .map(|kv| kv.map(|(k, v)| (k.len() + v.len()) as u64))
+                    .sum::<Result<u64, _>>()
+                    .map_err(storage)?;
+                if used - old_len + new_len > quota {
+                    return Err(KvError::QuotaExceeded(quota));
+                }
+            }
+            tree.insert(key.as_bytes(), value).map_err(storage)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Removes `key`.
+    pub async fn delete(&self, key: String) -> Result<(), KvError> {
+        self.check_key(&key)?;
+        let tree = self.tree.clone();
+        blocking(move || tree.remove(key.as_bytes()).map(drop).map_err(storage)).await
+    }
+
+    /// The keys starting with `prefix`.
+    pub async fn list_keys(&self, prefix: String) -> Result<Vec<String>, KvError> {
+        let tree = self.tree.clone();
+        blocking(move || {
+            tree.scan_prefix(prefix.as_bytes())
+                .keys()
+                .map(|k| {
+                    k.map(|k| String::from_utf8_lossy(&k).into_owned())
+                        .map_err(storage)
+                })
+                .collect()
+        })
+        .await
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, KvError> + Send + 'static,
+) -> Result<T, KvError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(KvError::Storage(format!("kv task failed: {e}"))))
+}
+
+fn no_connection() -> KvError {
+    KvError::Storage("kv is only available to a connection's calls".into())
+}
+
+impl Host for CallState {
+    async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, KvError> {
+        match self.connection() {
+            Some(c) => c.kv.get(key).await,
+            None => Err(no_connection()),
+        }
+    }
+
+    async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), KvError> {
+        match self.connection() {
+            Some(c) => c.kv.set(key, value).await,
+            None => Err(no_connection()),
+        }
+    }
+
+    async fn delete(&mut self, key: String) -> Result<(), KvError> {
+        match self.connection() {
+            Some(c) => c.kv.delete(key).await,
+            None => Err(no_connection()),
+        }
+    }
+
+    async fn list_keys(&mut self, prefix: String) -> Result<Vec<String>, KvError> {
+        match self.connection() {
+            Some(c) => c.kv.list_keys(prefix).await,
+            None => Err(no_connection()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(store: &KvStore, name: &str) -> KvNamespace {
+        let limits = KvLimits {
+            max_key_bytes: 8,
+            max_value_bytes: 16,
+            quota_bytes: 40,
+        };
+        store.namespace(name, limits).unwrap()
+    }
+
+    #[tokio::test]
+    async fn namespaces_are_isolated() {
+        let store = KvStore::temporary().unwrap();
+        let (a, b) = (ns(&store, "a"), ns(&store, "b"));
+        a.set("k".into(), b"va".to_vec()).await.unwrap();
+        assert_eq!(b.get("k".into()).await.unwrap(), None);
+        assert_eq!(a.get("k".into()).await.unwrap(), Some(b"va".to_vec()));
+        assert_eq!(
+            b.list_keys(String::new()).await.unwrap(),
+            Vec::<String>::new()
+        );
+    }
+
+    #[tokio::test]
+    async fn caps_and_quota() {
+        let store = KvStore::temporary().unwrap();
+        let a = ns(&store, "a");
+        assert_eq!(
+            a.set("123456789".into(), vec![]).await,
+            Err(KvError::KeyTooLarge(8))
+        );
+        assert_eq!(
+            a.set("k".into(), vec![0; 17]).await,
+            Err(KvError::ValueTooLarge(16))
+        );
+        a.set("k1".into(), vec![0; 16]).await.unwrap();
+        a.set("k2".into(), vec![0; 16]).await.unwrap();
+        assert_eq!(
+            a.set("k3".into(), vec![0; 16]).await,
+            Err(KvError::QuotaExceeded(40))
+        );
+        // Overwriting with a value of the same size stays within the quota.
+        a.set("k2".into(), vec![1; 16]).await.unwrap();
+        a.delete("k1".into()).await.unwrap();
+        a.set("k3".into(), vec![0; 16]).await.unwrap();
+        assert_eq!(a.list_keys("k".into()).await.unwrap(), vec!["k2", "k3"]);
+    }
+}

@@ -1,0 +1,159 @@
+//! The capabilities the host grants a connection's calls, one module per WIT interface:
+//! `http` (outbound requests within the grant and limits), `kv` (private state), `log` (into
+//! `tracing`) and `settings` (the operator's values, secrets redacted).
+
+pub mod http;
+pub mod kv;
+pub mod log;
+pub mod settings;
+
+use crate::bindings::exports::psa::connector::connector_api::{ConnectorInfo, LimitScope};
+use anyhow::{Context, bail};
+use http::{Grant, HttpCapability, HttpLimits, OriginPattern, Rate, ScopeLimits};
+use kv::{KvLimits, KvNamespace, KvStore};
+use settings::{Redactor, Settings};
+use std::time::Duration;
+
+/// Everything one connection's calls may use.
+pub struct Capabilities {
+    /// The connection's id.
+    pub connection: String,
+    /// Its settings.
+    pub settings: Settings,
+    /// Redacts its secrets.
+    pub redactor: Redactor,
+    /// Its outbound HTTP.
+    pub http: HttpCapability,
+    /// Its kv namespace.
+    pub kv: KvNamespace,
+}
+
+/// What the operator decided for one connection.
+#[derive(Clone, Debug)]
+pub struct ConnectionPolicy {
+    /// Outbound grant.
+    pub grant: Grant,
+    /// HTTP limits.
+    pub http: HttpLimits,
+    /// kv caps.
+    pub kv: KvLimits,
+}
+
+impl Capabilities {
+    /// Opens the capabilities of connection `connection` for a connector: applies the
+    /// connector's setting defaults, checks required and unknown settings, marks its secret
+    /// settings, expands its requested outbound hosts and turns its rate-limit hints into limits.
+    pub fn open(
+        connection: &str,
+        info: &ConnectorInfo,
+        mut settings: Settings,
+        policy: &ConnectionPolicy,
+        kv: &KvStore,
+    ) -> anyhow::Result<Capabilities> {
+        for spec in &info.settings {
+            if spec.secret {
+                settings.mark_secret(&spec.name);
+            }
+            if !settings.contains(&spec.name)
+                && let Some(default) = &spec.default_value
+            {
+                settings.insert(spec.name.clone(), default.clone(), spec.secret);
+            }
+        }
+        let unknown: Vec<&str> = settings
+            .names()
+            .filter(|n| !info.settings.iter().any(|s| s.name == *n))
+            .collect();
+        if let Some(name) = unknown.first() {
+            bail!(
+                "setting `{name}` is not a setting of plugin `{}`; its settings are: {}",
+                info.id,
+                setting_names(info)
+            );
+        }
+        let missing: Vec<&str> = info
+            .settings
+            .iter()
+            .filter(|s| s.required && settings.get(&s.name).is_none_or(|v| v.trim().is_empty()))
+            .map(|s| s.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "plugin `{}` requires setting{} {}",
+                info.id,
+                if missing.len() > 1 { "s" } else { "" },
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+
+        // A pattern built from an optional setting the operator left unset cannot be reached,
+        // so it is dropped rather than refused.
+        let requested = info
+            .outbound_hosts
+            .iter()
+            .filter(|pattern| {
+                crate::runtime::placeholders(pattern).all(|name| settings.get(name).is_some())
+            })
+            .map(|pattern| {
+                let expanded = http::expand(pattern, &settings)?;
+                OriginPattern::parse(&expanded).with_context(|| {
+                    format!(
+                        "outbound host `{pattern}` of plugin `{}` expands to `{expanded}`, which is not an origin: check the settings it uses",
+                        info.id
+                    )
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let redactor = settings.redactor();
+        let http = HttpCapability::new(
+            requested,
+            policy.grant.clone(),
+            policy.http.clone(),
+            limit_hints(info),
+            &format!("psahost/{} ({})", env!("CARGO_PKG_VERSION"), info.id),
+        )?;
+        let kv = kv.namespace(connection, policy.kv)?;
+        Ok(Capabilities {
+            connection: connection.to_string(),
+            settings,
+            redactor,
+            http,
+            kv,
+        })
+    }
+}
+
+fn setting_names(info: &ConnectorInfo) -> String {
+    if info.settings.is_empty() {
+        return "(none)".into();
+    }
+    info.settings
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The connector's rate-limit hints as (connection, endpoint) limits.
+fn limit_hints(info: &ConnectorInfo) -> (ScopeLimits, ScopeLimits) {
+    let mut connection = ScopeLimits::default();
+    let mut endpoint = ScopeLimits::default();
+    for hint in &info.rate_limits {
+        let limits = ScopeLimits {
+            rate: (hint.requests > 0 && hint.per_seconds > 0).then(|| Rate {
+                requests: hint.requests,
+                period: Duration::from_secs(u64::from(hint.per_seconds)),
+            }),
+            max_concurrent: (hint.max_concurrent > 0).then_some(hint.max_concurrent),
+        };
+        match hint.scope {
+            LimitScope::Connection => connection = connection.stricter(limits),
+            LimitScope::Endpoint => endpoint = endpoint.stricter(limits),
+        }
+    }
+    (connection, endpoint)
+}

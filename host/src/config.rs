@@ -1,0 +1,564 @@
+//! The operator's configuration, `psahost.toml`: raw serde structures, then validated types.
+//!
+//! Unknown keys are errors (a typo must not silently become a default), and every error names
+//! the file, the line and the field. Relative paths are relative to the file's directory.
+//!
+//! ```toml
+//! [runtime]
+//! data-dir = "data"              # kv namespaces (and, later, the record store)
+//! memory-limit = "64MiB"         # per call
+//! call-timeout = "30s"           # per call
+//!
+//! [plugins.connectwise]
+//! builtin = "connectwise-manage" # or: path = "plugins/connectwise_manage.wasm"
+//! sha256 = "..."                 # optional pin
+//!
+//! [connections.acme]
+//! plugin = "connectwise"
+//! settings = { site = "api-na.myconnectwise.net", company-id = "acme", public-key = "...",
+//!              private-key = "${env:ACME_CW_PRIVATE_KEY}", client-id = "..." }
+//! grant = { hosts = ["requested"] }      # or explicit origins; private-networks = true
+//! limits = { rate = "600/min", max-concurrent = 4 }
+//! ```
+
+use crate::capabilities::ConnectionPolicy;
+use crate::capabilities::http::{Grant, HttpLimits, OriginPattern, Rate, ScopeLimits};
+use crate::capabilities::kv::KvLimits;
+use crate::capabilities::settings::{Settings, resolve_value};
+use crate::runtime::{AllocatorChoice, PluginSource, RuntimeConfig};
+use anyhow::{Context, anyhow};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    runtime: RawRuntime,
+    #[serde(default)]
+    plugins: BTreeMap<String, RawPlugin>,
+    #[serde(default)]
+    connections: BTreeMap<String, RawConnection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRuntime {
+    data_dir: Spanned<String>,
+    cache_dir: Option<Spanned<String>>,
+    memory_limit: Option<Spanned<String>>,
+    call_timeout: Option<Spanned<String>>,
+    max_instances: Option<u32>,
+    allocator: Option<AllocatorChoice>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPlugin {
+    path: Option<Spanned<String>>,
+    builtin: Option<Spanned<String>>,
+    sha256: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConnection {
+    plugin: Spanned<String>,
+    #[serde(default)]
+    settings: BTreeMap<String, Spanned<String>>,
+    grant: RawGrant,
+    #[serde(default)]
+    limits: RawLimits,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawGrant {
+    hosts: Vec<Spanned<String>>,
+    #[serde(default)]
+    private_networks: bool,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLimits {
+    rate: Option<Spanned<String>>,
+    max_concurrent: Option<u32>,
+    connect_timeout: Option<Spanned<String>>,
+    request_timeout: Option<Spanned<String>>,
+    max_response_size: Option<Spanned<String>>,
+    max_retries: Option<u32>,
+    max_retry_wait: Option<Spanned<String>>,
+    max_queue_wait: Option<Spanned<String>>,
+    kv_quota: Option<Spanned<String>>,
+    kv_max_value: Option<Spanned<String>>,
+}
+
+/// A validated configuration.
+#[derive(Debug)]
+pub struct Config {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Where psahost keeps its state.
+    pub data_dir: PathBuf,
+    /// Engine and per-call limits.
+    pub runtime: RuntimeConfig,
+    /// Plugins by id.
+    pub plugins: BTreeMap<String, PluginConfig>,
+    /// Connections by id.
+    pub connections: BTreeMap<String, ConnectionConfig>,
+}
+
+/// A configured plugin.
+#[derive(Clone, Debug)]
+pub struct PluginConfig {
+    /// The id connections refer to.
+    pub id: String,
+    /// Where it is loaded from.
+    pub source: PluginSource,
+    /// The operator's sha256 pin.
+    pub sha256: Option<String>,
+}
+
+/// A configured connection.
+#[derive(Clone, Debug)]
+pub struct ConnectionConfig {
+    /// Its id.
+    pub id: String,
+    /// The id of its plugin.
+    pub plugin: String,
+    /// Its settings, references resolved (values from references are secret).
+    pub settings: Settings,
+    /// Its grant and limits.
+    pub policy: ConnectionPolicy,
+}
+
+impl Config {
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the configuration `{}`", path.display()))?;
+        Config::parse(&text, path)
+    }
+
+    /// Validates `text`, read from `path`.
+    pub fn parse(text: &str, path: &Path) -> anyhow::Result<Config> {
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| anyhow!("invalid configuration `{}`: {e}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let v = Validator { text, path, base };
+        v.config(raw)
+    }
+
+    /// The connection `id`, or an error listing the configured ones.
+    pub fn connection(&self, id: &str) -> anyhow::Result<&ConnectionConfig> {
+        self.connections.get(id).ok_or_else(|| {
+            anyhow!(
+                "no connection `{id}` in `{}`; configured: {}",
+                self.path.display(),
+                list(self.connections.keys())
+            )
+        })
+    }
+
+    /// Where the kv namespaces live.
+    pub fn kv_dir(&self) -> PathBuf {
+        self.data_dir.join("kv")
+    }
+}
+
+fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let names: Vec<&str> = names.map(String::as_str).collect();
+    if names.is_empty() {
+        "(none)".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+struct Validator<'a> {
+    text: &'a str,
+    path: &'a Path,
+    base: &'a Path,
+}
+
+impl Validator<'_> {
+    /// An error at the line of `span`, naming `field`.
+    fn error<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        field: &str,
+        message: impl std::fmt::Display,
+    ) -> anyhow::Result<T> {
+        let line = self.text[..span.start.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1;
+        Err(anyhow!(
+            "invalid configuration `{}`, line {line}, `{field}`: {message}",
+            self.path.display()
+        ))
+    }
+
+    fn path_of(&self, value: &str) -> PathBuf {
+        self.base.join(value)
+    }
+
+    fn duration(
+        &self,
+        value: &Option<Spanned<String>>,
+        field: &str,
+        default: Duration,
+    ) -> anyhow::Result<Duration> {
+        match value {
+            None => Ok(default),
+            Some(v) => match humantime::parse_duration(v.get_ref()) {
+                Ok(d) if !d.is_zero() => Ok(d),
+                Ok(_) => self.error(v.span(), field, "must be longer than zero"),
+                Err(e) => self.error(
+                    v.span(),
+                    field,
+                    format!(
+                        "`{}` is not a duration ({e}); write for example \"30s\" or \"2min\"",
+                        v.get_ref()
+                    ),
+                ),
+            },
+        }
+    }
+
+    fn size(
+        &self,
+        value: &Option<Spanned<String>>,
+        field: &str,
+        default: u64,
+    ) -> anyhow::Result<u64> {
+        match value {
+            None => Ok(default),
+            Some(v) => match v.get_ref().parse::<bytesize::ByteSize>() {
+                Ok(size) if size.as_u64() > 0 => Ok(size.as_u64()),
+                Ok(_) => self.error(v.span(), field, "must be larger than zero"),
+                Err(e) => self.error(
+                    v.span(),
+                    field,
+                    format!(
+                        "`{}` is not a size ({e}); write for example \"64MiB\"",
+                        v.get_ref()
+                    ),
+                ),
+            },
+        }
+    }
+
+    fn rate(&self, value: &Spanned<String>, field: &str) -> anyhow::Result<Rate> {
+        let text = value.get_ref();
+        let parsed = text.split_once('/').and_then(|(n, unit)| {
+            let requests: u32 = n.trim().parse().ok().filter(|n| *n > 0)?;
+            let period = match unit.trim() {
+                "s" | "sec" | "second" => Duration::from_secs(1),
+                "min" | "minute" => Duration::from_secs(60),
+                "h" | "hour" => Duration::from_secs(3600),
+                _ => return None,
+            };
+            Some(Rate { requests, period })
+        });
+        match parsed {
+            Some(rate) => Ok(rate),
+            None => self.error(
+                value.span(),
+                field,
+                format!("`{text}` is not a rate; write requests per period, for example \"600/min\" (periods: s, min, h)"),
+            ),
+        }
+    }
+
+    fn config(&self, raw: RawConfig) -> anyhow::Result<Config> {
+        let r = &raw.runtime;
+        let data_dir = self.path_of(r.data_dir.get_ref());
+        let defaults = RuntimeConfig::default();
+        let runtime = RuntimeConfig {
+            cache_dir: Some(
+                r.cache_dir
+                    .as_ref()
+                    .map(|c| self.path_of(c.get_ref()))
+                    .unwrap_or_else(|| data_dir.join("cache")),
+            ),
+            memory_limit: self.size(
+                &r.memory_limit,
+                "runtime.memory-limit",
+                defaults.memory_limit,
+            )?,
+            call_timeout: self.duration(
+                &r.call_timeout,
+                "runtime.call-timeout",
+                defaults.call_timeout,
+            )?,
+            max_instances: r.max_instances.unwrap_or(defaults.max_instances),
+            allocator: r.allocator.unwrap_or_default(),
+        };
+
+        let mut plugins = BTreeMap::new();
+        for (id, p) in &raw.plugins {
+            let field = format!("plugins.{id}");
+            let source = match (&p.path, &p.builtin) {
+                (Some(path), None) => PluginSource::File(self.path_of(path.get_ref())),
+                (None, Some(name)) => PluginSource::Builtin(name.get_ref().clone()),
+                (Some(path), Some(_)) => {
+                    return self.error(
+                        path.span(),
+                        &field,
+                        "give either `path` or `builtin`, not both",
+                    );
+                }
+                (None, None) => {
+                    return Err(anyhow!(
+                        "invalid configuration `{}`, `{field}`: give `path = \"...wasm\"` or `builtin = \"connectwise-manage\"`",
+                        self.path.display()
+                    ));
+                }
+            };
+            let sha256 = match &p.sha256 {
+                Some(h)
+                    if h.get_ref().len() == 64
+                        && h.get_ref().bytes().all(|b| b.is_ascii_hexdigit()) =>
+                {
+                    Some(h.get_ref().to_ascii_lowercase())
+                }
+                Some(h) => {
+                    return self.error(
+                        h.span(),
+                        &format!("{field}.sha256"),
+                        format!("`{}` is not 64 hexadecimal digits", h.get_ref()),
+                    );
+                }
+                None => None,
+            };
+            plugins.insert(
+                id.clone(),
+                PluginConfig {
+                    id: id.clone(),
+                    source,
+                    sha256,
+                },
+            );
+        }
+
+        let mut connections = BTreeMap::new();
+        for (id, c) in &raw.connections {
+            let field = format!("connections.{id}");
+            if !plugins.contains_key(c.plugin.get_ref()) {
+                return self.error(
+                    c.plugin.span(),
+                    &format!("{field}.plugin"),
+                    format!(
+                        "plugin `{}` is not defined; defined plugins: {}",
+                        c.plugin.get_ref(),
+                        list(plugins.keys())
+                    ),
+                );
+            }
+            let mut settings = Settings::default();
+            for (name, value) in &c.settings {
+                let (resolved, secret) = match resolve_value(value.get_ref(), self.base) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        return self.error(
+                            value.span(),
+                            &format!("{field}.settings.{name}"),
+                            format!("{e:#}"),
+                        );
+                    }
+                };
+                settings.insert(name.clone(), resolved, secret);
+            }
+            let mut grant = Grant {
+                allow_private_networks: c.grant.private_networks,
+                ..Grant::default()
+            };
+            if c.grant.hosts.is_empty() {
+                return Err(anyhow!(
+                    "invalid configuration `{}`, `{field}.grant.hosts`: grant at least one origin, or \"requested\" for the hosts the plugin asks for",
+                    self.path.display()
+                ));
+            }
+            for host in &c.grant.hosts {
+                if host.get_ref() == "requested" {
+                    grant.all_requested = true;
+                    continue;
+                }
+                match OriginPattern::parse(host.get_ref()) {
+                    Ok(p) => grant.origins.push(p),
+                    Err(e) => {
+                        return self.error(
+                            host.span(),
+                            &format!("{field}.grant.hosts"),
+                            format!("`{}`: {e:#}", host.get_ref()),
+                        );
+                    }
+                }
+            }
+            let l = &c.limits;
+            let lf = |name: &str| format!("{field}.limits.{name}");
+            let http_defaults = HttpLimits::default();
+            let kv_defaults = KvLimits::default();
+            let http = HttpLimits {
+                connect_timeout: self.duration(
+                    &l.connect_timeout,
+                    &lf("connect-timeout"),
+                    http_defaults.connect_timeout,
+                )?,
+                request_timeout: self.duration(
+                    &l.request_timeout,
+                    &lf("request-timeout"),
+                    http_defaults.request_timeout,
+                )?,
+                max_response_bytes: self.size(
+                    &l.max_response_size,
+                    &lf("max-response-size"),
+                    http_defaults.max_response_bytes,
+                )?,
+                max_retries: l.max_retries.unwrap_or(http_defaults.max_retries),
+                max_retry_wait: self.duration(
+                    &l.max_retry_wait,
+                    &lf("max-retry-wait"),
+                    http_defaults.max_retry_wait,
+                )?,
+                max_queue_wait: self.duration(
+                    &l.max_queue_wait,
+                    &lf("max-queue-wait"),
+                    http_defaults.max_queue_wait,
+                )?,
+                connection: ScopeLimits {
+                    rate: l
+                        .rate
+                        .as_ref()
+                        .map(|r| self.rate(r, &lf("rate")))
+                        .transpose()?,
+                    max_concurrent: l.max_concurrent,
+                },
+            };
+            let kv = KvLimits {
+                quota_bytes: self.size(&l.kv_quota, &lf("kv-quota"), kv_defaults.quota_bytes)?,
+                max_value_bytes: u32::try_from(self.size(
+                    &l.kv_max_value,
+                    &lf("kv-max-value"),
+                    u64::from(kv_defaults.max_value_bytes),
+                )?)
+                .unwrap_or(u32::MAX),
+                max_key_bytes: kv_defaults.max_key_bytes,
+            };
+            connections.insert(
+                id.clone(),
+                ConnectionConfig {
+                    id: id.clone(),
+                    plugin: c.plugin.get_ref().clone(),
+                    settings,
+                    policy: ConnectionPolicy { grant, http, kv },
+                },
+            );
+        }
+
+        Ok(Config {
+            path: self.path.to_path_buf(),
+            data_dir,
+            runtime,
+            plugins,
+            connections,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[runtime]
+data-dir = "data"
+memory-limit = "32MiB"
+call-timeout = "5s"
+
+[plugins.cw]
+builtin = "connectwise-manage"
+
+[connections.acme]
+plugin = "cw"
+settings = { site = "api-na.myconnectwise.net", private-key = "${file:key.txt}" }
+grant = { hosts = ["requested", "http://127.0.0.1:*"] }
+limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
+"#;
+
+    fn parse(text: &str) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("key.txt"), "k3y\n").unwrap();
+        Config::parse(text, &dir.path().join("psahost.toml"))
+    }
+
+    #[test]
+    fn parses_a_good_config() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.runtime.memory_limit, 32 * 1024 * 1024);
+        assert_eq!(c.runtime.call_timeout, Duration::from_secs(5));
+        let acme = c.connection("acme").unwrap();
+        assert_eq!(acme.settings.get("private-key"), Some("k3y"));
+        assert!(acme.policy.grant.all_requested);
+        assert_eq!(acme.policy.grant.origins.len(), 1);
+        assert_eq!(acme.policy.http.connection.max_concurrent, Some(4));
+        assert_eq!(acme.policy.kv.quota_bytes, 2 * 1024 * 1024);
+        assert!(
+            c.connection("nope")
+                .unwrap_err()
+                .to_string()
+                .contains("configured: acme")
+        );
+    }
+
+    #[test]
+    fn typo_names_file_line_and_field() {
+        let text = GOOD.replace("memory-limit", "memroy-limit");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("psahost.toml"), "{e}");
+        assert!(e.contains("line 4"), "{e}");
+        assert!(e.contains("memroy-limit"), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_name_line_and_field() {
+        let e = parse(&GOOD.replace("plugin = \"cw\"", "plugin = \"cwm\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 11")
+                && e.contains("connections.acme.plugin")
+                && e.contains("defined plugins: cw"),
+            "{e}"
+        );
+        let e = parse(&GOOD.replace("600/min", "600 per minute"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("connections.acme.limits.rate") && e.contains("600/min"),
+            "{e}"
+        );
+        let e = parse(&GOOD.replace("\"5s\"", "\"5 parsecs\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 5") && e.contains("runtime.call-timeout"),
+            "{e}"
+        );
+        let e = parse(&GOOD.replace("http://127.0.0.1:*", "ftp://x"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("grant.hosts") && e.contains("ftp"), "{e}");
+        let e = parse(&GOOD.replace("${file:key.txt}", "${file:missing.txt}"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("settings.private-key") && e.contains("missing.txt"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,373 @@
+//! A connection: a connector plugin with one operator-configured set of settings, grants and
+//! limits. Typed calls for the host's own use (sync, demo) and JSON calls by operation name for
+//! the plugin author's test bench.
+
+pub mod wit_json;
+
+use crate::bindings::exports::psa::connector::connector_api::{
+    AgreementPage, CompanyPage, ConfigurationPage, ConnectionReport, ContactPage, Guest, TicketPage,
+};
+use crate::bindings::psa::connector::types::{
+    Agreement, Company, Configuration, ConfigurationChanges, Contact, Error as PsaError,
+    NewConfiguration, NewNote, NewTicket, Note, PageRequest, Reference, ReferenceKind, Ticket,
+    TicketFilter,
+};
+use crate::capabilities::kv::KvStore;
+use crate::capabilities::settings::{Redactor, Settings};
+use crate::capabilities::{Capabilities, ConnectionPolicy};
+use crate::runtime::{CallError, CallState, Plugin, PluginKind, Runtime};
+use anyhow::{Context, anyhow, bail};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use wasmtime::Store;
+use wasmtime::component::Val;
+
+/// A failed connector call.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    /// The connector returned an error from the PSA contract.
+    #[error("{}", describe_psa_error(.0))]
+    Psa(PsaError),
+    /// The sandbox stopped the call.
+    #[error(transparent)]
+    Call(#[from] CallError),
+}
+
+impl ConnectorError {
+    /// The contract error, if the connector returned one.
+    pub fn psa(&self) -> Option<&PsaError> {
+        match self {
+            ConnectorError::Psa(e) => Some(e),
+            ConnectorError::Call(_) => None,
+        }
+    }
+}
+
+/// The name of a contract error's case (`unauthorized`, `rate-limited`, ...).
+pub fn error_kind(e: &PsaError) -> &'static str {
+    match e {
+        PsaError::Unauthorized(_) => "unauthorized",
+        PsaError::Forbidden(_) => "forbidden",
+        PsaError::NotFound(_) => "not-found",
+        PsaError::InvalidInput(_) => "invalid-input",
+        PsaError::RateLimited(_) => "rate-limited",
+        PsaError::Unavailable(_) => "unavailable",
+        PsaError::Unsupported(_) => "unsupported",
+        PsaError::Remote(_) => "remote",
+    }
+}
+
+/// A contract error as a sentence for the operator.
+pub fn describe_psa_error(e: &PsaError) -> String {
+    match e {
+        PsaError::Unauthorized(p) => format!(
+            "unauthorized: the PSA refused the credential in setting `{}`: {}",
+            p.setting, p.message
+        ),
+        PsaError::Forbidden(p) => format!(
+            "forbidden: the credentials lack the permission {}: {}",
+            p.permission, p.message
+        ),
+        PsaError::NotFound(what) => format!("not found: {what}"),
+        PsaError::InvalidInput(p) => format!("invalid input in `{}`: {}", p.field, p.message),
+        PsaError::RateLimited(h) => match h.retry_after_ms {
+            Some(ms) => format!("rate limited: retry after {ms} ms: {}", h.message),
+            None => format!("rate limited: {}", h.message),
+        },
+        PsaError::Unavailable(m) => format!("unavailable: {m}"),
+        PsaError::Unsupported(m) => format!("unsupported: {m}"),
+        PsaError::Remote(r) => format!(
+            "the PSA answered {}{}: {}",
+            r.status,
+            r.code
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default(),
+            r.message
+        ),
+    }
+}
+
+type GuestFuture<'a, R> =
+    Pin<Box<dyn Future<Output = wasmtime::Result<Result<R, PsaError>>> + Send + 'a>>;
+
+/// A connector plugin bound to one connection's settings, grant, limits and kv namespace.
+#[derive(Clone)]
+pub struct Connection {
+    runtime: Arc<Runtime>,
+    plugin: Arc<Plugin>,
+    capabilities: Arc<Capabilities>,
+}
+
+impl Connection {
+    /// Binds `plugin` (a connector) to connection `id`. Fails with a message naming the setting
+    /// when a required one is missing, an unknown one is given, or the outbound hosts the plugin
+    /// requests cannot be formed from the settings.
+    pub fn open(
+        runtime: Arc<Runtime>,
+        plugin: Arc<Plugin>,
+        id: &str,
+        settings: Settings,
+        policy: &ConnectionPolicy,
+        kv: &KvStore,
+    ) -> anyhow::Result<Connection> {
+        let info = plugin.connector_info().ok_or_else(|| {
+            anyhow!(
+                "plugin `{}` is a matching rule, not a connector: a connection needs a connector",
+                plugin.id()
+            )
+        })?;
+        let capabilities = Capabilities::open(id, info, settings, policy, kv)
+            .with_context(|| format!("connection `{id}`"))?;
+        Ok(Connection {
+            runtime,
+            plugin,
+            capabilities: Arc::new(capabilities),
+        })
+    }
+
+    /// The connection's id.
+    pub fn id(&self) -> &str {
+        &self.capabilities.connection
+    }
+
+    /// The connector.
+    pub fn plugin(&self) -> &Arc<Plugin> {
+        &self.plugin
+    }
+
+    /// The connection's capabilities (settings, HTTP counters, kv).
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    async fn invoke<R: Send>(
+        &self,
+        operation: &'static str,
+        body: impl for<'a> FnOnce(Guest, &'a mut Store<CallState>) -> GuestFuture<'a, R>
+        + Send
+        + 'static,
+    ) -> Result<R, ConnectorError> {
+        let indices = self
+            .plugin
+            .connector_indices()
+            .expect("a connection always holds a connector")
+            .clone();
+        let result = self
+            .runtime
+            .call(
+                &self.plugin,
+                Some(self.capabilities.clone()),
+                operation,
+                |store, instance| {
+                    Box::pin(async move {
+                        let guest = indices.load(&mut *store, instance)?;
+                        body(guest, store).await
+                    })
+                },
+            )
+            .await?;
+        result.map_err(|e| ConnectorError::Psa(redact_error(e, &self.capabilities.redactor)))
+    }
+
+    /// Runs export `operation` with JSON arguments (one per parameter) and returns its result
+    /// as JSON. Unknown operations and ill-typed arguments are errors naming what is wrong.
+    pub async fn call_json(
+        &self,
+        operation: &str,
+        args: Vec<serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
+        call_json(
+            &self.runtime,
+            &self.plugin,
+            Some(self.capabilities.clone()),
+            operation,
+            args,
+        )
+        .await
+    }
+}
+
+/// Runs export `operation` of any plugin with JSON arguments; see [`Connection::call_json`].
+pub async fn call_json(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    capabilities: Option<Arc<Capabilities>>,
+    operation: &str,
+    args: Vec<serde_json::Value>,
+) -> anyhow::Result<serde_json::Value> {
+    let redactor = capabilities
+        .as_ref()
+        .map(|c| c.redactor.clone())
+        .unwrap_or_default();
+    let export = plugin.export_name();
+    let plugin_id = plugin.id().to_string();
+    let operation_name = operation.to_string();
+    let result = runtime
+        .call(plugin, capabilities, operation, move |store, instance| {
+            Box::pin(async move {
+                let interface = instance
+                    .get_export_index(&mut *store, None, &export)
+                    .ok_or_else(|| {
+                        wasmtime::format_err!("the plugin does not export `{export}`")
+                    })?;
+                let Some(index) =
+                    instance.get_export_index(&mut *store, Some(&interface), &operation_name)
+                else {
+                    return Ok(Err(format!(
+                        "plugin `{plugin_id}` has no operation `{operation_name}` in `{export}`"
+                    )));
+                };
+                let func = instance
+                    .get_func(&mut *store, index)
+                    .ok_or_else(|| wasmtime::format_err!("`{operation_name}` is not a function"))?;
+                let ty = func.ty(&*store);
+                let params: Vec<(String, wasmtime::component::Type)> =
+                    ty.params().map(|(n, t)| (n.to_string(), t)).collect();
+                if args.len() != params.len() {
+                    return Ok(Err(format!(
+                        "`{operation_name}` takes {} argument{} ({}), {} given",
+                        params.len(),
+                        if params.len() == 1 { "" } else { "s" },
+                        params
+                            .iter()
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        args.len()
+                    )));
+                }
+                let mut vals = Vec::with_capacity(args.len());
+                for ((name, ty), arg) in params.iter().zip(&args) {
+                    match wit_json::from_json(arg, ty) {
+                        Ok(v) => vals.push(v),
+                        Err(e) => return Ok(Err(format!("argument `{name}`: {e:#}"))),
+                    }
+                }
+                let mut results: Vec<Val> = ty.results().map(|_| Val::Bool(false)).collect();
+                func.call_async(&mut *store, &vals, &mut results).await?;
+                Ok(Ok(match results.as_slice() {
+                    [] => serde_json::Value::Null,
+                    [one] => wit_json::to_json(one),
+                    many => serde_json::Value::Array(many.iter().map(wit_json::to_json).collect()),
+                }))
+            })
+        })
+        .await?;
+    let mut value = result.map_err(|m| anyhow!(m))?;
+    redact_json(&mut value, &redactor);
+    Ok(value)
+}
+
+/// Replaces the connection's secrets in every string of `value`.
+fn redact_json(value: &mut serde_json::Value, redactor: &Redactor) {
+    match value {
+        serde_json::Value::String(s) => {
+            if let std::borrow::Cow::Owned(r) = redactor.redact(s) {
+                *s = r;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_json(v, redactor)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| redact_json(v, redactor)),
+        _ => {}
+    }
+}
+
+/// A contract error with the connection's secrets replaced: a connector may quote what it sent.
+fn redact_error(e: PsaError, redactor: &Redactor) -> PsaError {
+    let r = |s: String| redactor.redact(&s).into_owned();
+    match e {
+        PsaError::Unauthorized(mut p) => {
+            p.message = r(p.message);
+            PsaError::Unauthorized(p)
+        }
+        PsaError::Forbidden(mut p) => {
+            p.message = r(p.message);
+            p.permission = r(p.permission);
+            PsaError::Forbidden(p)
+        }
+        PsaError::NotFound(m) => PsaError::NotFound(r(m)),
+        PsaError::InvalidInput(mut p) => {
+            p.message = r(p.message);
+            PsaError::InvalidInput(p)
+        }
+        PsaError::RateLimited(mut h) => {
+            h.message = r(h.message);
+            PsaError::RateLimited(h)
+        }
+        PsaError::Unavailable(m) => PsaError::Unavailable(r(m)),
+        PsaError::Unsupported(m) => PsaError::Unsupported(r(m)),
+        PsaError::Remote(mut p) => {
+            p.message = r(p.message);
+            PsaError::Remote(p)
+        }
+    }
+}
+
+/// Declares the typed methods of [`Connection`], one per connector export.
+macro_rules! typed_operations {
+    ($( $(#[$doc:meta])* $name:ident ( $($arg:ident : $ty:ty => $pass:expr),* ) -> $ret:ty = $export:literal, $call:ident; )*) => {
+        impl Connection {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&self, $($arg: $ty),*) -> Result<$ret, ConnectorError> {
+                    self.invoke($export, move |guest, store| {
+                        Box::pin(async move { guest.$call(store, $($pass),*).await })
+                    })
+                    .await
+                }
+            )*
+        }
+    };
+}
+
+typed_operations! {
+    /// Checks the settings against the PSA.
+    test_connection() -> ConnectionReport = "test-connection", call_test_connection;
+    /// One page of companies.
+    list_companies(page: PageRequest => &page) -> CompanyPage = "list-companies", call_list_companies;
+    /// One company.
+    get_company(id: String => &id) -> Company = "get-company", call_get_company;
+    /// One page of contacts.
+    list_contacts(page: PageRequest => &page) -> ContactPage = "list-contacts", call_list_contacts;
+    /// One contact.
+    get_contact(id: String => &id) -> Contact = "get-contact", call_get_contact;
+    /// One page of agreements with their lines.
+    list_agreements(page: PageRequest => &page) -> AgreementPage = "list-agreements", call_list_agreements;
+    /// One agreement.
+    get_agreement(id: String => &id) -> Agreement = "get-agreement", call_get_agreement;
+    /// One page of configuration items.
+    list_configurations(page: PageRequest => &page) -> ConfigurationPage = "list-configurations", call_list_configurations;
+    /// One configuration item.
+    get_configuration(id: String => &id) -> Configuration = "get-configuration", call_get_configuration;
+    /// One page of tickets.
+    list_tickets(page: PageRequest => &page) -> TicketPage = "list-tickets", call_list_tickets;
+    /// One ticket.
+    get_ticket(id: String => &id) -> Ticket = "get-ticket", call_get_ticket;
+    /// A complete picklist.
+    list_references(kind: ReferenceKind => kind) -> Vec<Reference> = "list-references", call_list_references;
+    /// Creates a ticket.
+    create_ticket(ticket: NewTicket => &ticket) -> Ticket = "create-ticket", call_create_ticket;
+    /// Adds a note to a ticket.
+    add_ticket_note(note: NewNote => &note) -> Note = "add-ticket-note", call_add_ticket_note;
+    /// Open tickets matching a filter.
+    find_open_tickets(filter: TicketFilter => &filter) -> Vec<Ticket> = "find-open-tickets", call_find_open_tickets;
+    /// Creates a configuration item.
+    create_configuration(configuration: NewConfiguration => &configuration) -> Configuration = "create-configuration", call_create_configuration;
+    /// Changes a configuration item.
+    update_configuration(id: String => &id, changes: ConfigurationChanges => &changes) -> Configuration = "update-configuration", call_update_configuration;
+    /// Sets a contract service's quantity.
+    set_contract_service_quantity(agreement_id: String => &agreement_id, service_id: String => &service_id, quantity: String => &quantity) -> () = "set-contract-service-quantity", call_set_contract_service_quantity;
+}
+
+/// Checks that `plugin` is a connector, for commands that need one.
+pub fn require_connector(plugin: &Plugin) -> anyhow::Result<()> {
+    if plugin.kind() != PluginKind::Connector {
+        bail!(
+            "`{}` is a matching rule, not a connector: this command needs a connector",
+            plugin.source()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! The `psahost` command.
+
+fn main() -> std::process::ExitCode {
+    psahost::cli::main()
+}

@@ -1,0 +1,123 @@
+//! The one wasmtime `Engine`: component model, async, epoch interruption, the pooling allocator
+//! when the address space allows it (on-demand otherwise), and the on-disk compilation cache.
+
+use anyhow::Context;
+use std::path::PathBuf;
+use std::time::Duration;
+use wasmtime::{
+    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+};
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Which instance allocator the engine uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AllocatorKind {
+    /// Pre-reserved slots: instantiation in microseconds.
+    Pooling,
+    /// Memory mapped per instance: slower, needs no up-front address space.
+    OnDemand,
+}
+
+/// The operator's choice of allocator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AllocatorChoice {
+    /// Pooling, falling back to on-demand when the pool cannot be reserved.
+    #[default]
+    Auto,
+    /// Pooling or fail.
+    Pooling,
+    /// On-demand.
+    OnDemand,
+}
+
+/// Settings of the engine.
+#[derive(Clone, Debug)]
+pub struct EngineSettings {
+    /// Directory of the compiled-component cache; none disables it.
+    pub cache_dir: Option<PathBuf>,
+    /// Instances alive at once (the pool's size).
+    pub max_instances: u32,
+    /// Largest linear memory of one instance, in bytes.
+    pub memory_limit: u64,
+    /// The allocator choice.
+    pub allocator: AllocatorChoice,
+}
+
+/// Builds the engine, reporting which allocator it got.
+pub fn build_engine(settings: &EngineSettings) -> anyhow::Result<(Engine, AllocatorKind)> {
+    let base = base_config(settings)?;
+    if settings.allocator != AllocatorChoice::OnDemand {
+        let mut config = base.clone();
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(settings)));
+        match Engine::new(&config) {
+            Ok(engine) => return Ok((engine, AllocatorKind::Pooling)),
+            Err(e) if settings.allocator == AllocatorChoice::Auto => {
+                tracing::warn!(
+                    "the pooling allocator is unavailable ({e:#}); using on-demand allocation, \
+                     which instantiates more slowly"
+                );
+            }
+            Err(e) => {
+                return Err(anyhow::anyhow!("{e:#}")).context(
+                    "cannot reserve the pooling allocator's address space: lower \
+                     `runtime.max-instances` or set `runtime.allocator = \"auto\"`",
+                );
+            }
+        }
+    }
+    let engine = Engine::new(&base).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    Ok((engine, AllocatorKind::OnDemand))
+}
+
+fn base_config(settings: &EngineSettings) -> anyhow::Result<Config> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    if let Some(dir) = &settings.cache_dir {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "cannot create the compilation cache directory `{}`",
+                dir.display()
+            )
+        })?;
+        let mut cache_config = CacheConfig::new();
+        cache_config.with_directory(dir);
+        let cache = Cache::new(cache_config).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        config.cache(Some(cache));
+    }
+    Ok(config)
+}
+
+fn pooling(settings: &EngineSettings) -> PoolingAllocationConfig {
+    let n = settings.max_instances.max(1);
+    let mut pool = PoolingAllocationConfig::new();
+    // A Rust wasip2 component holds a handful of core instances, memories and tables (the
+    // program, the WASI adapter and its shims); the multipliers leave room for that.
+    pool.total_component_instances(n)
+        .total_core_instances(n * 8)
+        .total_memories(n * 4)
+        .total_tables(n * 8)
+        .total_stacks(n)
+        .max_memory_size(usize::try_from(settings.memory_limit).unwrap_or(usize::MAX))
+        .max_unused_warm_slots(n.min(16));
+    pool
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
+pub fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("psahost-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("cannot start the epoch thread");
+}
