@@ -1,12 +1,14 @@
 //! ConnectWise Manage (ConnectWise PSA) connector for psahost.
 //!
 //! Modules:
-//! - [`client`]: settings, codebase discovery and cache, auth headers, requests, paging, errors;
-//! - [`paging`]: page positions and the cursor format;
-//! - [`conditions`]: the `conditions` language with correct quoting;
-//! - [`map`]: ConnectWise JSON to the contract's records;
-//! - [`references`]: picklists;
-//! - [`writes`]: tickets, notes, configurations, agreement addition quantities.
+//! - [`client`] reads the settings, discovers and caches the codebase, sends authenticated
+//!   requests, follows pages and maps error answers;
+//! - [`paging`] defines page positions and the cursor format;
+//! - [`conditions`] builds `conditions` expressions with correct quoting;
+//! - [`map`] turns ConnectWise JSON into the contract's records;
+//! - [`references`] reads the picklists;
+//! - [`writes`] creates tickets, notes and configurations and patches configurations and
+//!   agreement addition quantities.
 //!
 //! See `README.md` beside this crate for the settings, permissions and endpoints.
 
