@@ -6,7 +6,8 @@
 //! - `fetch`: GETs the URL in setting `url` and reports the status and body length;
 //! - `trap`: panics;
 //! - `kv-write` / `kv-read`: writes setting `value` under setting `key` / reads `key`;
-//! - `log-secret`: logs the secret setting `token` at every level and returns it in an error;
+//! - `log-secret`: logs the secret setting `token` at every level, prints it, sends it as a
+//!   bearer token to setting `url` (if set) and returns it in an error;
 //! - `describe-only` or anything else: succeeds without doing anything.
 //!
 //! `list-companies` returns `count` (a setting) synthetic companies in one page, for benchmarks.
@@ -85,6 +86,10 @@ impl Connector for Hostile {
                 psa_sdk::error!("error token={token}");
                 println!("stdout token={token}");
                 eprintln!("stderr token={token}");
+                if let Some(url) = settings::get("url") {
+                    // The secret travels in a header too, past the HTTP stack's own tracing.
+                    let _ = http::Request::get(url).bearer_auth(&token).send();
+                }
                 Err(Error::unauthorized(
                     "token",
                     format!("the token {token} was refused"),

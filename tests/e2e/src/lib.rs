@@ -1,1 +1,192 @@
-//! End-to-end test helpers (being written).
+//! Helpers shared by the end-to-end tests: a runtime with test limits, plugin paths, connections
+//! with a grant, and a log capture.
+
+use psahost::capabilities::ConnectionPolicy;
+use psahost::capabilities::http::{Grant, HttpLimits, OriginPattern};
+use psahost::capabilities::kv::{KvLimits, KvStore};
+use psahost::capabilities::settings::Settings;
+use psahost::connector::Connection;
+use psahost::runtime::{Plugin, PluginSource, Runtime, RuntimeConfig};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use plugin_artifacts::{CONNECTWISE_MANAGE_PATH, EXAMPLE_RULE_PATH, HOSTILE_PATH};
+
+/// The compiled-component cache shared by the test runs.
+pub fn cache_dir() -> PathBuf {
+    std::env::temp_dir().join("psahost-test-cache")
+}
+
+/// A runtime with a memory cap and a deadline chosen by the test.
+pub fn runtime(memory_limit: u64, call_timeout: Duration) -> Arc<Runtime> {
+    Runtime::new(RuntimeConfig {
+        cache_dir: Some(cache_dir()),
+        memory_limit,
+        call_timeout,
+        max_instances: 16,
+        ..RuntimeConfig::default()
+    })
+    .expect("runtime")
+}
+
+/// Loads a plugin from a path.
+pub async fn load(runtime: &Arc<Runtime>, path: &str) -> Arc<Plugin> {
+    runtime
+        .load(PluginSource::File(path.into()))
+        .await
+        .unwrap_or_else(|e| panic!("loading {path}: {e}"))
+}
+
+/// Settings from pairs; names listed in `secret` are secret.
+pub fn settings(pairs: &[(&str, &str)], secret: &[&str]) -> Settings {
+    let mut s = Settings::default();
+    for (k, v) in pairs {
+        s.insert(*k, *v, secret.contains(k));
+    }
+    s
+}
+
+/// A policy granting exactly `origins` (operator patterns) with default limits.
+pub fn grant(origins: &[&str]) -> ConnectionPolicy {
+    ConnectionPolicy {
+        grant: Grant {
+            origins: origins
+                .iter()
+                .map(|o| OriginPattern::parse(o).expect("origin"))
+                .collect(),
+            all_requested: false,
+            allow_private_networks: false,
+        },
+        http: HttpLimits::default(),
+        kv: KvLimits::default(),
+    }
+}
+
+/// Opens a connection.
+pub fn connect(
+    runtime: &Arc<Runtime>,
+    plugin: &Arc<Plugin>,
+    id: &str,
+    settings: Settings,
+    policy: &ConnectionPolicy,
+    kv: &KvStore,
+) -> Connection {
+    Connection::open(runtime.clone(), plugin.clone(), id, settings, policy, kv)
+        .unwrap_or_else(|e| panic!("opening connection {id}: {e:#}"))
+}
+
+/// Collects everything `tracing` writes while the guard lives (on this thread).
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// Installs a capture of every event at every level, for the current thread.
+    pub fn install() -> (LogCapture, tracing::subscriber::DefaultGuard) {
+        let capture = LogCapture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (capture, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// What was logged.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A small HTTP server on loopback for the sandbox tests: `/bytes/N` answers N bytes,
+/// anything else answers `ok`. Stops when dropped.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub origin: String,
+    /// Requests served (path and `authorization` header), for assertions.
+    pub seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    /// Starts the server.
+    pub async fn start() -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let origin = format!("http://{}", listener.local_addr().expect("addr"));
+        let seen: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+        let log = seen.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let _ = serve_one(stream, log).await;
+                });
+            }
+        });
+        TestServer { origin, seen, task }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve_one(
+    mut stream: tokio::net::TcpStream,
+    log: Arc<Mutex<Vec<(String, Option<String>)>>>,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let auth = head
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("authorization: ")
+                .or_else(|| l.strip_prefix("Authorization: "))
+        })
+        .map(str::to_string);
+    log.lock().unwrap().push((path.clone(), auth));
+    let body = match path
+        .strip_prefix("/bytes/")
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        Some(n) => vec![b'x'; n],
+        None => b"ok".to_vec(),
+    };
+    let header = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(header.as_bytes()).await?;
+    stream.write_all(&body).await?;
+    stream.shutdown().await
+}
