@@ -1,0 +1,219 @@
+//! The `psahost` binary: help everywhere, clear errors for bad input, inspect and call.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn psahost(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_psahost"))
+        .args(args)
+        .env(
+            "PSAHOST_CACHE_DIR",
+            std::env::temp_dir().join("psahost-test-cache"),
+        )
+        .env_remove("PSAHOST_CONFIG")
+        .output()
+        .expect("run psahost")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["plugin", "--help"],
+        vec!["plugin", "inspect", "--help"],
+        vec!["plugin", "call", "--help"],
+        vec!["connection", "--help"],
+        vec!["connection", "test", "--help"],
+        vec!["connection", "list", "--help"],
+    ] {
+        let out = psahost(&args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let help = text(&out.stdout);
+        assert!(help.contains("Usage: psahost"), "{args:?}:\n{help}");
+    }
+}
+
+#[test]
+fn inspect_shows_the_contract() {
+    let out = psahost(&[
+        "plugin",
+        "inspect",
+        plugin_artifacts::HOSTILE_PATH,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["id"], "hostile");
+    assert_eq!(json["kind"], "connector");
+    assert_eq!(json["wit"], "psa:connector@0.1.0");
+    assert_eq!(json["outbound-hosts"][0], "http://{target}");
+    assert!(
+        json["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "token" && s["secret"] == true)
+    );
+    let out = psahost(&["plugin", "inspect", "builtin:connectwise-manage"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("connectwise-manage"));
+}
+
+#[test]
+fn call_runs_an_export_and_reports_errors() {
+    let out = psahost(&[
+        "plugin",
+        "call",
+        plugin_artifacts::HOSTILE_PATH,
+        "list-companies",
+        "--setting",
+        "attack=none",
+        "--setting",
+        "count=3",
+        "--arg",
+        r#"{"page-size": 2}"#,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["ok"]["items"].as_array().unwrap().len(), 2);
+
+    let out = psahost(&[
+        "plugin",
+        "call",
+        plugin_artifacts::HOSTILE_PATH,
+        "test-connection",
+        "--setting",
+        "attack=spin",
+        "--timeout",
+        "300ms",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("deadline of 300 ms"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = psahost(&[
+        "plugin",
+        "call",
+        plugin_artifacts::HOSTILE_PATH,
+        "list-companies",
+        "--setting",
+        "attack=none",
+        "--arg",
+        r#"{"page-sise": 2}"#,
+    ]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("unknown field `page-sise`") && err.contains("page-size"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_plugin_files_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.wasm");
+    std::fs::write(&notes, "hello").unwrap();
+    let out = psahost(&["plugin", "inspect", notes.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("notes.wasm") && err.contains("not a WebAssembly file"),
+        "{err}"
+    );
+
+    let out = psahost(&["plugin", "inspect", "/nonexistent/x.wasm"]);
+    assert!(
+        text(&out.stderr).contains("cannot read plugin `/nonexistent/x.wasm`"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = psahost(&["plugin", "inspect", "builtin:halo"]);
+    assert!(
+        text(&out.stderr).contains("bundled: connectwise-manage"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+fn write_config(dir: &Path, body: &str) -> String {
+    let path = dir.join("psahost.toml");
+    std::fs::write(&path, body).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_config_typo_names_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "[runtime]\ndata-dir = \"data\"\ncall-timout = \"5s\"\n",
+    );
+    let out = psahost(&["--config", &config, "connection", "list"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("psahost.toml") && err.contains("line 3") && err.contains("call-timout"),
+        "{err}"
+    );
+
+    let out = psahost(&["connection", "list"]);
+    assert!(
+        text(&out.stderr).contains("--config"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn connection_test_reports_the_setting_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            r#"[runtime]
+data-dir = "data"
+
+[plugins.hostile]
+path = "{}"
+
+[connections.acme]
+plugin = "hostile"
+settings = {{ attack = "log-secret", token = "${{env:PSAHOST_TEST_TOKEN}}" }}
+grant = {{ hosts = ["requested"] }}
+"#,
+            plugin_artifacts::HOSTILE_PATH
+        ),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_psahost"))
+        .args(["--config", &config, "connection", "test", "acme"])
+        .env("PSAHOST_TEST_TOKEN", "tok-5ecret")
+        .env(
+            "PSAHOST_CACHE_DIR",
+            std::env::temp_dir().join("psahost-test-cache"),
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("setting `token`") && err.contains("[redacted]"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("tok-5ecret") && !text(&out.stdout).contains("tok-5ecret"),
+        "{err}"
+    );
+    assert!(
+        dir.path().join("data/kv").exists(),
+        "the kv store lives in data-dir"
+    );
+}
