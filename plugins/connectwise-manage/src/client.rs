@@ -430,8 +430,13 @@ pub fn redact_error(error: Error, settings: &Settings) -> Error {
     }
 }
 
-/// A relative API path joined with query parameters, for logs and requests.
-pub type Query = Vec<(String, String)>;
+/// Stores the codebase in kv. The cache only saves a discovery request per call, so a kv
+/// failure (quota, storage) is logged and otherwise ignored.
+fn cache_codebase(settings: &Settings, codebase: &str) {
+    if let Err(e) = kv::set_string(&settings.codebase_key(), codebase) {
+        psa_sdk::warn!("cannot cache the ConnectWise codebase: {e:?}");
+    }
+}
 
 /// A connected client: validated settings and the API codebase.
 pub struct Client {
@@ -445,13 +450,18 @@ impl Client {
     /// Loads the settings and the codebase (from the kv cache, else by discovery).
     pub fn connect() -> Result<Self> {
         let settings = Settings::load()?;
-        let key = settings.codebase_key();
-        let cached = kv::get_string(&key)?.and_then(|c| normalize_codebase(&c));
+        let cached = match kv::get_string(&settings.codebase_key()) {
+            Ok(value) => value.and_then(|c| normalize_codebase(&c)),
+            Err(e) => {
+                psa_sdk::warn!("cannot read the cached ConnectWise codebase: {e:?}");
+                None
+            }
+        };
         let (codebase, fresh) = match cached {
             Some(c) => (c, false),
             None => {
                 let info = Self::discover(&settings)?;
-                kv::set_string(&key, &info.codebase)?;
+                cache_codebase(&settings, &info.codebase);
                 (info.codebase, true)
             }
         };
@@ -467,7 +477,7 @@ impl Client {
     pub fn connect_fresh() -> Result<(Self, CompanyInfo)> {
         let settings = Settings::load()?;
         let info = Self::discover(&settings)?;
-        kv::set_string(&settings.codebase_key(), &info.codebase)?;
+        cache_codebase(&settings, &info.codebase);
         let client = Client {
             settings,
             codebase: info.codebase.clone(),
@@ -575,7 +585,7 @@ impl Client {
             if response.status == 404 && !self.fresh {
                 self.fresh = true;
                 let info = Self::discover(&self.settings)?;
-                kv::set_string(&self.settings.codebase_key(), &info.codebase)?;
+                cache_codebase(&self.settings, &info.codebase);
                 if info.codebase != self.codebase {
                     psa_sdk::info!(
                         "the ConnectWise codebase changed from {} to {}; retrying",

@@ -3,7 +3,7 @@
 use crate::client::Client;
 use crate::conditions::{self, Conditions};
 use crate::map;
-use crate::paging::{MAX_PAGE_SIZE, PageState};
+use crate::paging::{MAX_PAGE_SIZE, PagePos, PageState};
 use psa_sdk::http::Method;
 use psa_sdk::types::{
     Configuration, ConfigurationChanges, NewConfiguration, NewNote, NewTicket, Note, Ticket,
@@ -265,7 +265,7 @@ pub fn find_open_tickets(client: &mut Client, f: &TicketFilter) -> Result<Vec<Ti
         return Ok(Vec::new());
     }
     let conditions = open_ticket_conditions(f)?;
-    let page_size = (f.limit).min(MAX_PAGE_SIZE);
+    let page_size = f.limit.min(MAX_PAGE_SIZE);
     let mut page = 1u32;
     let mut out = Vec::new();
     loop {
@@ -277,19 +277,16 @@ pub fn find_open_tickets(client: &mut Client, f: &TicketFilter) -> Result<Vec<Ti
         ];
         let response = client.send(Method::Get, "service/tickets", &query, &[], None, None)?;
         let items: Vec<Value> = response.json()?;
-        for v in &items {
-            if out.len() == limit {
-                return Ok(out);
-            }
+        for v in items.iter().take(limit - out.len()) {
             out.push(map::ticket(v)?);
         }
-        let state =
-            PageState::first("tickets", page_size, None).at(crate::paging::PagePos::Page(page));
-        match state.next(response.header("link")) {
-            Some(PageState {
-                pos: crate::paging::PagePos::Page(n),
-                ..
-            }) if out.len() < limit => page = n,
+        if out.len() >= limit {
+            return Ok(out);
+        }
+        // The Link header decides whether there is a next page (and never lets it go backwards).
+        let here = PageState::first("tickets", page_size, None).at(PagePos::Page(page));
+        match here.next(response.header("link")).map(|next| next.pos) {
+            Some(PagePos::Page(next)) => page = next,
             _ => return Ok(out),
         }
     }
