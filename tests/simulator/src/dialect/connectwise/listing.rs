@@ -1,0 +1,323 @@
+//! Listing engine: filters records with conditions, orders and pages them, renders only the page.
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::cmp::Ordering;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use super::conditions::{EvalError, FieldPath, Fields, Mode, Scalar, json_values, order_cmp};
+use super::error::CwError;
+use super::query::ListQuery;
+use super::render::CwRecord;
+use crate::data::DataSet;
+
+/// Records of one collection, in id order.
+pub(crate) type Records<'a> = Box<dyn DoubleEndedIterator<Item = &'a dyn CwRecord> + 'a>;
+
+/// A record being filtered: rendered to JSON only when a condition needs more than the fields
+/// known without rendering (id, lastUpdated, company/id), and then at most once.
+struct View<'a> {
+    record: &'a dyn CwRecord,
+    data: &'a DataSet,
+    json: OnceCell<Value>,
+}
+
+impl<'a> View<'a> {
+    fn new(record: &'a dyn CwRecord, data: &'a DataSet) -> View<'a> {
+        View {
+            record,
+            data,
+            json: OnceCell::new(),
+        }
+    }
+
+    fn json(&self) -> &Value {
+        self.json.get_or_init(|| self.record.render(self.data))
+    }
+
+    fn into_json(self) -> Value {
+        match self.json.into_inner() {
+            Some(v) => v,
+            None => self.record.render(self.data),
+        }
+    }
+}
+
+impl Fields for View<'_> {
+    fn values(&self, path: &FieldPath, mode: Mode) -> Result<Vec<Scalar<'_>>, EvalError> {
+        if mode == Mode::Conditions {
+            if path.is(&["id"]) {
+                return Ok(vec![Scalar::Num(self.record.id() as f64)]);
+            }
+            if path.is(&["lastUpdated"]) || path.is(&["_info", "lastUpdated"]) {
+                return Ok(vec![Scalar::Date(self.record.last_updated())]);
+            }
+            if path.is(&["company", "id"])
+                && let Some(id) = self.record.company_id()
+            {
+                return Ok(vec![Scalar::Num(id as f64)]);
+            }
+        }
+        json_values(self.json(), path, mode)
+    }
+}
+
+fn keep(q: &ListQuery, view: &View<'_>) -> Result<bool, CwError> {
+    if view.record.hidden_by_default()
+        && !q
+            .conditions
+            .as_ref()
+            .is_some_and(|c| c.mentions("deletedFlag"))
+    {
+        return Ok(false);
+    }
+    if let Some(c) = &q.conditions
+        && !c
+            .eval(view, Mode::Conditions)
+            .map_err(|e| CwError::bad_param("conditions", e.message))?
+    {
+        return Ok(false);
+    }
+    if let Some(c) = &q.child_conditions
+        && !c
+            .eval(view, Mode::Children)
+            .map_err(|e| CwError::bad_param("childConditions", e.message))?
+    {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+fn owned(s: Scalar<'_>) -> Scalar<'static> {
+    match s {
+        Scalar::Null => Scalar::Null,
+        Scalar::Bool(b) => Scalar::Bool(b),
+        Scalar::Num(n) => Scalar::Num(n),
+        Scalar::Date(d) => Scalar::Date(d),
+        Scalar::Str(s) => Scalar::Str(Cow::Owned(s.into_owned())),
+        Scalar::Object => Scalar::Object,
+    }
+}
+
+fn sort_key(q: &ListQuery, view: &View<'_>) -> Result<Vec<Scalar<'static>>, CwError> {
+    q.order
+        .iter()
+        .map(|k| {
+            let mut values = view
+                .values(&k.field, Mode::Conditions)
+                .map_err(|e| CwError::bad_param("orderBy", e.message))?;
+            Ok(owned(values.pop().unwrap_or(Scalar::Null)))
+        })
+        .collect()
+}
+
+/// Copies the `fields` of `src` (a partial response).
+fn project(src: Value, fields: &[FieldPath]) -> Value {
+    fn copy(src: &Value, segments: &[String], out: &mut Map<String, Value>) {
+        let Some(obj) = src.as_object() else { return };
+        let Some((key, value)) = obj
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&segments[0]))
+        else {
+            return;
+        };
+        if segments.len() == 1 || !value.is_object() {
+            out.insert(key.clone(), value.clone());
+            return;
+        }
+        if let Value::Object(inner) = out
+            .entry(key.clone())
+            .or_insert_with(|| Value::Object(Map::new()))
+        {
+            copy(value, &segments[1..], inner);
+        }
+    }
+    let mut out = Map::new();
+    for f in fields {
+        copy(&src, &f.segments, &mut out);
+    }
+    Value::Object(out)
+}
+
+/// A JSON 200 response.
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut response = (status, bytes).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+/// One record as a response, honouring `fields`.
+pub(crate) fn record_response(
+    record: &dyn CwRecord,
+    data: &DataSet,
+    fields: Option<&[FieldPath]>,
+    status: StatusCode,
+) -> Response {
+    let json = record.render(data);
+    let json = match fields {
+        Some(f) => project(json, f),
+        None => json,
+    };
+    json_response(status, &json)
+}
+
+/// `GET .../count`: `{"count": n}` for the records the conditions select.
+pub(crate) fn count(
+    q: &ListQuery,
+    data: &DataSet,
+    records: Records<'_>,
+) -> Result<Response, CwError> {
+    let mut n = 0u64;
+    for record in records {
+        if keep(q, &View::new(record, data))? {
+            n += 1;
+        }
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "count": n }),
+    ))
+}
+
+/// A page of records as a bare JSON array, with a `Link` header to the other pages.
+pub(crate) fn list(
+    q: &ListQuery,
+    data: &DataSet,
+    records: Records<'_>,
+) -> Result<Response, CwError> {
+    let size = q.page_size;
+    let (page, links) = if q.forward_only {
+        let after = q.page_id.unwrap_or(0);
+        let mut page = Vec::with_capacity(size.min(1024));
+        let mut more = false;
+        for record in records.filter(|r| r.id() > after) {
+            let view = View::new(record, data);
+            if !keep(q, &view)? {
+                continue;
+            }
+            if page.len() == size {
+                more = true;
+                break;
+            }
+            page.push(view);
+        }
+        let links = match (more, page.last()) {
+            (true, Some(last)) => vec![(q.link("pageId", last.record.id()), "next")],
+            _ => Vec::new(),
+        };
+        (page, links)
+    } else {
+        let skip = (q.page - 1).saturating_mul(size);
+        let mut total = 0usize;
+        let mut page = Vec::with_capacity(size.min(1024));
+        if q.by_id() {
+            let records: Records<'_> = if q.descending_ids() {
+                Box::new(records.rev())
+            } else {
+                records
+            };
+            for record in records {
+                let view = View::new(record, data);
+                if !keep(q, &view)? {
+                    continue;
+                }
+                if total >= skip && total - skip < size {
+                    page.push(view);
+                }
+                total += 1;
+            }
+        } else {
+            let mut all = Vec::new();
+            for record in records {
+                let view = View::new(record, data);
+                if keep(q, &view)? {
+                    let key = sort_key(q, &view)?;
+                    all.push((key, view));
+                }
+            }
+            all.sort_by(|(a, va), (b, vb)| {
+                for (k, (x, y)) in q.order.iter().zip(a.iter().zip(b)) {
+                    let o = order_cmp(x, y);
+                    let o = if k.descending { o.reverse() } else { o };
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+                va.record.id().cmp(&vb.record.id())
+            });
+            total = all.len();
+            page = all
+                .into_iter()
+                .skip(skip)
+                .take(size)
+                .map(|(_, v)| v)
+                .collect();
+        }
+        let last = total.div_ceil(size).max(1);
+        let mut links = Vec::new();
+        if q.page < last {
+            links.push((q.link("page", q.page + 1), "next"));
+            links.push((q.link("page", last), "last"));
+        }
+        if q.page > 1 {
+            links.push((q.link("page", 1), "first"));
+            links.push((q.link("page", (q.page - 1).min(last)), "prev"));
+        }
+        (page, links)
+    };
+    let items: Vec<Value> = page
+        .into_iter()
+        .map(|v| match &q.fields {
+            Some(f) => project(v.into_json(), f),
+            None => v.into_json(),
+        })
+        .collect();
+    let mut response = json_response(StatusCode::OK, &Value::Array(items));
+    if !links.is_empty() {
+        let text = links
+            .iter()
+            .map(|(url, rel)| format!("<{url}>; rel=\"{rel}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if let Ok(value) = HeaderValue::from_str(&text) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn projection_keeps_only_the_asked_fields() {
+        let v = json!({"id": 1, "name": "A", "company": {"id": 2, "name": "B"}, "_info": {"lastUpdated": "x"}});
+        let f = |s: &str| FieldPath::parse(s).unwrap();
+        assert_eq!(
+            project(
+                v.clone(),
+                &[
+                    f("id"),
+                    f("company/name"),
+                    f("_info/lastUpdated"),
+                    f("nosuch")
+                ]
+            ),
+            json!({"id": 1, "company": {"name": "B"}, "_info": {"lastUpdated": "x"}})
+        );
+        assert_eq!(
+            project(v, &[f("Company")]),
+            json!({"company": {"id": 2, "name": "B"}})
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! Starting and stopping a simulator.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::SimConfig;
+use crate::data::{DataSet, GenSpec};
+use crate::dialect;
+use crate::faults::Faults;
+use crate::state::{Shared, SimState};
+
+/// How long [`Simulator::shutdown`] waits for open requests before dropping them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A running PSA simulator serving plain HTTP.
+#[derive(Debug)]
+pub struct Simulator {
+    state: SimState,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Simulator {
+    /// Generates the data set, binds `config.bind` and starts serving.
+    pub async fn start(config: SimConfig) -> anyhow::Result<Simulator> {
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on '{}'", config.bind))?;
+        let addr = listener
+            .local_addr()
+            .context("cannot read the listening address")?;
+        let spec = GenSpec {
+            seed: config.seed,
+            companies: config.companies,
+            configurations: config.configurations,
+        };
+        // Large data sets take a moment to generate: keep it off the async workers.
+        let data = tokio::task::spawn_blocking(move || DataSet::generate(&spec))
+            .await
+            .context("the data set generator failed")?;
+        let origin = format!("http://{addr}");
+        let shared = Arc::new(Shared::new(config, origin, data));
+        let router = dialect::router(shared.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        tracing::debug!(%addr, "psa simulator listening");
+        Ok(Simulator {
+            state: SimState { shared },
+            addr,
+            stop: Some(stop),
+            server: Some(server),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`: the `site` a connector is configured with.
+    pub fn origin(&self) -> String {
+        self.state.shared.origin.clone()
+    }
+
+    /// The address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The configuration it was started with.
+    pub fn config(&self) -> &SimConfig {
+        &self.state.shared.config
+    }
+
+    /// The live fault knobs.
+    pub fn faults(&self) -> &Faults {
+        &self.state.shared.faults
+    }
+
+    /// A handle on the data and settings.
+    pub fn state(&self) -> &SimState {
+        &self.state
+    }
+
+    /// Stops accepting connections, lets open requests finish (up to 5 seconds) and releases the port.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut server) = self.server.take() {
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => tracing::warn!(error = %e, "psa simulator stopped with an error"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "psa simulator task failed"),
+                Err(_) => {
+                    tracing::warn!("psa simulator did not stop in time; dropping open connections");
+                    server.abort();
+                    let _ = server.await;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Simulator {
+    /// A simulator dropped without [`shutdown`](Simulator::shutdown) still stops serving.
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
