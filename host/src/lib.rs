@@ -4,6 +4,8 @@
 //! - [`capabilities`]: what a connection's calls may use (http, kv, log, settings);
 //! - [`connector`]: typed and JSON calls of a connector's exports for one connection;
 //! - [`config`]: the operator's `psahost.toml`;
+//! - [`records`]: the synced entities and their records as JSON with the WIT field names;
+//! - [`store`]: the record store (records, change feed, sync state, run history);
 //! - [`cli`]: the `psahost` command.
 
 pub mod bindings;
@@ -11,4 +13,6 @@ pub mod capabilities;
 pub mod cli;
 pub mod config;
 pub mod connector;
+pub mod records;
 pub mod runtime;
+pub mod store;
