@@ -254,17 +254,15 @@ impl Form {
 
     /// A non-negative number.
     pub(crate) fn amount(&mut self, field: &str) -> Option<f64> {
-        match self.value(field)? {
-            Value::Number(n) if n.as_f64().is_some_and(|x| x >= 0.0 && x.is_finite()) => n.as_f64(),
-            other => {
-                let message = format!(
-                    "The {field} field must be a number of 0 or more, not {}.",
-                    kind(other)
-                );
-                self.fail(field, message);
-                None
-            }
-        }
+        let message = match self.value(field)? {
+            Value::Number(n) => match n.as_f64() {
+                Some(x) if x >= 0.0 && x.is_finite() => return Some(x),
+                _ => format!("The {field} field must be 0 or more, not {n}."),
+            },
+            other => format!("The {field} field must be a number, not {}.", kind(other)),
+        };
+        self.fail(field, message);
+        None
     }
 
     /// An optional date-time: `None` absent, `Some(None)` null.

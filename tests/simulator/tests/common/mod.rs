@@ -1,0 +1,177 @@
+//! Helpers shared by the integration tests: a small ConnectWise client over reqwest.
+
+#![allow(dead_code)]
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use psa_sim::{SimConfig, Simulator};
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+/// An answer, read in full.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    /// The body as JSON (panics with the body when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The ids of a list body.
+    pub fn ids(&self) -> Vec<u64> {
+        self.json()
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|r| r["id"].as_u64().expect("an id"))
+            .collect()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The URL of the `Link` relation `rel`.
+    pub fn link(&self, rel: &str) -> Option<String> {
+        let header = self.header("link")?;
+        let mut rest = header;
+        while let Some(start) = rest.find('<') {
+            let end = rest[start..].find('>')? + start;
+            let url = &rest[start + 1..end];
+            let after = &rest[end + 1..];
+            let next = after.find('<').unwrap_or(after.len());
+            if after[..next].contains(&format!("rel=\"{rel}\"")) {
+                return Some(url.to_string());
+            }
+            rest = &after[next..];
+        }
+        None
+    }
+
+    /// `{code, message}` of an error body.
+    pub fn error(&self) -> (String, String) {
+        let v = self.json();
+        (
+            v["code"].as_str().unwrap_or_default().to_string(),
+            v["message"].as_str().unwrap_or_default().to_string(),
+        )
+    }
+}
+
+/// A client with one set of credentials.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub origin: String,
+    pub codebase: String,
+    pub authorization: String,
+    pub client_id: String,
+}
+
+pub fn basic(company: &str, public: &str, private: &str) -> String {
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{company}+{public}:{private}"))
+    )
+}
+
+impl Client {
+    /// The read-write demo credentials of `sim`.
+    pub fn new(sim: &Simulator) -> Client {
+        let c = &sim.config().credentials;
+        Client {
+            http: reqwest::Client::new(),
+            origin: sim.origin(),
+            codebase: sim.state().codebase(),
+            authorization: basic(&c.company_id, &c.public_key, &c.private_key),
+            client_id: c.client_id.clone(),
+        }
+    }
+
+    /// The read-only key pair of `sim`.
+    pub fn readonly(sim: &Simulator) -> Client {
+        let c = &sim.config().credentials;
+        Client {
+            authorization: basic(
+                &c.company_id,
+                &c.readonly_public_key,
+                &c.readonly_private_key,
+            ),
+            ..Client::new(sim)
+        }
+    }
+
+    /// `origin/codebase apis/3.0/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}apis/3.0/{path}", self.origin, self.codebase)
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Resp {
+        let mut req = self
+            .http
+            .request(method, url)
+            .header("Authorization", &self.authorization)
+            .header("clientId", &self.client_id)
+            .header(
+                "Accept",
+                "application/vnd.connectwise.com+json; version=2026.4",
+            );
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(body) = body {
+            req = req.header("Content-Type", "application/json").body(body);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.expect("body read");
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(Method::GET, &self.url(path), &[], None).await
+    }
+
+    pub async fn get_url(&self, url: &str, headers: &[(&str, &str)]) -> Resp {
+        self.send(Method::GET, url, headers, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.send(Method::POST, &self.url(path), &[], Some(body.to_string()))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Resp {
+        self.send(Method::PATCH, &self.url(path), &[], Some(body.to_string()))
+            .await
+    }
+}
+
+/// Starts a ConnectWise simulator with `companies` companies from `seed`.
+pub async fn start(companies: usize, seed: u64) -> Simulator {
+    Simulator::start(SimConfig::connectwise(companies, seed))
+        .await
+        .expect("simulator started")
+}
+
+/// Percent-encodes a query value.
+pub fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
