@@ -1,0 +1,922 @@
+//! The Kaseya BMS REST client: the origin from the `server` setting, signing in and the token
+//! cache, Bearer requests with one renewal on 401, the `{"result": ...}` envelope, paging helpers,
+//! and the mapping of error answers.
+//!
+//! Everything that does not touch a host capability (origin parsing, envelopes, error mapping,
+//! redaction) is a plain function with unit tests; [`Client`] glues them to the host's `http`,
+//! `kv` and `settings`.
+
+use crate::auth::{self, LoginInfo, Token};
+use crate::paging::{MAX_PAGE_SIZE, PageState};
+use crate::time;
+use psa_sdk::http::{Method, Request, Response};
+use psa_sdk::{Error, Result, kv, settings};
+use serde_json::Value;
+
+/// The most pages one "read everything" loop follows (100 records each): a guard against a
+/// server whose `totalRecords` never runs out.
+const MAX_PAGES: u32 = 10_000;
+
+/// The connection's settings, validated.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `scheme://host[:port]` of the BMS server, without a trailing slash.
+    pub origin: String,
+    /// The BMS user name.
+    pub username: String,
+    /// The tenant (company) name shown on the BMS login page.
+    pub tenant: String,
+    /// The user's password. Never logged, never put in a message.
+    pub password: String,
+}
+
+impl core::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Settings")
+            .field("origin", &self.origin)
+            .field("username", &self.username)
+            .field("tenant", &self.tenant)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Reads and validates the connection's settings.
+    pub fn load() -> Result<Self> {
+        // `settings::require` treats a blank value as absent; the password is used untrimmed.
+        Settings::from_values(
+            &settings::require("server")?,
+            &settings::require("username")?,
+            &settings::require("tenant")?,
+            &settings::require("password")?,
+        )
+    }
+
+    /// Validates setting values (pure; `load` feeds it the host's settings).
+    pub fn from_values(server: &str, username: &str, tenant: &str, password: &str) -> Result<Self> {
+        let origin = origin_from_server(server)?;
+        let username = username.trim().to_string();
+        if username.is_empty() || username.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "username",
+                "the BMS user name is required (the name you sign in to Kaseya BMS with)",
+            ));
+        }
+        let tenant = tenant.trim().to_string();
+        if tenant.is_empty() || tenant.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "tenant",
+                "the tenant is required: the company name shown on the BMS login page (also under My Settings)",
+            ));
+        }
+        if password.is_empty() {
+            return Err(Error::invalid("password", "the password is required"));
+        }
+        Ok(Settings {
+            origin,
+            username,
+            tenant,
+            password: password.to_string(),
+        })
+    }
+
+    /// `{origin}/api/{path}`.
+    pub fn api_url(&self, path: &str) -> String {
+        format!("{}/api/{}", self.origin, path.trim_start_matches('/'))
+    }
+
+    /// The URL of the V2 login.
+    pub fn login_url(&self) -> String {
+        self.api_url("v2/security/authenticate")
+    }
+
+    /// The kv key of the cached token: one per server, tenant and user.
+    pub fn token_key(&self) -> String {
+        format!(
+            "token/{}/{}/{}",
+            self.origin,
+            self.tenant.to_lowercase(),
+            self.username.to_lowercase()
+        )
+    }
+
+    /// Removes the password (and `token`, when given) from a text that goes into an error or a
+    /// log line.
+    pub fn redact(&self, text: &str, token: Option<&str>) -> String {
+        let mut out = text.to_string();
+        for secret in [Some(self.password.as_str()), token].into_iter().flatten() {
+            if secret.len() >= 3 {
+                out = out.replace(secret, "[redacted]");
+            }
+        }
+        out
+    }
+}
+
+/// `scheme://host[:port]` for the `server` setting: a bare host (`bms.kaseya.com`,
+/// `bms.example.com:8443`) means https; a full origin (`http://127.0.0.1:41234`) is used as
+/// given. A path (someone pasted the browser's address) is dropped.
+pub fn origin_from_server(server: &str) -> Result<String> {
+    let bad = |why: &str| {
+        Error::invalid(
+            "server",
+            format!(
+                "`{server}` is not a Kaseya BMS server ({why}): use the server name, e.g. bms.kaseya.com or bmsemea.kaseya.com, or a full origin such as https://bms.example.com"
+            ),
+        )
+    };
+    let server = server.trim();
+    let (scheme, rest) = match server.split_once("://") {
+        Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
+        None => ("https".to_string(), server),
+    };
+    if scheme != "https" && scheme != "http" {
+        return Err(bad("only http and https are supported"));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() {
+        return Err(bad("no host"));
+    }
+    if authority.contains('@') {
+        return Err(bad("credentials do not belong in the server"));
+    }
+    let valid = authority
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_'));
+    if !valid {
+        return Err(bad("invalid characters in the host"));
+    }
+    if let Some((host, port)) = authority.rsplit_once(':')
+        && !authority.ends_with(']')
+    {
+        if host.is_empty() || host.contains(':') && !host.starts_with('[') {
+            return Err(bad("invalid host"));
+        }
+        if port.parse::<u16>().is_err() {
+            return Err(bad("invalid port"));
+        }
+    }
+    Ok(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+/// At most 300 characters of a body, for messages.
+pub fn short_text(body: &[u8]) -> String {
+    let t = String::from_utf8_lossy(body);
+    let t = t.trim();
+    let mut short: String = t.chars().take(300).collect();
+    if t.chars().count() > 300 {
+        short.push('…');
+    }
+    short
+}
+
+/// The BMS error `{"error": {"code", "message", "validationErrors": [{"field", "message"}]}}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BmsError {
+    /// `ValidationError`, `TokenExpired`, `NotFound`, ...
+    pub code: Option<String>,
+    /// The message.
+    pub message: String,
+    /// The `validationErrors`: (field, message).
+    pub validation: Vec<(String, String)>,
+}
+
+/// Reads an error body; a body that is not BMS's JSON yields its text as the message.
+pub fn parse_error_body(body: &[u8]) -> BmsError {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return BmsError {
+            message: short_text(body),
+            ..BmsError::default()
+        };
+    };
+    let s = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    // The error object; some answers put code and message at the top level.
+    let e = v.get("error").filter(|e| e.is_object()).unwrap_or(&v);
+    let validation = e
+        .get("validationErrors")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|x| {
+                    let field = s(x, "field")?;
+                    Some((field, s(x, "message").unwrap_or_default()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    BmsError {
+        code: s(e, "code"),
+        message: s(e, "message").unwrap_or_else(|| short_text(body)),
+        validation,
+    }
+}
+
+/// What an error answer is about, to phrase the error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ErrorContext<'a> {
+    /// The record the request was about (`ticket 42`), for not-found.
+    pub subject: Option<&'a str>,
+    /// The request's path, for a not-found without a subject.
+    pub path: &'a str,
+    /// BMS body property names -> the contract's names (`title` -> `summary`), for
+    /// invalid-input.
+    pub fields: &'a [(&'a str, &'a str)],
+    /// The signed-in user, for a refused token.
+    pub username: &'a str,
+}
+
+/// The contract's name of a query parameter the connector sends.
+fn query_field(name: &str) -> Option<&'static str> {
+    match name {
+        "modifiedSince" => Some("updated-since"),
+        "idGreaterThan" | "pageNumber" => Some("cursor"),
+        "pageSize" => Some("page-size"),
+        _ => None,
+    }
+}
+
+/// Maps a non-2xx BMS answer (other than the login's) to the contract's error.
+pub fn map_error(
+    status: u16,
+    retry_after_ms: Option<u64>,
+    body: &[u8],
+    ctx: &ErrorContext<'_>,
+) -> Error {
+    let e = parse_error_body(body);
+    match status {
+        400 | 409 | 422 => match e.validation.first() {
+            Some((field, message)) => {
+                let message = if message.is_empty() {
+                    &e.message
+                } else {
+                    message
+                };
+                let known = ctx
+                    .fields
+                    .iter()
+                    .find(|(bms, _)| bms.eq_ignore_ascii_case(field))
+                    .map(|(_, ours)| *ours)
+                    .or_else(|| query_field(field));
+                match known {
+                    Some(ours) => Error::invalid(ours, format!("{message} (BMS field `{field}`)")),
+                    None => Error::invalid(field.clone(), message.clone()),
+                }
+            }
+            None if status == 409 => {
+                Error::remote(409, e.code.or(Some("Conflict".into())), e.message)
+            }
+            None => Error::invalid("request", e.message),
+        },
+        401 => Error::unauthorized(
+            "password",
+            format!(
+                "Kaseya BMS refused the access token it had just issued to user `{}` ({}): {}",
+                ctx.username,
+                e.code.as_deref().unwrap_or("401"),
+                e.message
+            ),
+        ),
+        403 => {
+            let permission = e
+                .message
+                .split_once(" lacks ")
+                .map(|(_, p)| p.trim().trim_end_matches('.').to_string())
+                .unwrap_or_else(|| e.message.clone());
+            Error::forbidden(permission, e.message)
+        }
+        404 => match ctx.subject {
+            Some(subject) => Error::not_found(format!("{subject} was not found in Kaseya BMS")),
+            None => Error::not_found(format!(
+                "Kaseya BMS answered 404 on {}: {} (check `server`)",
+                ctx.path, e.message
+            )),
+        },
+        429 => Error::rate_limited(
+            retry_after_ms,
+            format!(
+                "Kaseya BMS rate limit (1,500 calls per hour per endpoint): {}",
+                e.message
+            ),
+        ),
+        500..=599 => Error::unavailable(format!("Kaseya BMS answered {status}: {}", e.message)),
+        _ => Error::remote(status, e.code, e.message),
+    }
+}
+
+/// Removes secrets from every message inside an error.
+pub fn redact_error(error: Error, settings: &Settings, token: Option<&str>) -> Error {
+    let r = |s: String| settings.redact(&s, token);
+    match error {
+        Error::Unauthorized(mut p) => {
+            p.message = r(p.message);
+            Error::Unauthorized(p)
+        }
+        Error::Forbidden(mut p) => {
+            p.permission = r(p.permission);
+            p.message = r(p.message);
+            Error::Forbidden(p)
+        }
+        Error::NotFound(m) => Error::NotFound(r(m)),
+        Error::InvalidInput(mut p) => {
+            p.message = r(p.message);
+            Error::InvalidInput(p)
+        }
+        Error::RateLimited(mut p) => {
+            p.message = r(p.message);
+            Error::RateLimited(p)
+        }
+        Error::Unavailable(m) => Error::Unavailable(r(m)),
+        Error::Unsupported(m) => Error::Unsupported(r(m)),
+        Error::Remote(mut p) => {
+            p.message = r(p.message);
+            Error::Remote(p)
+        }
+    }
+}
+
+/// The `result` of a 2xx answer's envelope. `success: false` is BMS's error even with a 2xx
+/// status; a body that is not the envelope is a malformed answer.
+pub fn envelope(status: u16, body: &[u8]) -> Result<Value> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        Error::malformed(format!(
+            "Kaseya BMS answered {status} with a body that is not JSON: {e}"
+        ))
+    })?;
+    let Value::Object(mut map) = v else {
+        return Err(Error::malformed(format!(
+            "Kaseya BMS answered {status} with JSON that is not the {{\"result\": ...}} envelope"
+        )));
+    };
+    if map.get("success").and_then(Value::as_bool) == Some(false) {
+        let e = parse_error_body(body);
+        return Err(Error::remote(status, e.code, e.message));
+    }
+    match map.remove("result") {
+        Some(Value::Null) | None => Err(Error::malformed(format!(
+            "Kaseya BMS answered {status} without a `result`"
+        ))),
+        Some(result) => Ok(result),
+    }
+}
+
+/// The records and `totalRecords` of a list answer.
+pub fn list_envelope(status: u16, body: &[u8]) -> Result<(Vec<Value>, Option<u64>)> {
+    let total = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("totalRecords").and_then(Value::as_u64));
+    match envelope(status, body)? {
+        Value::Array(items) => Ok((items, total)),
+        _ => Err(Error::malformed(format!(
+            "Kaseya BMS answered {status} to a list request with a `result` that is not an array"
+        ))),
+    }
+}
+
+/// Stores the token in kv. The cache only saves a login per call, so a kv failure (quota,
+/// storage) is logged and otherwise ignored.
+fn cache_token(settings: &Settings, token: &Token) {
+    if let Err(e) = kv::set_json(&settings.token_key(), token) {
+        psa_sdk::warn!("cannot cache the Kaseya BMS access token: {e:?}");
+    }
+}
+
+fn forget_token(settings: &Settings) {
+    if let Err(e) = kv::delete(&settings.token_key()) {
+        psa_sdk::warn!("cannot remove the cached Kaseya BMS access token: {e:?}");
+    }
+}
+
+/// A transport failure, phrased with the server it was for.
+fn unreachable(e: Error, settings: &Settings) -> Error {
+    match e {
+        Error::Unavailable(m) => Error::unavailable(format!(
+            "cannot reach the Kaseya BMS server {} (check the `server` setting): {m}",
+            settings.origin
+        )),
+        other => other,
+    }
+}
+
+/// A signed-in client: validated settings and an access token.
+pub struct Client {
+    settings: Settings,
+    token: Token,
+    /// The token was issued during this call (a 401 then is not an expired cache).
+    fresh: bool,
+}
+
+impl Client {
+    /// Loads the settings and a token (from the kv cache while it is usable, else by signing in).
+    pub fn connect() -> Result<Self> {
+        let settings = Settings::load()?;
+        let cached = match kv::get_json::<Token>(&settings.token_key()) {
+            Ok(token) => token.filter(|t| t.usable(time::now_unix())),
+            Err(e) => {
+                psa_sdk::warn!("cannot read the cached Kaseya BMS access token: {e:?}");
+                None
+            }
+        };
+        match cached {
+            Some(token) => Ok(Client {
+                settings,
+                token,
+                fresh: false,
+            }),
+            None => {
+                let (token, _) = Self::login(&settings)?;
+                Ok(Client {
+                    settings,
+                    token,
+                    fresh: true,
+                })
+            }
+        }
+    }
+
+    /// Signs in afresh whatever the cache holds (the connection test does, so it checks the
+    /// credentials as they are now), caches the token, and returns who signed in.
+    pub fn connect_fresh() -> Result<(Self, LoginInfo)> {
+        let settings = Settings::load()?;
+        let (token, info) = Self::login(&settings)?;
+        Ok((
+            Client {
+                settings,
+                token,
+                fresh: true,
+            },
+            info,
+        ))
+    }
+
+    /// `POST {origin}/api/v2/security/authenticate`; caches the token.
+    pub fn login(settings: &Settings) -> Result<(Token, LoginInfo)> {
+        let url = settings.login_url();
+        psa_sdk::debug!(
+            "signing in to Kaseya BMS as {} in tenant {}: POST {url}",
+            settings.username,
+            settings.tenant
+        );
+        let response = Request::post(&url)
+            .header("accept", "application/json")
+            .form(&auth::login_form(settings))
+            .send()
+            .map_err(|e| unreachable(e, settings))?;
+        if !response.is_success() {
+            let error = auth::map_login_error(
+                response.status,
+                response.retry_after_ms(),
+                &response.body,
+                settings,
+            );
+            psa_sdk::debug!("login: {} {}", response.status, error.kind());
+            return Err(redact_error(error, settings, None));
+        }
+        let (token, info) = auth::parse_login(&response.body, time::now_unix())
+            .map_err(|e| redact_error(e, settings, None))?;
+        cache_token(settings, &token);
+        Ok((token, info))
+    }
+
+    /// The validated settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Sends one API request (`path` under `{origin}/api/`) and returns the 2xx response; any
+    /// other status becomes the contract's error. A 401 with a cached token signs in again once
+    /// and repeats the request.
+    pub fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+        ctx: ErrorContext<'_>,
+    ) -> Result<Response> {
+        loop {
+            let mut request = Request::new(method, self.settings.api_url(path));
+            for (k, v) in query {
+                request = request.query(k.as_str(), v.as_str());
+            }
+            request = request
+                .header("accept", "application/json")
+                .bearer_auth(&self.token.access_token);
+            if let Some(body) = body {
+                request = request.json(body)?;
+            }
+            psa_sdk::debug!("{method:?} {}", request.url());
+            let response = request.send().map_err(|e| unreachable(e, &self.settings))?;
+            if response.is_success() {
+                return Ok(response);
+            }
+            if response.status == 401 && !self.fresh {
+                psa_sdk::info!(
+                    "Kaseya BMS refused the cached access token ({}); signing in again",
+                    parse_error_body(&response.body)
+                        .code
+                        .as_deref()
+                        .unwrap_or("401")
+                );
+                forget_token(&self.settings);
+                let (token, _) = Self::login(&self.settings)?;
+                self.token = token;
+                self.fresh = true;
+                continue;
+            }
+            let ctx = ErrorContext {
+                path,
+                username: &self.settings.username,
+                ..ctx
+            };
+            let error = map_error(
+                response.status,
+                response.retry_after_ms(),
+                &response.body,
+                &ctx,
+            );
+            psa_sdk::debug!("{method:?} {path}: {} {}", response.status, error.kind());
+            return Err(redact_error(
+                error,
+                &self.settings,
+                Some(&self.token.access_token),
+            ));
+        }
+    }
+
+    /// `GET path`: the envelope's `result`.
+    pub fn get(&mut self, path: &str, subject: Option<&str>) -> Result<Value> {
+        let ctx = ErrorContext {
+            subject,
+            ..ErrorContext::default()
+        };
+        let response = self.send(Method::Get, path, &[], None, ctx)?;
+        envelope(response.status, &response.body)
+    }
+
+    /// `GET path?query` of a list: its records and `totalRecords`.
+    pub fn get_list(
+        &mut self,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<(Vec<Value>, Option<u64>)> {
+        let response = self.send(Method::Get, path, query, None, ErrorContext::default())?;
+        list_envelope(response.status, &response.body)
+    }
+
+    /// Sends a JSON body (POST or PATCH) and returns the envelope's `result`.
+    pub fn send_json(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: &Value,
+        ctx: ErrorContext<'_>,
+    ) -> Result<Value> {
+        let response = self.send(method, path, &[], Some(body), ctx)?;
+        envelope(response.status, &response.body)
+    }
+
+    /// One keyset page of a list (`extra` adds entity filters): its records and the state of the
+    /// next page (`None` on the last).
+    pub fn get_page(
+        &mut self,
+        path: &str,
+        state: &PageState,
+        extra: &[(String, String)],
+    ) -> Result<(Vec<Value>, Option<PageState>)> {
+        let mut query = state.query();
+        query.extend(extra.iter().cloned());
+        let (items, total) = self.get_list(path, &query)?;
+        let ids = items
+            .iter()
+            .map(|v| {
+                v.get("id").and_then(crate::map::id_u64).ok_or_else(|| {
+                    Error::malformed(format!(
+                        "a Kaseya BMS record of {path} without a numeric id"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let next = state.next(&ids, total)?;
+        Ok((items, next))
+    }
+
+    /// Every record of a list (picklists, contract services), page by page (`pageNumber`,
+    /// 100 records each) until `totalRecords` are read or a page comes back empty.
+    pub fn get_all(&mut self, path: &str) -> Result<Vec<Value>> {
+        let mut all = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let query = [
+                ("orderBy".to_string(), "id asc".to_string()),
+                ("pageSize".to_string(), MAX_PAGE_SIZE.to_string()),
+                ("pageNumber".to_string(), page.to_string()),
+            ];
+            let (items, total) = self.get_list(path, &query)?;
+            let count = items.len() as u64;
+            all.extend(items);
+            let done = match total {
+                Some(total) => all.len() as u64 >= total,
+                None => count < u64::from(MAX_PAGE_SIZE),
+            };
+            if count == 0 || done {
+                return Ok(all);
+            }
+        }
+        Err(Error::remote(
+            0,
+            Some("too-many-pages".into()),
+            format!("{path} kept announcing more records after {MAX_PAGES} pages"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings::from_values(
+            "bms.kaseya.com",
+            " api.psahost ",
+            " Psahost Demo ",
+            " pw SECRET ",
+        )
+        .unwrap()
+    }
+
+    fn field_of(e: &Error) -> String {
+        match e {
+            Error::InvalidInput(p) => p.field.clone(),
+            Error::Unauthorized(p) => p.setting.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn origins() {
+        let ok = [
+            ("bms.kaseya.com", "https://bms.kaseya.com"),
+            (" BMSEMEA.kaseya.com/ ", "https://bmsemea.kaseya.com"),
+            (
+                "https://bmsemea.kaseya.com/MySettings",
+                "https://bmsemea.kaseya.com",
+            ),
+            ("bms.example.com:8443", "https://bms.example.com:8443"),
+            ("http://127.0.0.1:41234", "http://127.0.0.1:41234"),
+            ("http://127.0.0.1:41234/api", "http://127.0.0.1:41234"),
+            ("HTTPS://[::1]:8080", "https://[::1]:8080"),
+        ];
+        for (server, origin) in ok {
+            assert_eq!(origin_from_server(server).unwrap(), origin, "{server}");
+        }
+        for bad in [
+            "",
+            "ftp://x",
+            "https://",
+            "user:pw@host",
+            "https://user@host",
+            "host:notaport",
+            "ho st",
+            "host:99999",
+        ] {
+            assert_eq!(
+                field_of(&origin_from_server(bad).unwrap_err()),
+                "server",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn settings_validation() {
+        let s = settings();
+        assert_eq!(s.username, "api.psahost");
+        assert_eq!(s.tenant, "Psahost Demo");
+        assert_eq!(s.password, " pw SECRET ", "the password is used as typed");
+        assert_eq!(
+            s.login_url(),
+            "https://bms.kaseya.com/api/v2/security/authenticate"
+        );
+        assert_eq!(
+            s.api_url("/v2/crm/accounts"),
+            "https://bms.kaseya.com/api/v2/crm/accounts"
+        );
+        assert_eq!(
+            s.token_key(),
+            "token/https://bms.kaseya.com/psahost demo/api.psahost"
+        );
+        assert!(!format!("{s:?}").contains("SECRET"));
+        for ((server, user, tenant, pw), field) in [
+            (("", "u", "t", "p"), "server"),
+            (("h", " ", "t", "p"), "username"),
+            (("h", "u\u{7}x", "t", "p"), "username"),
+            (("h", "u", "", "p"), "tenant"),
+            (("h", "u", "t", ""), "password"),
+        ] {
+            let e = Settings::from_values(server, user, tenant, pw).unwrap_err();
+            assert_eq!(field_of(&e), field);
+        }
+    }
+
+    #[test]
+    fn redaction() {
+        let s = settings();
+        assert_eq!(
+            s.redact("echo  pw SECRET  and tok3n-abc", Some("tok3n-abc")),
+            "echo [redacted] and [redacted]"
+        );
+        let e = redact_error(Error::remote(500, None, "tok3n-abc"), &s, Some("tok3n-abc"));
+        assert_eq!(e, Error::remote(500, None, "[redacted]"));
+        // Short secrets are not redacted (every "a" would vanish).
+        assert_eq!(s.redact("a b", Some("a")), "a b");
+    }
+
+    #[test]
+    fn error_bodies() {
+        let e = parse_error_body(
+            br#"{"result":null,"success":false,"error":{"code":"ValidationError","message":"The ticket is invalid.","validationErrors":[{"field":"title","message":"Title is required."},{"field":"queueId","message":"Queue 77 does not exist."}]}}"#,
+        );
+        assert_eq!(e.code.as_deref(), Some("ValidationError"));
+        assert_eq!(e.message, "The ticket is invalid.");
+        assert_eq!(
+            e.validation,
+            vec![
+                ("title".to_string(), "Title is required.".to_string()),
+                (
+                    "queueId".to_string(),
+                    "Queue 77 does not exist.".to_string()
+                ),
+            ]
+        );
+        let top = parse_error_body(br#"{"code":"X","message":"flat"}"#);
+        assert_eq!(
+            (top.code.as_deref(), top.message.as_str()),
+            (Some("X"), "flat")
+        );
+        let html = parse_error_body(b"<html>502 Bad Gateway</html>");
+        assert_eq!(html.message, "<html>502 Bad Gateway</html>");
+        assert_eq!(
+            parse_error_body("x".repeat(1000).as_bytes())
+                .message
+                .chars()
+                .count(),
+            301
+        );
+    }
+
+    const TICKET_FIELDS: &[(&str, &str)] = &[("title", "summary"), ("queueId", "queue-id")];
+
+    fn ctx() -> ErrorContext<'static> {
+        ErrorContext {
+            subject: Some("ticket 99"),
+            path: "v2/servicedesk/tickets/99",
+            fields: TICKET_FIELDS,
+            username: "api.psahost",
+        }
+    }
+
+    #[test]
+    fn maps_validation_errors_to_contract_fields() {
+        let body = br#"{"result":null,"success":false,"error":{"code":"ValidationError","message":"The ticket is invalid.","validationErrors":[{"field":"Title","message":"Title is required."}]}}"#;
+        match map_error(400, None, body, &ctx()) {
+            Error::InvalidInput(p) => {
+                assert_eq!(p.field, "summary");
+                assert_eq!(p.message, "Title is required. (BMS field `Title`)");
+            }
+            other => panic!("{other:?}"),
+        }
+        let body = br#"{"error":{"code":"ValidationError","message":"The request is invalid.","validationErrors":[{"field":"modifiedSince","message":"'x' is not an ISO 8601 UTC time."}]}}"#;
+        assert_eq!(
+            field_of(&map_error(400, None, body, &ctx())),
+            "updated-since"
+        );
+        let body = br#"{"error":{"code":"ValidationError","message":"m","validationErrors":[{"field":"locationId","message":""}]}}"#;
+        match map_error(400, None, body, &ctx()) {
+            Error::InvalidInput(p) => {
+                assert_eq!(p.field, "locationId");
+                assert_eq!(p.message, "m");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(field_of(&map_error(400, None, b"bad", &ctx())), "request");
+        assert_eq!(map_error(409, None, b"{}", &ctx()).kind(), "remote");
+    }
+
+    #[test]
+    fn maps_other_statuses() {
+        match map_error(
+            401,
+            None,
+            br#"{"error":{"code":"TokenExpired","message":"The access token has expired."}}"#,
+            &ctx(),
+        ) {
+            Error::Unauthorized(p) => {
+                assert_eq!(p.setting, "password");
+                assert!(p.message.contains("TokenExpired"));
+                assert!(p.message.contains("api.psahost"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let body = br#"{"result":null,"success":false,"error":{"code":"Forbidden","message":"You do not have permission to perform this action: the user's role lacks Service Desk > Tickets (Add)"}}"#;
+        match map_error(403, None, body, &ctx()) {
+            Error::Forbidden(p) => {
+                assert_eq!(p.permission, "Service Desk > Tickets (Add)");
+                assert!(p.message.starts_with("You do not have permission"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            map_error(
+                404,
+                None,
+                br#"{"error":{"code":"NotFound","message":"Ticket 99 was not found."}}"#,
+                &ctx()
+            ),
+            Error::not_found("ticket 99 was not found in Kaseya BMS")
+        );
+        let no_subject = ErrorContext {
+            subject: None,
+            ..ctx()
+        };
+        match map_error(404, None, b"nope", &no_subject) {
+            Error::NotFound(m) => assert!(
+                m.contains("v2/servicedesk/tickets/99") && m.contains("`server`"),
+                "{m}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let body = br#"{"result":null,"success":false,"error":{"code":"TooManyRequests","message":"API calls quota exceeded: at most 1500 calls per hour on v2/crm/accounts. Retry in 42 seconds."}}"#;
+        match map_error(429, Some(42_000), body, &ctx()) {
+            Error::RateLimited(h) => {
+                assert_eq!(h.retry_after_ms, Some(42_000));
+                assert!(h.message.contains("quota exceeded"));
+            }
+            other => panic!("{other:?}"),
+        }
+        for status in [500, 502, 503] {
+            assert_eq!(
+                map_error(status, None, b"down", &ctx()).kind(),
+                "unavailable"
+            );
+        }
+        match map_error(
+            405,
+            None,
+            br#"{"error":{"code":"MethodNotAllowed","message":"no"}}"#,
+            &ctx(),
+        ) {
+            Error::Remote(p) => {
+                assert_eq!(p.status, 405);
+                assert_eq!(p.code.as_deref(), Some("MethodNotAllowed"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn envelopes() {
+        assert_eq!(
+            envelope(200, br#"{"result":{"id":1},"success":true,"error":null}"#).unwrap(),
+            serde_json::json!({"id": 1})
+        );
+        let (items, total) = list_envelope(
+            200,
+            br#"{"result":[{"id":1},{"id":2}],"totalRecords":7,"success":true}"#,
+        )
+        .unwrap();
+        assert_eq!((items.len(), total), (2, Some(7)));
+        let (_, total) = list_envelope(200, br#"{"result":[]}"#).unwrap();
+        assert_eq!(total, None);
+        for bad in [
+            &br#"{"result":[{"id":1}"#[..],
+            b"[]",
+            br#"{"success":true}"#,
+            br#"{"result":null}"#,
+        ] {
+            match envelope(200, bad) {
+                Err(Error::Remote(p)) => assert_eq!(p.code.as_deref(), Some("malformed-response")),
+                other => panic!("{other:?}"),
+            }
+        }
+        match list_envelope(200, br#"{"result":{"id":1}}"#) {
+            Err(Error::Remote(p)) => assert_eq!(p.code.as_deref(), Some("malformed-response")),
+            other => panic!("{other:?}"),
+        }
+        match envelope(
+            200,
+            br#"{"result":null,"success":false,"error":{"code":"Oops","message":"m"}}"#,
+        ) {
+            Err(Error::Remote(p)) => {
+                assert_eq!(p.status, 200);
+                assert_eq!(p.code.as_deref(), Some("Oops"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! Kaseya BMS connector for psahost.
+//!
+//! Modules:
+//! - [`client`] reads the settings, sends Bearer requests (signing in again once on 401),
+//!   unwraps the `{"result": ...}` envelope, follows pages and maps error answers;
+//! - [`auth`] signs in (`v2/security/authenticate`), keeps the access token in kv and names the
+//!   setting a refused login is about;
+//! - [`paging`] defines keyset page positions and the cursor format;
+//! - [`time`] parses and normalises RFC 3339 times and reads the clock;
+//! - [`map`] turns BMS JSON into the contract's records;
+//! - [`references`] reads the picklists;
+//! - [`writes`] creates tickets and notes, finds open tickets and sets contract service
+//!   quantities.
+//!
+//! See `README.md` beside this crate for the settings, permissions and endpoints, and the dialect
+//! it relies on.
+
+pub mod auth;
+pub mod client;
+pub mod map;
+pub mod paging;
+pub mod references;
+pub mod time;
+pub mod writes;
+
+use client::Client;
+use paging::{PageState, clamp_page_size};
+use psa_sdk::prelude::*;
+use serde_json::{Value, json};
+
+/// BMS's published limit: calls per hour, counted per endpoint.
+pub const CALLS_PER_HOUR: u32 = 1500;
+
+/// The connector.
+pub struct KaseyaBms;
+
+/// What each paged entity reads.
+struct Entity {
+    /// The cursor's entity name.
+    name: &'static str,
+    /// The API path under `{origin}/api/`.
+    path: &'static str,
+    /// The record's name in messages (`account 42 was not found`).
+    what: &'static str,
+}
+
+const ACCOUNTS: Entity = Entity {
+    name: "accounts",
+    path: "v2/crm/accounts",
+    what: "account",
+};
+const CONTACTS: Entity = Entity {
+    name: "contacts",
+    path: "v2/crm/contacts",
+    what: "contact",
+};
+const CONTRACTS: Entity = Entity {
+    name: "contracts",
+    path: "v2/finance/contracts",
+    what: "contract",
+};
+const TICKETS: Entity = Entity {
+    name: "tickets",
+    path: "v2/servicedesk/tickets",
+    what: "ticket",
+};
+
+/// Why configuration items are not supported.
+const NO_CONFIGURATIONS: &str = "Kaseya BMS configuration items (assets) are not supported by this connector: BMS receives its assets from the RMM (VSA) and the BMS API dialect psahost uses has no asset endpoints; sync devices through the RMM's own integration";
+
+/// The page state of a request: the cursor's when there is one (its filter and page size rule
+/// the whole sweep), else the first page built from `updated-since` and `page-size`.
+pub fn page_state(entity_name: &str, page: &PageRequest) -> Result<PageState> {
+    match page.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(cursor) => PageState::decode(entity_name, cursor),
+        None => {
+            let since = page
+                .updated_since
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| time::filter_time("updated-since", s))
+                .transpose()?;
+            Ok(PageState::first(
+                entity_name,
+                clamp_page_size(page.page_size),
+                since,
+            ))
+        }
+    }
+}
+
+/// Reads one page of `entity` and maps each record.
+fn read_page<T>(
+    entity: &Entity,
+    page: &PageRequest,
+    map: impl Fn(&Value) -> Result<T>,
+) -> Result<(Vec<T>, Option<String>)> {
+    let state = page_state(entity.name, page)?;
+    let mut client = Client::connect()?;
+    let (items, next) = client.get_page(entity.path, &state, &[])?;
+    let records = items.iter().map(map).collect::<Result<Vec<_>>>()?;
+    psa_sdk::debug!(
+        "{}: {} records, {}",
+        entity.name,
+        records.len(),
+        if next.is_some() {
+            "more pages"
+        } else {
+            "last page"
+        }
+    );
+    Ok((records, next.map(|n| n.encode())))
+}
+
+/// Reads one record by id.
+fn read_one(entity: &Entity, id: &str) -> Result<Value> {
+    let id = map::parse_id("id", id)?;
+    let mut client = Client::connect()?;
+    let subject = format!("{} {id}", entity.what);
+    client.get(&format!("{}/{id}", entity.path), Some(&subject))
+}
+
+impl Connector for KaseyaBms {
+    fn describe() -> ConnectorInfo {
+        ConnectorInfo {
+            id: "kaseya-bms".into(),
+            name: "Kaseya BMS".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            vendor: "psahost".into(),
+            description: "Kaseya BMS over its REST API V2: accounts (customers and prospects), contacts, contracts with their services, and service desk tickets (incremental by modification time); queue, status, priority, type, source, note type and service picklists; tickets, ticket notes and contract service quantities written back. No configuration items.".into(),
+            settings: settings_spec(),
+            outbound_hosts: vec!["{server}".into()],
+            operations: vec![
+                Operation::TestConnection,
+                Operation::ListCompanies,
+                Operation::GetCompany,
+                Operation::ListContacts,
+                Operation::GetContact,
+                Operation::ListAgreements,
+                Operation::GetAgreement,
+                Operation::ListTickets,
+                Operation::GetTicket,
+                Operation::ListReferences,
+                Operation::CreateTicket,
+                Operation::AddTicketNote,
+                Operation::FindOpenTickets,
+                Operation::SetContractServiceQuantity,
+            ],
+            // Kaseya: "The V2 API call limit is 1500 per hour per endpoint." The host enforces it;
+            // the connector never sleeps.
+            rate_limits: vec![RateLimitHint {
+                scope: LimitScope::Endpoint,
+                requests: CALLS_PER_HOUR,
+                per_seconds: 3600,
+                max_concurrent: 0,
+            }],
+        }
+    }
+
+    fn test_connection() -> Result<ConnectionReport> {
+        let (mut client, info) = Client::connect_fresh()?;
+        let query = [
+            ("pageSize".to_string(), "1".to_string()),
+            ("pageNumber".to_string(), "1".to_string()),
+        ];
+        let (_, accounts) = client.get_list(ACCOUNTS.path, &query)?;
+        let s = client.settings();
+        let host = s
+            .origin
+            .split_once("://")
+            .map(|(_, h)| h)
+            .unwrap_or(&s.origin);
+        let user = info.user_name.as_deref().unwrap_or(&s.username);
+        let tenant = info.tenant_name.as_deref().unwrap_or(&s.tenant);
+        let mut message = format!("connected to {host} as {user} in tenant {tenant}");
+        if let Some(n) = accounts {
+            message.push_str(&format!(", {n} accounts visible"));
+        }
+        let details = json!({
+            "origin": s.origin,
+            "tenant": tenant,
+            "tenantId": info.tenant_id,
+            "userName": user,
+            "userId": info.user_id,
+            "fullName": info.full_name,
+            "tokenExpiresIn": info.expires_in,
+            "accounts": accounts,
+        });
+        Ok(ConnectionReport {
+            message,
+            details: details.to_string(),
+        })
+    }
+
+    fn list_companies(page: PageRequest) -> Result<CompanyPage> {
+        let (items, next_cursor) = read_page(&ACCOUNTS, &page, map::company)?;
+        Ok(CompanyPage { items, next_cursor })
+    }
+
+    fn get_company(id: String) -> Result<Company> {
+        map::company(&read_one(&ACCOUNTS, &id)?)
+    }
+
+    fn list_contacts(page: PageRequest) -> Result<ContactPage> {
+        let (items, next_cursor) = read_page(&CONTACTS, &page, map::contact)?;
+        Ok(ContactPage { items, next_cursor })
+    }
+
+    fn get_contact(id: String) -> Result<Contact> {
+        map::contact(&read_one(&CONTACTS, &id)?)
+    }
+
+    fn list_agreements(page: PageRequest) -> Result<AgreementPage> {
+        let (items, next_cursor) = read_page(&CONTRACTS, &page, map::agreement)?;
+        Ok(AgreementPage { items, next_cursor })
+    }
+
+    fn get_agreement(id: String) -> Result<Agreement> {
+        map::agreement(&read_one(&CONTRACTS, &id)?)
+    }
+
+    fn list_configurations(_page: PageRequest) -> Result<ConfigurationPage> {
+        Err(Error::unsupported(NO_CONFIGURATIONS))
+    }
+
+    fn get_configuration(_id: String) -> Result<Configuration> {
+        Err(Error::unsupported(NO_CONFIGURATIONS))
+    }
+
+    fn list_tickets(page: PageRequest) -> Result<TicketPage> {
+        let (items, next_cursor) = read_page(&TICKETS, &page, map::ticket)?;
+        Ok(TicketPage { items, next_cursor })
+    }
+
+    fn get_ticket(id: String) -> Result<Ticket> {
+        map::ticket(&read_one(&TICKETS, &id)?)
+    }
+
+    fn list_references(kind: ReferenceKind) -> Result<Vec<Reference>> {
+        if let references::Source::Unsupported(why) = references::source(kind) {
+            return Err(Error::unsupported(why));
+        }
+        references::read(&mut Client::connect()?, kind)
+    }
+
+    fn create_ticket(ticket: NewTicket) -> Result<Ticket> {
+        writes::ticket_body(&ticket)?;
+        writes::create_ticket(&mut Client::connect()?, &ticket)
+    }
+
+    fn add_ticket_note(note: NewNote) -> Result<Note> {
+        map::parse_id("ticket-id", &note.ticket_id)?;
+        writes::note_body(&note)?;
+        writes::add_ticket_note(&mut Client::connect()?, &note)
+    }
+
+    fn find_open_tickets(filter: TicketFilter) -> Result<Vec<Ticket>> {
+        writes::open_ticket_query(&filter)?;
+        writes::find_open_tickets(&mut Client::connect()?, &filter)
+    }
+
+    fn create_configuration(_configuration: NewConfiguration) -> Result<Configuration> {
+        Err(Error::unsupported(NO_CONFIGURATIONS))
+    }
+
+    fn update_configuration(_id: String, _changes: ConfigurationChanges) -> Result<Configuration> {
+        Err(Error::unsupported(NO_CONFIGURATIONS))
+    }
+
+    fn set_contract_service_quantity(
+        agreement_id: String,
+        service_id: String,
+        quantity: String,
+    ) -> Result<()> {
+        map::parse_id("agreement-id", &agreement_id)?;
+        map::parse_id("service-id", &service_id)?;
+        writes::quantity_patch(&quantity)?;
+        writes::set_contract_service_quantity(
+            &mut Client::connect()?,
+            &agreement_id,
+            &service_id,
+            &quantity,
+        )
+    }
+}
+
+/// The settings the operator fills in.
+pub fn settings_spec() -> Vec<SettingSpec> {
+    vec![
+        setting(
+            "server",
+            "Server",
+            "The Kaseya BMS server your company signs in to, as shown under My Settings (click your name in the top bar) as the server or gateway URL: bms.kaseya.com (North America), bmsemea.kaseya.com (Europe), bmsapac.kaseya.com (Asia Pacific), or your own host. A bare host means https; a full origin (https://bms.example.com:8443) is used as given; a pasted path is ignored.",
+        )
+        .required()
+        .example("bms.kaseya.com"),
+        setting(
+            "username",
+            "Username",
+            "The user name of the BMS user the integration signs in as (the name typed on the BMS login page). Create a dedicated user for psahost whose role grants the permissions listed in the connector's README; check it after saving, browsers tend to autofill another name here.",
+        )
+        .required()
+        .example("api.psahost"),
+        setting(
+            "tenant",
+            "Tenant",
+            "Your company (tenant) name as typed in the Company field of the BMS login page; also shown under My Settings.",
+        )
+        .required()
+        .example("Acme MSP"),
+        setting(
+            "password",
+            "Password",
+            "The password of that BMS user. Used only to sign in; the access token BMS issues is kept by psahost until it expires.",
+        )
+        .required()
+        .secret(),
+    ]
+}
+
+psa_sdk::export_connector!(KaseyaBms);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(cursor: Option<&str>, since: Option<&str>, size: u32) -> PageRequest {
+        PageRequest {
+            cursor: cursor.map(str::to_string),
+            updated_since: since.map(str::to_string),
+            page_size: size,
+        }
+    }
+
+    #[test]
+    fn describes_itself() {
+        let info = KaseyaBms::describe();
+        assert_eq!(info.id, "kaseya-bms");
+        assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(info.outbound_hosts, vec!["{server}"]);
+        assert_eq!(info.operations.len(), 14);
+        for op in [
+            Operation::ListConfigurations,
+            Operation::CreateConfiguration,
+            Operation::UpdateConfiguration,
+        ] {
+            assert!(!info.operations.contains(&op), "{op:?}");
+        }
+        let names: Vec<_> = info.settings.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["server", "username", "tenant", "password"]);
+        for s in &info.settings {
+            assert!(s.required, "{}", s.name);
+            assert_eq!(s.secret, s.name == "password", "{}", s.name);
+            assert!(!s.description.is_empty());
+            assert_eq!(s.default_value, None);
+        }
+        assert_eq!(
+            info.rate_limits,
+            vec![RateLimitHint {
+                scope: LimitScope::Endpoint,
+                requests: 1500,
+                per_seconds: 3600,
+                max_concurrent: 0,
+            }]
+        );
+    }
+
+    #[test]
+    fn configurations_are_unsupported_with_a_reason() {
+        let page = request(None, None, 10);
+        for e in [
+            KaseyaBms::list_configurations(page).unwrap_err(),
+            KaseyaBms::get_configuration("1".into()).unwrap_err(),
+        ] {
+            match e {
+                Error::Unsupported(m) => assert!(m.contains("assets"), "{m}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn first_page_and_cursor_pages() {
+        let first = page_state(
+            ACCOUNTS.name,
+            &request(None, Some("2026-01-01T02:00:00.750+02:00"), 5000),
+        )
+        .unwrap();
+        assert_eq!(first.page_size, 100);
+        assert_eq!(first.since.as_deref(), Some("2026-01-01T00:00:00Z"));
+        assert_eq!(first.after, None);
+        let second = first.next(&[1, 2, 3], Some(500)).unwrap().unwrap();
+        let cursor = second.encode();
+        // The host passes other values on the next call; the cursor's rule.
+        let again = page_state(
+            ACCOUNTS.name,
+            &request(Some(&cursor), Some("2030-01-01T00:00:00Z"), 10),
+        )
+        .unwrap();
+        assert_eq!(again, second);
+        assert_eq!(again.since, first.since);
+        assert_eq!(again.page_size, 100);
+
+        let full = page_state(CONTRACTS.name, &request(None, None, 0)).unwrap();
+        assert_eq!(full.page_size, paging::DEFAULT_PAGE_SIZE);
+        assert_eq!(full.since, None);
+        let blank = page_state(CONTRACTS.name, &request(Some(""), Some(" "), 7)).unwrap();
+        assert_eq!((blank.page_size, blank.since), (7, None));
+        // An accounts cursor is refused by tickets.
+        assert!(page_state(TICKETS.name, &request(Some(&cursor), None, 10)).is_err());
+        // A bad updated-since names the field.
+        match page_state(TICKETS.name, &request(None, Some("last week"), 10)) {
+            Err(Error::InvalidInput(p)) => assert_eq!(p.field, "updated-since"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
