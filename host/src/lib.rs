@@ -6,6 +6,7 @@
 //! - [`config`]: the operator's `psahost.toml`;
 //! - [`records`]: the synced entities and their records as JSON with the WIT field names;
 //! - [`store`]: the record store (records, change feed, sync state, run history);
+//! - [`views`]: business views over the records (MRR, eligible companies);
 //! - [`cli`]: the `psahost` command.
 
 pub mod bindings;
@@ -16,3 +17,4 @@ pub mod connector;
 pub mod records;
 pub mod runtime;
 pub mod store;
+pub mod views;
