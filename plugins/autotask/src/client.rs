@@ -387,6 +387,49 @@ pub fn named_field(message: &str, fields: &[String]) -> Option<String> {
     best.cloned()
 }
 
+/// The field a message names after the word "field" (`Missing required field: status.`,
+/// `Required field(s) 'title' missing`), for fields the request did not send.
+pub fn field_after_keyword(message: &str) -> Option<String> {
+    const NOT_FIELDS: &[&str] = &[
+        "is",
+        "was",
+        "are",
+        "must",
+        "cannot",
+        "can",
+        "the",
+        "a",
+        "an",
+        "of",
+        "for",
+        "in",
+        "value",
+        "values",
+        "information",
+        "name",
+        "names",
+    ];
+    let lower = message.to_ascii_lowercase();
+    lower.match_indices("field").find_map(|(at, _)| {
+        let rest = &message[at + "field".len()..];
+        let rest = rest
+            .strip_prefix("(s)")
+            .or_else(|| rest.strip_prefix('s'))
+            .unwrap_or(rest);
+        let rest = rest.trim_start_matches([':', ' ', '\'', '"', '`']);
+        let token: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let starts_with_letter = token
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic());
+        (starts_with_letter && !NOT_FIELDS.contains(&token.to_ascii_lowercase().as_str()))
+            .then_some(token)
+    })
+}
+
 /// Which credential an Autotask message is about, whatever the status (Autotask answers 500 for
 /// an unknown user name and a wrong integration code).
 pub fn credential_error(message: &str, auth: &AuthContext<'_>) -> Option<Error> {
@@ -486,7 +529,9 @@ pub fn map_error(
             None => Error::not_found(format!("Autotask answered 404: {message}")),
         },
         429 => Error::rate_limited(retry_after_ms, format!("Autotask rate limit: {message}")),
-        400 | 422 | 500 => match named_field(&message, &ctx.fields) {
+        400 | 422 | 500 => match named_field(&message, &ctx.fields)
+            .or_else(|| field_after_keyword(&message))
+        {
             Some(field) if Some(field.as_str()) == ctx.not_found_field && ctx.subject.is_some() => {
                 not_found(ctx.subject.unwrap_or_default())
             }
@@ -1083,6 +1128,34 @@ mod tests {
         assert!(parse_errors(b"").is_empty());
         assert!(parse_errors(b"{}").is_empty());
         assert_eq!(parse_errors(&[b'x'; 1000])[0].chars().count(), 301);
+    }
+
+    #[test]
+    fn names_fields_after_the_word_field() {
+        for (message, field) in [
+            ("Missing required field: status.", Some("status")),
+            ("Required field(s) 'title' missing", Some("title")),
+            (
+                "The following required fields: priority, status",
+                Some("priority"),
+            ),
+            ("The field is required.", None),
+            ("Unable to read field information", None),
+            ("Nothing about it", None),
+        ] {
+            assert_eq!(field_after_keyword(message).as_deref(), field, "{message}");
+        }
+        // A required field the request did not send is still named.
+        match map_error(
+            500,
+            None,
+            br#"{"errors":["Missing required field: status."]}"#,
+            &write_ctx(),
+            &auth(),
+        ) {
+            Error::InvalidInput(p) => assert_eq!(p.field, "status"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
