@@ -19,6 +19,15 @@
 //!              private-key = "${env:ACME_CW_PRIVATE_KEY}", client-id = "..." }
 //! grant = { hosts = ["requested"] }      # or explicit origins; private-networks = true
 //! limits = { rate = "600/min", max-concurrent = 4 }
+//!
+//! [sync]                         # optional; these are the defaults
+//! page-size = 250                # records asked for per page
+//! overlap = "5min"               # incremental runs re-read this much before the high-water mark
+//! mass-delete-share = "10%"      # a full sweep deleting more is held (also 0.1)
+//! max-concurrent = 4             # sync runs at once, over all connections
+//! page-retries = 3               # retries of a page answered `unavailable`
+//! retry-backoff = "1s"           # the first retry's wait, doubled each time
+//! rate-limit-backoff = "1min"    # a rate-limited run's wait when the PSA gives no Retry-After
 //! ```
 
 use crate::capabilities::ConnectionPolicy;
@@ -41,6 +50,28 @@ struct RawConfig {
     plugins: BTreeMap<String, RawPlugin>,
     #[serde(default)]
     connections: BTreeMap<String, RawConnection>,
+    #[serde(default)]
+    sync: RawSync,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSync {
+    page_size: Option<Spanned<i64>>,
+    overlap: Option<Spanned<String>>,
+    mass_delete_share: Option<Spanned<RawShare>>,
+    max_concurrent: Option<Spanned<i64>>,
+    page_retries: Option<u32>,
+    retry_backoff: Option<Spanned<String>>,
+    rate_limit_backoff: Option<Spanned<String>>,
+}
+
+/// A share: a number from 0 to 1, or a percentage text ("10%").
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawShare {
+    Number(f64),
+    Text(String),
 }
 
 #[derive(Deserialize)]
@@ -109,6 +140,8 @@ pub struct Config {
     pub plugins: BTreeMap<String, PluginConfig>,
     /// Connections by id.
     pub connections: BTreeMap<String, ConnectionConfig>,
+    /// The sync engine's settings (`[sync]`).
+    pub sync: crate::sync::SyncSettings,
 }
 
 /// A configured plugin.
@@ -166,6 +199,11 @@ impl Config {
     /// Where the kv namespaces live.
     pub fn kv_dir(&self) -> PathBuf {
         self.data_dir.join("kv")
+    }
+
+    /// Where the record store lives.
+    pub fn store_dir(&self) -> PathBuf {
+        self.data_dir.join("store")
     }
 }
 
@@ -460,12 +498,84 @@ impl Validator<'_> {
             );
         }
 
+        let sync = self.sync(&raw.sync)?;
         Ok(Config {
             path: self.path.to_path_buf(),
             data_dir,
             runtime,
             plugins,
             connections,
+            sync,
+        })
+    }
+
+    fn sync(&self, raw: &RawSync) -> anyhow::Result<crate::sync::SyncSettings> {
+        let defaults = crate::sync::SyncSettings::default();
+        let page_size = match &raw.page_size {
+            None => defaults.page_size,
+            Some(v) => match u32::try_from(*v.get_ref()) {
+                Ok(n) if (1..=10_000).contains(&n) => n,
+                _ => {
+                    return self.error(
+                        v.span(),
+                        "sync.page-size",
+                        format!("{} is not a page size from 1 to 10000", v.get_ref()),
+                    );
+                }
+            },
+        };
+        let max_concurrent = match &raw.max_concurrent {
+            None => defaults.max_concurrent,
+            Some(v) => match usize::try_from(*v.get_ref()) {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    return self.error(
+                        v.span(),
+                        "sync.max-concurrent",
+                        format!("{} is not a number of runs (at least 1)", v.get_ref()),
+                    );
+                }
+            },
+        };
+        let mass_delete_share = match &raw.mass_delete_share {
+            None => defaults.mass_delete_share,
+            Some(v) => {
+                let share = match v.get_ref() {
+                    RawShare::Number(n) => Some(*n),
+                    RawShare::Text(t) => t
+                        .trim()
+                        .strip_suffix('%')
+                        .and_then(|p| p.trim().parse::<f64>().ok())
+                        .map(|p| p / 100.0),
+                };
+                match share {
+                    Some(s) if (0.0..=1.0).contains(&s) => s,
+                    _ => {
+                        return self.error(
+                            v.span(),
+                            "sync.mass-delete-share",
+                            "write a share from 0 to 1 (0.1) or a percentage (\"10%\")",
+                        );
+                    }
+                }
+            }
+        };
+        Ok(crate::sync::SyncSettings {
+            page_size,
+            overlap: self.duration(&raw.overlap, "sync.overlap", defaults.overlap)?,
+            mass_delete_share,
+            max_concurrent,
+            page_retries: raw.page_retries.unwrap_or(defaults.page_retries),
+            retry_backoff: self.duration(
+                &raw.retry_backoff,
+                "sync.retry-backoff",
+                defaults.retry_backoff,
+            )?,
+            rate_limit_backoff: self.duration(
+                &raw.rate_limit_backoff,
+                "sync.rate-limit-backoff",
+                defaults.rate_limit_backoff,
+            )?,
         })
     }
 }
@@ -513,6 +623,38 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
                 .to_string()
                 .contains("configured: acme")
         );
+    }
+
+    #[test]
+    fn sync_section_defaults_and_errors() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.sync, crate::sync::SyncSettings::default());
+        let c = parse(&format!(
+            "{GOOD}\n[sync]\npage-size = 100\noverlap = \"10min\"\nmass-delete-share = \"25%\"\nmax-concurrent = 2\n"
+        ))
+        .unwrap();
+        assert_eq!(c.sync.page_size, 100);
+        assert_eq!(c.sync.overlap, Duration::from_secs(600));
+        assert_eq!(c.sync.mass_delete_share, 0.25);
+        assert_eq!(c.sync.max_concurrent, 2);
+        let c = parse(&format!("{GOOD}\n[sync]\nmass-delete-share = 0.05\n")).unwrap();
+        assert_eq!(c.sync.mass_delete_share, 0.05);
+        for (bad, field) in [
+            ("page-size = 0", "sync.page-size"),
+            ("mass-delete-share = \"150%\"", "sync.mass-delete-share"),
+            ("mass-delete-share = 2", "sync.mass-delete-share"),
+            ("max-concurrent = 0", "sync.max-concurrent"),
+            ("overlap = \"soon\"", "sync.overlap"),
+        ] {
+            let e = parse(&format!("{GOOD}\n[sync]\n{bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(field) && e.contains("line 17"), "{bad}: {e}");
+        }
+        let e = parse(&format!("{GOOD}\n[sync]\npagesize = 5\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pagesize"), "{e}");
     }
 
     #[test]

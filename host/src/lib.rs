@@ -6,6 +6,7 @@
 //! - [`config`]: the operator's `psahost.toml`;
 //! - [`records`]: the synced entities and their records as JSON with the WIT field names;
 //! - [`store`]: the record store (records, change feed, sync state, run history);
+//! - [`sync`]: the sync engine (incremental runs, full sweeps, resume, suspension);
 //! - [`views`]: business views over the records (MRR, eligible companies);
 //! - [`cli`]: the `psahost` command.
 
@@ -17,4 +18,5 @@ pub mod connector;
 pub mod records;
 pub mod runtime;
 pub mod store;
+pub mod sync;
 pub mod views;

@@ -14,6 +14,7 @@ use std::process::Command;
 /// reachable by path (test and example plugins).
 const PLUGINS: &[(&str, bool)] = &[
     ("connectwise-manage", true),
+    ("kaseya-bms", true),
     ("example-rule", false),
     ("hostile", false),
 ];
@@ -67,6 +68,7 @@ fn main() {
 
     let release = target_dir.join("wasm32-wasip2/plugin");
     let mut code = String::new();
+    let mut bundled_list = String::new();
     for (package, bundled) in PLUGINS {
         let file = format!("{}.wasm", package.replace('-', "_"));
         let built = release.join(&file);
@@ -88,8 +90,15 @@ fn main() {
                 copy.display().to_string()
             )
             .unwrap();
+            writeln!(bundled_list, "    ({package:?}, {konst}),").unwrap();
         }
     }
+    writeln!(
+        code,
+        "/// The bundled connectors: (id, component bytes).\n\
+         pub const BUNDLED: &[(&str, &[u8])] = &[\n{bundled_list}];"
+    )
+    .unwrap();
     std::fs::write(out_dir.join("artifacts.rs"), code).unwrap();
 }
 

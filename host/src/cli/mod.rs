@@ -3,6 +3,7 @@
 mod connection;
 // mod demo; (waits for the simulator crate)
 mod plugin;
+mod sync;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -62,6 +63,8 @@ pub enum Command {
     /// Work with the connections of the configuration.
     #[command(subcommand)]
     Connection(connection::ConnectionCommand),
+    /// Sync a connection's records into the record store (incremental, or --full).
+    Sync(sync::SyncArgs),
 }
 
 /// Parses the command line, runs the command, prints errors; the process's exit code.
@@ -94,6 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Plugin(cmd) => plugin::run(cmd).await,
         Command::Connection(cmd) => connection::run(cmd, cli.config.as_deref()).await,
+        Command::Sync(args) => sync::run(args, cli.config.as_deref()).await,
     }
 }
 

@@ -54,9 +54,9 @@ impl PluginSource {
                     })
             }
             PluginSource::Builtin(name) => plugin_artifacts::bundled()
-                .into_iter()
+                .iter()
                 .find(|(id, _)| id == name)
-                .map(|(_, bytes)| Arc::from(bytes))
+                .map(|(_, bytes)| Arc::from(*bytes))
                 .ok_or_else(|| LoadError::Read {
                     source_name: self.to_string(),
                     message: format!(

@@ -226,6 +226,9 @@ pub struct RunCursor {
     /// The largest `updated-at` committed so far.
     #[serde(with = "rfc3339::option")]
     pub max_updated_at: Option<OffsetDateTime>,
+    /// Every page is committed; only the end of the run (a full sweep's deletions) is left.
+    #[serde(default)]
+    pub paged: bool,
 }
 
 /// The sync state of one (connection, entity).

@@ -198,12 +198,34 @@ fn put_checkpoint(
     runs: &TransactionalTree,
     entity: Entity,
     checkpoint: &Checkpoint,
-) -> Result<(), ConflictableTransactionError<anyhow::Error>> {
+) -> TxResult<()> {
     state_tree.insert(entity.name().as_bytes(), json_bytes(&checkpoint.state))?;
     runs.insert(
         &checkpoint.run.id.to_be_bytes()[..],
         json_bytes(&checkpoint.run),
     )?;
+    Ok(())
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<anyhow::Error>>;
+
+/// Appends one change to the feed inside a transaction.
+fn put_change(
+    changes: &TransactionalTree,
+    seq: u64,
+    entity: Entity,
+    id: String,
+    kind: ChangeKind,
+    at: OffsetDateTime,
+) -> TxResult<()> {
+    let c = Change {
+        seq,
+        entity,
+        id,
+        kind,
+        at,
+    };
+    changes.insert(&seq.to_be_bytes()[..], json_bytes(&c))?;
     Ok(())
 }
 
@@ -255,76 +277,62 @@ impl RecordStore for SledStore {
                 })
                 .collect();
             let entity = page.entity;
-            let outcome =
-                (&t.records, &t.changes, &t.meta, &t.state, &t.seen, &t.runs)
-                    .transaction(|(records, changes, meta, state, seen, runs)| {
-                        let now = OffsetDateTime::now_utc();
-                        let mut seq = meta
-                            .get(SEQ_KEY)?
-                            .map(|v| u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])))
-                            .unwrap_or(0);
-                        let mut out = CommitOutcome::default();
-                        let change = |seq: u64,
-                                      key: &[u8],
-                                      kind: ChangeKind|
-                         -> Result<
-                            (),
-                            ConflictableTransactionError<anyhow::Error>,
-                        > {
-                            let c = Change {
-                                seq,
-                                entity,
-                                id: id_of_key(key, entity.name().len() + 1),
-                                kind,
-                                at: now,
-                            };
-                            changes.insert(&seq.to_be_bytes()[..], json_bytes(&c))?;
-                            Ok(())
+            let outcome = (&t.records, &t.changes, &t.meta, &t.state, &t.seen, &t.runs)
+                .transaction(|(records, changes, meta, state, seen, runs)| {
+                    let now = OffsetDateTime::now_utc();
+                    let mut seq = meta
+                        .get(SEQ_KEY)?
+                        .map(|v| u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])))
+                        .unwrap_or(0);
+                    let mut out = CommitOutcome::default();
+                    let change = |seq: u64, key: &[u8], kind: ChangeKind| {
+                        let id = id_of_key(key, entity.name().len() + 1);
+                        put_change(changes, seq, entity, id, kind, now)
+                    };
+                    for (key, hash, json) in &writes {
+                        if page.mark_seen {
+                            seen.insert(key.as_slice(), &[] as &[u8])?;
+                        }
+                        let kind = match records.get(key)? {
+                            Some(old) if old.len() >= 32 && old[..32] == hash[..] => {
+                                out.unchanged += 1;
+                                continue;
+                            }
+                            Some(_) => {
+                                out.updated += 1;
+                                ChangeKind::Updated
+                            }
+                            None => {
+                                out.created += 1;
+                                ChangeKind::Created
+                            }
                         };
-                        for (key, hash, json) in &writes {
-                            if page.mark_seen {
-                                seen.insert(key.as_slice(), &[] as &[u8])?;
-                            }
-                            let kind = match records.get(key)? {
-                                Some(old) if old.len() >= 32 && old[..32] == hash[..] => {
-                                    out.unchanged += 1;
-                                    continue;
-                                }
-                                Some(_) => {
-                                    out.updated += 1;
-                                    ChangeKind::Updated
-                                }
-                                None => {
-                                    out.created += 1;
-                                    ChangeKind::Created
-                                }
-                            };
+                        seq += 1;
+                        records.insert(key.as_slice(), encode_record(hash, seq, now, json))?;
+                        change(seq, key, kind)?;
+                    }
+                    for id in &page.deletions {
+                        let key = record_key(entity, id);
+                        if records.remove(key.as_slice())?.is_some() {
+                            out.deleted += 1;
                             seq += 1;
-                            records.insert(key.as_slice(), encode_record(hash, seq, now, json))?;
-                            change(seq, key, kind)?;
+                            change(seq, &key, ChangeKind::Deleted)?;
                         }
-                        for id in &page.deletions {
-                            let key = record_key(entity, id);
-                            if records.remove(key.as_slice())?.is_some() {
-                                out.deleted += 1;
-                                seq += 1;
-                                change(seq, &key, ChangeKind::Deleted)?;
-                            }
-                        }
-                        meta.insert(SEQ_KEY, &seq.to_be_bytes()[..])?;
-                        out.last_seq = seq;
-                        if let Some(cp) = &page.checkpoint {
-                            let mut cp = cp.clone();
-                            cp.run.created += out.created;
-                            cp.run.updated += out.updated;
-                            cp.run.unchanged += out.unchanged;
-                            cp.run.deleted += out.deleted;
-                            put_checkpoint(state, runs, entity, &cp)?;
-                            out.run = Some(cp.run);
-                        }
-                        Ok(out)
-                    })
-                    .map_err(tx_error)?;
+                    }
+                    meta.insert(SEQ_KEY, &seq.to_be_bytes()[..])?;
+                    out.last_seq = seq;
+                    if let Some(cp) = &page.checkpoint {
+                        let mut cp = cp.clone();
+                        cp.run.created += out.created;
+                        cp.run.updated += out.updated;
+                        cp.run.unchanged += out.unchanged;
+                        cp.run.deleted += out.deleted;
+                        put_checkpoint(state, runs, entity, &cp)?;
+                        out.run = Some(cp.run);
+                    }
+                    Ok(out)
+                })
+                .map_err(tx_error)?;
             if flush {
                 store.db.flush().context("cannot flush the record store")?;
             }

@@ -6,6 +6,6 @@
 include!(concat!(env!("OUT_DIR"), "/artifacts.rs"));
 
 /// The bundled connectors: (id, component bytes).
-pub fn bundled() -> [(&'static str, &'static [u8]); 1] {
-    [("connectwise-manage", CONNECTWISE_MANAGE)]
+pub fn bundled() -> &'static [(&'static str, &'static [u8])] {
+    BUNDLED
 }

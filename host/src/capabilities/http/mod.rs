@@ -203,7 +203,7 @@ impl HttpCapability {
             request.method,
             Method::Get | Method::Head | Method::Put | Method::Delete
         );
-        let endpoint = url.path().to_string();
+        let endpoint = endpoint_key(url.path());
 
         let mut attempt = 0;
         loop {
@@ -346,6 +346,21 @@ impl HttpCapability {
             body,
         })
     }
+}
+
+/// The endpoint a per-endpoint limit counts against: the path with record ids folded, so that
+/// `/tickets/9001` and `/tickets/9002` share one budget, as PSAs count them.
+fn endpoint_key(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let digits = !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit());
+            let guid = segment.len() >= 16
+                && segment.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+                && segment.bytes().any(|b| b.is_ascii_digit());
+            if digits || guid { "{id}" } else { segment }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, HttpError> {
@@ -495,6 +510,26 @@ mod tests {
         // ...unless private networks are allowed.
         let c = capability_with(&["http://169.254.169.254"], &[], true, true);
         assert!(c.authorize(&url("http://169.254.169.254/")).is_ok());
+    }
+
+    #[test]
+    fn endpoints_fold_record_ids() {
+        assert_eq!(
+            endpoint_key("/api/v2/servicedesk/tickets/9001/notes"),
+            "/api/v2/servicedesk/tickets/{id}/notes"
+        );
+        assert_eq!(
+            endpoint_key("/V1.0/Companies/query"),
+            "/V1.0/Companies/query"
+        );
+        assert_eq!(
+            endpoint_key("/x/3f2504e0-4f89-11d3-9a0c-0305e82c3301"),
+            "/x/{id}"
+        );
+        assert_eq!(
+            endpoint_key("/v4_6_release/apis/3.0/company/companies"),
+            "/v4_6_release/apis/3.0/company/companies"
+        );
     }
 
     #[test]
