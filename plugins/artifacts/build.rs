@@ -14,6 +14,7 @@ use std::process::Command;
 /// reachable by path (test and example plugins).
 const PLUGINS: &[(&str, bool)] = &[
     ("connectwise-manage", true),
+    ("autotask", true),
     ("kaseya-bms", true),
     ("example-rule", false),
     ("hostile", false),
