@@ -118,3 +118,42 @@ async fn a_large_configuration_count_pages_through_quickly() {
     assert_eq!(n, 20_000);
     sim.shutdown().await;
 }
+
+/// The benchmark's scale: run with `cargo test -p psa-sim --test lifecycle -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "slow in debug builds: pulls 100,000 configurations twice"]
+async fn pulls_100k_configurations() {
+    let started = std::time::Instant::now();
+    let sim = Simulator::start(SimConfig {
+        configurations: Some(100_000),
+        ..SimConfig::connectwise(50, 1)
+    })
+    .await
+    .unwrap();
+    println!("generated in {:?}", started.elapsed());
+    let client = Client::new(&sim);
+    for (label, headers) in [
+        ("forward-only", vec![("pagination-type", "forward-only")]),
+        ("page numbers", vec![]),
+    ] {
+        let t = std::time::Instant::now();
+        let mut url = client.url("company/configurations?pageSize=1000");
+        let (mut records, mut bytes) = (0, 0);
+        loop {
+            let r = client.get_url(&url, &headers).await;
+            bytes += r.body.len();
+            records += r.ids().len();
+            match r.link("next") {
+                Some(next) => url = next,
+                None => break,
+            }
+        }
+        assert_eq!(records, 100_000);
+        println!(
+            "{label}: {records} records, {} MB in {:?}",
+            bytes / 1_000_000,
+            t.elapsed()
+        );
+    }
+    sim.shutdown().await;
+}

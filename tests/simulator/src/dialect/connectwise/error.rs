@@ -144,6 +144,16 @@ impl CwError {
         }
     }
 
+    /// 500 for a bug of the simulator.
+    pub(crate) fn internal(message: impl Into<String>) -> CwError {
+        CwError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            message.into(),
+            Errors::Absent,
+        )
+    }
+
     /// An injected 5xx.
     pub(crate) fn server_error(status: u16) -> CwError {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);

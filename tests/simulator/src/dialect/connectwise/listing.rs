@@ -8,7 +8,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use super::conditions::{EvalError, FieldPath, Fields, Mode, Scalar, json_values, order_cmp};
+use super::conditions::{
+    EvalError, FieldPath, Fields, Known, Mode, Scalar, json_values, order_cmp,
+};
 use super::error::CwError;
 use super::query::ListQuery;
 use super::render::CwRecord;
@@ -44,21 +46,28 @@ impl<'a> View<'a> {
             None => self.record.render(self.data),
         }
     }
+
+    /// Appends the record's JSON, reusing the value rendered for the conditions if there is one.
+    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self.json.get() {
+            Some(v) => serde_json::to_writer(out, v),
+            None => self.record.write(self.data, out),
+        }
+    }
 }
 
 impl Fields for View<'_> {
     fn values(&self, path: &FieldPath, mode: Mode) -> Result<Vec<Scalar<'_>>, EvalError> {
         if mode == Mode::Conditions {
-            if path.is(&["id"]) {
-                return Ok(vec![Scalar::Num(self.record.id() as f64)]);
-            }
-            if path.is(&["lastUpdated"]) || path.is(&["_info", "lastUpdated"]) {
-                return Ok(vec![Scalar::Date(self.record.last_updated())]);
-            }
-            if path.is(&["company", "id"])
-                && let Some(id) = self.record.company_id()
-            {
-                return Ok(vec![Scalar::Num(id as f64)]);
+            match path.known {
+                Known::Id => return Ok(vec![Scalar::Num(self.record.id() as f64)]),
+                Known::LastUpdated => return Ok(vec![Scalar::Date(self.record.last_updated())]),
+                Known::CompanyId => {
+                    if let Some(id) = self.record.company_id() {
+                        return Ok(vec![Scalar::Num(id as f64)]);
+                    }
+                }
+                Known::Other => {}
             }
         }
         json_values(self.json(), path, mode)
@@ -142,9 +151,8 @@ fn project(src: Value, fields: &[FieldPath]) -> Value {
     Value::Object(out)
 }
 
-/// A JSON 200 response.
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+/// A response with a JSON body already serialised.
+fn bytes_response(status: StatusCode, bytes: Vec<u8>) -> Response {
     let mut response = (status, bytes).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -153,19 +161,32 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     response
 }
 
+/// A JSON response.
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
+    bytes_response(status, serde_json::to_vec(body).unwrap_or_default())
+}
+
+fn serialisation_failed(e: serde_json::Error) -> CwError {
+    CwError::internal(format!("the response could not be serialised: {e}"))
+}
+
 /// One record as a response, honouring `fields`.
 pub(crate) fn record_response(
     record: &dyn CwRecord,
     data: &DataSet,
     fields: Option<&[FieldPath]>,
     status: StatusCode,
-) -> Response {
-    let json = record.render(data);
-    let json = match fields {
-        Some(f) => project(json, f),
-        None => json,
-    };
-    json_response(status, &json)
+) -> Result<Response, CwError> {
+    match fields {
+        Some(f) => Ok(json_response(status, &project(record.render(data), f))),
+        None => {
+            let mut bytes = Vec::with_capacity(1024);
+            record
+                .write(data, &mut bytes)
+                .map_err(serialisation_failed)?;
+            Ok(bytes_response(status, bytes))
+        }
+    }
 }
 
 /// `GET .../count`: `{"count": n}` for the records the conditions select.
@@ -272,14 +293,21 @@ pub(crate) fn list(
         }
         (page, links)
     };
-    let items: Vec<Value> = page
-        .into_iter()
-        .map(|v| match &q.fields {
-            Some(f) => project(v.into_json(), f),
-            None => v.into_json(),
-        })
-        .collect();
-    let mut response = json_response(StatusCode::OK, &Value::Array(items));
+    // Serialise straight into the body: no intermediate values for the common case.
+    let mut body = Vec::with_capacity(page.len() * 800 + 2);
+    body.push(b'[');
+    for (i, view) in page.into_iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        match &q.fields {
+            Some(f) => serde_json::to_writer(&mut body, &project(view.into_json(), f)),
+            None => view.write(&mut body),
+        }
+        .map_err(serialisation_failed)?;
+    }
+    body.push(b']');
+    let mut response = bytes_response(StatusCode::OK, body);
     if !links.is_empty() {
         let text = links
             .iter()
@@ -298,6 +326,51 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::data::GenSpec;
+
+    fn every_record(d: &DataSet) -> Vec<&dyn CwRecord> {
+        let mut all: Vec<&dyn CwRecord> = Vec::new();
+        all.extend(d.companies.values().map(|r| r as &dyn CwRecord));
+        all.extend(d.contacts.values().map(|r| r as &dyn CwRecord));
+        all.extend(d.agreements.values().map(|r| r as &dyn CwRecord));
+        all.extend(d.agreement_lines.values().map(|r| r as &dyn CwRecord));
+        all.extend(d.configurations.values().map(|r| r as &dyn CwRecord));
+        all.extend(d.tickets.values().map(|r| r as &dyn CwRecord));
+        all.extend(d.notes.values().map(|r| r as &dyn CwRecord));
+        all.extend(
+            d.picklists
+                .board_statuses
+                .iter()
+                .map(|r| r as &dyn CwRecord),
+        );
+        all
+    }
+
+    #[test]
+    fn the_fast_paths_agree_with_the_rendered_json() {
+        let d = DataSet::generate(&GenSpec {
+            seed: 21,
+            companies: 25,
+            configurations: None,
+        });
+        let paths = ["id", "lastUpdated", "_info/lastUpdated", "company/id"]
+            .map(|p| FieldPath::parse(p).unwrap());
+        for record in every_record(&d) {
+            let json = record.render(&d);
+            assert!(json.is_object());
+            let mut written = Vec::new();
+            record.write(&d, &mut written).unwrap();
+            assert_eq!(serde_json::from_slice::<Value>(&written).unwrap(), json);
+            let view = View::new(record, &d);
+            for path in &paths {
+                let fast = view.values(path, Mode::Conditions).ok();
+                let slow = json_values(&json, path, Mode::Conditions).ok();
+                if fast.is_some() || record.company_id().is_some() {
+                    assert_eq!(fast, slow, "{} of {json}", path.text);
+                }
+            }
+        }
+    }
 
     #[test]
     fn projection_keeps_only_the_asked_fields() {

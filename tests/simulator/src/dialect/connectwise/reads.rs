@@ -105,12 +105,7 @@ pub(crate) fn get(
 ) -> Result<Response, CwError> {
     let fields = query::fields(&query::pairs(raw_query))?;
     let record = find(c, data, id)?;
-    Ok(listing::record_response(
-        record,
-        data,
-        fields.as_deref(),
-        StatusCode::OK,
-    ))
+    listing::record_response(record, data, fields.as_deref(), StatusCode::OK)
 }
 
 /// `GET system/info`.

@@ -1,5 +1,6 @@
 //! Neutral records rendered as ConnectWise JSON.
 
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
@@ -19,7 +20,22 @@ pub(crate) trait CwRecord {
     fn hidden_by_default(&self) -> bool {
         false
     }
+    /// The record as a JSON value (for conditions, partial responses and tests).
     fn render(&self, data: &DataSet) -> Value;
+    /// Appends the same JSON to `out` without building a [`Value`] (the fast path for pages).
+    fn write(&self, data: &DataSet, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, &self.render(data))
+    }
+}
+
+/// A date-time rendered as `2026-03-01T10:00:00Z`.
+#[derive(Clone, Copy)]
+struct Ts(OffsetDateTime);
+
+impl Serialize for Ts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.format(&Rfc3339).unwrap_or_default())
+    }
 }
 
 /// `2026-03-01T10:00:00Z`.
@@ -27,62 +43,87 @@ pub(crate) fn timestamp(t: OffsetDateTime) -> Value {
     Value::String(t.format(&Rfc3339).unwrap_or_default())
 }
 
-fn opt_timestamp(t: Option<OffsetDateTime>) -> Value {
-    t.map_or(Value::Null, timestamp)
-}
-
 /// Dates are rendered as midnight UTC date-times, as ConnectWise does.
-fn day(d: Date) -> Value {
-    timestamp(d.midnight().assume_utc())
+fn day(d: Date) -> Ts {
+    Ts(d.midnight().assume_utc())
 }
 
-fn opt_day(d: Option<Date>) -> Value {
-    d.map_or(Value::Null, day)
+/// Money in cents rendered as a decimal amount.
+fn money(cents: i64) -> f64 {
+    cents as f64 / 100.0
 }
 
-fn money(cents: i64) -> Value {
-    json!(cents as f64 / 100.0)
+/// `{id, name}`; the name is null when the referenced record no longer exists.
+#[derive(Serialize)]
+struct Named<'a> {
+    id: Id,
+    name: Option<&'a str>,
 }
 
-fn info(i: &Info) -> Value {
-    json!({"lastUpdated": timestamp(i.last_updated), "updatedBy": i.updated_by})
+/// `{id, identifier, name}` of a company.
+#[derive(Serialize)]
+struct CompanyRef<'a> {
+    id: Id,
+    identifier: Option<&'a str>,
+    name: Option<&'a str>,
 }
 
-fn named(id: Id, name: &str) -> Value {
-    json!({"id": id, "name": name})
-}
-
-fn opt_text(s: &Option<String>) -> Value {
-    s.as_deref()
-        .map_or(Value::Null, |s| Value::String(s.to_string()))
-}
-
-/// `{id, identifier, name}` of a company (identifier and name null if it was deleted for good).
-pub(crate) fn company_ref(data: &DataSet, id: Id) -> Value {
-    match data.companies.get(&id) {
-        Some(c) => json!({"id": id, "identifier": c.identifier, "name": c.name}),
-        None => json!({"id": id, "identifier": null, "name": null}),
+fn company_ref(data: &DataSet, id: Id) -> CompanyRef<'_> {
+    let c = data.companies.get(&id);
+    CompanyRef {
+        id,
+        identifier: c.map(|c| c.identifier.as_str()),
+        name: c.map(|c| c.name.as_str()),
     }
 }
 
-fn contact_ref(data: &DataSet, id: Option<Id>) -> Value {
-    id.map_or(Value::Null, |id| match data.contacts.get(&id) {
-        Some(c) => named(id, &c.full_name()),
-        None => json!({"id": id, "name": null}),
+/// A contact reference; names are built, so this one owns its name.
+#[derive(Serialize)]
+struct ContactRef {
+    id: Id,
+    name: Option<String>,
+}
+
+fn contact_ref(data: &DataSet, id: Option<Id>) -> Option<ContactRef> {
+    id.map(|id| ContactRef {
+        id,
+        name: data.contacts.get(&id).map(Contact::full_name),
     })
 }
 
-/// `{id, name}` from a picklist, or null.
-fn pick_ref<T>(list: &[T], id: Option<Id>, key: impl Fn(&T) -> (Id, &str)) -> Value {
-    id.map_or(Value::Null, |id| {
-        match list.iter().map(&key).find(|(i, _)| *i == id) {
-            Some((_, name)) => named(id, name),
-            None => json!({"id": id, "name": null}),
-        }
+/// `{id, name}` from a picklist.
+fn pick<T>(list: &[T], id: Option<Id>, key: impl Fn(&T) -> (Id, &str)) -> Option<Named<'_>> {
+    id.map(|id| Named {
+        id,
+        name: list
+            .iter()
+            .map(&key)
+            .find(|(i, _)| *i == id)
+            .map(|(_, n)| n),
     })
 }
 
-fn billing_cycle(c: BillingCycle) -> Value {
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InfoJson<'a> {
+    last_updated: Ts,
+    updated_by: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_entered: Option<Ts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entered_by: Option<&'a str>,
+}
+
+fn info(i: &Info) -> InfoJson<'_> {
+    InfoJson {
+        last_updated: Ts(i.last_updated),
+        updated_by: &i.updated_by,
+        date_entered: None,
+        entered_by: None,
+    }
+}
+
+fn billing_cycle(c: BillingCycle) -> Named<'static> {
     let (id, name) = match c {
         BillingCycle::Monthly => (1, "Monthly"),
         BillingCycle::Quarterly => (2, "Quarterly"),
@@ -90,7 +131,10 @@ fn billing_cycle(c: BillingCycle) -> Value {
         BillingCycle::Annual => (4, "Annual"),
         BillingCycle::OneTime => (5, "One Time"),
     };
-    named(id, name)
+    Named {
+        id,
+        name: Some(name),
+    }
 }
 
 fn agreement_status(s: AgreementStatus) -> &'static str {
@@ -99,6 +143,80 @@ fn agreement_status(s: AgreementStatus) -> &'static str {
         AgreementStatus::Cancelled => "Cancelled",
         AgreementStatus::Expired => "Expired",
         AgreementStatus::Inactive => "Inactive",
+    }
+}
+
+/// Implements `render` and `write` of [`CwRecord`] from one serialisable view, so both paths
+/// always produce the same JSON.
+macro_rules! view_methods {
+    ($view:ident) => {
+        fn render(&self, data: &DataSet) -> Value {
+            serde_json::to_value($view::new(self, data)).unwrap_or(Value::Null)
+        }
+        fn write(&self, data: &DataSet, out: &mut Vec<u8>) -> serde_json::Result<()> {
+            serde_json::to_writer(out, &$view::new(self, data))
+        }
+    };
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CompanyJson<'a> {
+    id: Id,
+    identifier: &'a str,
+    name: &'a str,
+    status: Option<Named<'a>>,
+    types: Vec<Option<Named<'a>>>,
+    phone_number: &'a str,
+    fax_number: &'a str,
+    website: &'a str,
+    address_line1: &'a str,
+    address_line2: Option<&'a str>,
+    city: &'a str,
+    state: &'a str,
+    zip: &'a str,
+    country: Option<Named<'a>>,
+    deleted_flag: bool,
+    default_contact: Option<ContactRef>,
+    date_acquired: Ts,
+    lead_flag: bool,
+    unsubscribe_flag: bool,
+    #[serde(rename = "_info")]
+    info: InfoJson<'a>,
+}
+
+impl<'a> CompanyJson<'a> {
+    fn new(c: &'a Company, data: &'a DataSet) -> CompanyJson<'a> {
+        let p = &data.picklists;
+        CompanyJson {
+            id: c.id,
+            identifier: &c.identifier,
+            name: &c.name,
+            status: pick(&p.company_statuses, Some(c.status_id), |x| (x.id, &x.name)),
+            types: c
+                .type_ids
+                .iter()
+                .map(|t| pick(&p.company_types, Some(*t), |x| (x.id, &x.name)))
+                .collect(),
+            phone_number: &c.phone,
+            fax_number: "",
+            website: &c.website,
+            address_line1: &c.address_line1,
+            address_line2: c.address_line2.as_deref(),
+            city: &c.city,
+            state: &c.state,
+            zip: &c.zip,
+            country: pick(&p.countries, Some(c.country_id), |x| (x.id, &x.name)),
+            deleted_flag: c.deleted,
+            default_contact: contact_ref(data, c.default_contact_id),
+            date_acquired: Ts(c.date_entered),
+            lead_flag: false,
+            unsubscribe_flag: false,
+            info: InfoJson {
+                date_entered: Some(Ts(c.date_entered)),
+                ..info(&c.info)
+            },
+        }
     }
 }
 
@@ -112,39 +230,67 @@ impl CwRecord for Company {
     fn hidden_by_default(&self) -> bool {
         self.deleted
     }
-    fn render(&self, data: &DataSet) -> Value {
-        let p = &data.picklists;
-        let types: Vec<Value> = self
-            .type_ids
+    view_methods!(CompanyJson);
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CommunicationItemJson<'a> {
+    id: Id,
+    contact_id: Id,
+    #[serde(rename = "type")]
+    kind: Named<'a>,
+    value: &'a str,
+    default_flag: bool,
+    communication_type: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContactJson<'a> {
+    id: Id,
+    first_name: &'a str,
+    last_name: &'a str,
+    company: CompanyRef<'a>,
+    title: Option<&'a str>,
+    inactive_flag: bool,
+    default_flag: bool,
+    communication_items: Vec<CommunicationItemJson<'a>>,
+    #[serde(rename = "_info")]
+    info: InfoJson<'a>,
+}
+
+impl<'a> ContactJson<'a> {
+    fn new(c: &'a Contact, data: &'a DataSet) -> ContactJson<'a> {
+        let items = c
+            .communication_items
             .iter()
-            .map(|t| pick_ref(&p.company_types, Some(*t), |x| (x.id, &x.name)))
+            .map(|item| {
+                let kind = data.picklists.communication_type(item.type_id);
+                CommunicationItemJson {
+                    id: item.id,
+                    contact_id: c.id,
+                    kind: Named {
+                        id: item.type_id,
+                        name: kind.map(|k| k.name.as_str()),
+                    },
+                    value: &item.value,
+                    default_flag: item.default_flag,
+                    communication_type: kind.map_or("Phone", |k| k.kind.name()),
+                }
+            })
             .collect();
-        json!({
-            "id": self.id,
-            "identifier": self.identifier,
-            "name": self.name,
-            "status": pick_ref(&p.company_statuses, Some(self.status_id), |x| (x.id, &x.name)),
-            "types": types,
-            "phoneNumber": self.phone,
-            "faxNumber": "",
-            "website": self.website,
-            "addressLine1": self.address_line1,
-            "addressLine2": opt_text(&self.address_line2),
-            "city": self.city,
-            "state": self.state,
-            "zip": self.zip,
-            "country": pick_ref(&p.countries, Some(self.country_id), |x| (x.id, &x.name)),
-            "deletedFlag": self.deleted,
-            "defaultContact": contact_ref(data, self.default_contact_id),
-            "dateAcquired": timestamp(self.date_entered),
-            "leadFlag": false,
-            "unsubscribeFlag": false,
-            "_info": {
-                "lastUpdated": timestamp(self.info.last_updated),
-                "updatedBy": self.info.updated_by,
-                "dateEntered": timestamp(self.date_entered),
-            },
-        })
+        ContactJson {
+            id: c.id,
+            first_name: &c.first_name,
+            last_name: &c.last_name,
+            company: company_ref(data, c.company_id),
+            title: c.title.as_deref(),
+            inactive_flag: c.inactive,
+            default_flag: c.default_flag,
+            communication_items: items,
+            info: info(&c.info),
+        }
     }
 }
 
@@ -158,33 +304,50 @@ impl CwRecord for Contact {
     fn company_id(&self) -> Option<Id> {
         Some(self.company_id)
     }
-    fn render(&self, data: &DataSet) -> Value {
-        let items: Vec<Value> = self
-            .communication_items
-            .iter()
-            .map(|item| {
-                let kind = data.picklists.communication_type(item.type_id);
-                json!({
-                    "id": item.id,
-                    "contactId": self.id,
-                    "type": named(item.type_id, kind.map_or("", |k| k.name.as_str())),
-                    "value": item.value,
-                    "defaultFlag": item.default_flag,
-                    "communicationType": kind.map_or("Phone", |k| k.kind.name()),
-                })
-            })
-            .collect();
-        json!({
-            "id": self.id,
-            "firstName": self.first_name,
-            "lastName": self.last_name,
-            "company": company_ref(data, self.company_id),
-            "title": opt_text(&self.title),
-            "inactiveFlag": self.inactive,
-            "defaultFlag": self.default_flag,
-            "communicationItems": items,
-            "_info": info(&self.info),
-        })
+    view_methods!(ContactJson);
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AgreementJson<'a> {
+    id: Id,
+    name: &'a str,
+    #[serde(rename = "type")]
+    kind: Option<Named<'a>>,
+    company: CompanyRef<'a>,
+    start_date: Ts,
+    end_date: Option<Ts>,
+    no_ending_date_flag: bool,
+    cancelled_flag: bool,
+    date_cancelled: Option<Ts>,
+    billing_cycle: Named<'static>,
+    bill_amount: f64,
+    bill_one_time_flag: bool,
+    agreement_status: &'static str,
+    #[serde(rename = "_info")]
+    info: InfoJson<'a>,
+}
+
+impl<'a> AgreementJson<'a> {
+    fn new(a: &'a Agreement, data: &'a DataSet) -> AgreementJson<'a> {
+        AgreementJson {
+            id: a.id,
+            name: &a.name,
+            kind: pick(&data.picklists.agreement_types, Some(a.type_id), |x| {
+                (x.id, &x.name)
+            }),
+            company: company_ref(data, a.company_id),
+            start_date: day(a.start_date),
+            end_date: a.end_date.map(day),
+            no_ending_date_flag: a.end_date.is_none(),
+            cancelled_flag: a.cancelled_date.is_some(),
+            date_cancelled: a.cancelled_date.map(day),
+            billing_cycle: billing_cycle(a.billing_cycle),
+            bill_amount: money(a.bill_amount_cents),
+            bill_one_time_flag: a.billing_cycle == BillingCycle::OneTime,
+            agreement_status: agreement_status(a.status),
+            info: info(&a.info),
+        }
     }
 }
 
@@ -198,23 +361,60 @@ impl CwRecord for Agreement {
     fn company_id(&self) -> Option<Id> {
         Some(self.company_id)
     }
-    fn render(&self, data: &DataSet) -> Value {
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "type": pick_ref(&data.picklists.agreement_types, Some(self.type_id), |x| (x.id, &x.name)),
-            "company": company_ref(data, self.company_id),
-            "startDate": day(self.start_date),
-            "endDate": opt_day(self.end_date),
-            "noEndingDateFlag": self.end_date.is_none(),
-            "cancelledFlag": self.cancelled_date.is_some(),
-            "dateCancelled": opt_day(self.cancelled_date),
-            "billingCycle": billing_cycle(self.billing_cycle),
-            "billAmount": money(self.bill_amount_cents),
-            "billOneTimeFlag": self.billing_cycle == BillingCycle::OneTime,
-            "agreementStatus": agreement_status(self.status),
-            "_info": info(&self.info),
-        })
+    view_methods!(AgreementJson);
+}
+
+#[derive(Serialize)]
+struct ProductRef<'a> {
+    id: Id,
+    identifier: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AdditionJson<'a> {
+    id: Id,
+    product: ProductRef<'a>,
+    description: &'a str,
+    quantity: f64,
+    unit_price: f64,
+    unit_cost: f64,
+    ext_price: f64,
+    ext_cost: f64,
+    bill_customer: &'static str,
+    effective_date: Ts,
+    cancelled_date: Option<Ts>,
+    agreement_id: Id,
+    #[serde(rename = "_info")]
+    info: InfoJson<'a>,
+}
+
+impl<'a> AdditionJson<'a> {
+    fn new(l: &'a AgreementLine, data: &'a DataSet) -> AdditionJson<'a> {
+        let product = data
+            .picklists
+            .products
+            .iter()
+            .find(|p| p.id == l.product_id);
+        let ext = |cents: i64| (cents as f64 * l.quantity).round() / 100.0;
+        AdditionJson {
+            id: l.id,
+            product: ProductRef {
+                id: l.product_id,
+                identifier: product.map(|p| p.identifier.as_str()),
+            },
+            description: &l.description,
+            quantity: l.quantity,
+            unit_price: money(l.unit_price_cents),
+            unit_cost: money(l.unit_cost_cents),
+            ext_price: ext(l.unit_price_cents),
+            ext_cost: ext(l.unit_cost_cents),
+            bill_customer: l.bill_customer.name(),
+            effective_date: day(l.effective_date),
+            cancelled_date: l.cancelled_date.map(day),
+            agreement_id: l.agreement_id,
+            info: info(&l.info),
+        }
     }
 }
 
@@ -225,28 +425,83 @@ impl CwRecord for AgreementLine {
     fn last_updated(&self) -> OffsetDateTime {
         self.info.last_updated
     }
-    fn render(&self, data: &DataSet) -> Value {
-        let product = data
-            .picklists
-            .products
+    view_methods!(AdditionJson);
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct QuestionJson<'a> {
+    question_id: Id,
+    question: Option<&'a str>,
+    answer: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfigurationJson<'a> {
+    id: Id,
+    name: &'a str,
+    #[serde(rename = "type")]
+    kind: Option<Named<'a>>,
+    status: Option<Named<'a>>,
+    company: CompanyRef<'a>,
+    contact: Option<ContactRef>,
+    active_flag: bool,
+    serial_number: Option<&'a str>,
+    model_number: Option<&'a str>,
+    tag_number: Option<&'a str>,
+    mac_address: Option<&'a str>,
+    ip_address: Option<&'a str>,
+    device_identifier: Option<&'a str>,
+    manufacturer: Option<Named<'a>>,
+    vendor: Option<CompanyRef<'a>>,
+    notes: Option<&'a str>,
+    installation_date: Option<Ts>,
+    warranty_expiration_date: Option<Ts>,
+    questions: Vec<QuestionJson<'a>>,
+    #[serde(rename = "_info")]
+    info: InfoJson<'a>,
+}
+
+impl<'a> ConfigurationJson<'a> {
+    fn new(c: &'a Configuration, data: &'a DataSet) -> ConfigurationJson<'a> {
+        let p = &data.picklists;
+        let kind = p.configuration_type(c.type_id);
+        let questions = c
+            .questions
             .iter()
-            .find(|p| p.id == self.product_id);
-        let ext = |cents: i64| json!((cents as f64 * self.quantity).round() / 100.0);
-        json!({
-            "id": self.id,
-            "product": {"id": self.product_id, "identifier": product.map(|p| p.identifier.as_str())},
-            "description": self.description,
-            "quantity": self.quantity,
-            "unitPrice": money(self.unit_price_cents),
-            "unitCost": money(self.unit_cost_cents),
-            "extPrice": ext(self.unit_price_cents),
-            "extCost": ext(self.unit_cost_cents),
-            "billCustomer": self.bill_customer.name(),
-            "effectiveDate": day(self.effective_date),
-            "cancelledDate": opt_day(self.cancelled_date),
-            "agreementId": self.agreement_id,
-            "_info": info(&self.info),
-        })
+            .map(|q| QuestionJson {
+                question_id: q.question_id,
+                question: kind
+                    .and_then(|k| k.questions.iter().find(|x| x.id == q.question_id))
+                    .map(|x| x.question.as_str()),
+                answer: q.answer.as_deref(),
+            })
+            .collect();
+        ConfigurationJson {
+            id: c.id,
+            name: &c.name,
+            kind: pick(&p.configuration_types, Some(c.type_id), |x| (x.id, &x.name)),
+            status: pick(&p.configuration_statuses, Some(c.status_id), |x| {
+                (x.id, &x.name)
+            }),
+            company: company_ref(data, c.company_id),
+            contact: contact_ref(data, c.contact_id),
+            active_flag: c.active,
+            serial_number: c.serial_number.as_deref(),
+            model_number: c.model_number.as_deref(),
+            tag_number: c.tag_number.as_deref(),
+            mac_address: c.mac_address.as_deref(),
+            ip_address: c.ip_address.as_deref(),
+            device_identifier: c.device_identifier.as_deref(),
+            manufacturer: pick(&p.manufacturers, c.manufacturer_id, |x| (x.id, &x.name)),
+            vendor: c.vendor_id.map(|v| company_ref(data, v)),
+            notes: c.notes.as_deref(),
+            installation_date: c.installation_date.map(Ts),
+            warranty_expiration_date: c.warranty_expiration.map(Ts),
+            questions,
+            info: info(&c.info),
+        }
     }
 }
 
@@ -260,41 +515,58 @@ impl CwRecord for Configuration {
     fn company_id(&self) -> Option<Id> {
         Some(self.company_id)
     }
-    fn render(&self, data: &DataSet) -> Value {
+    view_methods!(ConfigurationJson);
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TicketJson<'a> {
+    id: Id,
+    summary: &'a str,
+    record_type: &'static str,
+    board: Option<Named<'a>>,
+    status: Option<Named<'a>>,
+    priority: Option<Named<'a>>,
+    company: CompanyRef<'a>,
+    contact: Option<ContactRef>,
+    #[serde(rename = "type")]
+    kind: Option<Named<'a>>,
+    sub_type: Option<Named<'a>>,
+    item: Option<Named<'a>>,
+    source: Option<Named<'a>>,
+    agreement: Option<Named<'a>>,
+    closed_flag: bool,
+    #[serde(rename = "_info")]
+    info: InfoJson<'a>,
+}
+
+impl<'a> TicketJson<'a> {
+    fn new(t: &'a Ticket, data: &'a DataSet) -> TicketJson<'a> {
         let p = &data.picklists;
-        let kind = p.configuration_type(self.type_id);
-        let questions: Vec<Value> = self
-            .questions
-            .iter()
-            .map(|q| {
-                let text = kind
-                    .and_then(|k| k.questions.iter().find(|x| x.id == q.question_id))
-                    .map(|x| x.question.as_str());
-                json!({"questionId": q.question_id, "question": text, "answer": q.answer})
-            })
-            .collect();
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "type": pick_ref(&p.configuration_types, Some(self.type_id), |x| (x.id, &x.name)),
-            "status": pick_ref(&p.configuration_statuses, Some(self.status_id), |x| (x.id, &x.name)),
-            "company": company_ref(data, self.company_id),
-            "contact": contact_ref(data, self.contact_id),
-            "activeFlag": self.active,
-            "serialNumber": opt_text(&self.serial_number),
-            "modelNumber": opt_text(&self.model_number),
-            "tagNumber": opt_text(&self.tag_number),
-            "macAddress": opt_text(&self.mac_address),
-            "ipAddress": opt_text(&self.ip_address),
-            "deviceIdentifier": opt_text(&self.device_identifier),
-            "manufacturer": pick_ref(&p.manufacturers, self.manufacturer_id, |x| (x.id, &x.name)),
-            "vendor": self.vendor_id.map_or(Value::Null, |v| company_ref(data, v)),
-            "notes": opt_text(&self.notes),
-            "installationDate": opt_timestamp(self.installation_date),
-            "warrantyExpirationDate": opt_timestamp(self.warranty_expiration),
-            "questions": questions,
-            "_info": info(&self.info),
-        })
+        TicketJson {
+            id: t.id,
+            summary: &t.summary,
+            record_type: "ServiceTicket",
+            board: pick(&p.boards, Some(t.board_id), |x| (x.id, &x.name)),
+            status: pick(&p.board_statuses, Some(t.status_id), |x| (x.id, &x.name)),
+            priority: pick(&p.priorities, Some(t.priority_id), |x| (x.id, &x.name)),
+            company: company_ref(data, t.company_id),
+            contact: contact_ref(data, t.contact_id),
+            kind: pick(&p.board_types, t.type_id, |x| (x.id, &x.name)),
+            sub_type: pick(&p.board_subtypes, t.subtype_id, |x| (x.id, &x.name)),
+            item: pick(&p.board_items, t.item_id, |x| (x.id, &x.name)),
+            source: pick(&p.sources, t.source_id, |x| (x.id, &x.name)),
+            agreement: t.agreement_id.map(|id| Named {
+                id,
+                name: data.agreements.get(&id).map(|a| a.name.as_str()),
+            }),
+            closed_flag: data.ticket_closed(t),
+            info: InfoJson {
+                date_entered: Some(Ts(t.date_entered)),
+                entered_by: Some(&t.entered_by),
+                ..info(&t.info)
+            },
+        }
     }
 }
 
@@ -308,36 +580,37 @@ impl CwRecord for Ticket {
     fn company_id(&self) -> Option<Id> {
         Some(self.company_id)
     }
-    fn render(&self, data: &DataSet) -> Value {
-        let p = &data.picklists;
-        let agreement =
-            self.agreement_id
-                .map_or(Value::Null, |id| match data.agreements.get(&id) {
-                    Some(a) => named(id, &a.name),
-                    None => json!({"id": id, "name": null}),
-                });
-        json!({
-            "id": self.id,
-            "summary": self.summary,
-            "recordType": "ServiceTicket",
-            "board": pick_ref(&p.boards, Some(self.board_id), |x| (x.id, &x.name)),
-            "status": pick_ref(&p.board_statuses, Some(self.status_id), |x| (x.id, &x.name)),
-            "priority": pick_ref(&p.priorities, Some(self.priority_id), |x| (x.id, &x.name)),
-            "company": company_ref(data, self.company_id),
-            "contact": contact_ref(data, self.contact_id),
-            "type": pick_ref(&p.board_types, self.type_id, |x| (x.id, &x.name)),
-            "subType": pick_ref(&p.board_subtypes, self.subtype_id, |x| (x.id, &x.name)),
-            "item": pick_ref(&p.board_items, self.item_id, |x| (x.id, &x.name)),
-            "source": pick_ref(&p.sources, self.source_id, |x| (x.id, &x.name)),
-            "agreement": agreement,
-            "closedFlag": data.ticket_closed(self),
-            "_info": {
-                "lastUpdated": timestamp(self.info.last_updated),
-                "updatedBy": self.info.updated_by,
-                "dateEntered": timestamp(self.date_entered),
-                "enteredBy": self.entered_by,
-            },
-        })
+    view_methods!(TicketJson);
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NoteJson<'a> {
+    id: Id,
+    ticket_id: Id,
+    text: &'a str,
+    detail_description_flag: bool,
+    internal_analysis_flag: bool,
+    resolution_flag: bool,
+    date_created: Ts,
+    created_by: &'a str,
+    #[serde(rename = "_info")]
+    info: InfoJson<'a>,
+}
+
+impl<'a> NoteJson<'a> {
+    fn new(n: &'a Note, _data: &'a DataSet) -> NoteJson<'a> {
+        NoteJson {
+            id: n.id,
+            ticket_id: n.ticket_id,
+            text: &n.text,
+            detail_description_flag: n.detail_description,
+            internal_analysis_flag: n.internal_analysis,
+            resolution_flag: n.resolution,
+            date_created: Ts(n.date_created),
+            created_by: &n.created_by,
+            info: info(&n.info),
+        }
     }
 }
 
@@ -348,19 +621,7 @@ impl CwRecord for Note {
     fn last_updated(&self) -> OffsetDateTime {
         self.info.last_updated
     }
-    fn render(&self, _data: &DataSet) -> Value {
-        json!({
-            "id": self.id,
-            "ticketId": self.ticket_id,
-            "text": self.text,
-            "detailDescriptionFlag": self.detail_description,
-            "internalAnalysisFlag": self.internal_analysis,
-            "resolutionFlag": self.resolution,
-            "dateCreated": timestamp(self.date_created),
-            "createdBy": self.created_by,
-            "_info": info(&self.info),
-        })
-    }
+    view_methods!(NoteJson);
 }
 
 /// Reference data never changes at run time.
@@ -389,7 +650,13 @@ macro_rules! picklist_record {
 }
 
 fn board_ref(data: &DataSet, id: Id) -> Value {
-    pick_ref(&data.picklists.boards, Some(id), |x| (x.id, &x.name))
+    let name = data
+        .picklists
+        .boards
+        .iter()
+        .find(|b| b.id == id)
+        .map(|b| b.name.as_str());
+    json!({"id": id, "name": name})
 }
 
 picklist_record!(CompanyStatus, |s, d| json!({

@@ -247,7 +247,7 @@ pub(crate) fn create_ticket(shared: &Shared, body: &[u8]) -> Result<Response, Cw
         .tickets
         .get(&ticket_id)
         .ok_or_else(|| CwError::record_not_found("Ticket", ticket_id))?;
-    Ok(record_response(ticket, &data, None, StatusCode::CREATED))
+    record_response(ticket, &data, None, StatusCode::CREATED)
 }
 
 /// `PATCH service/tickets/{id}`.
@@ -270,7 +270,7 @@ pub(crate) fn patch_ticket(shared: &Shared, id: Id, body: &[u8]) -> Result<Respo
         .tickets
         .get(&id)
         .ok_or_else(|| CwError::record_not_found("Ticket", id))?;
-    Ok(record_response(ticket, &data, None, StatusCode::OK))
+    record_response(ticket, &data, None, StatusCode::OK)
 }
 
 /// `POST service/tickets/{id}/notes`. Without any of the three flags the note is a discussion
@@ -323,7 +323,7 @@ pub(crate) fn create_note(
         .notes
         .get(&id)
         .ok_or_else(|| CwError::record_not_found("ServiceNote", id))?;
-    Ok(record_response(note, &data, None, StatusCode::CREATED))
+    record_response(note, &data, None, StatusCode::CREATED)
 }
 
 const CONFIGURATION_FIELDS: &[&str] = &[
@@ -526,7 +526,7 @@ pub(crate) fn create_configuration(shared: &Shared, body: &[u8]) -> Result<Respo
         .configurations
         .get(&id)
         .ok_or_else(|| CwError::record_not_found("Configuration", id))?;
-    Ok(record_response(c, &data, None, StatusCode::CREATED))
+    record_response(c, &data, None, StatusCode::CREATED)
 }
 
 fn not_updatable(kind: &str, changing_to: bool) -> CwError {
@@ -577,7 +577,7 @@ pub(crate) fn patch_configuration(
         .configurations
         .get(&id)
         .ok_or_else(|| CwError::record_not_found("Configuration", id))?;
-    Ok(record_response(c, &data, None, StatusCode::OK))
+    record_response(c, &data, None, StatusCode::OK)
 }
 
 const ADDITION_FIELDS: &[&str] = &[
@@ -654,5 +654,5 @@ pub(crate) fn patch_addition(
         .agreement_lines
         .get(&id)
         .ok_or_else(|| CwError::record_not_found("Addition", id))?;
-    Ok(record_response(line, &data, None, StatusCode::OK))
+    record_response(line, &data, None, StatusCode::OK)
 }

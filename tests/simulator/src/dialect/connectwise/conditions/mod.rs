@@ -40,6 +40,15 @@ impl EvalError {
     }
 }
 
+/// Fields records answer without being rendered (classified once, when parsed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Known {
+    Id,
+    LastUpdated,
+    CompanyId,
+    Other,
+}
+
 /// A field path such as `company/id`.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct FieldPath {
@@ -47,6 +56,8 @@ pub(crate) struct FieldPath {
     pub(crate) text: String,
     /// Split at `/`.
     pub(crate) segments: Vec<String>,
+    /// Whether it is one of the fields with a fast path.
+    pub(crate) known: Known,
 }
 
 impl FieldPath {
@@ -56,10 +67,21 @@ impl FieldPath {
         if segments.iter().any(String::is_empty) {
             return None;
         }
-        Some(FieldPath {
+        let mut path = FieldPath {
             text: text.to_string(),
             segments,
-        })
+            known: Known::Other,
+        };
+        path.known = if path.is(&["id"]) {
+            Known::Id
+        } else if path.is(&["lastUpdated"]) || path.is(&["_info", "lastUpdated"]) {
+            Known::LastUpdated
+        } else if path.is(&["company", "id"]) {
+            Known::CompanyId
+        } else {
+            Known::Other
+        };
+        Some(path)
     }
 
     /// True when the path is exactly `segments` (case-insensitive).
