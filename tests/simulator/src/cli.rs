@@ -114,7 +114,18 @@ fn banner(sim: &Simulator) -> String {
     let state = sim.state();
     let counts = Entity::ALL
         .iter()
-        .map(|e| format!("{} {e:?}", state.count(*e)))
+        .map(|e| {
+            let label = match e {
+                Entity::Company => "companies",
+                Entity::Contact => "contacts",
+                Entity::Agreement => "agreements",
+                Entity::AgreementLine => "agreement additions",
+                Entity::Configuration => "configurations",
+                Entity::Ticket => "tickets",
+                Entity::Note => "ticket notes",
+            };
+            format!("{} {label}", state.count(*e))
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let f = &c.faults;

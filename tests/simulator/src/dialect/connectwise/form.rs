@@ -2,7 +2,7 @@
 //! problem as a ConnectWise field error.
 
 use serde_json::{Map, Value, json};
-use time::OffsetDateTime;
+use time::{OffsetDateTime, UtcOffset};
 
 use super::conditions::parse_datetime;
 use super::error::{CwError, FieldError};
@@ -271,7 +271,11 @@ impl Form {
             Value::Null => Some(None),
             Value::String(s) => {
                 match parse_datetime(s.trim()) {
-                    Some(d) => Some(Some(d.replace_nanosecond(0).unwrap_or(d))),
+                    Some(d) => {
+                        // Stored like every timestamp: UTC, whole seconds.
+                        let d = d.to_offset(UtcOffset::UTC);
+                        Some(Some(d.replace_nanosecond(0).unwrap_or(d)))
+                    }
                     None => {
                         self.fail(field, format!("The {field} field '{s}' is not a date-time like 2026-01-01T00:00:00Z."));
                         None
@@ -456,6 +460,13 @@ mod tests {
             Some(Some(1))
         );
         assert_eq!(f.errors.len(), 6);
+        let mut g =
+            Form::object(br#"{"at":"2026-07-01T12:30:00.75+02:00"}"#, "configuration").unwrap();
+        let at = g.date("at").unwrap().unwrap();
+        assert_eq!(
+            (at.offset(), at.hour(), at.nanosecond()),
+            (UtcOffset::UTC, 10, 0)
+        );
         assert_eq!(f.errors[0], FieldError::required("ticket", "summary"));
         assert_eq!(f.errors[1], FieldError::required("ticket", "absent"));
         assert_eq!(
