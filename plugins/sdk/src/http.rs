@@ -28,6 +28,8 @@ pub struct Request {
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
+    endpoint: Option<String>,
+    retryable: Option<bool>,
 }
 
 impl Request {
@@ -39,6 +41,8 @@ impl Request {
             query: Vec::new(),
             headers: Vec::new(),
             body: None,
+            endpoint: None,
+            retryable: None,
         }
     }
 
@@ -110,6 +114,20 @@ impl Request {
             .body(body.into_bytes())
     }
 
+    /// Names the budget this request counts against for per-endpoint rate limits (for example
+    /// the Autotask entity, `Tickets`). By default the host uses the path with ids folded.
+    pub fn endpoint(mut self, name: impl Into<String>) -> Self {
+        self.endpoint = Some(name.into());
+        self
+    }
+
+    /// Says whether the host may resend the request after a 429 or 503. By default only GET,
+    /// HEAD, PUT and DELETE are resent; mark reads sent as POST (query endpoints) retryable.
+    pub fn retryable(mut self, retryable: bool) -> Self {
+        self.retryable = Some(retryable);
+        self
+    }
+
     /// Sets a raw body.
     pub fn body(mut self, body: Vec<u8>) -> Self {
         self.body = Some(body);
@@ -139,6 +157,8 @@ impl Request {
             url: self.url(),
             headers: self.headers,
             body: self.body,
+            endpoint: self.endpoint,
+            retryable: self.retryable,
         };
         let response = wit::send(&request)?;
         Ok(Response {

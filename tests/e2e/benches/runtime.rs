@@ -12,16 +12,31 @@ use psahost_e2e::*;
 use std::time::Duration;
 
 fn instantiate_and_call(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let runtime = runtime(64 << 20, Duration::from_secs(30));
-    assert_eq!(runtime.allocator(), AllocatorKind::Pooling, "the benchmark measures the pooling allocator");
+    assert_eq!(
+        runtime.allocator(),
+        AllocatorKind::Pooling,
+        "the benchmark measures the pooling allocator"
+    );
     let kv = KvStore::temporary().unwrap();
 
     let hostile = rt.block_on(load(&runtime, HOSTILE_PATH));
-    let conn = connect(&runtime, &hostile, "bench", settings(&[("attack", "none")], &[]), &grant(&[]), &kv);
+    let conn = connect(
+        &runtime,
+        &hostile,
+        "bench",
+        settings(&[("attack", "none")], &[]),
+        &grant(&[]),
+        &kv,
+    );
     let mut group = c.benchmark_group("instantiate+call");
     group.bench_function("hostile test-connection (one settings import)", |b| {
-        b.to_async(&rt).iter(|| async { conn.test_connection().await.unwrap() })
+        b.to_async(&rt)
+            .iter(|| async { conn.test_connection().await.unwrap() })
     });
 
     let cw = rt.block_on(load(&runtime, CONNECTWISE_MANAGE_PATH));
@@ -42,9 +57,17 @@ fn instantiate_and_call(c: &mut Criterion) {
         &grant(&["https://api-na.myconnectwise.net"]),
         &kv,
     );
-    group.bench_function("connectwise-manage list-references (answered without I/O)", |b| {
-        b.to_async(&rt).iter(|| async { cw_conn.list_references(ReferenceKind::TicketCategory).await.unwrap_err() })
-    });
+    group.bench_function(
+        "connectwise-manage list-references (answered without I/O)",
+        |b| {
+            b.to_async(&rt).iter(|| async {
+                cw_conn
+                    .list_references(ReferenceKind::TicketCategory)
+                    .await
+                    .unwrap_err()
+            })
+        },
+    );
     group.finish();
 }
 

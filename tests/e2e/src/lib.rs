@@ -77,13 +77,14 @@ pub fn connect(
         .unwrap_or_else(|e| panic!("opening connection {id}: {e:#}"))
 }
 
-/// Collects everything `tracing` writes while the guard lives (on this thread).
+/// Collects everything `tracing` writes.
 #[derive(Clone, Default)]
 pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
 
 impl LogCapture {
-    /// Installs a capture of every event at every level, for the current thread.
-    pub fn install() -> (LogCapture, tracing::subscriber::DefaultGuard) {
+    /// Installs a capture of every event at every level as the process's global subscriber
+    /// (once per test binary).
+    pub fn install_global() -> LogCapture {
         let capture = LogCapture::default();
         let writer = capture.clone();
         let subscriber = tracing_subscriber::fmt()
@@ -91,7 +92,8 @@ impl LogCapture {
             .with_ansi(false)
             .with_writer(move || writer.clone())
             .finish();
-        (capture, tracing::subscriber::set_default(subscriber))
+        tracing::subscriber::set_global_default(subscriber).expect("one capture per test binary");
+        capture
     }
 
     /// What was logged.

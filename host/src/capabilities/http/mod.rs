@@ -5,9 +5,9 @@
 //! plugin requested *and* the operator granted; an IP-literal host that is not public must be
 //! named explicitly in the grant (names are checked after DNS resolution by [`PolicyResolver`]);
 //! the rate limit has budget within the call's deadline; then the request goes out with connect
-//! and total timeouts, and the response body is read up to the size cap. Idempotent requests
-//! answered 429 or 503 are retried after `Retry-After` (bounded); anything else goes back to the
-//! guest as a response.
+//! and total timeouts, and the response body is read up to the size cap. Requests safe to resend
+//! (idempotent methods, or marked `retryable` by the guest) answered 429 or 503 are retried after
+//! `Retry-After` (bounded); anything else goes back to the guest as a response.
 
 mod address;
 mod limiter;
@@ -47,7 +47,7 @@ pub struct HttpLimits {
     pub request_timeout: Duration,
     /// Largest response body accepted.
     pub max_response_bytes: u64,
-    /// Retries of an idempotent request answered 429 or 503.
+    /// Retries of a request safe to resend, answered 429 or 503.
     pub max_retries: u32,
     /// Longest single wait before such a retry; a longer `Retry-After` goes back to the guest.
     pub max_retry_wait: Duration,
@@ -199,11 +199,14 @@ impl HttpCapability {
             Method::Patch => reqwest::Method::PATCH,
             Method::Delete => reqwest::Method::DELETE,
         };
-        let idempotent = matches!(
+        let retryable = request.retryable.unwrap_or(matches!(
             request.method,
             Method::Get | Method::Head | Method::Put | Method::Delete
-        );
-        let endpoint = endpoint_key(url.path());
+        ));
+        let endpoint = match &request.endpoint {
+            Some(name) => format!("name:{name}"),
+            None => endpoint_key(url.path()),
+        };
 
         let mut attempt = 0;
         loop {
@@ -292,7 +295,7 @@ impl HttpCapability {
                 "response"
             );
 
-            if idempotent
+            if retryable
                 && matches!(response.status, 429 | 503)
                 && attempt < self.limits.max_retries
             {
