@@ -57,7 +57,12 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
     println!("psahost demo: the ConnectWise Manage connector against the PSA simulator");
     line(
         "simulator",
-        format!("{} ({} companies, seed {})", sim.origin(), args.records, args.seed),
+        format!(
+            "{} ({} companies, seed {})",
+            sim.origin(),
+            args.records,
+            args.seed
+        ),
     );
 
     let load_started = Instant::now();
@@ -68,7 +73,9 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
     let plugin = runtime
         .load(PluginSource::Builtin("connectwise-manage".into()))
         .await?;
-    let info = plugin.connector_info().expect("the bundled plugin is a connector");
+    let info = plugin
+        .connector_info()
+        .expect("the bundled plugin is a connector");
     line(
         "connector",
         format!(
@@ -99,31 +106,57 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
         kv: KvLimits::default(),
     };
     let kv = KvStore::temporary()?;
-    let conn = Connection::open(runtime.clone(), plugin.clone(), "demo", settings, &policy, &kv)?;
+    let conn = Connection::open(
+        runtime.clone(),
+        plugin.clone(),
+        "demo",
+        settings,
+        &policy,
+        &kv,
+    )?;
 
     let t = Instant::now();
     let report = conn.test_connection().await.map_err(psa)?;
-    line("test-connection", format!("ok: {} ({})", report.message, millis(t.elapsed())));
+    line(
+        "test-connection",
+        format!("ok: {} ({})", report.message, millis(t.elapsed())),
+    );
 
     let page = args.page_size;
     let companies = pull("companies", page, |p| {
         let conn = conn.clone();
-        async move { conn.list_companies(p).await.map(|r| (r.items, r.next_cursor)) }
+        async move {
+            conn.list_companies(p)
+                .await
+                .map(|r| (r.items, r.next_cursor))
+        }
     })
     .await?;
     pull("contacts", page, |p| {
         let conn = conn.clone();
-        async move { conn.list_contacts(p).await.map(|r| (r.items, r.next_cursor)) }
+        async move {
+            conn.list_contacts(p)
+                .await
+                .map(|r| (r.items, r.next_cursor))
+        }
     })
     .await?;
     pull("agreements", page, |p| {
         let conn = conn.clone();
-        async move { conn.list_agreements(p).await.map(|r| (r.items, r.next_cursor)) }
+        async move {
+            conn.list_agreements(p)
+                .await
+                .map(|r| (r.items, r.next_cursor))
+        }
     })
     .await?;
     pull("configurations", page, |p| {
         let conn = conn.clone();
-        async move { conn.list_configurations(p).await.map(|r| (r.items, r.next_cursor)) }
+        async move {
+            conn.list_configurations(p)
+                .await
+                .map(|r| (r.items, r.next_cursor))
+        }
     })
     .await?;
     pull("tickets", page, |p| {
@@ -133,7 +166,10 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
     .await?;
 
     let t = Instant::now();
-    let boards = conn.list_references(ReferenceKind::Queue).await.map_err(psa)?;
+    let boards = conn
+        .list_references(ReferenceKind::Queue)
+        .await
+        .map_err(psa)?;
     let mut picklists = vec![format!("queues {}", boards.len())];
     for (name, kind) in [
         ("statuses", ReferenceKind::TicketStatus),
@@ -143,7 +179,10 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
         let refs = conn.list_references(kind).await.map_err(psa)?;
         picklists.push(format!("{name} {}", refs.len()));
     }
-    line("picklists", format!("{} ({})", picklists.join(", "), millis(t.elapsed())));
+    line(
+        "picklists",
+        format!("{} ({})", picklists.join(", "), millis(t.elapsed())),
+    );
 
     let company = companies
         .iter()
@@ -196,19 +235,46 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
         })
         .await
         .map_err(psa)?;
-    line("add-ticket-note", format!("note #{} on ticket #{} ({})", note.id, ticket.id, millis(t.elapsed())));
+    line(
+        "add-ticket-note",
+        format!(
+            "note #{} on ticket #{} ({})",
+            note.id,
+            ticket.id,
+            millis(t.elapsed())
+        ),
+    );
 
-    let stored = sim.state().get(psa_sim::Entity::Ticket, &ticket.id).await;
-    if stored.is_none() {
-        return Err(anyhow!("the simulator does not hold ticket {} after create-ticket", ticket.id));
+    let held = |entity, id: &str| {
+        id.parse()
+            .ok()
+            .and_then(|id| sim.state().get(entity, id))
+            .is_some()
+    };
+    if !held(psa_sim::Entity::Ticket, &ticket.id) || !held(psa_sim::Entity::Note, &note.id) {
+        return Err(anyhow!(
+            "the simulator does not hold ticket {} and note {} after the writes",
+            ticket.id,
+            note.id
+        ));
     }
+    line(
+        "verified",
+        format!(
+            "the simulator holds ticket #{} and note #{}",
+            ticket.id, note.id
+        ),
+    );
     let stats = &conn.capabilities().http.stats;
     line(
         "http",
         format!(
             "{} requests, {} KiB received, {} denied",
             stats.requests.load(std::sync::atomic::Ordering::Relaxed),
-            stats.bytes_received.load(std::sync::atomic::Ordering::Relaxed) / 1024,
+            stats
+                .bytes_received
+                .load(std::sync::atomic::Ordering::Relaxed)
+                / 1024,
             stats.denied.load(std::sync::atomic::Ordering::Relaxed)
         ),
     );
@@ -255,4 +321,3 @@ where
     );
     Ok(items)
 }
-

@@ -1,7 +1,7 @@
 //! The `psahost` command line.
 
 mod connection;
-// mod demo; (waits for the simulator crate)
+mod demo;
 mod plugin;
 mod sync;
 
@@ -63,6 +63,10 @@ pub enum Command {
     /// Work with the connections of the configuration.
     #[command(subcommand)]
     Connection(connection::ConnectionCommand),
+    /// Run the PSA simulator on loopback (for demos, tests and plugin authors).
+    Sim(psa_sim::SimArgs),
+    /// Start the simulator, run the bundled connector against it end to end, print a summary.
+    Demo(demo::DemoArgs),
     /// Sync a connection's records into the record store (incremental, or --full).
     Sync(sync::SyncArgs),
 }
@@ -97,6 +101,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Plugin(cmd) => plugin::run(cmd).await,
         Command::Connection(cmd) => connection::run(cmd, cli.config.as_deref()).await,
+        Command::Sim(args) => psa_sim::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Demo(args) => demo::run(args).await,
         Command::Sync(args) => sync::run(args, cli.config.as_deref()).await,
     }
 }

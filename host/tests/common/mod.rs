@@ -13,7 +13,8 @@ use psahost::records::Entity;
 use psahost::runtime::{PluginSource, Runtime, RuntimeConfig};
 use psahost::store::{Change, ChangeKind, RecordStore};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::time::Duration;
 
 /// The compiled-component cache shared by the test runs.
@@ -162,4 +163,55 @@ pub async fn stored_ids(store: &dyn RecordStore, connection: &str, entity: Entit
 pub fn numeric_sorted(mut ids: Vec<String>) -> Vec<String> {
     ids.sort_by_key(|id| id.parse::<u64>().unwrap_or(u64::MAX));
     ids
+}
+
+/// Writes a `psahost.toml` with connection `sim` against `sim` (the host's own 429/503 retries
+/// off) and `page_size` records per page.
+pub fn write_config(dir: &Path, sim: &psa_sim::Simulator, page_size: u32) -> PathBuf {
+    let settings = cw_settings(sim)
+        .into_iter()
+        .map(|(k, v)| format!("{k} = {v:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let text = format!(
+        r#"
+[runtime]
+data-dir = "data"
+cache-dir = {cache:?}
+call-timeout = "60s"
+
+[plugins.cw]
+path = {plugin:?}
+
+[connections.sim]
+plugin = "cw"
+settings = {{ {settings} }}
+grant = {{ hosts = [{origin:?}] }}
+limits = {{ max-retries = 0 }}
+
+[sync]
+page-size = {page_size}
+"#,
+        cache = cache_dir().display().to_string(),
+        plugin = plugin_artifacts::CONNECTWISE_MANAGE_PATH,
+        origin = sim.origin(),
+    );
+    let path = dir.join("psahost.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `psahost --config CONFIG ARGS...`, quiet logs, output captured, killed when dropped.
+pub fn psahost_command(config: &Path, args: &[&str]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_psahost"));
+    cmd.arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("PSAHOST_CONFIG")
+        .env("PSAHOST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
 }
