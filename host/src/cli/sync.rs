@@ -189,7 +189,11 @@ fn summary(run: &RunRecord) -> String {
         .finished_at
         .map(|f| {
             let d = Duration::try_from(f - run.started_at).unwrap_or_default();
-            format!(" in {:.1}s", d.as_secs_f64())
+            if d < Duration::from_secs(1) {
+                format!(" in {} ms", d.as_millis())
+            } else {
+                format!(" in {:.1}s", d.as_secs_f64())
+            }
         })
         .unwrap_or_default();
     format!(
