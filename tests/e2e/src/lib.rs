@@ -192,3 +192,62 @@ async fn serve_one(
     stream.write_all(&body).await?;
     stream.shutdown().await
 }
+
+/// A ConnectWise connection to `sim` with its demo credentials (the private key as given),
+/// granted exactly the simulator's origin.
+pub fn connectwise(
+    runtime: &Arc<Runtime>,
+    plugin: &Arc<Plugin>,
+    sim: &psa_sim::Simulator,
+    private_key: &str,
+    kv: &KvStore,
+) -> Connection {
+    let c = &sim.config().credentials;
+    let origin = sim.origin();
+    connect(
+        runtime,
+        plugin,
+        "cw",
+        settings(
+            &[
+                ("site", &origin),
+                ("company-id", &c.company_id),
+                ("public-key", &c.public_key),
+                ("private-key", private_key),
+                ("client-id", &c.client_id),
+            ],
+            &["private-key"],
+        ),
+        &grant(&[&origin]),
+        kv,
+    )
+}
+
+/// Every page of a paged read, following cursors; returns the items and the page count.
+pub async fn pull_all<T, E, F, Fut>(
+    page_size: u32,
+    updated_since: Option<&str>,
+    fetch: F,
+) -> Result<(Vec<T>, usize), E>
+where
+    F: Fn(psahost::bindings::psa::connector::types::PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), E>>,
+{
+    let mut items = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let (batch, next) = fetch(psahost::bindings::psa::connector::types::PageRequest {
+            cursor: cursor.take(),
+            updated_since: updated_since.map(str::to_string),
+            page_size,
+        })
+        .await?;
+        pages += 1;
+        items.extend(batch);
+        match next {
+            Some(n) => cursor = Some(n),
+            None => return Ok((items, pages)),
+        }
+    }
+}

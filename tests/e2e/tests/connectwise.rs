@@ -1,0 +1,307 @@
+//! The ConnectWise Manage connector (real wasm) against the simulator over loopback.
+
+use psa_sim::data::DATA_END;
+use psa_sim::{Entity, SimConfig, Simulator};
+use psahost::bindings::psa::connector::types::{
+    Error as PsaError, NewNote, NewTicket, ReferenceKind,
+};
+use psahost::capabilities::kv::KvStore;
+use psahost::connector::{Connection, ConnectorError};
+use psahost_e2e::*;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+async fn companies(conn: &Connection, since: Option<&str>) -> (Vec<String>, usize) {
+    companies_paged(conn, since, 1000).await
+}
+
+async fn companies_paged(
+    conn: &Connection,
+    since: Option<&str>,
+    size: u32,
+) -> (Vec<String>, usize) {
+    let (items, pages) = pull_all(size, since, |p| {
+        let conn = conn.clone();
+        async move {
+            conn.list_companies(p)
+                .await
+                .map(|r| (r.items, r.next_cursor))
+        }
+    })
+    .await
+    .expect("companies");
+    (items.into_iter().map(|c| c.id).collect(), pages)
+}
+
+fn live_company_ids(sim: &Simulator) -> BTreeSet<String> {
+    sim.state().read(|d| {
+        d.companies
+            .values()
+            .filter(|c| !c.deleted)
+            .map(|c| c.id.to_string())
+            .collect()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_through_every_company_and_reads_only_changes() {
+    let sim = Simulator::start(SimConfig::connectwise(2700, 7))
+        .await
+        .unwrap();
+    let rt = runtime(64 << 20, Duration::from_secs(30));
+    let plugin = load(&rt, CONNECTWISE_MANAGE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let conn = connectwise(
+        &rt,
+        &plugin,
+        &sim,
+        &sim.config().credentials.private_key.clone(),
+        &kv,
+    );
+
+    let (ids, pages) = companies(&conn, None).await;
+    let expected = live_company_ids(&sim);
+    assert!(
+        expected.len() >= 2500,
+        "the data set has {} live companies",
+        expected.len()
+    );
+    assert_eq!(pages, expected.len().div_ceil(1000));
+    let unique: BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(unique.len(), ids.len(), "no company twice");
+    assert_eq!(unique, expected, "every live company, and only those");
+
+    // Edit three companies in the "PSA": an updated-since read returns exactly them.
+    let touched: Vec<u64> = sim.state().read(|d| {
+        d.companies
+            .values()
+            .filter(|c| !c.deleted)
+            .map(|c| c.id)
+            .step_by(700)
+            .take(3)
+            .collect()
+    });
+    for id in &touched {
+        assert!(sim.state().touch(Entity::Company, *id));
+    }
+    let since = DATA_END
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (changed, _) = companies(&conn, Some(&since)).await;
+    let changed: BTreeSet<String> = changed.into_iter().collect();
+    let touched: BTreeSet<String> = touched.iter().map(u64::to_string).collect();
+    assert_eq!(changed, touched);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn creates_a_ticket_and_a_note_that_the_simulator_holds() {
+    let sim = Simulator::start(SimConfig::connectwise(30, 2))
+        .await
+        .unwrap();
+    let rt = runtime(64 << 20, Duration::from_secs(30));
+    let plugin = load(&rt, CONNECTWISE_MANAGE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let conn = connectwise(
+        &rt,
+        &plugin,
+        &sim,
+        &sim.config().credentials.private_key.clone(),
+        &kv,
+    );
+
+    let board = conn
+        .list_references(ReferenceKind::Queue)
+        .await
+        .unwrap()
+        .remove(0);
+    let company = sim
+        .state()
+        .read(|d| d.companies.values().find(|c| !c.deleted).unwrap().id);
+    let ticket = conn
+        .create_ticket(NewTicket {
+            company_id: company.to_string(),
+            contact_id: None,
+            summary: "Backup failed on \"FS01\"".into(),
+            description: Some("Nightly job exited with code 3".into()),
+            queue_id: Some(board.id.clone()),
+            status_id: None,
+            priority_id: None,
+            ticket_type_id: None,
+            sub_type_id: None,
+            category_id: None,
+            source_id: None,
+            agreement_id: None,
+            extra: None,
+        })
+        .await
+        .expect("create-ticket");
+    let note = conn
+        .add_ticket_note(NewNote {
+            ticket_id: ticket.id.clone(),
+            text: "Re-ran the job; it succeeded.".into(),
+            internal: true,
+            resolution: false,
+            title: None,
+            note_type_id: None,
+            extra: None,
+        })
+        .await
+        .expect("add-ticket-note");
+
+    let stored = sim
+        .state()
+        .get(Entity::Ticket, ticket.id.parse().unwrap())
+        .expect("ticket held");
+    assert_eq!(stored["summary"], "Backup failed on \"FS01\"");
+    assert_eq!(stored["company"]["id"], company);
+    assert_eq!(stored["board"]["id"].to_string(), board.id);
+    let stored = sim
+        .state()
+        .get(Entity::Note, note.id.parse().unwrap())
+        .expect("note held");
+    assert_eq!(stored["ticketId"].to_string(), ticket.id);
+    assert_eq!(stored["text"], "Re-ran the job; it succeeded.");
+    assert_eq!(stored["internalAnalysisFlag"], true);
+
+    // The grouping query of alert delivery finds the open ticket by its exact summary.
+    let open = conn
+        .find_open_tickets(psahost::bindings::psa::connector::types::TicketFilter {
+            company_id: Some(company.to_string()),
+            summary: Some("Backup failed on \"FS01\"".into()),
+            queue_id: None,
+            limit: 5,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        open.iter().map(|t| t.id.clone()).collect::<Vec<_>>(),
+        vec![ticket.id.clone()]
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_private_key_is_unauthorized_naming_the_credential() {
+    let sim = Simulator::start(SimConfig::connectwise(5, 1))
+        .await
+        .unwrap();
+    let rt = runtime(64 << 20, Duration::from_secs(30));
+    let plugin = load(&rt, CONNECTWISE_MANAGE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let conn = connectwise(&rt, &plugin, &sim, "not-the-private-key", &kv);
+    match conn.test_connection().await {
+        Err(ConnectorError::Psa(PsaError::Unauthorized(p))) => {
+            assert_eq!(p.setting, "private-key");
+            assert!(!p.message.contains("not-the-private-key"), "{}", p.message);
+        }
+        other => panic!("expected unauthorized, got {other:?}"),
+    }
+    let err = conn.list_companies(psahost::bindings::psa::connector::types::PageRequest {
+        cursor: None,
+        updated_since: None,
+        page_size: 10,
+    });
+    let shown = err.await.unwrap_err().to_string();
+    assert!(shown.contains("setting `private-key`"), "{shown}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn survives_codebase_drift_rate_limits_and_reports_outages() {
+    let sim = Simulator::start(SimConfig::connectwise(40, 4))
+        .await
+        .unwrap();
+    let rt = runtime(64 << 20, Duration::from_secs(30));
+    let plugin = load(&rt, CONNECTWISE_MANAGE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let conn = connectwise(
+        &rt,
+        &plugin,
+        &sim,
+        &sim.config().credentials.private_key.clone(),
+        &kv,
+    );
+    let expected = live_company_ids(&sim);
+    conn.test_connection()
+        .await
+        .expect("discovers and caches the codebase");
+
+    // An upgrade moves the codebase: the cached one answers 404, the connector re-discovers.
+    sim.state().set_codebase("v2026_2/");
+    let (ids, _) = companies(&conn, None).await;
+    assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), expected);
+
+    // Every 2nd request is throttled with Retry-After: 1 s; the host retries the GETs.
+    sim.faults().set_too_many_requests(2, 1);
+    let (ids, pages) = companies_paged(&conn, None, 10).await;
+    assert!(pages >= 3);
+    assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), expected);
+    assert!(
+        conn.capabilities()
+            .http
+            .stats
+            .retries
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+    );
+    sim.faults().clear();
+
+    // A persistent outage is reported as unavailable, not as an empty result.
+    sim.faults().set_server_errors(1, 503);
+    let err = conn
+        .list_companies(psahost::bindings::psa::connector::types::PageRequest {
+            cursor: None,
+            updated_since: None,
+            page_size: 10,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ConnectorError::Psa(PsaError::Unavailable(_))),
+        "{err:?}"
+    );
+    sim.faults().clear();
+
+    // The read-only key pair may read but not write.
+    let c = sim.config().credentials.clone();
+    let origin = sim.origin();
+    let readonly = connect(
+        &rt,
+        &plugin,
+        "cw-readonly",
+        settings(
+            &[
+                ("site", &origin),
+                ("company-id", &c.company_id),
+                ("public-key", &c.readonly_public_key),
+                ("private-key", &c.readonly_private_key),
+                ("client-id", &c.client_id),
+            ],
+            &["private-key"],
+        ),
+        &grant(&[&origin]),
+        &kv,
+    );
+    readonly.test_connection().await.expect("reads are allowed");
+    let company = expected.iter().next().unwrap().clone();
+    let err = readonly
+        .add_ticket_note(NewNote {
+            ticket_id: sim.state().ids(Entity::Ticket)[0].to_string(),
+            text: "x".into(),
+            internal: false,
+            resolution: false,
+            title: None,
+            note_type_id: None,
+            extra: None,
+        })
+        .await
+        .unwrap_err();
+    match err {
+        ConnectorError::Psa(PsaError::Forbidden(p)) => {
+            assert!(p.message.contains("Service Tickets"), "{}", p.message)
+        }
+        other => panic!("expected forbidden for {company}, got {other:?}"),
+    }
+    sim.shutdown().await;
+}
