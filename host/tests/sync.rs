@@ -411,7 +411,8 @@ async fn server_errors_are_retried_then_fail_and_resume() {
             ..SyncSettings::default()
         },
     );
-    // Let the first two pages through, then fail everything.
+    // Let the first two pages through, then fail everything. The engine reads page N+1 while
+    // it commits page N, so the fault set when page 1 is committed hits page 3.
     let before = sim.faults().api_requests();
     struct FailAfter<'a> {
         sim: &'a psa_sim::Simulator,
@@ -429,7 +430,7 @@ async fn server_errors_are_retried_then_fail_and_resume() {
     }
     let failing = FailAfter {
         sim: &sim,
-        pages: 2,
+        pages: 1,
         seen: AtomicUsize::new(0),
     };
     let failed = engine2
@@ -655,5 +656,85 @@ async fn sync_connection_covers_every_entity_and_feeds_the_views() {
         store.count("acme", Entity::Companies).await.unwrap()
     );
     assert!(eligible.iter().all(|e| e.eligible == e.reason.is_none()));
+    sim.shutdown().await;
+}
+
+/// Throughput probe (not a benchmark): a full sweep of many configurations through the wasm
+/// connector into a store on disk. `cargo test -p psahost --test sync -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a probe: run by hand"]
+async fn probe_full_sweep_throughput() {
+    let n: usize = std::env::var("PROBE_CONFIGURATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let sim = simulator(200, Some(n)).await;
+    let conn = connect(&sim, "acme").await;
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn RecordStore> = Arc::new(SledStore::open(dir.path()).unwrap());
+    let engine = SyncEngine::new(store.clone(), settings(1000));
+    let started = std::time::Instant::now();
+    let run = engine
+        .sync_entity(
+            &conn,
+            Entity::Configurations,
+            SyncRequest::full(),
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(run.created as usize, n);
+    println!(
+        "{n} configurations in {secs:.2}s: {:.0} records/s ({} pages)",
+        n as f64 / secs,
+        run.pages
+    );
+    let started = std::time::Instant::now();
+    let again = engine
+        .sync_entity(
+            &conn,
+            Entity::Configurations,
+            SyncRequest::full(),
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(again.unchanged as usize, n);
+    println!(
+        "unchanged re-sweep in {secs:.2}s: {:.0} records/s",
+        n as f64 / secs
+    );
+    // The same pull without the store, for comparison.
+    let started = std::time::Instant::now();
+    let mut cursor = None;
+    let mut pulled = 0;
+    loop {
+        let page = conn
+            .list_configurations(psahost::bindings::psa::connector::types::PageRequest {
+                cursor,
+                updated_since: None,
+                page_size: 1000,
+            })
+            .await
+            .unwrap();
+        pulled += page.items.len();
+        let _json: Vec<_> = page
+            .items
+            .iter()
+            .map(psahost::records::configuration_to_json)
+            .collect();
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(pulled, n);
+    println!(
+        "pull + JSON without the store in {secs:.2}s: {:.0} records/s",
+        n as f64 / secs
+    );
     sim.shutdown().await;
 }

@@ -537,16 +537,24 @@ impl SyncEngine {
             resumed,
         });
 
-        while !cursor.paged {
-            let request = PageRequest {
-                cursor: cursor.cursor.clone(),
-                updated_since: cursor.updated_since.map(format_time),
-                page_size: self.settings.page_size,
-            };
-            let page = match self
-                .fetch_with_retries(conn, entity, request, progress)
-                .await
-            {
+        // Each page is committed while the next one is read: the store's work overlaps the
+        // connector's. Both finish before either outcome is acted on, so a failure of the read
+        // is saved after (and on top of) the previous page's checkpoint.
+        let page_request = |cursor: &RunCursor| PageRequest {
+            cursor: cursor.cursor.clone(),
+            updated_since: cursor.updated_since.map(format_time),
+            page_size: self.settings.page_size,
+        };
+        let mut fetched = if cursor.paged {
+            None
+        } else {
+            Some(
+                self.fetch_with_retries(conn, entity, page_request(&cursor), progress)
+                    .await,
+            )
+        };
+        while let Some(result) = fetched.take() {
+            let page = match result {
                 Ok(page) => page,
                 Err(Failure::RateLimited(until)) => {
                     run.status = RunStatus::Suspended;
@@ -579,20 +587,25 @@ impl SyncEngine {
             cursor.cursor = page.next;
             state.in_progress = Some(cursor.clone());
             run.pages += 1;
-            let outcome = self
-                .store
-                .commit(PageCommit {
-                    connection: connection.to_string(),
-                    entity,
-                    upserts,
-                    deletions: Vec::new(),
-                    mark_seen: cursor.mode == SyncMode::Full,
-                    checkpoint: Some(Checkpoint {
-                        state: state.clone(),
-                        run: run.clone(),
-                    }),
-                })
-                .await?;
+            let commit = self.store.commit(PageCommit {
+                connection: connection.to_string(),
+                entity,
+                upserts,
+                deletions: Vec::new(),
+                mark_seen: cursor.mode == SyncMode::Full,
+                checkpoint: Some(Checkpoint {
+                    state: state.clone(),
+                    run: run.clone(),
+                }),
+            });
+            let outcome = if cursor.paged {
+                commit.await?
+            } else {
+                let next = self.fetch_with_retries(conn, entity, page_request(&cursor), progress);
+                let (outcome, next) = tokio::join!(commit, next);
+                fetched = Some(next);
+                outcome?
+            };
             run = outcome
                 .run
                 .expect("a commit with a checkpoint returns the run");
