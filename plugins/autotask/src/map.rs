@@ -10,16 +10,15 @@
 //! the names.
 //!
 //! Money and quantities: Autotask sends them as JSON numbers (doubles). They become decimal strings
-//! through [`decimal`], which prints the shortest text that reads back as the same double (`45.1`,
-//! `0.3`, never `0.30000000000000004`), without exponent notation, rounded to 15 significant
-//! digits.
+//! through [`psa_sdk::decimal::from_json`] (`45.1`, `0.3`, never `0.30000000000000004`, no
+//! exponent).
 
 use crate::time;
-use psa_sdk::Error;
 use psa_sdk::types::{
     Address, Agreement, AgreementLine, BillingCycle, Company, Configuration, Contact, EntityRef,
     Note, Reference, Ticket,
 };
+use psa_sdk::{Error, decimal};
 use serde_json::Value;
 
 type Result<T> = core::result::Result<T, Error>;
@@ -115,78 +114,8 @@ fn date(v: &Value, key: &str) -> Option<String> {
     text(v, key).and_then(|s| time::date_only(&s))
 }
 
-/// A decimal string for a JSON number (or a numeric string). See the module documentation.
-pub fn decimal(v: &Value) -> Option<String> {
-    match v {
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Some(i.to_string())
-            } else if let Some(u) = n.as_u64() {
-                Some(u.to_string())
-            } else {
-                n.as_f64().map(format_f64)
-            }
-        }
-        Value::String(s) => normalize_decimal(s),
-        _ => None,
-    }
-}
-
-/// Validates a decimal text (`-12`, `0.50`, `+3.`) and returns it in plain form (`-12`, `0.5`,
-/// `3`); `None` for anything else (exponents, thousands separators, words).
-pub fn normalize_decimal(s: &str) -> Option<String> {
-    let s = s.trim();
-    let (negative, digits) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let int = int.trim_start_matches('0');
-    let frac = frac.trim_end_matches('0');
-    let int = if int.is_empty() { "0" } else { int };
-    let body = if frac.is_empty() {
-        int.to_string()
-    } else {
-        format!("{int}.{frac}")
-    };
-    Some(if negative && body != "0" {
-        format!("-{body}")
-    } else {
-        body
-    })
-}
-
-/// A double as a plain decimal string without float artefacts (15 significant digits at most;
-/// Rust's `Display` of a float never uses an exponent).
-pub fn format_f64(f: f64) -> String {
-    if f == 0.0 || !f.is_finite() {
-        return "0".to_string();
-    }
-    let shortest = format!("{f}");
-    let significant = shortest
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .skip_while(|b| *b == b'0')
-        .count();
-    let text = if significant <= 15 {
-        shortest
-    } else {
-        let exponent = f.abs().log10().floor() as i32;
-        let precision = (14 - exponent).max(0) as usize;
-        format!("{f:.precision$}")
-    };
-    normalize_decimal(&text).unwrap_or(text)
-}
-
 fn decimal_field(v: &Value, key: &str) -> Option<String> {
-    field(v, key).and_then(decimal)
+    field(v, key).and_then(decimal::from_json)
 }
 
 fn raw(v: &Value) -> String {
@@ -542,41 +471,6 @@ mod tests {
     /// The `items` of a query answer in the test data.
     fn items(name: &str) -> Vec<Value> {
         data(name)["items"].as_array().unwrap().clone()
-    }
-
-    #[test]
-    fn decimals_have_no_float_artefacts() {
-        let cases = [
-            (json!(1250.5), "1250.5"),
-            (json!(10000.0), "10000"),
-            (json!(0.1), "0.1"),
-            (json!(0.1 + 0.2), "0.3"),
-            (json!(-2.5), "-2.5"),
-            (json!(19.99), "19.99"),
-            (json!(1e-7), "0.0000001"),
-            (json!(1e21), "1000000000000000000000"),
-            (json!(1.0 / 3.0), "0.333333333333333"),
-            (json!(123456789.123), "123456789.123"),
-            (json!(-0.0), "0"),
-            (json!(7), "7"),
-            (json!("12.50"), "12.5"),
-            (json!("-0.00"), "0"),
-        ];
-        for (value, expected) in cases {
-            assert_eq!(decimal(&value).as_deref(), Some(expected), "{value}");
-        }
-        let v: Value = serde_json::from_str(r#"{"p": 45.1, "q": 0.07}"#).unwrap();
-        assert_eq!(decimal(&v["p"]).unwrap(), "45.1");
-        assert_eq!(decimal(&v["q"]).unwrap(), "0.07");
-        for bad in [
-            json!(null),
-            json!("1e5"),
-            json!("1,000"),
-            json!(true),
-            json!("."),
-        ] {
-            assert_eq!(decimal(&bad), None, "{bad}");
-        }
     }
 
     #[test]

@@ -291,7 +291,7 @@ pub fn configuration_patch(id: u64, c: &ConfigurationChanges) -> Result<Option<V
 
 /// A quantity as Autotask units: a whole number >= 0 (`12`, `12.0`).
 pub fn whole_quantity(quantity: &str) -> Result<i64> {
-    let q = map::normalize_decimal(quantity).ok_or_else(|| {
+    let q = psa_sdk::decimal::normalize(quantity).ok_or_else(|| {
         Error::invalid(
             "quantity",
             format!("`{quantity}` is not a decimal number such as 12"),

@@ -219,7 +219,7 @@ pub fn configuration_patch(c: &ConfigurationChanges) -> Result<Vec<Value>> {
 /// The body of `PATCH finance/agreements/{id}/additions/{id}` setting the quantity. The decimal
 /// text is written into the JSON as a number literal, exactly as given (no float round trip).
 pub fn quantity_patch(quantity: &str) -> Result<String> {
-    let q = map::normalize_decimal(quantity).ok_or_else(|| {
+    let q = psa_sdk::decimal::normalize(quantity).ok_or_else(|| {
         Error::invalid(
             "quantity",
             format!("`{quantity}` is not a decimal number such as 12 or 2.5"),

@@ -175,7 +175,7 @@ pub fn matches_filter(t: &Ticket, f: &TicketFilter) -> bool {
 /// significant digits, which a double holds).
 pub fn quantity_patch(quantity: &str) -> Result<Value> {
     let bad = |why: &str| Error::invalid("quantity", format!("`{quantity}` {why}"));
-    let q = map::normalize_decimal(quantity)
+    let q = psa_sdk::decimal::normalize(quantity)
         .ok_or_else(|| bad("is not a decimal number such as 12 or 2.5"))?;
     if q.starts_with('-') {
         return Err(bad("is negative: a quantity cannot be"));

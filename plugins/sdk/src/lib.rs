@@ -46,10 +46,18 @@
 //!
 //! Build it with `cargo build --release --target wasm32-wasip2` and inspect the result with
 //! `psahost plugin inspect target/wasm32-wasip2/release/acme_psa.wasm`. See `plugins/README.md`.
+//!
+//! ## Helpers every connector needs
+//!
+//! Small, dependency-free pieces that every PSA's connector would otherwise write again:
+//!
+//! - [`decimal`]: money and quantities from JSON numbers as decimal strings without float
+//!   artefacts (`45.1`, never `45.100000000000001`), and validation of decimal input.
 
 extern crate self as psa_sdk;
 
 pub mod bindings;
+pub mod decimal;
 pub mod error;
 pub mod http;
 pub mod kv;
