@@ -218,7 +218,8 @@ fn summary(run: &RunRecord) -> String {
 /// The progress bar on stderr (hidden when stderr is not a terminal).
 struct Bar {
     bar: ProgressBar,
-    started: Mutex<Instant>,
+    /// When the current run (re)started, and its record count then.
+    started: Mutex<(Instant, u64)>,
 }
 
 impl Bar {
@@ -231,7 +232,7 @@ impl Bar {
         bar.enable_steady_tick(Duration::from_millis(120));
         Bar {
             bar,
-            started: Mutex::new(Instant::now()),
+            started: Mutex::new((Instant::now(), 0)),
         }
     }
 
@@ -251,7 +252,8 @@ impl ProgressSink for Bar {
     fn event(&self, event: &Progress<'_>) {
         match event {
             Progress::Started { run, resumed, .. } => {
-                *self.started.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+                let records = run.created + run.updated + run.unchanged;
+                *self.started.lock().unwrap_or_else(|e| e.into_inner()) = (Instant::now(), records);
                 self.bar.set_message(format!(
                     "{}: {} {}",
                     run.entity,
@@ -261,19 +263,14 @@ impl ProgressSink for Bar {
             }
             Progress::Page { run, .. } => {
                 let records = run.created + run.updated + run.unchanged;
-                let secs = self
-                    .started
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .elapsed()
-                    .as_secs_f64()
-                    .max(0.001);
+                let (since, base) = *self.started.lock().unwrap_or_else(|e| e.into_inner());
+                let secs = since.elapsed().as_secs_f64().max(0.001);
                 self.bar.set_message(format!(
                     "{}: {} pages, {} records ({:.0}/s), {} created, {} updated",
                     run.entity,
                     run.pages,
                     records,
-                    records as f64 / secs,
+                    records.saturating_sub(base) as f64 / secs,
                     run.created,
                     run.updated
                 ));

@@ -199,8 +199,8 @@ impl std::fmt::Display for Skipped {
 }
 
 impl ConnectionSync {
-    /// Whether every run completed (none held, suspended or failed) and nothing was skipped
-    /// for a rate limit.
+    /// Whether every run completed (none held, suspended or failed). An entity skipped for a
+    /// rate limit always follows a suspended run, so this is false then too.
     pub fn all_completed(&self) -> bool {
         self.runs.iter().all(|r| r.status == RunStatus::Completed)
     }
