@@ -4,6 +4,7 @@
 //! - [`capabilities`]: what a connection's calls may use (http, kv, log, settings);
 //! - [`connector`]: typed and JSON calls of a connector's exports for one connection;
 //! - [`config`]: the operator's `psahost.toml`;
+//! - [`conformance`]: the connector conformance suite against the simulator;
 //! - [`records`]: the synced entities and their records as JSON with the WIT field names;
 //! - [`store`]: the record store (records, change feed, sync state, run history);
 //! - [`sync`]: the sync engine (incremental runs, full sweeps, resume, suspension);
@@ -14,6 +15,7 @@ pub mod bindings;
 pub mod capabilities;
 pub mod cli;
 pub mod config;
+pub mod conformance;
 pub mod connector;
 pub mod records;
 pub mod runtime;

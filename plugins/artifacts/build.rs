@@ -17,6 +17,7 @@ const PLUGINS: &[(&str, bool)] = &[
     ("autotask", true),
     ("kaseya-bms", true),
     ("example-rule", false),
+    ("flawed", false),
     ("hostile", false),
 ];
 

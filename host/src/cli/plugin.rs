@@ -8,6 +8,7 @@ use crate::capabilities::ConnectionPolicy;
 use crate::capabilities::http::{Grant, HttpLimits, OriginPattern};
 use crate::capabilities::kv::{KvLimits, KvStore};
 use crate::capabilities::settings::{Settings, resolve_value};
+use crate::conformance::{CheckOptions, check_connector};
 use crate::connector::{Connection, call_json, wit_json};
 use crate::runtime::{Plugin, PluginInfo, PluginSource, Runtime, RuntimeConfig};
 use anyhow::{Context, anyhow};
@@ -25,6 +26,35 @@ pub enum PluginCommand {
     Inspect(InspectArgs),
     /// Run one export of a plugin and print its result as JSON.
     Call(CallArgs),
+    /// Run a connector through the conformance suite against the simulator; exit non-zero on
+    /// any failure.
+    Check(CheckArgs),
+}
+
+/// `psahost plugin check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The connector: a `.wasm` file, or `builtin:NAME` for a bundled connector.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// The simulator dialect the connector speaks.
+    #[arg(long, value_enum, value_name = "DIALECT")]
+    pub sim: psa_sim::Dialect,
+    /// Companies in the simulator's data set.
+    #[arg(long, default_value_t = 120)]
+    pub records: usize,
+    /// The small page size used to force several pages.
+    #[arg(long, default_value_t = 25)]
+    pub page_size: u32,
+    /// A setting to add or replace, `name=value` (`{origin}` is the simulator's origin), for
+    /// connectors whose settings are named differently from the first-party one.
+    #[arg(long = "setting", short = 's', value_name = "NAME=VALUE")]
+    pub settings: Vec<String>,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
 }
 
 /// Where a plugin comes from and how to run it.
@@ -110,7 +140,35 @@ pub(super) async fn run(cmd: PluginCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         PluginCommand::Inspect(args) => inspect(args).await,
         PluginCommand::Call(args) => call(args).await,
+        PluginCommand::Check(args) => check(args).await,
     }
+}
+
+async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let runtime = args.runtime.runtime()?;
+    let plugin = runtime.load(PluginSource::parse(&args.file)).await?;
+    let mut options = CheckOptions::new(args.sim);
+    options.companies = args.records;
+    options.page_size = args.page_size;
+    for setting in &args.settings {
+        let (name, value) = setting
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--setting `{setting}` is not `name=value`"))?;
+        options
+            .settings
+            .push((name.trim().to_string(), value.to_string()));
+    }
+    let report = check_connector(&runtime, &plugin, &options).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {

@@ -12,7 +12,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use plugin_artifacts::{CONNECTWISE_MANAGE_PATH, EXAMPLE_RULE_PATH, HOSTILE_PATH};
+pub use plugin_artifacts::{
+    AUTOTASK_PATH, CONNECTWISE_MANAGE_PATH, EXAMPLE_RULE_PATH, FLAWED_PATH, HOSTILE_PATH,
+    KASEYA_BMS_PATH,
+};
 
 /// The compiled-component cache shared by the test runs.
 pub fn cache_dir() -> PathBuf {
