@@ -5,7 +5,6 @@
 //!   follows pages and maps error answers;
 //! - [`paging`] defines page positions and the cursor format;
 //! - [`query`] builds query bodies and filters;
-//! - [`time`] parses and formats dates and times;
 //! - [`map`] turns Autotask JSON into the contract's records;
 //! - [`references`] reads the picklists;
 //! - [`writes`] creates tickets, notes and configuration items, updates configuration items and
@@ -18,7 +17,6 @@ pub mod map;
 pub mod paging;
 pub mod query;
 pub mod references;
-pub mod time;
 pub mod writes;
 
 use client::Client;
@@ -100,7 +98,7 @@ impl Entity {
                     .updated_since
                     .as_deref()
                     .filter(|s| !s.trim().is_empty())
-                    .map(|s| time::filter_time("updated-since", s))
+                    .map(|s| psa_sdk::time::utc_input("updated-since", s))
                     .transpose()?
                     // An entity without a modification time reads everything.
                     .filter(|_| !self.since_fields.is_empty());
@@ -166,14 +164,14 @@ fn agreements(client: &mut Client, contracts: &[Value]) -> Result<Vec<Agreement>
     if ids.is_empty() {
         return map_all(contracts, |c| map::agreement(c, &[], &[], ""));
     }
-    let today = time::today_utc();
+    let today = psa_sdk::time::today_utc();
     let services =
         client.query_all("ContractServices", vec![Filter::in_ids("contractID", &ids)])?;
     let units = client.query_all(
         "ContractServiceUnits",
         vec![
             Filter::in_ids("contractID", &ids),
-            Filter::cmp("gte", "endDate", time::midnight(&today)),
+            Filter::cmp("gte", "endDate", query::midnight(&today)),
         ],
     )?;
     map_all(contracts, |c| map::agreement(c, &services, &units, &today))

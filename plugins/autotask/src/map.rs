@@ -13,12 +13,11 @@
 //! through [`psa_sdk::decimal::from_json`] (`45.1`, `0.3`, never `0.30000000000000004`, no
 //! exponent).
 
-use crate::time;
 use psa_sdk::types::{
     Address, Agreement, AgreementLine, BillingCycle, Company, Configuration, Contact, EntityRef,
     Note, Reference, Ticket,
 };
-use psa_sdk::{Error, decimal};
+use psa_sdk::{Error, decimal, time};
 use serde_json::Value;
 
 type Result<T> = core::result::Result<T, Error>;
@@ -106,7 +105,7 @@ fn id_ref(v: &Value, key: &str) -> Option<EntityRef> {
 /// The latest of several date-time fields, as a UTC timestamp.
 fn latest(v: &Value, keys: &[&str]) -> Option<String> {
     keys.iter()
-        .filter_map(|k| text(v, k).and_then(|t| time::timestamp(&t)))
+        .filter_map(|k| text(v, k).and_then(|t| time::to_utc_assuming_utc(&t)))
         .max()
 }
 

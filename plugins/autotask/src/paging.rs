@@ -102,13 +102,8 @@ impl PageState {
                 "e" => e = Some(v),
                 "size" => size = Some(v.parse::<u32>().map_err(|_| bad("bad page size"))?),
                 "after" => after = Some(v.parse::<u64>().map_err(|_| bad("bad position"))?),
-                "since" => {
-                    since = Some(
-                        crate::time::to_utc(&v, false)
-                            .filter(|t| *t == v)
-                            .ok_or_else(|| bad("bad updated-since"))?,
-                    )
-                }
+                "since" if psa_sdk::time::is_utc(&v) => since = Some(v),
+                "since" => return Err(bad("bad updated-since")),
                 _ => return Err(bad("unknown field")),
             }
         }

@@ -125,6 +125,12 @@ impl Query {
     }
 }
 
+/// `YYYY-MM-DDT00:00:00Z`: a date (`YYYY-MM-DD`) as the date-time Autotask filters and bodies
+/// take.
+pub fn midnight(date: &str) -> String {
+    format!("{date}T00:00:00Z")
+}
+
 /// An Autotask record id (a positive integer) given as text; `field` names the input for the
 /// error when it is not one.
 pub fn id(field: &str, value: &str) -> Result<u64, Error> {
@@ -207,6 +213,11 @@ mod tests {
             r#"x"},{"op":"noteq","field":"status","value":5"#
         );
         assert_eq!(v.as_object().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn dates_at_midnight() {
+        assert_eq!(midnight("2026-03-01"), "2026-03-01T00:00:00Z");
     }
 
     #[test]

@@ -6,13 +6,12 @@
 use crate::client::Client;
 use crate::map;
 use crate::query::{self, Filter};
-use crate::time;
 use psa_sdk::http::Method;
 use psa_sdk::types::{
     Configuration, ConfigurationChanges, NewConfiguration, NewNote, NewTicket, Note, Ticket,
     TicketFilter,
 };
-use psa_sdk::{Error, Result};
+use psa_sdk::{Error, Result, time};
 use serde_json::{Map, Value, json};
 
 use crate::map::NOTE_TITLE_MAX;
@@ -321,7 +320,7 @@ pub fn adjustment_body(
     let mut body = Map::new();
     body.insert("contractID".into(), json!(contract_id));
     body.insert("contractServiceID".into(), json!(contract_service_id));
-    body.insert("effectiveDate".into(), json!(time::midnight(today)));
+    body.insert("effectiveDate".into(), json!(query::midnight(today)));
     body.insert("unitChange".into(), json!(unit_change));
     if let Some(price) = unit_price.filter(|p| p.is_number()) {
         body.insert("adjustedUnitPrice".into(), price.clone());
@@ -417,7 +416,7 @@ pub fn set_contract_service_quantity(
         "ContractServiceUnits",
         vec![
             Filter::eq("contractServiceID", service),
-            Filter::cmp("gte", "endDate", time::midnight(&today)),
+            Filter::cmp("gte", "endDate", query::midnight(&today)),
         ],
     )?;
     let Some(current) = map::current_units(&units, &service.to_string(), &today) else {

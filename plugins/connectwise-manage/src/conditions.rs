@@ -41,132 +41,7 @@ pub fn id(field: &str, value: &str) -> Result<u64, Error> {
 /// Fractional seconds are dropped: with `>=` this can only include a record more, never lose one.
 /// `field` names the input for the error when the text is not an RFC 3339 time.
 pub fn datetime(field: &str, value: &str) -> Result<String, Error> {
-    let utc = to_utc(value.trim()).ok_or_else(|| {
-        Error::invalid(
-            field,
-            format!("`{value}` is not an RFC 3339 time such as 2026-01-31T09:30:00Z"),
-        )
-    })?;
-    Ok(format!("[{utc}]"))
-}
-
-/// Parses an RFC 3339 time and formats it as `YYYY-MM-DDTHH:MM:SSZ` in UTC.
-pub fn to_utc(value: &str) -> Option<String> {
-    let b = value.as_bytes();
-    if b.len() < 20 {
-        return None;
-    }
-    let num = |range: core::ops::Range<usize>| -> Option<i64> {
-        let s = value.get(range)?;
-        if s.bytes().all(|c| c.is_ascii_digit()) {
-            s.parse().ok()
-        } else {
-            None
-        }
-    };
-    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut rest = &value[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = &fraction[digits..];
-    }
-    let offset_minutes = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let rb = rest.as_bytes();
-            if rb.len() != 6 || !matches!(rb[0], b'+' | b'-') || rb[3] != b':' {
-                return None;
-            }
-            let digits = |s: &str| -> Option<i64> {
-                s.bytes()
-                    .all(|c| c.is_ascii_digit())
-                    .then(|| s.parse().ok())?
-            };
-            let (oh, om) = (digits(&rest[1..3])?, digits(&rest[4..6])?);
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            let sign = if rb[0] == b'-' { -1 } else { 1 };
-            sign * (oh * 60 + om)
-        }
-    };
-    let second = second.min(59);
-    let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
-    let utc = local - offset_minutes * 60;
-    let (days, secs) = (utc.div_euclid(86_400), utc.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    if !(0..=9999).contains(&y) {
-        return None;
-    }
-    Some(format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    ))
-}
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
+    Ok(format!("[{}]", psa_sdk::time::utc_input(field, value)?))
 }
 
 /// Clauses joined with `and`. Each clause is built from literals made by this module.
@@ -272,8 +147,8 @@ mod tests {
             "[2024-02-29T00:30:00Z]"
         );
         assert_eq!(
-            to_utc("2026-03-01t10:00:00z").as_deref(),
-            Some("2026-03-01T10:00:00Z")
+            datetime("updated-since", " 2026-03-01t10:00:00z ").unwrap(),
+            "[2026-03-01T10:00:00Z]"
         );
         for bad in [
             "2026-01-01",

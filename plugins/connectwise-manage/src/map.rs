@@ -12,7 +12,7 @@ use psa_sdk::types::{
     Address, Agreement, AgreementLine, BillingCycle, Company, Configuration, Contact, EntityRef,
     Note, Reference, Ticket,
 };
-use psa_sdk::{Error, decimal};
+use psa_sdk::{Error, decimal, time};
 use serde_json::Value;
 
 type Result<T> = core::result::Result<T, Error>;
@@ -85,19 +85,8 @@ fn info(v: &Value, key: &str) -> Option<String> {
     field(v, "_info").and_then(|i| text(i, key))
 }
 
-/// `YYYY-MM-DD` from a ConnectWise date-time (`2026-01-01T00:00:00Z`) or date.
-pub fn date_only(s: &str) -> Option<String> {
-    let d = s.trim().get(0..10)?;
-    let b = d.as_bytes();
-    let ok = b.iter().enumerate().all(|(i, c)| match i {
-        4 | 7 => *c == b'-',
-        _ => c.is_ascii_digit(),
-    });
-    ok.then(|| d.to_string())
-}
-
 fn date(v: &Value, key: &str) -> Option<String> {
-    text(v, key).and_then(|s| date_only(&s))
+    text(v, key).and_then(|s| time::date_only(&s))
 }
 
 fn decimal_field(v: &Value, key: &str) -> Option<String> {
@@ -434,17 +423,6 @@ mod tests {
 
     fn list(name: &str) -> Vec<Value> {
         data(name).as_array().unwrap().clone()
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(
-            date_only("2026-01-01T00:00:00Z").as_deref(),
-            Some("2026-01-01")
-        );
-        assert_eq!(date_only("2026-12-31").as_deref(), Some("2026-12-31"));
-        assert_eq!(date_only("2026/12/31"), None);
-        assert_eq!(date_only("soon"), None);
     }
 
     #[test]

@@ -8,9 +8,8 @@
 
 use crate::auth::{self, LoginInfo, Token};
 use crate::paging::{MAX_PAGE_SIZE, PageState};
-use crate::time;
 use psa_sdk::http::{Method, Request, Response};
-use psa_sdk::{Error, Result, kv, settings};
+use psa_sdk::{Error, Result, kv, settings, time};
 use serde_json::Value;
 
 /// The most pages one "read everything" loop follows (100 records each): a guard against a

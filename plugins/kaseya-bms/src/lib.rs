@@ -6,7 +6,6 @@
 //! - [`auth`] signs in (`v2/security/authenticate`), keeps the access token in kv and names the
 //!   setting a refused login is about;
 //! - [`paging`] defines keyset page positions and the cursor format;
-//! - [`time`] parses and normalises RFC 3339 times and reads the clock;
 //! - [`map`] turns BMS JSON into the contract's records;
 //! - [`references`] reads the picklists;
 //! - [`writes`] creates tickets and notes, finds open tickets and sets contract service
@@ -20,7 +19,6 @@ pub mod client;
 pub mod map;
 pub mod paging;
 pub mod references;
-pub mod time;
 pub mod writes;
 
 use client::Client;
@@ -78,7 +76,7 @@ pub fn page_state(entity_name: &str, page: &PageRequest) -> Result<PageState> {
                 .updated_since
                 .as_deref()
                 .filter(|s| !s.trim().is_empty())
-                .map(|s| time::filter_time("updated-since", s))
+                .map(|s| psa_sdk::time::utc_input("updated-since", s))
                 .transpose()?;
             Ok(PageState::first(
                 entity_name,

@@ -10,12 +10,11 @@
 //! through [`psa_sdk::decimal::from_json`] (`1250.5`, `0.1`, never `0.1000000000000000055`, no
 //! exponent).
 
-use crate::time;
 use psa_sdk::types::{
     Address, Agreement, AgreementLine, BillingCycle, Company, Contact, EntityRef, Note, Reference,
     Ticket,
 };
-use psa_sdk::{Error, decimal};
+use psa_sdk::{Error, decimal, time};
 use serde_json::Value;
 
 type Result<T> = core::result::Result<T, Error>;
@@ -102,7 +101,7 @@ fn id_field(v: &Value, key: &str) -> Option<String> {
 
 /// A time field normalised to RFC 3339 UTC.
 fn time_field(v: &Value, key: &str) -> Option<String> {
-    text(v, key).and_then(|t| time::timestamp(&t))
+    text(v, key).and_then(|t| time::to_utc_assuming_utc(&t))
 }
 
 /// A date field as `YYYY-MM-DD`.

@@ -119,13 +119,8 @@ impl PageState {
                     let id = v.parse::<u64>().map_err(|_| bad("bad position"))?;
                     after = Some(id);
                 }
-                "since" => {
-                    since = Some(
-                        crate::time::to_utc(&v)
-                            .filter(|t| *t == v)
-                            .ok_or_else(|| bad("bad modified-since time"))?,
-                    )
-                }
+                "since" if psa_sdk::time::is_utc(&v) => since = Some(v),
+                "since" => return Err(bad("bad modified-since time")),
                 _ => return Err(bad("unknown field")),
             }
         }

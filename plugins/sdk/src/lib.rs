@@ -53,6 +53,8 @@
 //!
 //! - [`decimal`]: money and quantities from JSON numbers as decimal strings without float
 //!   artefacts (`45.1`, never `45.100000000000001`), and validation of decimal input.
+//! - [`time`]: RFC 3339 times from the PSA or the host normalised to the contract's UTC form
+//!   (`2026-03-01T10:00:00Z`), date parts, invalid times named by their input, and the clock.
 
 extern crate self as psa_sdk;
 
@@ -63,6 +65,7 @@ pub mod http;
 pub mod kv;
 pub mod log;
 pub mod settings;
+pub mod time;
 
 pub use error::{Error, Result};
 
