@@ -619,7 +619,11 @@ impl SyncEngine {
         // Every page is committed: finish.
         let now = OffsetDateTime::now_utc();
         state.in_progress = None;
-        state.high_water = max_time(state.high_water, cursor.max_updated_at);
+        // A record changed while the sweep ran may sit behind the cursor with a time below the
+        // newest one seen; so the mark never passes the run's start, and the next incremental run
+        // reads everything changed since then (less the overlap, for clock skew).
+        let seen_until = cursor.max_updated_at.map(|m| m.min(run.started_at));
+        state.high_water = max_time(state.high_water, seen_until);
         run.finished_at = Some(now);
         run.status = RunStatus::Completed;
         let mut deletions = Vec::new();

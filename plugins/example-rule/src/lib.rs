@@ -10,7 +10,7 @@ use psa_sdk::prelude::*;
 
 struct SerialThenHostname;
 
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<String> {
+fn field(fields: &[(String, String)], name: &str) -> Option<String> {
     fields
         .iter()
         .find(|(k, _)| k == name)

@@ -343,6 +343,9 @@ macro_rules! export_connector {
                 PsaSdkConnectorExport with_types_in $crate::bindings
             );
         };
+        // A native build (unit tests) only checks the type is a connector, and uses it.
+        #[cfg(not(target_family = "wasm"))]
+        const _: fn() -> $crate::types::ConnectorInfo = <$connector as $crate::Connector>::describe;
     };
 }
 
@@ -360,6 +363,9 @@ macro_rules! export_rule {
                 PsaSdkRuleExport with_types_in $crate::bindings::rule
             );
         };
+        // A native build (unit tests) only checks the type is a rule, and uses it.
+        #[cfg(not(target_family = "wasm"))]
+        const _: fn() -> $crate::types::RuleInfo = <$rule as $crate::MatchingRule>::describe;
     };
 }
 
