@@ -7,7 +7,7 @@
 
 use crate::query::{Filter, MAX_RECORDS, Query};
 use psa_sdk::http::{Method, Request, Response, encode_component};
-use psa_sdk::{Error, Result, kv, settings};
+use psa_sdk::{Error, Result, kv, origin, settings};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -121,60 +121,26 @@ impl Settings {
     }
 }
 
-/// Splits `scheme://authority/rest` (a bare `authority/rest` means https) and validates the
-/// authority; `field` names the setting in the error.
-fn split_url<'a>(field: &str, value: &'a str) -> Result<(String, String, &'a str)> {
-    let bad = |why: &str| {
+/// Splits a URL setting into its origin (`scheme://host[:port]`; a bare host means https) and
+/// what follows the host; `field` names the setting in the error.
+fn split_url<'a>(field: &str, value: &'a str) -> Result<(String, &'a str)> {
+    origin::split(value).map_err(|why| {
         Error::invalid(
             field,
             format!("`{value}` is not a usable URL for `{field}` ({why})"),
         )
-    };
-    let value = value.trim();
-    let (scheme, rest) = match value.split_once("://") {
-        Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
-        None => ("https".to_string(), value),
-    };
-    if scheme != "https" && scheme != "http" {
-        return Err(bad("only http and https are supported"));
-    }
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    if authority.is_empty() {
-        return Err(bad("no host"));
-    }
-    if authority.contains('@') {
-        return Err(bad("credentials do not belong in the URL"));
-    }
-    let valid = authority
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_'));
-    if !valid {
-        return Err(bad("invalid characters in the host"));
-    }
-    if let Some((host, port)) = authority.rsplit_once(':')
-        && !authority.ends_with(']')
-    {
-        if host.is_empty() || host.contains(':') && !host.starts_with('[') {
-            return Err(bad("invalid host"));
-        }
-        if port.parse::<u16>().is_err() {
-            return Err(bad("invalid port"));
-        }
-    }
-    Ok((scheme, authority.to_ascii_lowercase(), tail))
+    })
 }
 
 /// `scheme://host[:port]` of a setting; a bare host means https, a path is dropped.
 pub fn origin_from(field: &str, value: &str) -> Result<String> {
-    let (scheme, authority, _) = split_url(field, value)?;
-    Ok(format!("{scheme}://{authority}"))
+    Ok(split_url(field, value)?.0)
 }
 
 /// A zone URL in the form the connector appends `/V1.0/...` to: no query, no trailing `/` or
 /// `/V1.0`; a URL without a path gets Autotask's `/atservicesrest`.
 pub fn normalize_zone_url(field: &str, value: &str) -> Result<String> {
-    let (scheme, authority, tail) = split_url(field, value)?;
+    let (origin, tail) = split_url(field, value)?;
     let path = tail.split(['?', '#']).next().unwrap_or_default();
     let mut path = path.trim_end_matches('/');
     if path.len() >= 5 && path[path.len() - 5..].eq_ignore_ascii_case("/v1.0") {
@@ -201,7 +167,7 @@ pub fn normalize_zone_url(field: &str, value: &str) -> Result<String> {
     } else {
         path
     };
-    Ok(format!("{scheme}://{authority}{path}"))
+    Ok(format!("{origin}{path}"))
 }
 
 /// The origin of an absolute URL, lowercased, default ports removed; `None` when it is not an
@@ -254,12 +220,7 @@ impl Zone {
 
     /// The host of the zone URL (`webservices2.autotask.net`).
     pub fn host(&self) -> &str {
-        let rest = self
-            .url
-            .split_once("://")
-            .map(|(_, r)| r)
-            .unwrap_or(&self.url);
-        rest.split('/').next().unwrap_or(rest)
+        origin::host(&self.url)
     }
 }
 

@@ -177,12 +177,11 @@ impl Connector for ConnectWiseManage {
         let count = client.get_json("company/companies/count", &[], None)?;
         let companies = count.get("count").and_then(Value::as_u64);
         let s = client.settings();
-        let host = s
-            .origin
-            .split_once("://")
-            .map(|(_, h)| h)
-            .unwrap_or(&s.origin);
-        let mut message = format!("connected to {host} as company {}", s.company_id);
+        let mut message = format!(
+            "connected to {} as company {}",
+            psa_sdk::origin::host(&s.origin),
+            s.company_id
+        );
         if let Some(name) = &info.company_name {
             message.push_str(&format!(" ({name})"));
         }

@@ -163,11 +163,7 @@ impl Connector for KaseyaBms {
         ];
         let (_, accounts) = client.get_list(ACCOUNTS.path, &query)?;
         let s = client.settings();
-        let host = s
-            .origin
-            .split_once("://")
-            .map(|(_, h)| h)
-            .unwrap_or(&s.origin);
+        let host = psa_sdk::origin::host(&s.origin);
         let user = info.user_name.as_deref().unwrap_or(&s.username);
         let tenant = info.tenant_name.as_deref().unwrap_or(&s.tenant);
         let mut message = format!("connected to {host} as {user} in tenant {tenant}");

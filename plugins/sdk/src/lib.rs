@@ -55,6 +55,8 @@
 //!   artefacts (`45.1`, never `45.100000000000001`), and validation of decimal input.
 //! - [`time`]: RFC 3339 times from the PSA or the host normalised to the contract's UTC form
 //!   (`2026-03-01T10:00:00Z`), date parts, invalid times named by their input, and the clock.
+//! - [`origin`]: the origin (`https://host[:port]`) of a server setting as operators type it (a
+//!   bare host, a full origin, or a pasted address with a path).
 
 extern crate self as psa_sdk;
 
@@ -64,6 +66,7 @@ pub mod error;
 pub mod http;
 pub mod kv;
 pub mod log;
+pub mod origin;
 pub mod settings;
 pub mod time;
 
