@@ -18,8 +18,13 @@
 
 use crate::query::{Filter, MAX_RECORDS};
 use psa_sdk::Error;
-use psa_sdk::http::{decode_component, encode_component};
+use psa_sdk::cursor;
 use serde_json::Value;
+
+/// The version of the cursor format.
+const CURSOR_VERSION: u32 = 1;
+/// The fields of a cursor besides the version and the entity.
+const CURSOR_FIELDS: &[&str] = &["size", "after", "since"];
 
 /// The page size used when the host asks for 0: Autotask's maximum, since every request counts
 /// against the hourly budget.
@@ -70,57 +75,21 @@ impl PageState {
 
     /// The cursor text.
     pub fn encode(&self) -> String {
-        let mut out = format!(
-            "v=1&e={}&size={}&after={}",
-            encode_component(&self.entity),
-            self.page_size,
-            self.after
-        );
-        if let Some(since) = &self.since {
-            out.push_str("&since=");
-            out.push_str(&encode_component(since));
-        }
-        out
+        let mut w = cursor::Writer::new(CURSOR_VERSION, &self.entity);
+        w.field("size", self.page_size)
+            .field("after", self.after)
+            .optional("since", self.since.as_deref());
+        w.finish()
     }
 
     /// Reads a cursor of `entity`; any other text is an `invalid-input` error naming `cursor`.
-    pub fn decode(entity: &str, cursor: &str) -> Result<Self, Error> {
-        let bad = |why: &str| {
-            Error::invalid(
-                "cursor",
-                format!(
-                    "not a cursor of this connector's {entity} read ({why}): restart the sweep without a cursor"
-                ),
-            )
-        };
-        let (mut version, mut e, mut size, mut after, mut since) = (None, None, None, None, None);
-        for pair in cursor.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').ok_or_else(|| bad("malformed"))?;
-            let v = decode_component(v);
-            match k {
-                "v" => version = Some(v),
-                "e" => e = Some(v),
-                "size" => size = Some(v.parse::<u32>().map_err(|_| bad("bad page size"))?),
-                "after" => after = Some(v.parse::<u64>().map_err(|_| bad("bad position"))?),
-                "since" if psa_sdk::time::is_utc(&v) => since = Some(v),
-                "since" => return Err(bad("bad updated-since")),
-                _ => return Err(bad("unknown field")),
-            }
-        }
-        if version.as_deref() != Some("1") {
-            return Err(bad("unknown version"));
-        }
-        if e.as_deref() != Some(entity) {
-            return Err(bad("it belongs to another entity"));
-        }
-        let page_size = size
-            .filter(|s| (1..=MAX_RECORDS).contains(s))
-            .ok_or_else(|| bad("bad page size"))?;
+    pub fn decode(entity: &str, text: &str) -> Result<Self, Error> {
+        let c = cursor::Reader::decode(CURSOR_VERSION, entity, text, CURSOR_FIELDS)?;
         Ok(PageState {
             entity: entity.to_string(),
-            page_size,
-            since,
-            after: after.ok_or_else(|| bad("no position"))?,
+            page_size: c.require("size", "bad page size", cursor::number_in(1..=MAX_RECORDS))?,
+            since: c.parse("since", "bad updated-since", cursor::utc_time)?,
+            after: c.require("after", "bad position", cursor::number)?,
         })
     }
 

@@ -11,7 +11,13 @@
 //! answers in forward-only mode the header carries `pageId` instead and the cursor holds `pid`.
 
 use psa_sdk::Error;
-use psa_sdk::http::{decode_component, encode_component, link_next, query_param};
+use psa_sdk::cursor;
+use psa_sdk::http::{link_next, query_param};
+
+/// The version of the cursor format.
+const CURSOR_VERSION: u32 = 1;
+/// The fields of a cursor besides the version and the entity.
+const CURSOR_FIELDS: &[&str] = &["size", "page", "pid", "c"];
 
 /// The largest page ConnectWise serves.
 pub const MAX_PAGE_SIZE: u32 = 1000;
@@ -99,70 +105,38 @@ impl PageState {
 
     /// The cursor text.
     pub fn encode(&self) -> String {
-        let mut out = format!(
-            "v=1&e={}&size={}",
-            encode_component(&self.entity),
-            self.page_size
-        );
+        let mut w = cursor::Writer::new(CURSOR_VERSION, &self.entity);
+        w.field("size", self.page_size);
         match &self.pos {
-            PagePos::Page(n) => out.push_str(&format!("&page={n}")),
-            PagePos::After(id) => out.push_str(&format!("&pid={}", encode_component(id))),
-        }
-        if let Some(c) = &self.conditions {
-            out.push_str("&c=");
-            out.push_str(&encode_component(c));
-        }
-        out
+            PagePos::Page(n) => w.field("page", n),
+            PagePos::After(id) => w.field("pid", id),
+        };
+        w.optional("c", self.conditions.as_deref());
+        w.finish()
     }
 
     /// Reads a cursor of `entity`; any other text is an `invalid-input` error naming `cursor`.
-    pub fn decode(entity: &str, cursor: &str) -> Result<Self, Error> {
-        let bad = |why: &str| {
-            Error::invalid(
-                "cursor",
-                format!(
-                    "not a cursor of this connector's {entity} read ({why}): restart the sweep without a cursor"
-                ),
-            )
+    pub fn decode(entity: &str, text: &str) -> Result<Self, Error> {
+        let c = cursor::Reader::decode(CURSOR_VERSION, entity, text, CURSOR_FIELDS)?;
+        let page = c.parse("page", "bad page", cursor::number_in(1..=u32::MAX))?;
+        let pid = c.parse("pid", "bad page id", |v| {
+            (!v.is_empty()).then(|| v.to_string())
+        })?;
+        let pos = match (page, pid) {
+            (Some(n), None) => PagePos::Page(n),
+            (None, Some(id)) => PagePos::After(id),
+            (None, None) => return Err(c.invalid("no position")),
+            (Some(_), Some(_)) => return Err(c.invalid("two positions")),
         };
-        let mut version = None;
-        let mut e = None;
-        let mut size = None;
-        let mut pos = None;
-        let mut conditions = None;
-        for pair in cursor.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').ok_or_else(|| bad("malformed"))?;
-            let v = decode_component(v);
-            match k {
-                "v" => version = Some(v),
-                "e" => e = Some(v),
-                "size" => size = Some(v.parse::<u32>().map_err(|_| bad("bad page size"))?),
-                "page" => {
-                    let n = v.parse::<u32>().map_err(|_| bad("bad page"))?;
-                    if n == 0 {
-                        return Err(bad("bad page"));
-                    }
-                    pos = Some(PagePos::Page(n));
-                }
-                "pid" if !v.is_empty() => pos = Some(PagePos::After(v)),
-                "c" => conditions = Some(v),
-                _ => return Err(bad("unknown field")),
-            }
-        }
-        if version.as_deref() != Some("1") {
-            return Err(bad("unknown version"));
-        }
-        if e.as_deref() != Some(entity) {
-            return Err(bad("it belongs to another entity"));
-        }
-        let page_size = size
-            .filter(|s| (1..=MAX_PAGE_SIZE).contains(s))
-            .ok_or_else(|| bad("bad page size"))?;
         Ok(PageState {
             entity: entity.to_string(),
-            page_size,
-            conditions,
-            pos: pos.ok_or_else(|| bad("no position"))?,
+            page_size: c.require(
+                "size",
+                "bad page size",
+                cursor::number_in(1..=MAX_PAGE_SIZE),
+            )?,
+            conditions: c.get("c").map(str::to_string),
+            pos,
         })
     }
 

@@ -18,7 +18,12 @@
 //! sweep is incremental).
 
 use psa_sdk::Error;
-use psa_sdk::http::{decode_component, encode_component};
+use psa_sdk::cursor;
+
+/// The version of the cursor format.
+const CURSOR_VERSION: u32 = 1;
+/// The fields of a cursor besides the version and the entity.
+const CURSOR_FIELDS: &[&str] = &["size", "after", "since"];
 
 /// The largest page BMS serves (larger values are silently clamped by BMS).
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -78,66 +83,26 @@ impl PageState {
 
     /// The cursor text.
     pub fn encode(&self) -> String {
-        let mut out = format!(
-            "v=1&e={}&size={}",
-            encode_component(&self.entity),
-            self.page_size
-        );
-        if let Some(after) = self.after {
-            out.push_str(&format!("&after={after}"));
-        }
-        if let Some(since) = &self.since {
-            out.push_str("&since=");
-            out.push_str(&encode_component(since));
-        }
-        out
+        let mut w = cursor::Writer::new(CURSOR_VERSION, &self.entity);
+        w.field("size", self.page_size)
+            .optional("after", self.after)
+            .optional("since", self.since.as_deref());
+        w.finish()
     }
 
     /// Reads a cursor of `entity`; any other text is an `invalid-input` error naming `cursor`.
-    pub fn decode(entity: &str, cursor: &str) -> Result<Self, Error> {
-        let bad = |why: &str| {
-            Error::invalid(
-                "cursor",
-                format!(
-                    "not a cursor of this connector's {entity} read ({why}): restart the sweep without a cursor"
-                ),
-            )
-        };
-        let mut version = None;
-        let mut e = None;
-        let mut size = None;
-        let mut after = None;
-        let mut since = None;
-        for pair in cursor.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').ok_or_else(|| bad("malformed"))?;
-            let v = decode_component(v);
-            match k {
-                "v" => version = Some(v),
-                "e" => e = Some(v),
-                "size" => size = Some(v.parse::<u32>().map_err(|_| bad("bad page size"))?),
-                "after" => {
-                    let id = v.parse::<u64>().map_err(|_| bad("bad position"))?;
-                    after = Some(id);
-                }
-                "since" if psa_sdk::time::is_utc(&v) => since = Some(v),
-                "since" => return Err(bad("bad modified-since time")),
-                _ => return Err(bad("unknown field")),
-            }
-        }
-        if version.as_deref() != Some("1") {
-            return Err(bad("unknown version"));
-        }
-        if e.as_deref() != Some(entity) {
-            return Err(bad("it belongs to another entity"));
-        }
-        let page_size = size
-            .filter(|s| (1..=MAX_PAGE_SIZE).contains(s))
-            .ok_or_else(|| bad("bad page size"))?;
+    /// A cursor always has a position: the first page has no cursor.
+    pub fn decode(entity: &str, text: &str) -> Result<Self, Error> {
+        let c = cursor::Reader::decode(CURSOR_VERSION, entity, text, CURSOR_FIELDS)?;
         Ok(PageState {
             entity: entity.to_string(),
-            page_size,
-            since,
-            after: Some(after.ok_or_else(|| bad("no position"))?),
+            page_size: c.require(
+                "size",
+                "bad page size",
+                cursor::number_in(1..=MAX_PAGE_SIZE),
+            )?,
+            since: c.parse("since", "bad modified-since time", cursor::utc_time)?,
+            after: Some(c.require("after", "no position", cursor::number)?),
         })
     }
 

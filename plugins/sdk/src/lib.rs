@@ -57,10 +57,13 @@
 //!   (`2026-03-01T10:00:00Z`), date parts, invalid times named by their input, and the clock.
 //! - [`origin`]: the origin (`https://host[:port]`) of a server setting as operators type it (a
 //!   bare host, a full origin, or a pasted address with a path).
+//! - [`cursor`]: a small versioned `key=value` codec for the opaque cursors of paged reads, which
+//!   refuses (naming `cursor`) a cursor of another version, entity or connector.
 
 extern crate self as psa_sdk;
 
 pub mod bindings;
+pub mod cursor;
 pub mod decimal;
 pub mod error;
 pub mod http;
