@@ -2,12 +2,13 @@
 //! query and write helpers, and the mapping of error answers.
 //!
 //! Everything that does not touch a host capability (settings validation, URL handling, the zone
-//! answer, error mapping, redaction) is a plain function with unit tests; [`Client`] glues them to
-//! the host's `http`, `kv` and `settings`.
+//! answer, error mapping, the secrets to redact) is a plain function with unit tests; [`Client`]
+//! glues them to the host's `http`, `kv` and `settings`. Origin parsing, redaction and excerpts
+//! of answers are the SDK's (`psa_sdk::origin`, `psa_sdk::message`).
 
 use crate::query::{Filter, MAX_RECORDS, Query};
 use psa_sdk::http::{Method, Request, Response, encode_component};
-use psa_sdk::{Error, Result, kv, origin, settings};
+use psa_sdk::{Error, Result, kv, message, origin, settings};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -114,10 +115,10 @@ impl Settings {
         )
     }
 
-    /// Removes the secrets (secret and integration code) from a text that goes into an error or
-    /// a log line.
-    pub fn redact(&self, text: &str) -> String {
-        redact(text, &[&self.secret, &self.integration_code])
+    /// The secrets (secret and integration code) to redact from a text that goes into an error
+    /// or a log line.
+    pub fn secrets(&self) -> [&str; 2] {
+        [&self.secret, &self.integration_code]
     }
 }
 
@@ -254,15 +255,6 @@ pub fn parse_zone_info(body: &[u8]) -> Result<Zone> {
     })
 }
 
-/// Replaces every occurrence of a secret with `[redacted]`.
-pub fn redact(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_string();
-    for secret in secrets.iter().filter(|s| s.len() >= 3) {
-        out = out.replace(secret, "[redacted]");
-    }
-    out
-}
-
 /// What a request was, to phrase its error.
 #[derive(Debug, Clone, Default)]
 pub struct ErrorContext<'a> {
@@ -291,15 +283,7 @@ pub struct AuthContext<'a> {
 /// The messages of an error body: `{"errors": ["...", ...]}` (entries may also be objects with a
 /// `message`); another JSON body's `message`/`Message`; else the body's text, shortened.
 pub fn parse_errors(body: &[u8]) -> Vec<String> {
-    let text = || {
-        let t = String::from_utf8_lossy(body);
-        let t = t.trim();
-        let mut short: String = t.chars().take(300).collect();
-        if t.chars().count() > 300 {
-            short.push('…');
-        }
-        short
-    };
+    let text = || message::body_excerpt(body);
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         let t = text();
         return if t.is_empty() { Vec::new() } else { vec![t] };
@@ -505,37 +489,6 @@ pub fn map_error(
     }
 }
 
-/// Removes secrets from every message inside an error.
-pub fn redact_error(error: Error, settings: &Settings) -> Error {
-    let r = |s: String| settings.redact(&s);
-    match error {
-        Error::Unauthorized(mut p) => {
-            p.message = r(p.message);
-            Error::Unauthorized(p)
-        }
-        Error::Forbidden(mut p) => {
-            p.permission = r(p.permission);
-            p.message = r(p.message);
-            Error::Forbidden(p)
-        }
-        Error::NotFound(m) => Error::NotFound(r(m)),
-        Error::InvalidInput(mut p) => {
-            p.message = r(p.message);
-            Error::InvalidInput(p)
-        }
-        Error::RateLimited(mut p) => {
-            p.message = r(p.message);
-            Error::RateLimited(p)
-        }
-        Error::Unavailable(m) => Error::Unavailable(r(m)),
-        Error::Unsupported(m) => Error::Unsupported(r(m)),
-        Error::Remote(mut p) => {
-            p.message = r(p.message);
-            Error::Remote(p)
-        }
-    }
-}
-
 /// Reads a query answer: the records and `pageDetails.nextPageUrl`.
 pub fn parse_page(v: Value) -> Result<(Vec<Value>, Option<String>)> {
     let next = v
@@ -669,7 +622,7 @@ impl Client {
         };
         let messages = parse_errors(&response.body);
         if let Some(e) = messages.iter().find_map(|m| credential_error(m, &auth)) {
-            return Err(redact_error(e, settings));
+            return Err(e.redact(&settings.secrets()));
         }
         let error = match response.status {
             404 => Error::invalid(
@@ -687,7 +640,7 @@ impl Client {
                 &auth,
             ),
         };
-        Err(redact_error(error, settings))
+        Err(error.redact(&settings.secrets()))
     }
 
     /// `{zone}/V1.0/{path}`.
@@ -769,7 +722,7 @@ impl Client {
                 &self.auth(),
             );
             psa_sdk::debug!("{method:?} {url}: {} {}", response.status, error.kind());
-            return Err(redact_error(error, &self.settings));
+            return Err(error.redact(&self.settings.secrets()));
         }
     }
 
@@ -1310,10 +1263,13 @@ mod tests {
     fn redaction() {
         let s = settings();
         assert_eq!(
-            s.redact("secret s3cretVALUE and code TRACKING4INTEGRATION"),
+            message::redact(
+                "secret s3cretVALUE and code TRACKING4INTEGRATION",
+                &s.secrets()
+            ),
             "secret [redacted] and code [redacted]"
         );
-        let e = redact_error(Error::invalid("title", "echo s3cretVALUE"), &s);
+        let e = Error::invalid("title", "echo s3cretVALUE").redact(&s.secrets());
         assert_eq!(e, Error::invalid("title", "echo [redacted]"));
     }
 

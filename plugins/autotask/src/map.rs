@@ -79,17 +79,16 @@ pub fn int(v: &Value, key: &str) -> Option<i64> {
 /// The `id` of a record, required.
 fn record_id(v: &Value, entity: &str) -> Result<String> {
     field(v, "id").and_then(id_of).ok_or_else(|| {
-        Error::malformed(format!("an Autotask {entity} without an id: {}", short(v)))
+        Error::malformed(format!(
+            "an Autotask {entity} without an id: {}",
+            short_json(v)
+        ))
     })
 }
 
-fn short(v: &Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 200 {
-        format!("{}…", s.chars().take(200).collect::<String>())
-    } else {
-        s
-    }
+/// The start of a JSON value, for a malformed-answer message.
+fn short_json(v: &Value) -> String {
+    psa_sdk::message::excerpt(&v.to_string(), 200)
 }
 
 /// A reference field (`queueID: 5`) as an id; 0 counts as absent.
@@ -417,7 +416,7 @@ pub fn picklist(fields: &Value, name: &str) -> Option<Result<Vec<Reference>>> {
                 let id = field(p, "value").and_then(id_of).ok_or_else(|| {
                     Error::malformed(format!(
                         "an Autotask picklist value of {name} without a value: {}",
-                        short(p)
+                        short_json(p)
                     ))
                 })?;
                 Ok(Reference {

@@ -1,13 +1,14 @@
 //! The ConnectWise REST client: the origin from the `site` setting, codebase discovery and its
 //! cache, the auth headers, request and paging helpers, and the mapping of error answers.
 //!
-//! Everything that does not touch a host capability (origin parsing, the company-info answer,
-//! error mapping, redaction) is a plain function with unit tests; [`Client`] glues them to the
-//! host's `http`, `kv` and `settings`.
+//! Everything that does not touch a host capability (settings validation, the company-info
+//! answer, error mapping, the secrets to redact) is a plain function with unit tests; [`Client`]
+//! glues them to the host's `http`, `kv` and `settings`. Origin parsing, redaction and excerpts
+//! of answers are the SDK's (`psa_sdk::origin`, `psa_sdk::message`).
 
 use crate::paging::{MAX_PAGE_SIZE, PageState};
 use psa_sdk::http::{Method, Request, Response, encode_component};
-use psa_sdk::{Error, Result, kv, origin, settings};
+use psa_sdk::{Error, Result, kv, message, origin, settings};
 use serde_json::Value;
 
 /// The API version pinned in the `Accept` header when the operator sets none.
@@ -140,9 +141,9 @@ impl Settings {
         )
     }
 
-    /// Removes the secrets from a text that goes into an error or a log line.
-    pub fn redact(&self, text: &str) -> String {
-        redact(text, &[&self.private_key])
+    /// The secrets to redact from a text that goes into an error or a log line.
+    pub fn secrets(&self) -> [&str; 1] {
+        [&self.private_key]
     }
 }
 
@@ -214,15 +215,6 @@ pub fn normalize_codebase(codebase: &str) -> Option<String> {
     ok.then(|| format!("{trimmed}/"))
 }
 
-/// Replaces every occurrence of a secret with `[redacted]`.
-pub fn redact(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_string();
-    for secret in secrets.iter().filter(|s| s.len() >= 3) {
-        out = out.replace(secret, "[redacted]");
-    }
-    out
-}
-
 /// What an error answer is about, to phrase the error.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ErrorContext<'a> {
@@ -245,15 +237,7 @@ pub struct CwError {
 
 /// Reads an error body; a body that is not ConnectWise's JSON yields its text as the message.
 pub fn parse_error_body(body: &[u8]) -> CwError {
-    let text = || {
-        let t = String::from_utf8_lossy(body);
-        let t = t.trim();
-        let mut short: String = t.chars().take(300).collect();
-        if t.chars().count() > 300 {
-            short.push('…');
-        }
-        short
-    };
+    let text = || message::body_excerpt(body);
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         return CwError {
             message: text(),
@@ -367,37 +351,6 @@ pub fn map_error(
     }
 }
 
-/// Removes secrets from every message inside an error.
-pub fn redact_error(error: Error, settings: &Settings) -> Error {
-    let r = |s: String| settings.redact(&s);
-    match error {
-        Error::Unauthorized(mut p) => {
-            p.message = r(p.message);
-            Error::Unauthorized(p)
-        }
-        Error::Forbidden(mut p) => {
-            p.permission = r(p.permission);
-            p.message = r(p.message);
-            Error::Forbidden(p)
-        }
-        Error::NotFound(m) => Error::NotFound(r(m)),
-        Error::InvalidInput(mut p) => {
-            p.message = r(p.message);
-            Error::InvalidInput(p)
-        }
-        Error::RateLimited(mut p) => {
-            p.message = r(p.message);
-            Error::RateLimited(p)
-        }
-        Error::Unavailable(m) => Error::Unavailable(r(m)),
-        Error::Unsupported(m) => Error::Unsupported(r(m)),
-        Error::Remote(mut p) => {
-            p.message = r(p.message);
-            Error::Remote(p)
-        }
-    }
-}
-
 /// Stores the codebase in kv. The cache only saves a discovery request per call, so a kv
 /// failure (quota, storage) is logged and otherwise ignored.
 fn cache_codebase(settings: &Settings, codebase: &str) {
@@ -487,18 +440,16 @@ impl Client {
                     settings.origin, settings.company_id
                 ),
             )),
-            status => Err(redact_error(
-                map_error(
-                    status,
-                    response.retry_after_ms(),
-                    &response.body,
-                    &ErrorContext {
-                        subject: None,
-                        public_key: &settings.public_key,
-                    },
-                ),
-                settings,
-            )),
+            status => Err(map_error(
+                status,
+                response.retry_after_ms(),
+                &response.body,
+                &ErrorContext {
+                    subject: None,
+                    public_key: &settings.public_key,
+                },
+            )
+            .redact(&settings.secrets())),
         }
     }
 
@@ -575,7 +526,7 @@ impl Client {
                 &ctx,
             );
             psa_sdk::debug!("{method:?} {path}: {} {}", response.status, error.kind());
-            return Err(redact_error(error, &self.settings));
+            return Err(error.redact(&self.settings.secrets()));
         }
     }
 
@@ -760,10 +711,10 @@ mod tests {
     fn redaction() {
         let s = settings();
         assert_eq!(
-            s.redact("key privSECRET456 leaked twice: privSECRET456"),
-            "key [redacted] leaked twice: [redacted]"
+            message::redact("key privSECRET456 leaked: privSECRET456", &s.secrets()),
+            "key [redacted] leaked: [redacted]"
         );
-        let e = redact_error(Error::remote(500, None, "echo privSECRET456"), &s);
+        let e = Error::remote(500, None, "echo privSECRET456").redact(&s.secrets());
         assert_eq!(e, Error::remote(500, None, "echo [redacted]"));
     }
 

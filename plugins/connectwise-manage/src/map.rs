@@ -50,18 +50,14 @@ fn record_id(v: &Value, entity: &str) -> Result<String> {
     field(v, "id").and_then(id_of).ok_or_else(|| {
         Error::malformed(format!(
             "a ConnectWise {entity} without an id: {}",
-            short(v)
+            short_json(v)
         ))
     })
 }
 
-fn short(v: &Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 200 {
-        format!("{}…", s.chars().take(200).collect::<String>())
-    } else {
-        s
-    }
+/// The start of a JSON value, for a malformed-answer message.
+fn short_json(v: &Value) -> String {
+    psa_sdk::message::excerpt(&v.to_string(), 200)
 }
 
 /// The id inside a reference object (`"company": {"id": 2, ...}`).

@@ -9,7 +9,7 @@
 //!
 //! Everything here is pure (the clock is passed in); [`crate::client::Client`] does the I/O.
 
-use crate::client::{Settings, parse_error_body, short_text};
+use crate::client::{Settings, parse_error_body};
 use psa_sdk::Error;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -99,7 +99,7 @@ pub fn parse_login(body: &[u8], now: u64) -> Result<(Token, LoginInfo), Error> {
     let v: Value = serde_json::from_slice(body).map_err(|e| {
         Error::malformed(format!(
             "the BMS login answer is not JSON ({e}): check that `server` is the Kaseya BMS server; it answered: {}",
-            short_text(body)
+            psa_sdk::message::body_excerpt(body)
         ))
     })?;
     if v.get("success").and_then(Value::as_bool) == Some(false) {

@@ -2,14 +2,15 @@
 //! cache, Bearer requests with one renewal on 401, the `{"result": ...}` envelope, paging helpers,
 //! and the mapping of error answers.
 //!
-//! Everything that does not touch a host capability (origin parsing, envelopes, error mapping,
-//! redaction) is a plain function with unit tests; [`Client`] glues them to the host's `http`,
-//! `kv` and `settings`.
+//! Everything that does not touch a host capability (settings validation, envelopes, error
+//! mapping, the secrets to redact) is a plain function with unit tests; [`Client`] glues them to
+//! the host's `http`, `kv` and `settings`. Origin parsing, redaction and excerpts of answers are
+//! the SDK's (`psa_sdk::origin`, `psa_sdk::message`).
 
 use crate::auth::{self, LoginInfo, Token};
 use crate::paging::{MAX_PAGE_SIZE, PageState};
 use psa_sdk::http::{Method, Request, Response};
-use psa_sdk::{Error, Result, kv, origin, settings, time};
+use psa_sdk::{Error, Result, kv, message, origin, settings, time};
 use serde_json::Value;
 
 /// The most pages one "read everything" loop follows (100 records each): a guard against a
@@ -100,16 +101,13 @@ impl Settings {
         )
     }
 
-    /// Removes the password (and `token`, when given) from a text that goes into an error or a
-    /// log line.
-    pub fn redact(&self, text: &str, token: Option<&str>) -> String {
-        let mut out = text.to_string();
-        for secret in [Some(self.password.as_str()), token].into_iter().flatten() {
-            if secret.len() >= 3 {
-                out = out.replace(secret, "[redacted]");
-            }
-        }
-        out
+    /// The secrets to redact from a text that goes into an error or a log line: the password,
+    /// and `token` when given.
+    pub fn secrets<'a>(&'a self, token: Option<&'a str>) -> Vec<&'a str> {
+        [Some(self.password.as_str()), token]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 }
 
@@ -127,17 +125,6 @@ pub fn origin_from_server(server: &str) -> Result<String> {
     })
 }
 
-/// At most 300 characters of a body, for messages.
-pub fn short_text(body: &[u8]) -> String {
-    let t = String::from_utf8_lossy(body);
-    let t = t.trim();
-    let mut short: String = t.chars().take(300).collect();
-    if t.chars().count() > 300 {
-        short.push('…');
-    }
-    short
-}
-
 /// The BMS error `{"error": {"code", "message", "validationErrors": [{"field", "message"}]}}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BmsError {
@@ -153,7 +140,7 @@ pub struct BmsError {
 pub fn parse_error_body(body: &[u8]) -> BmsError {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         return BmsError {
-            message: short_text(body),
+            message: message::body_excerpt(body),
             ..BmsError::default()
         };
     };
@@ -180,7 +167,7 @@ pub fn parse_error_body(body: &[u8]) -> BmsError {
         .unwrap_or_default();
     BmsError {
         code: s(e, "code"),
-        message: s(e, "message").unwrap_or_else(|| short_text(body)),
+        message: s(e, "message").unwrap_or_else(|| message::body_excerpt(body)),
         validation,
     }
 }
@@ -274,37 +261,6 @@ pub fn map_error(
         ),
         500..=599 => Error::unavailable(format!("Kaseya BMS answered {status}: {}", e.message)),
         _ => Error::remote(status, e.code, e.message),
-    }
-}
-
-/// Removes secrets from every message inside an error.
-pub fn redact_error(error: Error, settings: &Settings, token: Option<&str>) -> Error {
-    let r = |s: String| settings.redact(&s, token);
-    match error {
-        Error::Unauthorized(mut p) => {
-            p.message = r(p.message);
-            Error::Unauthorized(p)
-        }
-        Error::Forbidden(mut p) => {
-            p.permission = r(p.permission);
-            p.message = r(p.message);
-            Error::Forbidden(p)
-        }
-        Error::NotFound(m) => Error::NotFound(r(m)),
-        Error::InvalidInput(mut p) => {
-            p.message = r(p.message);
-            Error::InvalidInput(p)
-        }
-        Error::RateLimited(mut p) => {
-            p.message = r(p.message);
-            Error::RateLimited(p)
-        }
-        Error::Unavailable(m) => Error::Unavailable(r(m)),
-        Error::Unsupported(m) => Error::Unsupported(r(m)),
-        Error::Remote(mut p) => {
-            p.message = r(p.message);
-            Error::Remote(p)
-        }
     }
 }
 
@@ -443,10 +399,10 @@ impl Client {
                 settings,
             );
             psa_sdk::debug!("login: {} {}", response.status, error.kind());
-            return Err(redact_error(error, settings, None));
+            return Err(error.redact(&settings.secrets(None)));
         }
         let (token, info) = auth::parse_login(&response.body, time::now_unix())
-            .map_err(|e| redact_error(e, settings, None))?;
+            .map_err(|e| e.redact(&settings.secrets(None)))?;
         cache_token(settings, &token);
         Ok((token, info))
     }
@@ -509,11 +465,7 @@ impl Client {
                 &ctx,
             );
             psa_sdk::debug!("{method:?} {path}: {} {}", response.status, error.kind());
-            return Err(redact_error(
-                error,
-                &self.settings,
-                Some(&self.token.access_token),
-            ));
+            return Err(error.redact(&self.settings.secrets(Some(&self.token.access_token))));
         }
     }
 
@@ -678,13 +630,16 @@ mod tests {
     fn redaction() {
         let s = settings();
         assert_eq!(
-            s.redact("echo  pw SECRET  and tok3n-abc", Some("tok3n-abc")),
+            message::redact(
+                "echo  pw SECRET  and tok3n-abc",
+                &s.secrets(Some("tok3n-abc"))
+            ),
             "echo [redacted] and [redacted]"
         );
-        let e = redact_error(Error::remote(500, None, "tok3n-abc"), &s, Some("tok3n-abc"));
+        let e = Error::remote(500, None, "tok3n-abc").redact(&s.secrets(Some("tok3n-abc")));
         assert_eq!(e, Error::remote(500, None, "[redacted]"));
         // Short secrets are not redacted (every "a" would vanish).
-        assert_eq!(s.redact("a b", Some("a")), "a b");
+        assert_eq!(message::redact("a b", &s.secrets(Some("a"))), "a b");
     }
 
     #[test]

@@ -75,17 +75,16 @@ pub fn parse_id(field: &str, value: &str) -> Result<u64> {
 /// The `id` of a record, required.
 fn record_id(v: &Value, entity: &str) -> Result<String> {
     field(v, "id").and_then(id_of).ok_or_else(|| {
-        Error::malformed(format!("a Kaseya BMS {entity} without an id: {}", short(v)))
+        Error::malformed(format!(
+            "a Kaseya BMS {entity} without an id: {}",
+            short_json(v)
+        ))
     })
 }
 
-fn short(v: &Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 200 {
-        format!("{}…", s.chars().take(200).collect::<String>())
-    } else {
-        s
-    }
+/// The start of a JSON value, for a malformed-answer message.
+fn short_json(v: &Value) -> String {
+    psa_sdk::message::excerpt(&v.to_string(), 200)
 }
 
 /// A flat reference pair: `{prefix}Id` and `{prefix}Name` (`statusId`, `statusName`).
@@ -293,7 +292,7 @@ pub fn agreement(v: &Value) -> Result<Agreement> {
         Some(other) => {
             return Err(Error::malformed(format!(
                 "a Kaseya BMS contract whose `services` is not an array: {}",
-                short(other)
+                short_json(other)
             )));
         }
     };

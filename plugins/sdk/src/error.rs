@@ -1,5 +1,5 @@
-//! The contract's error type with constructors that read well at the call site, and conversions
-//! from the host capabilities' errors.
+//! The contract's error type with constructors that read well at the call site, redaction of
+//! secrets from its messages, and conversions from the host capabilities' errors.
 
 use crate::bindings::psa::connector::http::HttpError;
 use crate::bindings::psa::connector::kv::KvError;
@@ -70,6 +70,45 @@ impl Error {
     /// The PSA answered with something the connector cannot read (malformed JSON, a missing field).
     pub fn malformed(what: impl core::fmt::Display) -> Self {
         Error::remote(0, Some("malformed-response".into()), what.to_string())
+    }
+
+    /// The error with `f` applied to every text meant for people: the messages, a permission's
+    /// description and what was not found. The names a program reads (the setting, the field,
+    /// the code, the status, the retry hint) are left alone.
+    pub fn map_text(self, mut f: impl FnMut(String) -> String) -> Self {
+        match self {
+            Error::Unauthorized(mut p) => {
+                p.message = f(p.message);
+                Error::Unauthorized(p)
+            }
+            Error::Forbidden(mut p) => {
+                p.permission = f(p.permission);
+                p.message = f(p.message);
+                Error::Forbidden(p)
+            }
+            Error::NotFound(m) => Error::NotFound(f(m)),
+            Error::InvalidInput(mut p) => {
+                p.message = f(p.message);
+                Error::InvalidInput(p)
+            }
+            Error::RateLimited(mut p) => {
+                p.message = f(p.message);
+                Error::RateLimited(p)
+            }
+            Error::Unavailable(m) => Error::Unavailable(f(m)),
+            Error::Unsupported(m) => Error::Unsupported(f(m)),
+            Error::Remote(mut p) => {
+                p.message = f(p.message);
+                Error::Remote(p)
+            }
+        }
+    }
+
+    /// The error with every secret replaced by `[redacted]` in its texts (see
+    /// [`crate::message::redact`]): for errors that quote a PSA answer which may echo a
+    /// credential, or a token the host does not know is secret.
+    pub fn redact(self, secrets: &[&str]) -> Self {
+        self.map_text(|text| crate::message::redact(&text, secrets))
     }
 
     /// A short stable name of the variant (`unauthorized`, `rate-limited`, ...).

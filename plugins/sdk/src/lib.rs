@@ -59,6 +59,8 @@
 //!   bare host, a full origin, or a pasted address with a path).
 //! - [`cursor`]: a small versioned `key=value` codec for the opaque cursors of paged reads, which
 //!   refuses (naming `cursor`) a cursor of another version, entity or connector.
+//! - [`message`] and [`Error::redact`]: secrets redacted from errors and log lines, long PSA
+//!   answers shortened to an excerpt.
 
 extern crate self as psa_sdk;
 
@@ -69,6 +71,7 @@ pub mod error;
 pub mod http;
 pub mod kv;
 pub mod log;
+pub mod message;
 pub mod origin;
 pub mod settings;
 pub mod time;
