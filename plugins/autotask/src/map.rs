@@ -1,9 +1,9 @@
 //! Autotask JSON -> the contract's typed records.
 //!
 //! Every function takes the PSA's object as a `serde_json::Value` and keeps it in `raw`. A record
-//! without an `id` is a malformed answer; every other field is optional and read leniently (ids
-//! and picklist values as numbers or strings, empty strings as absent, booleans as `true`/`false`
-//! or `1`/`0`).
+//! without an `id` is a malformed answer; every other field is optional and read leniently with
+//! [`psa_sdk::json`] (ids and picklist values as numbers or strings, empty strings as absent,
+//! booleans as `true`/`false` or `1`/`0`).
 //!
 //! Autotask records carry ids, not names, for their picklist and reference fields (`queueID: 5`,
 //! `status: 1`): the typed records' entity refs have an id and no name; `list-references` gives
@@ -13,11 +13,12 @@
 //! through [`psa_sdk::decimal::from_json`] (`45.1`, `0.3`, never `0.30000000000000004`, no
 //! exponent).
 
+use psa_sdk::json::{field, flag, id as id_of, text};
 use psa_sdk::types::{
     Address, Agreement, AgreementLine, BillingCycle, Company, Configuration, Contact, EntityRef,
     Note, Reference, Ticket,
 };
-use psa_sdk::{Error, decimal, time};
+use psa_sdk::{Error, decimal, json, time};
 use serde_json::Value;
 
 type Result<T> = core::result::Result<T, Error>;
@@ -30,42 +31,6 @@ pub const CONTRACT_TYPE_RECURRING_SERVICE: i64 = 7;
 pub const PUBLISH_ALL_USERS: i64 = 1;
 /// TicketNotes `publish` value: internal users only.
 pub const PUBLISH_INTERNAL_ONLY: i64 = 2;
-
-/// The object's field `key`, if present and not null.
-fn field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    v.get(key).filter(|x| !x.is_null())
-}
-
-/// A non-empty, trimmed string field (numbers are accepted and printed: Autotask sends some
-/// postal codes as numbers).
-pub fn text(v: &Value, key: &str) -> Option<String> {
-    match field(v, key)? {
-        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// A boolean field given as `true`/`false` or `1`/`0`; absent means `default`.
-fn flag(v: &Value, key: &str, default: bool) -> bool {
-    match field(v, key) {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_i64().is_some_and(|i| i != 0),
-        _ => default,
-    }
-}
-
-/// An id or picklist value given as a number or a string.
-pub fn id_of(v: &Value) -> Option<String> {
-    match v {
-        Value::Number(n) => n
-            .as_i64()
-            .map(|i| i.to_string())
-            .or_else(|| Some(n.to_string())),
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        _ => None,
-    }
-}
 
 /// An integer field given as a number or a numeric string.
 pub fn int(v: &Value, key: &str) -> Option<i64> {
@@ -81,14 +46,9 @@ fn record_id(v: &Value, entity: &str) -> Result<String> {
     field(v, "id").and_then(id_of).ok_or_else(|| {
         Error::malformed(format!(
             "an Autotask {entity} without an id: {}",
-            short_json(v)
+            json::excerpt(v)
         ))
     })
-}
-
-/// The start of a JSON value, for a malformed-answer message.
-fn short_json(v: &Value) -> String {
-    psa_sdk::message::excerpt(&v.to_string(), 200)
 }
 
 /// A reference field (`queueID: 5`) as an id; 0 counts as absent.
@@ -416,7 +376,7 @@ pub fn picklist(fields: &Value, name: &str) -> Option<Result<Vec<Reference>>> {
                 let id = field(p, "value").and_then(id_of).ok_or_else(|| {
                     Error::malformed(format!(
                         "an Autotask picklist value of {name} without a value: {}",
-                        short_json(p)
+                        json::excerpt(p)
                     ))
                 })?;
                 Ok(Reference {

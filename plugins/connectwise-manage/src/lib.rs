@@ -131,7 +131,7 @@ fn read_one(path: &str, what: &str, id: &str) -> Result<(Client, Value)> {
 fn additions(client: &mut Client, agreement: &Value) -> Result<Vec<Value>> {
     let id = agreement
         .get("id")
-        .and_then(map::id_of)
+        .and_then(psa_sdk::json::id)
         .ok_or_else(|| Error::malformed("a ConnectWise agreement without an id"))?;
     client.get_all(&format!("finance/agreements/{id}/additions"), None, &[])
 }

@@ -79,7 +79,7 @@ pub fn list(client: &mut Client, kind: ReferenceKind) -> Result<Vec<Reference>> 
             let boards = client.get_all("service/boards", None, &[])?;
             let mut out = Vec::new();
             for board in &boards {
-                let Some(board_id) = board.get("id").and_then(map::id_of) else {
+                let Some(board_id) = board.get("id").and_then(psa_sdk::json::id) else {
                     return Err(Error::malformed(
                         "a ConnectWise service board without an id",
                     ));
@@ -99,7 +99,7 @@ fn board_of(entry: &Value, listed_under: &str) -> String {
     entry
         .get("board")
         .and_then(|b| b.get("id"))
-        .and_then(map::id_of)
+        .and_then(psa_sdk::json::id)
         .unwrap_or_else(|| listed_under.to_string())
 }
 

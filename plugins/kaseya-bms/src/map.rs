@@ -1,8 +1,9 @@
 //! Kaseya BMS JSON -> the contract's typed records.
 //!
 //! Every function takes the PSA's object as a `serde_json::Value` and keeps it in `raw`. A record
-//! without an `id` is a malformed answer; every other field is optional and read leniently (ids
-//! as numbers or strings, empty strings as absent, times normalised to RFC 3339 in UTC).
+//! without an `id` is a malformed answer; every other field is optional and read leniently with
+//! [`psa_sdk::json`] (ids as numbers or strings, empty strings as absent, times normalised to
+//! RFC 3339 in UTC).
 //!
 //! BMS references are flat pairs (`statusId` + `statusName`), read by [`pair`].
 //!
@@ -10,42 +11,15 @@
 //! through [`psa_sdk::decimal::from_json`] (`1250.5`, `0.1`, never `0.1000000000000000055`, no
 //! exponent).
 
+use psa_sdk::json::{field, flag, id as id_of, text};
 use psa_sdk::types::{
     Address, Agreement, AgreementLine, BillingCycle, Company, Contact, EntityRef, Note, Reference,
     Ticket,
 };
-use psa_sdk::{Error, decimal, time};
+use psa_sdk::{Error, decimal, json, time};
 use serde_json::Value;
 
 type Result<T> = core::result::Result<T, Error>;
-
-/// The object's field `key`, if present and not null.
-fn field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    v.get(key).filter(|x| !x.is_null())
-}
-
-/// A non-empty, trimmed string field.
-pub fn text(v: &Value, key: &str) -> Option<String> {
-    field(v, key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
-/// A boolean field; absent means `default`.
-fn flag(v: &Value, key: &str, default: bool) -> bool {
-    field(v, key).and_then(Value::as_bool).unwrap_or(default)
-}
-
-/// An id given as a number or a string.
-pub fn id_of(v: &Value) -> Option<String> {
-    match v {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        _ => None,
-    }
-}
 
 /// A positive integer id given as a number or a string of digits (what keyset paging needs).
 pub fn id_u64(v: &Value) -> Option<u64> {
@@ -77,14 +51,9 @@ fn record_id(v: &Value, entity: &str) -> Result<String> {
     field(v, "id").and_then(id_of).ok_or_else(|| {
         Error::malformed(format!(
             "a Kaseya BMS {entity} without an id: {}",
-            short_json(v)
+            json::excerpt(v)
         ))
     })
-}
-
-/// The start of a JSON value, for a malformed-answer message.
-fn short_json(v: &Value) -> String {
-    psa_sdk::message::excerpt(&v.to_string(), 200)
 }
 
 /// A flat reference pair: `{prefix}Id` and `{prefix}Name` (`statusId`, `statusName`).
@@ -292,7 +261,7 @@ pub fn agreement(v: &Value) -> Result<Agreement> {
         Some(other) => {
             return Err(Error::malformed(format!(
                 "a Kaseya BMS contract whose `services` is not an array: {}",
-                short_json(other)
+                json::excerpt(other)
             )));
         }
     };

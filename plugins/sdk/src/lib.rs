@@ -61,6 +61,8 @@
 //!   refuses (naming `cursor`) a cursor of another version, entity or connector.
 //! - [`message`] and [`Error::redact`]: secrets redacted from errors and log lines, long PSA
 //!   answers shortened to an excerpt.
+//! - [`json`]: lenient field accessors for PSA records (ids as numbers or strings, blank text as
+//!   absent, flags as `true` or `1`).
 
 extern crate self as psa_sdk;
 
@@ -69,6 +71,7 @@ pub mod cursor;
 pub mod decimal;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod kv;
 pub mod log;
 pub mod message;
