@@ -5,7 +5,6 @@
 //! are AND-ed; an `or` item holds `items`. Autotask refuses a query without a filter, so every
 //! query the connector builds carries at least `id gt N`.
 
-use psa_sdk::Error;
 use serde_json::{Value, json};
 
 /// The largest page Autotask serves.
@@ -133,16 +132,7 @@ pub fn midnight(date: &str) -> String {
 
 /// An Autotask record id (a positive integer) given as text; `field` names the input for the
 /// error when it is not one.
-pub fn id(field: &str, value: &str) -> Result<u64, Error> {
-    let trimmed = value.trim();
-    match trimmed.parse::<u64>() {
-        Ok(n) if n > 0 && trimmed.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
-        _ => Err(Error::invalid(
-            field,
-            format!("`{value}` is not an Autotask id (a positive whole number)"),
-        )),
-    }
-}
+pub use psa_sdk::input::positive_id as id;
 
 #[cfg(test)]
 mod tests {
@@ -218,17 +208,5 @@ mod tests {
     #[test]
     fn dates_at_midnight() {
         assert_eq!(midnight("2026-03-01"), "2026-03-01T00:00:00Z");
-    }
-
-    #[test]
-    fn ids_must_be_positive_integers() {
-        assert_eq!(id("company-id", "174").unwrap(), 174);
-        assert_eq!(id("company-id", " 29684183 ").unwrap(), 29684183);
-        for bad in ["", "0", "-1", "1.5", "abc", "1 or 1=1", "+3"] {
-            match id("company-id", bad).unwrap_err() {
-                Error::InvalidInput(p) => assert_eq!(p.field, "company-id"),
-                other => panic!("{other:?}"),
-            }
-        }
     }
 }

@@ -11,7 +11,7 @@ use psa_sdk::types::{
     Configuration, ConfigurationChanges, NewConfiguration, NewNote, NewTicket, Note, Ticket,
     TicketFilter,
 };
-use psa_sdk::{Error, Result, time};
+use psa_sdk::{Error, Result, input, time};
 use serde_json::{Map, Value, json};
 
 use crate::map::NOTE_TITLE_MAX;
@@ -20,18 +20,10 @@ pub const DEFAULT_NOTE_TYPE: u64 = 1;
 
 /// Merges the `extra` JSON object over `body` (top-level keys of `extra` win).
 pub fn merge_extra(body: &mut Map<String, Value>, extra: Option<&str>) -> Result<()> {
-    let Some(extra) = extra.map(str::trim).filter(|e| !e.is_empty()) else {
-        return Ok(());
-    };
-    let value: Value = serde_json::from_str(extra)
-        .map_err(|e| Error::invalid("extra", format!("not valid JSON: {e}")))?;
-    let Value::Object(fields) = value else {
-        return Err(Error::invalid(
-            "extra",
-            "must be a JSON object of Autotask fields (camelCase, e.g. {\"dueDateTime\": \"2026-03-02T17:00:00Z\"})",
-        ));
-    };
-    body.extend(fields);
+    body.extend(input::extra_fields(
+        extra,
+        "Autotask fields (camelCase, e.g. {\"dueDateTime\": \"2026-03-02T17:00:00Z\"})",
+    )?);
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use psa_sdk::types::{
     Configuration, ConfigurationChanges, NewConfiguration, NewNote, NewTicket, Note, Ticket,
     TicketFilter,
 };
-use psa_sdk::{Error, Result};
+use psa_sdk::{Error, Result, input};
 use serde_json::{Map, Value, json};
 
 /// `{"id": n}` for a reference field, with the id validated.
@@ -19,18 +19,7 @@ fn reference(field: &str, id: &str) -> Result<Value> {
 
 /// Merges the `extra` JSON object over `body` (top-level keys of `extra` win).
 pub fn merge_extra(body: &mut Map<String, Value>, extra: Option<&str>) -> Result<()> {
-    let Some(extra) = extra.map(str::trim).filter(|e| !e.is_empty()) else {
-        return Ok(());
-    };
-    let value: Value = serde_json::from_str(extra)
-        .map_err(|e| Error::invalid("extra", format!("not valid JSON: {e}")))?;
-    let Value::Object(fields) = value else {
-        return Err(Error::invalid(
-            "extra",
-            "must be a JSON object of ConnectWise fields",
-        ));
-    };
-    body.extend(fields);
+    body.extend(input::extra_fields(extra, "ConnectWise fields")?);
     Ok(())
 }
 
@@ -196,22 +185,16 @@ pub fn configuration_patch(c: &ConfigurationChanges) -> Result<Vec<Value>> {
             ops.push(replace(path, json!(v)));
         }
     }
-    if let Some(extra) = c.extra.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-        let value: Value = serde_json::from_str(extra)
-            .map_err(|e| Error::invalid("extra", format!("not valid JSON: {e}")))?;
-        let Value::Object(fields) = value else {
-            return Err(Error::invalid(
-                "extra",
-                "must be a JSON object of ConnectWise field paths (`status/id`, `tagNumber`) to values",
-            ));
-        };
-        for (path, value) in fields {
-            let path = path.trim().trim_start_matches('/').to_string();
-            if path.is_empty() {
-                return Err(Error::invalid("extra", "a field path is empty"));
-            }
-            ops.push(replace(&path, value));
+    let extra = input::extra_fields(
+        c.extra.as_deref(),
+        "ConnectWise field paths (`status/id`, `tagNumber`) to values",
+    )?;
+    for (path, value) in extra {
+        let path = path.trim().trim_start_matches('/').to_string();
+        if path.is_empty() {
+            return Err(Error::invalid("extra", "a field path is empty"));
         }
+        ops.push(replace(&path, value));
     }
     Ok(ops)
 }

@@ -37,14 +37,7 @@ pub fn id_u64(v: &Value) -> Option<u64> {
 }
 
 /// A BMS record id as text (a positive whole number); `field` names the input for the error.
-pub fn parse_id(field: &str, value: &str) -> Result<u64> {
-    id_u64(&Value::String(value.to_string())).ok_or_else(|| {
-        Error::invalid(
-            field,
-            format!("`{value}` is not a Kaseya BMS id (a positive whole number)"),
-        )
-    })
-}
+pub use psa_sdk::input::positive_id as parse_id;
 
 /// The `id` of a record, required.
 fn record_id(v: &Value, entity: &str) -> Result<String> {

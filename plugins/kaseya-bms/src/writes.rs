@@ -9,7 +9,7 @@ use crate::map::{self, parse_id};
 use crate::paging::MAX_PAGE_SIZE;
 use psa_sdk::http::Method;
 use psa_sdk::types::{NewNote, NewTicket, Note, Ticket, TicketFilter};
-use psa_sdk::{Error, Result};
+use psa_sdk::{Error, Result, input};
 use serde_json::{Map, Value, json};
 
 /// The longest ticket title BMS accepts.
@@ -44,18 +44,10 @@ const QUANTITY_FIELDS: &[(&str, &str)] = &[("quantity", "quantity"), ("value", "
 
 /// Merges the `extra` JSON object over `body` (top-level keys of `extra` win).
 pub fn merge_extra(body: &mut Map<String, Value>, extra: Option<&str>) -> Result<()> {
-    let Some(extra) = extra.map(str::trim).filter(|e| !e.is_empty()) else {
-        return Ok(());
-    };
-    let value: Value = serde_json::from_str(extra)
-        .map_err(|e| Error::invalid("extra", format!("not valid JSON: {e}")))?;
-    let Value::Object(fields) = value else {
-        return Err(Error::invalid(
-            "extra",
-            "must be a JSON object of Kaseya BMS ticket or note properties (`locationId`, `openDate`, ...)",
-        ));
-    };
-    body.extend(fields);
+    body.extend(input::extra_fields(
+        extra,
+        "Kaseya BMS ticket or note properties (`locationId`, `openDate`, ...)",
+    )?);
     Ok(())
 }
 

@@ -63,6 +63,8 @@
 //!   answers shortened to an excerpt.
 //! - [`json`]: lenient field accessors for PSA records (ids as numbers or strings, blank text as
 //!   absent, flags as `true` or `1`).
+//! - [`input`]: validation of the contract's inputs: record ids given as text, and the `extra`
+//!   JSON object of PSA fields that writes accept.
 
 extern crate self as psa_sdk;
 
@@ -71,6 +73,7 @@ pub mod cursor;
 pub mod decimal;
 pub mod error;
 pub mod http;
+pub mod input;
 pub mod json;
 pub mod kv;
 pub mod log;
