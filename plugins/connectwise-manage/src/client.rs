@@ -623,27 +623,6 @@ mod tests {
     }
 
     #[test]
-    fn origins() {
-        // The parsing itself is psa_sdk::origin's (tested there); errors name `site`.
-        assert_eq!(
-            origin_from_site("API-NA.myconnectwise.net").unwrap(),
-            "https://api-na.myconnectwise.net"
-        );
-        assert_eq!(
-            origin_from_site("https://na.myconnectwise.net/v4_6_release/ConnectWise.aspx").unwrap(),
-            "https://na.myconnectwise.net"
-        );
-        for bad in ["", "ftp://x", "https://user@host", "host:99999"] {
-            let e = origin_from_site(bad).unwrap_err();
-            assert_eq!(field_of(&e), "site", "{bad}");
-            assert!(
-                format!("{e:?}").contains("api-na.myconnectwise.net"),
-                "{e:?}"
-            );
-        }
-    }
-
-    #[test]
     fn settings_validation() {
         let s = settings();
         assert_eq!(s.basic_user(), "acme+pubKEY123");
@@ -662,7 +641,18 @@ mod tests {
         let pinned = Settings::from_values("h", "Acme", "p", "k", "c", Some(" 2025.1 ")).unwrap();
         assert_eq!(pinned.api_version, "2025.1");
         assert_eq!(pinned.codebase_key(), "codebase/https://h/acme");
+        // A pasted browser address: the site's origin (psa_sdk::origin parses it).
+        let pasted = "https://NA.myconnectwise.net/v4_6_release/ConnectWise.aspx";
+        let s = Settings::from_values(pasted, "a", "p", "k", "c", None).unwrap();
+        assert_eq!(s.origin, "https://na.myconnectwise.net");
+        let e = origin_from_site("ftp://x").unwrap_err();
+        assert!(
+            format!("{e:?}").contains("e.g. api-na.myconnectwise.net"),
+            "{e:?}"
+        );
         let cases = [
+            (("", "a", "p", "k", "c", None), "site"),
+            (("https://user@h", "a", "p", "k", "c", None), "site"),
             (("h", "", "p", "k", "c", None), "company-id"),
             (("h", "a/b", "p", "k", "c", None), "company-id"),
             (("h", "a", "p:q", "k", "c", None), "public-key"),

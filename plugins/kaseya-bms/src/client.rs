@@ -578,24 +578,6 @@ mod tests {
     }
 
     #[test]
-    fn origins() {
-        // The parsing itself is psa_sdk::origin's (tested there); errors name `server`.
-        assert_eq!(
-            origin_from_server(" BMSEMEA.kaseya.com/ ").unwrap(),
-            "https://bmsemea.kaseya.com"
-        );
-        assert_eq!(
-            origin_from_server("http://127.0.0.1:41234/api").unwrap(),
-            "http://127.0.0.1:41234"
-        );
-        for bad in ["", "ftp://x", "https://user@host", "host:99999"] {
-            let e = origin_from_server(bad).unwrap_err();
-            assert_eq!(field_of(&e), "server", "{bad}");
-            assert!(format!("{e:?}").contains("bms.kaseya.com"), "{e:?}");
-        }
-    }
-
-    #[test]
     fn settings_validation() {
         let s = settings();
         assert_eq!(s.username, "api.psahost");
@@ -614,8 +596,14 @@ mod tests {
             "token/https://bms.kaseya.com/psahost demo/api.psahost"
         );
         assert!(!format!("{s:?}").contains("SECRET"));
+        // A pasted browser address: the server's origin (psa_sdk::origin parses it).
+        let pasted = Settings::from_values("https://BMSEMEA.kaseya.com/MySettings", "u", "t", "p");
+        assert_eq!(pasted.unwrap().origin, "https://bmsemea.kaseya.com");
+        let e = origin_from_server("ftp://x").unwrap_err();
+        assert!(format!("{e:?}").contains("e.g. bms.kaseya.com"), "{e:?}");
         for ((server, user, tenant, pw), field) in [
             (("", "u", "t", "p"), "server"),
+            (("h:99999", "u", "t", "p"), "server"),
             (("h", " ", "t", "p"), "username"),
             (("h", "u\u{7}x", "t", "p"), "username"),
             (("h", "u", "", "p"), "tenant"),
