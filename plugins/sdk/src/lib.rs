@@ -49,22 +49,36 @@
 //!
 //! ## Helpers every connector needs
 //!
-//! Small, dependency-free pieces that every PSA's connector would otherwise write again:
+//! Small pure functions (no host call, so they unit-test natively) for what every PSA's connector
+//! would otherwise write again. They add no dependency beyond `serde_json`.
 //!
+//! - [`json`]: lenient field accessors for PSA records (ids as numbers or strings, blank text as
+//!   absent, flags as `true` or `1`).
 //! - [`decimal`]: money and quantities from JSON numbers as decimal strings without float
-//!   artefacts (`45.1`, never `45.100000000000001`), and validation of decimal input.
+//!   artefacts (`0.3`, never `0.30000000000000004`), and validation of decimal input.
 //! - [`time`]: RFC 3339 times from the PSA or the host normalised to the contract's UTC form
 //!   (`2026-03-01T10:00:00Z`), date parts, invalid times named by their input, and the clock.
+//! - [`input`]: the contract's inputs validated: record ids given as text, and the `extra` JSON
+//!   object of PSA fields that writes accept.
 //! - [`origin`]: the origin (`https://host[:port]`) of a server setting as operators type it (a
 //!   bare host, a full origin, or a pasted address with a path).
 //! - [`cursor`]: a small versioned `key=value` codec for the opaque cursors of paged reads, which
 //!   refuses (naming `cursor`) a cursor of another version, entity or connector.
 //! - [`message`] and [`Error::redact`]: secrets redacted from errors and log lines, long PSA
 //!   answers shortened to an excerpt.
-//! - [`json`]: lenient field accessors for PSA records (ids as numbers or strings, blank text as
-//!   absent, flags as `true` or `1`).
-//! - [`input`]: validation of the contract's inputs: record ids given as text, and the `extra`
-//!   JSON object of PSA fields that writes accept.
+//!
+//! ```
+//! use psa_sdk::{decimal, json, time};
+//! use serde_json::json;
+//!
+//! let line = json!({"id": 101, "quantity": 2.5, "unitPrice": 45.1, "lastUpdated": "2026-03-01T12:00:00+02:00"});
+//! assert_eq!(json::id(&line["id"]).as_deref(), Some("101"));
+//! assert_eq!(decimal::from_json(&line["unitPrice"]).as_deref(), Some("45.1"));
+//! assert_eq!(
+//!     json::text(&line, "lastUpdated").and_then(|t| time::to_utc(&t)).as_deref(),
+//!     Some("2026-03-01T10:00:00Z")
+//! );
+//! ```
 
 extern crate self as psa_sdk;
 
