@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 
 use anyhow::bail;
 
-use crate::config::{ConnectWiseCredentials, Dialect, SimConfig, demo};
+use crate::config::{
+    AutotaskConfig, ConnectWiseCredentials, Dialect, KaseyaBmsConfig, SimConfig, demo,
+};
 use crate::data::Entity;
 use crate::faults::FaultConfig;
 use crate::simulator::Simulator;
@@ -32,23 +34,89 @@ pub struct SimArgs {
     #[arg(long)]
     pub allow_remote: bool,
     /// ConnectWise company id the simulator accepts.
-    #[arg(long, value_name = "ID", default_value = demo::COMPANY_ID)]
+    #[arg(long, value_name = "ID", default_value = demo::COMPANY_ID, help_heading = "ConnectWise dialect")]
     pub company_id: String,
     /// Public key of the accepted read-write API key.
-    #[arg(long, value_name = "KEY", default_value = demo::PUBLIC_KEY)]
+    #[arg(long, value_name = "KEY", default_value = demo::PUBLIC_KEY, help_heading = "ConnectWise dialect")]
     pub public_key: String,
     /// Private key of the accepted read-write API key (a demo credential, not a secret).
-    #[arg(long, value_name = "KEY", default_value = demo::PRIVATE_KEY)]
+    #[arg(long, value_name = "KEY", default_value = demo::PRIVATE_KEY, help_heading = "ConnectWise dialect")]
     pub private_key: String,
     /// Client id the simulator accepts in the clientId header.
-    #[arg(long, value_name = "ID", default_value = demo::CLIENT_ID)]
+    #[arg(long, value_name = "ID", default_value = demo::CLIENT_ID, help_heading = "ConnectWise dialect")]
     pub client_id: String,
     /// Public key of an API key that may read but gets 403 on writes.
-    #[arg(long, value_name = "KEY", default_value = demo::READONLY_PUBLIC_KEY)]
+    #[arg(long, value_name = "KEY", default_value = demo::READONLY_PUBLIC_KEY, help_heading = "ConnectWise dialect")]
     pub readonly_public_key: String,
     /// Private key of the read-only API key.
-    #[arg(long, value_name = "KEY", default_value = demo::READONLY_PRIVATE_KEY)]
+    #[arg(long, value_name = "KEY", default_value = demo::READONLY_PRIVATE_KEY, help_heading = "ConnectWise dialect")]
     pub readonly_private_key: String,
+    /// Username of the Autotask API user (the `UserName` header; compared ignoring case).
+    #[arg(long, value_name = "NAME", default_value = demo::autotask::USERNAME, help_heading = "Autotask dialect")]
+    pub autotask_username: String,
+    /// Secret of the Autotask API user (a demo credential, not a secret).
+    #[arg(long, value_name = "SECRET", default_value = demo::autotask::SECRET, help_heading = "Autotask dialect")]
+    pub autotask_secret: String,
+    /// API tracking identifier accepted in the `ApiIntegrationCode` header.
+    #[arg(long, value_name = "CODE", default_value = demo::autotask::INTEGRATION_CODE, help_heading = "Autotask dialect")]
+    pub autotask_integration_code: String,
+    /// A known Autotask user that is not an API-only user (refused with a security-level error).
+    #[arg(long, value_name = "NAME", default_value = demo::autotask::NON_API_USERNAME, help_heading = "Autotask dialect")]
+    pub autotask_non_api_username: String,
+    /// Autotask requests allowed per rolling 60 minutes (0: no limit).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10_000,
+        help_heading = "Autotask dialect"
+    )]
+    pub autotask_hourly_requests: u64,
+    /// Autotask concurrent requests per user, tracking identifier and entity (0: no limit).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 3,
+        help_heading = "Autotask dialect"
+    )]
+    pub autotask_threads: usize,
+    /// Latency added to every Autotask request once half the hourly budget is used.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 0,
+        help_heading = "Autotask dialect"
+    )]
+    pub autotask_latency_ms: u64,
+    /// Kaseya BMS tenant (the company name on the login page; compared ignoring case).
+    #[arg(long, value_name = "NAME", default_value = demo::kaseya_bms::TENANT, help_heading = "Kaseya BMS dialect")]
+    pub bms_tenant: String,
+    /// Kaseya BMS user that may read and write.
+    #[arg(long, value_name = "NAME", default_value = demo::kaseya_bms::USERNAME, help_heading = "Kaseya BMS dialect")]
+    pub bms_username: String,
+    /// Password of that user (a demo credential, not a secret).
+    #[arg(long, value_name = "PASSWORD", default_value = demo::kaseya_bms::PASSWORD, help_heading = "Kaseya BMS dialect")]
+    pub bms_password: String,
+    /// Kaseya BMS user that may only read (403 on writes).
+    #[arg(long, value_name = "NAME", default_value = demo::kaseya_bms::READONLY_USERNAME, help_heading = "Kaseya BMS dialect")]
+    pub bms_readonly_username: String,
+    /// Password of the read-only user.
+    #[arg(long, value_name = "PASSWORD", default_value = demo::kaseya_bms::READONLY_PASSWORD, help_heading = "Kaseya BMS dialect")]
+    pub bms_readonly_password: String,
+    /// A disabled Kaseya BMS user (every login gets UserDisabled).
+    #[arg(long, value_name = "NAME", default_value = demo::kaseya_bms::DISABLED_USERNAME, help_heading = "Kaseya BMS dialect")]
+    pub bms_disabled_username: String,
+    /// Lifetime of Kaseya BMS access tokens in seconds (`expiresIn`).
+    #[arg(long, value_name = "SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..), help_heading = "Kaseya BMS dialect")]
+    pub bms_token_lifetime: u64,
+    /// Kaseya BMS calls allowed per rolling hour per endpoint (0: no limit).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1500,
+        help_heading = "Kaseya BMS dialect"
+    )]
+    pub bms_hourly_calls: u64,
     /// Answer every Nth API request with 429 Too Many Requests (0: never).
     #[arg(long = "fault-429-every", value_name = "N", default_value_t = 0)]
     pub fault_429_every: u64,
@@ -94,6 +162,25 @@ impl SimArgs {
                 readonly_public_key: self.readonly_public_key.clone(),
                 readonly_private_key: self.readonly_private_key.clone(),
             },
+            autotask: AutotaskConfig {
+                username: self.autotask_username.clone(),
+                secret: self.autotask_secret.clone(),
+                integration_code: self.autotask_integration_code.clone(),
+                non_api_username: self.autotask_non_api_username.clone(),
+                hourly_requests: self.autotask_hourly_requests,
+                threads_per_endpoint: self.autotask_threads,
+                latency_ms: self.autotask_latency_ms,
+            },
+            kaseya_bms: KaseyaBmsConfig {
+                tenant: self.bms_tenant.clone(),
+                username: self.bms_username.clone(),
+                password: self.bms_password.clone(),
+                readonly_username: self.bms_readonly_username.clone(),
+                readonly_password: self.bms_readonly_password.clone(),
+                disabled_username: self.bms_disabled_username.clone(),
+                token_lifetime_secs: self.bms_token_lifetime,
+                hourly_calls_per_endpoint: self.bms_hourly_calls,
+            },
             faults: FaultConfig {
                 too_many_requests_every: self.fault_429_every,
                 retry_after_secs: self.retry_after,
@@ -110,7 +197,6 @@ impl SimArgs {
 /// What a connector needs to reach the simulator, as printed at start.
 fn banner(sim: &Simulator) -> String {
     let c = sim.config();
-    let creds = &c.credentials;
     let state = sim.state();
     let counts = Entity::ALL
         .iter()
@@ -142,30 +228,73 @@ fn banner(sim: &Simulator) -> String {
             f.malformed_every
         )
     };
+    let origin = sim.origin();
+    let listed = sim.connector_settings();
+    let width = listed.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let mut settings = vec!["connector settings:".to_string()];
+    for s in &listed {
+        let note = if s.secret {
+            "   (demo credential of the simulator, not a secret)"
+        } else {
+            ""
+        };
+        settings.push(format!("  {:width$}  {}{note}", s.name, s.value));
+    }
+    settings.extend(match c.dialect {
+        Dialect::ConnectWise => {
+            let creds = &c.credentials;
+            vec![
+                format!(
+                    "read-only key pair (403 on writes): {} / {}",
+                    creds.readonly_public_key, creds.readonly_private_key
+                ),
+                format!(
+                    "codebase discovery: {origin}/login/companyinfo/{}",
+                    creds.company_id
+                ),
+            ]
+        }
+        Dialect::Autotask => {
+            let a = &c.autotask;
+            vec![
+                format!(
+                    "zone discovery: {origin}/atservicesrest/v1.0/zoneInformation?user={}",
+                    a.username
+                ),
+                format!("zone URL: {}", state.autotask_zone_url()),
+                format!("user that is not an API user: {}", a.non_api_username),
+                format!(
+                    "limits: {} requests per 60 minutes, {} concurrent requests per entity",
+                    a.hourly_requests, a.threads_per_endpoint
+                ),
+            ]
+        }
+        Dialect::KaseyaBms => {
+            let b = &c.kaseya_bms;
+            vec![
+                format!(
+                    "read-only user (403 on writes): {} / {}",
+                    b.readonly_username, b.readonly_password
+                ),
+                format!("disabled user: {}", b.disabled_username),
+                format!(
+                    "limits: tokens live {} s, {} calls per hour per endpoint",
+                    b.token_lifetime_secs, b.hourly_calls_per_endpoint
+                ),
+            ]
+        }
+    });
+    let settings = settings.join("\n");
     format!(
-        "PSA simulator ({dialect:?}) listening on {origin}\n\
+        "PSA simulator ({dialect}) listening on {origin}\n\
          data: seed {seed}: {counts}\n\
          faults: {faults}\n\
          \n\
-         connector settings:\n\
-         \x20 site         {origin}\n\
-         \x20 company-id   {company}\n\
-         \x20 public-key   {public}\n\
-         \x20 private-key  {private}   (demo credential of the simulator, not a secret)\n\
-         \x20 client-id    {client}\n\
-         read-only key pair (403 on writes): {ro_public} / {ro_private}\n\
-         codebase discovery: {origin}/login/companyinfo/{company}\n\
+         {settings}\n\
          \n\
          Press Ctrl-C to stop.",
-        dialect = c.dialect,
-        origin = sim.origin(),
+        dialect = c.dialect.product(),
         seed = c.seed,
-        company = creds.company_id,
-        public = creds.public_key,
-        private = creds.private_key,
-        client = creds.client_id,
-        ro_public = creds.readonly_public_key,
-        ro_private = creds.readonly_private_key,
     )
 }
 
@@ -220,6 +349,8 @@ mod tests {
         assert_eq!(config.seed, 1);
         assert_eq!(config.bind, "127.0.0.1:8700".parse().unwrap());
         assert_eq!(config.credentials, ConnectWiseCredentials::default());
+        assert_eq!(config.autotask, AutotaskConfig::default());
+        assert_eq!(config.kaseya_bms, KaseyaBmsConfig::default());
         assert_eq!(config.faults, FaultConfig::default());
 
         let args = Cli::try_parse_from([
@@ -269,7 +400,43 @@ mod tests {
             }
         );
         assert!(Cli::try_parse_from(["sim", "--fault-5xx-status", "404"]).is_err());
-        assert!(Cli::try_parse_from(["sim", "--dialect", "autotask"]).is_err());
+        assert!(Cli::try_parse_from(["sim", "--dialect", "halo"]).is_err());
+        let args = Cli::try_parse_from([
+            "sim",
+            "--dialect",
+            "autotask",
+            "--autotask-hourly-requests",
+            "5",
+            "--autotask-threads",
+            "1",
+        ])
+        .unwrap()
+        .sim;
+        let config = args.to_config().unwrap();
+        assert_eq!(config.dialect, Dialect::Autotask);
+        assert_eq!(
+            (
+                config.autotask.hourly_requests,
+                config.autotask.threads_per_endpoint
+            ),
+            (5, 1)
+        );
+        let args = Cli::try_parse_from([
+            "sim",
+            "--dialect",
+            "kaseya-bms",
+            "--bms-token-lifetime",
+            "60",
+            "--bms-password",
+            "pw",
+        ])
+        .unwrap()
+        .sim;
+        let config = args.to_config().unwrap();
+        assert_eq!(config.dialect, Dialect::KaseyaBms);
+        assert_eq!(config.kaseya_bms.token_lifetime_secs, 60);
+        assert_eq!(config.kaseya_bms.password, "pw");
+        assert!(Cli::try_parse_from(["sim", "--bms-token-lifetime", "0"]).is_err());
     }
 
     #[test]

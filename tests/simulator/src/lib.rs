@@ -29,8 +29,10 @@ mod simulator;
 mod state;
 
 pub use cli::{SimArgs, run};
-pub use config::{ConnectWiseCredentials, Dialect, SimConfig, demo};
+pub use config::{
+    AutotaskConfig, ConnectWiseCredentials, Dialect, KaseyaBmsConfig, SimConfig, demo,
+};
 pub use data::{DataSet, Entity, Id};
 pub use faults::{Fault, FaultConfig, FaultPlan, Faults};
-pub use simulator::Simulator;
+pub use simulator::{ConnectorSetting, Simulator};
 pub use state::{DEFAULT_CODEBASE, SimState};

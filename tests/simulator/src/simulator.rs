@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::SimConfig;
+use crate::config::{Dialect, SimConfig};
 use crate::data::{DataSet, GenSpec};
 use crate::dialect;
 use crate::faults::Faults;
@@ -17,6 +17,17 @@ use crate::state::{Shared, SimState};
 
 /// How long [`Simulator::shutdown`] waits for open requests before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// One setting of the first-party connector of the simulator's dialect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectorSetting {
+    /// The setting's name (`site`, `username`, ...).
+    pub name: &'static str,
+    /// Its value for this simulator.
+    pub value: String,
+    /// Whether the connector declares it secret.
+    pub secret: bool,
+}
 
 /// A running PSA simulator serving plain HTTP.
 #[derive(Debug)]
@@ -78,6 +89,39 @@ impl Simulator {
     /// The configuration it was started with.
     pub fn config(&self) -> &SimConfig {
         &self.state.shared.config
+    }
+
+    /// The settings the first-party connector of the dialect needs to reach this simulator
+    /// with its read-write credentials (`connectwise-manage`, `autotask`, `kaseya-bms`).
+    pub fn connector_settings(&self) -> Vec<ConnectorSetting> {
+        let c = self.config();
+        let origin = self.origin();
+        let s = |name, value: &str, secret| ConnectorSetting {
+            name,
+            value: value.to_string(),
+            secret,
+        };
+        match c.dialect {
+            Dialect::ConnectWise => vec![
+                s("site", &origin, false),
+                s("company-id", &c.credentials.company_id, false),
+                s("public-key", &c.credentials.public_key, false),
+                s("private-key", &c.credentials.private_key, true),
+                s("client-id", &c.credentials.client_id, false),
+            ],
+            Dialect::Autotask => vec![
+                s("username", &c.autotask.username, false),
+                s("secret", &c.autotask.secret, true),
+                s("integration-code", &c.autotask.integration_code, true),
+                s("discovery-url", &origin, false),
+            ],
+            Dialect::KaseyaBms => vec![
+                s("server", &origin, false),
+                s("username", &c.kaseya_bms.username, false),
+                s("tenant", &c.kaseya_bms.tenant, false),
+                s("password", &c.kaseya_bms.password, true),
+            ],
+        }
     }
 
     /// The live fault knobs.

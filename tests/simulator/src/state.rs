@@ -25,12 +25,18 @@ pub(crate) struct Shared {
     codebase: RwLock<String>,
     pub(crate) faults: Faults,
     requests: AtomicU64,
+    /// The Autotask dialect's zone, threads and budget.
+    pub(crate) autotask: dialect::autotask::AtState,
+    /// The Kaseya BMS dialect's tokens and budgets.
+    pub(crate) bms: dialect::kaseya_bms::BmsState,
 }
 
 impl Shared {
     pub(crate) fn new(config: SimConfig, origin: String, data: DataSet) -> Shared {
         let faults = Faults::new(&config.faults);
         Shared {
+            autotask: dialect::autotask::AtState::new(&config.autotask),
+            bms: dialect::kaseya_bms::BmsState::new(&config.kaseya_bms),
             config,
             origin,
             data: RwLock::new(data),
@@ -81,11 +87,15 @@ impl SimState {
         self.shared.read().count(entity)
     }
 
-    /// One record as the dialect renders it (the JSON a GET by id returns), if it exists.
+    /// One record as the active dialect renders it (the JSON a GET by id returns: for Autotask
+    /// the `item`, for Kaseya BMS the `result`), if the dialect serves it: Autotask and Kaseya BMS
+    /// serve neither deleted companies nor their contacts, and Kaseya BMS has no configurations.
     pub fn get(&self, entity: Entity, id: Id) -> Option<Value> {
         let data = self.shared.read();
         match self.shared.config.dialect {
             Dialect::ConnectWise => dialect::connectwise::render_entity(&data, entity, id),
+            Dialect::Autotask => dialect::autotask::render_entity(&data, entity, id),
+            Dialect::KaseyaBms => dialect::kaseya_bms::render_entity(&data, entity, id),
         }
     }
 
@@ -96,7 +106,7 @@ impl SimState {
 
     /// Marks a record as just edited in the PSA: `lastUpdated` becomes now. False when it does not exist.
     pub fn touch(&self, entity: Entity, id: Id) -> bool {
-        let now = dialect::connectwise::now();
+        let now = crate::data::now();
         self.shared.write().touch(entity, id, now, TOUCHED_BY)
     }
 
@@ -116,6 +126,43 @@ impl SimState {
     /// The codebase currently served, like `v4_6_release/`.
     pub fn codebase(&self) -> String {
         self.shared.codebase()
+    }
+
+    /// Autotask: moves the tenant to zone `zone` (as Autotask does when it rebalances): discovery
+    /// answers `{origin}/ww{zone}/atservicesrest/` (zone 0: `{origin}/atservicesrest/`, the zone
+    /// at start) and requests under any other zone get 401.
+    pub fn set_autotask_zone(&self, zone: u32) {
+        self.shared.autotask.set_zone(zone);
+    }
+
+    /// Autotask: the current zone's URL as discovery returns it (with its trailing slash).
+    pub fn autotask_zone_url(&self) -> String {
+        format!(
+            "{}{}/",
+            self.shared.origin,
+            dialect::autotask::zone_prefix(self.shared.autotask.zone())
+        )
+    }
+
+    /// Autotask: requests counted against the hourly budget in the last 60 minutes.
+    pub fn autotask_requests_this_hour(&self) -> u64 {
+        self.shared.autotask.requests_in_window()
+    }
+
+    /// Kaseya BMS: every access token issued so far expires now (the next request with one gets
+    /// 401 `TokenExpired`).
+    pub fn expire_bms_tokens(&self) {
+        self.shared.bms.tokens.expire_all();
+    }
+
+    /// Kaseya BMS: every access token issued so far is forgotten (401 `InvalidToken`).
+    pub fn revoke_bms_tokens(&self) {
+        self.shared.bms.tokens.revoke_all();
+    }
+
+    /// Kaseya BMS: the lifetime (`expiresIn`, at least 1 s) of tokens issued from now on.
+    pub fn set_bms_token_lifetime(&self, secs: u64) {
+        self.shared.bms.tokens.set_lifetime(secs);
     }
 
     /// HTTP requests received so far (discovery included).

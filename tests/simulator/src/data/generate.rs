@@ -34,9 +34,6 @@ pub struct GenSpec {
     pub configurations: Option<usize>,
 }
 
-/// Members who "edited" generated records.
-const MEMBERS: &[&str] = &["jsmith", "mlopez", "akhan", "tnguyen", "Admin1"];
-
 /// First id of each kind: distinct ranges make an id of the wrong kind easy to spot in tests.
 const FIRST_IDS: [Id; 7] = [250, 10_001, 3_001, 40_001, 60_001, 250_001, 900_001];
 
@@ -164,6 +161,7 @@ pub(super) fn generate(spec: &GenSpec) -> DataSet {
         tickets,
         notes,
         next_ids: ids.next,
+        extras: BTreeMap::new(),
     }
 }
 

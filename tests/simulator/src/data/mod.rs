@@ -6,12 +6,15 @@ mod model;
 mod names;
 mod picklists;
 
-use std::collections::BTreeMap;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashMap};
 
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 pub use generate::{DATA_END, GenSpec};
 pub use model::*;
+pub(crate) use names::MEMBERS;
 pub use picklists::*;
 
 /// The kinds of records a data set holds (reference data excluded).
@@ -74,6 +77,10 @@ pub struct DataSet {
     pub notes: BTreeMap<Id, Note>,
     /// The next id of each entity kind (ids are never reused, as in a real database).
     next_ids: [Id; 7],
+    /// Fields written through a dialect that the neutral model has no place for (an Autotask
+    /// ticket's `dueDateTime`, a BMS ticket's `typeId`, ...), by record; the dialect renders them
+    /// back. Only one dialect runs per simulator, so their names never clash.
+    pub(crate) extras: BTreeMap<(Entity, Id), Map<String, Value>>,
 }
 
 impl DataSet {
@@ -136,6 +143,7 @@ impl DataSet {
     /// Removes a record for good; a ticket takes its notes along and an agreement its lines.
     /// False when there is no such record.
     pub(crate) fn remove(&mut self, entity: Entity, id: Id) -> bool {
+        self.extras.remove(&(entity, id));
         match entity {
             Entity::Company => self.companies.remove(&id).is_some(),
             Entity::Contact => self.contacts.remove(&id).is_some(),
@@ -186,5 +194,181 @@ impl DataSet {
         self.picklists
             .board_status(ticket.status_id)
             .is_some_and(|s| s.closed)
+    }
+
+    /// Whether a company exists and is not deleted (the Autotask and Kaseya BMS dialects serve
+    /// neither deleted companies nor their contacts).
+    pub fn company_live(&self, id: Id) -> bool {
+        self.companies.get(&id).is_some_and(|c| !c.deleted)
+    }
+
+    /// Stores a new ticket under the next id; a non-blank `description` becomes its first
+    /// discussion note (as ConnectWise keeps a ticket's initial description).
+    pub(crate) fn insert_ticket(&mut self, mut ticket: Ticket, description: Option<String>) -> Id {
+        let id = self.next_id(Entity::Ticket);
+        ticket.id = id;
+        let info = ticket.info.clone();
+        self.tickets.insert(id, ticket);
+        if let Some(text) = description.filter(|d| !d.trim().is_empty()) {
+            self.insert_note(Note {
+                id: 0,
+                ticket_id: id,
+                text,
+                detail_description: true,
+                internal_analysis: false,
+                resolution: false,
+                date_created: info.last_updated,
+                created_by: info.updated_by.clone(),
+                info,
+            });
+        }
+        id
+    }
+
+    /// Stores a new note under the next id; its ticket counts as changed when the note was made.
+    pub(crate) fn insert_note(&mut self, mut note: Note) -> Id {
+        let id = self.next_id(Entity::Note);
+        note.id = id;
+        if let Some(ticket) = self.tickets.get_mut(&note.ticket_id) {
+            ticket.info = note.info.clone();
+        }
+        self.notes.insert(id, note);
+        id
+    }
+
+    /// Stores a new configuration under the next id.
+    pub(crate) fn insert_configuration(&mut self, mut configuration: Configuration) -> Id {
+        let id = self.next_id(Entity::Configuration);
+        configuration.id = id;
+        self.configurations.insert(id, configuration);
+        id
+    }
+
+    /// A field a dialect stored for a record (see `extras`).
+    pub(crate) fn extra(&self, entity: Entity, id: Id, key: &str) -> Option<&Value> {
+        self.extras.get(&(entity, id)).and_then(|m| m.get(key))
+    }
+
+    /// Stores fields a dialect keeps for a record (an empty map changes nothing).
+    pub(crate) fn set_extras(&mut self, entity: Entity, id: Id, fields: Map<String, Value>) {
+        if !fields.is_empty() {
+            self.extras.entry((entity, id)).or_default().extend(fields);
+        }
+    }
+
+    /// Lookups built on first use, for rendering many records in one request.
+    pub(crate) fn index(&self) -> Index<'_> {
+        Index {
+            data: self,
+            descriptions: OnceCell::new(),
+            lines: OnceCell::new(),
+        }
+    }
+}
+
+/// Now, in whole seconds (every stored timestamp has whole seconds).
+pub(crate) fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
+}
+
+impl Info {
+    /// Changed now by `by`.
+    pub(crate) fn now(by: &str) -> Info {
+        Info {
+            last_updated: now(),
+            updated_by: by.to_string(),
+        }
+    }
+}
+
+impl Ticket {
+    /// A ticket with nothing set but the PSA's defaults (priority, source), entered at `info`;
+    /// its id is allocated when it is stored.
+    pub(crate) fn blank(picklists: &Picklists, info: Info) -> Ticket {
+        Ticket {
+            id: 0,
+            summary: String::new(),
+            board_id: 0,
+            status_id: 0,
+            priority_id: picklists.default_priority(),
+            company_id: 0,
+            contact_id: None,
+            type_id: None,
+            subtype_id: None,
+            item_id: None,
+            source_id: picklists.default_source(),
+            agreement_id: None,
+            date_entered: info.last_updated,
+            entered_by: info.updated_by.clone(),
+            info,
+        }
+    }
+}
+
+impl Configuration {
+    /// An active configuration with the default status and nothing else set, changed at `info`;
+    /// its id is allocated when it is stored.
+    pub(crate) fn blank(picklists: &Picklists, info: Info) -> Configuration {
+        Configuration {
+            id: 0,
+            company_id: 0,
+            name: String::new(),
+            type_id: 0,
+            status_id: picklists.default_configuration_status(),
+            contact_id: None,
+            active: true,
+            serial_number: None,
+            model_number: None,
+            tag_number: None,
+            mac_address: None,
+            ip_address: None,
+            device_identifier: None,
+            manufacturer_id: None,
+            vendor_id: None,
+            notes: None,
+            installation_date: None,
+            warranty_expiration: None,
+            questions: Vec::new(),
+            info,
+        }
+    }
+}
+
+/// Per-request lookups over a [`DataSet`], each built on first use in one pass.
+pub(crate) struct Index<'a> {
+    pub(crate) data: &'a DataSet,
+    descriptions: OnceCell<HashMap<Id, &'a Note>>,
+    lines: OnceCell<HashMap<Id, Vec<&'a AgreementLine>>>,
+}
+
+impl<'a> Index<'a> {
+    /// A ticket's description: its first note, when that note is a discussion note.
+    pub(crate) fn description(&self, ticket_id: Id) -> Option<&'a Note> {
+        self.descriptions
+            .get_or_init(|| {
+                let mut first: HashMap<Id, &Note> = HashMap::new();
+                for note in self.data.notes.values() {
+                    first.entry(note.ticket_id).or_insert(note);
+                }
+                first.retain(|_, n| n.detail_description);
+                first
+            })
+            .get(&ticket_id)
+            .copied()
+    }
+
+    /// The lines of an agreement, by id.
+    pub(crate) fn lines(&self, agreement_id: Id) -> &[&'a AgreementLine] {
+        self.lines
+            .get_or_init(|| {
+                let mut by: HashMap<Id, Vec<&AgreementLine>> = HashMap::new();
+                for line in self.data.agreement_lines.values() {
+                    by.entry(line.agreement_id).or_default().push(line);
+                }
+                by
+            })
+            .get(&agreement_id)
+            .map_or(&[], Vec::as_slice)
     }
 }

@@ -1,5 +1,8 @@
 //! Word lists the generator draws realistic names from. Invented, not taken from any real data set.
 
+/// Members who "edited" generated records.
+pub(crate) const MEMBERS: &[&str] = &["jsmith", "mlopez", "akhan", "tnguyen", "Admin1"];
+
 /// Given names of contacts.
 pub(crate) const FIRST_NAMES: &[&str] = &[
     "Alice", "Andre", "Anna", "Ben", "Bianca", "Carlos", "Chloe", "Daniel", "Dana", "Diego",

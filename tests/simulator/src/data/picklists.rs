@@ -662,6 +662,27 @@ impl Picklists {
         self.configuration_types.iter().find(|t| t.id == id)
     }
 
+    /// The priority of new tickets.
+    pub fn default_priority(&self) -> Id {
+        self.priorities
+            .iter()
+            .find(|x| x.default)
+            .map_or(3, |x| x.id)
+    }
+
+    /// The source of new tickets.
+    pub fn default_source(&self) -> Option<Id> {
+        self.sources.iter().find(|x| x.default).map(|x| x.id)
+    }
+
+    /// The status of new configurations.
+    pub fn default_configuration_status(&self) -> Id {
+        self.configuration_statuses
+            .iter()
+            .find(|x| x.default)
+            .map_or(1, |x| x.id)
+    }
+
     /// The communication type with this id.
     pub fn communication_type(&self, id: Id) -> Option<&CommunicationType> {
         self.communication_types.iter().find(|t| t.id == id)

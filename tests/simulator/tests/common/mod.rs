@@ -1,6 +1,9 @@
-//! Helpers shared by the integration tests: a small ConnectWise client over reqwest.
+//! Helpers shared by the integration tests: small ConnectWise, Autotask and Kaseya BMS clients
+//! over reqwest.
 
 #![allow(dead_code)]
+
+pub mod autotask;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -52,6 +55,16 @@ impl Resp {
             rest = &after[next..];
         }
         None
+    }
+
+    /// The messages of an Autotask error body (`{"errors": [...]}`).
+    pub fn errors(&self) -> Vec<String> {
+        self.json()["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("not an Autotask error: {}", self.body))
+            .iter()
+            .map(|e| e.as_str().unwrap_or_default().to_string())
+            .collect()
     }
 
     /// `{code, message}` of an error body.
@@ -134,15 +147,7 @@ impl Client {
         if let Some(body) = body {
             req = req.header("Content-Type", "application/json").body(body);
         }
-        let resp = req.send().await.expect("request sent");
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.text().await.expect("body read");
-        Resp {
-            status,
-            headers,
-            body,
-        }
+        read(req).await
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -161,6 +166,19 @@ impl Client {
     pub async fn patch(&self, path: &str, body: &Value) -> Resp {
         self.send(Method::PATCH, &self.url(path), &[], Some(body.to_string()))
             .await
+    }
+}
+
+/// Sends a request and reads the whole answer.
+pub async fn read(req: reqwest::RequestBuilder) -> Resp {
+    let resp = req.send().await.expect("request sent");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.text().await.expect("body read");
+    Resp {
+        status,
+        headers,
+        body,
     }
 }
 

@@ -4,9 +4,9 @@
 use serde_json::{Map, Value, json};
 use time::{OffsetDateTime, UtcOffset};
 
-use super::conditions::parse_datetime;
 use super::error::{CwError, FieldError};
 use crate::data::Id;
+use crate::dialect::json::{get_ci, kind, parse_datetime};
 
 /// How a body refers to another record: `{"id": 5}`, `{"name": "..."}` or `{"identifier": "..."}`.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,14 +24,6 @@ impl std::fmt::Display for RefSpec {
             RefSpec::Identifier(i) => write!(f, "identifier '{i}'"),
         }
     }
-}
-
-fn get_ci<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    map.get(key).or_else(|| {
-        map.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
 }
 
 fn ref_spec(v: &Value) -> Option<RefSpec> {
@@ -349,17 +341,6 @@ impl Form {
                 self.errors,
             ))
         }
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -5,7 +5,7 @@ use std::cell::OnceCell;
 use std::cmp::Ordering;
 
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Map, Value};
 
 use super::conditions::{
@@ -15,6 +15,7 @@ use super::error::CwError;
 use super::query::ListQuery;
 use super::render::CwRecord;
 use crate::data::DataSet;
+use crate::dialect::http::{bytes_response, json_response};
 
 /// Records of one collection, in id order.
 pub(crate) type Records<'a> = Box<dyn DoubleEndedIterator<Item = &'a dyn CwRecord> + 'a>;
@@ -149,21 +150,6 @@ fn project(src: Value, fields: &[FieldPath]) -> Value {
         copy(&src, &f.segments, &mut out);
     }
     Value::Object(out)
-}
-
-/// A response with a JSON body already serialised.
-fn bytes_response(status: StatusCode, bytes: Vec<u8>) -> Response {
-    let mut response = (status, bytes).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    response
-}
-
-/// A JSON response.
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    bytes_response(status, serde_json::to_vec(body).unwrap_or_default())
 }
 
 fn serialisation_failed(e: serde_json::Error) -> CwError {

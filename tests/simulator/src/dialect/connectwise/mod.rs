@@ -18,11 +18,11 @@ mod writes;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header, request::Parts};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::json;
@@ -31,14 +31,12 @@ use self::auth::Access;
 use self::error::CwError;
 use self::query::ListQuery;
 use self::routes::{Collection, Route};
-use crate::faults::{Fault, truncate_body};
+use crate::dialect::http::{
+    Injected, MAX_BODY, count_requests, json_response, read_body, with_faults,
+};
 use crate::state::Shared;
 
 pub(crate) use self::render::render_entity;
-pub(crate) use self::writes::now;
-
-/// Largest request body accepted.
-const MAX_BODY: usize = 1 << 20;
 
 /// The dialect's routes.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -51,15 +49,6 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             count_requests,
         ))
         .with_state(shared)
-}
-
-async fn count_requests(
-    State(shared): State<Arc<Shared>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    shared.count_request();
-    next.run(request).await
 }
 
 async fn not_found(request: Request) -> Response {
@@ -90,7 +79,7 @@ async fn company_info(
             || shared.origin.trim_start_matches("http://").to_string(),
             str::to_string,
         );
-    listing::json_response(
+    json_response(
         StatusCode::OK,
         &json!({
             "CompanyName": "Psahost Demo",
@@ -118,25 +107,11 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     if format!("{codebase}/") != shared.codebase() {
         return CwError::not_found(format!("The resource '{path}' was not found.")).into_response();
     }
-    let plan = shared.faults.next();
-    if !plan.delay.is_zero() {
-        tokio::time::sleep(plan.delay).await;
-    }
-    match plan.fault {
-        Some(Fault::TooManyRequests { retry_after_secs }) => {
-            CwError::too_many_requests(retry_after_secs).into_response()
-        }
-        Some(Fault::ServerError { status }) => CwError::server_error(status).into_response(),
-        Some(Fault::Malformed) => {
-            let response = handle(&shared, &parts, body, rest).await;
-            let (head, body) = response.into_parts();
-            let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-            let mut response = Response::from_parts(head, Body::from(truncate_body(&bytes)));
-            response.headers_mut().remove(header::CONTENT_LENGTH);
-            response
-        }
-        None => handle(&shared, &parts, body, rest).await,
-    }
+    let answer = |fault| match fault {
+        Injected::TooManyRequests(secs) => CwError::too_many_requests(secs).into_response(),
+        Injected::ServerError(status) => CwError::server_error(status).into_response(),
+    };
+    with_faults(&shared.faults, answer, handle(&shared, &parts, body, rest)).await
 }
 
 async fn handle(shared: &Shared, parts: &Parts, body: Body, rest: &str) -> Response {
@@ -155,9 +130,9 @@ async fn handle(shared: &Shared, parts: &Parts, body: Body, rest: &str) -> Respo
         .into_response();
     }
     let body = match route {
-        Route::Create(_) | Route::Update(..) => match to_bytes(body, MAX_BODY).await {
-            Ok(bytes) => bytes,
-            Err(_) => {
+        Route::Create(_) | Route::Update(..) => match read_body(body).await {
+            Some(bytes) => bytes,
+            None => {
                 let message = format!("The request body is larger than {MAX_BODY} bytes.");
                 return CwError::invalid_object(
                     message.clone(),

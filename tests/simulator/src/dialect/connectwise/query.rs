@@ -1,25 +1,17 @@
 //! Query parameters and headers of list requests: paging, ordering, filtering, partial fields.
 
 use axum::http::HeaderMap;
-use axum::http::header::HOST;
 
 use super::conditions::{self, Expr, FieldPath};
 use super::error::CwError;
 use crate::data::Id;
+pub(crate) use crate::dialect::http::pairs;
+use crate::dialect::http::{Pair, param, request_origin};
 
 /// The default page size.
 pub(crate) const DEFAULT_PAGE_SIZE: usize = 25;
 /// The largest page size; larger requests are clamped.
 pub(crate) const MAX_PAGE_SIZE: usize = 1000;
-
-/// One `key=value` of the query string, kept as sent so paging links can repeat it verbatim.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Pair {
-    pub(crate) raw: String,
-    /// Decoded and lower-cased (parameter names ignore case).
-    pub(crate) key: String,
-    pub(crate) value: String,
-}
 
 /// One `orderBy` key.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,35 +46,6 @@ impl ListQuery {
     pub(crate) fn descending_ids(&self) -> bool {
         self.by_id() && self.order.first().is_some_and(|o| o.descending)
     }
-}
-
-/// Splits a raw query string into pairs.
-pub(crate) fn pairs(query: Option<&str>) -> Vec<Pair> {
-    query
-        .unwrap_or("")
-        .split('&')
-        .filter(|s| !s.is_empty())
-        .map(|raw| {
-            let (key, value) = url::form_urlencoded::parse(raw.as_bytes())
-                .next()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .unwrap_or_default();
-            Pair {
-                raw: raw.to_string(),
-                key: key.to_ascii_lowercase(),
-                value,
-            }
-        })
-        .collect()
-}
-
-/// The last value of parameter `name` (lower-case).
-fn param<'a>(pairs: &'a [Pair], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .rev()
-        .find(|p| p.key == name)
-        .map(|p| p.value.as_str())
 }
 
 /// Parses `fields=a,b/c`.
@@ -152,19 +115,6 @@ fn condition(pairs: &[Pair], name: &str, key: &str) -> Result<Option<Expr>, CwEr
     }
 }
 
-/// The `http://host` to put in paging links: the request's Host header when it is sane.
-fn base(headers: &HeaderMap, origin: &str) -> String {
-    headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .map_or_else(|| origin.to_string(), |h| format!("http://{h}"))
-}
-
 impl ListQuery {
     /// Parses the query string and headers of a list request to `path`.
     pub(crate) fn parse(
@@ -218,7 +168,7 @@ impl ListQuery {
             conditions: condition(&pairs, "conditions", "conditions")?,
             child_conditions: condition(&pairs, "childConditions", "childconditions")?,
             fields: fields(&pairs)?,
-            base_url: format!("{}{path}", base(headers, origin)),
+            base_url: format!("{}{path}", request_origin(headers, origin)),
             pairs,
             order,
             page,
@@ -258,6 +208,8 @@ impl ListQuery {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::header::HOST;
+
     use super::*;
 
     fn q(query: &str, forward_only: bool) -> Result<ListQuery, String> {

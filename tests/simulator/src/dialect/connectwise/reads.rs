@@ -110,7 +110,7 @@ pub(crate) fn get(
 
 /// `GET system/info`.
 pub(crate) fn system_info() -> Response {
-    listing::json_response(
+    crate::dialect::http::json_response(
         StatusCode::OK,
         &json!({
             "version": "v2026.4.12345",

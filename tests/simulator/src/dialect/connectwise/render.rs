@@ -1,11 +1,11 @@
 //! Neutral records rendered as ConnectWise JSON.
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 
 use crate::data::*;
+use crate::dialect::json::{Ts, money, timestamp};
 
 /// A record the dialect can list, filter and render.
 pub(crate) trait CwRecord {
@@ -28,29 +28,9 @@ pub(crate) trait CwRecord {
     }
 }
 
-/// A date-time rendered as `2026-03-01T10:00:00Z`.
-#[derive(Clone, Copy)]
-struct Ts(OffsetDateTime);
-
-impl Serialize for Ts {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0.format(&Rfc3339).unwrap_or_default())
-    }
-}
-
-/// `2026-03-01T10:00:00Z`.
-pub(crate) fn timestamp(t: OffsetDateTime) -> Value {
-    Value::String(t.format(&Rfc3339).unwrap_or_default())
-}
-
 /// Dates are rendered as midnight UTC date-times, as ConnectWise does.
 fn day(d: Date) -> Ts {
     Ts(d.midnight().assume_utc())
-}
-
-/// Money in cents rendered as a decimal amount.
-fn money(cents: i64) -> f64 {
-    cents as f64 / 100.0
 }
 
 /// `{id, name}`; the name is null when the referenced record no longer exists.

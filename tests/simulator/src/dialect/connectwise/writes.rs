@@ -6,12 +6,12 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
-use time::OffsetDateTime;
 
 use super::error::{CwError, FieldError};
 use super::form::{Form, RefSpec, resolve_named};
 use super::listing::record_response;
 use crate::data::*;
+use crate::dialect::json::cents;
 use crate::state::Shared;
 
 /// The member identifier recorded as `updatedBy` for writes through the API.
@@ -20,17 +20,8 @@ pub(crate) const API_MEMBER: &str = "APIMember";
 /// Longest text fields take.
 const LONG_TEXT: usize = 100_000;
 
-/// Now, in whole seconds (ConnectWise timestamps have no fractions).
-pub(crate) fn now() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(0).unwrap_or(now)
-}
-
 fn stamp() -> Info {
-    Info {
-        last_updated: now(),
-        updated_by: API_MEMBER.to_string(),
-    }
+    Info::now(API_MEMBER)
 }
 
 fn resolve_company(data: &DataSet, spec: &RefSpec) -> Result<Id, String> {
@@ -139,8 +130,7 @@ fn apply_ticket(f: &mut Form, data: &DataSet, t: &mut Ticket, creating: bool) {
     }
     let priorities = p.priorities.iter().map(|x| (x.id, x.name.as_str()));
     if let Some(priority) = f.reference("priority", |s| resolve_named(priorities, s, "priority")) {
-        t.priority_id =
-            priority.unwrap_or_else(|| p.priorities.iter().find(|x| x.default).map_or(3, |x| x.id));
+        t.priority_id = priority.unwrap_or_else(|| p.default_priority());
     }
     if let Some(contact) = f.reference("contact", |s| {
         resolve_by_id(|id| data.contacts.get(&id), s, "contact")
@@ -200,49 +190,11 @@ fn apply_ticket(f: &mut Form, data: &DataSet, t: &mut Ticket, creating: bool) {
 pub(crate) fn create_ticket(shared: &Shared, body: &[u8]) -> Result<Response, CwError> {
     let mut f = Form::object(body, "ticket")?;
     let mut data = shared.write();
-    let p = &data.picklists;
-    let stamp = stamp();
-    let mut t = Ticket {
-        id: 0,
-        summary: String::new(),
-        board_id: 0,
-        status_id: 0,
-        priority_id: p.priorities.iter().find(|x| x.default).map_or(3, |x| x.id),
-        company_id: 0,
-        contact_id: None,
-        type_id: None,
-        subtype_id: None,
-        item_id: None,
-        source_id: p.sources.iter().find(|x| x.default).map(|x| x.id),
-        agreement_id: None,
-        date_entered: stamp.last_updated,
-        entered_by: API_MEMBER.to_string(),
-        info: stamp.clone(),
-    };
+    let mut t = Ticket::blank(&data.picklists, stamp());
     apply_ticket(&mut f, &data, &mut t, true);
-    let description = f
-        .text("initialDescription", LONG_TEXT)
-        .flatten()
-        .filter(|d| !d.trim().is_empty());
+    let description = f.text("initialDescription", LONG_TEXT).flatten();
     f.finish("Ticket")?;
-    t.id = data.next_id(Entity::Ticket);
-    let ticket_id = t.id;
-    data.tickets.insert(ticket_id, t);
-    if let Some(text) = description {
-        let id = data.next_id(Entity::Note);
-        let note = Note {
-            id,
-            ticket_id,
-            text,
-            detail_description: true,
-            internal_analysis: false,
-            resolution: false,
-            date_created: stamp.last_updated,
-            created_by: API_MEMBER.to_string(),
-            info: stamp,
-        };
-        data.notes.insert(id, note);
-    }
+    let ticket_id = data.insert_ticket(t, description);
     let ticket = data
         .tickets
         .get(&ticket_id)
@@ -303,9 +255,8 @@ pub(crate) fn create_note(
     }
     f.finish("ServiceNote")?;
     let stamp = stamp();
-    let id = data.next_id(Entity::Note);
-    let note = Note {
-        id,
+    let id = data.insert_note(Note {
+        id: 0,
         ticket_id,
         text: text.unwrap_or_default(),
         detail_description: detail,
@@ -313,12 +264,8 @@ pub(crate) fn create_note(
         resolution,
         date_created: stamp.last_updated,
         created_by: API_MEMBER.to_string(),
-        info: stamp.clone(),
-    };
-    data.notes.insert(id, note);
-    if let Some(ticket) = data.tickets.get_mut(&ticket_id) {
-        ticket.info = stamp;
-    }
+        info: stamp,
+    });
     let note = data
         .notes
         .get(&id)
@@ -373,12 +320,7 @@ fn apply_configuration(f: &mut Form, data: &DataSet, c: &mut Configuration, crea
         .iter()
         .map(|x| (x.id, x.name.as_str()));
     if let Some(status) = f.reference("status", |s| resolve_named(statuses, s, "status")) {
-        let default = p
-            .configuration_statuses
-            .iter()
-            .find(|x| x.default)
-            .map_or(1, |x| x.id);
-        c.status_id = status.unwrap_or(default);
+        c.status_id = status.unwrap_or_else(|| p.default_configuration_status());
     }
     if let Some(company) = f.required_reference("company", creating, |s| resolve_company(data, s)) {
         c.company_id = company;
@@ -490,38 +432,10 @@ fn questions_of(
 pub(crate) fn create_configuration(shared: &Shared, body: &[u8]) -> Result<Response, CwError> {
     let mut f = Form::object(body, "configuration")?;
     let mut data = shared.write();
-    let mut c = Configuration {
-        id: 0,
-        company_id: 0,
-        name: String::new(),
-        type_id: 0,
-        status_id: data
-            .picklists
-            .configuration_statuses
-            .iter()
-            .find(|x| x.default)
-            .map_or(1, |x| x.id),
-        contact_id: None,
-        active: true,
-        serial_number: None,
-        model_number: None,
-        tag_number: None,
-        mac_address: None,
-        ip_address: None,
-        device_identifier: None,
-        manufacturer_id: None,
-        vendor_id: None,
-        notes: None,
-        installation_date: None,
-        warranty_expiration: None,
-        questions: Vec::new(),
-        info: stamp(),
-    };
+    let mut c = Configuration::blank(&data.picklists, stamp());
     apply_configuration(&mut f, &data, &mut c, true);
     f.finish("Configuration")?;
-    c.id = data.next_id(Entity::Configuration);
-    let id = c.id;
-    data.configurations.insert(id, c);
+    let id = data.insert_configuration(c);
     let c = data
         .configurations
         .get(&id)
@@ -589,10 +503,6 @@ const ADDITION_FIELDS: &[&str] = &[
     "effectiveDate",
     "cancelledDate",
 ];
-
-fn cents(amount: f64) -> i64 {
-    (amount * 100.0).round() as i64
-}
 
 /// `PATCH finance/agreements/{id}/additions/{additionId}` (the agreement itself is not changed).
 pub(crate) fn patch_addition(

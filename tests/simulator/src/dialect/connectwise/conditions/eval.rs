@@ -3,11 +3,12 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{Comparison, EvalError, FieldPath, Literal, Op, Operand};
+use crate::dialect::json::get_ci;
 
 /// A field value as conditions see it.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,14 +53,6 @@ impl Fields for Value {
     fn values(&self, path: &FieldPath, mode: Mode) -> Result<Vec<Scalar<'_>>, EvalError> {
         json_values(self, path, mode)
     }
-}
-
-fn get_ci<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    map.get(key).or_else(|| {
-        map.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
 }
 
 /// Looks `path` up in a JSON record. A one-segment name missing at the top level is looked up in

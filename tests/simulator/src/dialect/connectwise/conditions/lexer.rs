@@ -2,7 +2,8 @@
 
 use time::OffsetDateTime;
 
-use super::{SyntaxError, parse_datetime};
+use super::SyntaxError;
+use crate::dialect::json::parse_datetime;
 
 /// A comparison symbol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

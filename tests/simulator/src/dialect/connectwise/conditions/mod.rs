@@ -9,9 +9,8 @@ mod eval;
 mod lexer;
 mod parser;
 
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
 pub(crate) use eval::{Fields, Mode, Scalar, json_values, order_cmp};
 pub(crate) use parser::parse;
@@ -212,21 +211,4 @@ impl Expr {
             Expr::Cmp(c) => eval::comparison(c, record, mode),
         }
     }
-}
-
-/// Parses `2026-01-01T00:00:00Z` (any RFC 3339 offset), `2026-01-01T00:00:00` (UTC) or
-/// `2026-01-01` (midnight UTC).
-pub(crate) fn parse_datetime(text: &str) -> Option<OffsetDateTime> {
-    if let Ok(d) = OffsetDateTime::parse(text, &Rfc3339) {
-        return Some(d);
-    }
-    if let Ok(d) = PrimitiveDateTime::parse(
-        text,
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
-    ) {
-        return Some(d.assume_utc());
-    }
-    Date::parse(text, format_description!("[year]-[month]-[day]"))
-        .ok()
-        .map(|d| d.midnight().assume_utc())
 }
