@@ -274,34 +274,79 @@ async fn pull(
     Ok((all, 10_000))
 }
 
-/// What the simulator lists for `kind` by default, per dialect.
+/// What the simulator lists for `kind` by default: the records its dialect serves (a deleted
+/// company, and in some dialects its contacts, are not served), deleted companies excluded.
 fn listed_ids(sim: &Simulator, kind: Kind) -> BTreeSet<String> {
-    sim.state().read(|d| match kind {
-        Kind::Companies => d
-            .companies
+    let state = sim.state();
+    let deleted: BTreeSet<u64> = state.read(|d| {
+        d.companies
             .values()
-            .filter(|c| !c.deleted)
-            .map(|c| c.id.to_string())
-            .collect(),
-        Kind::Contacts => d.contacts.keys().map(u64::to_string).collect(),
-        Kind::Agreements => d.agreements.keys().map(u64::to_string).collect(),
-        Kind::Configurations => d.configurations.keys().map(u64::to_string).collect(),
-        Kind::Tickets => d.tickets.keys().map(u64::to_string).collect(),
-    })
+            .filter(|c| c.deleted)
+            .map(|c| c.id)
+            .collect()
+    });
+    state
+        .ids(kind.sim_entity())
+        .into_iter()
+        .filter(|id| !(kind == Kind::Companies && deleted.contains(id)))
+        .filter(|id| state.get(kind.sim_entity(), *id).is_some())
+        .map(|id| id.to_string())
+        .collect()
 }
 
-/// The settings the first-party connector of `dialect` needs for `sim`.
+/// The settings the first-party connector of the simulator's dialect needs, and which are
+/// secret.
 fn sim_settings(sim: &Simulator) -> Vec<(String, String, bool)> {
-    let c = &sim.config().credentials;
-    match sim.config().dialect {
-        Dialect::ConnectWise => vec![
-            ("site".into(), sim.origin(), false),
-            ("company-id".into(), c.company_id.clone(), false),
-            ("public-key".into(), c.public_key.clone(), false),
-            ("private-key".into(), c.private_key.clone(), true),
-            ("client-id".into(), c.client_id.clone(), false),
-        ],
+    let config = sim.config();
+    let setting =
+        |name: &str, value: &str, secret: bool| (name.to_string(), value.to_string(), secret);
+    match config.dialect {
+        Dialect::ConnectWise => {
+            let c = &config.credentials;
+            vec![
+                setting("site", &sim.origin(), false),
+                setting("company-id", &c.company_id, false),
+                setting("public-key", &c.public_key, false),
+                setting("private-key", &c.private_key, true),
+                setting("client-id", &c.client_id, false),
+            ]
+        }
+        Dialect::Autotask => {
+            let a = &config.autotask;
+            vec![
+                setting("username", &a.username, false),
+                setting("secret", &a.secret, true),
+                setting("integration-code", &a.integration_code, true),
+                setting("discovery-url", &sim.origin(), false),
+            ]
+        }
+        Dialect::KaseyaBms => {
+            let k = &config.kaseya_bms;
+            vec![
+                setting("server", &sim.origin(), false),
+                setting("tenant", &k.tenant, false),
+                setting("username", &k.username, false),
+                setting("password", &k.password, true),
+            ]
+        }
     }
+}
+
+/// A simulator configuration of `dialect`.
+pub fn sim_config(dialect: Dialect, companies: usize, seed: u64) -> SimConfig {
+    match dialect {
+        Dialect::ConnectWise => SimConfig::connectwise(companies, seed),
+        Dialect::Autotask => SimConfig::autotask(companies, seed),
+        Dialect::KaseyaBms => SimConfig::kaseya_bms(companies, seed),
+    }
+}
+
+/// Picklist entries a generic client would set on a new ticket, as an operator's defaults do.
+#[derive(Default)]
+struct TicketDefaults {
+    queue: Option<String>,
+    status: Option<String>,
+    priority: Option<String>,
 }
 
 struct Suite<'a> {
@@ -609,10 +654,11 @@ impl Suite<'_> {
         }
     }
 
-    async fn check_references(&mut self, conn: &Connection) -> Option<String> {
+    async fn check_references(&mut self, conn: &Connection) -> TicketDefaults {
+        let mut defaults = TicketDefaults::default();
         if !self.declares(Operation::ListReferences) {
             self.record("picklists", Outcome::Skip, "not declared");
-            return None;
+            return defaults;
         }
         let kinds = [
             ("queue", ReferenceKind::Queue),
@@ -635,15 +681,19 @@ impl Suite<'_> {
         let mut counts = Vec::new();
         let mut empty = Vec::new();
         let mut failed = Vec::new();
-        let mut first_queue = None;
+        let mut statuses = Vec::new();
         for (name, kind) in kinds {
             match conn.list_references(kind).await {
                 Ok(refs) if refs.is_empty() => empty.push(name),
                 Ok(refs) => {
-                    if kind == ReferenceKind::Queue {
-                        first_queue = refs.first().map(|r| r.id.clone());
-                    }
                     counts.push(format!("{name} {}", refs.len()));
+                    let first_active = || refs.iter().find(|r| r.active).map(|r| r.id.clone());
+                    match kind {
+                        ReferenceKind::Queue => defaults.queue = first_active(),
+                        ReferenceKind::TicketPriority => defaults.priority = first_active(),
+                        ReferenceKind::TicketStatus => statuses = refs,
+                        _ => {}
+                    }
                 }
                 Err(ConnectorError::Psa(PsaError::Unsupported(_))) => {}
                 Err(e) => failed.push(format!("{name}: {e}")),
@@ -681,14 +731,19 @@ impl Suite<'_> {
         } else {
             self.record("picklists", Outcome::Pass, counts.join(", "));
         }
-        first_queue
+        // A status of the chosen queue where statuses belong to queues (ConnectWise boards).
+        defaults.status = statuses
+            .iter()
+            .find(|r| r.active && (r.parent_id.is_none() || r.parent_id == defaults.queue))
+            .map(|r| r.id.clone());
+        defaults
     }
 
     async fn check_writes(
         &mut self,
         conn: &Connection,
         company: Option<String>,
-        queue: Option<String>,
+        defaults: TicketDefaults,
     ) {
         if !self.declares(Operation::CreateTicket) {
             return self.record(
@@ -707,19 +762,11 @@ impl Suite<'_> {
         let summary = format!("conformance check {}", self.options.seed);
         let ticket = match conn
             .create_ticket(NewTicket {
-                company_id: company.clone(),
-                contact_id: None,
-                summary: summary.clone(),
                 description: Some("Created by psahost plugin check.".into()),
-                queue_id: queue,
-                status_id: None,
-                priority_id: None,
-                ticket_type_id: None,
-                sub_type_id: None,
-                category_id: None,
-                source_id: None,
-                agreement_id: None,
-                extra: None,
+                queue_id: defaults.queue,
+                status_id: defaults.status,
+                priority_id: defaults.priority,
+                ..NewTicket::new(company.clone(), summary.clone())
             })
             .await
         {
@@ -772,13 +819,8 @@ impl Suite<'_> {
         if self.declares(Operation::AddTicketNote) {
             match conn
                 .add_ticket_note(NewNote {
-                    ticket_id: ticket.id.clone(),
-                    text: "Checked by psahost.".into(),
-                    internal: true,
-                    resolution: false,
                     title: Some("Conformance".into()),
-                    note_type_id: None,
-                    extra: None,
+                    ..NewNote::new(ticket.id.clone(), "Checked by psahost.", true)
                 })
                 .await
             {
@@ -850,11 +892,7 @@ impl Suite<'_> {
         let result = list_ids(
             conn,
             Kind::Companies,
-            PageRequest {
-                cursor: None,
-                updated_since: None,
-                page_size: self.options.page_size,
-            },
+            PageRequest::first(self.options.page_size),
         )
         .await;
         self.sim.faults().clear();
@@ -891,12 +929,9 @@ pub async fn check_connector(
             plugin.source()
         )
     })?;
-    let sim = Simulator::start(SimConfig {
-        dialect: options.dialect,
-        ..SimConfig::connectwise(options.companies, options.seed)
-    })
-    .await
-    .context("cannot start the simulator")?;
+    let sim = Simulator::start(sim_config(options.dialect, options.companies, options.seed))
+        .await
+        .context("cannot start the simulator")?;
     let mut suite = Suite {
         runtime,
         plugin,
@@ -914,7 +949,9 @@ pub async fn check_connector(
     result?;
     Ok(Report {
         connector: format!("{} {}", info.id, info.version),
-        dialect: format!("{:?}", options.dialect).to_lowercase(),
+        dialect: clap::ValueEnum::to_possible_value(&options.dialect)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default(),
         checks,
     })
 }
@@ -945,8 +982,8 @@ async fn run(suite: &mut Suite<'_>) -> anyhow::Result<()> {
             suite.check_updated_since(&conn, kind).await;
         }
     }
-    let queue = suite.check_references(&conn).await;
-    suite.check_writes(&conn, first_company, queue).await;
+    let defaults = suite.check_references(&conn).await;
+    suite.check_writes(&conn, first_company, defaults).await;
 
     if suite.declares(Operation::ListCompanies) {
         suite

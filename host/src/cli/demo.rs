@@ -195,19 +195,9 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
     let t = Instant::now();
     let ticket = conn
         .create_ticket(NewTicket {
-            company_id: company.id.clone(),
-            contact_id: None,
-            summary: "psahost demo: disk space low on FS01".into(),
             description: Some("Created by `psahost demo`.".into()),
             queue_id: Some(board.id.clone()),
-            status_id: None,
-            priority_id: None,
-            ticket_type_id: None,
-            sub_type_id: None,
-            category_id: None,
-            source_id: None,
-            agreement_id: None,
-            extra: None,
+            ..NewTicket::new(company.id.clone(), "psahost demo: disk space low on FS01")
         })
         .await
         .map_err(psa)?;
@@ -224,15 +214,11 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
     );
     let t = Instant::now();
     let note = conn
-        .add_ticket_note(NewNote {
-            ticket_id: ticket.id.clone(),
-            text: "Free space is back above 20% after log rotation.".into(),
-            internal: true,
-            resolution: false,
-            title: None,
-            note_type_id: None,
-            extra: None,
-        })
+        .add_ticket_note(NewNote::new(
+            ticket.id.clone(),
+            "Free space is back above 20% after log rotation.",
+            true,
+        ))
         .await
         .map_err(psa)?;
     line(

@@ -151,12 +151,8 @@ async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     options.companies = args.records;
     options.page_size = args.page_size;
     for setting in &args.settings {
-        let (name, value) = setting
-            .split_once('=')
-            .ok_or_else(|| anyhow!("--setting `{setting}` is not `name=value`"))?;
-        options
-            .settings
-            .push((name.trim().to_string(), value.to_string()));
+        let (name, value) = assignment(setting)?;
+        options.settings.push((name.to_string(), value.to_string()));
     }
     let report = check_connector(&runtime, &plugin, &options).await?;
     if args.json {
@@ -350,6 +346,13 @@ fn inspect_text(plugin: &Plugin) -> String {
     out
 }
 
+/// A `--setting name=value` argument.
+fn assignment(text: &str) -> anyhow::Result<(&str, &str)> {
+    text.split_once('=')
+        .map(|(name, value)| (name.trim(), value))
+        .ok_or_else(|| anyhow!("--setting `{text}` is not `name=value`"))
+}
+
 fn join_or_none<'a>(items: impl Iterator<Item = &'a str>) -> String {
     let items: Vec<&str> = items.collect();
     if items.is_empty() {
@@ -401,12 +404,10 @@ fn open_cli_connection(
 ) -> anyhow::Result<Connection> {
     let mut settings = Settings::default();
     for setting in &args.settings {
-        let (name, value) = setting
-            .split_once('=')
-            .ok_or_else(|| anyhow!("--setting `{setting}` is not `name=value`"))?;
+        let (name, value) = assignment(setting)?;
         let (value, secret) = resolve_value(value, std::path::Path::new("."))
             .with_context(|| format!("--setting `{name}`"))?;
-        settings.insert(name.trim(), value, secret);
+        settings.insert(name, value, secret);
     }
     let mut grant = Grant {
         allow_private_networks: args.allow_private_networks,

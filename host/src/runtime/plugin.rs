@@ -354,35 +354,25 @@ pub(super) async fn load(
         source_name: source_name.clone(),
         message: e.to_string(),
     };
+    // The two worlds' `describe` differ only in their types.
+    macro_rules! describe {
+        ($indices:expr) => {
+            runtime
+                .call(&plugin, None, "describe", |store, instance| {
+                    Box::pin(async move {
+                        $indices
+                            .load(&mut *store, instance)?
+                            .call_describe(&mut *store)
+                            .await
+                    })
+                })
+                .await
+                .map_err(describe_error)?
+        };
+    }
     plugin.info = match plugin.exports.clone() {
-        Exports::Connector(indices) => {
-            let info = runtime
-                .call(&plugin, None, "describe", |store, instance| {
-                    Box::pin(async move {
-                        indices
-                            .load(&mut *store, instance)?
-                            .call_describe(&mut *store)
-                            .await
-                    })
-                })
-                .await
-                .map_err(describe_error)?;
-            PluginInfo::Connector(info)
-        }
-        Exports::Rule(indices) => {
-            let info = runtime
-                .call(&plugin, None, "describe", |store, instance| {
-                    Box::pin(async move {
-                        indices
-                            .load(&mut *store, instance)?
-                            .call_describe(&mut *store)
-                            .await
-                    })
-                })
-                .await
-                .map_err(describe_error)?;
-            PluginInfo::MatchingRule(info)
-        }
+        Exports::Connector(indices) => PluginInfo::Connector(describe!(indices)),
+        Exports::Rule(indices) => PluginInfo::MatchingRule(describe!(indices)),
     };
     validate_info(&plugin.info).map_err(|message| LoadError::Describe {
         source_name: source_name.clone(),

@@ -1,8 +1,11 @@
-//! Instantiate + call of connector exports on the pooling allocator.
+//! Instantiate + call of connector exports on the pooling allocator, and a full paged pull from
+//! the simulator through the ConnectWise connector.
 //!
-//! Run: `cargo bench -p psahost-e2e --bench runtime`. Each iteration creates a fresh store,
-//! instantiates the component from its `InstancePre` (a pooling slot), calls one export and drops
-//! the store, exactly as every call of the host does.
+//! Run: `cargo bench -p psahost-e2e --bench runtime`. Each instantiate+call iteration creates a
+//! fresh store, instantiates the component from its `InstancePre` (a pooling slot), calls one
+//! export and drops the store, exactly as every call of the host does. Each paged-pull iteration
+//! reads every company of a 5,000-company simulator in pages of 1,000 (one sandboxed call and
+//! one HTTP request over loopback per page, JSON mapped to the WIT records in the guest).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use psahost::bindings::psa::connector::types::ReferenceKind;
@@ -71,9 +74,59 @@ fn instantiate_and_call(c: &mut Criterion) {
     group.finish();
 }
 
+fn paged_pull(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = rt
+        .block_on(psa_sim::Simulator::start(psa_sim::SimConfig::connectwise(
+            5_000, 1,
+        )))
+        .unwrap();
+    let runtime = runtime(64 << 20, Duration::from_secs(30));
+    let kv = KvStore::temporary().unwrap();
+    let plugin = rt.block_on(load(&runtime, CONNECTWISE_MANAGE_PATH));
+    let credentials = &sim.config().credentials;
+    let conn = connectwise(
+        &runtime,
+        &plugin,
+        &sim,
+        "bench-pull",
+        (&credentials.public_key, &credentials.private_key),
+        &kv,
+    );
+    let expected = sim
+        .state()
+        .read(|d| d.companies.values().filter(|c| !c.deleted).count());
+    let mut group = c.benchmark_group("paged pull");
+    group.sample_size(20);
+    group.throughput(criterion::Throughput::Elements(expected as u64));
+    group.bench_function(
+        "connectwise-manage companies, 5,000 in pages of 1,000",
+        |b| {
+            b.to_async(&rt).iter(|| async {
+                let (items, _) = pull_all(1000, None, |p| {
+                    let conn = conn.clone();
+                    async move {
+                        conn.list_companies(p)
+                            .await
+                            .map(|r| (r.items, r.next_cursor))
+                    }
+                })
+                .await
+                .unwrap();
+                assert_eq!(items.len(), expected);
+            })
+        },
+    );
+    group.finish();
+    rt.block_on(sim.shutdown());
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(5));
-    targets = instantiate_and_call
+    targets = instantiate_and_call, paged_pull
 }
 criterion_main!(benches);

@@ -196,13 +196,14 @@ async fn serve_one(
     stream.shutdown().await
 }
 
-/// A ConnectWise connection to `sim` with its demo credentials (the private key as given),
-/// granted exactly the simulator's origin.
+/// A ConnectWise connection `id` to `sim` with the given key pair (the simulator's company and
+/// client id), granted exactly the simulator's origin.
 pub fn connectwise(
     runtime: &Arc<Runtime>,
     plugin: &Arc<Plugin>,
     sim: &psa_sim::Simulator,
-    private_key: &str,
+    id: &str,
+    (public_key, private_key): (&str, &str),
     kv: &KvStore,
 ) -> Connection {
     let c = &sim.config().credentials;
@@ -210,12 +211,12 @@ pub fn connectwise(
     connect(
         runtime,
         plugin,
-        "cw",
+        id,
         settings(
             &[
                 ("site", &origin),
                 ("company-id", &c.company_id),
-                ("public-key", &c.public_key),
+                ("public-key", public_key),
                 ("private-key", private_key),
                 ("client-id", &c.client_id),
             ],

@@ -42,6 +42,54 @@ async fn the_connectwise_connector_passes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_autotask_connector_passes() {
+    let report = check(
+        PluginSource::File(AUTOTASK_PATH.into()),
+        Dialect::Autotask,
+        &[],
+    )
+    .await;
+    assert!(report.passed(), "{}", report.table());
+    // Contracts have no modification time in Autotask: the only acceptable skip.
+    let skipped: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Skip)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(
+        skipped,
+        vec!["agreements: updated-since"],
+        "{}",
+        report.table()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kaseya_bms_connector_passes() {
+    let report = check(
+        PluginSource::File(KASEYA_BMS_PATH.into()),
+        Dialect::KaseyaBms,
+        &[],
+    )
+    .await;
+    assert!(report.passed(), "{}", report.table());
+    // BMS has no configuration items: the only acceptable skip.
+    let skipped: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Skip)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(
+        skipped,
+        vec!["configurations: paging"],
+        "{}",
+        report.table()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_flawed_connector_passes_without_its_defect() {
     let report = check(
         PluginSource::File(FLAWED_PATH.into()),

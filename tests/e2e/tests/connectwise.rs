@@ -3,13 +3,19 @@
 use psa_sim::data::DATA_END;
 use psa_sim::{Entity, SimConfig, Simulator};
 use psahost::bindings::psa::connector::types::{
-    Error as PsaError, NewNote, NewTicket, ReferenceKind,
+    Error as PsaError, NewNote, NewTicket, PageRequest, ReferenceKind,
 };
 use psahost::capabilities::kv::KvStore;
 use psahost::connector::{Connection, ConnectorError};
 use psahost_e2e::*;
 use std::collections::BTreeSet;
 use std::time::Duration;
+
+/// The simulator's read-write demo key pair.
+fn demo_keys(sim: &Simulator) -> (&str, &str) {
+    let c = &sim.config().credentials;
+    (&c.public_key, &c.private_key)
+}
 
 async fn companies(conn: &Connection, since: Option<&str>) -> (Vec<String>, usize) {
     companies_paged(conn, since, 1000).await
@@ -51,13 +57,7 @@ async fn pages_through_every_company_and_reads_only_changes() {
     let rt = runtime(64 << 20, Duration::from_secs(30));
     let plugin = load(&rt, CONNECTWISE_MANAGE_PATH).await;
     let kv = KvStore::temporary().unwrap();
-    let conn = connectwise(
-        &rt,
-        &plugin,
-        &sim,
-        &sim.config().credentials.private_key.clone(),
-        &kv,
-    );
+    let conn = connectwise(&rt, &plugin, &sim, "cw", demo_keys(&sim), &kv);
 
     let (ids, pages) = companies(&conn, None).await;
     let expected = live_company_ids(&sim);
@@ -102,13 +102,7 @@ async fn creates_a_ticket_and_a_note_that_the_simulator_holds() {
     let rt = runtime(64 << 20, Duration::from_secs(30));
     let plugin = load(&rt, CONNECTWISE_MANAGE_PATH).await;
     let kv = KvStore::temporary().unwrap();
-    let conn = connectwise(
-        &rt,
-        &plugin,
-        &sim,
-        &sim.config().credentials.private_key.clone(),
-        &kv,
-    );
+    let conn = connectwise(&rt, &plugin, &sim, "cw", demo_keys(&sim), &kv);
 
     let board = conn
         .list_references(ReferenceKind::Queue)
@@ -120,32 +114,18 @@ async fn creates_a_ticket_and_a_note_that_the_simulator_holds() {
         .read(|d| d.companies.values().find(|c| !c.deleted).unwrap().id);
     let ticket = conn
         .create_ticket(NewTicket {
-            company_id: company.to_string(),
-            contact_id: None,
-            summary: "Backup failed on \"FS01\"".into(),
             description: Some("Nightly job exited with code 3".into()),
             queue_id: Some(board.id.clone()),
-            status_id: None,
-            priority_id: None,
-            ticket_type_id: None,
-            sub_type_id: None,
-            category_id: None,
-            source_id: None,
-            agreement_id: None,
-            extra: None,
+            ..NewTicket::new(company.to_string(), "Backup failed on \"FS01\"")
         })
         .await
         .expect("create-ticket");
     let note = conn
-        .add_ticket_note(NewNote {
-            ticket_id: ticket.id.clone(),
-            text: "Re-ran the job; it succeeded.".into(),
-            internal: true,
-            resolution: false,
-            title: None,
-            note_type_id: None,
-            extra: None,
-        })
+        .add_ticket_note(NewNote::new(
+            ticket.id.clone(),
+            "Re-ran the job; it succeeded.",
+            true,
+        ))
         .await
         .expect("add-ticket-note");
 
@@ -189,7 +169,17 @@ async fn a_wrong_private_key_is_unauthorized_naming_the_credential() {
     let rt = runtime(64 << 20, Duration::from_secs(30));
     let plugin = load(&rt, CONNECTWISE_MANAGE_PATH).await;
     let kv = KvStore::temporary().unwrap();
-    let conn = connectwise(&rt, &plugin, &sim, "not-the-private-key", &kv);
+    let conn = connectwise(
+        &rt,
+        &plugin,
+        &sim,
+        "cw",
+        (
+            &sim.config().credentials.public_key.clone(),
+            "not-the-private-key",
+        ),
+        &kv,
+    );
     match conn.test_connection().await {
         Err(ConnectorError::Psa(PsaError::Unauthorized(p))) => {
             assert_eq!(p.setting, "private-key");
@@ -197,11 +187,7 @@ async fn a_wrong_private_key_is_unauthorized_naming_the_credential() {
         }
         other => panic!("expected unauthorized, got {other:?}"),
     }
-    let err = conn.list_companies(psahost::bindings::psa::connector::types::PageRequest {
-        cursor: None,
-        updated_since: None,
-        page_size: 10,
-    });
+    let err = conn.list_companies(PageRequest::first(10));
     let shown = err.await.unwrap_err().to_string();
     assert!(shown.contains("setting `private-key`"), "{shown}");
     sim.shutdown().await;
@@ -215,13 +201,7 @@ async fn survives_codebase_drift_rate_limits_and_reports_outages() {
     let rt = runtime(64 << 20, Duration::from_secs(30));
     let plugin = load(&rt, CONNECTWISE_MANAGE_PATH).await;
     let kv = KvStore::temporary().unwrap();
-    let conn = connectwise(
-        &rt,
-        &plugin,
-        &sim,
-        &sim.config().credentials.private_key.clone(),
-        &kv,
-    );
+    let conn = connectwise(&rt, &plugin, &sim, "cw", demo_keys(&sim), &kv);
     let expected = live_company_ids(&sim);
     conn.test_connection()
         .await
@@ -250,11 +230,7 @@ async fn survives_codebase_drift_rate_limits_and_reports_outages() {
     // A persistent outage is reported as unavailable, not as an empty result.
     sim.faults().set_server_errors(1, 503);
     let err = conn
-        .list_companies(psahost::bindings::psa::connector::types::PageRequest {
-            cursor: None,
-            updated_since: None,
-            page_size: 10,
-        })
+        .list_companies(PageRequest::first(10))
         .await
         .unwrap_err();
     assert!(
@@ -265,36 +241,22 @@ async fn survives_codebase_drift_rate_limits_and_reports_outages() {
 
     // The read-only key pair may read but not write.
     let c = sim.config().credentials.clone();
-    let origin = sim.origin();
-    let readonly = connect(
+    let readonly = connectwise(
         &rt,
         &plugin,
+        &sim,
         "cw-readonly",
-        settings(
-            &[
-                ("site", &origin),
-                ("company-id", &c.company_id),
-                ("public-key", &c.readonly_public_key),
-                ("private-key", &c.readonly_private_key),
-                ("client-id", &c.client_id),
-            ],
-            &["private-key"],
-        ),
-        &grant(&[&origin]),
+        (&c.readonly_public_key, &c.readonly_private_key),
         &kv,
     );
     readonly.test_connection().await.expect("reads are allowed");
     let company = expected.iter().next().unwrap().clone();
     let err = readonly
-        .add_ticket_note(NewNote {
-            ticket_id: sim.state().ids(Entity::Ticket)[0].to_string(),
-            text: "x".into(),
-            internal: false,
-            resolution: false,
-            title: None,
-            note_type_id: None,
-            extra: None,
-        })
+        .add_ticket_note(NewNote::new(
+            sim.state().ids(Entity::Ticket)[0].to_string(),
+            "x",
+            false,
+        ))
         .await
         .unwrap_err();
     match err {
