@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod autotask;
+pub mod bms;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
