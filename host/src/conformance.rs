@@ -21,14 +21,13 @@ use crate::bindings::exports::psa::connector::connector_api::{ConnectorInfo, Ope
 use crate::bindings::psa::connector::types::{
     Error as PsaError, NewNote, NewTicket, PageRequest, ReferenceKind, TicketFilter,
 };
-use crate::capabilities::ConnectionPolicy;
-use crate::capabilities::http::{Grant, HttpLimits, OriginPattern};
-use crate::capabilities::kv::{KvLimits, KvStore};
+use crate::capabilities::kv::KvStore;
 use crate::capabilities::settings::Settings;
 use crate::connector::{Connection, ConnectorError, error_kind};
 use crate::runtime::{Plugin, Runtime};
+use crate::simulated::{self, TicketDefaults, connector_settings, sim_config};
 use anyhow::{Context, anyhow};
-use psa_sim::{Dialect, Entity, SimConfig, Simulator};
+use psa_sim::{Dialect, Entity, Simulator};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -294,61 +293,6 @@ fn listed_ids(sim: &Simulator, kind: Kind) -> BTreeSet<String> {
         .collect()
 }
 
-/// The settings the first-party connector of the simulator's dialect needs, and which are
-/// secret.
-fn sim_settings(sim: &Simulator) -> Vec<(String, String, bool)> {
-    let config = sim.config();
-    let setting =
-        |name: &str, value: &str, secret: bool| (name.to_string(), value.to_string(), secret);
-    match config.dialect {
-        Dialect::ConnectWise => {
-            let c = &config.credentials;
-            vec![
-                setting("site", &sim.origin(), false),
-                setting("company-id", &c.company_id, false),
-                setting("public-key", &c.public_key, false),
-                setting("private-key", &c.private_key, true),
-                setting("client-id", &c.client_id, false),
-            ]
-        }
-        Dialect::Autotask => {
-            let a = &config.autotask;
-            vec![
-                setting("username", &a.username, false),
-                setting("secret", &a.secret, true),
-                setting("integration-code", &a.integration_code, true),
-                setting("discovery-url", &sim.origin(), false),
-            ]
-        }
-        Dialect::KaseyaBms => {
-            let k = &config.kaseya_bms;
-            vec![
-                setting("server", &sim.origin(), false),
-                setting("tenant", &k.tenant, false),
-                setting("username", &k.username, false),
-                setting("password", &k.password, true),
-            ]
-        }
-    }
-}
-
-/// A simulator configuration of `dialect`.
-pub fn sim_config(dialect: Dialect, companies: usize, seed: u64) -> SimConfig {
-    match dialect {
-        Dialect::ConnectWise => SimConfig::connectwise(companies, seed),
-        Dialect::Autotask => SimConfig::autotask(companies, seed),
-        Dialect::KaseyaBms => SimConfig::kaseya_bms(companies, seed),
-    }
-}
-
-/// Picklist entries a generic client would set on a new ticket, as an operator's defaults do.
-#[derive(Default)]
-struct TicketDefaults {
-    queue: Option<String>,
-    status: Option<String>,
-    priority: Option<String>,
-}
-
 struct Suite<'a> {
     runtime: &'a Arc<Runtime>,
     plugin: &'a Arc<Plugin>,
@@ -375,7 +319,7 @@ impl Suite<'_> {
 
     fn settings(&self, replace: Option<(&str, String)>) -> Settings {
         let mut settings = Settings::default();
-        for (name, value, secret) in sim_settings(self.sim) {
+        for (name, value, secret) in connector_settings(self.sim) {
             settings.insert(name, value, secret);
         }
         for (name, value) in &self.options.settings {
@@ -392,23 +336,7 @@ impl Suite<'_> {
     }
 
     fn connection(&self, id: &str, settings: Settings) -> anyhow::Result<Connection> {
-        let policy = ConnectionPolicy {
-            grant: Grant {
-                origins: vec![OriginPattern::parse(&self.sim.origin())?],
-                all_requested: false,
-                allow_private_networks: false,
-            },
-            http: HttpLimits::default(),
-            kv: KvLimits::default(),
-        };
-        Connection::open(
-            self.runtime.clone(),
-            self.plugin.clone(),
-            id,
-            settings,
-            &policy,
-            &self.kv,
-        )
+        simulated::connect(self.runtime, self.plugin, self.sim, id, settings, &self.kv)
     }
 
     /// Notes an `unsupported` answer to a declared operation.
@@ -655,10 +583,9 @@ impl Suite<'_> {
     }
 
     async fn check_references(&mut self, conn: &Connection) -> TicketDefaults {
-        let mut defaults = TicketDefaults::default();
         if !self.declares(Operation::ListReferences) {
             self.record("picklists", Outcome::Skip, "not declared");
-            return defaults;
+            return TicketDefaults::default();
         }
         let kinds = [
             ("queue", ReferenceKind::Queue),
@@ -681,16 +608,15 @@ impl Suite<'_> {
         let mut counts = Vec::new();
         let mut empty = Vec::new();
         let mut failed = Vec::new();
-        let mut statuses = Vec::new();
+        let (mut queues, mut statuses, mut priorities) = (Vec::new(), Vec::new(), Vec::new());
         for (name, kind) in kinds {
             match conn.list_references(kind).await {
                 Ok(refs) if refs.is_empty() => empty.push(name),
                 Ok(refs) => {
                     counts.push(format!("{name} {}", refs.len()));
-                    let first_active = || refs.iter().find(|r| r.active).map(|r| r.id.clone());
                     match kind {
-                        ReferenceKind::Queue => defaults.queue = first_active(),
-                        ReferenceKind::TicketPriority => defaults.priority = first_active(),
+                        ReferenceKind::Queue => queues = refs,
+                        ReferenceKind::TicketPriority => priorities = refs,
                         ReferenceKind::TicketStatus => statuses = refs,
                         _ => {}
                     }
@@ -731,12 +657,7 @@ impl Suite<'_> {
         } else {
             self.record("picklists", Outcome::Pass, counts.join(", "));
         }
-        // A status of the chosen queue where statuses belong to queues (ConnectWise boards).
-        defaults.status = statuses
-            .iter()
-            .find(|r| r.active && (r.parent_id.is_none() || r.parent_id == defaults.queue))
-            .map(|r| r.id.clone());
-        defaults
+        TicketDefaults::choose(&queues, &statuses, &priorities)
     }
 
     async fn check_writes(

@@ -9,16 +9,21 @@
 //! - [`store`]: the record store (records, change feed, sync state, run history);
 //! - [`sync`]: the sync engine (incremental runs, full sweeps, resume, suspension);
 //! - [`views`]: business views over the records (MRR, eligible companies);
+//! - [`daemon`]: `psahost serve`: scheduler, plugin hot reload, graceful shutdown;
+//! - [`api`]: the daemon's HTTP API (axum), its OpenAPI document and metrics;
 //! - [`cli`]: the `psahost` command.
 
+pub mod api;
 pub mod bindings;
 pub mod capabilities;
 pub mod cli;
 pub mod config;
 pub mod conformance;
 pub mod connector;
+pub mod daemon;
 pub mod records;
 pub mod runtime;
+pub mod simulated;
 pub mod store;
 pub mod sync;
 pub mod views;

@@ -1,42 +1,65 @@
-//! `psahost demo`: the simulator on loopback, the bundled ConnectWise connector against it,
-//! every entity pulled through all pages, a ticket and a note written back, and a summary.
+//! `psahost demo`: for each PSA (ConnectWise Manage, Autotask, Kaseya BMS), the simulator on
+//! loopback and the bundled connector against it: the connection tested, every entity pulled
+//! through all pages, picklists read, a ticket and a note written back and verified in the
+//! simulator, and a summary.
 
+use crate::bindings::exports::psa::connector::connector_api::Operation;
 use crate::bindings::psa::connector::types::{NewNote, NewTicket, PageRequest, ReferenceKind};
-use crate::capabilities::ConnectionPolicy;
-use crate::capabilities::http::{Grant, HttpLimits, OriginPattern};
-use crate::capabilities::kv::{KvLimits, KvStore};
-use crate::capabilities::settings::Settings;
-use crate::connector::{Connection, ConnectorError};
-use crate::runtime::{PluginSource, Runtime, RuntimeConfig};
+use crate::capabilities::kv::KvStore;
+use crate::connector::ConnectorError;
+use crate::runtime::{AllocatorKind, PluginSource, Runtime, RuntimeConfig};
+use crate::simulated::{self, TicketDefaults};
 use anyhow::{Context, anyhow};
 use clap::Args;
-use psa_sim::{SimConfig, Simulator};
+use psa_sim::{Dialect, Simulator};
 use std::future::Future;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// `psahost demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Companies in the simulator's generated data set.
+    /// Which PSA to run; all three by default.
+    #[arg(long, value_enum)]
+    pub psa: Option<Dialect>,
+    /// Companies in each simulator's generated data set.
     #[arg(long, default_value_t = 1200)]
     pub records: usize,
     /// Seed of the generated data set.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Records per page requested from the connector.
+    /// Records per page requested from the connectors (they clamp it to their PSA's maximum).
     #[arg(long, default_value_t = 1000)]
     pub page_size: u32,
 }
 
 pub(super) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let sim = Simulator::start(SimConfig::connectwise(args.records, args.seed))
-        .await
-        .context("cannot start the simulator")?;
-    let result = demo(&sim, &args).await;
-    sim.shutdown().await;
-    result?;
+    let runtime = Runtime::new(RuntimeConfig {
+        cache_dir: super::default_cache_dir(),
+        ..RuntimeConfig::default()
+    })?;
+    let allocator = match runtime.allocator() {
+        AllocatorKind::Pooling => "pooling",
+        AllocatorKind::OnDemand => "on-demand",
+    };
+    println!(
+        "psahost demo: the bundled connectors against the PSA simulator ({allocator} allocator)"
+    );
+    let dialects = match args.psa {
+        Some(d) => vec![d],
+        None => simulated::DIALECTS.to_vec(),
+    };
+    for dialect in dialects {
+        let sim = Simulator::start(simulated::sim_config(dialect, args.records, args.seed))
+            .await
+            .context("cannot start the simulator")?;
+        let result = demo(&runtime, &sim, &args).await;
+        sim.shutdown().await;
+        result.with_context(|| format!("the {} demo failed", dialect.product()))?;
+    }
     println!("done in {}", millis(started.elapsed()));
     Ok(ExitCode::SUCCESS)
 }
@@ -53,8 +76,14 @@ fn line(label: &str, text: impl std::fmt::Display) {
     println!("  {label:<17}{text}");
 }
 
-async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
-    println!("psahost demo: the ConnectWise Manage connector against the PSA simulator");
+fn psa(e: ConnectorError) -> anyhow::Error {
+    anyhow!("{e}")
+}
+
+async fn demo(runtime: &Arc<Runtime>, sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
+    let dialect = sim.config().dialect;
+    println!();
+    println!("{}", dialect.product());
     line(
         "simulator",
         format!(
@@ -64,54 +93,33 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
             args.seed
         ),
     );
-
     let load_started = Instant::now();
-    let runtime = Runtime::new(RuntimeConfig {
-        cache_dir: super::default_cache_dir(),
-        ..RuntimeConfig::default()
-    })?;
     let plugin = runtime
-        .load(PluginSource::Builtin("connectwise-manage".into()))
+        .load(PluginSource::Builtin(
+            simulated::bundled_connector(dialect).into(),
+        ))
         .await?;
     let info = plugin
         .connector_info()
-        .expect("the bundled plugin is a connector");
+        .expect("a bundled plugin is a connector")
+        .clone();
     line(
         "connector",
         format!(
-            "{} {} (sha256 {}…), loaded in {} with the {:?} allocator",
+            "{} {} (sha256 {}…), loaded in {}",
             info.id,
             info.version,
             &plugin.sha256()[..12],
-            millis(load_started.elapsed()),
-            runtime.allocator()
+            millis(load_started.elapsed())
         ),
     );
-
-    let credentials = &sim.config().credentials;
-    let mut settings = Settings::default();
-    settings.insert("site", sim.origin(), false);
-    settings.insert("company-id", credentials.company_id.clone(), false);
-    settings.insert("public-key", credentials.public_key.clone(), false);
-    settings.insert("private-key", credentials.private_key.clone(), true);
-    settings.insert("client-id", credentials.client_id.clone(), false);
-    let policy = ConnectionPolicy {
-        grant: Grant {
-            // The simulator's own origin, by its loopback address: nothing else is reachable.
-            origins: vec![OriginPattern::parse(&sim.origin())?],
-            all_requested: false,
-            allow_private_networks: false,
-        },
-        http: HttpLimits::default(),
-        kv: KvLimits::default(),
-    };
     let kv = KvStore::temporary()?;
-    let conn = Connection::open(
-        runtime.clone(),
-        plugin.clone(),
+    let conn = simulated::connect(
+        runtime,
+        &plugin,
+        sim,
         "demo",
-        settings,
-        &policy,
+        simulated::settings_for(sim),
         &kv,
     )?;
 
@@ -122,6 +130,7 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
         format!("ok: {} ({})", report.message, millis(t.elapsed())),
     );
 
+    let declares = |op| info.operations.contains(&op);
     let page = args.page_size;
     let companies = pull("companies", page, |p| {
         let conn = conn.clone();
@@ -132,71 +141,84 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
         }
     })
     .await?;
-    pull("contacts", page, |p| {
-        let conn = conn.clone();
-        async move {
-            conn.list_contacts(p)
-                .await
-                .map(|r| (r.items, r.next_cursor))
-        }
-    })
-    .await?;
-    pull("agreements", page, |p| {
-        let conn = conn.clone();
-        async move {
-            conn.list_agreements(p)
-                .await
-                .map(|r| (r.items, r.next_cursor))
-        }
-    })
-    .await?;
-    pull("configurations", page, |p| {
-        let conn = conn.clone();
-        async move {
-            conn.list_configurations(p)
-                .await
-                .map(|r| (r.items, r.next_cursor))
-        }
-    })
-    .await?;
-    pull("tickets", page, |p| {
-        let conn = conn.clone();
-        async move { conn.list_tickets(p).await.map(|r| (r.items, r.next_cursor)) }
-    })
-    .await?;
+    if declares(Operation::ListContacts) {
+        pull("contacts", page, |p| {
+            let conn = conn.clone();
+            async move {
+                conn.list_contacts(p)
+                    .await
+                    .map(|r| (r.items, r.next_cursor))
+            }
+        })
+        .await?;
+    }
+    if declares(Operation::ListAgreements) {
+        pull("agreements", page, |p| {
+            let conn = conn.clone();
+            async move {
+                conn.list_agreements(p)
+                    .await
+                    .map(|r| (r.items, r.next_cursor))
+            }
+        })
+        .await?;
+    }
+    if declares(Operation::ListConfigurations) {
+        pull("configurations", page, |p| {
+            let conn = conn.clone();
+            async move {
+                conn.list_configurations(p)
+                    .await
+                    .map(|r| (r.items, r.next_cursor))
+            }
+        })
+        .await?;
+    }
+    if declares(Operation::ListTickets) {
+        pull("tickets", page, |p| {
+            let conn = conn.clone();
+            async move { conn.list_tickets(p).await.map(|r| (r.items, r.next_cursor)) }
+        })
+        .await?;
+    }
 
     let t = Instant::now();
-    let boards = conn
+    let queues = conn
         .list_references(ReferenceKind::Queue)
         .await
         .map_err(psa)?;
-    let mut picklists = vec![format!("queues {}", boards.len())];
-    for (name, kind) in [
-        ("statuses", ReferenceKind::TicketStatus),
-        ("priorities", ReferenceKind::TicketPriority),
-        ("configuration types", ReferenceKind::ConfigurationType),
-    ] {
-        let refs = conn.list_references(kind).await.map_err(psa)?;
-        picklists.push(format!("{name} {}", refs.len()));
-    }
+    let statuses = conn
+        .list_references(ReferenceKind::TicketStatus)
+        .await
+        .map_err(psa)?;
+    let priorities = conn
+        .list_references(ReferenceKind::TicketPriority)
+        .await
+        .map_err(psa)?;
     line(
         "picklists",
-        format!("{} ({})", picklists.join(", "), millis(t.elapsed())),
+        format!(
+            "queues {}, statuses {}, priorities {} ({})",
+            queues.len(),
+            statuses.len(),
+            priorities.len(),
+            millis(t.elapsed())
+        ),
     );
+    let defaults = TicketDefaults::choose(&queues, &statuses, &priorities);
 
     let company = companies
         .iter()
         .find(|c| c.active)
         .or(companies.first())
         .ok_or_else(|| anyhow!("the simulator returned no company"))?;
-    let board = boards
-        .first()
-        .ok_or_else(|| anyhow!("the simulator returned no service board"))?;
     let t = Instant::now();
     let ticket = conn
         .create_ticket(NewTicket {
             description: Some("Created by `psahost demo`.".into()),
-            queue_id: Some(board.id.clone()),
+            queue_id: defaults.queue.clone(),
+            status_id: defaults.status.clone(),
+            priority_id: defaults.priority.clone(),
             ..NewTicket::new(company.id.clone(), "psahost demo: disk space low on FS01")
         })
         .await
@@ -204,11 +226,10 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
     line(
         "create-ticket",
         format!(
-            "#{} \"{}\" for {} on board {} ({})",
+            "#{} \"{}\" for {} ({})",
             ticket.id,
             ticket.summary,
             company.name,
-            board.name,
             millis(t.elapsed())
         ),
     );
@@ -230,7 +251,6 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
             millis(t.elapsed())
         ),
     );
-
     let held = |entity, id: &str| {
         id.parse()
             .ok()
@@ -255,20 +275,14 @@ async fn demo(sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
     line(
         "http",
         format!(
-            "{} requests, {} KiB received, {} denied",
-            stats.requests.load(std::sync::atomic::Ordering::Relaxed),
-            stats
-                .bytes_received
-                .load(std::sync::atomic::Ordering::Relaxed)
-                / 1024,
-            stats.denied.load(std::sync::atomic::Ordering::Relaxed)
+            "{} requests, {} KiB received, {} retried, {} denied",
+            stats.requests.load(Ordering::Relaxed),
+            stats.bytes_received.load(Ordering::Relaxed) / 1024,
+            stats.retries.load(Ordering::Relaxed),
+            stats.denied.load(Ordering::Relaxed)
         ),
     );
     Ok(())
-}
-
-fn psa(e: ConnectorError) -> anyhow::Error {
-    anyhow!("{e}")
 }
 
 /// Pulls every page of one entity, printing a summary line; returns the items.
@@ -284,8 +298,7 @@ where
     loop {
         let (batch, next) = fetch(PageRequest {
             cursor: cursor.take(),
-            updated_since: None,
-            page_size,
+            ..PageRequest::first(page_size)
         })
         .await
         .map_err(|e| anyhow!("{label}: {e}"))?;
@@ -296,11 +309,11 @@ where
             None => break,
         }
     }
-    let count = items.len();
     line(
         label,
         format!(
-            "{count} records in {pages} page{}, {}",
+            "{} records in {pages} page{}, {}",
+            items.len(),
             if pages == 1 { "" } else { "s" },
             millis(started.elapsed())
         ),
