@@ -20,6 +20,20 @@
 //! grant = { hosts = ["requested"] }      # or explicit origins; private-networks = true
 //! limits = { rate = "600/min", max-concurrent = 4 }
 //!
+//! [plugins]                      # optional: every `*.wasm` in a directory is a plugin too,
+//! dir = "plugins"                # its id is the file name without `.wasm`; pin one with
+//!                                # [plugins.<id>] sha256 = "..." (no path)
+//! watch-interval = "2s"          # how often `psahost serve` checks plugin files for changes
+//!
+//! [connections.acme.schedule]    # optional: `psahost serve` syncs these entities at these
+//! companies = "15min"            # intervals (incremental), and sweeps every scheduled entity
+//! tickets = "5min"               # completely every `full-sweep`; a connection without a
+//! full-sweep = "24h"             # schedule only syncs on demand
+//!
+//! [api]                          # needed by `psahost serve`
+//! listen = "127.0.0.1:8780"
+//! token = "${env:PSAHOST_API_TOKEN}"   # bearer token of every API call (at least 16 characters)
+//!
 //! [sync]                         # optional; these are the defaults
 //! page-size = 250                # records asked for per page
 //! overlap = "5min"               # incremental runs re-read this much before the high-water mark
@@ -47,11 +61,57 @@ use toml::Spanned;
 struct RawConfig {
     runtime: RawRuntime,
     #[serde(default)]
-    plugins: BTreeMap<String, RawPlugin>,
+    plugins: RawPlugins,
     #[serde(default)]
     connections: BTreeMap<String, RawConnection>,
     #[serde(default)]
     sync: RawSync,
+    api: Option<RawApi>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawApi {
+    listen: Spanned<String>,
+    token: Spanned<String>,
+}
+
+/// `[plugins]`: plugin tables by id, plus the reserved keys `dir` and `watch-interval`.
+#[derive(Default)]
+struct RawPlugins {
+    dir: Option<Spanned<String>>,
+    watch_interval: Option<Spanned<String>>,
+    by_id: BTreeMap<String, RawPlugin>,
+}
+
+impl<'de> Deserialize<'de> for RawPlugins {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawPlugins;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("plugin tables (`[plugins.ID]`), `dir` or `watch-interval`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawPlugins, A::Error> {
+                let mut out = RawPlugins::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "dir" => out.dir = Some(map.next_value()?),
+                        "watch-interval" => out.watch_interval = Some(map.next_value()?),
+                        _ => {
+                            let plugin = map.next_value()?;
+                            out.by_id.insert(key, plugin);
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 #[derive(Default, Deserialize)]
@@ -102,6 +162,7 @@ struct RawConnection {
     grant: RawGrant,
     #[serde(default)]
     limits: RawLimits,
+    schedule: Option<BTreeMap<String, Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -142,6 +203,46 @@ pub struct Config {
     pub connections: BTreeMap<String, ConnectionConfig>,
     /// The sync engine's settings (`[sync]`).
     pub sync: crate::sync::SyncSettings,
+    /// The HTTP API of `psahost serve` (`[api]`), if configured.
+    pub api: Option<ApiConfig>,
+    /// The plugin directory (`[plugins] dir`): its `*.wasm` files are plugins too.
+    pub plugin_dir: Option<PathBuf>,
+    /// How often `psahost serve` checks plugin files for changes (`[plugins] watch-interval`).
+    pub plugin_watch_interval: Duration,
+}
+
+/// The HTTP API's settings (`[api]`).
+#[derive(Clone)]
+pub struct ApiConfig {
+    /// The address to listen on.
+    pub listen: std::net::SocketAddr,
+    /// The bearer token every call but health and readiness must carry.
+    pub token: String,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("listen", &self.listen)
+            .field("token", &"[redacted]")
+            .finish()
+    }
+}
+
+/// When `psahost serve` syncs a connection (`[connections.ID.schedule]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Schedule {
+    /// Entities synced incrementally, each at its interval.
+    pub entities: Vec<(crate::records::Entity, Duration)>,
+    /// How often every scheduled entity is swept completely (deletes detected).
+    pub full_sweep: Option<Duration>,
+}
+
+impl Schedule {
+    /// Whether nothing is scheduled (the connection syncs on demand only).
+    pub fn is_empty(&self) -> bool {
+        self.entities.is_empty()
+    }
 }
 
 /// A configured plugin.
@@ -166,6 +267,8 @@ pub struct ConnectionConfig {
     pub settings: Settings,
     /// Its grant and limits.
     pub policy: ConnectionPolicy,
+    /// When `psahost serve` syncs it.
+    pub schedule: Schedule,
 }
 
 impl Config {
@@ -337,10 +440,39 @@ impl Validator<'_> {
             allocator: r.allocator.unwrap_or_default(),
         };
 
+        let plugin_dir = raw
+            .plugins
+            .dir
+            .as_ref()
+            .map(|d| self.plugin_dir(d))
+            .transpose()?;
+        let mut in_dir: BTreeMap<String, PathBuf> = plugin_dir
+            .as_ref()
+            .map(|(_, files)| files.clone())
+            .unwrap_or_default();
+        let plugin_watch_interval = self.duration(
+            &raw.plugins.watch_interval,
+            "plugins.watch-interval",
+            Duration::from_secs(2),
+        )?;
         let mut plugins = BTreeMap::new();
-        for (id, p) in &raw.plugins {
+        for (id, p) in &raw.plugins.by_id {
             let field = format!("plugins.{id}");
+            let from_dir = in_dir.remove(id);
+            if let (Some(file), Some(path)) = (&from_dir, p.path.as_ref().or(p.builtin.as_ref())) {
+                return self.error(
+                    path.span(),
+                    &field,
+                    format!(
+                        "plugin `{id}` is also the file `{}` of the plugin directory: rename one of them, or drop `path`/`builtin` to pin the directory's file",
+                        file.display()
+                    ),
+                );
+            }
             let source = match (&p.path, &p.builtin) {
+                (None, None) if from_dir.is_some() => {
+                    PluginSource::File(from_dir.clone().unwrap_or_default())
+                }
                 (Some(path), None) => PluginSource::File(self.path_of(path.get_ref())),
                 (None, Some(name)) => PluginSource::Builtin(name.get_ref().clone()),
                 (Some(path), Some(_)) => {
@@ -352,8 +484,13 @@ impl Validator<'_> {
                 }
                 (None, None) => {
                     return Err(anyhow!(
-                        "invalid configuration `{}`, `{field}`: give `path = \"...wasm\"` or `builtin = \"connectwise-manage\"`",
-                        self.path.display()
+                        "invalid configuration `{}`, `{field}`: give `path = \"...wasm\"` or `builtin = \"connectwise-manage\"`{}",
+                        self.path.display(),
+                        if plugin_dir.is_some() {
+                            format!(", or put `{id}.wasm` in the plugin directory")
+                        } else {
+                            String::new()
+                        }
                     ));
                 }
             };
@@ -379,6 +516,16 @@ impl Validator<'_> {
                     id: id.clone(),
                     source,
                     sha256,
+                },
+            );
+        }
+        for (id, file) in in_dir {
+            plugins.insert(
+                id.clone(),
+                PluginConfig {
+                    id,
+                    source: PluginSource::File(file),
+                    sha256: None,
                 },
             );
         }
@@ -487,6 +634,10 @@ impl Validator<'_> {
                 .unwrap_or(u32::MAX),
                 max_key_bytes: kv_defaults.max_key_bytes,
             };
+            let schedule = match &c.schedule {
+                Some(s) => self.schedule(s, &format!("{field}.schedule"))?,
+                None => Schedule::default(),
+            };
             connections.insert(
                 id.clone(),
                 ConnectionConfig {
@@ -494,11 +645,13 @@ impl Validator<'_> {
                     plugin: c.plugin.get_ref().clone(),
                     settings,
                     policy: ConnectionPolicy { grant, http, kv },
+                    schedule,
                 },
             );
         }
 
         let sync = self.sync(&raw.sync)?;
+        let api = raw.api.as_ref().map(|a| self.api(a)).transpose()?;
         Ok(Config {
             path: self.path.to_path_buf(),
             data_dir,
@@ -506,7 +659,110 @@ impl Validator<'_> {
             plugins,
             connections,
             sync,
+            api,
+            plugin_dir: plugin_dir.map(|(dir, _)| dir),
+            plugin_watch_interval,
         })
+    }
+
+    /// The plugin directory and its `*.wasm` files by id (the file name without `.wasm`).
+    fn plugin_dir(
+        &self,
+        dir: &Spanned<String>,
+    ) -> anyhow::Result<(PathBuf, BTreeMap<String, PathBuf>)> {
+        let path = self.path_of(dir.get_ref());
+        let entries = match std::fs::read_dir(&path) {
+            Ok(entries) => entries,
+            Err(e) => {
+                return self.error(
+                    dir.span(),
+                    "plugins.dir",
+                    format!("cannot read the directory `{}`: {e}", path.display()),
+                );
+            }
+        };
+        let mut files = BTreeMap::new();
+        for entry in entries.flatten() {
+            let file = entry.path();
+            if file.extension().is_some_and(|x| x == "wasm")
+                && file.is_file()
+                && let Some(id) = file.file_stem().and_then(|s| s.to_str())
+            {
+                files.insert(id.to_string(), file.clone());
+            }
+        }
+        Ok((path, files))
+    }
+
+    fn api(&self, a: &RawApi) -> anyhow::Result<ApiConfig> {
+        let listen = match a.listen.get_ref().parse::<std::net::SocketAddr>() {
+            Ok(addr) => addr,
+            Err(e) => {
+                return self.error(
+                    a.listen.span(),
+                    "api.listen",
+                    format!(
+                        "`{}` is not an address and port ({e}); write for example \"127.0.0.1:8780\"",
+                        a.listen.get_ref()
+                    ),
+                );
+            }
+        };
+        let token = match resolve_value(a.token.get_ref(), self.base) {
+            Ok((token, _)) => token,
+            Err(e) => return self.error(a.token.span(), "api.token", format!("{e:#}")),
+        };
+        if token.trim().chars().count() < 16 {
+            return self.error(
+                a.token.span(),
+                "api.token",
+                "the token must have at least 16 characters; generate one, for example with `openssl rand -hex 32`, and reference it as \"${env:PSAHOST_API_TOKEN}\"",
+            );
+        }
+        Ok(ApiConfig {
+            listen,
+            token: token.trim().to_string(),
+        })
+    }
+
+    fn schedule(
+        &self,
+        raw: &BTreeMap<String, Spanned<String>>,
+        field: &str,
+    ) -> anyhow::Result<Schedule> {
+        let mut schedule = Schedule::default();
+        for (key, value) in raw {
+            let name = format!("{field}.{key}");
+            let interval = self.duration(&Some(value.clone()), &name, Duration::ZERO)?;
+            if interval < Duration::from_secs(1) {
+                return self.error(value.span(), &name, "must be at least one second");
+            }
+            if key == "full-sweep" {
+                schedule.full_sweep = Some(interval);
+                continue;
+            }
+            match key.parse::<crate::records::Entity>() {
+                Ok(entity) => schedule.entities.push((entity, interval)),
+                Err(_) => {
+                    return self.error(
+                        value.span(),
+                        &name,
+                        format!(
+                            "`{key}` is neither an entity ({}) nor `full-sweep`",
+                            crate::records::Entity::ALL.map(|e| e.name()).join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        if schedule.full_sweep.is_some() && schedule.entities.is_empty() {
+            return Err(anyhow!(
+                "invalid configuration `{}`, `{field}`: `full-sweep` sweeps the scheduled entities, but none is scheduled; add for example `companies = \"15min\"`",
+                self.path.display()
+            ));
+        }
+        schedule.entities.sort();
+        Ok(schedule)
     }
 
     fn sync(&self, raw: &RawSync) -> anyhow::Result<crate::sync::SyncSettings> {
@@ -655,6 +911,90 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
             .unwrap_err()
             .to_string();
         assert!(e.contains("pagesize"), "{e}");
+    }
+
+    #[test]
+    fn api_plugin_dir_and_schedule() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("plugins")).unwrap();
+        std::fs::write(dir.path().join("plugins/vendor-x.wasm"), b"").unwrap();
+        std::fs::write(dir.path().join("plugins/notes.txt"), b"").unwrap();
+        let parse = |extra: &str| {
+            Config::parse(
+                &format!("{GOOD}{extra}").replace("${file:key.txt}", "k"),
+                &dir.path().join("psahost.toml"),
+            )
+        };
+        let text = "\n[api]\nlisten = \"127.0.0.1:8780\"\ntoken = \"0123456789abcdef\"\n\
+                    \n[connections.acme.schedule]\ncompanies = \"15min\"\ntickets = \"5min\"\nfull-sweep = \"24h\"\n";
+        let c = parse(text).unwrap();
+        let api = c.api.as_ref().unwrap();
+        assert_eq!(api.listen.port(), 8780);
+        assert!(!format!("{api:?}").contains("0123456789abcdef"));
+        let s = &c.connection("acme").unwrap().schedule;
+        assert_eq!(
+            s.entities,
+            vec![
+                (crate::records::Entity::Companies, Duration::from_secs(900)),
+                (crate::records::Entity::Tickets, Duration::from_secs(300)),
+            ]
+        );
+        assert_eq!(s.full_sweep, Some(Duration::from_secs(86400)));
+        assert_eq!(c.plugin_watch_interval, Duration::from_secs(2));
+        assert!(c.plugin_dir.is_none());
+
+        // The plugin directory: every *.wasm is a plugin; a pin-only table pins one.
+        let c = parse("\n[plugins]\ndir = \"plugins\"\nwatch-interval = \"500ms\"\n").unwrap();
+        assert!(c.plugins.contains_key("vendor-x") && !c.plugins.contains_key("notes"));
+        assert_eq!(c.plugin_watch_interval, Duration::from_millis(500));
+        let pin = "a".repeat(64);
+        let c = parse(&format!(
+            "\n[plugins]\ndir = \"plugins\"\n[plugins.vendor-x]\nsha256 = \"{pin}\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.plugins["vendor-x"].sha256.as_deref(), Some(pin.as_str()));
+
+        for (extra, field) in [
+            (
+                "\n[api]\nlisten = \"localhost\"\ntoken = \"0123456789abcdef\"\n",
+                "api.listen",
+            ),
+            (
+                "\n[api]\nlisten = \"127.0.0.1:1\"\ntoken = \"short\"\n",
+                "api.token",
+            ),
+            (
+                "\n[api]\nlisten = \"127.0.0.1:1\"\ntoken = \"${env:PSAHOST_SURELY_UNSET}\"\n",
+                "api.token",
+            ),
+            (
+                "\n[connections.acme.schedule]\nwidgets = \"5min\"\n",
+                "connections.acme.schedule.widgets",
+            ),
+            (
+                "\n[connections.acme.schedule]\ncompanies = \"soon\"\n",
+                "connections.acme.schedule.companies",
+            ),
+            (
+                "\n[connections.acme.schedule]\ncompanies = \"10ms\"\n",
+                "connections.acme.schedule.companies",
+            ),
+            (
+                "\n[connections.acme.schedule]\nfull-sweep = \"1h\"\n",
+                "connections.acme.schedule",
+            ),
+            ("\n[plugins]\ndir = \"missing\"\n", "plugins.dir"),
+        ] {
+            let e = parse(extra).unwrap_err().to_string();
+            assert!(
+                e.contains(field) && e.contains("psahost.toml"),
+                "{extra}: {e}"
+            );
+        }
+        let e = parse("\n[api]\nlisten = \"127.0.0.1:1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("token"), "{e}");
     }
 
     #[test]

@@ -1,8 +1,12 @@
 //! The `psahost` command line.
 
+mod client;
 mod connection;
 mod demo;
+mod mrr;
 mod plugin;
+mod records;
+mod serve;
 mod sync;
 
 use anyhow::Context;
@@ -69,6 +73,15 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Sync a connection's records into the record store (incremental, or --full).
     Sync(sync::SyncArgs),
+    /// Run the daemon: scheduled syncs, plugin hot reload and the HTTP API (needs [api]).
+    Serve(serve::ServeArgs),
+    /// Read synced records and the change feed (from the store, or a daemon with --api).
+    #[command(subcommand)]
+    Records(records::RecordsCommand),
+    /// MRR per company on a day, from the synced agreements.
+    Mrr(mrr::MrrArgs),
+    /// Companies a tool may create customers from (active, with an active contact), and why not.
+    Eligible(mrr::EligibleArgs),
 }
 
 /// Parses the command line, runs the command, prints errors; the process's exit code.
@@ -104,6 +117,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sim(args) => psa_sim::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(args).await,
         Command::Sync(args) => sync::run(args, cli.config.as_deref()).await,
+        Command::Serve(args) => serve::run(args, cli.config.as_deref()).await,
+        Command::Records(cmd) => records::run(cmd, cli.config.as_deref()).await,
+        Command::Mrr(args) => mrr::run_mrr(args, cli.config.as_deref()).await,
+        Command::Eligible(args) => mrr::run_eligible(args, cli.config.as_deref()).await,
     }
 }
 

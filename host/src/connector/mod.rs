@@ -154,6 +154,7 @@ impl Connection {
             .connector_indices()
             .expect("a connection always holds a connector")
             .clone();
+        let started = std::time::Instant::now();
         let result = self
             .runtime
             .call(
@@ -167,8 +168,16 @@ impl Connection {
                     })
                 },
             )
-            .await?;
-        result.map_err(|e| ConnectorError::Psa(redact_error(e, &self.capabilities.redactor)))
+            .await;
+        if let Some(observer) = self.runtime.observer() {
+            let outcome = match &result {
+                Ok(Ok(_)) => "ok",
+                Ok(Err(e)) => error_kind(e),
+                Err(e) => e.kind(),
+            };
+            observer.call_finished(self.plugin.id(), operation, outcome, started.elapsed());
+        }
+        result?.map_err(|e| ConnectorError::Psa(redact_error(e, &self.capabilities.redactor)))
     }
 
     /// Runs export `operation` with JSON arguments (one per parameter) and returns its result
@@ -201,9 +210,11 @@ pub async fn call_json(
         .as_ref()
         .map(|c| c.redactor.clone())
         .unwrap_or_default();
+    let capabilities_present = capabilities.as_ref().map(|_| ());
     let export = plugin.export_name();
     let plugin_id = plugin.id().to_string();
     let operation_name = operation.to_string();
+    let started = std::time::Instant::now();
     let result = runtime
         .call(plugin, capabilities, operation, move |store, instance| {
             Box::pin(async move {
@@ -254,10 +265,47 @@ pub async fn call_json(
                 }))
             })
         })
-        .await?;
+        .await;
+    if let (Some(observer), Some(_)) = (runtime.observer(), &capabilities_present) {
+        let outcome = match &result {
+            Ok(Ok(value)) => json_outcome(value),
+            Ok(Err(_)) => "invalid-call",
+            Err(e) => e.kind(),
+        };
+        observer.call_finished(plugin.id(), operation, outcome, started.elapsed());
+    }
+    let result = result?;
     let mut value = result.map_err(|m| anyhow!(m))?;
     redact_json(&mut value, &redactor);
     Ok(value)
+}
+
+/// The outcome of a JSON call for metrics: the contract error's case of an `{"err": {case: ..}}`
+/// result, else `ok`.
+fn json_outcome(value: &serde_json::Value) -> &'static str {
+    const CASES: [&str; 8] = [
+        "unauthorized",
+        "forbidden",
+        "not-found",
+        "invalid-input",
+        "rate-limited",
+        "unavailable",
+        "unsupported",
+        "remote",
+    ];
+    let case = value.get("err").and_then(|e| match e {
+        serde_json::Value::String(s) => Some(s.as_str()),
+        serde_json::Value::Object(m) => m.keys().next().map(String::as_str),
+        _ => None,
+    });
+    match case {
+        Some(case) => CASES
+            .iter()
+            .find(|c| **c == case)
+            .copied()
+            .unwrap_or("error"),
+        None => "ok",
+    }
 }
 
 /// Replaces the connection's secrets in every string of `value`.

@@ -104,6 +104,25 @@ pub enum CallError {
     },
 }
 
+impl CallError {
+    /// The failure's name for metrics: `deadline`, `memory-cap`, `trap` or `setup`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Deadline { .. } => "deadline",
+            CallError::MemoryCap { .. } => "memory-cap",
+            CallError::Trap { .. } => "trap",
+            CallError::Setup { .. } => "setup",
+        }
+    }
+}
+
+/// Told about every finished call of a connection's export (metrics of `psahost serve`).
+pub trait CallObserver: Send + Sync {
+    /// `outcome` is `ok`, the case of a contract error the connector returned (`rate-limited`,
+    /// `unauthorized`, ...), or the sandbox's failure ([`CallError::kind`]).
+    fn call_finished(&self, plugin: &str, operation: &str, outcome: &str, elapsed: Duration);
+}
+
 /// The state of one call's store: WASI (with nothing granted), the memory limiter, the log tag,
 /// the connection's capabilities (none for `describe` and for matching rules) and the deadline.
 pub struct CallState {
@@ -147,6 +166,7 @@ pub struct Runtime {
     linker: Linker<CallState>,
     config: RuntimeConfig,
     allocator: AllocatorKind,
+    observer: std::sync::OnceLock<Arc<dyn CallObserver>>,
 }
 
 impl Runtime {
@@ -170,6 +190,7 @@ impl Runtime {
             linker,
             config,
             allocator,
+            observer: std::sync::OnceLock::new(),
         }))
     }
 
@@ -186,6 +207,16 @@ impl Runtime {
     /// The settings.
     pub fn config(&self) -> &RuntimeConfig {
         &self.config
+    }
+
+    /// Installs the observer of connection calls; only the first one counts (false after).
+    pub fn set_observer(&self, observer: Arc<dyn CallObserver>) -> bool {
+        self.observer.set(observer).is_ok()
+    }
+
+    /// The observer of connection calls, if one is installed.
+    pub fn observer(&self) -> Option<&Arc<dyn CallObserver>> {
+        self.observer.get()
     }
 
     /// Compiles (or loads from the cache), validates and describes a plugin.

@@ -1,0 +1,465 @@
+//! The OpenAPI 3.1 document of the API, written by hand next to the handlers.
+//!
+//! It is served at `/openapi.json` and checked in as `docs/openapi.json`; the API tests keep
+//! them identical (`PSAHOST_UPDATE_OPENAPI=1 cargo test -p psahost --test api` rewrites the
+//! file), check that every route of [`super::ROUTES`] is documented and nothing else, and
+//! validate the answers of a live daemon against the schemas documented here.
+
+use serde_json::{Value, json};
+
+/// The document's text as served: pretty JSON with a final newline.
+pub fn document_text() -> String {
+    let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn r(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn nullable(t: &str) -> Value {
+    json!({ "type": [t, "null"] })
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+fn error(description: &str) -> Value {
+    ok(description, r("Error"))
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
+}
+
+fn query_param(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+}
+
+fn connection_param() -> Value {
+    path_param("id", "The connection's id in the configuration.")
+}
+
+fn entity_param() -> Value {
+    json!({ "name": "entity", "in": "path", "required": true, "description": "The entity.", "schema": r("Entity") })
+}
+
+fn limit_param() -> Value {
+    query_param(
+        "limit",
+        "At most this many items (1 to 1000, default 100).",
+        json!({ "type": "integer", "minimum": 1, "maximum": 1000 }),
+    )
+}
+
+fn sync_params() -> Vec<Value> {
+    vec![
+        query_param(
+            "full",
+            "A full sweep: read every record and delete the stored records the PSA no longer has (behind the mass-delete guard).",
+            json!({ "type": "boolean" }),
+        ),
+        query_param(
+            "allow-mass-delete",
+            "With `full`: apply the sweep's deletions even beyond `sync.mass-delete-share`.",
+            json!({ "type": "boolean" }),
+        ),
+    ]
+}
+
+/// Operation: summary, tag, parameters, responses; protected ones get the 401 answer.
+fn op(
+    summary: &str,
+    tag: &str,
+    params: Vec<Value>,
+    mut responses: Value,
+    protected: bool,
+) -> Value {
+    if protected {
+        responses["401"] = error("The bearer token is missing or wrong.");
+    }
+    let mut o = json!({ "summary": summary, "tags": [tag], "responses": responses });
+    if !params.is_empty() {
+        o["parameters"] = Value::Array(params);
+    }
+    if !protected {
+        o["security"] = json!([]);
+    }
+    o
+}
+
+fn not_found(what: &str) -> Value {
+    error(&format!("{what} is not configured or not found."))
+}
+
+fn paths() -> Value {
+    json!({
+        "/health": { "get": op("Liveness: the process answers.", "operations", vec![], json!({
+            "200": ok("Alive.", json!({ "type": "object", "required": ["status"], "properties": { "status": { "const": "ok" } } })),
+        }), false) },
+        "/ready": { "get": op("Readiness: configuration loaded, store open, every plugin loaded and connection open.", "operations", vec![], json!({
+            "200": ok("Ready.", r("Readiness")),
+            "503": ok("Not ready (or shutting down); the body says what is missing.", r("Readiness")),
+        }), false) },
+        "/metrics": { "get": op("Prometheus metrics (OpenMetrics text).", "operations", vec![], json!({
+            "200": { "description": "The metrics.", "content": { "application/openmetrics-text": { "schema": { "type": "string" } } } },
+        }), true) },
+        "/openapi.json": { "get": op("This document.", "operations", vec![], json!({
+            "200": ok("The OpenAPI document.", json!({ "type": "object" })),
+        }), true) },
+        "/v1/plugins": { "get": op("The configured plugins and the versions in use.", "plugins", vec![], json!({
+            "200": ok("The plugins.", json!({ "type": "object", "required": ["plugins"], "properties": { "plugins": { "type": "array", "items": r("Plugin") } } })),
+        }), true) },
+        "/v1/connections": { "get": op("The configured connections.", "connections", vec![], json!({
+            "200": ok("The connections.", json!({ "type": "object", "required": ["connections"], "properties": { "connections": { "type": "array", "items": r("ConnectionSummary") } } })),
+        }), true) },
+        "/v1/connections/{id}": { "get": op("A connection's status: per entity sync state, stored count and last run; its last runs.", "connections", vec![connection_param()], json!({
+            "200": ok("The status.", r("ConnectionStatus")),
+            "404": not_found("The connection"),
+        }), true) },
+        "/v1/connections/{id}/runs": { "get": op("A connection's sync runs, newest first.", "connections", vec![connection_param(), limit_param()], json!({
+            "200": ok("The runs.", json!({ "type": "object", "required": ["runs"], "properties": { "runs": { "type": "array", "items": r("Run") } } })),
+            "404": not_found("The connection"),
+        }), true) },
+        "/v1/connections/{id}/test": { "post": op("Runs the connector's test-connection with the connection's settings.", "connections", vec![connection_param()], json!({
+            "200": ok("The test ran; `ok` says whether it passed and `error` what is wrong.", r("TestResult")),
+            "404": not_found("The connection"),
+            "503": error("The connection is not open (its plugin did not load)."),
+        }), true) },
+        "/v1/connections/{id}/sync": { "post": op("Sync now: syncs the connection's entities (every entity, or those named by `entity`) and returns the runs.", "sync", {
+            let mut p = vec![connection_param(), query_param("entity", "Sync only this entity (repeatable).", r("Entity"))];
+            p.extend(sync_params());
+            p
+        }, json!({
+            "200": ok("The runs (completed, held, suspended or failed) and the entities skipped.", r("SyncResult")),
+            "400": error("A parameter is wrong."),
+            "404": not_found("The connection"),
+            "503": error("The connection is not open (its plugin did not load)."),
+        }), true) },
+        "/v1/connections/{id}/sync/{entity}": { "post": op("Syncs one entity of the connection and returns the run.", "sync", {
+            let mut p = vec![connection_param(), entity_param()];
+            p.extend(sync_params());
+            p
+        }, json!({
+            "200": ok("The run.", r("SyncResult")),
+            "400": error("A parameter is wrong."),
+            "404": not_found("The connection or entity"),
+            "503": error("The connection is not open (its plugin did not load)."),
+        }), true) },
+        "/v1/connections/{id}/records/{entity}": { "get": op("Stored records of an entity, in id order, filtered and paged. Every query parameter other than `after`, `limit` and `updated-since` is a filter: the record's field (WIT name, nested with `/`, e.g. `company-id`, `status/name`) equals the value.", "records", vec![
+            connection_param(),
+            entity_param(),
+            query_param("after", "Start after this id (the previous page's `next`).", json!({ "type": "string" })),
+            limit_param(),
+            query_param("updated-since", "Only records whose `updated-at` is at or after this RFC 3339 time.", json!({ "type": "string", "format": "date-time" })),
+        ], json!({
+            "200": ok("A page of records.", r("RecordPage")),
+            "400": error("A parameter is wrong."),
+            "404": not_found("The connection or entity"),
+        }), true) },
+        "/v1/connections/{id}/records/{entity}/{record}": { "get": op("One stored record.", "records", vec![connection_param(), entity_param(), path_param("record", "The record's PSA id.")], json!({
+            "200": ok("The record.", r("StoredRecord")),
+            "404": not_found("The connection, entity or record"),
+        }), true) },
+        "/v1/connections/{id}/records/{entity}/{record}/sync": { "post": op("Syncs one record by id from the PSA (the \"Sync\" on one customer). A record the PSA no longer has is deleted from the store.", "sync", vec![connection_param(), entity_param(), path_param("record", "The record's PSA id.")], json!({
+            "200": ok("What changed, and the record as now stored.", r("RecordSyncResult")),
+            "404": not_found("The connection or entity"),
+            "502": error("The connector or the PSA failed."),
+            "503": error("The connection is not open (its plugin did not load)."),
+        }), true) },
+        "/v1/connections/{id}/changes": { "get": op("The change feed: every change of the connection's records after sequence `after`, in order. Read again from `next-after` to continue.", "records", vec![
+            connection_param(),
+            query_param("after", "The last sequence number already read (default 0: from the start).", json!({ "type": "integer", "minimum": 0 })),
+            limit_param(),
+        ], json!({
+            "200": ok("A page of changes.", r("ChangesPage")),
+            "400": error("A parameter is wrong."),
+            "404": not_found("The connection"),
+        }), true) },
+        "/v1/connections/{id}/mrr": { "get": op("Monthly recurring revenue per company on a day, from the stored agreements (rules in docs/mrr.md).", "views", vec![
+            connection_param(),
+            query_param("day", "The day, YYYY-MM-DD (default: today, UTC).", json!({ "type": "string", "format": "date" })),
+        ], json!({
+            "200": ok("MRR per company.", r("MrrReport")),
+            "400": error("The day is not YYYY-MM-DD."),
+            "404": not_found("The connection"),
+        }), true) },
+        "/v1/connections/{id}/eligible": { "get": op("Every stored company with whether a tool may create a customer from it (active, with an active contact) and why not.", "views", vec![connection_param()], json!({
+            "200": ok("The verdicts.", r("EligibleResult")),
+            "404": not_found("The connection"),
+        }), true) },
+        "/v1/connections/{id}/references/{kind}": { "get": op("A picklist, read through the connector (`list-references`).", "connections", vec![
+            connection_param(),
+            path_param("kind", "The picklist (WIT reference-kind): queue, ticket-status, ticket-priority, ticket-type, ticket-sub-type, ticket-category, ticket-source, note-type, configuration-type, configuration-status, manufacturer, vendor, contract-service, company-status, company-type, ..."),
+        ], json!({
+            "200": ok("The picklist.", r("ReferenceList")),
+            "404": not_found("The connection or picklist kind"),
+            "502": error("The connector or the PSA failed."),
+            "503": error("The connection is not open (its plugin did not load)."),
+        }), true) },
+    })
+}
+
+fn schemas() -> Value {
+    let mut all = serde_json::Map::new();
+    all.extend(schemas_0().as_object().cloned().unwrap_or_default());
+    all.extend(schemas_1().as_object().cloned().unwrap_or_default());
+    all.extend(schemas_2().as_object().cloned().unwrap_or_default());
+    all.extend(schemas_3().as_object().cloned().unwrap_or_default());
+    all.extend(schemas_4().as_object().cloned().unwrap_or_default());
+    all.extend(schemas_5().as_object().cloned().unwrap_or_default());
+    all.extend(schemas_6().as_object().cloned().unwrap_or_default());
+    all.extend(schemas_7().as_object().cloned().unwrap_or_default());
+    all.extend(schemas_8().as_object().cloned().unwrap_or_default());
+    Value::Object(all)
+}
+
+fn schemas_0() -> Value {
+    #[allow(unused)]
+    let time = || nullable("string");
+    json!({
+        "Error": { "type": "object", "required": ["error"], "properties": { "error": {
+            "type": "object", "required": ["code", "message"], "properties": {
+                "code": { "enum": ["unauthorized", "not-found", "bad-request", "unavailable", "connector-error", "internal"] },
+                "message": { "type": "string" },
+            } } } },
+        "Entity": { "enum": ["companies", "contacts", "agreements", "configurations", "tickets"] },
+        "Readiness": { "type": "object", "required": ["ready", "config", "store", "plugins-not-loaded", "connections-not-open", "shutting-down"], "properties": {
+            "ready": { "type": "boolean" },
+            "config": { "type": "string" },
+            "store": { "type": "boolean" },
+            "plugins-not-loaded": { "type": "object", "additionalProperties": { "type": "string" } },
+            "connections-not-open": { "type": "object", "additionalProperties": { "type": "string" } },
+            "shutting-down": { "type": "boolean" },
+        } },
+    })
+}
+
+fn schemas_1() -> Value {
+    #[allow(unused)]
+    let time = || nullable("string");
+    json!({        "Plugin": { "type": "object", "required": ["id", "source", "loaded", "reloads"], "properties": {
+            "id": { "type": "string", "description": "The id connections refer to." },
+            "source": { "type": "string" },
+            "loaded": { "type": "boolean" },
+            "plugin-id": nullable("string"),
+            "version": nullable("string"),
+            "sha256": nullable("string"),
+            "loaded-at": time(),
+            "reloads": { "type": "integer" },
+            "error": { "type": ["string", "null"], "description": "The last load error; a rejected new version keeps the old one running." },
+        } },
+        "Schedule": { "type": "object", "required": ["entities", "full-sweep"], "properties": {
+            "entities": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Incremental interval per entity." },
+            "full-sweep": nullable("string"),
+        } },
+        "ConnectionSummary": { "type": "object", "required": ["id", "plugin", "open", "schedule"], "properties": {
+            "id": { "type": "string" },
+            "plugin": { "type": "string" },
+            "plugin-version": nullable("string"),
+            "plugin-sha256": nullable("string"),
+            "open": { "type": "boolean" },
+            "error": nullable("string"),
+            "schedule": r("Schedule"),
+        } },
+    })
+}
+
+fn schemas_2() -> Value {
+    #[allow(unused)]
+    let time = || nullable("string");
+    json!({        "ConnectionStatus": { "allOf": [r("ConnectionSummary"), { "type": "object", "required": ["entities", "runs"], "properties": {
+            "entities": { "type": "array", "items": r("EntityStatus") },
+            "runs": { "type": "array", "items": r("Run") },
+        } }] },
+        "EntityStatus": { "type": "object", "required": ["entity", "stored", "state"], "properties": {
+            "entity": r("Entity"),
+            "schedule": nullable("string"),
+            "stored": { "type": "integer" },
+            "state": r("SyncState"),
+            "last-run": { "oneOf": [r("Run"), { "type": "null" }] },
+        } },
+        "SyncState": { "type": "object", "properties": {
+            "in-progress": { "type": ["object", "null"], "description": "The unfinished run's checkpoint." },
+            "high-water": time(),
+            "last-full-sweep": time(),
+            "suspended-until": time(),
+            "last-run": nullable("integer"),
+        } },
+    })
+}
+
+fn schemas_3() -> Value {
+    #[allow(unused)]
+    let time = || nullable("string");
+    json!({        "Run": { "type": "object", "required": ["id", "entity", "mode", "status", "started-at", "pages", "created", "updated", "unchanged", "deleted", "resumed"], "properties": {
+            "id": { "type": "integer" },
+            "entity": r("Entity"),
+            "mode": { "enum": ["incremental", "full"] },
+            "status": { "enum": ["running", "completed", "held", "suspended", "failed"] },
+            "started-at": { "type": "string", "format": "date-time" },
+            "finished-at": time(),
+            "pages": { "type": "integer" },
+            "created": { "type": "integer" },
+            "updated": { "type": "integer" },
+            "unchanged": { "type": "integer" },
+            "deleted": { "type": "integer" },
+            "resumed": { "type": "integer" },
+            "error": nullable("string"),
+            "suspended-until": time(),
+            "held": { "type": ["object", "null"], "description": "Deletions held by the mass-delete guard: would-delete, stored, max-share, sample." },
+        } },
+        "SyncResult": { "type": "object", "required": ["connection", "all-completed", "runs", "skipped"], "properties": {
+            "connection": { "type": "string" },
+            "all-completed": { "type": "boolean" },
+            "runs": { "type": "array", "items": r("Run") },
+            "skipped": { "type": "array", "items": { "type": "object", "required": ["entity", "reason"], "properties": {
+                "entity": r("Entity"), "reason": { "type": "string" } } } },
+        } },
+    })
+}
+
+fn schemas_4() -> Value {
+    #[allow(unused)]
+    let time = || nullable("string");
+    json!({        "StoredRecord": { "type": "object", "required": ["entity", "id", "hash", "seq", "changed-at", "record"], "properties": {
+            "entity": r("Entity"),
+            "id": { "type": "string" },
+            "hash": { "type": "string", "description": "SHA-256 of the record's JSON." },
+            "seq": { "type": "integer", "description": "The sequence number of its last change." },
+            "changed-at": { "type": "string", "format": "date-time" },
+            "record": { "type": "object", "description": "The record with the WIT field names (kebab-case), `raw` holding the PSA's own JSON." },
+        } },
+        "RecordPage": { "type": "object", "required": ["records", "next"], "properties": {
+            "records": { "type": "array", "items": r("StoredRecord") },
+            "next": { "type": ["string", "null"], "description": "The `after` of the next page; null on the last page." },
+        } },
+        "RecordSyncResult": { "type": "object", "required": ["connection", "entity", "id", "found", "change", "record"], "properties": {
+            "connection": { "type": "string" },
+            "entity": r("Entity"),
+            "id": { "type": "string" },
+            "found": { "type": "boolean", "description": "Whether the PSA has the record." },
+            "change": { "enum": ["created", "updated", "deleted", null] },
+            "record": { "oneOf": [r("StoredRecord"), { "type": "null" }] },
+        } },
+    })
+}
+
+fn schemas_5() -> Value {
+    #[allow(unused)]
+    let time = || nullable("string");
+    json!({        "Change": { "type": "object", "required": ["seq", "entity", "id", "kind", "at"], "properties": {
+            "seq": { "type": "integer" },
+            "entity": r("Entity"),
+            "id": { "type": "string" },
+            "kind": { "enum": ["created", "updated", "deleted"] },
+            "at": { "type": "string", "format": "date-time" },
+        } },
+        "ChangesPage": { "type": "object", "required": ["changes", "next-after"], "properties": {
+            "changes": { "type": "array", "items": r("Change") },
+            "next-after": { "type": "integer", "description": "The `after` of the next read." },
+        } },
+    })
+}
+
+fn schemas_6() -> Value {
+    #[allow(unused)]
+    let time = || nullable("string");
+    json!({        "MrrReport": { "type": "object", "required": ["day", "companies", "total", "excluded"], "properties": {
+            "day": { "type": "string", "format": "date" },
+            "companies": { "type": "array", "items": { "type": "object", "required": ["company-id", "mrr", "agreements"], "properties": {
+                "company-id": { "type": "string" },
+                "mrr": { "type": "string", "description": "Decimal, rounded to cents." },
+                "agreements": { "type": "array", "items": { "type": "object", "required": ["agreement-id", "name", "mrr", "basis", "lines"], "properties": {
+                    "agreement-id": { "type": "string" },
+                    "name": { "type": "string" },
+                    "mrr": { "type": "string" },
+                    "basis": { "enum": ["lines", "bill-amount"] },
+                    "lines": { "type": "array", "items": { "type": "object" } },
+                } } },
+            } } },
+            "total": { "type": "string" },
+            "excluded": { "type": "array", "items": { "type": "object", "required": ["agreement-id", "company-id", "reason"], "properties": {
+                "agreement-id": { "type": "string" },
+                "company-id": { "type": "string" },
+                "line-id": nullable("string"),
+                "reason": { "type": "object", "required": ["reason"] },
+            } } },
+        } },
+    })
+}
+
+fn schemas_7() -> Value {
+    #[allow(unused)]
+    let time = || nullable("string");
+    json!({        "EligibleResult": { "type": "object", "required": ["connection", "eligible", "companies"], "properties": {
+            "connection": { "type": "string" },
+            "eligible": { "type": "integer", "description": "How many companies are eligible." },
+            "companies": { "type": "array", "items": { "type": "object", "required": ["company-id", "name", "eligible", "reason", "reason-text", "contacts", "active-contacts"], "properties": {
+                "company-id": { "type": "string" },
+                "name": { "type": "string" },
+                "eligible": { "type": "boolean" },
+                "reason": { "enum": ["inactive", "no-contact", "only-inactive-contacts", null] },
+                "reason-text": nullable("string"),
+                "contacts": { "type": "integer" },
+                "active-contacts": { "type": "integer" },
+            } } },
+        } },
+    })
+}
+
+fn schemas_8() -> Value {
+    #[allow(unused)]
+    let time = || nullable("string");
+    json!({        "TestResult": { "type": "object", "required": ["connection", "plugin", "ok"], "properties": {
+        "connection": { "type": "string" },
+        "plugin": { "type": "object", "required": ["id", "sha256"], "properties": {
+            "id": { "type": "string" }, "version": nullable("string"), "sha256": { "type": "string" } } },
+        "ok": { "type": "boolean" },
+        "message": { "type": "string" },
+        "details": {},
+        "error": { "type": "object", "required": ["kind", "message"], "properties": {
+            "kind": { "type": "string", "description": "The contract error's case (unauthorized, forbidden, ...) or `sandbox`." },
+            "message": { "type": "string" } } },
+    } },
+    "ReferenceList": { "type": "object", "required": ["connection", "kind", "references"], "properties": {
+        "connection": { "type": "string" },
+        "kind": { "type": "string" },
+        "references": { "type": "array", "items": { "type": "object", "required": ["id", "name", "active"], "properties": {
+            "id": { "type": "string" },
+            "name": { "type": "string" },
+            "active": { "type": "boolean" },
+            "parent-id": nullable("string"),
+            "raw": { "type": "string" },
+        } } },
+    } },
+    })
+}
+
+/// The document.
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "psahost API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The HTTP API of `psahost serve`: connections and their sync state, sync now (a connection, an entity, one record), the synced records and their change feed, MRR and eligible companies, picklists; health, readiness and Prometheus metrics. Every route but /health and /ready needs `Authorization: Bearer <token>` ([api] token). Errors are {\"error\": {\"code\", \"message\"}}.",
+        },
+        "security": [{ "bearer": [] }],
+        "tags": [
+            { "name": "operations", "description": "Health, readiness, metrics, this document." },
+            { "name": "plugins", "description": "Loaded plugins (hot reloaded when their files change)." },
+            { "name": "connections", "description": "Connections, their status, test and picklists." },
+            { "name": "sync", "description": "Sync now: a connection, an entity or one record." },
+            { "name": "records", "description": "Synced records and the change feed." },
+            { "name": "views", "description": "Business views: MRR, eligible companies." },
+        ],
+        "paths": paths(),
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "The [api] token of the configuration." } },
+            "schemas": schemas(),
+        },
+    })
+}
