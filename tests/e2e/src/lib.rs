@@ -255,3 +255,69 @@ where
         }
     }
 }
+
+/// A connection of the bundled connector's `plugin` to `sim` with the settings
+/// `psahost::simulated` gives for the simulator's dialect, some replaced by `overrides`.
+pub fn simulated_connection(
+    runtime: &Arc<Runtime>,
+    plugin: &Arc<Plugin>,
+    sim: &psa_sim::Simulator,
+    id: &str,
+    overrides: &[(&str, &str)],
+    kv: &KvStore,
+) -> Connection {
+    let mut settings = psahost::simulated::settings_for(sim);
+    for (name, value) in overrides {
+        settings.insert(*name, *value, true);
+    }
+    psahost::simulated::connect(runtime, plugin, sim, id, settings, kv)
+        .unwrap_or_else(|e| panic!("opening connection {id}: {e:#}"))
+}
+
+/// The ids of the companies the simulator serves (deleted ones are not).
+pub fn live_company_ids(sim: &psa_sim::Simulator) -> std::collections::BTreeSet<String> {
+    sim.state().read(|d| {
+        d.companies
+            .values()
+            .filter(|c| !c.deleted)
+            .map(|c| c.id.to_string())
+            .collect()
+    })
+}
+
+/// Every company id through a connection, and the number of pages.
+pub async fn company_ids(
+    conn: &Connection,
+    page_size: u32,
+    since: Option<&str>,
+) -> (Vec<String>, usize) {
+    let (items, pages) = pull_all(page_size, since, |p| {
+        let conn = conn.clone();
+        async move {
+            conn.list_companies(p)
+                .await
+                .map(|r| (r.items, r.next_cursor))
+        }
+    })
+    .await
+    .expect("companies");
+    (items.into_iter().map(|c| c.id).collect(), pages)
+}
+
+/// The simulator's data set end as RFC 3339: anything changed after it was touched by a test.
+pub fn data_end() -> String {
+    psa_sim::data::DATA_END
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("a fixed date formats")
+}
+
+/// The setting a refused credential names, or a panic describing what came instead.
+pub fn unauthorized_setting<T: std::fmt::Debug>(
+    result: Result<T, psahost::connector::ConnectorError>,
+) -> psahost::bindings::psa::connector::types::CredentialProblem {
+    use psahost::bindings::psa::connector::types::Error as PsaError;
+    match result {
+        Err(psahost::connector::ConnectorError::Psa(PsaError::Unauthorized(p))) => p,
+        other => panic!("expected unauthorized, got {other:?}"),
+    }
+}

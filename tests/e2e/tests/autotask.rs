@@ -1,0 +1,143 @@
+//! The Autotask connector (real wasm) against the simulator's Autotask dialect over loopback.
+
+use psa_sim::{Entity, SimConfig, Simulator};
+use psahost::bindings::psa::connector::types::{NewNote, NewTicket, ReferenceKind};
+use psahost::capabilities::kv::KvStore;
+use psahost::simulated::TicketDefaults;
+use psahost_e2e::*;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_through_1200_companies_and_reads_only_changes() {
+    let sim = Simulator::start(SimConfig::autotask(1300, 5))
+        .await
+        .unwrap();
+    let rt = runtime(64 << 20, Duration::from_secs(30));
+    let plugin = load(&rt, AUTOTASK_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let conn = simulated_connection(&rt, &plugin, &sim, "at", &[], &kv);
+
+    let expected = live_company_ids(&sim);
+    assert!(expected.len() >= 1200, "{} live companies", expected.len());
+    let (ids, pages) = company_ids(&conn, 500, None).await;
+    assert_eq!(pages, expected.len().div_ceil(500), "500-row pages");
+    let unique: BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(unique.len(), ids.len(), "no company twice");
+    assert_eq!(unique, expected);
+
+    let touched: Vec<u64> = expected
+        .iter()
+        .step_by(400)
+        .map(|id| id.parse().unwrap())
+        .collect();
+    for id in &touched {
+        assert!(sim.state().touch(Entity::Company, *id));
+    }
+    let (changed, _) = company_ids(&conn, 500, Some(&data_end())).await;
+    let touched: BTreeSet<String> = touched.iter().map(u64::to_string).collect();
+    assert_eq!(changed.into_iter().collect::<BTreeSet<_>>(), touched);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_are_held_by_the_simulator() {
+    let sim = Simulator::start(SimConfig::autotask(20, 3)).await.unwrap();
+    let rt = runtime(64 << 20, Duration::from_secs(30));
+    let plugin = load(&rt, AUTOTASK_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let conn = simulated_connection(&rt, &plugin, &sim, "at", &[], &kv);
+    let defaults = TicketDefaults::choose(
+        &conn.list_references(ReferenceKind::Queue).await.unwrap(),
+        &conn
+            .list_references(ReferenceKind::TicketStatus)
+            .await
+            .unwrap(),
+        &conn
+            .list_references(ReferenceKind::TicketPriority)
+            .await
+            .unwrap(),
+    );
+    let company = live_company_ids(&sim).into_iter().next().unwrap();
+    let ticket = conn
+        .create_ticket(NewTicket {
+            queue_id: defaults.queue.clone(),
+            status_id: defaults.status.clone(),
+            priority_id: defaults.priority.clone(),
+            ..NewTicket::new(company.clone(), "EDR alert: ransomware behaviour on WS-7")
+        })
+        .await
+        .expect("create-ticket");
+    let note = conn
+        .add_ticket_note(NewNote {
+            title: Some("Containment".into()),
+            ..NewNote::new(ticket.id.clone(), "Host isolated by the MDR service.", true)
+        })
+        .await
+        .expect("add-ticket-note");
+    let stored = sim
+        .state()
+        .get(Entity::Ticket, ticket.id.parse().unwrap())
+        .expect("ticket held");
+    assert_eq!(stored["title"], "EDR alert: ransomware behaviour on WS-7");
+    assert_eq!(stored["companyID"].to_string(), company);
+    assert_eq!(stored["queueID"].to_string(), defaults.queue.unwrap());
+    let stored = sim
+        .state()
+        .get(Entity::Note, note.id.parse().unwrap())
+        .expect("note held");
+    assert_eq!(stored["ticketID"].to_string(), ticket.id);
+    assert_eq!(stored["title"], "Containment");
+    assert_eq!(stored["description"], "Host isolated by the MDR service.");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_credential_error_names_its_setting() {
+    let sim = Simulator::start(SimConfig::autotask(5, 1)).await.unwrap();
+    let rt = runtime(64 << 20, Duration::from_secs(30));
+    let plugin = load(&rt, AUTOTASK_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let a = sim.config().autotask.clone();
+    for (setting, wrong) in [
+        ("username", "nobody@psahost-demo.example".to_string()),
+        ("secret", format!("{}x", a.secret)),
+        ("integration-code", format!("{}X", a.integration_code)),
+    ] {
+        let conn = simulated_connection(
+            &rt,
+            &plugin,
+            &sim,
+            &format!("at-{setting}"),
+            &[(setting, &wrong)],
+            &kv,
+        );
+        let problem = unauthorized_setting(conn.test_connection().await);
+        assert_eq!(problem.setting, setting, "{}", problem.message);
+        assert!(
+            !problem.message.contains(&wrong) || setting == "username",
+            "{}",
+            problem.message
+        );
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn follows_a_zone_move() {
+    let sim = Simulator::start(SimConfig::autotask(30, 2)).await.unwrap();
+    let rt = runtime(64 << 20, Duration::from_secs(30));
+    let plugin = load(&rt, AUTOTASK_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let conn = simulated_connection(&rt, &plugin, &sim, "at", &[], &kv);
+    conn.test_connection()
+        .await
+        .expect("discovers and caches the zone");
+    sim.state().set_autotask_zone(3);
+    let (ids, _) = company_ids(&conn, 500, None).await;
+    assert_eq!(
+        ids.into_iter().collect::<BTreeSet<_>>(),
+        live_company_ids(&sim)
+    );
+    sim.shutdown().await;
+}
