@@ -201,14 +201,19 @@ fn banner(sim: &Simulator) -> String {
     let counts = Entity::ALL
         .iter()
         .map(|e| {
-            let label = match e {
-                Entity::Company => "companies",
-                Entity::Contact => "contacts",
-                Entity::Agreement => "agreements",
-                Entity::AgreementLine => "agreement additions",
-                Entity::Configuration => "configurations",
-                Entity::Ticket => "tickets",
-                Entity::Note => "ticket notes",
+            let label = match (e, c.dialect) {
+                (Entity::Company, Dialect::KaseyaBms) => "accounts",
+                (Entity::Company, _) => "companies",
+                (Entity::Contact, _) => "contacts",
+                (Entity::Agreement, Dialect::ConnectWise) => "agreements",
+                (Entity::Agreement, _) => "contracts",
+                (Entity::AgreementLine, Dialect::ConnectWise) => "agreement additions",
+                (Entity::AgreementLine, _) => "contract services",
+                (Entity::Configuration, Dialect::Autotask) => "configuration items",
+                (Entity::Configuration, Dialect::KaseyaBms) => "configurations (not served)",
+                (Entity::Configuration, _) => "configurations",
+                (Entity::Ticket, _) => "tickets",
+                (Entity::Note, _) => "ticket notes",
             };
             format!("{} {label}", state.count(*e))
         })
@@ -453,6 +458,47 @@ mod tests {
             .unwrap()
             .sim;
         assert!(args.to_config().is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_banner_lists_the_connector_settings_of_each_dialect() {
+        for (dialect, wanted) in [
+            ("connectwise", &["site ", "company-id ", "client-id "][..]),
+            (
+                "autotask",
+                &[
+                    "username ",
+                    "integration-code ",
+                    "discovery-url ",
+                    "zone URL",
+                ][..],
+            ),
+            (
+                "kaseya-bms",
+                &["server ", "tenant ", "password ", "disabled user"][..],
+            ),
+        ] {
+            let args = Cli::try_parse_from([
+                "sim",
+                "--dialect",
+                dialect,
+                "--bind",
+                "127.0.0.1:0",
+                "--records",
+                "3",
+            ])
+            .unwrap()
+            .sim;
+            let sim = Simulator::start(args.to_config().unwrap()).await.unwrap();
+            let text = banner(&sim);
+            for w in wanted {
+                assert!(text.contains(w), "{dialect}: {w} in {text}");
+            }
+            for s in sim.connector_settings() {
+                assert!(text.contains(&s.value), "{dialect}: {} in {text}", s.name);
+            }
+            sim.shutdown().await;
+        }
     }
 
     #[tokio::test]

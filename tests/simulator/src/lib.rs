@@ -2,9 +2,11 @@
 //!
 //! It generates a deterministic data set (companies, contacts, agreements with billable lines,
 //! configurations, tickets with notes, picklists) from a seed and serves it through a vendor's
-//! REST dialect, faithfully enough that a real connector cannot tell the difference: today the
-//! ConnectWise Manage dialect (see `README.md` for its exact conventions). Fault knobs inject
-//! rate limiting, server errors, slow responses and malformed bodies.
+//! REST dialect, faithfully enough that a real connector cannot tell the difference: ConnectWise
+//! Manage, Autotask or Kaseya BMS ([`Dialect`]; see `README.md` for their exact conventions).
+//! Fault knobs inject rate limiting, server errors, slow responses and malformed bodies; each
+//! dialect adds its own limits (Autotask's thread limit and hourly budget, BMS's per-endpoint
+//! budget and token expiry).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
