@@ -93,6 +93,10 @@ async fn tickets_and_notes_are_held_and_read_back() {
         (&json!(1), &json!(1), &json!(3), &json!(""))
     );
     assert_eq!(minimal["locationId"], 5000 + account);
+    assert_eq!(
+        (&minimal["typeId"], &minimal["sourceId"]),
+        (&json!(null), &json!(null))
+    );
 
     let r = bms
         .post(
@@ -119,6 +123,17 @@ async fn tickets_and_notes_are_held_and_read_back() {
             &json!("Alert Update"),
             &json!("api.psahost")
         )
+    );
+    let r = bms
+        .post(
+            &format!("v2/servicedesk/tickets/{id}/notes"),
+            &json!({"details": "x", "isInternal": true}),
+        )
+        .await;
+    assert_eq!(
+        r.json()["result"]["noteTypeName"],
+        "General",
+        "the default note type"
     );
     let notes = bms
         .result(&format!("v2/servicedesk/tickets/{id}/notes"))

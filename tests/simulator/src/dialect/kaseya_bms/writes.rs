@@ -225,10 +225,9 @@ pub(crate) fn create_ticket(data: &mut DataSet, body: &[u8], by: &str) -> Result
     if let Some(open) = open {
         t.date_entered = open;
     }
+    // A ticket created without a type has none (generated tickets' types are derived).
     let mut extras = Map::new();
-    if let Some(kind) = kind {
-        extras.insert("typeId".into(), kind.into());
-    }
+    extras.insert("typeId".into(), kind.into());
     if let (Some(s), None) = (source, mapped_source) {
         extras.insert("sourceId".into(), s.into());
     }
@@ -274,11 +273,10 @@ pub(crate) fn create_note(
         created_by: by.to_string(),
         info,
     });
-    if let Some(kind) = kind {
-        let mut extras = Map::new();
-        extras.insert("noteTypeId".into(), kind.into());
-        data.set_extras(Entity::Note, id, extras);
-    }
+    // Without a note type the note gets the default one, General.
+    let mut extras = Map::new();
+    extras.insert("noteTypeId".into(), kind.unwrap_or(1).into());
+    data.set_extras(Entity::Note, id, extras);
     Ok(id)
 }
 
