@@ -12,6 +12,7 @@
 //!   first run is a sweep anyway);
 //! - a run suspended by a rate limit holds every entity of the connection until its
 //!   `suspended-until`; the next run resumes it from its checkpoint;
+//! - a run cut short by a crash or a shutdown (still `running` in the store) resumes at once;
 //! - a failed run is tried again at the next incremental time (it resumes from its checkpoint).
 //!
 //! The earliest due run goes first; a full sweep goes before an incremental run due at the same
@@ -160,11 +161,17 @@ async fn next_run(
             mode: SyncMode::Incremental,
             at: last.map_or(now, |t| t + interval),
         };
-        // A suspended run resumes as soon as the PSA's limit allows, not an interval later.
-        if let Some(r) = &last_run
-            && r.status == RunStatus::Suspended
-        {
-            due.at = r.suspended_until.unwrap_or(now);
+        match last_run.as_ref().map(|r| (r.status, r.suspended_until)) {
+            // A suspended run resumes as soon as the PSA's limit allows, not an interval later.
+            Some((RunStatus::Suspended, until)) => due.at = until.unwrap_or(now),
+            // A run cut short (a crash, a shutdown) resumes at once, unless this process
+            // already tried it.
+            Some((RunStatus::Running, _))
+                if state.in_progress.is_some() && !memory.attempt.contains_key(&entity) =>
+            {
+                due.at = now
+            }
+            _ => {}
         }
         if let Some(full) = schedule.full_sweep
             && state.high_water.is_some()
