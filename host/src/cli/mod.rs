@@ -68,7 +68,7 @@ pub enum Command {
     #[command(subcommand)]
     Connection(connection::ConnectionCommand),
     /// Run the PSA simulator on loopback (for demos, tests and plugin authors).
-    Sim(psa_sim::SimArgs),
+    Sim(Box<psa_sim::SimArgs>),
     /// Start the simulator, run the bundled connector against it end to end, print a summary.
     Demo(demo::DemoArgs),
     /// Sync a connection's records into the record store (incremental, or --full).
@@ -114,7 +114,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Plugin(cmd) => plugin::run(cmd).await,
         Command::Connection(cmd) => connection::run(cmd, cli.config.as_deref()).await,
-        Command::Sim(args) => psa_sim::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Sim(args) => psa_sim::run(*args).await.map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(args).await,
         Command::Sync(args) => sync::run(args, cli.config.as_deref()).await,
         Command::Serve(args) => serve::run(args, cli.config.as_deref()).await,

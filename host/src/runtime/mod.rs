@@ -18,7 +18,6 @@ pub use plugin::{
 
 use crate::capabilities::Capabilities;
 use crate::capabilities::log::{GuestOutput, LogTag};
-use crate::capabilities::settings::Redactor;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -263,7 +262,7 @@ impl Runtime {
             redactor: capabilities
                 .as_ref()
                 .map(|c| c.redactor.clone())
-                .unwrap_or_else(Redactor::default),
+                .unwrap_or_default(),
         };
         let mut store = Store::new(
             &self.engine,

@@ -189,7 +189,7 @@ pub enum PluginInfo {
 
 #[derive(Clone)]
 pub(crate) enum Exports {
-    Connector(ConnectorIndices),
+    Connector(Box<ConnectorIndices>),
     Rule(RuleIndices),
 }
 
@@ -328,7 +328,7 @@ pub(super) async fn load(
     };
     let exports = match kind {
         PluginKind::Connector => {
-            Exports::Connector(ConnectorIndices::new(&pre).map_err(incompatible)?)
+            Exports::Connector(Box::new(ConnectorIndices::new(&pre).map_err(incompatible)?))
         }
         PluginKind::MatchingRule => Exports::Rule(RuleIndices::new(&pre).map_err(incompatible)?),
     };

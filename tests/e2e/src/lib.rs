@@ -116,13 +116,16 @@ impl Write for LogCapture {
     }
 }
 
+/// Requests a [`TestServer`] served: path and `authorization` header.
+pub type SeenRequests = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 /// A small HTTP server on loopback for the sandbox tests: `/bytes/N` answers N bytes,
 /// anything else answers `ok`. Stops when dropped.
 pub struct TestServer {
     /// `http://127.0.0.1:PORT`.
     pub origin: String,
     /// Requests served (path and `authorization` header), for assertions.
-    pub seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    pub seen: SeenRequests,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -133,7 +136,7 @@ impl TestServer {
             .await
             .expect("bind");
         let origin = format!("http://{}", listener.local_addr().expect("addr"));
-        let seen: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+        let seen: SeenRequests = Arc::default();
         let log = seen.clone();
         let task = tokio::spawn(async move {
             loop {
@@ -156,10 +159,7 @@ impl Drop for TestServer {
     }
 }
 
-async fn serve_one(
-    mut stream: tokio::net::TcpStream,
-    log: Arc<Mutex<Vec<(String, Option<String>)>>>,
-) -> std::io::Result<()> {
+async fn serve_one(mut stream: tokio::net::TcpStream, log: SeenRequests) -> std::io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
