@@ -267,11 +267,7 @@ async fn items_by_id_match_the_state_handle() {
         ("Tickets", Entity::Ticket),
         ("TicketNotes", Entity::Note),
     ] {
-        let id = *state
-            .ids(kind)
-            .iter()
-            .find(|id| state.get(kind, **id).is_some())
-            .unwrap();
+        let id = common::first_served(&sim, kind);
         assert_eq!(
             at.item(entity, id).await,
             state.get(kind, id).unwrap(),

@@ -7,26 +7,11 @@ use common::autotask::{At, start};
 use psa_sim::Entity;
 use serde_json::{Value, json};
 
-/// A live client company with a contact and a contract.
-fn company_with_contact_and_contract(sim: &psa_sim::Simulator) -> (u64, u64, u64) {
-    sim.state().read(|d| {
-        d.companies
-            .values()
-            .filter(|c| !c.deleted)
-            .find_map(|c| {
-                let contact = d.contacts.values().find(|p| p.company_id == c.id)?;
-                let contract = d.agreements.values().find(|a| a.company_id == c.id)?;
-                Some((c.id, contact.id, contract.id))
-            })
-            .unwrap()
-    })
-}
-
 #[tokio::test]
 async fn tickets_and_notes_are_held_and_read_back() {
     let sim = start(30, 1).await;
     let at = At::new(&sim);
-    let (company, contact, contract) = company_with_contact_and_contract(&sim);
+    let (company, contact, contract) = common::company_with_contact_and_agreement(&sim);
     let body = json!({"companyID": company, "title": "Disk C: almost full", "description": "Free space below 5%",
         "contactID": contact, "queueID": 2, "status": 1, "priority": 4, "issueType": 201,
         "subIssueType": 20102, "ticketCategory": 2, "source": 4, "contractID": contract,
@@ -93,7 +78,7 @@ async fn tickets_and_notes_are_held_and_read_back() {
 async fn validation_failures_name_the_field() {
     let sim = start(30, 1).await;
     let at = At::new(&sim);
-    let (company, _, _) = company_with_contact_and_contract(&sim);
+    let (company, _, _) = common::company_with_contact_and_agreement(&sim);
     let r = at
         .post(
             "Tickets",
@@ -143,7 +128,7 @@ async fn validation_failures_name_the_field() {
 async fn configuration_items_are_created_and_updated() {
     let sim = start(30, 2).await;
     let at = At::new(&sim);
-    let (company, _, _) = company_with_contact_and_contract(&sim);
+    let (company, _, _) = common::company_with_contact_and_agreement(&sim);
     let vendor = sim.state().read(|d| {
         d.companies
             .values()

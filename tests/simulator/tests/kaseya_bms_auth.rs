@@ -65,10 +65,7 @@ async fn a_login_returns_a_bearer_token() {
     assert_ne!(a.token, b.token);
     assert_eq!(a.get("v2/crm/accounts").await.status, 200);
     assert_eq!(b.get("v2/crm/accounts").await.status, 200);
-    let refresh = Bms {
-        token: result["refreshToken"].as_str().unwrap().into(),
-        ..a.clone()
-    };
+    let refresh = a.with_token(result["refreshToken"].as_str().unwrap());
     assert_eq!(
         error(&refresh.get("v2/crm/accounts").await).0,
         "InvalidToken"
@@ -187,10 +184,7 @@ async fn tokens_expire_and_can_be_revoked() {
             "A Bearer access token is required.".to_string()
         )
     );
-    let bogus = Bms {
-        token: "0123456789abcdef0123456789abcdef".into(),
-        ..client.clone()
-    };
+    let bogus = client.with_token("0123456789abcdef0123456789abcdef");
     assert_eq!(
         error(&bogus.get("v2/crm/accounts").await),
         (

@@ -142,11 +142,7 @@ async fn paths_methods_and_records_by_id() {
         ("v2/finance/contracts", Entity::Agreement),
         ("v2/servicedesk/tickets", Entity::Ticket),
     ] {
-        let id = *state
-            .ids(entity)
-            .iter()
-            .find(|id| state.get(entity, **id).is_some())
-            .unwrap();
+        let id = common::first_served(&sim, entity);
         assert_eq!(
             bms.result(&format!("{path}/{id}")).await,
             state.get(entity, id).unwrap(),
@@ -182,7 +178,11 @@ async fn paths_methods_and_records_by_id() {
         (404, "No endpoint matches GET /api/v2/foo.".to_string())
     );
     let r = bms
-        .send(reqwest::Method::PUT, "v2/crm/accounts", Some(&json!({})))
+        .send(
+            reqwest::Method::PUT,
+            &bms.url("v2/crm/accounts"),
+            Some(&json!({})),
+        )
         .await;
     assert_eq!(
         (r.status, error(&r).1),

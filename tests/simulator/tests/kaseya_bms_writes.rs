@@ -6,26 +6,11 @@ use common::bms::{Bms, error, start, validation};
 use psa_sim::Entity;
 use serde_json::json;
 
-/// A live account with a contact and a contract.
-fn account_with_contact_and_contract(sim: &psa_sim::Simulator) -> (u64, u64, u64) {
-    sim.state().read(|d| {
-        d.companies
-            .values()
-            .filter(|c| !c.deleted)
-            .find_map(|c| {
-                let contact = d.contacts.values().find(|p| p.company_id == c.id)?;
-                let contract = d.agreements.values().find(|a| a.company_id == c.id)?;
-                Some((c.id, contact.id, contract.id))
-            })
-            .unwrap()
-    })
-}
-
 #[tokio::test]
 async fn tickets_and_notes_are_held_and_read_back() {
     let sim = start(30, 1).await;
     let bms = Bms::login(&sim).await;
-    let (account, contact, contract) = account_with_contact_and_contract(&sim);
+    let (account, contact, contract) = common::company_with_contact_and_agreement(&sim);
     let body = json!({"title": "Disk C: almost full on ACME-DC01", "accountId": account,
         "details": "Free space below 5%", "contactId": contact, "queueId": 2, "statusId": 1,
         "priorityId": 2, "typeId": 5, "issueTypeId": 202, "subIssueTypeId": 20202, "sourceId": 5,
@@ -148,7 +133,7 @@ async fn tickets_and_notes_are_held_and_read_back() {
 async fn every_violation_is_reported_in_order() {
     let sim = start(30, 1).await;
     let bms = Bms::login(&sim).await;
-    let (account, _, _) = account_with_contact_and_contract(&sim);
+    let (account, _, _) = common::company_with_contact_and_agreement(&sim);
     let r = bms
         .post(
             "v2/servicedesk/tickets",

@@ -256,6 +256,16 @@ impl DataSet {
         }
     }
 
+    /// A small data set for unit tests: `companies` companies from `seed`.
+    #[cfg(test)]
+    pub(crate) fn sample(seed: u64, companies: usize) -> DataSet {
+        DataSet::generate(&GenSpec {
+            seed,
+            companies,
+            configurations: None,
+        })
+    }
+
     /// Lookups built on first use, for rendering many records in one request.
     pub(crate) fn index(&self) -> Index<'_> {
         Index {

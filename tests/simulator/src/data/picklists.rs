@@ -187,6 +187,19 @@ pub struct Manufacturer {
     pub name: String,
 }
 
+/// A sub-issue type: a board subtype under one of its board's types. Autotask and Kaseya BMS
+/// classify tickets by issue type and sub-issue type (which belongs to one issue type); the
+/// neutral model by board type and board subtype, so a sub-issue type is such a pair.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SubIssueType<'a> {
+    /// `issue type id * 100 + the subtype's number on its board` (see [`Picklists::sub_issue_type_id`]).
+    pub id: Id,
+    /// The issue type: a board type.
+    pub issue_type: &'a BoardEntry,
+    /// The board subtype.
+    pub subtype: &'a BoardEntry,
+}
+
 /// All reference data of a data set. Every list is sorted by id.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Picklists {
@@ -681,6 +694,32 @@ impl Picklists {
             .iter()
             .find(|x| x.default)
             .map_or(1, |x| x.id)
+    }
+
+    /// The sub-issue type id of board subtype `subtype` under board type `issue_type`.
+    pub fn sub_issue_type_id(issue_type: Id, subtype: Id) -> Id {
+        issue_type * 100 + subtype % 100
+    }
+
+    /// Every sub-issue type: each subtype of a board under each type of that board.
+    pub fn sub_issue_types(&self) -> impl Iterator<Item = SubIssueType<'_>> {
+        self.board_types.iter().flat_map(move |t| {
+            self.board_subtypes
+                .iter()
+                .filter(move |s| s.board_id == t.board_id)
+                .map(move |s| SubIssueType {
+                    id: Picklists::sub_issue_type_id(t.id, s.id),
+                    issue_type: t,
+                    subtype: s,
+                })
+        })
+    }
+
+    /// The board subtype of sub-issue type `id` when it belongs to issue type `issue_type`.
+    pub fn subtype_of(&self, issue_type: Id, id: Id) -> Option<Id> {
+        self.sub_issue_types()
+            .find(|s| s.id == id && s.issue_type.id == issue_type)
+            .map(|s| s.subtype.id)
     }
 
     /// The communication type with this id.

@@ -4,10 +4,12 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -32,12 +34,30 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     bytes_response(status, serde_json::to_vec(body).unwrap_or_default())
 }
 
-/// Adds `Retry-After: secs`.
-pub(crate) fn with_retry_after(mut response: Response, secs: u64) -> Response {
+/// Adds `Retry-After: secs` when there is one.
+pub(crate) fn with_retry_after(mut response: Response, secs: Option<u64>) -> Response {
+    if let Some(secs) = secs {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    response
+}
+
+/// A router sending every request to `handler` (dialects whose paths ignore case route
+/// themselves), counting each request.
+pub(crate) fn catch_all<H, T>(shared: Arc<Shared>, handler: H) -> Router
+where
+    H: Handler<T, Arc<Shared>>,
+    T: 'static,
+{
+    Router::new()
+        .fallback(handler)
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            count_requests,
+        ))
+        .with_state(shared)
 }
 
 /// Middleware counting every HTTP request ([`crate::SimState::requests_served`]).

@@ -1,10 +1,12 @@
 //! An Autotask client: zone URL, API user headers, queries.
 
+use std::ops::Deref;
+
 use psa_sim::{SimConfig, Simulator};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{Resp, read};
+use super::Api;
 
 /// Starts an Autotask simulator with `companies` companies from `seed`.
 pub async fn start(companies: usize, seed: u64) -> Simulator {
@@ -13,75 +15,57 @@ pub async fn start(companies: usize, seed: u64) -> Simulator {
         .expect("simulator started")
 }
 
-/// A client with one set of API user headers.
+/// A client with one set of API user headers; paths are under `{zone}V1.0/`.
 #[derive(Clone, Debug)]
 pub struct At {
-    pub http: reqwest::Client,
+    pub api: Api,
     /// The zone URL, with its trailing slash.
     pub zone: String,
     pub username: String,
-    pub integration_code: String,
-    pub secret: String,
+}
+
+impl Deref for At {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }
 
 impl At {
     /// The demo API user of `sim`, in its current zone.
     pub fn new(sim: &Simulator) -> At {
         let c = &sim.config().autotask;
-        At {
-            http: reqwest::Client::new(),
-            zone: sim.state().autotask_zone_url(),
-            username: c.username.clone(),
-            integration_code: c.integration_code.clone(),
-            secret: c.secret.clone(),
-        }
+        At::build(
+            sim.state().autotask_zone_url(),
+            &c.username,
+            &c.integration_code,
+            &c.secret,
+        )
     }
 
-    /// The same client with other headers.
-    pub fn with(&self, username: &str, integration_code: &str, secret: &str) -> At {
+    fn build(zone: String, username: &str, integration_code: &str, secret: &str) -> At {
         At {
+            api: Api {
+                http: reqwest::Client::new(),
+                base: format!("{zone}V1.0/"),
+                headers: vec![
+                    ("ApiIntegrationCode".into(), integration_code.into()),
+                    ("UserName".into(), username.into()),
+                    ("Secret".into(), secret.into()),
+                ],
+            },
+            zone,
             username: username.into(),
-            integration_code: integration_code.into(),
-            secret: secret.into(),
-            ..self.clone()
         }
     }
 
-    /// `{zone}V1.0/{path}`.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}V1.0/{path}", self.zone)
-    }
-
-    pub async fn send(&self, method: Method, url: &str, body: Option<&Value>) -> Resp {
-        let mut req = self
-            .http
-            .request(method, url)
-            .header("ApiIntegrationCode", &self.integration_code)
-            .header("UserName", &self.username)
-            .header("Secret", &self.secret)
-            .header("Accept", "application/json");
-        if let Some(body) = body {
-            req = req
-                .header("Content-Type", "application/json")
-                .body(body.to_string());
-        }
-        read(req).await
-    }
-
-    pub async fn get(&self, path: &str) -> Resp {
-        self.send(Method::GET, &self.url(path), None).await
-    }
-
-    pub async fn post(&self, path: &str, body: &Value) -> Resp {
-        self.send(Method::POST, &self.url(path), Some(body)).await
-    }
-
-    pub async fn patch(&self, path: &str, body: &Value) -> Resp {
-        self.send(Method::PATCH, &self.url(path), Some(body)).await
+    /// The same zone with other headers.
+    pub fn with(&self, username: &str, integration_code: &str, secret: &str) -> At {
+        At::build(self.zone.clone(), username, integration_code, secret)
     }
 
     /// `POST {entity}/query` with `{"MaxRecords": max, "Filter": filter}`.
-    pub async fn query(&self, entity: &str, max: u64, filter: Value) -> Resp {
+    pub async fn query(&self, entity: &str, max: u64, filter: Value) -> super::Resp {
         self.post(
             &format!("{entity}/query"),
             &json!({"MaxRecords": max, "IncludeFields": [], "Filter": filter}),

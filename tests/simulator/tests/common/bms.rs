@@ -1,10 +1,11 @@
 //! A Kaseya BMS client: form login, Bearer token, the result envelope.
 
+use std::ops::Deref;
+
 use psa_sim::{SimConfig, Simulator};
-use reqwest::Method;
 use serde_json::Value;
 
-use super::{Resp, enc, read};
+use super::{Api, Resp, enc, read};
 
 /// Starts a Kaseya BMS simulator with `companies` companies from `seed`.
 pub async fn start(companies: usize, seed: u64) -> Simulator {
@@ -29,15 +30,38 @@ pub async fn login_form(origin: &str, fields: &[(&str, &str)]) -> Resp {
     .await
 }
 
-/// A signed-in client.
+/// A signed-in client; paths are under `{origin}/api/`.
 #[derive(Clone, Debug)]
 pub struct Bms {
-    pub http: reqwest::Client,
-    pub origin: String,
+    pub api: Api,
     pub token: String,
 }
 
+impl Deref for Bms {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
 impl Bms {
+    /// A client sending `token` to `origin`.
+    pub fn new(origin: &str, token: &str) -> Bms {
+        Bms {
+            api: Api {
+                http: reqwest::Client::new(),
+                base: format!("{origin}/api/"),
+                headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+            },
+            token: token.into(),
+        }
+    }
+
+    /// The same server with another token.
+    pub fn with_token(&self, token: &str) -> Bms {
+        Bms::new(self.base.trim_end_matches("/api/"), token)
+    }
+
     /// Signs in as `user` with `password` in the demo tenant.
     pub async fn login_as(sim: &Simulator, user: &str, password: &str) -> Bms {
         let tenant = &sim.config().kaseya_bms.tenant;
@@ -52,51 +76,16 @@ impl Bms {
         )
         .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        Bms {
-            http: reqwest::Client::new(),
-            origin: sim.origin(),
-            token: r.json()["result"]["accessToken"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        }
+        Bms::new(
+            &sim.origin(),
+            r.json()["result"]["accessToken"].as_str().unwrap(),
+        )
     }
 
     /// Signs in as the read-write demo user.
     pub async fn login(sim: &Simulator) -> Bms {
         let c = sim.config().kaseya_bms.clone();
         Bms::login_as(sim, &c.username, &c.password).await
-    }
-
-    /// `{origin}/api/{path}`.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}/api/{path}", self.origin)
-    }
-
-    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Resp {
-        let mut req = self
-            .http
-            .request(method, self.url(path))
-            .bearer_auth(&self.token)
-            .header("Accept", "application/json");
-        if let Some(body) = body {
-            req = req
-                .header("Content-Type", "application/json")
-                .body(body.to_string());
-        }
-        read(req).await
-    }
-
-    pub async fn get(&self, path: &str) -> Resp {
-        self.send(Method::GET, path, None).await
-    }
-
-    pub async fn post(&self, path: &str, body: &Value) -> Resp {
-        self.send(Method::POST, path, Some(body)).await
-    }
-
-    pub async fn patch(&self, path: &str, body: &Value) -> Resp {
-        self.send(Method::PATCH, path, Some(body)).await
     }
 
     /// The `result` of a successful GET.

@@ -183,6 +183,75 @@ pub async fn read(req: reqwest::RequestBuilder) -> Resp {
     }
 }
 
+/// JSON requests to one base URL with fixed headers: the Autotask and BMS clients build on it.
+#[derive(Clone, Debug)]
+pub struct Api {
+    pub http: reqwest::Client,
+    /// Prefix of every path, such as `http://127.0.0.1:PORT/api/`.
+    pub base: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Api {
+    /// `{base}{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn send(&self, method: Method, url: &str, body: Option<&Value>) -> Resp {
+        let mut req = self
+            .http
+            .request(method, url)
+            .header("Accept", "application/json");
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        if let Some(body) = body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        read(req).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(Method::GET, &self.url(path), None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.send(Method::POST, &self.url(path), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Resp {
+        self.send(Method::PATCH, &self.url(path), Some(body)).await
+    }
+}
+
+/// A live company with a contact and an agreement: (company, contact, agreement).
+pub fn company_with_contact_and_agreement(sim: &Simulator) -> (u64, u64, u64) {
+    sim.state().read(|d| {
+        d.companies
+            .values()
+            .filter(|c| !c.deleted)
+            .find_map(|c| {
+                let contact = d.contacts.values().find(|p| p.company_id == c.id)?;
+                let agreement = d.agreements.values().find(|a| a.company_id == c.id)?;
+                Some((c.id, contact.id, agreement.id))
+            })
+            .expect("a company with a contact and an agreement")
+    })
+}
+
+/// The first record of a kind that the simulator's dialect serves.
+pub fn first_served(sim: &Simulator, entity: psa_sim::Entity) -> u64 {
+    let state = sim.state();
+    state
+        .ids(entity)
+        .into_iter()
+        .find(|id| state.get(entity, *id).is_some())
+        .expect("a served record")
+}
+
 /// Starts a ConnectWise simulator with `companies` companies from `seed`.
 pub async fn start(companies: usize, seed: u64) -> Simulator {
     Simulator::start(SimConfig::connectwise(companies, seed))

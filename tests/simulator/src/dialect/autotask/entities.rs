@@ -509,19 +509,13 @@ impl Pick {
                 })
                 .collect(),
             Pick::SubIssueType => p
-                .board_types
-                .iter()
-                .flat_map(|t| {
-                    p.board_subtypes
-                        .iter()
-                        .filter(move |s| s.board_id == t.board_id)
-                        .map(move |s| PickValue {
-                            value: sub_issue_type(t.id, s.id),
-                            label: s.name.clone(),
-                            default: false,
-                            active: true,
-                            parent: Some(t.id as i64),
-                        })
+                .sub_issue_types()
+                .map(|s| PickValue {
+                    value: s.id as i64,
+                    label: s.subtype.name.clone(),
+                    default: false,
+                    active: true,
+                    parent: Some(s.issue_type.id as i64),
                 })
                 .collect(),
             Pick::TicketCategory => fixed(&TICKET_CATEGORIES, 1),
@@ -543,36 +537,15 @@ impl Pick {
     }
 }
 
-/// The sub-issue type value of neutral subtype `subtype` under issue type (neutral board type)
-/// `issue_type`: `issue_type * 100 + the subtype's number on its board`.
-pub(crate) fn sub_issue_type(issue_type: Id, subtype: Id) -> i64 {
-    (issue_type * 100 + subtype % 100) as i64
-}
-
-/// The neutral subtype of a sub-issue type value under `issue_type`, if that board has it.
+/// The neutral subtype of a sub-issue type value under `issue_type`, if it is one.
 pub(crate) fn subtype_of(data: &DataSet, issue_type: Id, value: i64) -> Option<Id> {
-    let value = u64::try_from(value).ok()?;
-    if value / 100 != issue_type {
-        return None;
-    }
-    let board = data
-        .picklists
-        .board_types
-        .iter()
-        .find(|t| t.id == issue_type)?
-        .board_id;
-    let subtype = board * 100 + value % 100;
     data.picklists
-        .board_subtypes
-        .iter()
-        .any(|s| s.id == subtype && s.board_id == board)
-        .then_some(subtype)
+        .subtype_of(issue_type, u64::try_from(value).ok()?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::GenSpec;
 
     #[test]
     fn names_fields_and_picklists() {
@@ -586,11 +559,7 @@ mod tests {
         for e in AtEntity::ALL {
             assert_eq!(e.fields()[0].name, "id", "{e:?}");
         }
-        let data = DataSet::generate(&GenSpec {
-            seed: 1,
-            companies: 10,
-            configurations: None,
-        });
+        let data = DataSet::sample(1, 10);
         let statuses = Pick::TicketStatus.values(&data);
         assert!(statuses.iter().any(|s| s.value == 1 && s.label == "New"));
         assert!(

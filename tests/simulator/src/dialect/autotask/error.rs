@@ -90,10 +90,7 @@ impl AtError {
 impl IntoResponse for AtError {
     fn into_response(self) -> Response {
         let response = json_response(self.status, &json!({ "errors": self.errors }));
-        match self.retry_after {
-            Some(secs) => with_retry_after(response, secs),
-            None => response,
-        }
+        with_retry_after(response, self.retry_after)
     }
 }
 

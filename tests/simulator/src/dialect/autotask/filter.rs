@@ -285,7 +285,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::data::{DataSet, GenSpec};
+    use crate::data::DataSet;
 
     fn filters(v: Value, e: AtEntity) -> Result<Vec<Filter>, FilterError> {
         parse(v.as_array().unwrap(), e)
@@ -330,11 +330,7 @@ mod tests {
 
     #[test]
     fn evaluates_on_records() {
-        let data = DataSet::generate(&GenSpec {
-            seed: 2,
-            companies: 20,
-            configurations: None,
-        });
+        let data = DataSet::sample(2, 20);
         let ix = data.index();
         let c = data.companies.values().find(|c| !c.deleted).unwrap();
         let rec = Rec::get(&data, AtEntity::Companies, c.id).unwrap();

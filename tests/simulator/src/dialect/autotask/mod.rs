@@ -22,7 +22,6 @@ use axum::body::Body;
 use axum::extract::{Request, State as AxumState};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -33,7 +32,7 @@ use self::render::Rec;
 use crate::config::AutotaskConfig;
 use crate::data::Id;
 use crate::dialect::http::{
-    Injected, count_requests, encode, json_response, pairs, param, read_body, request_origin,
+    Injected, catch_all, encode, json_response, pairs, param, read_body, request_origin,
     with_faults,
 };
 use crate::dialect::window::RollingWindow;
@@ -104,13 +103,7 @@ fn zone_name(zone: u32) -> String {
 
 /// The dialect's routes: everything goes through [`handle`] (paths ignore case).
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .fallback(handle)
-        .layer(middleware::from_fn_with_state(
-            shared.clone(),
-            count_requests,
-        ))
-        .with_state(shared)
+    catch_all(shared, handle)
 }
 
 /// The zone a path prefix names: `[]` is zone 0, `["wwN"]` zone N.

@@ -168,7 +168,6 @@ pub(crate) fn count(data: &DataSet, entity: AtEntity, q: &Query) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::GenSpec;
 
     #[test]
     fn reads_the_model_ignoring_key_case() {
@@ -208,11 +207,7 @@ mod tests {
 
     #[test]
     fn pages_follow_each_other_without_gaps() {
-        let data = DataSet::generate(&GenSpec {
-            seed: 4,
-            companies: 40,
-            configurations: None,
-        });
+        let data = DataSet::sample(4, 40);
         let q = Query::parse(
             br#"{"maxRecords":7,"includeFields":["companyName"],"filter":[{"op":"gt","field":"id","value":0}]}"#,
             AtEntity::Companies,

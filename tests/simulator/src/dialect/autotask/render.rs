@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::macros::{date, datetime};
 
-use super::entities::{AtEntity, COMPANY_TYPES, PRIORITIES, status_of, sub_issue_type};
+use super::entities::{AtEntity, COMPANY_TYPES, PRIORITIES, status_of};
 use crate::data::*;
 use crate::dialect::json::{midnight, money, quantity, timestamp};
 
@@ -471,7 +471,7 @@ fn ticket(ix: &Index<'_>, t: &Ticket, field: &str) -> Value {
             .into(),
         "issueType" => opt(t.type_id),
         "subIssueType" => match (t.type_id, t.subtype_id) {
-            (Some(ty), Some(sub)) => sub_issue_type(ty, sub).into(),
+            (Some(ty), Some(sub)) => Picklists::sub_issue_type_id(ty, sub).into(),
             _ => Value::Null,
         },
         "ticketCategory" => match t.board_id {
@@ -542,11 +542,7 @@ mod tests {
 
     #[test]
     fn every_listed_field_is_rendered_and_nothing_unlisted() {
-        let data = DataSet::generate(&GenSpec {
-            seed: 3,
-            companies: 30,
-            configurations: None,
-        });
+        let data = DataSet::sample(3, 30);
         let ix = data.index();
         for entity in AtEntity::ALL.into_iter().filter(|e| e.queryable()) {
             let ids: Vec<Id> = Rec::ids_after(&data, entity, 0).collect();

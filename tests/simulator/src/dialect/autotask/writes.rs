@@ -558,11 +558,7 @@ mod tests {
     use super::*;
 
     fn data() -> DataSet {
-        DataSet::generate(&GenSpec {
-            seed: 9,
-            companies: 30,
-            configurations: None,
-        })
+        DataSet::sample(9, 30)
     }
 
     fn errors(r: Result<Id, AtError>) -> Vec<String> {

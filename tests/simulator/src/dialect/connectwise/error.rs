@@ -1,8 +1,10 @@
 //! ConnectWise's error body: `{"code","message","errors"}`.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+
+use crate::dialect::http::{json_response, with_retry_after};
 
 /// One entry of `errors`: which field of which resource is wrong.
 #[derive(Clone, Debug, PartialEq)]
@@ -189,17 +191,8 @@ impl CwError {
 
 impl IntoResponse for CwError {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self.body()).unwrap_or_default();
-        let mut response = (self.status, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        );
-        if let Some(secs) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
+        let response = json_response(self.status, &self.body());
+        with_retry_after(response, self.retry_after)
     }
 }
 

@@ -312,7 +312,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::data::GenSpec;
 
     fn every_record(d: &DataSet) -> Vec<&dyn CwRecord> {
         let mut all: Vec<&dyn CwRecord> = Vec::new();
@@ -334,11 +333,7 @@ mod tests {
 
     #[test]
     fn the_fast_paths_agree_with_the_rendered_json() {
-        let d = DataSet::generate(&GenSpec {
-            seed: 21,
-            companies: 25,
-            configurations: None,
-        });
+        let d = DataSet::sample(21, 25);
         let paths = ["id", "lastUpdated", "_info/lastUpdated", "company/id"]
             .map(|p| FieldPath::parse(p).unwrap());
         for record in every_record(&d) {

@@ -173,10 +173,7 @@ impl IntoResponse for BmsError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        match self.retry_after {
-            Some(secs) => with_retry_after(response, secs),
-            None => response,
-        }
+        with_retry_after(response, self.retry_after)
     }
 }
 

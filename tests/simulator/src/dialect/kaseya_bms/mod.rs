@@ -18,7 +18,6 @@ use axum::body::Body;
 use axum::extract::{Request, State as AxumState};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -27,9 +26,7 @@ use self::list::{Extra, ListQuery};
 use self::render::Picklist;
 use crate::config::KaseyaBmsConfig;
 use crate::data::{DataSet, Entity, Id, PICKLIST_UPDATED};
-use crate::dialect::http::{
-    Injected, count_requests, pairs, read_body, request_origin, with_faults,
-};
+use crate::dialect::http::{Injected, catch_all, pairs, read_body, request_origin, with_faults};
 use crate::dialect::window::RollingWindow;
 use crate::state::Shared;
 
@@ -54,13 +51,7 @@ impl BmsState {
 
 /// The dialect's routes: everything goes through [`handle`].
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .fallback(handle)
-        .layer(middleware::from_fn_with_state(
-            shared.clone(),
-            count_requests,
-        ))
-        .with_state(shared)
+    catch_all(shared, handle)
 }
 
 /// The endpoint a budget counts: the path after `/api/`, lower-cased, ids as `{id}`.

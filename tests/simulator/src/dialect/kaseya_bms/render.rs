@@ -81,11 +81,6 @@ pub(crate) fn queue_of(board: Id) -> Id {
     to_bms(&QUEUES, board).map_or(1, |q| q.0)
 }
 
-/// The sub-issue type id of neutral subtype `subtype` under issue type `issue_type`.
-pub(crate) fn sub_issue_type(issue_type: Id, subtype: Id) -> Id {
-    issue_type * 100 + subtype % 100
-}
-
 fn pair(id: Option<Id>, name: Option<&str>) -> (Value, Value) {
     match id {
         Some(id) => (id.into(), name.map_or(Value::Null, Value::from)),
@@ -344,7 +339,8 @@ pub(crate) fn ticket(ix: &Index<'_>, t: &Ticket) -> Value {
     let (type_id, type_name) = pair(kind, kind.and_then(|k| name_of(&TICKET_TYPES, k)));
     let (issue_id, issue_name) = pair(issue.map(|i| i.id), issue.map(|i| i.name.as_str()));
     let (sub_id, sub_name) = pair(
-        sub.zip(issue).map(|(s, i)| sub_issue_type(i.id, s.id)),
+        sub.zip(issue)
+            .map(|(s, i)| Picklists::sub_issue_type_id(i.id, s.id)),
         sub.map(|s| s.name.as_str()),
     );
     let source_name = source
@@ -475,15 +471,9 @@ impl Picklist {
                 .map(|t| json!({"id": t.id, "name": t.name, "isActive": true}))
                 .collect(),
             Picklist::SubIssueTypes => p
-                .board_types
-                .iter()
-                .flat_map(|t| {
-                    p.board_subtypes
-                        .iter()
-                        .filter(move |s| s.board_id == t.board_id)
-                        .map(move |s| json!({"id": sub_issue_type(t.id, s.id), "name": s.name,
-                            "isActive": true, "issueTypeId": t.id}))
-                })
+                .sub_issue_types()
+                .map(|s| json!({"id": s.id, "name": s.subtype.name, "isActive": true,
+                    "issueTypeId": s.issue_type.id}))
                 .collect(),
             Picklist::Sources => SOURCES
                 .iter()
@@ -525,11 +515,7 @@ mod tests {
 
     #[test]
     fn mapped_lists_cover_the_neutral_ids() {
-        let data = DataSet::generate(&GenSpec {
-            seed: 1,
-            companies: 20,
-            configurations: None,
-        });
+        let data = DataSet::sample(1, 20);
         for b in &data.picklists.boards {
             assert!(to_bms(&QUEUES, b.id).is_some(), "board {}", b.id);
         }

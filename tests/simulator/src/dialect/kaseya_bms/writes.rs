@@ -168,16 +168,9 @@ pub(crate) fn create_ticket(data: &mut DataSet, body: &[u8], by: &str) -> Result
                 "Sub-issue type {id} needs an issue type (issueTypeId)."
             ));
         };
-        let board = p
-            .board_types
-            .iter()
-            .find(|t| t.id == issue)
-            .map(|t| t.board_id);
-        let subtype = board.map(|b| b * 100 + id % 100);
-        if id / 100 == issue && subtype.is_some_and(|s| p.board_subtypes.iter().any(|x| x.id == s))
-        {
+        if p.subtype_of(issue, id).is_some() {
             Ok(())
-        } else if p.board_types.iter().any(|t| id / 100 == t.id) {
+        } else if p.sub_issue_types().any(|s| s.id == id) {
             Err(format!(
                 "Sub-issue type {id} does not belong to issue type {issue}."
             ))
@@ -211,12 +204,7 @@ pub(crate) fn create_ticket(data: &mut DataSet, body: &[u8], by: &str) -> Result
     t.status_id = t.board_id * 10 + status.unwrap_or(1);
     t.priority_id = priority.unwrap_or(3);
     t.type_id = issue;
-    t.subtype_id = sub.zip(issue).and_then(|(s, i)| {
-        p.board_types
-            .iter()
-            .find(|x| x.id == i)
-            .map(|x| x.board_id * 100 + s % 100)
-    });
+    t.subtype_id = sub.zip(issue).and_then(|(s, i)| p.subtype_of(i, s));
     let mapped_source = source
         .and_then(|s| SOURCES.iter().find(|x| x.0 == s))
         .and_then(|x| x.2);
@@ -365,11 +353,7 @@ mod tests {
     use super::*;
 
     fn data() -> DataSet {
-        DataSet::generate(&GenSpec {
-            seed: 7,
-            companies: 30,
-            configurations: None,
-        })
+        DataSet::sample(7, 30)
     }
 
     fn fields(e: BmsError) -> Vec<(String, String)> {
