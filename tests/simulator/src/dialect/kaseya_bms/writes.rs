@@ -456,32 +456,21 @@ mod tests {
             d.agreements[&line.agreement_id].info,
             d.agreement_lines[&line.id].info
         );
-        let e = patch(
-            &mut d,
-            line.agreement_id,
-            line.id,
-            r#"[{"op":"replace","path":"/quantity","value":1.234}]"#,
-        )
-        .unwrap_err();
-        assert_eq!(fields(e)[0].0, "quantity");
-        let e = patch(
-            &mut d,
-            line.agreement_id,
-            line.id,
-            r#"[{"op":"add","path":"/quantity","value":1}]"#,
-        )
-        .unwrap_err();
-        assert_eq!(fields(e)[0].0, "op");
-        let e = patch(
-            &mut d,
-            line.agreement_id,
-            line.id,
-            r#"[{"op":"replace","path":"/unitPrice","value":1}]"#,
-        )
-        .unwrap_err();
-        assert_eq!(fields(e)[0].0, "path");
-        let e = patch(&mut d, line.agreement_id, line.id, r#"[]"#).unwrap_err();
-        assert_eq!(fields(e)[0].0, "body");
+        for (body, field) in [
+            (
+                r#"[{"op":"replace","path":"/quantity","value":1.234}]"#,
+                "quantity",
+            ),
+            (r#"[{"op":"add","path":"/quantity","value":1}]"#, "op"),
+            (
+                r#"[{"op":"replace","path":"/unitPrice","value":1}]"#,
+                "path",
+            ),
+            ("[]", "body"),
+        ] {
+            let e = patch(&mut d, line.agreement_id, line.id, body).unwrap_err();
+            assert_eq!(fields(e)[0].0, field, "{body}");
+        }
         let e = patch(&mut d, 1, line.id, "[]").unwrap_err();
         assert_eq!(e.message, "Contract 1 was not found.");
         let e = patch(&mut d, line.agreement_id, 1, "[]").unwrap_err();
