@@ -1,0 +1,324 @@
+//! Full sync of 100,000 configurations from the simulator (ConnectWise dialect): the wasm
+//! connector against a plain native Rust client, in the same run, against the same simulator.
+//!
+//! Run: `cargo bench -p psahost-e2e --bench sync` (release). Set `PSAHOST_BENCH_CONFIGURATIONS`
+//! for another size, `PSAHOST_BENCH_ROUNDS` for more rounds (default 3), `PSAHOST_BENCH_PAGE`
+//! for another page size (default 1000, ConnectWise's maximum).
+//!
+//! Four measurements, each a full read of every configuration, in pages:
+//! - **wasm pull**: the ConnectWise connector's `list-configurations` through the host (a fresh
+//!   sandbox per page, HTTP through the host's `http` capability), each record converted to the
+//!   stored JSON shape (`records::configuration_to_json`);
+//! - **native pull**: reqwest with the same requests (the connector's own page positions and
+//!   `Link` handling, `connectwise_manage::paging`, compiled natively), the same JSON parsing
+//!   (`connectwise_manage::map::configuration`, compiled natively) and the same stored shape;
+//! - **wasm sync**: the sync engine's full sweep into a sled record store (what `psahost sync
+//!   --full` does);
+//! - **native sync**: the native pull committing each page into a sled record store the same way
+//!   (one transaction per page, committed while the next page is read, as the engine does).
+//!
+//! The figure is records per second; the ratio wasm / native (target: at least 0.8).
+
+use psa_sim::{SimConfig, Simulator};
+use psahost::bindings::psa::connector::types::PageRequest;
+use psahost::capabilities::kv::KvStore;
+use psahost::connector::Connection;
+use psahost::records::{self, Entity};
+use psahost::store::{PageCommit, RecordStore, RecordWrite, SledStore, SyncMode};
+use psahost::sync::{NoProgress, SyncEngine, SyncRequest, SyncSettings};
+use psahost_e2e::*;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The stored shape of a configuration mapped by the natively compiled connector code (the
+/// same fields as `records::configuration_to_json`, from the guest's type).
+fn native_to_json(c: &psa_sdk::types::Configuration) -> Value {
+    let r = |e: &Option<psa_sdk::types::EntityRef>| {
+        e.as_ref()
+            .map_or(Value::Null, |e| json!({"id": e.id, "name": e.name}))
+    };
+    json!({
+        "id": c.id,
+        "company-id": c.company_id,
+        "name": c.name,
+        "configuration-type": r(&c.configuration_type),
+        "status": r(&c.status),
+        "active": c.active,
+        "serial-number": c.serial_number,
+        "model-number": c.model_number,
+        "mac-address": c.mac_address,
+        "ip-address": c.ip_address,
+        "device-identifier": c.device_identifier,
+        "manufacturer": r(&c.manufacturer),
+        "vendor": r(&c.vendor),
+        "notes": c.notes,
+        "updated-at": c.updated_at,
+        "raw": records::raw_to_json(&c.raw),
+    })
+}
+
+/// The plain native client: codebase discovery, then pages of `company/configurations` with
+/// the connector's own query and `Link` handling.
+struct Native {
+    http: reqwest::Client,
+    base: String,
+    user: String,
+    private_key: String,
+    client_id: String,
+}
+
+impl Native {
+    async fn connect(sim: &Simulator) -> Native {
+        let c = &sim.config().credentials;
+        let http = reqwest::Client::new();
+        let info = http
+            .get(format!(
+                "{}/login/companyinfo/{}",
+                sim.origin(),
+                c.company_id
+            ))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let info: Value = serde_json::from_slice(&info).unwrap();
+        let codebase = info["Codebase"].as_str().unwrap().trim_matches('/');
+        Native {
+            http,
+            base: format!("{}/{codebase}/apis/3.0", sim.origin()),
+            user: format!("{}+{}", c.company_id, c.public_key),
+            private_key: c.private_key.clone(),
+            client_id: c.client_id.clone(),
+        }
+    }
+
+    /// Every page: calls `page` with the stored records of each.
+    async fn pull(&self, page_size: u32, mut page: impl AsyncFnMut(Vec<RecordWrite>)) -> usize {
+        use connectwise_manage::paging::PageState;
+        let mut state = PageState::first("configurations", page_size, None);
+        let mut total = 0;
+        loop {
+            let response = self
+                .http
+                .get(format!("{}/company/configurations", self.base))
+                .query(&state.query())
+                .basic_auth(&self.user, Some(&self.private_key))
+                .header("clientId", &self.client_id)
+                .header(
+                    "accept",
+                    "application/vnd.connectwise.com+json; version=2026.4",
+                )
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success(), "{}", response.status());
+            let link = response
+                .headers()
+                .get("link")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let body = response.bytes().await.unwrap();
+            let items: Vec<Value> = serde_json::from_slice(&body).unwrap();
+            let writes: Vec<RecordWrite> = items
+                .iter()
+                .map(|v| {
+                    let c = connectwise_manage::map::configuration(v).unwrap();
+                    RecordWrite {
+                        id: c.id.clone(),
+                        record: native_to_json(&c),
+                    }
+                })
+                .collect();
+            total += writes.len();
+            page(writes).await;
+            match state.next(link.as_deref()) {
+                Some(next) => state = next,
+                None => return total,
+            }
+        }
+    }
+}
+
+async fn wasm_pull(conn: &Connection, page_size: u32) -> usize {
+    let mut cursor = None;
+    let mut total = 0;
+    loop {
+        let page = conn
+            .list_configurations(PageRequest {
+                cursor: cursor.take(),
+                updated_since: None,
+                page_size,
+            })
+            .await
+            .expect("a page");
+        let writes: Vec<RecordWrite> = page
+            .items
+            .iter()
+            .map(|c| RecordWrite {
+                id: c.id.clone(),
+                record: records::configuration_to_json(c),
+            })
+            .collect();
+        total += writes.len();
+        std::hint::black_box(writes);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return total,
+        }
+    }
+}
+
+/// The native pull committing each page, like the engine, while the next page is read.
+async fn native_sync(native: &Native, page_size: u32, store: &SledStore) -> usize {
+    let mut pending: Option<tokio::task::JoinHandle<()>> = None;
+    let count = native
+        .pull(page_size, async |upserts| {
+            if let Some(previous) = pending.take() {
+                previous.await.unwrap();
+            }
+            let store = store.clone();
+            pending = Some(tokio::spawn(async move {
+                store
+                    .commit(PageCommit {
+                        connection: "bench".into(),
+                        entity: Entity::Configurations,
+                        upserts,
+                        deletions: Vec::new(),
+                        mark_seen: true,
+                        checkpoint: None,
+                    })
+                    .await
+                    .unwrap();
+            }));
+        })
+        .await;
+    if let Some(last) = pending {
+        last.await.unwrap();
+    }
+    count
+}
+
+struct Figures {
+    name: &'static str,
+    rates: Vec<f64>,
+}
+
+impl Figures {
+    fn median(&self) -> f64 {
+        let mut r = self.rates.clone();
+        r.sort_by(f64::total_cmp);
+        r[r.len() / 2]
+    }
+}
+
+fn timed(count: usize, started: Instant) -> f64 {
+    count as f64 / started.elapsed().as_secs_f64()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is understood.
+    let n = env_or("PSAHOST_BENCH_CONFIGURATIONS", 100_000);
+    let rounds = env_or("PSAHOST_BENCH_ROUNDS", 3).max(1);
+    let page_size = env_or("PSAHOST_BENCH_PAGE", 1000) as u32;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut config = SimConfig::connectwise(500, 7);
+        config.configurations = Some(n);
+        let sim = Simulator::start(config).await.expect("simulator");
+        let runtime = runtime(256 << 20, Duration::from_secs(120));
+        let plugin = load(&runtime, CONNECTWISE_MANAGE_PATH).await;
+        let kv = KvStore::temporary().unwrap();
+        let conn = connectwise(
+            &runtime,
+            &plugin,
+            &sim,
+            "bench",
+            (
+                &sim.config().credentials.public_key.clone(),
+                &sim.config().credentials.private_key.clone(),
+            ),
+            &kv,
+        );
+        let native = Native::connect(&sim).await;
+
+        // Warm up both paths (connections, the codebase cache, the page cache of the simulator).
+        assert_eq!(wasm_pull(&conn, page_size).await, n);
+        assert_eq!(native.pull(page_size, async |_| {}).await, n);
+
+        let mut figures = [
+            Figures { name: "wasm pull", rates: vec![] },
+            Figures { name: "native pull", rates: vec![] },
+            Figures { name: "wasm sync (engine + sled)", rates: vec![] },
+            Figures { name: "native sync (sled)", rates: vec![] },
+        ];
+        for round in 0..rounds {
+            let started = Instant::now();
+            let count = wasm_pull(&conn, page_size).await;
+            figures[0].rates.push(timed(count, started));
+
+            let started = Instant::now();
+            let count = native
+                .pull(page_size, async |w| {
+                    std::hint::black_box(w);
+                })
+                .await;
+            figures[1].rates.push(timed(count, started));
+
+            let dir = tempfile::tempdir().unwrap();
+            let store: Arc<dyn RecordStore> =
+                Arc::new(SledStore::open(&dir.path().join("wasm")).unwrap());
+            let engine = SyncEngine::new(
+                store.clone(),
+                SyncSettings {
+                    page_size,
+                    ..SyncSettings::default()
+                },
+            );
+            let started = Instant::now();
+            let run = engine
+                .sync_entity(&conn, Entity::Configurations, SyncRequest::full(), &NoProgress)
+                .await
+                .unwrap();
+            figures[2].rates.push(timed(run.created as usize, started));
+            assert_eq!((run.mode, run.created as usize), (SyncMode::Full, n));
+
+            let native_store = SledStore::open(&dir.path().join("native")).unwrap();
+            let started = Instant::now();
+            let count = native_sync(&native, page_size, &native_store).await;
+            figures[3].rates.push(timed(count, started));
+            assert_eq!(native_store.count("bench", Entity::Configurations).await.unwrap() as usize, n);
+            eprintln!(
+                "round {}: {}",
+                round + 1,
+                figures
+                    .iter()
+                    .map(|f| format!("{} {:.0}/s", f.name, f.rates[round]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+
+        println!("\nfull read of {n} configurations, page size {page_size}, {rounds} rounds (median records/s)");
+        for f in &figures {
+            println!("{:<28} {:>10.0} records/s", f.name, f.median());
+        }
+        let pull = figures[0].median() / figures[1].median();
+        let sync = figures[2].median() / figures[3].median();
+        println!("ratio wasm/native, pull:     {pull:.2} (target >= 0.8)");
+        println!("ratio wasm/native, sync:     {sync:.2}");
+        sim.shutdown().await;
+    });
+}
