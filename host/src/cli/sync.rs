@@ -51,6 +51,9 @@ pub struct SyncArgs {
     /// How long to wait for a rate-limited run to resume before giving up (exit code 4).
     #[arg(long, default_value = "5min", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub max_wait: Duration,
+    /// Ask a running `psahost serve` to sync (its API) instead of opening the store.
+    #[command(flatten)]
+    pub target: super::client::Target,
 }
 
 fn parse_entity(s: &str) -> Result<Entity, String> {
@@ -59,6 +62,9 @@ fn parse_entity(s: &str) -> Result<Entity, String> {
 
 /// Runs `psahost sync`.
 pub(super) async fn run(args: SyncArgs, config: Option<&Path>) -> anyhow::Result<ExitCode> {
+    if args.target.api.is_some() {
+        return run_api(&args).await;
+    }
     let path = config.ok_or_else(|| {
         anyhow!("this command needs the configuration: pass `--config psahost.toml` or set PSAHOST_CONFIG")
     })?;
@@ -179,6 +185,76 @@ pub(super) async fn run(args: SyncArgs, config: Option<&Path>) -> anyhow::Result
     }
     for (entity, why) in skipped {
         println!("{entity:<15} skipped: {why}");
+    }
+    Ok(ExitCode::from(code))
+}
+
+/// `psahost sync --api URL`: the daemon runs the sync (without waiting out rate limits: a
+/// suspended run resumes on the daemon's schedule); the same summaries and exit codes.
+async fn run_api(args: &SyncArgs) -> anyhow::Result<ExitCode> {
+    use super::client::segment;
+    let Some(super::client::Source::Api(api)) = args.target.open(None).await.ok() else {
+        bail!("--api needs the API token: pass --token or set PSAHOST_API_TOKEN");
+    };
+    let id = segment(&args.id);
+    if let Some(record) = &args.record {
+        let [entity] = args.entities.as_slice() else {
+            bail!(
+                "--record needs exactly one --entity (companies, contacts, agreements, configurations, tickets)"
+            );
+        };
+        let answer = api
+            .post(
+                &format!(
+                    "v1/connections/{id}/records/{entity}/{}/sync",
+                    segment(record)
+                ),
+                &[],
+            )
+            .await?;
+        let what = match (answer["change"].as_str(), answer["found"].as_bool()) {
+            (Some(kind), _) => kind.to_string(),
+            (None, Some(true)) => "unchanged".into(),
+            _ => "not found in the PSA (and not stored)".into(),
+        };
+        println!("{entity} `{record}` of `{}`: {what}", args.id);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut query: Vec<(&str, String)> = args
+        .entities
+        .iter()
+        .map(|e| ("entity", e.name().to_string()))
+        .collect();
+    if args.full {
+        query.push(("full", "true".into()));
+    }
+    if args.allow_mass_delete {
+        query.push(("allow-mass-delete", "true".into()));
+    }
+    let answer = api
+        .post(&format!("v1/connections/{id}/sync"), &query)
+        .await?;
+    let runs: Vec<RunRecord> = serde_json::from_value(answer["runs"].clone())
+        .context("the API answered runs this psahost cannot read")?;
+    let mut code = 0u8;
+    for run in &runs {
+        println!("{}", summary(run));
+        match run.status {
+            RunStatus::Failed => code = 1,
+            RunStatus::Held if code != 1 => code = EXIT_HELD,
+            RunStatus::Suspended if code == 0 => code = EXIT_SUSPENDED,
+            _ => {}
+        }
+        if let Some(error) = &run.error {
+            println!("  error: {error}");
+        }
+    }
+    for skipped in answer["skipped"].as_array().into_iter().flatten() {
+        println!(
+            "{:<15} skipped: {}",
+            skipped["entity"].as_str().unwrap_or_default(),
+            skipped["reason"].as_str().unwrap_or_default()
+        );
     }
     Ok(ExitCode::from(code))
 }
