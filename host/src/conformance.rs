@@ -25,7 +25,7 @@ use crate::capabilities::kv::KvStore;
 use crate::capabilities::settings::Settings;
 use crate::connector::{Connection, ConnectorError, error_kind};
 use crate::runtime::{Plugin, Runtime};
-use crate::simulated::{self, TicketDefaults, connector_settings, sim_config};
+use crate::simulated::{self, TicketDefaults, sim_config};
 use anyhow::{Context, anyhow};
 use psa_sim::{Dialect, Entity, Simulator};
 use std::collections::BTreeSet;
@@ -318,10 +318,7 @@ impl Suite<'_> {
     }
 
     fn settings(&self, replace: Option<(&str, String)>) -> Settings {
-        let mut settings = Settings::default();
-        for (name, value, secret) in connector_settings(self.sim) {
-            settings.insert(name, value, secret);
-        }
+        let mut settings = simulated::settings_for(self.sim);
         for (name, value) in &self.options.settings {
             settings.insert(
                 name.clone(),

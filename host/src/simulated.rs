@@ -34,50 +34,12 @@ pub fn sim_config(dialect: Dialect, companies: usize, seed: u64) -> SimConfig {
     }
 }
 
-/// The settings the bundled connector of the simulator's dialect needs, as (name, value,
-/// secret).
-pub fn connector_settings(sim: &Simulator) -> Vec<(String, String, bool)> {
-    let config = sim.config();
-    let setting =
-        |name: &str, value: &str, secret: bool| (name.to_string(), value.to_string(), secret);
-    match config.dialect {
-        Dialect::ConnectWise => {
-            let c = &config.credentials;
-            vec![
-                setting("site", &sim.origin(), false),
-                setting("company-id", &c.company_id, false),
-                setting("public-key", &c.public_key, false),
-                setting("private-key", &c.private_key, true),
-                setting("client-id", &c.client_id, false),
-            ]
-        }
-        Dialect::Autotask => {
-            let a = &config.autotask;
-            vec![
-                setting("username", &a.username, false),
-                setting("secret", &a.secret, true),
-                setting("integration-code", &a.integration_code, true),
-                // The simulator stands in for Autotask's zone discovery host too.
-                setting("discovery-url", &sim.origin(), false),
-            ]
-        }
-        Dialect::KaseyaBms => {
-            let k = &config.kaseya_bms;
-            vec![
-                setting("server", &sim.origin(), false),
-                setting("tenant", &k.tenant, false),
-                setting("username", &k.username, false),
-                setting("password", &k.password, true),
-            ]
-        }
-    }
-}
-
-/// [`connector_settings`] as [`Settings`].
+/// The settings the bundled connector of the simulator's dialect needs (the simulator says
+/// which are secret).
 pub fn settings_for(sim: &Simulator) -> Settings {
     let mut settings = Settings::default();
-    for (name, value, secret) in connector_settings(sim) {
-        settings.insert(name, value, secret);
+    for s in sim.connector_settings() {
+        settings.insert(s.name, s.value, s.secret);
     }
     settings
 }

@@ -196,7 +196,22 @@ pub fn origin_of(url: &Url) -> String {
 }
 
 /// Expands `{name}` placeholders of a plugin's requested pattern with the connection's settings.
+/// A setting that holds a whole URL (`https://webservices2.autotask.net/atservicesrest`) stands
+/// for its origin: the path, query and fragment are dropped.
 pub fn expand(pattern: &str, settings: &Settings) -> anyhow::Result<String> {
+    let expanded = expand_placeholders(pattern, settings)?;
+    let (scheme, rest) = match expanded.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, expanded.as_str()),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    Ok(match scheme {
+        Some(scheme) => format!("{scheme}://{authority}"),
+        None => authority.to_string(),
+    })
+}
+
+fn expand_placeholders(pattern: &str, settings: &Settings) -> anyhow::Result<String> {
     let mut out = String::new();
     let mut rest = pattern;
     while let Some(start) = rest.find('{') {
@@ -270,6 +285,17 @@ mod tests {
         let mut s = Settings::default();
         s.insert("site", "http://127.0.0.1:5000/", false);
         assert_eq!(expand("{site}", &s).unwrap(), "http://127.0.0.1:5000");
+        s.insert(
+            "zone-url",
+            "https://webservices2.autotask.net/atservicesrest?x#y",
+            false,
+        );
+        assert_eq!(
+            expand("{zone-url}", &s).unwrap(),
+            "https://webservices2.autotask.net"
+        );
+        s.insert("server", "bms.kaseya.com/api", false);
+        assert_eq!(expand("{server}", &s).unwrap(), "bms.kaseya.com");
         assert_eq!(
             expand("https://x.{missing}", &s).unwrap_err().to_string(),
             "`https://x.{missing}` uses setting `missing`, which is not set"
