@@ -679,7 +679,15 @@ impl Client {
                     url.to_string()
                 }
             };
+            // Autotask counts its thread limit per entity, whatever the path; and a query is a
+            // read even though it is a POST, so the host may resend it after a 429 or 503.
+            let path = match target {
+                Target::Path(path) => path,
+                Target::Url(url) => url.split_once("/V1.0/").map_or(url, |(_, rest)| rest),
+            };
             let mut request = Request::new(method, &url)
+                .endpoint(endpoint_of(path))
+                .retryable(method == Method::Get || is_query(path))
                 .header(
                     "ApiIntegrationCode",
                     self.settings.integration_code.as_str(),
@@ -869,8 +877,31 @@ impl Client {
     }
 }
 
+/// The entity a request path (relative to `V1.0/`) counts against: `Tickets/42/Notes` ->
+/// `Tickets`.
+fn endpoint_of(path: &str) -> &str {
+    path.split(['/', '?']).next().unwrap_or(path)
+}
+
+/// Whether a path is a query (`{Entity}/query`, `/query/next`, `/query/count`): a read.
+fn is_query(path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or(path);
+    path.split('/').nth(1).is_some_and(|s| s.eq_ignore_ascii_case("query"))
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn requests_count_per_entity_and_queries_are_reads() {
+        assert_eq!(endpoint_of("Tickets/42/Notes"), "Tickets");
+        assert_eq!(endpoint_of("Companies/query?search=x"), "Companies");
+        assert!(is_query("Companies/query"));
+        assert!(is_query("Companies/query/next?paging=abc"));
+        assert!(is_query("Tickets/query/count"));
+        assert!(!is_query("Tickets"));
+        assert!(!is_query("Tickets/42/Notes"));
+    }
     use super::*;
     use serde_json::json;
 

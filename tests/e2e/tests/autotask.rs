@@ -141,3 +141,43 @@ async fn follows_a_zone_move() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_host_keeps_within_the_thread_limit_per_entity() {
+    let sim = Simulator::start(SimConfig::autotask(30, 4)).await.unwrap();
+    // Every answer takes a while, so the calls below overlap at the simulator.
+    sim.faults().set_delay_ms(150);
+    let rt = runtime(64 << 20, Duration::from_secs(30));
+    let plugin = load(&rt, AUTOTASK_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let conn = simulated_connection(&rt, &plugin, &sim, "at", &[], &kv);
+    conn.test_connection().await.unwrap();
+    let company = live_company_ids(&sim).into_iter().next().unwrap();
+    // Queries and reads by id of one entity: different paths, one Autotask thread budget of 3.
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..9 {
+        let (conn, company) = (conn.clone(), company.clone());
+        calls.spawn(async move {
+            if i % 2 == 0 {
+                conn.list_companies(
+                    psahost::bindings::psa::connector::types::PageRequest::first(10),
+                )
+                .await
+                .map(drop)
+            } else {
+                conn.get_company(company).await.map(drop)
+            }
+        });
+    }
+    while let Some(result) = calls.join_next().await {
+        result.unwrap().expect("every call succeeds");
+    }
+    // Not even a refused-then-retried request: the host held the fourth call back.
+    let stats = &conn.capabilities().http.stats;
+    let refused = stats.responses_by_class[4].load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(
+        refused, 0,
+        "{refused} requests were refused for the thread limit"
+    );
+    sim.shutdown().await;
+}
