@@ -886,7 +886,9 @@ fn endpoint_of(path: &str) -> &str {
 /// Whether a path is a query (`{Entity}/query`, `/query/next`, `/query/count`): a read.
 fn is_query(path: &str) -> bool {
     let path = path.split('?').next().unwrap_or(path);
-    path.split('/').nth(1).is_some_and(|s| s.eq_ignore_ascii_case("query"))
+    path.split('/')
+        .nth(1)
+        .is_some_and(|s| s.eq_ignore_ascii_case("query"))
 }
 
 #[cfg(test)]
