@@ -553,13 +553,14 @@ impl Client {
             .json()
     }
 
-    /// One page of a list: its records and the state of the next page (`None` on the last).
+    /// One page of a list: the answer (its body is the JSON array of the page's records, read
+    /// by `map::*_page`) and the state of the next page (`None` on the last).
     pub fn get_page(
         &mut self,
         path: &str,
         state: &PageState,
         extra: &[(String, String)],
-    ) -> Result<(Vec<Value>, Option<PageState>)> {
+    ) -> Result<(Response, Option<PageState>)> {
         let mut query = state.query();
         query.extend(extra.iter().cloned());
         let headers: &[(&str, &str)] = if state.forward_only() {
@@ -568,23 +569,34 @@ impl Client {
             &[]
         };
         let response = self.send(Method::Get, path, &query, headers, None, None)?;
-        let items: Vec<Value> = response.json()?;
         let next = state.next(response.header("link"));
-        Ok((items, next))
+        Ok((response, next))
     }
 
-    /// Every record of a list, following `Link` rel="next" with 1000-record pages.
+    /// Every record of a list as a `Value`, following `Link` rel="next" with 1000-record pages.
     pub fn get_all(
         &mut self,
         path: &str,
         conditions: Option<String>,
         extra: &[(String, String)],
     ) -> Result<Vec<Value>> {
+        self.get_all_with(path, conditions, extra, |page| page.json())
+    }
+
+    /// Every record of a list, following `Link` rel="next" with 1000-record pages; `map` reads
+    /// each page's answer into its records.
+    pub fn get_all_with<T>(
+        &mut self,
+        path: &str,
+        conditions: Option<String>,
+        extra: &[(String, String)],
+        mut map: impl FnMut(&Response) -> Result<Vec<T>>,
+    ) -> Result<Vec<T>> {
         let mut state = PageState::first(path, MAX_PAGE_SIZE, conditions);
         let mut all = Vec::new();
         for _ in 0..MAX_PAGES {
-            let (items, next) = self.get_page(path, &state, extra)?;
-            all.extend(items);
+            let (page, next) = self.get_page(path, &state, extra)?;
+            all.extend(map(&page)?);
             match next {
                 Some(n) => state = n,
                 None => return Ok(all),

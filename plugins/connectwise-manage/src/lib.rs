@@ -21,6 +21,7 @@ pub mod writes;
 
 use client::Client;
 use paging::{MAX_PAGE_SIZE, PageState, clamp_page_size};
+use psa_sdk::http::Method;
 use psa_sdk::prelude::*;
 use serde_json::{Value, json};
 
@@ -92,19 +93,16 @@ pub fn page_state(
     }
 }
 
-/// Reads one page of `entity` and maps each record.
+/// Reads one page of `entity`; `map` reads the answer's body (a JSON array) into records.
 fn read_page<T>(
     entity: &Entity,
     page: &PageRequest,
-    mut map: impl FnMut(&mut Client, &Value) -> Result<T>,
+    map: impl FnOnce(&mut Client, &[u8]) -> Result<Vec<T>>,
 ) -> Result<(Vec<T>, Option<String>)> {
     let state = page_state(entity.name, entity.fixed, entity.max_page, page)?;
     let mut client = Client::connect()?;
-    let (items, next) = client.get_page(entity.path, &state, &[])?;
-    let records = items
-        .iter()
-        .map(|v| map(&mut client, v))
-        .collect::<Result<Vec<_>>>()?;
+    let (response, next) = client.get_page(entity.path, &state, &[])?;
+    let records = map(&mut client, &response.body)?;
     psa_sdk::debug!(
         "{}: {} records, {}",
         entity.name,
@@ -118,22 +116,30 @@ fn read_page<T>(
     Ok((records, next.map(|n| n.encode())))
 }
 
-/// Reads one record by id.
-fn read_one(path: &str, what: &str, id: &str) -> Result<(Client, Value)> {
+/// Reads one record by id: the client and the answer's body (the record's JSON).
+fn read_one(path: &str, what: &str, id: &str) -> Result<(Client, Vec<u8>)> {
     let id = conditions::id("id", id)?;
     let mut client = Client::connect()?;
     let subject = format!("{what} {id}");
-    let v = client.get_json(&format!("{path}/{id}"), &[], Some(&subject))?;
-    Ok((client, v))
+    let response = client.send(
+        Method::Get,
+        &format!("{path}/{id}"),
+        &[],
+        &[],
+        None,
+        Some(&subject),
+    )?;
+    Ok((client, response.body))
 }
 
-/// Every addition of an agreement, all pages.
-fn additions(client: &mut Client, agreement: &Value) -> Result<Vec<Value>> {
-    let id = agreement
-        .get("id")
-        .and_then(psa_sdk::json::id)
-        .ok_or_else(|| Error::malformed("a ConnectWise agreement without an id"))?;
-    client.get_all(&format!("finance/agreements/{id}/additions"), None, &[])
+/// Every addition of agreement `id` as a line, all pages.
+fn additions(client: &mut Client, id: &str) -> Result<Vec<AgreementLine>> {
+    client.get_all_with(
+        &format!("finance/agreements/{id}/additions"),
+        None,
+        &[],
+        |page| map::agreement_lines_page(&page.body),
+    )
 }
 
 impl Connector for ConnectWiseManage {
@@ -207,52 +213,65 @@ impl Connector for ConnectWiseManage {
     }
 
     fn list_companies(page: PageRequest) -> Result<CompanyPage> {
-        let (items, next_cursor) = read_page(&COMPANIES, &page, |_, v| map::company(v))?;
+        let (items, next_cursor) =
+            read_page(&COMPANIES, &page, |_, body| map::companies_page(body))?;
         Ok(CompanyPage { items, next_cursor })
     }
 
     fn get_company(id: String) -> Result<Company> {
-        map::company(&read_one(COMPANIES.path, "company", &id)?.1)
+        map::one(
+            &read_one(COMPANIES.path, "company", &id)?.1,
+            map::company_json,
+        )
     }
 
     fn list_contacts(page: PageRequest) -> Result<ContactPage> {
-        let (items, next_cursor) = read_page(&CONTACTS, &page, |_, v| map::contact(v))?;
+        let (items, next_cursor) = read_page(&CONTACTS, &page, |_, body| map::contacts_page(body))?;
         Ok(ContactPage { items, next_cursor })
     }
 
     fn get_contact(id: String) -> Result<Contact> {
-        map::contact(&read_one(CONTACTS.path, "contact", &id)?.1)
+        map::one(
+            &read_one(CONTACTS.path, "contact", &id)?.1,
+            map::contact_json,
+        )
     }
 
     fn list_agreements(page: PageRequest) -> Result<AgreementPage> {
-        let (items, next_cursor) = read_page(&AGREEMENTS, &page, |client, v| {
-            map::agreement(v, &additions(client, v)?)
+        let (items, next_cursor) = read_page(&AGREEMENTS, &page, |client, body| {
+            map::agreements_page(body, |id| additions(client, id))
         })?;
         Ok(AgreementPage { items, next_cursor })
     }
 
     fn get_agreement(id: String) -> Result<Agreement> {
-        let (mut client, v) = read_one(AGREEMENTS.path, "agreement", &id)?;
-        let lines = additions(&mut client, &v)?;
-        map::agreement(&v, &lines)
+        let (mut client, body) = read_one(AGREEMENTS.path, "agreement", &id)?;
+        map::one(&body, |raw| {
+            map::agreement_json(raw, |id| additions(&mut client, id))
+        })
     }
 
     fn list_configurations(page: PageRequest) -> Result<ConfigurationPage> {
-        let (items, next_cursor) = read_page(&CONFIGURATIONS, &page, |_, v| map::configuration(v))?;
+        let (items, next_cursor) = read_page(&CONFIGURATIONS, &page, |_, body| {
+            map::configurations_page(body)
+        })?;
         Ok(ConfigurationPage { items, next_cursor })
     }
 
     fn get_configuration(id: String) -> Result<Configuration> {
-        map::configuration(&read_one(CONFIGURATIONS.path, "configuration", &id)?.1)
+        map::one(
+            &read_one(CONFIGURATIONS.path, "configuration", &id)?.1,
+            map::configuration_json,
+        )
     }
 
     fn list_tickets(page: PageRequest) -> Result<TicketPage> {
-        let (items, next_cursor) = read_page(&TICKETS, &page, |_, v| map::ticket(v))?;
+        let (items, next_cursor) = read_page(&TICKETS, &page, |_, body| map::tickets_page(body))?;
         Ok(TicketPage { items, next_cursor })
     }
 
     fn get_ticket(id: String) -> Result<Ticket> {
-        map::ticket(&read_one(TICKETS.path, "ticket", &id)?.1)
+        map::one(&read_one(TICKETS.path, "ticket", &id)?.1, map::ticket_json)
     }
 
     fn list_references(kind: ReferenceKind) -> Result<Vec<Reference>> {

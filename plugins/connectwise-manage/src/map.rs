@@ -1,64 +1,153 @@
 //! ConnectWise JSON -> the contract's typed records.
 //!
-//! Every function takes the PSA's object as a `serde_json::Value` and keeps it in `raw`. A record
-//! without an `id` is a malformed answer; every other field is optional and read leniently with
-//! [`psa_sdk::json`] (ids as numbers or strings, empty strings as absent).
+//! Each record is read from its own JSON text into a typed, borrowing struct (the `*Wire` types
+//! below, made of [`psa_sdk::json`]'s `Scalar`, `Object` and `List` fields: unknown fields are
+//! skipped, and any JSON value is accepted and read leniently the way `psa_sdk::json`'s accessors
+//! read a `Value`: ids as numbers or strings, empty strings as absent, a field of an unexpected
+//! type as absent). The record's text is kept as `raw` as the PSA sent it (its key order and
+//! formatting). A record without an `id` is a malformed answer.
+//!
+//! For each entity: `*_page(body)` maps a list answer (what the connector's list operations call
+//! on each page; the records are slices of the body, never parsed into a `Value` tree), `*_json`
+//! maps one record's text (get-by-id, writes), and the plain function (`company(&Value)`, ...)
+//! maps an answer already parsed into a `Value` (its `raw` is then the value's compact JSON).
 //!
 //! Money and quantities: ConnectWise sends them as JSON numbers (doubles). They become decimal
-//! strings through [`psa_sdk::decimal::from_json`] (`1250.5`, `0.1`, never
+//! strings through [`psa_sdk::json::Scalar::decimal`] (`1250.5`, `0.1`, never
 //! `0.1000000000000000055`, no exponent).
 
-use psa_sdk::json::{field, flag, id as id_of, text};
+use psa_sdk::json::{self, List, Object, Scalar};
 use psa_sdk::types::{
     Address, Agreement, AgreementLine, BillingCycle, Company, Configuration, Contact, EntityRef,
     Note, Reference, Ticket,
 };
-use psa_sdk::{Error, decimal, json, time};
+use psa_sdk::{Error, message, time};
+use serde::Deserialize;
 use serde_json::Value;
 
 type Result<T> = core::result::Result<T, Error>;
 
+// ---------------------------------------------------------------------------------------------
+// Reading records
+
+/// Reads every record of a list answer (a JSON array) into its wire struct, in one pass over
+/// the body, and maps each with `f`, which also gets the record's own text (its `raw`). A body
+/// that is not a JSON array is a malformed answer.
+fn page<'a, W: Deserialize<'a> + Default, T>(
+    body: &'a [u8],
+    f: impl FnMut(W, &'a str) -> Result<T>,
+) -> Result<Vec<T>> {
+    json::map_records(body, f)
+}
+
+/// Maps an answer that holds one record (get-by-id, the answer to a write) with `f`.
+pub fn one<T>(body: &[u8], f: impl FnOnce(&str) -> Result<T>) -> Result<T> {
+    f(json::record(body)?.get())
+}
+
 /// The `id` of a record, required.
-fn record_id(v: &Value, entity: &str) -> Result<String> {
-    field(v, "id").and_then(id_of).ok_or_else(|| {
+fn record_id(id: &Scalar<'_>, raw: &str, entity: &str) -> Result<String> {
+    id.id().ok_or_else(|| {
         Error::malformed(format!(
             "a ConnectWise {entity} without an id: {}",
-            json::excerpt(v)
+            message::excerpt(raw, json::EXCERPT_CHARS)
         ))
     })
 }
 
-/// The id inside a reference object (`"company": {"id": 2, ...}`).
-fn ref_id(v: &Value, key: &str) -> Option<String> {
-    field(v, key).and_then(|r| field(r, "id")).and_then(id_of)
+/// A reference object (`"company": {"id": 2, "identifier": "Acme", "name": "Acme"}`), also a
+/// status (`inactiveFlag`) and a billing cycle.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
+struct Ref<'a> {
+    id: Scalar<'a>,
+    name: Scalar<'a>,
+    identifier: Scalar<'a>,
+    description: Scalar<'a>,
+    inactive_flag: Scalar<'a>,
+}
+
+/// The id inside a reference object.
+fn ref_id(r: &Object<Ref<'_>>) -> Option<String> {
+    r.get().and_then(|r| r.id.id())
 }
 
 /// A reference object as an entity ref; the name is `name`, else `identifier`, else
 /// `description`.
-pub fn entity_ref(v: &Value, key: &str) -> Option<EntityRef> {
-    let r = field(v, key)?;
-    let id = field(r, "id").and_then(id_of)?;
-    let name = text(r, "name")
-        .or_else(|| text(r, "identifier"))
-        .or_else(|| text(r, "description"));
+fn ref_entity(r: &Object<Ref<'_>>) -> Option<EntityRef> {
+    let r = r.get()?;
+    let id = r.id.id()?;
+    let name = r
+        .name
+        .text()
+        .or_else(|| r.identifier.text())
+        .or_else(|| r.description.text());
     Some(EntityRef::new(id, name))
 }
 
-/// `_info.<key>` (ConnectWise keeps `lastUpdated` and `dateEntered` there).
-fn info(v: &Value, key: &str) -> Option<String> {
-    field(v, "_info").and_then(|i| text(i, key))
+/// `_info` (ConnectWise keeps `lastUpdated` and `dateEntered` there).
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
+struct Info<'a> {
+    last_updated: Scalar<'a>,
+    date_entered: Scalar<'a>,
 }
 
-fn date(v: &Value, key: &str) -> Option<String> {
-    text(v, key).and_then(|s| time::date_only(&s))
+fn last_updated(info: &Object<Info<'_>>) -> Option<String> {
+    info.get().and_then(|i| i.last_updated.text())
 }
 
-fn decimal_field(v: &Value, key: &str) -> Option<String> {
-    field(v, key).and_then(decimal::from_json)
+fn date(s: &Scalar<'_>) -> Option<String> {
+    s.text().and_then(|s| time::date_only(&s))
 }
 
-fn raw(v: &Value) -> String {
-    v.to_string()
+/// A reference object of a `Value` (`v[key]`) as an entity ref; the name is `name`, else
+/// `identifier`, else `description`.
+pub fn entity_ref(v: &Value, key: &str) -> Option<EntityRef> {
+    let r: Ref<'_> = json::typed_value(json::field(v, key)?).ok()?;
+    ref_entity(&Object::Object(r))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Companies
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
+struct CompanyWire<'a> {
+    id: Scalar<'a>,
+    name: Scalar<'a>,
+    identifier: Scalar<'a>,
+    status: Object<Ref<'a>>,
+    deleted_flag: Scalar<'a>,
+    types: List<Object<Ref<'a>>>,
+    phone_number: Scalar<'a>,
+    website: Scalar<'a>,
+    address_line1: Scalar<'a>,
+    address_line2: Scalar<'a>,
+    city: Scalar<'a>,
+    state: Scalar<'a>,
+    zip: Scalar<'a>,
+    country: Object<Ref<'a>>,
+    #[serde(rename = "_info")]
+    info: Object<Info<'a>>,
+}
+
+/// Whether a company is active: see [`company_active`].
+fn active(deleted_flag: &Scalar<'_>, status: &Object<Ref<'_>>) -> bool {
+    if deleted_flag.flag(false) {
+        return false;
+    }
+    match status {
+        Object::Absent => true,
+        Object::NotObject => false,
+        Object::Object(status) => match status.inactive_flag.as_bool() {
+            Some(inactive) => !inactive,
+            None => status
+                .name
+                .text()
+                .is_some_and(|n| n.eq_ignore_ascii_case("active")),
+        },
+    }
 }
 
 /// Whether a company is active: not deleted, and its status is not inactive. The status's
@@ -66,29 +155,20 @@ fn raw(v: &Value) -> String {
 /// counts (ConnectWise's stock statuses are Active, Inactive and Not-Approved). A company without
 /// a status is active unless deleted.
 pub fn company_active(v: &Value) -> bool {
-    if flag(v, "deletedFlag", false) {
-        return false;
-    }
-    match field(v, "status") {
-        None => true,
-        Some(status) => match field(status, "inactiveFlag").and_then(Value::as_bool) {
-            Some(inactive) => !inactive,
-            None => text(status, "name").is_some_and(|n| n.eq_ignore_ascii_case("active")),
-        },
-    }
+    json::typed_value::<CompanyWire<'_>>(v).is_ok_and(|w| active(&w.deleted_flag, &w.status))
 }
 
-/// A company (`company/companies`).
-pub fn company(v: &Value) -> Result<Company> {
-    let line1 = text(v, "addressLine1");
-    let line2 = text(v, "addressLine2");
-    let city = text(v, "city");
-    let state = text(v, "state");
-    let postal_code = text(v, "zip");
-    let country = field(v, "country").and_then(|c| {
-        text(c, "name")
-            .or_else(|| text(c, "identifier"))
-            .or_else(|| text(c, "description"))
+fn company_of(w: CompanyWire<'_>, raw: String) -> Result<Company> {
+    let line1 = w.address_line1.text();
+    let line2 = w.address_line2.text();
+    let city = w.city.text();
+    let state = w.state.text();
+    let postal_code = w.zip.text();
+    let country = w.country.get().and_then(|c| {
+        c.name
+            .text()
+            .or_else(|| c.identifier.text())
+            .or_else(|| c.description.text())
     });
     let address = [&line1, &line2, &city, &state, &postal_code, &country]
         .iter()
@@ -101,39 +181,88 @@ pub fn company(v: &Value) -> Result<Company> {
             postal_code,
             country,
         });
-    let types = field(v, "types")
-        .and_then(Value::as_array)
-        .map(|ts| ts.iter().filter_map(|t| text(t, "name")).collect())
-        .unwrap_or_default();
+    let types = w
+        .types
+        .0
+        .iter()
+        .filter_map(|t| t.get().and_then(|t| t.name.text()))
+        .collect();
     Ok(Company {
-        id: record_id(v, "company")?,
-        name: text(v, "name").unwrap_or_default(),
-        identifier: text(v, "identifier"),
-        status: entity_ref(v, "status"),
-        active: company_active(v),
+        id: record_id(&w.id, &raw, "company")?,
+        name: w.name.text().unwrap_or_default(),
+        identifier: w.identifier.text(),
+        status: ref_entity(&w.status),
+        active: active(&w.deleted_flag, &w.status),
         types,
-        phone: text(v, "phoneNumber"),
-        website: text(v, "website"),
+        phone: w.phone_number.text(),
+        website: w.website.text(),
         address,
-        updated_at: info(v, "lastUpdated"),
-        raw: raw(v),
+        updated_at: last_updated(&w.info),
+        raw,
     })
 }
 
+/// A company (`company/companies`) from its JSON text, kept as `raw`.
+pub fn company_json(raw: &str) -> Result<Company> {
+    company_of(json::typed(raw)?, raw.to_string())
+}
+
+/// A company from an answer parsed into a `Value`.
+pub fn company(v: &Value) -> Result<Company> {
+    company_of(json::typed_value(v)?, v.to_string())
+}
+
+/// A page of companies (the answer of `company/companies`).
+pub fn companies_page(body: &[u8]) -> Result<Vec<Company>> {
+    page(body, |w, raw| company_of(w, raw.to_string()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contacts
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
+struct ContactWire<'a> {
+    id: Scalar<'a>,
+    company: Object<Ref<'a>>,
+    first_name: Scalar<'a>,
+    last_name: Scalar<'a>,
+    title: Scalar<'a>,
+    communication_items: List<Object<CommunicationItem<'a>>>,
+    default_phone_nbr: Scalar<'a>,
+    inactive_flag: Scalar<'a>,
+    default_flag: Scalar<'a>,
+    #[serde(rename = "_info")]
+    info: Object<Info<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
+struct CommunicationItem<'a> {
+    communication_type: Scalar<'a>,
+    #[serde(rename = "type")]
+    kind: Object<Ref<'a>>,
+    value: Scalar<'a>,
+    default_flag: Scalar<'a>,
+}
+
 /// The communication items of `kind` (`Email`, `Phone`), the default one first.
-fn communication(v: &Value, kind: &str) -> Vec<String> {
-    let Some(items) = field(v, "communicationItems").and_then(Value::as_array) else {
-        return Vec::new();
-    };
+fn communication(items: &List<Object<CommunicationItem<'_>>>, kind: &str) -> Vec<String> {
     let mut found: Vec<(bool, String)> = items
+        .0
         .iter()
+        .filter_map(Object::get)
         .filter(|item| {
-            let ty = text(item, "communicationType")
-                .or_else(|| field(item, "type").and_then(|t| text(t, "name")));
+            let ty = item
+                .communication_type
+                .text()
+                .or_else(|| item.kind.get().and_then(|t| t.name.text()));
             ty.is_some_and(|t| t.eq_ignore_ascii_case(kind))
         })
         .filter_map(|item| {
-            text(item, "value").map(|value| (flag(item, "defaultFlag", false), value))
+            item.value
+                .text()
+                .map(|value| (item.default_flag.flag(false), value))
         })
         .collect();
     // Stable: the default first, the others in the PSA's order.
@@ -147,30 +276,47 @@ fn communication(v: &Value, kind: &str) -> Vec<String> {
     out
 }
 
-/// A contact (`company/contacts`). Emails and phones come from `communicationItems` by
-/// `communicationType` (faxes are left out); when a contact has no phone item, the top-level
-/// `defaultPhoneNbr` is used.
-pub fn contact(v: &Value) -> Result<Contact> {
-    let mut phones = communication(v, "Phone");
+/// Emails and phones come from `communicationItems` by `communicationType` (faxes are left out);
+/// when a contact has no phone item, the top-level `defaultPhoneNbr` is used.
+fn contact_of(w: ContactWire<'_>, raw: String) -> Result<Contact> {
+    let mut phones = communication(&w.communication_items, "Phone");
     if phones.is_empty()
-        && let Some(p) = text(v, "defaultPhoneNbr")
+        && let Some(p) = w.default_phone_nbr.text()
     {
         phones.push(p);
     }
     Ok(Contact {
-        id: record_id(v, "contact")?,
-        company_id: ref_id(v, "company"),
-        first_name: text(v, "firstName"),
-        last_name: text(v, "lastName"),
-        title: text(v, "title"),
-        emails: communication(v, "Email"),
+        id: record_id(&w.id, &raw, "contact")?,
+        company_id: ref_id(&w.company),
+        first_name: w.first_name.text(),
+        last_name: w.last_name.text(),
+        title: w.title.text(),
+        emails: communication(&w.communication_items, "Email"),
         phones,
-        active: !flag(v, "inactiveFlag", false),
-        primary: flag(v, "defaultFlag", false),
-        updated_at: info(v, "lastUpdated"),
-        raw: raw(v),
+        active: !w.inactive_flag.flag(false),
+        primary: w.default_flag.flag(false),
+        updated_at: last_updated(&w.info),
+        raw,
     })
 }
+
+/// A contact (`company/contacts`) from its JSON text, kept as `raw`.
+pub fn contact_json(raw: &str) -> Result<Contact> {
+    contact_of(json::typed(raw)?, raw.to_string())
+}
+
+/// A contact from an answer parsed into a `Value`.
+pub fn contact(v: &Value) -> Result<Contact> {
+    contact_of(json::typed_value(v)?, v.to_string())
+}
+
+/// A page of contacts (the answer of `company/contacts`).
+pub fn contacts_page(body: &[u8]) -> Result<Vec<Contact>> {
+    page(body, |w, raw| contact_of(w, raw.to_string()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agreements and their additions
 
 /// A billing cycle from its ConnectWise name (`Monthly`, `Quarterly`, `Semi-Annual`, `Annual`,
 /// `One Time`); unknown names are `other`.
@@ -192,14 +338,13 @@ pub fn billing_cycle_from_name(name: &str) -> BillingCycle {
     }
 }
 
-/// The billing cycle of an agreement: by `billingCycle.name`, else by the stock ids 1..5
-/// (Monthly, Quarterly, Semi-Annual, Annual, One Time); `None` when the agreement has none.
-pub fn billing_cycle(v: &Value) -> Option<BillingCycle> {
-    let cycle = field(v, "billingCycle")?;
-    if let Some(name) = text(cycle, "name") {
+/// The billing cycle of an agreement's `billingCycle`: by name, else by the stock ids 1..5.
+fn cycle_of(cycle: &Object<Ref<'_>>) -> Option<BillingCycle> {
+    let cycle = cycle.get()?;
+    if let Some(name) = cycle.name.text() {
         return Some(billing_cycle_from_name(&name));
     }
-    let id = field(cycle, "id").and_then(id_of)?;
+    let id = cycle.id.id()?;
     Some(match id.as_str() {
         "1" => BillingCycle::Monthly,
         "2" => BillingCycle::Quarterly,
@@ -210,167 +355,395 @@ pub fn billing_cycle(v: &Value) -> Option<BillingCycle> {
     })
 }
 
-/// An agreement line (`finance/agreements/{id}/additions`).
-pub fn agreement_line(v: &Value) -> Result<AgreementLine> {
+/// The billing cycle of an agreement: by `billingCycle.name`, else by the stock ids 1..5
+/// (Monthly, Quarterly, Semi-Annual, Annual, One Time); `None` when the agreement has none.
+pub fn billing_cycle(v: &Value) -> Option<BillingCycle> {
+    cycle_of(
+        &json::typed_value::<AgreementWire<'_>>(v)
+            .ok()?
+            .billing_cycle,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
+struct AdditionWire<'a> {
+    id: Scalar<'a>,
+    product: Object<Ref<'a>>,
+    description: Scalar<'a>,
+    invoice_description: Scalar<'a>,
+    quantity: Scalar<'a>,
+    unit_price: Scalar<'a>,
+    bill_customer: Scalar<'a>,
+    effective_date: Scalar<'a>,
+    cancelled_date: Scalar<'a>,
+}
+
+fn agreement_line_of(w: AdditionWire<'_>, raw: String) -> Result<AgreementLine> {
     Ok(AgreementLine {
-        id: record_id(v, "agreement addition")?,
-        product: entity_ref(v, "product"),
-        description: text(v, "description").or_else(|| text(v, "invoiceDescription")),
-        quantity: decimal_field(v, "quantity").unwrap_or_else(|| "0".into()),
-        unit_price: decimal_field(v, "unitPrice").unwrap_or_else(|| "0".into()),
-        billable: text(v, "billCustomer").is_some_and(|b| b.eq_ignore_ascii_case("Billable")),
+        id: record_id(&w.id, &raw, "agreement addition")?,
+        product: ref_entity(&w.product),
+        description: w
+            .description
+            .text()
+            .or_else(|| w.invoice_description.text()),
+        quantity: w.quantity.decimal().unwrap_or_else(|| "0".into()),
+        unit_price: w.unit_price.decimal().unwrap_or_else(|| "0".into()),
+        billable: w
+            .bill_customer
+            .text()
+            .is_some_and(|b| b.eq_ignore_ascii_case("Billable")),
         // Additions bill on their agreement's cycle; ConnectWise has no per-addition cycle.
         billing_cycle: None,
-        effective_date: date(v, "effectiveDate"),
-        cancelled_date: date(v, "cancelledDate"),
-        raw: raw(v),
+        effective_date: date(&w.effective_date),
+        cancelled_date: date(&w.cancelled_date),
+        raw,
     })
 }
 
-/// An agreement (`finance/agreements`) with its additions as lines.
-///
+/// An agreement line (`finance/agreements/{id}/additions`) from its JSON text, kept as `raw`.
+pub fn agreement_line_json(raw: &str) -> Result<AgreementLine> {
+    agreement_line_of(json::typed(raw)?, raw.to_string())
+}
+
+/// An agreement line from an answer parsed into a `Value`.
+pub fn agreement_line(v: &Value) -> Result<AgreementLine> {
+    agreement_line_of(json::typed_value(v)?, v.to_string())
+}
+
+/// A page of agreement lines (the answer of `finance/agreements/{id}/additions`).
+pub fn agreement_lines_page(body: &[u8]) -> Result<Vec<AgreementLine>> {
+    page(body, |w, raw| agreement_line_of(w, raw.to_string()))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
+struct AgreementWire<'a> {
+    id: Scalar<'a>,
+    company: Object<Ref<'a>>,
+    name: Scalar<'a>,
+    #[serde(rename = "type")]
+    kind: Object<Ref<'a>>,
+    agreement_status: Scalar<'a>,
+    start_date: Scalar<'a>,
+    end_date: Scalar<'a>,
+    no_ending_date_flag: Scalar<'a>,
+    cancelled_flag: Scalar<'a>,
+    bill_one_time_flag: Scalar<'a>,
+    billing_cycle: Object<Ref<'a>>,
+    bill_amount: Scalar<'a>,
+    #[serde(rename = "_info")]
+    info: Object<Info<'a>>,
+}
+
 /// `recurring`: the agreement has a billing cycle that is not one-time and is not billed once
 /// (`billOneTimeFlag`). An agreement without a billing cycle is not recurring (cycle `other`).
-pub fn agreement(v: &Value, additions: &[Value]) -> Result<Agreement> {
-    let cycle = billing_cycle(v);
-    let recurring = matches!(cycle, Some(c) if c != BillingCycle::OneTime)
-        && !flag(v, "billOneTimeFlag", false);
-    let status = text(v, "agreementStatus");
-    let cancelled = flag(v, "cancelledFlag", false)
+/// `lines` gets the agreement's id and returns its lines.
+fn agreement_of(
+    w: AgreementWire<'_>,
+    raw: String,
+    lines: impl FnOnce(&str) -> Result<Vec<AgreementLine>>,
+) -> Result<Agreement> {
+    let id = record_id(&w.id, &raw, "agreement")?;
+    let cycle = cycle_of(&w.billing_cycle);
+    let recurring =
+        matches!(cycle, Some(c) if c != BillingCycle::OneTime) && !w.bill_one_time_flag.flag(false);
+    let status = w.agreement_status.text();
+    let cancelled = w.cancelled_flag.flag(false)
         || status
             .as_deref()
             .is_some_and(|s| s.eq_ignore_ascii_case("cancelled"));
-    let end_date = if flag(v, "noEndingDateFlag", false) {
+    let end_date = if w.no_ending_date_flag.flag(false) {
         None
     } else {
-        date(v, "endDate")
+        date(&w.end_date)
     };
+    let lines = lines(&id)?;
     Ok(Agreement {
-        id: record_id(v, "agreement")?,
-        company_id: ref_id(v, "company").unwrap_or_default(),
-        name: text(v, "name").unwrap_or_default(),
-        agreement_type: entity_ref(v, "type"),
+        id,
+        company_id: ref_id(&w.company).unwrap_or_default(),
+        name: w.name.text().unwrap_or_default(),
+        agreement_type: ref_entity(&w.kind),
         status,
-        start_date: date(v, "startDate"),
+        start_date: date(&w.start_date),
         end_date,
         recurring,
         cancelled,
         billing_cycle: cycle.unwrap_or(BillingCycle::Other),
-        bill_amount: decimal_field(v, "billAmount"),
-        lines: additions
-            .iter()
-            .map(agreement_line)
-            .collect::<Result<Vec<_>>>()?,
-        updated_at: info(v, "lastUpdated"),
-        raw: raw(v),
+        bill_amount: w.bill_amount.decimal(),
+        lines,
+        updated_at: last_updated(&w.info),
+        raw,
     })
 }
 
-/// A configuration item (`company/configurations`). `active` is `activeFlag` (absent: active).
-pub fn configuration(v: &Value) -> Result<Configuration> {
+/// An agreement (`finance/agreements`) from its JSON text, kept as `raw`. `lines` gets the
+/// agreement's id (once the record is known to have one) and returns its lines (the connector
+/// reads its additions).
+pub fn agreement_json(
+    raw: &str,
+    lines: impl FnOnce(&str) -> Result<Vec<AgreementLine>>,
+) -> Result<Agreement> {
+    agreement_of(json::typed(raw)?, raw.to_string(), lines)
+}
+
+/// A page of agreements (the answer of `finance/agreements`); `lines` gets each agreement's id
+/// and returns its lines.
+pub fn agreements_page(
+    body: &[u8],
+    mut lines: impl FnMut(&str) -> Result<Vec<AgreementLine>>,
+) -> Result<Vec<Agreement>> {
+    page(body, |w, raw| agreement_of(w, raw.to_string(), &mut lines))
+}
+
+/// An agreement from an answer parsed into a `Value`, with its additions as lines.
+pub fn agreement(v: &Value, additions: &[Value]) -> Result<Agreement> {
+    agreement_of(json::typed_value(v)?, v.to_string(), |_| {
+        additions.iter().map(agreement_line).collect()
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configurations
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
+struct ConfigurationWire<'a> {
+    id: Scalar<'a>,
+    company: Object<Ref<'a>>,
+    name: Scalar<'a>,
+    #[serde(rename = "type")]
+    kind: Object<Ref<'a>>,
+    status: Object<Ref<'a>>,
+    active_flag: Scalar<'a>,
+    serial_number: Scalar<'a>,
+    model_number: Scalar<'a>,
+    mac_address: Scalar<'a>,
+    ip_address: Scalar<'a>,
+    device_identifier: Scalar<'a>,
+    manufacturer: Object<Ref<'a>>,
+    vendor: Object<Ref<'a>>,
+    notes: Scalar<'a>,
+    #[serde(rename = "_info")]
+    info: Object<Info<'a>>,
+}
+
+/// `active` is `activeFlag` (absent: active).
+fn configuration_of(w: ConfigurationWire<'_>, raw: String) -> Result<Configuration> {
     Ok(Configuration {
-        id: record_id(v, "configuration")?,
-        company_id: ref_id(v, "company"),
-        name: text(v, "name").unwrap_or_default(),
-        configuration_type: entity_ref(v, "type"),
-        status: entity_ref(v, "status"),
-        active: flag(v, "activeFlag", true),
-        serial_number: text(v, "serialNumber"),
-        model_number: text(v, "modelNumber"),
-        mac_address: text(v, "macAddress"),
-        ip_address: text(v, "ipAddress"),
-        device_identifier: text(v, "deviceIdentifier"),
-        manufacturer: entity_ref(v, "manufacturer"),
-        vendor: entity_ref(v, "vendor"),
-        notes: text(v, "notes"),
-        updated_at: info(v, "lastUpdated"),
-        raw: raw(v),
+        id: record_id(&w.id, &raw, "configuration")?,
+        company_id: ref_id(&w.company),
+        name: w.name.text().unwrap_or_default(),
+        configuration_type: ref_entity(&w.kind),
+        status: ref_entity(&w.status),
+        active: w.active_flag.flag(true),
+        serial_number: w.serial_number.text(),
+        model_number: w.model_number.text(),
+        mac_address: w.mac_address.text(),
+        ip_address: w.ip_address.text(),
+        device_identifier: w.device_identifier.text(),
+        manufacturer: ref_entity(&w.manufacturer),
+        vendor: ref_entity(&w.vendor),
+        notes: w.notes.text(),
+        updated_at: last_updated(&w.info),
+        raw,
     })
 }
 
-/// A service ticket (`service/tickets`). The board is the queue; `closed` is `closedFlag`.
-pub fn ticket(v: &Value) -> Result<Ticket> {
+/// A configuration item (`company/configurations`) from its JSON text, kept as `raw`.
+pub fn configuration_json(raw: &str) -> Result<Configuration> {
+    configuration_of(json::typed(raw)?, raw.to_string())
+}
+
+/// A configuration item from an answer parsed into a `Value`.
+pub fn configuration(v: &Value) -> Result<Configuration> {
+    configuration_of(json::typed_value(v)?, v.to_string())
+}
+
+/// A page of configuration items (the answer of `company/configurations`).
+pub fn configurations_page(body: &[u8]) -> Result<Vec<Configuration>> {
+    page(body, |w, raw| configuration_of(w, raw.to_string()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tickets and notes
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
+struct TicketWire<'a> {
+    id: Scalar<'a>,
+    summary: Scalar<'a>,
+    company: Object<Ref<'a>>,
+    contact: Object<Ref<'a>>,
+    board: Object<Ref<'a>>,
+    status: Object<Ref<'a>>,
+    priority: Object<Ref<'a>>,
+    #[serde(rename = "type")]
+    kind: Object<Ref<'a>>,
+    sub_type: Object<Ref<'a>>,
+    source: Object<Ref<'a>>,
+    agreement: Object<Ref<'a>>,
+    closed_flag: Scalar<'a>,
+    date_entered: Scalar<'a>,
+    #[serde(rename = "_info")]
+    info: Object<Info<'a>>,
+}
+
+/// The board is the queue; `closed` is `closedFlag`.
+fn ticket_of(w: TicketWire<'_>, raw: String) -> Result<Ticket> {
     Ok(Ticket {
-        id: record_id(v, "ticket")?,
-        summary: text(v, "summary").unwrap_or_default(),
-        company_id: ref_id(v, "company"),
-        contact_id: ref_id(v, "contact"),
-        queue: entity_ref(v, "board"),
-        status: entity_ref(v, "status"),
-        priority: entity_ref(v, "priority"),
-        ticket_type: entity_ref(v, "type"),
-        sub_type: entity_ref(v, "subType"),
-        source: entity_ref(v, "source"),
-        agreement_id: ref_id(v, "agreement"),
-        closed: flag(v, "closedFlag", false),
-        created_at: info(v, "dateEntered").or_else(|| text(v, "dateEntered")),
-        updated_at: info(v, "lastUpdated"),
-        raw: raw(v),
+        id: record_id(&w.id, &raw, "ticket")?,
+        summary: w.summary.text().unwrap_or_default(),
+        company_id: ref_id(&w.company),
+        contact_id: ref_id(&w.contact),
+        queue: ref_entity(&w.board),
+        status: ref_entity(&w.status),
+        priority: ref_entity(&w.priority),
+        ticket_type: ref_entity(&w.kind),
+        sub_type: ref_entity(&w.sub_type),
+        source: ref_entity(&w.source),
+        agreement_id: ref_id(&w.agreement),
+        closed: w.closed_flag.flag(false),
+        created_at: w
+            .info
+            .get()
+            .and_then(|i| i.date_entered.text())
+            .or_else(|| w.date_entered.text()),
+        updated_at: last_updated(&w.info),
+        raw,
     })
 }
 
-/// A ticket note (`service/tickets/{id}/notes`). `ticket_id` is used when the note does not
-/// carry its `ticketId`.
-pub fn note(v: &Value, ticket_id: &str) -> Result<Note> {
-    let created_by = text(v, "createdBy").or_else(|| {
-        field(v, "member").and_then(|m| text(m, "identifier").or_else(|| text(m, "name")))
+/// A service ticket (`service/tickets`) from its JSON text, kept as `raw`.
+pub fn ticket_json(raw: &str) -> Result<Ticket> {
+    ticket_of(json::typed(raw)?, raw.to_string())
+}
+
+/// A service ticket from an answer parsed into a `Value`.
+pub fn ticket(v: &Value) -> Result<Ticket> {
+    ticket_of(json::typed_value(v)?, v.to_string())
+}
+
+/// A page of service tickets (the answer of `service/tickets`).
+pub fn tickets_page(body: &[u8]) -> Result<Vec<Ticket>> {
+    page(body, |w, raw| ticket_of(w, raw.to_string()))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
+struct NoteWire<'a> {
+    id: Scalar<'a>,
+    ticket_id: Scalar<'a>,
+    text: Scalar<'a>,
+    internal_analysis_flag: Scalar<'a>,
+    resolution_flag: Scalar<'a>,
+    date_created: Scalar<'a>,
+    created_by: Scalar<'a>,
+    member: Object<Ref<'a>>,
+    #[serde(rename = "_info")]
+    info: Object<Info<'a>>,
+}
+
+/// `ticket_id` is used when the note does not carry its `ticketId`.
+fn note_of(w: NoteWire<'_>, raw: String, ticket_id: &str) -> Result<Note> {
+    let created_by = w.created_by.text().or_else(|| {
+        w.member
+            .get()
+            .and_then(|m| m.identifier.text().or_else(|| m.name.text()))
     });
     Ok(Note {
-        id: record_id(v, "ticket note")?,
-        ticket_id: field(v, "ticketId")
-            .and_then(id_of)
-            .unwrap_or_else(|| ticket_id.to_string()),
-        text: field(v, "text")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        internal: flag(v, "internalAnalysisFlag", false),
-        resolution: flag(v, "resolutionFlag", false),
-        created_at: text(v, "dateCreated").or_else(|| info(v, "dateEntered")),
+        id: record_id(&w.id, &raw, "ticket note")?,
+        ticket_id: w.ticket_id.id().unwrap_or_else(|| ticket_id.to_string()),
+        text: w.text.as_str().unwrap_or_default().to_string(),
+        internal: w.internal_analysis_flag.flag(false),
+        resolution: w.resolution_flag.flag(false),
+        created_at: w
+            .date_created
+            .text()
+            .or_else(|| w.info.get().and_then(|i| i.date_entered.text())),
         created_by,
-        raw: raw(v),
+        raw,
     })
+}
+
+/// A ticket note (`service/tickets/{id}/notes`) from its JSON text, kept as `raw`.
+/// `ticket_id` is used when the note does not carry its `ticketId`.
+pub fn note_json(raw: &str, ticket_id: &str) -> Result<Note> {
+    note_of(json::typed(raw)?, raw.to_string(), ticket_id)
+}
+
+/// A ticket note from an answer parsed into a `Value`.
+pub fn note(v: &Value, ticket_id: &str) -> Result<Note> {
+    note_of(json::typed_value(v)?, v.to_string(), ticket_id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Picklists
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
+struct PicklistWire<'a> {
+    id: Scalar<'a>,
+    name: Scalar<'a>,
+    description: Scalar<'a>,
+    identifier: Scalar<'a>,
+    inactive_flag: Scalar<'a>,
+    inactive: Scalar<'a>,
+    deleted_flag: Scalar<'a>,
+    status: Object<Ref<'a>>,
 }
 
 /// A picklist entry. The name is `name`, else `description` (configuration statuses), else
 /// `identifier`; `active` is false when `inactiveFlag` or `inactive` (board statuses) is set.
 pub fn reference(v: &Value, parent_id: Option<String>) -> Result<Reference> {
+    let w: PicklistWire<'_> = json::typed_value(v)?;
+    let raw = v.to_string();
     Ok(Reference {
-        id: record_id(v, "picklist entry")?,
-        name: text(v, "name")
-            .or_else(|| text(v, "description"))
-            .or_else(|| text(v, "identifier"))
+        id: record_id(&w.id, &raw, "picklist entry")?,
+        name: w
+            .name
+            .text()
+            .or_else(|| w.description.text())
+            .or_else(|| w.identifier.text())
             .unwrap_or_default(),
-        active: !(flag(v, "inactiveFlag", false) || flag(v, "inactive", false)),
+        active: !(w.inactive_flag.flag(false) || w.inactive.flag(false)),
         parent_id,
-        raw: raw(v),
+        raw,
     })
 }
 
 /// A catalog product as a contract service: named by its product identifier (what additions
 /// reference), else its description.
 pub fn catalog_reference(v: &Value) -> Result<Reference> {
+    let w: PicklistWire<'_> = json::typed_value(v)?;
+    let raw = v.to_string();
     Ok(Reference {
-        id: record_id(v, "catalog item")?,
-        name: text(v, "identifier")
-            .or_else(|| text(v, "description"))
+        id: record_id(&w.id, &raw, "catalog item")?,
+        name: w
+            .identifier
+            .text()
+            .or_else(|| w.description.text())
             .unwrap_or_default(),
-        active: !flag(v, "inactiveFlag", false),
+        active: !w.inactive_flag.flag(false),
         parent_id: None,
-        raw: raw(v),
+        raw,
     })
 }
 
 /// A vendor company as a picklist entry (active as in [`company_active`]).
 pub fn vendor_reference(v: &Value) -> Result<Reference> {
+    let w: PicklistWire<'_> = json::typed_value(v)?;
+    let raw = v.to_string();
     Ok(Reference {
-        id: record_id(v, "vendor company")?,
-        name: text(v, "name")
-            .or_else(|| text(v, "identifier"))
+        id: record_id(&w.id, &raw, "vendor company")?,
+        name: w
+            .name
+            .text()
+            .or_else(|| w.identifier.text())
             .unwrap_or_default(),
-        active: company_active(v),
+        active: active(&w.deleted_flag, &w.status),
         parent_id: None,
-        raw: raw(v),
+        raw,
     })
 }
 
@@ -667,5 +1040,146 @@ mod tests {
         .unwrap();
         assert_eq!(vendor.name, "Ingram Micro");
         assert!(vendor.active);
+    }
+
+    fn text(name: &str) -> String {
+        let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// A record read from its text maps exactly as from its `Value`, but keeps its own text.
+    macro_rules! same {
+        ($from_text:expr, $from_value:expr, $text:expr) => {{
+            let (mut t, mut v) = ($from_text, $from_value);
+            assert_eq!(t.raw, $text, "raw is the record's own text");
+            let parsed: Value = serde_json::from_str(&t.raw).unwrap();
+            assert_eq!(parsed.to_string(), v.raw);
+            t.raw.clear();
+            v.raw.clear();
+            assert_eq!(t, v);
+        }};
+    }
+
+    #[test]
+    fn pages_map_like_values_and_keep_the_text() {
+        let body = text("companies.json");
+        let records = json::records(body.as_bytes()).unwrap();
+        let page = companies_page(body.as_bytes()).unwrap();
+        assert_eq!(page.len(), records.len());
+        for ((t, v), raw) in page.into_iter().zip(list("companies.json")).zip(&records) {
+            same!(t, company(&v).unwrap(), raw.get());
+        }
+        let body = text("contacts.json");
+        let records = json::records(body.as_bytes()).unwrap();
+        let page = contacts_page(body.as_bytes()).unwrap();
+        assert_eq!(page.len(), records.len());
+        for ((t, v), raw) in page.into_iter().zip(list("contacts.json")).zip(&records) {
+            same!(t, contact(&v).unwrap(), raw.get());
+        }
+        let body = text("configurations.json");
+        let records = json::records(body.as_bytes()).unwrap();
+        let page = configurations_page(body.as_bytes()).unwrap();
+        assert_eq!(page.len(), records.len());
+        for ((t, v), raw) in page
+            .into_iter()
+            .zip(list("configurations.json"))
+            .zip(&records)
+        {
+            same!(t, configuration(&v).unwrap(), raw.get());
+        }
+        let body = text("tickets.json");
+        let records = json::records(body.as_bytes()).unwrap();
+        let page = tickets_page(body.as_bytes()).unwrap();
+        assert_eq!(page.len(), records.len());
+        for ((t, v), raw) in page.into_iter().zip(list("tickets.json")).zip(&records) {
+            same!(t, ticket(&v).unwrap(), raw.get());
+        }
+        let body = text("notes.json");
+        let records = json::records(body.as_bytes()).unwrap();
+        for (v, raw) in list("notes.json").iter().zip(&records) {
+            same!(
+                note_json(raw.get(), "9001").unwrap(),
+                note(v, "9001").unwrap(),
+                raw.get()
+            );
+        }
+        let body = text("additions.json");
+        let records = json::records(body.as_bytes()).unwrap();
+        let page = agreement_lines_page(body.as_bytes()).unwrap();
+        assert_eq!(page.len(), records.len());
+        let additions = list("additions.json");
+        for ((t, v), raw) in page.into_iter().zip(&additions).zip(&records) {
+            same!(t, agreement_line(v).unwrap(), raw.get());
+        }
+        let body = text("agreements.json");
+        let records = json::records(body.as_bytes()).unwrap();
+        for (v, raw) in list("agreements.json").iter().zip(&records) {
+            let mut asked = None;
+            let t = agreement_json(raw.get(), |id| {
+                asked = Some(id.to_string());
+                additions.iter().map(agreement_line).collect()
+            })
+            .unwrap();
+            assert_eq!(asked.as_deref(), Some(t.id.as_str()));
+            same!(t, agreement(v, &additions).unwrap(), raw.get());
+        }
+    }
+
+    #[test]
+    fn single_records_and_malformed_answers() {
+        // Get-by-id: the answer is one record; blanks around it are not part of `raw`.
+        let body = b"\n {\"id\": 7001, \"name\": \"ACME-DC01\", \"activeFlag\": 0}\n";
+        let c = one(body, configuration_json).unwrap();
+        assert_eq!(
+            (c.id.as_str(), c.name.as_str(), c.active),
+            ("7001", "ACME-DC01", false)
+        );
+        assert_eq!(
+            c.raw,
+            r#"{"id": 7001, "name": "ACME-DC01", "activeFlag": 0}"#
+        );
+        // A repeated key: the last one counts, as in a `Value`.
+        let c = configuration_json(r#"{"id": 1, "name": "first", "name": "last"}"#).unwrap();
+        assert_eq!(c.name, "last");
+        // Fields of unexpected types are absent, not errors.
+        let c = configuration_json(
+            r#"{"id": "  9 ", "name": ["x"], "type": "Server", "status": [1], "activeFlag": "no", "_info": 5}"#,
+        )
+        .unwrap();
+        assert_eq!(c.id, "9");
+        assert_eq!(c.name, "");
+        assert_eq!(
+            (c.configuration_type, c.status, c.updated_at),
+            (None, None, None)
+        );
+        assert!(c.active);
+        // No id, or not an object: malformed, quoting the record.
+        for bad in [r#"{"name": "x"}"#, "7", "null", r#"[{"id": 1}]"#] {
+            match configuration_json(bad).unwrap_err() {
+                Error::Remote(p) => {
+                    assert_eq!(p.code.as_deref(), Some("malformed-response"));
+                    assert!(p.message.contains(bad), "{}", p.message);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // A page that is not a JSON array, or not JSON.
+        for bad in [&br#"{"id": 1}"#[..], b"<html>", b"[{\"id\": 1},"] {
+            match configurations_page(bad).unwrap_err() {
+                Error::Remote(p) => assert_eq!(p.code.as_deref(), Some("malformed-response")),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(configurations_page(b" [ ] ").unwrap(), vec![]);
+        // A record without an id fails its page, naming the entity.
+        match tickets_page(br#"[{"id": 1, "summary": "a"}, {"summary": "b"}]"#).unwrap_err() {
+            Error::Remote(p) => {
+                assert!(p.message.starts_with("a ConnectWise ticket without an id"))
+            }
+            other => panic!("{other:?}"),
+        }
+        // An agreement without an id is refused before its additions are read.
+        let err = agreement_json(r#"{"name": "x"}"#, |_| panic!("no additions read")).unwrap_err();
+        assert_eq!(err.kind(), "remote");
     }
 }

@@ -223,8 +223,8 @@ fn to_bytes(v: &impl serde::Serialize) -> Result<Vec<u8>> {
 /// `create-ticket`.
 pub fn create_ticket(client: &mut Client, t: &NewTicket) -> Result<Ticket> {
     let body = to_bytes(&ticket_body(t)?)?;
-    let v = client.send_json(Method::Post, "service/tickets", &body, None)?;
-    map::ticket(&v)
+    let response = client.send(Method::Post, "service/tickets", &[], &[], Some(&body), None)?;
+    map::one(&response.body, map::ticket_json)
 }
 
 /// `add-ticket-note`.
@@ -232,13 +232,16 @@ pub fn add_ticket_note(client: &mut Client, n: &NewNote) -> Result<Note> {
     let ticket_id = conditions::id("ticket-id", &n.ticket_id)?;
     let body = to_bytes(&note_body(n)?)?;
     let subject = format!("ticket {ticket_id}");
-    let v = client.send_json(
+    let response = client.send(
         Method::Post,
         &format!("service/tickets/{ticket_id}/notes"),
-        &body,
+        &[],
+        &[],
+        Some(&body),
         Some(&subject),
     )?;
-    map::note(&v, &ticket_id.to_string())
+    let ticket_id = ticket_id.to_string();
+    map::one(&response.body, |raw| map::note_json(raw, &ticket_id))
 }
 
 /// `find-open-tickets`: newest first (id descending), at most `limit`.
@@ -259,9 +262,9 @@ pub fn find_open_tickets(client: &mut Client, f: &TicketFilter) -> Result<Vec<Ti
             ("page".to_string(), page.to_string()),
         ];
         let response = client.send(Method::Get, "service/tickets", &query, &[], None, None)?;
-        let items: Vec<Value> = response.json()?;
-        for v in items.iter().take(limit - out.len()) {
-            out.push(map::ticket(v)?);
+        let items = psa_sdk::json::records(&response.body)?;
+        for raw in items.iter().take(limit - out.len()) {
+            out.push(map::ticket_json(raw.get())?);
         }
         if out.len() >= limit {
             return Ok(out);
@@ -278,8 +281,15 @@ pub fn find_open_tickets(client: &mut Client, f: &TicketFilter) -> Result<Vec<Ti
 /// `create-configuration`.
 pub fn create_configuration(client: &mut Client, c: &NewConfiguration) -> Result<Configuration> {
     let body = to_bytes(&configuration_body(c)?)?;
-    let v = client.send_json(Method::Post, "company/configurations", &body, None)?;
-    map::configuration(&v)
+    let response = client.send(
+        Method::Post,
+        "company/configurations",
+        &[],
+        &[],
+        Some(&body),
+        None,
+    )?;
+    map::one(&response.body, map::configuration_json)
 }
 
 /// `update-configuration`. With nothing to change it returns the configuration as stored.
@@ -292,12 +302,13 @@ pub fn update_configuration(
     let subject = format!("configuration {id}");
     let path = format!("company/configurations/{id}");
     let ops = configuration_patch(changes)?;
-    let v = if ops.is_empty() {
-        client.get_json(&path, &[], Some(&subject))?
+    let response = if ops.is_empty() {
+        client.send(Method::Get, &path, &[], &[], None, Some(&subject))?
     } else {
-        client.send_json(Method::Patch, &path, &to_bytes(&ops)?, Some(&subject))?
+        let body = to_bytes(&ops)?;
+        client.send(Method::Patch, &path, &[], &[], Some(&body), Some(&subject))?
     };
-    map::configuration(&v)
+    map::one(&response.body, map::configuration_json)
 }
 
 /// `set-contract-service-quantity`.

@@ -25,7 +25,7 @@
 //! (serde_json's `arbitrary_precision` feature would keep the exact text, but it changes
 //! `serde_json::Value` for every crate built together with the plugin, so it is not used.)
 
-use serde_json::Value;
+use serde_json::{Number, Value};
 
 /// The most significant digits a double holds exactly.
 const SIGNIFICANT_DIGITS: usize = 15;
@@ -34,17 +34,20 @@ const SIGNIFICANT_DIGITS: usize = 15;
 /// normalised by [`normalize`]); `None` for anything else (null, booleans, words, exponents).
 pub fn from_json(value: &Value) -> Option<String> {
     match value {
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Some(i.to_string())
-            } else if let Some(u) = n.as_u64() {
-                Some(u.to_string())
-            } else {
-                n.as_f64().and_then(from_f64)
-            }
-        }
+        Value::Number(n) => from_number(n),
         Value::String(s) => normalize(s),
         _ => None,
+    }
+}
+
+/// A decimal string for a JSON number: integers exactly, other numbers by [`from_f64`].
+pub fn from_number(n: &Number) -> Option<String> {
+    if let Some(i) = n.as_i64() {
+        Some(i.to_string())
+    } else if let Some(u) = n.as_u64() {
+        Some(u.to_string())
+    } else {
+        n.as_f64().and_then(from_f64)
     }
 }
 

@@ -10,8 +10,9 @@
 //!   sandbox per page, HTTP through the host's `http` capability), each record converted to the
 //!   stored JSON shape (`records::configuration_to_json`);
 //! - **native pull**: reqwest with the same requests (the connector's own page positions and
-//!   `Link` handling, `connectwise_manage::paging`, compiled natively), the same JSON parsing
-//!   (`connectwise_manage::map::configuration`, compiled natively) and the same stored shape;
+//!   `Link` handling, `connectwise_manage::paging`, compiled natively), the same JSON parsing and
+//!   mapping of each page (`connectwise_manage::map::configurations_page`, what the connector's
+//!   `list-configurations` calls, compiled natively) and the same stored shape;
 //! - **wasm sync**: the sync engine's full sweep into a sled record store (what `psahost sync
 //!   --full` does);
 //! - **native sync**: the native pull committing each page into a sled record store the same way
@@ -128,15 +129,12 @@ impl Native {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             let body = response.bytes().await.unwrap();
-            let items: Vec<Value> = serde_json::from_slice(&body).unwrap();
-            let writes: Vec<RecordWrite> = items
+            let writes: Vec<RecordWrite> = connectwise_manage::map::configurations_page(&body)
+                .unwrap()
                 .iter()
-                .map(|v| {
-                    let c = connectwise_manage::map::configuration(v).unwrap();
-                    RecordWrite {
-                        id: c.id.clone(),
-                        record: native_to_json(&c),
-                    }
+                .map(|c| RecordWrite {
+                    id: c.id.clone(),
+                    record: native_to_json(c),
                 })
                 .collect();
             total += writes.len();
