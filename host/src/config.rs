@@ -37,7 +37,8 @@
 //! [sync]                         # optional; these are the defaults
 //! page-size = 250                # records asked for per page
 //! overlap = "5min"               # incremental runs re-read this much before the high-water mark
-//! mass-delete-share = "10%"      # a full sweep deleting more is held (also 0.1)
+//! mass-delete-share = "10%"      # a full sweep deleting more is held (also 0.1) ...
+//! mass-delete-floor = 10         # ... unless it deletes at most this many (but not all)
 //! max-concurrent = 4             # sync runs at once, over all connections
 //! page-retries = 3               # retries of a page answered `unavailable`
 //! retry-backoff = "1s"           # the first retry's wait, doubled each time
@@ -120,6 +121,7 @@ struct RawSync {
     page_size: Option<Spanned<i64>>,
     overlap: Option<Spanned<String>>,
     mass_delete_share: Option<Spanned<RawShare>>,
+    mass_delete_floor: Option<Spanned<i64>>,
     max_concurrent: Option<Spanned<i64>>,
     page_retries: Option<u32>,
     retry_backoff: Option<Spanned<String>>,
@@ -816,10 +818,27 @@ impl Validator<'_> {
                 }
             }
         };
+        let mass_delete_floor = match &raw.mass_delete_floor {
+            None => defaults.mass_delete_floor,
+            Some(v) => match u64::try_from(*v.get_ref()) {
+                Ok(n) => n,
+                Err(_) => {
+                    return self.error(
+                        v.span(),
+                        "sync.mass-delete-floor",
+                        format!(
+                            "{} is not a number of records (0 or more; 0 leaves only the share)",
+                            v.get_ref()
+                        ),
+                    );
+                }
+            },
+        };
         Ok(crate::sync::SyncSettings {
             page_size,
             overlap: self.duration(&raw.overlap, "sync.overlap", defaults.overlap)?,
             mass_delete_share,
+            mass_delete_floor,
             max_concurrent,
             page_retries: raw.page_retries.unwrap_or(defaults.page_retries),
             retry_backoff: self.duration(
@@ -893,12 +912,17 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
         assert_eq!(c.sync.overlap, Duration::from_secs(600));
         assert_eq!(c.sync.mass_delete_share, 0.25);
         assert_eq!(c.sync.max_concurrent, 2);
-        let c = parse(&format!("{GOOD}\n[sync]\nmass-delete-share = 0.05\n")).unwrap();
+        let c = parse(&format!(
+            "{GOOD}\n[sync]\nmass-delete-share = 0.05\nmass-delete-floor = 0\n"
+        ))
+        .unwrap();
         assert_eq!(c.sync.mass_delete_share, 0.05);
+        assert_eq!(c.sync.mass_delete_floor, 0);
         for (bad, field) in [
             ("page-size = 0", "sync.page-size"),
             ("mass-delete-share = \"150%\"", "sync.mass-delete-share"),
             ("mass-delete-share = 2", "sync.mass-delete-share"),
+            ("mass-delete-floor = -1", "sync.mass-delete-floor"),
             ("max-concurrent = 0", "sync.max-concurrent"),
             ("overlap = \"soon\"", "sync.overlap"),
         ] {

@@ -63,7 +63,7 @@ fn sync_params() -> Vec<Value> {
         ),
         query_param(
             "allow-mass-delete",
-            "With `full`: apply the sweep's deletions even beyond `sync.mass-delete-share`.",
+            "With `full`: apply the sweep's deletions even when the mass-delete guard would hold them (`sync.mass-delete-share`, `sync.mass-delete-floor`).",
             json!({ "type": "boolean" }),
         ),
     ]
@@ -309,7 +309,7 @@ fn schemas_3() -> Value {
             "resumed": { "type": "integer" },
             "error": nullable("string"),
             "suspended-until": time(),
-            "held": { "type": ["object", "null"], "description": "Deletions held by the mass-delete guard: would-delete, stored, max-share, sample." },
+            "held": { "type": ["object", "null"], "description": "Deletions held by the mass-delete guard: would-delete, stored, max-share, floor, sample." },
         } },
         "SyncResult": { "type": "object", "required": ["connection", "all-completed", "runs", "skipped"], "properties": {
             "connection": { "type": "string" },

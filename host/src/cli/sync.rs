@@ -42,7 +42,8 @@ pub struct SyncArgs {
     /// A full sweep: read every record and delete the stored records the PSA no longer has.
     #[arg(long)]
     pub full: bool,
-    /// Apply a full sweep's deletions even when they exceed `sync.mass-delete-share`.
+    /// Apply a full sweep's deletions even when the mass-delete guard would hold them
+    /// (`sync.mass-delete-share`, `sync.mass-delete-floor`).
     #[arg(long, requires = "full")]
     pub allow_mass_delete: bool,
     /// Sync one record by its PSA id (needs exactly one --entity).
@@ -156,13 +157,21 @@ pub(super) async fn run(args: SyncArgs, config: Option<&Path>) -> anyhow::Result
                 }
                 if let Some(held) = &run.held {
                     println!(
-                        "  held: the sweep did not see {} of the {} stored {}, more than the allowed {:.0}%; nothing was deleted.\n  \
+                        "  held: the sweep did not see {} of the {} stored {}, {}; nothing was deleted.\n  \
                          first ids: {}\n  \
                          if the PSA really lost them, run `psahost sync {} --entity {} --full --allow-mass-delete`",
                         held.would_delete,
                         held.stored,
                         run.entity,
-                        held.max_share * 100.0,
+                        if held.would_delete >= held.stored {
+                            "all of them".to_string()
+                        } else {
+                            format!(
+                                "more than the allowed {:.0}% and more than {}",
+                                held.max_share * 100.0,
+                                held.floor
+                            )
+                        },
                         held.sample.join(", "),
                         args.id,
                         run.entity,

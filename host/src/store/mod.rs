@@ -143,6 +143,10 @@ pub struct HeldDeletion {
     pub stored: u64,
     /// The largest share of `stored` a sweep may delete.
     pub max_share: f64,
+    /// Deletions a sweep may apply whatever their share (`sync.mass-delete-floor`); 0 in runs
+    /// stored before the floor existed.
+    #[serde(default)]
+    pub floor: u64,
     /// Some of the ids (the first ones, at most 20).
     pub sample: Vec<String>,
 }

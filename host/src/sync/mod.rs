@@ -7,8 +7,9 @@
 //!   a run has no high-water mark: its first run is a full sweep;
 //! - **full sweep**: every page without `updated-since`, remembering every id seen (with each
 //!   page, so a resumed sweep still knows them); at the end, stored records the sweep did not
-//!   see are deleted, unless they are more than the configured share of the stored records:
-//!   then nothing is deleted and the run ends `held` (the mass-delete guard).
+//!   see are deleted, unless they are both more than the configured share of the stored
+//!   records and more than the configured floor, or all of them: then nothing is deleted and
+//!   the run ends `held` (the mass-delete guard, [`mass_delete_holds`]).
 //!
 //! Each page is committed with the run's checkpoint (the connector's cursor of the next page)
 //! in one store transaction, so a run interrupted anywhere (crash, SIGKILL, rate limit, error)
@@ -50,6 +51,9 @@ pub struct SyncSettings {
     pub overlap: Duration,
     /// The largest share (0 to 1) of an entity's stored records a full sweep may delete.
     pub mass_delete_share: f64,
+    /// Deletions a full sweep may always apply, whatever their share (so that a small tenant
+    /// losing a few records is not held), unless they would empty the entity.
+    pub mass_delete_floor: u64,
     /// Runs at once, over all connections.
     pub max_concurrent: usize,
     /// Retries of a page answered `unavailable` (or malformed, or past the call deadline).
@@ -66,6 +70,7 @@ impl Default for SyncSettings {
             page_size: 250,
             overlap: Duration::from_secs(5 * 60),
             mass_delete_share: 0.10,
+            mass_delete_floor: 10,
             max_concurrent: 4,
             page_retries: 3,
             retry_backoff: Duration::from_secs(1),
@@ -80,7 +85,7 @@ pub struct SyncRequest {
     /// Incremental or full. An unfinished run is resumed first, whatever its mode; a full
     /// request after a resumed incremental run then sweeps.
     pub mode: SyncMode,
-    /// Apply a full sweep's deletions even beyond the mass-delete share.
+    /// Apply a full sweep's deletions even when the mass-delete guard would hold them.
     pub allow_mass_delete: bool,
 }
 
@@ -630,23 +635,26 @@ impl SyncEngine {
         if cursor.mode == SyncMode::Full {
             let diff = self.store.sweep_diff(connection, entity).await?;
             let share = self.settings.mass_delete_share;
-            let too_many = diff.stored > 0
-                && diff.unseen.len() as f64 > share * diff.stored as f64
-                && !request.allow_mass_delete;
-            if too_many {
+            let floor = self.settings.mass_delete_floor;
+            let would_delete = diff.unseen.len() as u64;
+            if !request.allow_mass_delete
+                && mass_delete_holds(would_delete, diff.stored, share, floor)
+            {
                 tracing::warn!(
                     connection,
                     %entity,
-                    would_delete = diff.unseen.len(),
+                    would_delete,
                     stored = diff.stored,
-                    "full sweep holds its deletions: more than {:.0}% of the stored records",
+                    "full sweep holds its deletions: more than {:.0}% and more than {floor} of \
+                     the stored records, or all of them",
                     share * 100.0
                 );
                 run.status = RunStatus::Held;
                 run.held = Some(HeldDeletion {
-                    would_delete: diff.unseen.len() as u64,
+                    would_delete,
                     stored: diff.stored,
                     max_share: share,
+                    floor,
                     sample: diff.unseen.iter().take(20).cloned().collect(),
                 });
             } else {
@@ -827,5 +835,54 @@ impl SyncEngine {
             change,
             found,
         })
+    }
+}
+
+/// The mass-delete guard: whether a full sweep that did not see `would_delete` of the `stored`
+/// records holds its deletions. It holds when they are both more than `share` of the stored
+/// records and more than `floor`, and whenever they would empty the entity: a PSA answering an
+/// empty list is likelier a fault (a permission removed, a filter gone wrong) than a tenant
+/// that lost every record.
+pub fn mass_delete_holds(would_delete: u64, stored: u64, share: f64, floor: u64) -> bool {
+    if would_delete == 0 {
+        return false;
+    }
+    let everything = would_delete >= stored;
+    let too_many = would_delete as f64 > share * stored as f64 && would_delete > floor;
+    everything || too_many
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mass_delete_holds;
+
+    #[test]
+    fn the_mass_delete_guard() {
+        // (would delete, stored, share, floor) -> held
+        let cases = [
+            (0, 0, 0.1, 10, false),
+            (0, 500, 0.1, 10, false),
+            // Within the share.
+            (50, 500, 0.1, 10, false),
+            (51, 500, 0.1, 10, true),
+            // A small tenant: over the share but not over the floor.
+            (2, 3, 0.1, 10, false),
+            (10, 40, 0.1, 10, false),
+            (11, 40, 0.1, 10, true),
+            // Everything gone is always held, however few.
+            (3, 3, 0.1, 10, true),
+            (1, 1, 0.1, 10, true),
+            (500, 500, 1.0, 1000, true),
+            // A floor of 0 leaves the share alone.
+            (1, 5, 0.1, 0, true),
+            (1, 10, 0.1, 0, false),
+        ];
+        for (would_delete, stored, share, floor, held) in cases {
+            assert_eq!(
+                mass_delete_holds(would_delete, stored, share, floor),
+                held,
+                "{would_delete} of {stored}, share {share}, floor {floor}"
+            );
+        }
     }
 }
