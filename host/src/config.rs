@@ -37,7 +37,7 @@
 //! [sync]                         # optional; these are the defaults
 //! page-size = 250                # records asked for per page
 //! overlap = "5min"               # incremental runs re-read this much before the high-water mark
-//! mass-delete-share = "10%"      # a full sweep deleting more is held (also 0.1) ...
+//! mass-delete-share = "10%"      # a full sweep deleting more is held (0.1; "100%": no guard) ...
 //! mass-delete-floor = 10         # ... unless it deletes at most this many (but not all)
 //! max-concurrent = 4             # sync runs at once, over all connections
 //! page-retries = 3               # retries of a page answered `unavailable`

@@ -842,9 +842,9 @@ impl SyncEngine {
 /// records holds its deletions. It holds when they are both more than `share` of the stored
 /// records and more than `floor`, and whenever they would empty the entity: a PSA answering an
 /// empty list is likelier a fault (a permission removed, a filter gone wrong) than a tenant
-/// that lost every record.
+/// that lost every record. A share of 1 (100%) turns the guard off.
 pub fn mass_delete_holds(would_delete: u64, stored: u64, share: f64, floor: u64) -> bool {
-    if would_delete == 0 {
+    if would_delete == 0 || share >= 1.0 {
         return false;
     }
     let everything = would_delete >= stored;
@@ -872,7 +872,9 @@ mod tests {
             // Everything gone is always held, however few.
             (3, 3, 0.1, 10, true),
             (1, 1, 0.1, 10, true),
-            (500, 500, 1.0, 1000, true),
+            (500, 500, 0.99, 1000, true),
+            // A share of 100% turns the guard off.
+            (500, 500, 1.0, 10, false),
             // A floor of 0 leaves the share alone.
             (1, 5, 0.1, 0, true),
             (1, 10, 0.1, 0, false),
