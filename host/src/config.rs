@@ -5,7 +5,7 @@
 //!
 //! ```toml
 //! [runtime]
-//! data-dir = "data"              # kv namespaces (and, later, the record store)
+//! data-dir = "data"              # kv namespaces, the record store, the compilation cache
 //! memory-limit = "64MiB"         # per call
 //! call-timeout = "30s"           # per call
 //!
@@ -285,8 +285,18 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> anyhow::Result<Config> {
         let raw: RawConfig = toml::from_str(text)
             .map_err(|e| anyhow!("invalid configuration `{}`: {e}", path.display()))?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        let v = Validator { text, path, base };
+        // Relative paths are relative to the file's directory, made absolute so that they hold
+        // whatever the working directory (wasmtime's cache refuses a relative directory).
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let base = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let v = Validator {
+            text,
+            path,
+            base: &base,
+        };
         v.config(raw)
     }
 
@@ -879,6 +889,17 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("key.txt"), "k3y\n").unwrap();
         Config::parse(text, &dir.path().join("psahost.toml"))
+    }
+
+    #[test]
+    fn relative_paths_are_absolute_from_the_files_directory() {
+        let text = GOOD.replace("${file:key.txt}", "k3y");
+        let c = Config::parse(&text, Path::new("psahost.toml")).unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(c.data_dir, cwd.join("data"));
+        assert!(c.data_dir.is_absolute());
+        let c = Config::parse(&text, Path::new("conf/psahost.toml")).unwrap();
+        assert_eq!(c.data_dir, cwd.join("conf").join("data"));
     }
 
     #[test]

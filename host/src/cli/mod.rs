@@ -69,7 +69,7 @@ pub enum Command {
     Connection(connection::ConnectionCommand),
     /// Run the PSA simulator on loopback (for demos, tests and plugin authors).
     Sim(Box<psa_sim::SimArgs>),
-    /// Start the simulator, run the bundled connector against it end to end, print a summary.
+    /// Run each bundled connector end to end against the PSA simulator, print a summary.
     Demo(demo::DemoArgs),
     /// Sync a connection's records into the record store (incremental, or --full).
     Sync(sync::SyncArgs),

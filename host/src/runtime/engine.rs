@@ -86,7 +86,12 @@ fn base_config(settings: &EngineSettings) -> anyhow::Result<Config> {
         })?;
         let mut cache_config = CacheConfig::new();
         cache_config.with_directory(dir);
-        let cache = Cache::new(cache_config).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        let cache = Cache::new(cache_config).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot use `{}` as the compilation cache directory: {e:#}",
+                dir.display()
+            )
+        })?;
         config.cache(Some(cache));
     }
     Ok(config)
