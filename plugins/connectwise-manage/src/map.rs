@@ -101,13 +101,6 @@ fn date(s: &Scalar<'_>) -> Option<String> {
     s.text().and_then(|s| time::date_only(&s))
 }
 
-/// A reference object of a `Value` (`v[key]`) as an entity ref; the name is `name`, else
-/// `identifier`, else `description`.
-pub fn entity_ref(v: &Value, key: &str) -> Option<EntityRef> {
-    let r: Ref<'_> = json::typed_value(json::field(v, key)?).ok()?;
-    ref_entity(&Object::Object(r))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Companies
 
@@ -132,7 +125,10 @@ struct CompanyWire<'a> {
     info: Object<Info<'a>>,
 }
 
-/// Whether a company is active: see [`company_active`].
+/// Whether a company is active: not deleted, and its status is not inactive. The status's
+/// `inactiveFlag` decides when the answer carries it; otherwise only the status named `Active`
+/// counts (ConnectWise's stock statuses are Active, Inactive and Not-Approved). A company without
+/// a status is active unless deleted.
 fn active(deleted_flag: &Scalar<'_>, status: &Object<Ref<'_>>) -> bool {
     if deleted_flag.flag(false) {
         return false;
@@ -148,14 +144,6 @@ fn active(deleted_flag: &Scalar<'_>, status: &Object<Ref<'_>>) -> bool {
                 .is_some_and(|n| n.eq_ignore_ascii_case("active")),
         },
     }
-}
-
-/// Whether a company is active: not deleted, and its status is not inactive. The status's
-/// `inactiveFlag` decides when the answer carries it; otherwise only the status named `Active`
-/// counts (ConnectWise's stock statuses are Active, Inactive and Not-Approved). A company without
-/// a status is active unless deleted.
-pub fn company_active(v: &Value) -> bool {
-    json::typed_value::<CompanyWire<'_>>(v).is_ok_and(|w| active(&w.deleted_flag, &w.status))
 }
 
 fn company_of(w: CompanyWire<'_>, raw: String) -> Result<Company> {
@@ -205,11 +193,6 @@ fn company_of(w: CompanyWire<'_>, raw: String) -> Result<Company> {
 /// A company (`company/companies`) from its JSON text, kept as `raw`.
 pub fn company_json(raw: &str) -> Result<Company> {
     company_of(json::typed(raw)?, raw.to_string())
-}
-
-/// A company from an answer parsed into a `Value`.
-pub fn company(v: &Value) -> Result<Company> {
-    company_of(json::typed_value(v)?, v.to_string())
 }
 
 /// A page of companies (the answer of `company/companies`).
@@ -305,11 +288,6 @@ pub fn contact_json(raw: &str) -> Result<Contact> {
     contact_of(json::typed(raw)?, raw.to_string())
 }
 
-/// A contact from an answer parsed into a `Value`.
-pub fn contact(v: &Value) -> Result<Contact> {
-    contact_of(json::typed_value(v)?, v.to_string())
-}
-
 /// A page of contacts (the answer of `company/contacts`).
 pub fn contacts_page(body: &[u8]) -> Result<Vec<Contact>> {
     page(body, |w, raw| contact_of(w, raw.to_string()))
@@ -318,31 +296,11 @@ pub fn contacts_page(body: &[u8]) -> Result<Vec<Contact>> {
 // ---------------------------------------------------------------------------------------------
 // Agreements and their additions
 
-/// A billing cycle from its ConnectWise name (`Monthly`, `Quarterly`, `Semi-Annual`, `Annual`,
-/// `One Time`); unknown names are `other`.
-pub fn billing_cycle_from_name(name: &str) -> BillingCycle {
-    let key: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    match key.as_str() {
-        "monthly" | "month" => BillingCycle::Monthly,
-        "quarterly" | "quarter" => BillingCycle::Quarterly,
-        "semiannual" | "semiannually" | "biannual" | "biannually" | "halfyearly" => {
-            BillingCycle::SemiAnnual
-        }
-        "annual" | "annually" | "yearly" | "year" => BillingCycle::Annual,
-        "onetime" | "once" => BillingCycle::OneTime,
-        _ => BillingCycle::Other,
-    }
-}
-
 /// The billing cycle of an agreement's `billingCycle`: by name, else by the stock ids 1..5.
 fn cycle_of(cycle: &Object<Ref<'_>>) -> Option<BillingCycle> {
     let cycle = cycle.get()?;
     if let Some(name) = cycle.name.text() {
-        return Some(billing_cycle_from_name(&name));
+        return Some(BillingCycle::from_name(&name));
     }
     let id = cycle.id.id()?;
     Some(match id.as_str() {
@@ -353,16 +311,6 @@ fn cycle_of(cycle: &Object<Ref<'_>>) -> Option<BillingCycle> {
         "5" => BillingCycle::OneTime,
         _ => BillingCycle::Other,
     })
-}
-
-/// The billing cycle of an agreement: by `billingCycle.name`, else by the stock ids 1..5
-/// (Monthly, Quarterly, Semi-Annual, Annual, One Time); `None` when the agreement has none.
-pub fn billing_cycle(v: &Value) -> Option<BillingCycle> {
-    cycle_of(
-        &json::typed_value::<AgreementWire<'_>>(v)
-            .ok()?
-            .billing_cycle,
-    )
 }
 
 #[derive(Deserialize, Default)]
@@ -404,11 +352,6 @@ fn agreement_line_of(w: AdditionWire<'_>, raw: String) -> Result<AgreementLine> 
 /// An agreement line (`finance/agreements/{id}/additions`) from its JSON text, kept as `raw`.
 pub fn agreement_line_json(raw: &str) -> Result<AgreementLine> {
     agreement_line_of(json::typed(raw)?, raw.to_string())
-}
-
-/// An agreement line from an answer parsed into a `Value`.
-pub fn agreement_line(v: &Value) -> Result<AgreementLine> {
-    agreement_line_of(json::typed_value(v)?, v.to_string())
 }
 
 /// A page of agreement lines (the answer of `finance/agreements/{id}/additions`).
@@ -496,13 +439,6 @@ pub fn agreements_page(
     page(body, |w, raw| agreement_of(w, raw.to_string(), &mut lines))
 }
 
-/// An agreement from an answer parsed into a `Value`, with its additions as lines.
-pub fn agreement(v: &Value, additions: &[Value]) -> Result<Agreement> {
-    agreement_of(json::typed_value(v)?, v.to_string(), |_| {
-        additions.iter().map(agreement_line).collect()
-    })
-}
-
 // ---------------------------------------------------------------------------------------------
 // Configurations
 
@@ -553,11 +489,6 @@ fn configuration_of(w: ConfigurationWire<'_>, raw: String) -> Result<Configurati
 /// A configuration item (`company/configurations`) from its JSON text, kept as `raw`.
 pub fn configuration_json(raw: &str) -> Result<Configuration> {
     configuration_of(json::typed(raw)?, raw.to_string())
-}
-
-/// A configuration item from an answer parsed into a `Value`.
-pub fn configuration(v: &Value) -> Result<Configuration> {
-    configuration_of(json::typed_value(v)?, v.to_string())
 }
 
 /// A page of configuration items (the answer of `company/configurations`).
@@ -619,11 +550,6 @@ pub fn ticket_json(raw: &str) -> Result<Ticket> {
     ticket_of(json::typed(raw)?, raw.to_string())
 }
 
-/// A service ticket from an answer parsed into a `Value`.
-pub fn ticket(v: &Value) -> Result<Ticket> {
-    ticket_of(json::typed_value(v)?, v.to_string())
-}
-
 /// A page of service tickets (the answer of `service/tickets`).
 pub fn tickets_page(body: &[u8]) -> Result<Vec<Ticket>> {
     page(body, |w, raw| ticket_of(w, raw.to_string()))
@@ -670,11 +596,6 @@ fn note_of(w: NoteWire<'_>, raw: String, ticket_id: &str) -> Result<Note> {
 /// `ticket_id` is used when the note does not carry its `ticketId`.
 pub fn note_json(raw: &str, ticket_id: &str) -> Result<Note> {
     note_of(json::typed(raw)?, raw.to_string(), ticket_id)
-}
-
-/// A ticket note from an answer parsed into a `Value`.
-pub fn note(v: &Value, ticket_id: &str) -> Result<Note> {
-    note_of(json::typed_value(v)?, v.to_string(), ticket_id)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -751,6 +672,31 @@ pub fn vendor_reference(v: &Value) -> Result<Reference> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    // The mapping of one record given as a `Value` (its text is the record's `raw`).
+    fn company(v: &Value) -> Result<Company> {
+        company_json(&v.to_string())
+    }
+    fn contact(v: &Value) -> Result<Contact> {
+        contact_json(&v.to_string())
+    }
+    fn agreement_line(v: &Value) -> Result<AgreementLine> {
+        agreement_line_json(&v.to_string())
+    }
+    fn agreement(v: &Value, additions: &[Value]) -> Result<Agreement> {
+        agreement_json(&v.to_string(), |_| {
+            additions.iter().map(agreement_line).collect()
+        })
+    }
+    fn configuration(v: &Value) -> Result<Configuration> {
+        configuration_json(&v.to_string())
+    }
+    fn ticket(v: &Value) -> Result<Ticket> {
+        ticket_json(&v.to_string())
+    }
+    fn note(v: &Value, ticket_id: &str) -> Result<Note> {
+        note_json(&v.to_string(), ticket_id)
+    }
 
     fn data(name: &str) -> Value {
         let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -918,7 +864,7 @@ mod tests {
             ("one-time", BillingCycle::OneTime),
             ("Weekly", BillingCycle::Other),
         ] {
-            assert_eq!(billing_cycle_from_name(name), cycle, "{name}");
+            assert_eq!(BillingCycle::from_name(name), cycle, "{name}");
         }
     }
 

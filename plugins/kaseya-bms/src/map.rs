@@ -190,29 +190,9 @@ pub fn contact(v: &Value) -> Result<Contact> {
     })
 }
 
-/// A billing cycle from its BMS name (`Monthly`, `Quarterly`, `Semi-Annually`, `Annually`,
-/// `One Time`); unknown names are `other`.
-pub fn billing_cycle_from_name(name: &str) -> BillingCycle {
-    let key: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    match key.as_str() {
-        "monthly" | "month" => BillingCycle::Monthly,
-        "quarterly" | "quarter" => BillingCycle::Quarterly,
-        "semiannual" | "semiannually" | "biannual" | "biannually" | "halfyearly" => {
-            BillingCycle::SemiAnnual
-        }
-        "annual" | "annually" | "yearly" | "year" => BillingCycle::Annual,
-        "onetime" | "once" => BillingCycle::OneTime,
-        _ => BillingCycle::Other,
-    }
-}
-
 /// The `billingCycle` of a contract or a service line; `None` when it has none.
 pub fn billing_cycle(v: &Value) -> Option<BillingCycle> {
-    text(v, "billingCycle").map(|name| billing_cycle_from_name(&name))
+    text(v, "billingCycle").map(|name| BillingCycle::from_name(&name))
 }
 
 /// A contract's service line (`services[]`).
@@ -535,7 +515,7 @@ mod tests {
             ("one-time", BillingCycle::OneTime),
             ("Weekly", BillingCycle::Other),
         ] {
-            assert_eq!(billing_cycle_from_name(name), cycle, "{name}");
+            assert_eq!(BillingCycle::from_name(name), cycle, "{name}");
         }
     }
 

@@ -115,6 +115,29 @@ pub mod types {
     // `Configuration` is also a wit-bindgen name; keep the contract's meaning explicit.
     pub use crate::bindings::psa::connector::types::Configuration;
 
+    impl BillingCycle {
+        /// A billing cycle from the name a PSA gives it (`Monthly`, `Quarterly`, `Semi-Annual`,
+        /// `Semi-Annually`, `Annual`, `Yearly`, `One Time`, ...: case, blanks and punctuation
+        /// ignored); unknown names are `other`.
+        pub fn from_name(name: &str) -> BillingCycle {
+            let key: String = name
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            match key.as_str() {
+                "monthly" | "month" => BillingCycle::Monthly,
+                "quarterly" | "quarter" => BillingCycle::Quarterly,
+                "semiannual" | "semiannually" | "biannual" | "biannually" | "halfyearly" => {
+                    BillingCycle::SemiAnnual
+                }
+                "annual" | "annually" | "yearly" | "year" => BillingCycle::Annual,
+                "onetime" | "once" => BillingCycle::OneTime,
+                _ => BillingCycle::Other,
+            }
+        }
+    }
+
     /// A setting description with the common defaults (optional, not secret, no default value).
     pub fn setting(name: &str, label: &str, description: &str) -> SettingSpec {
         SettingSpec {

@@ -304,6 +304,24 @@ pub async fn company_ids(
     (items.into_iter().map(|c| c.id).collect(), pages)
 }
 
+/// Edits the companies `ids` in the simulator (a new last-update time), as a PSA user would; the
+/// ids touched, for comparing with an updated-since read.
+pub fn touch_companies<'a>(
+    sim: &psa_sim::Simulator,
+    ids: impl IntoIterator<Item = &'a String>,
+) -> std::collections::BTreeSet<String> {
+    ids.into_iter()
+        .map(|id| {
+            let n = id.parse().expect("simulator ids are numbers");
+            assert!(
+                sim.state().touch(psa_sim::Entity::Company, n),
+                "company {id}"
+            );
+            id.clone()
+        })
+        .collect()
+}
+
 /// The simulator's data set end as RFC 3339: anything changed after it was touched by a test.
 pub fn data_end() -> String {
     psa_sim::data::DATA_END

@@ -26,16 +26,8 @@ async fn pages_through_1200_companies_and_reads_only_changes() {
     assert_eq!(unique.len(), ids.len(), "no company twice");
     assert_eq!(unique, expected);
 
-    let touched: Vec<u64> = expected
-        .iter()
-        .step_by(400)
-        .map(|id| id.parse().unwrap())
-        .collect();
-    for id in &touched {
-        assert!(sim.state().touch(Entity::Company, *id));
-    }
+    let touched = touch_companies(&sim, expected.iter().step_by(400));
     let (changed, _) = company_ids(&conn, 500, Some(&data_end())).await;
-    let touched: BTreeSet<String> = touched.iter().map(u64::to_string).collect();
     assert_eq!(changed.into_iter().collect::<BTreeSet<_>>(), touched);
     sim.shutdown().await;
 }

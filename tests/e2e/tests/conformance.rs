@@ -23,6 +23,15 @@ fn failed(report: &Report) -> Vec<String> {
     report.failures().map(|c| c.name.clone()).collect()
 }
 
+fn skipped(report: &Report) -> Vec<&str> {
+    report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Skip)
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_connectwise_connector_passes() {
     let report = check(
@@ -51,14 +60,8 @@ async fn the_autotask_connector_passes() {
     .await;
     assert!(report.passed(), "{}", report.table());
     // Contracts have no modification time in Autotask: the only acceptable skip.
-    let skipped: Vec<&str> = report
-        .checks
-        .iter()
-        .filter(|c| c.outcome == Outcome::Skip)
-        .map(|c| c.name.as_str())
-        .collect();
     assert_eq!(
-        skipped,
+        skipped(&report),
         vec!["agreements: updated-since"],
         "{}",
         report.table()
@@ -75,14 +78,8 @@ async fn the_kaseya_bms_connector_passes() {
     .await;
     assert!(report.passed(), "{}", report.table());
     // BMS has no configuration items: the only acceptable skip.
-    let skipped: Vec<&str> = report
-        .checks
-        .iter()
-        .filter(|c| c.outcome == Outcome::Skip)
-        .map(|c| c.name.as_str())
-        .collect();
     assert_eq!(
-        skipped,
+        skipped(&report),
         vec!["configurations: paging"],
         "{}",
         report.table()

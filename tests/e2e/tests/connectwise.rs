@@ -1,12 +1,11 @@
 //! The ConnectWise Manage connector (real wasm) against the simulator over loopback.
 
-use psa_sim::data::DATA_END;
 use psa_sim::{Entity, SimConfig, Simulator};
 use psahost::bindings::psa::connector::types::{
     Error as PsaError, NewNote, NewTicket, PageRequest, ReferenceKind,
 };
 use psahost::capabilities::kv::KvStore;
-use psahost::connector::{Connection, ConnectorError};
+use psahost::connector::ConnectorError;
 use psahost_e2e::*;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -15,38 +14,6 @@ use std::time::Duration;
 fn demo_keys(sim: &Simulator) -> (&str, &str) {
     let c = &sim.config().credentials;
     (&c.public_key, &c.private_key)
-}
-
-async fn companies(conn: &Connection, since: Option<&str>) -> (Vec<String>, usize) {
-    companies_paged(conn, since, 1000).await
-}
-
-async fn companies_paged(
-    conn: &Connection,
-    since: Option<&str>,
-    size: u32,
-) -> (Vec<String>, usize) {
-    let (items, pages) = pull_all(size, since, |p| {
-        let conn = conn.clone();
-        async move {
-            conn.list_companies(p)
-                .await
-                .map(|r| (r.items, r.next_cursor))
-        }
-    })
-    .await
-    .expect("companies");
-    (items.into_iter().map(|c| c.id).collect(), pages)
-}
-
-fn live_company_ids(sim: &Simulator) -> BTreeSet<String> {
-    sim.state().read(|d| {
-        d.companies
-            .values()
-            .filter(|c| !c.deleted)
-            .map(|c| c.id.to_string())
-            .collect()
-    })
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -59,7 +26,7 @@ async fn pages_through_every_company_and_reads_only_changes() {
     let kv = KvStore::temporary().unwrap();
     let conn = connectwise(&rt, &plugin, &sim, "cw", demo_keys(&sim), &kv);
 
-    let (ids, pages) = companies(&conn, None).await;
+    let (ids, pages) = company_ids(&conn, 1000, None).await;
     let expected = live_company_ids(&sim);
     assert!(
         expected.len() >= 2500,
@@ -72,25 +39,9 @@ async fn pages_through_every_company_and_reads_only_changes() {
     assert_eq!(unique, expected, "every live company, and only those");
 
     // Edit three companies in the "PSA": an updated-since read returns exactly them.
-    let touched: Vec<u64> = sim.state().read(|d| {
-        d.companies
-            .values()
-            .filter(|c| !c.deleted)
-            .map(|c| c.id)
-            .step_by(700)
-            .take(3)
-            .collect()
-    });
-    for id in &touched {
-        assert!(sim.state().touch(Entity::Company, *id));
-    }
-    let since = DATA_END
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let (changed, _) = companies(&conn, Some(&since)).await;
-    let changed: BTreeSet<String> = changed.into_iter().collect();
-    let touched: BTreeSet<String> = touched.iter().map(u64::to_string).collect();
-    assert_eq!(changed, touched);
+    let touched = touch_companies(&sim, expected.iter().step_by(700).take(3));
+    let (changed, _) = company_ids(&conn, 1000, Some(&data_end())).await;
+    assert_eq!(changed.into_iter().collect::<BTreeSet<_>>(), touched);
     sim.shutdown().await;
 }
 
@@ -209,12 +160,12 @@ async fn survives_codebase_drift_rate_limits_and_reports_outages() {
 
     // An upgrade moves the codebase: the cached one answers 404, the connector re-discovers.
     sim.state().set_codebase("v2026_2/");
-    let (ids, _) = companies(&conn, None).await;
+    let (ids, _) = company_ids(&conn, 1000, None).await;
     assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), expected);
 
     // Every 2nd request is throttled with Retry-After: 1 s; the host retries the GETs.
     sim.faults().set_too_many_requests(2, 1);
-    let (ids, pages) = companies_paged(&conn, None, 10).await;
+    let (ids, pages) = company_ids(&conn, 10, None).await;
     assert!(pages >= 3);
     assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), expected);
     assert!(

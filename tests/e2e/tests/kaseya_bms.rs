@@ -28,16 +28,8 @@ async fn pages_through_every_account_and_reads_only_changes() {
     assert_eq!(unique.len(), ids.len(), "no account twice");
     assert_eq!(unique, expected);
 
-    let touched: Vec<u64> = expected
-        .iter()
-        .step_by(500)
-        .map(|id| id.parse().unwrap())
-        .collect();
-    for id in &touched {
-        assert!(sim.state().touch(Entity::Company, *id));
-    }
+    let touched = touch_companies(&sim, expected.iter().step_by(500));
     let (changed, _) = company_ids(&conn, 100, Some(&data_end())).await;
-    let touched: BTreeSet<String> = touched.iter().map(u64::to_string).collect();
     assert_eq!(changed.into_iter().collect::<BTreeSet<_>>(), touched);
     sim.shutdown().await;
 }
