@@ -8,10 +8,10 @@
 //! one HTTP request over loopback per page, JSON mapped to the WIT records in the guest).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use psahost::bindings::psa::connector::types::ReferenceKind;
-use psahost::capabilities::kv::KvStore;
-use psahost::runtime::AllocatorKind;
 use psahost_e2e::*;
+use psahost_sandbox::bindings::psa::connector::types::ReferenceKind;
+use psahost_sandbox::capabilities::kv::KvStore;
+use psahost_sandbox::runtime::AllocatorKind;
 use std::time::Duration;
 
 fn instantiate_and_call(c: &mut Criterion) {

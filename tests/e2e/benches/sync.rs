@@ -21,13 +21,14 @@
 //! The figure is records per second; the ratio wasm / native (target: at least 0.8).
 
 use psa_sim::{SimConfig, Simulator};
-use psahost::bindings::psa::connector::types::PageRequest;
-use psahost::capabilities::kv::KvStore;
-use psahost::connector::Connection;
-use psahost::records::{self, Entity};
-use psahost::store::{PageCommit, RecordStore, RecordWrite, SledStore, SyncMode};
-use psahost::sync::{NoProgress, SyncEngine, SyncRequest, SyncSettings};
 use psahost_e2e::*;
+use psahost_sandbox::bindings::psa::connector::types::PageRequest;
+use psahost_sandbox::capabilities::kv::KvStore;
+use psahost_sandbox::connector::Connection;
+use psahost_store::Entity;
+use psahost_store::{PageCommit, RecordStore, RecordWrite, SledStore, SyncMode};
+use psahost_workflows::records;
+use psahost_workflows::sync::{NoProgress, SyncEngine, SyncRequest, SyncSettings};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,12 +1,12 @@
 //! Helpers shared by the end-to-end tests: a runtime with test limits, plugin paths, connections
 //! with a grant, and a log capture.
 
-use psahost::capabilities::ConnectionPolicy;
-use psahost::capabilities::http::{Grant, HttpLimits, OriginPattern};
-use psahost::capabilities::kv::{KvLimits, KvStore};
-use psahost::capabilities::settings::Settings;
-use psahost::connector::Connection;
-use psahost::runtime::{Plugin, PluginSource, Runtime, RuntimeConfig};
+use psahost_sandbox::capabilities::ConnectionPolicy;
+use psahost_sandbox::capabilities::http::{Grant, HttpLimits, OriginPattern};
+use psahost_sandbox::capabilities::kv::{KvLimits, KvStore};
+use psahost_sandbox::capabilities::settings::Settings;
+use psahost_sandbox::connector::Connection;
+use psahost_sandbox::runtime::{Plugin, PluginSource, Runtime, RuntimeConfig};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -234,18 +234,20 @@ pub async fn pull_all<T, E, F, Fut>(
     fetch: F,
 ) -> Result<(Vec<T>, usize), E>
 where
-    F: Fn(psahost::bindings::psa::connector::types::PageRequest) -> Fut,
+    F: Fn(psahost_sandbox::bindings::psa::connector::types::PageRequest) -> Fut,
     Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), E>>,
 {
     let mut items = Vec::new();
     let mut cursor = None;
     let mut pages = 0;
     loop {
-        let (batch, next) = fetch(psahost::bindings::psa::connector::types::PageRequest {
-            cursor: cursor.take(),
-            updated_since: updated_since.map(str::to_string),
-            page_size,
-        })
+        let (batch, next) = fetch(
+            psahost_sandbox::bindings::psa::connector::types::PageRequest {
+                cursor: cursor.take(),
+                updated_since: updated_since.map(str::to_string),
+                page_size,
+            },
+        )
         .await?;
         pages += 1;
         items.extend(batch);
@@ -257,7 +259,7 @@ where
 }
 
 /// A connection of the bundled connector's `plugin` to `sim` with the settings
-/// `psahost::simulated` gives for the simulator's dialect, some replaced by `overrides`.
+/// `psahost_conformance::simulated` gives for the simulator's dialect, some replaced by `overrides`.
 pub fn simulated_connection(
     runtime: &Arc<Runtime>,
     plugin: &Arc<Plugin>,
@@ -266,11 +268,11 @@ pub fn simulated_connection(
     overrides: &[(&str, &str)],
     kv: &KvStore,
 ) -> Connection {
-    let mut settings = psahost::simulated::settings_for(sim);
+    let mut settings = psahost_conformance::simulated::settings_for(sim);
     for (name, value) in overrides {
         settings.insert(*name, *value, true);
     }
-    psahost::simulated::connect(runtime, plugin, sim, id, settings, kv)
+    psahost_conformance::simulated::connect(runtime, plugin, sim, id, settings, kv)
         .unwrap_or_else(|e| panic!("opening connection {id}: {e:#}"))
 }
 
@@ -331,11 +333,11 @@ pub fn data_end() -> String {
 
 /// The setting a refused credential names, or a panic describing what came instead.
 pub fn unauthorized_setting<T: std::fmt::Debug>(
-    result: Result<T, psahost::connector::ConnectorError>,
-) -> psahost::bindings::psa::connector::types::CredentialProblem {
-    use psahost::bindings::psa::connector::types::Error as PsaError;
+    result: Result<T, psahost_sandbox::connector::ConnectorError>,
+) -> psahost_sandbox::bindings::psa::connector::types::CredentialProblem {
+    use psahost_sandbox::bindings::psa::connector::types::Error as PsaError;
     match result {
-        Err(psahost::connector::ConnectorError::Psa(PsaError::Unauthorized(p))) => p,
+        Err(psahost_sandbox::connector::ConnectorError::Psa(PsaError::Unauthorized(p))) => p,
         other => panic!("expected unauthorized, got {other:?}"),
     }
 }

@@ -1,0 +1,143 @@
+//! Where the data commands (`records`, `mrr`, `eligible`, `sync --api`) read from: the record
+//! store of the configuration, or a running daemon's API (`--api URL`, `--token`).
+
+use anyhow::{Context, anyhow, bail};
+use clap::Args;
+use psahost_config::Config;
+use psahost_store::{RecordStore, SledStore};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `--api` and `--token`.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// Ask a running `psahost serve` at this URL (for example http://127.0.0.1:8780) instead of
+    /// opening the record store of --config (which the daemon holds while it runs).
+    #[arg(long, value_name = "URL", env = "PSAHOST_API")]
+    pub api: Option<String>,
+    /// The API's bearer token (the [api] token of the daemon's configuration).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "PSAHOST_API_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+}
+
+/// A data source.
+pub enum Source {
+    /// The store of the configuration, opened by this process.
+    Store {
+        /// The configuration.
+        config: Box<Config>,
+        /// The store.
+        store: Arc<dyn RecordStore>,
+    },
+    /// A daemon's API.
+    Api(ApiClient),
+}
+
+impl Target {
+    /// Opens the source: the API when `--api` is given, else the store of `config`.
+    pub async fn open(&self, config: Option<&Path>) -> anyhow::Result<Source> {
+        if let Some(url) = &self.api {
+            let token = self.token.clone().ok_or_else(|| {
+                anyhow!("--api needs the API token: pass --token or set PSAHOST_API_TOKEN")
+            })?;
+            return Ok(Source::Api(ApiClient::new(url, &token)?));
+        }
+        let path = config.ok_or_else(|| {
+            anyhow!("this command needs the configuration (`--config psahost.toml` or PSAHOST_CONFIG), or a running daemon (`--api URL`)")
+        })?;
+        let config = crate::load_config(path)?;
+        let store_dir = config.store_dir();
+        let store = tokio::task::spawn_blocking(move || SledStore::open(&store_dir))
+            .await
+            .context("cannot open the record store")?
+            .context("when `psahost serve` runs it holds the store: ask it with `--api URL --token TOKEN`")?;
+        Ok(Source::Store {
+            config: Box::new(config),
+            store: Arc::new(store),
+        })
+    }
+}
+
+/// A client of the daemon's API.
+pub struct ApiClient {
+    base: url::Url,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl ApiClient {
+    /// A client of the API at `base` with `token`.
+    pub fn new(base: &str, token: &str) -> anyhow::Result<ApiClient> {
+        let base = url::Url::parse(base).with_context(|| {
+            format!("`{base}` is not a URL; write for example http://127.0.0.1:8780")
+        })?;
+        if !matches!(base.scheme(), "http" | "https") {
+            bail!("`{base}` is not an http(s) URL");
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(ApiClient {
+            base,
+            token: token.to_string(),
+            http,
+        })
+    }
+
+    fn url(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<url::Url> {
+        let mut url = self.base.join(path)?;
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        Ok(url)
+    }
+
+    /// `GET path?query` as JSON.
+    pub async fn get(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<Value> {
+        let url = self.url(path, query)?;
+        self.send(self.http.get(url)).await
+    }
+
+    /// `POST path?query` as JSON.
+    pub async fn post(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<Value> {
+        let url = self.url(path, query)?;
+        self.send(self.http.post(url)).await
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the psahost API at {}", self.base))?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        let value: Value = serde_json::from_slice(&body).map_err(|_| {
+            anyhow!(
+                "the API answered {status} with a body that is not JSON: {}",
+                String::from_utf8_lossy(&body[..body.len().min(300)])
+            )
+        })?;
+        if status.is_success() {
+            return Ok(value);
+        }
+        let code = value["error"]["code"].as_str().unwrap_or("error");
+        let message = value["error"]["message"].as_str().unwrap_or_default();
+        bail!("the API answered {status} ({code}): {message}")
+    }
+}
+
+/// A path segment, percent-encoded.
+pub fn segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}

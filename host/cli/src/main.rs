@@ -1,0 +1,173 @@
+//! The `psahost` command line.
+
+mod client;
+mod connection;
+mod demo;
+mod mrr;
+mod plugin;
+mod records;
+mod serve;
+mod sync;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use psahost_config::Config;
+use psahost_sandbox::runtime::BundledPlugins;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Runs PSA integrations (ConnectWise Manage, Autotask, Kaseya BMS, ...) as sandboxed
+/// WebAssembly components.
+#[derive(Debug, Parser)]
+#[command(name = "psahost", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The operator configuration (TOML).
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "PSAHOST_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Log filter: a level (error, warn, info, debug, trace) or a tracing filter such as
+    /// `psahost=debug,psahost::guest=trace`.
+    #[arg(
+        long,
+        global = true,
+        env = "PSAHOST_LOG",
+        default_value = "info",
+        value_name = "FILTER"
+    )]
+    pub log: String,
+
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect or run plugins (.wasm components).
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
+    /// Work with the connections of the configuration.
+    #[command(subcommand)]
+    Connection(connection::ConnectionCommand),
+    /// Run the PSA simulator on loopback (for demos, tests and plugin authors).
+    Sim(Box<psa_sim::SimArgs>),
+    /// Run each bundled connector end to end against the PSA simulator, print a summary.
+    Demo(demo::DemoArgs),
+    /// Sync a connection's records into the record store (incremental, or --full).
+    Sync(sync::SyncArgs),
+    /// Run the daemon: scheduled syncs, plugin hot reload and the HTTP API (needs [api]).
+    Serve(serve::ServeArgs),
+    /// Read synced records and the change feed (from the store, or a daemon with --api).
+    #[command(subcommand)]
+    Records(records::RecordsCommand),
+    /// MRR per company on a day, from the synced agreements.
+    Mrr(mrr::MrrArgs),
+    /// Companies a tool may create customers from (active, with an active contact), and why not.
+    Eligible(mrr::EligibleArgs),
+}
+
+/// Parses the command line, runs the command, prints errors; the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = init_tracing(&cli.log, cli.log_format) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Plugin(cmd) => plugin::run(cmd).await,
+        Command::Connection(cmd) => connection::run(cmd, cli.config.as_deref()).await,
+        Command::Sim(args) => psa_sim::run(*args).await.map(|()| ExitCode::SUCCESS),
+        Command::Demo(args) => demo::run(args).await,
+        Command::Sync(args) => sync::run(args, cli.config.as_deref()).await,
+        Command::Serve(args) => serve::run(args, cli.config.as_deref()).await,
+        Command::Records(cmd) => records::run(cmd, cli.config.as_deref()).await,
+        Command::Mrr(args) => mrr::run_mrr(args, cli.config.as_deref()).await,
+        Command::Eligible(args) => mrr::run_eligible(args, cli.config.as_deref()).await,
+    }
+}
+
+fn init_tracing(filter: &str, format: LogFormat) -> anyhow::Result<()> {
+    // A bare level applies to psahost and its plugins; libraries stay at `warn`.
+    let levels = ["error", "warn", "info", "debug", "trace"];
+    let filter = if levels.contains(&filter.trim().to_ascii_lowercase().as_str()) {
+        let level = filter.trim().to_ascii_lowercase();
+        format!("warn,psahost={level},psa_sim={level}")
+    } else {
+        filter.to_string()
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter).with_context(|| {
+        format!("`{filter}` is not a log filter; try `info` or `psahost=debug`")
+    })?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+    Ok(())
+}
+
+/// The first-party connectors this binary embeds: what `builtin:ID` names.
+pub(crate) fn bundled() -> BundledPlugins {
+    BundledPlugins(plugin_artifacts::bundled())
+}
+
+/// Reads the operator's configuration; `builtin:` plugins are the connectors this binary
+/// embeds.
+pub(crate) fn load_config(path: &Path) -> anyhow::Result<Config> {
+    let mut config = Config::load(path)?;
+    config.runtime.bundled = bundled();
+    Ok(config)
+}
+
+/// The directory for the compiled-component cache of one-off commands.
+pub(crate) fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("PSAHOST_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(dir).join("psahost"));
+    }
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/psahost"))
+}

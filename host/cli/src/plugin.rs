@@ -1,0 +1,443 @@
+//! `psahost plugin inspect|call`: the plugin author's test bench.
+
+use anyhow::{Context, anyhow};
+use clap::{Args, Subcommand};
+use psahost_conformance::{CheckOptions, check_connector};
+use psahost_sandbox::bindings::exports::psa::connector::connector_api::{
+    ConnectorInfo, LimitScope, Operation,
+};
+use psahost_sandbox::bindings::exports::psa::connector::rule_api::RuleInfo;
+use psahost_sandbox::capabilities::ConnectionPolicy;
+use psahost_sandbox::capabilities::http::{Grant, HttpLimits, OriginPattern};
+use psahost_sandbox::capabilities::kv::{KvLimits, KvStore};
+use psahost_sandbox::capabilities::settings::{Settings, resolve_value};
+use psahost_sandbox::connector::{Connection, call_json, wit_json};
+use psahost_sandbox::runtime::{Plugin, PluginInfo, PluginSource, Runtime, RuntimeConfig};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Plugin commands.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Show what a plugin is: id, version, vendor, WIT version, settings, hosts, operations.
+    Inspect(InspectArgs),
+    /// Run one export of a plugin and print its result as JSON.
+    Call(CallArgs),
+    /// Run a connector through the conformance suite against the simulator; exit non-zero on
+    /// any failure.
+    Check(CheckArgs),
+}
+
+/// `psahost plugin check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The connector: a `.wasm` file, or `builtin:NAME` for a bundled connector.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// The simulator dialect the connector speaks.
+    #[arg(long, value_enum, value_name = "DIALECT")]
+    pub sim: psa_sim::Dialect,
+    /// Companies in the simulator's data set.
+    #[arg(long, default_value_t = 120)]
+    pub records: usize,
+    /// The small page size used to force several pages.
+    #[arg(long, default_value_t = 25)]
+    pub page_size: u32,
+    /// A setting to add or replace, `name=value` (`{origin}` is the simulator's origin), for
+    /// connectors whose settings are named differently from the first-party one.
+    #[arg(long = "setting", short = 's', value_name = "NAME=VALUE")]
+    pub settings: Vec<String>,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+/// Where a plugin comes from and how to run it.
+#[derive(Debug, Args)]
+pub struct RuntimeArgs {
+    /// Linear memory one call may use (for example 64MiB).
+    #[arg(long, default_value = "64MiB", value_name = "SIZE")]
+    pub memory_limit: bytesize::ByteSize,
+    /// How long one call may run (for example 30s).
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// Compile the plugin every time instead of using the cache (PSAHOST_CACHE_DIR,
+    /// $XDG_CACHE_HOME/psahost or ~/.cache/psahost).
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl RuntimeArgs {
+    fn runtime(&self) -> anyhow::Result<Arc<Runtime>> {
+        Runtime::new(RuntimeConfig {
+            cache_dir: if self.no_cache {
+                None
+            } else {
+                super::default_cache_dir()
+            },
+            memory_limit: self.memory_limit.as_u64(),
+            call_timeout: self.timeout,
+            max_instances: 8,
+            bundled: crate::bundled(),
+            ..RuntimeConfig::default()
+        })
+    }
+}
+
+/// `psahost plugin inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The plugin: a `.wasm` file, or `builtin:NAME` for a bundled connector.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+/// `psahost plugin call`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The plugin: a `.wasm` file, or `builtin:NAME` for a bundled connector.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// The export to run, as named in the WIT (`test-connection`, `list-companies`, ...).
+    #[arg(value_name = "OPERATION")]
+    pub operation: String,
+    /// A setting of the connection, `name=value`; the value may be `${env:NAME}` or
+    /// `${file:PATH}` (such values are secret). Repeat for each setting.
+    #[arg(long = "setting", short = 's', value_name = "NAME=VALUE")]
+    pub settings: Vec<String>,
+    /// Grant an origin (`https://api-na.myconnectwise.net`, `http://127.0.0.1:8700`), or
+    /// `requested` for every host the plugin requests. Repeat for each origin. Nothing is
+    /// granted by default.
+    #[arg(long = "allow-host", value_name = "ORIGIN")]
+    pub allow_hosts: Vec<String>,
+    /// Let host names resolve to private, loopback and link-local addresses.
+    #[arg(long)]
+    pub allow_private_networks: bool,
+    /// One argument of the export, as JSON (a bare word is taken as a string). Repeat for each
+    /// parameter, in order. Record fields of option type may be left out.
+    #[arg(long = "arg", short = 'a', value_name = "JSON")]
+    pub args: Vec<String>,
+    /// The connection id (names the kv namespace).
+    #[arg(long, default_value = "cli")]
+    pub connection: String,
+    /// Keep the connection's kv namespace in this directory between calls (default: in memory).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+pub(super) async fn run(cmd: PluginCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        PluginCommand::Inspect(args) => inspect(args).await,
+        PluginCommand::Call(args) => call(args).await,
+        PluginCommand::Check(args) => check(args).await,
+    }
+}
+
+async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let runtime = args.runtime.runtime()?;
+    let plugin = runtime.load(PluginSource::parse(&args.file)).await?;
+    let mut options = CheckOptions::new(args.sim);
+    options.companies = args.records;
+    options.page_size = args.page_size;
+    for setting in &args.settings {
+        let (name, value) = assignment(setting)?;
+        options.settings.push((name.to_string(), value.to_string()));
+    }
+    let report = check_connector(&runtime, &plugin, &options).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {
+    let runtime = args.runtime.runtime()?;
+    let plugin = runtime.load(PluginSource::parse(&args.file)).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&inspect_json(&plugin))?);
+    } else {
+        print!("{}", inspect_text(&plugin));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn operation_name(op: &Operation) -> &'static str {
+    match op {
+        Operation::TestConnection => "test-connection",
+        Operation::ListCompanies => "list-companies",
+        Operation::GetCompany => "get-company",
+        Operation::ListContacts => "list-contacts",
+        Operation::GetContact => "get-contact",
+        Operation::ListAgreements => "list-agreements",
+        Operation::GetAgreement => "get-agreement",
+        Operation::ListConfigurations => "list-configurations",
+        Operation::GetConfiguration => "get-configuration",
+        Operation::ListTickets => "list-tickets",
+        Operation::GetTicket => "get-ticket",
+        Operation::ListReferences => "list-references",
+        Operation::CreateTicket => "create-ticket",
+        Operation::AddTicketNote => "add-ticket-note",
+        Operation::FindOpenTickets => "find-open-tickets",
+        Operation::CreateConfiguration => "create-configuration",
+        Operation::UpdateConfiguration => "update-configuration",
+        Operation::SetContractServiceQuantity => "set-contract-service-quantity",
+    }
+}
+
+fn scope_name(scope: LimitScope) -> &'static str {
+    match scope {
+        LimitScope::Connection => "connection",
+        LimitScope::Endpoint => "endpoint",
+    }
+}
+
+/// The plugin's description as JSON (stable keys, kebab-case).
+pub fn inspect_json(plugin: &Plugin) -> Value {
+    let common = json!({
+        "kind": plugin.kind(),
+        "wit": plugin.wit_version(),
+        "export": plugin.export_name(),
+        "source": plugin.source().to_string(),
+        "sha256": plugin.sha256(),
+    });
+    let specific = match plugin.info() {
+        PluginInfo::Connector(c) => connector_json(c),
+        PluginInfo::MatchingRule(r) => rule_json(r),
+    };
+    let mut out = specific;
+    if let (Value::Object(out), Value::Object(common)) = (&mut out, common) {
+        out.extend(common);
+    }
+    out
+}
+
+fn connector_json(c: &ConnectorInfo) -> Value {
+    json!({
+        "id": c.id, "name": c.name, "version": c.version, "vendor": c.vendor,
+        "description": c.description,
+        "settings": c.settings.iter().map(|s| json!({
+            "name": s.name, "label": s.label, "description": s.description,
+            "required": s.required, "secret": s.secret,
+            "default": s.default_value, "example": s.example,
+        })).collect::<Vec<_>>(),
+        "outbound-hosts": c.outbound_hosts,
+        "operations": c.operations.iter().map(operation_name).collect::<Vec<_>>(),
+        "rate-limits": c.rate_limits.iter().map(|r| json!({
+            "scope": scope_name(r.scope), "requests": r.requests,
+            "per-seconds": r.per_seconds, "max-concurrent": r.max_concurrent,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn rule_json(r: &RuleInfo) -> Value {
+    json!({
+        "id": r.id, "name": r.name, "version": r.version, "vendor": r.vendor,
+        "description": r.description, "subject-kinds": r.subject_kinds,
+        "candidate-entities": r.candidate_entities,
+    })
+}
+
+fn inspect_text(plugin: &Plugin) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let (id, name, version, vendor, description) = match plugin.info() {
+        PluginInfo::Connector(c) => (&c.id, &c.name, &c.version, &c.vendor, &c.description),
+        PluginInfo::MatchingRule(r) => (&r.id, &r.name, &r.version, &r.vendor, &r.description),
+    };
+    let kind = match plugin.kind() {
+        psahost_sandbox::runtime::PluginKind::Connector => "connector",
+        psahost_sandbox::runtime::PluginKind::MatchingRule => "matching rule",
+    };
+    let _ = writeln!(out, "{name} ({id}) {version}, by {vendor}");
+    if !description.is_empty() {
+        let _ = writeln!(out, "  {description}");
+    }
+    let _ = writeln!(out, "kind:        {kind}");
+    let _ = writeln!(
+        out,
+        "wit:         {} ({})",
+        plugin.wit_version(),
+        plugin.export_name()
+    );
+    let _ = writeln!(out, "source:      {}", plugin.source());
+    let _ = writeln!(out, "sha256:      {}", plugin.sha256());
+    match plugin.info() {
+        PluginInfo::Connector(c) => {
+            let _ = writeln!(out, "settings:");
+            let width = c.settings.iter().map(|s| s.name.len()).max().unwrap_or(0);
+            for s in &c.settings {
+                let mut flags = vec![if s.required { "required" } else { "optional" }];
+                if s.secret {
+                    flags.push("secret");
+                }
+                let default = s
+                    .default_value
+                    .as_ref()
+                    .map(|d| format!(" [default: {d}]"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  {:width$}  {:18} {}{default}",
+                    s.name,
+                    flags.join(", "),
+                    s.description
+                );
+            }
+            let _ = writeln!(
+                out,
+                "outbound hosts: {}",
+                join_or_none(c.outbound_hosts.iter().map(String::as_str))
+            );
+            let _ = writeln!(
+                out,
+                "operations:  {}",
+                join_or_none(c.operations.iter().map(operation_name))
+            );
+            let limits: Vec<String> = c
+                .rate_limits
+                .iter()
+                .map(|r| {
+                    let mut parts = Vec::new();
+                    if r.requests > 0 && r.per_seconds > 0 {
+                        parts.push(format!("{} requests / {} s", r.requests, r.per_seconds));
+                    }
+                    if r.max_concurrent > 0 {
+                        parts.push(format!("{} concurrent", r.max_concurrent));
+                    }
+                    format!("per {}: {}", scope_name(r.scope), parts.join(", "))
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "rate limits: {}",
+                join_or_none(limits.iter().map(String::as_str))
+            );
+        }
+        PluginInfo::MatchingRule(r) => {
+            let _ = writeln!(
+                out,
+                "subjects:    {}",
+                join_or_none(r.subject_kinds.iter().map(String::as_str))
+            );
+            let _ = writeln!(
+                out,
+                "candidates:  {}",
+                join_or_none(r.candidate_entities.iter().map(String::as_str))
+            );
+        }
+    }
+    out
+}
+
+/// A `--setting name=value` argument.
+fn assignment(text: &str) -> anyhow::Result<(&str, &str)> {
+    text.split_once('=')
+        .map(|(name, value)| (name.trim(), value))
+        .ok_or_else(|| anyhow!("--setting `{text}` is not `name=value`"))
+}
+
+fn join_or_none<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let items: Vec<&str> = items.collect();
+    if items.is_empty() {
+        "(none)".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
+    let runtime = args.runtime.runtime()?;
+    let plugin = runtime.load(PluginSource::parse(&args.file)).await?;
+    let call_args = args
+        .args
+        .iter()
+        .map(|a| wit_json::parse_arg(a))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+    let result = match plugin.info() {
+        PluginInfo::MatchingRule(_) => {
+            if !args.settings.is_empty() || !args.allow_hosts.is_empty() {
+                return Err(anyhow!(
+                    "`{}` is a matching rule: it takes no settings and makes no requests",
+                    args.file
+                ));
+            }
+            call_json(&runtime, &plugin, None, &args.operation, call_args).await?
+        }
+        PluginInfo::Connector(_) => {
+            let connection = open_cli_connection(&runtime, &plugin, &args)?;
+            connection.call_json(&args.operation, call_args).await?
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    if let Some(err) = result
+        .get("err")
+        .filter(|_| result.as_object().is_some_and(|o| o.len() == 1))
+    {
+        eprintln!("error: `{}` returned an error: {err}", args.operation);
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_cli_connection(
+    runtime: &Arc<Runtime>,
+    plugin: &Arc<Plugin>,
+    args: &CallArgs,
+) -> anyhow::Result<Connection> {
+    let mut settings = Settings::default();
+    for setting in &args.settings {
+        let (name, value) = assignment(setting)?;
+        let (value, secret) = resolve_value(value, std::path::Path::new("."))
+            .with_context(|| format!("--setting `{name}`"))?;
+        settings.insert(name, value, secret);
+    }
+    let mut grant = Grant {
+        allow_private_networks: args.allow_private_networks,
+        ..Grant::default()
+    };
+    for host in &args.allow_hosts {
+        if host == "requested" {
+            grant.all_requested = true;
+        } else {
+            grant.origins.push(
+                OriginPattern::parse(host).with_context(|| format!("--allow-host `{host}`"))?,
+            );
+        }
+    }
+    let kv = match &args.data_dir {
+        Some(dir) => KvStore::open(&dir.join("kv"))?,
+        None => KvStore::temporary()?,
+    };
+    let policy = ConnectionPolicy {
+        grant,
+        http: HttpLimits::default(),
+        kv: KvLimits::default(),
+    };
+    Connection::open(
+        runtime.clone(),
+        plugin.clone(),
+        &args.connection,
+        settings,
+        &policy,
+        &kv,
+    )
+}

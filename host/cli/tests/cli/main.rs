@@ -1,0 +1,17 @@
+//! The `psahost` binary as an operator runs it, one test binary with a module per command
+//! family: help and errors ([`commands`]), `sync` ([`sync_cli`], [`sync_kill`]) and `serve`
+//! ([`serve`], [`serve_cli`], [`serve_reload`]).
+
+mod commands;
+mod serve;
+mod serve_cli;
+mod serve_reload;
+mod sync_cli;
+mod sync_kill;
+
+use std::path::Path;
+
+/// The `psahost` binary cargo built for these tests.
+fn psahost_bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_psahost"))
+}

@@ -1,0 +1,1094 @@
+//! The operator's configuration, `psahost.toml`: raw serde structures, then validated types.
+//!
+//! Unknown keys are errors (a typo must not silently become a default), and every error names
+//! the file, the line and the field. Relative paths are relative to the file's directory.
+//!
+//! ```toml
+//! [runtime]
+//! data-dir = "data"              # kv namespaces, the record store, the compilation cache
+//! memory-limit = "64MiB"         # per call
+//! call-timeout = "30s"           # per call
+//!
+//! [plugins.connectwise]
+//! builtin = "connectwise-manage" # or: path = "plugins/connectwise_manage.wasm"
+//! sha256 = "..."                 # optional pin
+//!
+//! [connections.acme]
+//! plugin = "connectwise"
+//! settings = { site = "api-na.myconnectwise.net", company-id = "acme", public-key = "...",
+//!              private-key = "${env:ACME_CW_PRIVATE_KEY}", client-id = "..." }
+//! grant = { hosts = ["requested"] }      # or explicit origins; private-networks = true
+//! limits = { rate = "600/min", max-concurrent = 4 }
+//!
+//! [plugins]                      # optional: every `*.wasm` in a directory is a plugin too,
+//! dir = "plugins"                # its id is the file name without `.wasm`; pin one with
+//!                                # [plugins.<id>] sha256 = "..." (no path)
+//! watch-interval = "2s"          # how often `psahost serve` checks plugin files for changes
+//!
+//! [connections.acme.schedule]    # optional: `psahost serve` syncs these entities at these
+//! companies = "15min"            # intervals (incremental), and sweeps every scheduled entity
+//! tickets = "5min"               # completely every `full-sweep`; a connection without a
+//! full-sweep = "24h"             # schedule only syncs on demand
+//!
+//! [api]                          # needed by `psahost serve`
+//! listen = "127.0.0.1:8780"
+//! token = "${env:PSAHOST_API_TOKEN}"   # bearer token of every API call (at least 16 characters)
+//!
+//! [sync]                         # optional; these are the defaults
+//! page-size = 250                # records asked for per page
+//! overlap = "5min"               # incremental runs re-read this much before the high-water mark
+//! mass-delete-share = "10%"      # a full sweep deleting more is held (0.1; "100%": no guard) ...
+//! mass-delete-floor = 10         # ... unless it deletes at most this many (but not all)
+//! max-concurrent = 4             # sync runs at once, over all connections
+//! page-retries = 3               # retries of a page answered `unavailable`
+//! retry-backoff = "1s"           # the first retry's wait, doubled each time
+//! rate-limit-backoff = "1min"    # a rate-limited run's wait when the PSA gives no Retry-After
+//! ```
+
+use anyhow::{Context, anyhow};
+use psahost_sandbox::capabilities::ConnectionPolicy;
+use psahost_sandbox::capabilities::http::{Grant, HttpLimits, OriginPattern, Rate, ScopeLimits};
+use psahost_sandbox::capabilities::kv::KvLimits;
+use psahost_sandbox::capabilities::settings::{Settings, resolve_value};
+use psahost_sandbox::runtime::{AllocatorChoice, PluginSource, RuntimeConfig};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    runtime: RawRuntime,
+    #[serde(default)]
+    plugins: RawPlugins,
+    #[serde(default)]
+    connections: BTreeMap<String, RawConnection>,
+    #[serde(default)]
+    sync: RawSync,
+    api: Option<RawApi>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawApi {
+    listen: Spanned<String>,
+    token: Spanned<String>,
+}
+
+/// `[plugins]`: plugin tables by id, plus the reserved keys `dir` and `watch-interval`.
+#[derive(Default)]
+struct RawPlugins {
+    dir: Option<Spanned<String>>,
+    watch_interval: Option<Spanned<String>>,
+    by_id: BTreeMap<String, RawPlugin>,
+}
+
+impl<'de> Deserialize<'de> for RawPlugins {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawPlugins;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("plugin tables (`[plugins.ID]`), `dir` or `watch-interval`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawPlugins, A::Error> {
+                let mut out = RawPlugins::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "dir" => out.dir = Some(map.next_value()?),
+                        "watch-interval" => out.watch_interval = Some(map.next_value()?),
+                        _ => {
+                            let plugin = map.next_value()?;
+                            out.by_id.insert(key, plugin);
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSync {
+    page_size: Option<Spanned<i64>>,
+    overlap: Option<Spanned<String>>,
+    mass_delete_share: Option<Spanned<RawShare>>,
+    mass_delete_floor: Option<Spanned<i64>>,
+    max_concurrent: Option<Spanned<i64>>,
+    page_retries: Option<u32>,
+    retry_backoff: Option<Spanned<String>>,
+    rate_limit_backoff: Option<Spanned<String>>,
+}
+
+/// A share: a number from 0 to 1, or a percentage text ("10%").
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawShare {
+    Number(f64),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRuntime {
+    data_dir: Spanned<String>,
+    cache_dir: Option<Spanned<String>>,
+    memory_limit: Option<Spanned<String>>,
+    call_timeout: Option<Spanned<String>>,
+    max_instances: Option<u32>,
+    allocator: Option<AllocatorChoice>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPlugin {
+    path: Option<Spanned<String>>,
+    builtin: Option<Spanned<String>>,
+    sha256: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConnection {
+    plugin: Spanned<String>,
+    #[serde(default)]
+    settings: BTreeMap<String, Spanned<String>>,
+    grant: RawGrant,
+    #[serde(default)]
+    limits: RawLimits,
+    schedule: Option<BTreeMap<String, Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawGrant {
+    hosts: Vec<Spanned<String>>,
+    #[serde(default)]
+    private_networks: bool,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLimits {
+    rate: Option<Spanned<String>>,
+    max_concurrent: Option<u32>,
+    connect_timeout: Option<Spanned<String>>,
+    request_timeout: Option<Spanned<String>>,
+    max_response_size: Option<Spanned<String>>,
+    max_retries: Option<u32>,
+    max_retry_wait: Option<Spanned<String>>,
+    max_queue_wait: Option<Spanned<String>>,
+    kv_quota: Option<Spanned<String>>,
+    kv_max_value: Option<Spanned<String>>,
+}
+
+/// A validated configuration.
+#[derive(Debug)]
+pub struct Config {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Where psahost keeps its state.
+    pub data_dir: PathBuf,
+    /// Engine and per-call limits.
+    pub runtime: RuntimeConfig,
+    /// Plugins by id.
+    pub plugins: BTreeMap<String, PluginConfig>,
+    /// Connections by id.
+    pub connections: BTreeMap<String, ConnectionConfig>,
+    /// The sync engine's settings (`[sync]`).
+    pub sync: psahost_workflows::sync::SyncSettings,
+    /// The HTTP API of `psahost serve` (`[api]`), if configured.
+    pub api: Option<ApiConfig>,
+    /// The plugin directory (`[plugins] dir`): its `*.wasm` files are plugins too.
+    pub plugin_dir: Option<PathBuf>,
+    /// How often `psahost serve` checks plugin files for changes (`[plugins] watch-interval`).
+    pub plugin_watch_interval: Duration,
+}
+
+/// The HTTP API's settings (`[api]`).
+#[derive(Clone)]
+pub struct ApiConfig {
+    /// The address to listen on.
+    pub listen: std::net::SocketAddr,
+    /// The bearer token every call but health and readiness must carry.
+    pub token: String,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("listen", &self.listen)
+            .field("token", &"[redacted]")
+            .finish()
+    }
+}
+
+/// When `psahost serve` syncs a connection (`[connections.ID.schedule]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Schedule {
+    /// Entities synced incrementally, each at its interval.
+    pub entities: Vec<(psahost_store::Entity, Duration)>,
+    /// How often every scheduled entity is swept completely (deletes detected).
+    pub full_sweep: Option<Duration>,
+}
+
+impl Schedule {
+    /// Whether nothing is scheduled (the connection syncs on demand only).
+    pub fn is_empty(&self) -> bool {
+        self.entities.is_empty()
+    }
+}
+
+/// A configured plugin.
+#[derive(Clone, Debug)]
+pub struct PluginConfig {
+    /// The id connections refer to.
+    pub id: String,
+    /// Where it is loaded from.
+    pub source: PluginSource,
+    /// The operator's sha256 pin.
+    pub sha256: Option<String>,
+}
+
+/// A configured connection.
+#[derive(Clone, Debug)]
+pub struct ConnectionConfig {
+    /// Its id.
+    pub id: String,
+    /// The id of its plugin.
+    pub plugin: String,
+    /// Its settings, references resolved (values from references are secret).
+    pub settings: Settings,
+    /// Its grant and limits.
+    pub policy: ConnectionPolicy,
+    /// When `psahost serve` syncs it.
+    pub schedule: Schedule,
+}
+
+impl Config {
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the configuration `{}`", path.display()))?;
+        Config::parse(&text, path)
+    }
+
+    /// Validates `text`, read from `path`.
+    pub fn parse(text: &str, path: &Path) -> anyhow::Result<Config> {
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| anyhow!("invalid configuration `{}`: {e}", path.display()))?;
+        // Relative paths are relative to the file's directory, made absolute so that they hold
+        // whatever the working directory (wasmtime's cache refuses a relative directory).
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let base = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let v = Validator {
+            text,
+            path,
+            base: &base,
+        };
+        v.config(raw)
+    }
+
+    /// The connection `id`, or an error listing the configured ones.
+    pub fn connection(&self, id: &str) -> anyhow::Result<&ConnectionConfig> {
+        self.connections.get(id).ok_or_else(|| {
+            anyhow!(
+                "no connection `{id}` in `{}`; configured: {}",
+                self.path.display(),
+                list(self.connections.keys())
+            )
+        })
+    }
+
+    /// Where the kv namespaces live.
+    pub fn kv_dir(&self) -> PathBuf {
+        self.data_dir.join("kv")
+    }
+
+    /// Where the record store lives.
+    pub fn store_dir(&self) -> PathBuf {
+        self.data_dir.join("store")
+    }
+}
+
+fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let names: Vec<&str> = names.map(String::as_str).collect();
+    if names.is_empty() {
+        "(none)".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+struct Validator<'a> {
+    text: &'a str,
+    path: &'a Path,
+    base: &'a Path,
+}
+
+impl Validator<'_> {
+    /// An error at the line of `span`, naming `field`.
+    fn error<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        field: &str,
+        message: impl std::fmt::Display,
+    ) -> anyhow::Result<T> {
+        let line = self.text[..span.start.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1;
+        Err(anyhow!(
+            "invalid configuration `{}`, line {line}, `{field}`: {message}",
+            self.path.display()
+        ))
+    }
+
+    fn path_of(&self, value: &str) -> PathBuf {
+        self.base.join(value)
+    }
+
+    fn duration(
+        &self,
+        value: &Option<Spanned<String>>,
+        field: &str,
+        default: Duration,
+    ) -> anyhow::Result<Duration> {
+        match value {
+            None => Ok(default),
+            Some(v) => match humantime::parse_duration(v.get_ref()) {
+                Ok(d) if !d.is_zero() => Ok(d),
+                Ok(_) => self.error(v.span(), field, "must be longer than zero"),
+                Err(e) => self.error(
+                    v.span(),
+                    field,
+                    format!(
+                        "`{}` is not a duration ({e}); write for example \"30s\" or \"2min\"",
+                        v.get_ref()
+                    ),
+                ),
+            },
+        }
+    }
+
+    fn size(
+        &self,
+        value: &Option<Spanned<String>>,
+        field: &str,
+        default: u64,
+    ) -> anyhow::Result<u64> {
+        match value {
+            None => Ok(default),
+            Some(v) => match v.get_ref().parse::<bytesize::ByteSize>() {
+                Ok(size) if size.as_u64() > 0 => Ok(size.as_u64()),
+                Ok(_) => self.error(v.span(), field, "must be larger than zero"),
+                Err(e) => self.error(
+                    v.span(),
+                    field,
+                    format!(
+                        "`{}` is not a size ({e}); write for example \"64MiB\"",
+                        v.get_ref()
+                    ),
+                ),
+            },
+        }
+    }
+
+    fn rate(&self, value: &Spanned<String>, field: &str) -> anyhow::Result<Rate> {
+        let text = value.get_ref();
+        let parsed = text.split_once('/').and_then(|(n, unit)| {
+            let requests: u32 = n.trim().parse().ok().filter(|n| *n > 0)?;
+            let period = match unit.trim() {
+                "s" | "sec" | "second" => Duration::from_secs(1),
+                "min" | "minute" => Duration::from_secs(60),
+                "h" | "hour" => Duration::from_secs(3600),
+                _ => return None,
+            };
+            Some(Rate { requests, period })
+        });
+        match parsed {
+            Some(rate) => Ok(rate),
+            None => self.error(
+                value.span(),
+                field,
+                format!("`{text}` is not a rate; write requests per period, for example \"600/min\" (periods: s, min, h)"),
+            ),
+        }
+    }
+
+    fn config(&self, raw: RawConfig) -> anyhow::Result<Config> {
+        let r = &raw.runtime;
+        let data_dir = self.path_of(r.data_dir.get_ref());
+        let defaults = RuntimeConfig::default();
+        let runtime = RuntimeConfig {
+            cache_dir: Some(
+                r.cache_dir
+                    .as_ref()
+                    .map(|c| self.path_of(c.get_ref()))
+                    .unwrap_or_else(|| data_dir.join("cache")),
+            ),
+            memory_limit: self.size(
+                &r.memory_limit,
+                "runtime.memory-limit",
+                defaults.memory_limit,
+            )?,
+            call_timeout: self.duration(
+                &r.call_timeout,
+                "runtime.call-timeout",
+                defaults.call_timeout,
+            )?,
+            max_instances: r.max_instances.unwrap_or(defaults.max_instances),
+            allocator: r.allocator.unwrap_or_default(),
+            // The program, not the operator, decides what `builtin:` names (see `psahost`'s
+            // `load_config`).
+            bundled: defaults.bundled,
+        };
+
+        let plugin_dir = raw
+            .plugins
+            .dir
+            .as_ref()
+            .map(|d| self.plugin_dir(d))
+            .transpose()?;
+        let mut in_dir: BTreeMap<String, PathBuf> = plugin_dir
+            .as_ref()
+            .map(|(_, files)| files.clone())
+            .unwrap_or_default();
+        let plugin_watch_interval = self.duration(
+            &raw.plugins.watch_interval,
+            "plugins.watch-interval",
+            Duration::from_secs(2),
+        )?;
+        let mut plugins = BTreeMap::new();
+        for (id, p) in &raw.plugins.by_id {
+            let field = format!("plugins.{id}");
+            let from_dir = in_dir.remove(id);
+            if let (Some(file), Some(path)) = (&from_dir, p.path.as_ref().or(p.builtin.as_ref())) {
+                return self.error(
+                    path.span(),
+                    &field,
+                    format!(
+                        "plugin `{id}` is also the file `{}` of the plugin directory: rename one of them, or drop `path`/`builtin` to pin the directory's file",
+                        file.display()
+                    ),
+                );
+            }
+            let source = match (&p.path, &p.builtin) {
+                (None, None) if from_dir.is_some() => {
+                    PluginSource::File(from_dir.clone().unwrap_or_default())
+                }
+                (Some(path), None) => PluginSource::File(self.path_of(path.get_ref())),
+                (None, Some(name)) => PluginSource::Builtin(name.get_ref().clone()),
+                (Some(path), Some(_)) => {
+                    return self.error(
+                        path.span(),
+                        &field,
+                        "give either `path` or `builtin`, not both",
+                    );
+                }
+                (None, None) => {
+                    return Err(anyhow!(
+                        "invalid configuration `{}`, `{field}`: give `path = \"...wasm\"` or `builtin = \"connectwise-manage\"`{}",
+                        self.path.display(),
+                        if plugin_dir.is_some() {
+                            format!(", or put `{id}.wasm` in the plugin directory")
+                        } else {
+                            String::new()
+                        }
+                    ));
+                }
+            };
+            let sha256 = match &p.sha256 {
+                Some(h)
+                    if h.get_ref().len() == 64
+                        && h.get_ref().bytes().all(|b| b.is_ascii_hexdigit()) =>
+                {
+                    Some(h.get_ref().to_ascii_lowercase())
+                }
+                Some(h) => {
+                    return self.error(
+                        h.span(),
+                        &format!("{field}.sha256"),
+                        format!("`{}` is not 64 hexadecimal digits", h.get_ref()),
+                    );
+                }
+                None => None,
+            };
+            plugins.insert(
+                id.clone(),
+                PluginConfig {
+                    id: id.clone(),
+                    source,
+                    sha256,
+                },
+            );
+        }
+        for (id, file) in in_dir {
+            plugins.insert(
+                id.clone(),
+                PluginConfig {
+                    id,
+                    source: PluginSource::File(file),
+                    sha256: None,
+                },
+            );
+        }
+
+        let mut connections = BTreeMap::new();
+        for (id, c) in &raw.connections {
+            let field = format!("connections.{id}");
+            if !plugins.contains_key(c.plugin.get_ref()) {
+                return self.error(
+                    c.plugin.span(),
+                    &format!("{field}.plugin"),
+                    format!(
+                        "plugin `{}` is not defined; defined plugins: {}",
+                        c.plugin.get_ref(),
+                        list(plugins.keys())
+                    ),
+                );
+            }
+            let mut settings = Settings::default();
+            for (name, value) in &c.settings {
+                let (resolved, secret) = match resolve_value(value.get_ref(), self.base) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        return self.error(
+                            value.span(),
+                            &format!("{field}.settings.{name}"),
+                            format!("{e:#}"),
+                        );
+                    }
+                };
+                settings.insert(name.clone(), resolved, secret);
+            }
+            let mut grant = Grant {
+                allow_private_networks: c.grant.private_networks,
+                ..Grant::default()
+            };
+            if c.grant.hosts.is_empty() {
+                return Err(anyhow!(
+                    "invalid configuration `{}`, `{field}.grant.hosts`: grant at least one origin, or \"requested\" for the hosts the plugin asks for",
+                    self.path.display()
+                ));
+            }
+            for host in &c.grant.hosts {
+                if host.get_ref() == "requested" {
+                    grant.all_requested = true;
+                    continue;
+                }
+                match OriginPattern::parse(host.get_ref()) {
+                    Ok(p) => grant.origins.push(p),
+                    Err(e) => {
+                        return self.error(
+                            host.span(),
+                            &format!("{field}.grant.hosts"),
+                            format!("`{}`: {e:#}", host.get_ref()),
+                        );
+                    }
+                }
+            }
+            let l = &c.limits;
+            let lf = |name: &str| format!("{field}.limits.{name}");
+            let http_defaults = HttpLimits::default();
+            let kv_defaults = KvLimits::default();
+            let http = HttpLimits {
+                connect_timeout: self.duration(
+                    &l.connect_timeout,
+                    &lf("connect-timeout"),
+                    http_defaults.connect_timeout,
+                )?,
+                request_timeout: self.duration(
+                    &l.request_timeout,
+                    &lf("request-timeout"),
+                    http_defaults.request_timeout,
+                )?,
+                max_response_bytes: self.size(
+                    &l.max_response_size,
+                    &lf("max-response-size"),
+                    http_defaults.max_response_bytes,
+                )?,
+                max_retries: l.max_retries.unwrap_or(http_defaults.max_retries),
+                max_retry_wait: self.duration(
+                    &l.max_retry_wait,
+                    &lf("max-retry-wait"),
+                    http_defaults.max_retry_wait,
+                )?,
+                max_queue_wait: self.duration(
+                    &l.max_queue_wait,
+                    &lf("max-queue-wait"),
+                    http_defaults.max_queue_wait,
+                )?,
+                connection: ScopeLimits {
+                    rate: l
+                        .rate
+                        .as_ref()
+                        .map(|r| self.rate(r, &lf("rate")))
+                        .transpose()?,
+                    max_concurrent: l.max_concurrent,
+                },
+            };
+            let kv = KvLimits {
+                quota_bytes: self.size(&l.kv_quota, &lf("kv-quota"), kv_defaults.quota_bytes)?,
+                max_value_bytes: u32::try_from(self.size(
+                    &l.kv_max_value,
+                    &lf("kv-max-value"),
+                    u64::from(kv_defaults.max_value_bytes),
+                )?)
+                .unwrap_or(u32::MAX),
+                max_key_bytes: kv_defaults.max_key_bytes,
+            };
+            let schedule = match &c.schedule {
+                Some(s) => self.schedule(s, &format!("{field}.schedule"))?,
+                None => Schedule::default(),
+            };
+            connections.insert(
+                id.clone(),
+                ConnectionConfig {
+                    id: id.clone(),
+                    plugin: c.plugin.get_ref().clone(),
+                    settings,
+                    policy: ConnectionPolicy { grant, http, kv },
+                    schedule,
+                },
+            );
+        }
+
+        let sync = self.sync(&raw.sync)?;
+        let api = raw.api.as_ref().map(|a| self.api(a)).transpose()?;
+        Ok(Config {
+            path: self.path.to_path_buf(),
+            data_dir,
+            runtime,
+            plugins,
+            connections,
+            sync,
+            api,
+            plugin_dir: plugin_dir.map(|(dir, _)| dir),
+            plugin_watch_interval,
+        })
+    }
+
+    /// The plugin directory and its `*.wasm` files by id (the file name without `.wasm`).
+    fn plugin_dir(
+        &self,
+        dir: &Spanned<String>,
+    ) -> anyhow::Result<(PathBuf, BTreeMap<String, PathBuf>)> {
+        let path = self.path_of(dir.get_ref());
+        let entries = match std::fs::read_dir(&path) {
+            Ok(entries) => entries,
+            Err(e) => {
+                return self.error(
+                    dir.span(),
+                    "plugins.dir",
+                    format!("cannot read the directory `{}`: {e}", path.display()),
+                );
+            }
+        };
+        let mut files = BTreeMap::new();
+        for entry in entries.flatten() {
+            let file = entry.path();
+            if file.extension().is_some_and(|x| x == "wasm")
+                && file.is_file()
+                && let Some(id) = file.file_stem().and_then(|s| s.to_str())
+            {
+                files.insert(id.to_string(), file.clone());
+            }
+        }
+        Ok((path, files))
+    }
+
+    fn api(&self, a: &RawApi) -> anyhow::Result<ApiConfig> {
+        let listen = match a.listen.get_ref().parse::<std::net::SocketAddr>() {
+            Ok(addr) => addr,
+            Err(e) => {
+                return self.error(
+                    a.listen.span(),
+                    "api.listen",
+                    format!(
+                        "`{}` is not an address and port ({e}); write for example \"127.0.0.1:8780\"",
+                        a.listen.get_ref()
+                    ),
+                );
+            }
+        };
+        let token = match resolve_value(a.token.get_ref(), self.base) {
+            Ok((token, _)) => token,
+            Err(e) => return self.error(a.token.span(), "api.token", format!("{e:#}")),
+        };
+        if token.trim().chars().count() < 16 {
+            return self.error(
+                a.token.span(),
+                "api.token",
+                "the token must have at least 16 characters; generate one, for example with `openssl rand -hex 32`, and reference it as \"${env:PSAHOST_API_TOKEN}\"",
+            );
+        }
+        Ok(ApiConfig {
+            listen,
+            token: token.trim().to_string(),
+        })
+    }
+
+    fn schedule(
+        &self,
+        raw: &BTreeMap<String, Spanned<String>>,
+        field: &str,
+    ) -> anyhow::Result<Schedule> {
+        let mut schedule = Schedule::default();
+        for (key, value) in raw {
+            let name = format!("{field}.{key}");
+            let interval = self.duration(&Some(value.clone()), &name, Duration::ZERO)?;
+            if interval < Duration::from_secs(1) {
+                return self.error(value.span(), &name, "must be at least one second");
+            }
+            if key == "full-sweep" {
+                schedule.full_sweep = Some(interval);
+                continue;
+            }
+            match key.parse::<psahost_store::Entity>() {
+                Ok(entity) => schedule.entities.push((entity, interval)),
+                Err(_) => {
+                    return self.error(
+                        value.span(),
+                        &name,
+                        format!(
+                            "`{key}` is neither an entity ({}) nor `full-sweep`",
+                            psahost_store::Entity::ALL.map(|e| e.name()).join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        if schedule.full_sweep.is_some() && schedule.entities.is_empty() {
+            return Err(anyhow!(
+                "invalid configuration `{}`, `{field}`: `full-sweep` sweeps the scheduled entities, but none is scheduled; add for example `companies = \"15min\"`",
+                self.path.display()
+            ));
+        }
+        schedule.entities.sort();
+        Ok(schedule)
+    }
+
+    fn sync(&self, raw: &RawSync) -> anyhow::Result<psahost_workflows::sync::SyncSettings> {
+        let defaults = psahost_workflows::sync::SyncSettings::default();
+        let page_size = match &raw.page_size {
+            None => defaults.page_size,
+            Some(v) => match u32::try_from(*v.get_ref()) {
+                Ok(n) if (1..=10_000).contains(&n) => n,
+                _ => {
+                    return self.error(
+                        v.span(),
+                        "sync.page-size",
+                        format!("{} is not a page size from 1 to 10000", v.get_ref()),
+                    );
+                }
+            },
+        };
+        let max_concurrent = match &raw.max_concurrent {
+            None => defaults.max_concurrent,
+            Some(v) => match usize::try_from(*v.get_ref()) {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    return self.error(
+                        v.span(),
+                        "sync.max-concurrent",
+                        format!("{} is not a number of runs (at least 1)", v.get_ref()),
+                    );
+                }
+            },
+        };
+        let mass_delete_share = match &raw.mass_delete_share {
+            None => defaults.mass_delete_share,
+            Some(v) => {
+                let share = match v.get_ref() {
+                    RawShare::Number(n) => Some(*n),
+                    RawShare::Text(t) => t
+                        .trim()
+                        .strip_suffix('%')
+                        .and_then(|p| p.trim().parse::<f64>().ok())
+                        .map(|p| p / 100.0),
+                };
+                match share {
+                    Some(s) if (0.0..=1.0).contains(&s) => s,
+                    _ => {
+                        return self.error(
+                            v.span(),
+                            "sync.mass-delete-share",
+                            "write a share from 0 to 1 (0.1) or a percentage (\"10%\")",
+                        );
+                    }
+                }
+            }
+        };
+        let mass_delete_floor = match &raw.mass_delete_floor {
+            None => defaults.mass_delete_floor,
+            Some(v) => match u64::try_from(*v.get_ref()) {
+                Ok(n) => n,
+                Err(_) => {
+                    return self.error(
+                        v.span(),
+                        "sync.mass-delete-floor",
+                        format!(
+                            "{} is not a number of records (0 or more; 0 leaves only the share)",
+                            v.get_ref()
+                        ),
+                    );
+                }
+            },
+        };
+        Ok(psahost_workflows::sync::SyncSettings {
+            page_size,
+            overlap: self.duration(&raw.overlap, "sync.overlap", defaults.overlap)?,
+            mass_delete_share,
+            mass_delete_floor,
+            max_concurrent,
+            page_retries: raw.page_retries.unwrap_or(defaults.page_retries),
+            retry_backoff: self.duration(
+                &raw.retry_backoff,
+                "sync.retry-backoff",
+                defaults.retry_backoff,
+            )?,
+            rate_limit_backoff: self.duration(
+                &raw.rate_limit_backoff,
+                "sync.rate-limit-backoff",
+                defaults.rate_limit_backoff,
+            )?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[runtime]
+data-dir = "data"
+memory-limit = "32MiB"
+call-timeout = "5s"
+
+[plugins.cw]
+builtin = "connectwise-manage"
+
+[connections.acme]
+plugin = "cw"
+settings = { site = "api-na.myconnectwise.net", private-key = "${file:key.txt}" }
+grant = { hosts = ["requested", "http://127.0.0.1:*"] }
+limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
+"#;
+
+    fn parse(text: &str) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("key.txt"), "k3y\n").unwrap();
+        Config::parse(text, &dir.path().join("psahost.toml"))
+    }
+
+    #[test]
+    fn relative_paths_are_absolute_from_the_files_directory() {
+        let text = GOOD.replace("${file:key.txt}", "k3y");
+        let c = Config::parse(&text, Path::new("psahost.toml")).unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(c.data_dir, cwd.join("data"));
+        assert!(c.data_dir.is_absolute());
+        let c = Config::parse(&text, Path::new("conf/psahost.toml")).unwrap();
+        assert_eq!(c.data_dir, cwd.join("conf").join("data"));
+    }
+
+    #[test]
+    fn parses_a_good_config() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.runtime.memory_limit, 32 * 1024 * 1024);
+        assert_eq!(c.runtime.call_timeout, Duration::from_secs(5));
+        let acme = c.connection("acme").unwrap();
+        assert_eq!(acme.settings.get("private-key"), Some("k3y"));
+        assert!(acme.policy.grant.all_requested);
+        assert_eq!(acme.policy.grant.origins.len(), 1);
+        assert_eq!(acme.policy.http.connection.max_concurrent, Some(4));
+        assert_eq!(acme.policy.kv.quota_bytes, 2 * 1024 * 1024);
+        assert!(
+            c.connection("nope")
+                .unwrap_err()
+                .to_string()
+                .contains("configured: acme")
+        );
+    }
+
+    #[test]
+    fn sync_section_defaults_and_errors() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.sync, psahost_workflows::sync::SyncSettings::default());
+        let c = parse(&format!(
+            "{GOOD}\n[sync]\npage-size = 100\noverlap = \"10min\"\nmass-delete-share = \"25%\"\nmax-concurrent = 2\n"
+        ))
+        .unwrap();
+        assert_eq!(c.sync.page_size, 100);
+        assert_eq!(c.sync.overlap, Duration::from_secs(600));
+        assert_eq!(c.sync.mass_delete_share, 0.25);
+        assert_eq!(c.sync.max_concurrent, 2);
+        let c = parse(&format!(
+            "{GOOD}\n[sync]\nmass-delete-share = 0.05\nmass-delete-floor = 0\n"
+        ))
+        .unwrap();
+        assert_eq!(c.sync.mass_delete_share, 0.05);
+        assert_eq!(c.sync.mass_delete_floor, 0);
+        for (bad, field) in [
+            ("page-size = 0", "sync.page-size"),
+            ("mass-delete-share = \"150%\"", "sync.mass-delete-share"),
+            ("mass-delete-share = 2", "sync.mass-delete-share"),
+            ("mass-delete-floor = -1", "sync.mass-delete-floor"),
+            ("max-concurrent = 0", "sync.max-concurrent"),
+            ("overlap = \"soon\"", "sync.overlap"),
+        ] {
+            let e = parse(&format!("{GOOD}\n[sync]\n{bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(field) && e.contains("line 17"), "{bad}: {e}");
+        }
+        let e = parse(&format!("{GOOD}\n[sync]\npagesize = 5\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pagesize"), "{e}");
+    }
+
+    #[test]
+    fn api_plugin_dir_and_schedule() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("plugins")).unwrap();
+        std::fs::write(dir.path().join("plugins/vendor-x.wasm"), b"").unwrap();
+        std::fs::write(dir.path().join("plugins/notes.txt"), b"").unwrap();
+        let parse = |extra: &str| {
+            Config::parse(
+                &format!("{GOOD}{extra}").replace("${file:key.txt}", "k"),
+                &dir.path().join("psahost.toml"),
+            )
+        };
+        let text = "\n[api]\nlisten = \"127.0.0.1:8780\"\ntoken = \"0123456789abcdef\"\n\
+                    \n[connections.acme.schedule]\ncompanies = \"15min\"\ntickets = \"5min\"\nfull-sweep = \"24h\"\n";
+        let c = parse(text).unwrap();
+        let api = c.api.as_ref().unwrap();
+        assert_eq!(api.listen.port(), 8780);
+        assert!(!format!("{api:?}").contains("0123456789abcdef"));
+        let s = &c.connection("acme").unwrap().schedule;
+        assert_eq!(
+            s.entities,
+            vec![
+                (psahost_store::Entity::Companies, Duration::from_secs(900)),
+                (psahost_store::Entity::Tickets, Duration::from_secs(300)),
+            ]
+        );
+        assert_eq!(s.full_sweep, Some(Duration::from_secs(86400)));
+        assert_eq!(c.plugin_watch_interval, Duration::from_secs(2));
+        assert!(c.plugin_dir.is_none());
+
+        // The plugin directory: every *.wasm is a plugin; a pin-only table pins one.
+        let c = parse("\n[plugins]\ndir = \"plugins\"\nwatch-interval = \"500ms\"\n").unwrap();
+        assert!(c.plugins.contains_key("vendor-x") && !c.plugins.contains_key("notes"));
+        assert_eq!(c.plugin_watch_interval, Duration::from_millis(500));
+        let pin = "a".repeat(64);
+        let c = parse(&format!(
+            "\n[plugins]\ndir = \"plugins\"\n[plugins.vendor-x]\nsha256 = \"{pin}\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.plugins["vendor-x"].sha256.as_deref(), Some(pin.as_str()));
+
+        for (extra, field) in [
+            (
+                "\n[api]\nlisten = \"localhost\"\ntoken = \"0123456789abcdef\"\n",
+                "api.listen",
+            ),
+            (
+                "\n[api]\nlisten = \"127.0.0.1:1\"\ntoken = \"short\"\n",
+                "api.token",
+            ),
+            (
+                "\n[api]\nlisten = \"127.0.0.1:1\"\ntoken = \"${env:PSAHOST_SURELY_UNSET}\"\n",
+                "api.token",
+            ),
+            (
+                "\n[connections.acme.schedule]\nwidgets = \"5min\"\n",
+                "connections.acme.schedule.widgets",
+            ),
+            (
+                "\n[connections.acme.schedule]\ncompanies = \"soon\"\n",
+                "connections.acme.schedule.companies",
+            ),
+            (
+                "\n[connections.acme.schedule]\ncompanies = \"10ms\"\n",
+                "connections.acme.schedule.companies",
+            ),
+            (
+                "\n[connections.acme.schedule]\nfull-sweep = \"1h\"\n",
+                "connections.acme.schedule",
+            ),
+            ("\n[plugins]\ndir = \"missing\"\n", "plugins.dir"),
+        ] {
+            let e = parse(extra).unwrap_err().to_string();
+            assert!(
+                e.contains(field) && e.contains("psahost.toml"),
+                "{extra}: {e}"
+            );
+        }
+        let e = parse("\n[api]\nlisten = \"127.0.0.1:1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("token"), "{e}");
+    }
+
+    #[test]
+    fn typo_names_file_line_and_field() {
+        let text = GOOD.replace("memory-limit", "memroy-limit");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("psahost.toml"), "{e}");
+        assert!(e.contains("line 4"), "{e}");
+        assert!(e.contains("memroy-limit"), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_name_line_and_field() {
+        let e = parse(&GOOD.replace("plugin = \"cw\"", "plugin = \"cwm\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 11")
+                && e.contains("connections.acme.plugin")
+                && e.contains("defined plugins: cw"),
+            "{e}"
+        );
+        let e = parse(&GOOD.replace("600/min", "600 per minute"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("connections.acme.limits.rate") && e.contains("600/min"),
+            "{e}"
+        );
+        let e = parse(&GOOD.replace("\"5s\"", "\"5 parsecs\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 5") && e.contains("runtime.call-timeout"),
+            "{e}"
+        );
+        let e = parse(&GOOD.replace("http://127.0.0.1:*", "ftp://x"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("grant.hosts") && e.contains("ftp"), "{e}");
+        let e = parse(&GOOD.replace("${file:key.txt}", "${file:missing.txt}"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("settings.private-key") && e.contains("missing.txt"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,511 @@
+//! The API's handlers. Shapes are documented in [`super::openapi`].
+
+use super::ApiError;
+use crate::Daemon;
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use psahost_sandbox::bindings::psa::connector::types::Error as PsaError;
+use psahost_sandbox::connector::{ConnectorError, describe_psa_error, error_kind};
+use psahost_store::Entity;
+use psahost_store::{ListQuery, RunRecord, SyncMode, parse_time};
+use psahost_workflows::sync::{ConnectionSync, SyncRequest};
+use psahost_workflows::views;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+type D = State<Arc<Daemon>>;
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// Records per page when the caller does not say.
+const DEFAULT_LIMIT: usize = 100;
+/// The largest page.
+const MAX_LIMIT: usize = 1000;
+
+/// The query string as (name, value) pairs.
+fn params(query: &Option<String>) -> Vec<(String, String)> {
+    query
+        .as_deref()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn flag(params: &[(String, String)], name: &str) -> Result<bool> {
+    match param(params, name) {
+        None => Ok(false),
+        Some("" | "true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "`{name}` must be true or false, not `{other}`"
+        ))),
+    }
+}
+
+fn limit(params: &[(String, String)]) -> Result<usize> {
+    match param(params, "limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_request(format!(
+                "`limit` must be a number from 1 to {MAX_LIMIT}, not `{v}`"
+            ))),
+        },
+    }
+}
+
+fn entity(name: &str) -> Result<Entity> {
+    name.parse()
+        .map_err(|e: anyhow::Error| ApiError::not_found(e.to_string()))
+}
+
+/// Checks that connection `id` is configured (it need not be open to read the store).
+fn configured(daemon: &Daemon, id: &str) -> Result<()> {
+    if daemon.connections().contains_key(id) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "no connection `{id}` is configured"
+        )))
+    }
+}
+
+fn internal(e: anyhow::Error) -> ApiError {
+    ApiError::internal(e)
+}
+
+pub async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+pub async fn ready(State(daemon): D) -> Response {
+    let readiness = daemon.readiness();
+    let status = if readiness.ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(readiness)).into_response()
+}
+
+pub async fn metrics(State(daemon): D) -> Response {
+    (
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        daemon.metrics().encode(),
+    )
+        .into_response()
+}
+
+pub async fn openapi() -> Response {
+    (
+        [(CONTENT_TYPE, "application/json")],
+        super::openapi::document_text(),
+    )
+        .into_response()
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such route; the routes are documented at /openapi.json")
+}
+
+pub async fn plugins(State(daemon): D) -> Json<Value> {
+    let plugins: Vec<_> = daemon.plugins().values().map(|p| p.status()).collect();
+    Json(json!({ "plugins": plugins }))
+}
+
+fn schedule_json(schedule: &psahost_config::Schedule) -> Value {
+    let entities: serde_json::Map<String, Value> = schedule
+        .entities
+        .iter()
+        .map(|(e, d)| {
+            (
+                e.name().to_string(),
+                json!(humantime::format_duration(*d).to_string()),
+            )
+        })
+        .collect();
+    json!({
+        "entities": entities,
+        "full-sweep": schedule.full_sweep.map(|d| humantime::format_duration(d).to_string()),
+    })
+}
+
+fn summary(daemon: &Daemon, id: &str) -> Value {
+    let slot = &daemon.connections()[id];
+    let plugin = daemon
+        .plugins()
+        .get(&slot.config.plugin)
+        .map(|p| p.status());
+    json!({
+        "id": id,
+        "plugin": slot.config.plugin,
+        "plugin-version": plugin.as_ref().and_then(|p| p.version.clone()),
+        "plugin-sha256": plugin.as_ref().and_then(|p| p.sha256.clone()),
+        "open": slot.error().is_none(),
+        "error": slot.error(),
+        "schedule": schedule_json(&slot.config.schedule),
+    })
+}
+
+pub async fn connections(State(daemon): D) -> Json<Value> {
+    let list: Vec<Value> = daemon
+        .connections()
+        .keys()
+        .map(|id| summary(&daemon, id))
+        .collect();
+    Json(json!({ "connections": list }))
+}
+
+pub async fn connection(State(daemon): D, Path(id): Path<String>) -> Result<Json<Value>> {
+    configured(&daemon, &id)?;
+    let store = daemon.store();
+    let mut entities = Vec::new();
+    for entity in Entity::ALL {
+        let state = store.sync_state(&id, entity).await.map_err(internal)?;
+        let last_run = match state.last_run {
+            Some(run) => store.run(&id, run).await.map_err(internal)?,
+            None => None,
+        };
+        let stored = store.count(&id, entity).await.map_err(internal)?;
+        let interval = daemon.connections()[&id]
+            .config
+            .schedule
+            .entities
+            .iter()
+            .find(|(e, _)| *e == entity)
+            .map(|(_, d)| humantime::format_duration(*d).to_string());
+        entities.push(json!({
+            "entity": entity,
+            "schedule": interval,
+            "stored": stored,
+            "state": state,
+            "last-run": last_run,
+        }));
+    }
+    let runs = store.runs(&id, 20).await.map_err(internal)?;
+    let mut body = summary(&daemon, &id);
+    body["entities"] = json!(entities);
+    body["runs"] = json!(runs);
+    Ok(Json(body))
+}
+
+pub async fn runs(
+    State(daemon): D,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>> {
+    configured(&daemon, &id)?;
+    let limit = limit(&params(&query))?;
+    let runs = daemon.store().runs(&id, limit).await.map_err(internal)?;
+    Ok(Json(json!({ "runs": runs })))
+}
+
+fn plugin_of(conn: &psahost_sandbox::connector::Connection) -> Value {
+    let p = conn.plugin();
+    json!({
+        "id": p.id(),
+        "version": p.connector_info().map(|i| i.version.clone()),
+        "sha256": p.sha256(),
+    })
+}
+
+fn psa_error_json(e: &PsaError) -> Value {
+    json!({"kind": error_kind(e), "message": describe_psa_error(e)})
+}
+
+pub async fn test(State(daemon): D, Path(id): Path<String>) -> Result<Json<Value>> {
+    let conn = daemon.connection(&id)?;
+    let plugin = plugin_of(&conn);
+    Ok(Json(match conn.test_connection().await {
+        Ok(report) => {
+            let details = serde_json::from_str::<Value>(&report.details)
+                .unwrap_or(Value::String(report.details.clone()));
+            json!({
+                "connection": id,
+                "plugin": plugin,
+                "ok": true,
+                "message": report.message,
+                "details": details,
+            })
+        }
+        Err(ConnectorError::Psa(e)) => json!({
+            "connection": id,
+            "plugin": plugin,
+            "ok": false,
+            "error": psa_error_json(&e),
+        }),
+        Err(e @ ConnectorError::Call(_)) => json!({
+            "connection": id,
+            "plugin": plugin,
+            "ok": false,
+            "error": {"kind": "sandbox", "message": e.to_string()},
+        }),
+    }))
+}
+
+fn sync_request(params: &[(String, String)]) -> Result<SyncRequest> {
+    let full = flag(params, "full")?;
+    let allow_mass_delete = flag(params, "allow-mass-delete")?;
+    if allow_mass_delete && !full {
+        return Err(ApiError::bad_request(
+            "`allow-mass-delete` only applies to a full sweep: add `full=true`",
+        ));
+    }
+    Ok(SyncRequest {
+        mode: if full {
+            SyncMode::Full
+        } else {
+            SyncMode::Incremental
+        },
+        allow_mass_delete,
+    })
+}
+
+fn sync_json(id: &str, result: ConnectionSync) -> Json<Value> {
+    let runs: Vec<&RunRecord> = result.runs.iter().collect();
+    let skipped: Vec<Value> = result
+        .skipped
+        .iter()
+        .map(|(entity, why)| json!({"entity": entity, "reason": why.to_string()}))
+        .collect();
+    Json(json!({
+        "connection": id,
+        "all-completed": result.all_completed(),
+        "runs": runs,
+        "skipped": skipped,
+    }))
+}
+
+pub async fn sync_connection(
+    State(daemon): D,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>> {
+    let params = params(&query);
+    let request = sync_request(&params)?;
+    let mut entities = Vec::new();
+    for (k, v) in &params {
+        if k == "entity" {
+            entities.push(entity(v).map_err(|e| ApiError::bad_request(e.message))?);
+        }
+    }
+    if entities.is_empty() {
+        entities = Entity::ALL.to_vec();
+    }
+    let conn = daemon.connection(&id)?;
+    let result = daemon
+        .engine()
+        .sync_connection(&conn, &entities, request, daemon.metrics().as_ref())
+        .await
+        .map_err(internal)?;
+    Ok(sync_json(&id, result))
+}
+
+pub async fn sync_entity(
+    State(daemon): D,
+    Path((id, entity_name)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>> {
+    let request = sync_request(&params(&query))?;
+    let entity = entity(&entity_name)?;
+    let conn = daemon.connection(&id)?;
+    let result = daemon
+        .engine()
+        .sync_connection(&conn, &[entity], request, daemon.metrics().as_ref())
+        .await
+        .map_err(internal)?;
+    Ok(sync_json(&id, result))
+}
+
+pub async fn sync_record(
+    State(daemon): D,
+    Path((id, entity_name, record)): Path<(String, String, String)>,
+) -> Result<Json<Value>> {
+    let entity = entity(&entity_name)?;
+    let conn = daemon.connection(&id)?;
+    let result = daemon
+        .engine()
+        .sync_record(&conn, entity, &record)
+        .await
+        .map_err(|e| ApiError::connector(format!("{e:#}")))?;
+    let stored = daemon
+        .store()
+        .get(&id, entity, &record)
+        .await
+        .map_err(internal)?;
+    Ok(Json(json!({
+        "connection": id,
+        "entity": result.entity,
+        "id": result.id,
+        "found": result.found,
+        "change": result.change,
+        "record": stored,
+    })))
+}
+
+pub async fn records(
+    State(daemon): D,
+    Path((id, entity_name)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>> {
+    configured(&daemon, &id)?;
+    let entity = entity(&entity_name)?;
+    let params = params(&query);
+    let mut list = ListQuery {
+        limit: limit(&params)?,
+        ..ListQuery::default()
+    };
+    for (k, v) in &params {
+        match k.as_str() {
+            "limit" => {}
+            "after" => list.after = Some(v.clone()),
+            "updated-since" => {
+                list.updated_since = Some(
+                    parse_time(v)
+                        .map_err(|e| ApiError::bad_request(format!("`updated-since`: {e}")))?,
+                )
+            }
+            field => list
+                .equals
+                .push((field.to_string(), Value::String(v.clone()))),
+        }
+    }
+    let page = daemon
+        .store()
+        .list(&id, entity, list)
+        .await
+        .map_err(internal)?;
+    Ok(Json(json!(page)))
+}
+
+pub async fn record(
+    State(daemon): D,
+    Path((id, entity_name, record)): Path<(String, String, String)>,
+) -> Result<Json<Value>> {
+    configured(&daemon, &id)?;
+    let entity = entity(&entity_name)?;
+    match daemon
+        .store()
+        .get(&id, entity, &record)
+        .await
+        .map_err(internal)?
+    {
+        Some(r) => Ok(Json(json!(r))),
+        None => Err(ApiError::not_found(format!(
+            "no {entity} `{record}` is stored for connection `{id}`"
+        ))),
+    }
+}
+
+pub async fn changes(
+    State(daemon): D,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>> {
+    configured(&daemon, &id)?;
+    let params = params(&query);
+    let after = match param(&params, "after") {
+        None => 0,
+        Some(v) => v.parse::<u64>().map_err(|_| {
+            ApiError::bad_request(format!("`after` must be a sequence number, not `{v}`"))
+        })?,
+    };
+    let limit = limit(&params)?;
+    let changes = daemon
+        .store()
+        .changes(&id, after, limit)
+        .await
+        .map_err(internal)?;
+    let next = changes.last().map_or(after, |c| c.seq);
+    Ok(Json(json!({
+        "changes": changes,
+        "next-after": next,
+    })))
+}
+
+pub async fn mrr(
+    State(daemon): D,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>> {
+    configured(&daemon, &id)?;
+    let params = params(&query);
+    let day = match param(&params, "day") {
+        Some(d) => {
+            views::mrr::parse_day(d).map_err(|e| ApiError::bad_request(format!("`day`: {e:#}")))?
+        }
+        None => time::OffsetDateTime::now_utc().date(),
+    };
+    let report = views::mrr_from_store(daemon.store().as_ref(), &id, day)
+        .await
+        .map_err(internal)?;
+    Ok(Json(json!(report)))
+}
+
+pub async fn eligible(State(daemon): D, Path(id): Path<String>) -> Result<Json<Value>> {
+    configured(&daemon, &id)?;
+    let verdicts = views::eligible_from_store(daemon.store().as_ref(), &id)
+        .await
+        .map_err(internal)?;
+    let companies: Vec<Value> = verdicts
+        .iter()
+        .map(|v| {
+            let mut j = json!(v);
+            j["reason-text"] = json!(v.reason.map(|r| r.describe()));
+            j
+        })
+        .collect();
+    let eligible = verdicts.iter().filter(|v| v.eligible).count();
+    Ok(Json(json!({
+        "connection": id,
+        "eligible": eligible,
+        "companies": companies,
+    })))
+}
+
+pub async fn references(
+    State(daemon): D,
+    Path((id, kind)): Path<(String, String)>,
+) -> Result<Json<Value>> {
+    let conn = daemon.connection(&id)?;
+    let result = conn
+        .call_json("list-references", vec![Value::String(kind.clone())])
+        .await
+        .map_err(|e| {
+            let text = format!("{e:#}");
+            if text.contains("argument `kind`") {
+                ApiError::not_found(format!("`{kind}` is not a picklist kind: {text}"))
+            } else {
+                ApiError::connector(text)
+            }
+        })?;
+    match result {
+        Value::Object(mut m) if m.contains_key("ok") => Ok(Json(json!({
+            "connection": id,
+            "kind": kind,
+            "references": m.remove("ok").unwrap_or_default(),
+        }))),
+        Value::Object(m) if m.contains_key("err") => Err(ApiError::connector(format!(
+            "the connector could not list `{kind}`: {}",
+            m.get("err").cloned().unwrap_or_default()
+        ))),
+        other => Err(ApiError::connector(format!(
+            "unexpected answer of list-references: {other}"
+        ))),
+    }
+}

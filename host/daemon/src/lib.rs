@@ -1,0 +1,486 @@
+//! The operator's daemon, `psahost serve`: the configuration's plugins and connections, the
+//! record store, the sync scheduler, plugin hot reload and the HTTP API, with a graceful
+//! shutdown.
+//!
+//! - [`Daemon::open`] opens the store and the kv store, builds the runtime (with the metrics as
+//!   its call observer), loads every plugin and opens every connection. A plugin that does not
+//!   load, or a connection that does not open, is logged and reported (readiness, connection
+//!   status) but does not stop the others.
+//! - [`Daemon::run`] starts one scheduler task per scheduled connection ([`scheduler`]), the
+//!   plugin watcher ([`reload`]) and the API ([`crate::api`]); on the shutdown signal it stops
+//!   the scheduler (running syncs get a bounded grace to finish; a run cut short resumes from
+//!   its last committed page next time), then the API, and flushes the stores.
+//!
+//! Connections hold an `Arc<Plugin>`: a reload swaps in a new [`Connection`] for new calls while
+//! calls in flight finish on the clone they hold, with the old version.
+
+pub mod api;
+pub mod reload;
+pub mod scheduler;
+
+use crate::api::metrics::Metrics;
+use anyhow::Context;
+use psahost_config::{Config, ConnectionConfig, PluginConfig};
+use psahost_sandbox::capabilities::kv::KvStore;
+use psahost_sandbox::connector::Connection;
+use psahost_sandbox::runtime::{Plugin, PluginSource, Runtime};
+use psahost_store::{RecordStore, SledStore, format_time};
+use psahost_workflows::sync::SyncEngine;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+/// A configured plugin and the version currently in use.
+pub struct PluginSlot {
+    /// Its configuration.
+    pub config: PluginConfig,
+    state: RwLock<PluginState>,
+}
+
+#[derive(Default)]
+struct PluginState {
+    current: Option<Arc<Plugin>>,
+    loaded_at: Option<OffsetDateTime>,
+    reloads: u64,
+    /// The last load error (of the first load, or of a rejected new version).
+    error: Option<String>,
+    /// The file as last examined, and a change seen once (loaded when it holds still).
+    stamp: Option<reload::FileStamp>,
+    pending: Option<reload::FileStamp>,
+    /// The sha256 of the last rejected file, not loaded again.
+    rejected: Option<String>,
+}
+
+/// What the API shows of a plugin.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct PluginStatus {
+    /// The id connections refer to.
+    pub id: String,
+    /// Where it is loaded from.
+    pub source: String,
+    /// Whether a version is loaded.
+    pub loaded: bool,
+    /// The plugin's own id (from `describe`).
+    pub plugin_id: Option<String>,
+    /// The version it describes.
+    pub version: Option<String>,
+    /// The sha256 of the loaded component.
+    pub sha256: Option<String>,
+    /// When the version in use was loaded.
+    pub loaded_at: Option<String>,
+    /// How many times it was swapped for a new version.
+    pub reloads: u64,
+    /// The last load error (a rejected new version keeps the old one running).
+    pub error: Option<String>,
+}
+
+impl PluginSlot {
+    /// The version in use.
+    pub fn current(&self) -> Option<Arc<Plugin>> {
+        self.read().current.clone()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, PluginState> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, PluginState> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Its status.
+    pub fn status(&self) -> PluginStatus {
+        let s = self.read();
+        let info = s.current.as_ref().and_then(|p| p.connector_info());
+        PluginStatus {
+            id: self.config.id.clone(),
+            source: self.config.source.to_string(),
+            loaded: s.current.is_some(),
+            plugin_id: s.current.as_ref().map(|p| p.id().to_string()),
+            version: info.map(|i| i.version.clone()),
+            sha256: s.current.as_ref().map(|p| p.sha256().to_string()),
+            loaded_at: s.loaded_at.map(format_time),
+            reloads: s.reloads,
+            error: s.error.clone(),
+        }
+    }
+}
+
+/// A configured connection and its open binding.
+pub struct ConnectionSlot {
+    /// Its configuration.
+    pub config: ConnectionConfig,
+    state: RwLock<ConnectionState>,
+}
+
+#[derive(Default)]
+struct ConnectionState {
+    current: Option<Connection>,
+    error: Option<String>,
+}
+
+impl ConnectionSlot {
+    /// The open connection, or why there is none.
+    pub fn current(&self) -> Result<Connection, String> {
+        let s = self.state.read().unwrap_or_else(|e| e.into_inner());
+        match &s.current {
+            Some(c) => Ok(c.clone()),
+            None => Err(s
+                .error
+                .clone()
+                .unwrap_or_else(|| "the connection is not open".into())),
+        }
+    }
+
+    /// Why the connection could not be opened, if it could not.
+    pub fn error(&self) -> Option<String> {
+        let s = self.state.read().unwrap_or_else(|e| e.into_inner());
+        if s.current.is_some() {
+            None
+        } else {
+            s.error.clone()
+        }
+    }
+
+    fn set(&self, result: anyhow::Result<Connection>) {
+        let mut s = self.state.write().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Ok(c) => {
+                s.current = Some(c);
+                s.error = None;
+            }
+            Err(e) => {
+                s.error = Some(format!("{e:#}"));
+            }
+        }
+    }
+}
+
+/// Why a connection cannot serve a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionUnavailable {
+    /// No such connection in the configuration.
+    #[error("no connection `{0}` is configured")]
+    Unknown(String),
+    /// Configured, but its plugin did not load or it did not open.
+    #[error("connection `{id}` is not available: {reason}")]
+    NotOpen {
+        /// The connection.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The readiness of the daemon: configuration loaded, store open, plugins loaded.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Readiness {
+    /// Whether every check passes.
+    pub ready: bool,
+    /// The configuration file.
+    pub config: String,
+    /// Whether the record store is open.
+    pub store: bool,
+    /// Plugins that are not loaded, with why.
+    pub plugins_not_loaded: BTreeMap<String, String>,
+    /// Connections that are not open, with why.
+    pub connections_not_open: BTreeMap<String, String>,
+    /// Whether the daemon is shutting down.
+    pub shutting_down: bool,
+}
+
+/// The daemon's state, shared by the scheduler, the watcher and the API.
+pub struct Daemon {
+    config: Config,
+    runtime: Arc<Runtime>,
+    store: Arc<dyn RecordStore>,
+    kv: KvStore,
+    engine: Arc<SyncEngine>,
+    metrics: Arc<Metrics>,
+    plugins: BTreeMap<String, PluginSlot>,
+    connections: BTreeMap<String, ConnectionSlot>,
+    started_at: OffsetDateTime,
+    shutting_down: AtomicBool,
+}
+
+/// How [`Daemon::run`] shuts down.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// How long running syncs may go on after the shutdown signal before they are cut short.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Daemon {
+    /// Opens the stores, loads the plugins and opens the connections of `config`.
+    pub async fn open(config: Config) -> anyhow::Result<Arc<Daemon>> {
+        let store_dir = config.store_dir();
+        let store = tokio::task::spawn_blocking(move || SledStore::open(&store_dir))
+            .await
+            .context("cannot open the record store")??;
+        let kv = KvStore::open(&config.kv_dir())?;
+        let runtime = Runtime::new(config.runtime.clone())?;
+        let metrics = Arc::new(Metrics::new());
+        runtime.set_observer(metrics.clone());
+        let store: Arc<dyn RecordStore> = Arc::new(store);
+        let engine = Arc::new(SyncEngine::new(store.clone(), config.sync.clone()));
+
+        let mut plugins = BTreeMap::new();
+        for (id, plugin_config) in &config.plugins {
+            let slot = PluginSlot {
+                config: plugin_config.clone(),
+                state: RwLock::default(),
+            };
+            let stamp = match &plugin_config.source {
+                PluginSource::File(path) => reload::FileStamp::of(path).ok(),
+                _ => None,
+            };
+            match runtime
+                .load_pinned(
+                    plugin_config.source.clone(),
+                    plugin_config.sha256.as_deref(),
+                )
+                .await
+            {
+                Ok(plugin) => {
+                    tracing::info!(
+                        plugin = id.as_str(),
+                        source = %plugin_config.source,
+                        sha256 = plugin.sha256(),
+                        "plugin loaded"
+                    );
+                    let mut s = slot.write();
+                    s.current = Some(plugin);
+                    s.loaded_at = Some(OffsetDateTime::now_utc());
+                    s.stamp = stamp;
+                }
+                Err(e) => {
+                    tracing::error!(plugin = id.as_str(), "plugin not loaded: {e}");
+                    let mut s = slot.write();
+                    s.error = Some(e.to_string());
+                    s.stamp = stamp;
+                }
+            }
+            plugins.insert(id.clone(), slot);
+        }
+
+        let daemon = Daemon {
+            connections: BTreeMap::new(),
+            config,
+            runtime,
+            store,
+            kv,
+            engine,
+            metrics,
+            plugins,
+            started_at: OffsetDateTime::now_utc(),
+            shutting_down: AtomicBool::new(false),
+        };
+        let mut connections = BTreeMap::new();
+        for (id, c) in &daemon.config.connections {
+            let slot = ConnectionSlot {
+                config: c.clone(),
+                state: RwLock::default(),
+            };
+            let opened = match daemon.plugins.get(&c.plugin).and_then(PluginSlot::current) {
+                Some(plugin) => daemon.bind(c, plugin),
+                None => Err(anyhow::anyhow!(
+                    "its plugin `{}` is not loaded: {}",
+                    c.plugin,
+                    daemon
+                        .plugins
+                        .get(&c.plugin)
+                        .and_then(|p| p.read().error.clone())
+                        .unwrap_or_default()
+                )),
+            };
+            if let Err(e) = &opened {
+                tracing::error!(connection = id.as_str(), "connection not opened: {e:#}");
+            }
+            slot.set(opened);
+            connections.insert(id.clone(), slot);
+        }
+        Ok(Arc::new(Daemon {
+            connections,
+            ..daemon
+        }))
+    }
+
+    /// Binds connection `c` to `plugin`, and counts its HTTP in the metrics.
+    fn bind(&self, c: &ConnectionConfig, plugin: Arc<Plugin>) -> anyhow::Result<Connection> {
+        let conn = Connection::open(
+            self.runtime.clone(),
+            plugin,
+            &c.id,
+            c.settings.clone(),
+            &c.policy,
+            &self.kv,
+        )?;
+        self.metrics
+            .track_http(&c.id, conn.capabilities().http.stats.clone());
+        Ok(conn)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The record store.
+    pub fn store(&self) -> &Arc<dyn RecordStore> {
+        &self.store
+    }
+
+    /// The sync engine.
+    pub fn engine(&self) -> &Arc<SyncEngine> {
+        &self.engine
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The plugins by id.
+    pub fn plugins(&self) -> &BTreeMap<String, PluginSlot> {
+        &self.plugins
+    }
+
+    /// The connections by id.
+    pub fn connections(&self) -> &BTreeMap<String, ConnectionSlot> {
+        &self.connections
+    }
+
+    /// When the daemon started.
+    pub fn started_at(&self) -> OffsetDateTime {
+        self.started_at
+    }
+
+    /// The open connection `id` (its current plugin version), for one or more calls.
+    pub fn connection(&self, id: &str) -> Result<Connection, ConnectionUnavailable> {
+        let slot = self
+            .connections
+            .get(id)
+            .ok_or_else(|| ConnectionUnavailable::Unknown(id.to_string()))?;
+        slot.current()
+            .map_err(|reason| ConnectionUnavailable::NotOpen {
+                id: id.to_string(),
+                reason,
+            })
+    }
+
+    /// Whether the daemon is ready to serve.
+    pub fn readiness(&self) -> Readiness {
+        let plugins_not_loaded: BTreeMap<String, String> = self
+            .plugins
+            .iter()
+            .filter(|(_, p)| p.current().is_none())
+            .map(|(id, p)| (id.clone(), p.read().error.clone().unwrap_or_default()))
+            .collect();
+        let connections_not_open: BTreeMap<String, String> = self
+            .connections
+            .iter()
+            .filter_map(|(id, c)| c.error().map(|e| (id.clone(), e)))
+            .collect();
+        let shutting_down = self.shutting_down.load(Ordering::Relaxed);
+        Readiness {
+            ready: plugins_not_loaded.is_empty()
+                && connections_not_open.is_empty()
+                && !shutting_down,
+            config: self.config.path.display().to_string(),
+            store: true,
+            plugins_not_loaded,
+            connections_not_open,
+            shutting_down,
+        }
+    }
+
+    /// Runs the scheduler, the plugin watcher and the API on `listener` until `shutdown`
+    /// completes, then shuts down gracefully (see the module documentation).
+    pub async fn run(
+        self: &Arc<Self>,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+        options: RunOptions,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut scheduled = tokio::task::JoinSet::new();
+        for (id, slot) in &self.connections {
+            if slot.config.schedule.is_empty() {
+                tracing::info!(
+                    connection = id.as_str(),
+                    "no schedule: the connection syncs on demand only"
+                );
+                continue;
+            }
+            scheduled.spawn(scheduler::run_connection(
+                self.clone(),
+                id.clone(),
+                stop_rx.clone(),
+            ));
+        }
+        let watcher = tokio::spawn(reload::watch(self.clone(), stop_rx.clone()));
+
+        let (api_stop_tx, mut api_stop_rx) = watch::channel(false);
+        let app = crate::api::router(self.clone());
+        let api = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = api_stop_rx.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+
+        shutdown.await;
+        tracing::info!("shutting down: stopping the scheduler");
+        self.shutting_down.store(true, Ordering::Relaxed);
+        let _ = stop_tx.send(true);
+        watcher.abort();
+        let grace = tokio::time::sleep(options.shutdown_grace);
+        tokio::pin!(grace);
+        loop {
+            tokio::select! {
+                next = scheduled.join_next() => {
+                    if next.is_none() {
+                        break;
+                    }
+                }
+                _ = &mut grace => {
+                    tracing::warn!(
+                        running = scheduled.len(),
+                        "shutdown grace over: cutting running syncs short; they resume from their last committed page"
+                    );
+                    scheduled.shutdown().await;
+                    break;
+                }
+            }
+        }
+        tracing::info!("shutting down: stopping the API");
+        let _ = api_stop_tx.send(true);
+        match tokio::time::timeout(options.shutdown_grace, api).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::error!("the API server failed: {e}"),
+            Ok(Err(e)) => tracing::error!("the API server task failed: {e}"),
+            Err(_) => tracing::warn!("requests still running after the grace: dropped"),
+        }
+        tracing::info!("shutting down: flushing the stores");
+        self.store.flush().await?;
+        self.kv.flush().await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

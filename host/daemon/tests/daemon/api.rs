@@ -1,0 +1,378 @@
+//! The HTTP API in process: a daemon over the real ConnectWise connector and the simulator on
+//! loopback. Authentication (401 without or with a wrong token, health and readiness open),
+//! the OpenAPI document (served = checked in, every route documented, answers valid against
+//! it), sync now, records, the change feed, MRR and eligibility equal to the views module on
+//! the same store, picklists, metrics, and a graceful stop.
+
+use psahost_config::Config;
+use psahost_daemon::api::ROUTES;
+use psahost_daemon::{Daemon, RunOptions};
+use psahost_testkit::daemon::*;
+use serde_json::Value;
+use std::time::Duration;
+
+async fn start(
+    sim: &psa_sim::Simulator,
+    dir: &std::path::Path,
+) -> (
+    std::sync::Arc<Daemon>,
+    Api,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let path = write_config(dir, sim, &ConfigSpec::default());
+    let config = Config::load(&path).expect("config");
+    let daemon = Daemon::open(config).await.expect("daemon opens");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = Api::new(&format!("http://{}", listener.local_addr().unwrap()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = daemon.clone();
+    let task = tokio::spawn(async move {
+        running
+            .run(
+                listener,
+                async {
+                    let _ = stopped.await;
+                },
+                RunOptions {
+                    shutdown_grace: Duration::from_secs(5),
+                },
+            )
+            .await
+    });
+    (daemon, api, stop, task)
+}
+
+/// A concrete path for a route template.
+fn concrete(template: &str) -> String {
+    template
+        .replace("{id}", "sim")
+        .replace("{entity}", "companies")
+        .replace("{record}", "1")
+        .replace("{kind}", "queue")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authentication_openapi_and_every_route() {
+    let sim = psa_sim::Simulator::start(psa_sim::SimConfig::connectwise(12, 7))
+        .await
+        .expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let (daemon, api, stop, task) = start(&sim, dir.path()).await;
+
+    // Health and readiness need no token.
+    let health = api.send(reqwest::Method::GET, "/health", None).await;
+    assert_eq!(
+        (health.status, health.body["status"].as_str()),
+        (200, Some("ok"))
+    );
+    let ready = api.send(reqwest::Method::GET, "/ready", None).await;
+    assert_eq!(ready.status, 200, "{}", ready.text);
+    assert_eq!(ready.body["ready"], true);
+
+    // Everything else refuses a missing or wrong token with a JSON error, and takes the right one.
+    for (method, template, protected) in ROUTES {
+        if !protected {
+            continue;
+        }
+        let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let path = concrete(template);
+        for token in [None, Some("wrong-token-0123456789"), Some("")] {
+            let a = api.send(method.clone(), &path, token).await;
+            assert_eq!(a.status, 401, "{method} {path} with {token:?}: {}", a.text);
+            assert_eq!(a.body["error"]["code"], "unauthorized", "{}", a.text);
+            assert!(
+                a.body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty())
+            );
+        }
+    }
+    let raw = reqwest::Client::new()
+        .get(format!("{}/v1/connections", api.base))
+        .header("authorization", format!("bearer {TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 200, "the scheme is case-insensitive");
+    let raw = reqwest::Client::new()
+        .get(format!("{}/v1/connections", api.base))
+        .header("authorization", format!("Basic {TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 401);
+    assert_eq!(
+        raw.headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
+
+    // The served document is the checked-in one (PSAHOST_UPDATE_OPENAPI=1 rewrites it).
+    let served = api.get("/openapi.json").await;
+    assert_eq!(served.status, 200);
+    let file = openapi_path();
+    if std::env::var_os("PSAHOST_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&file, &served.text).unwrap();
+    }
+    let checked_in = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        served.text == checked_in,
+        "docs/openapi.json differs from the served document: run `PSAHOST_UPDATE_OPENAPI=1 cargo test -p psahost --test api` and commit it"
+    );
+    let doc: Value = serde_json::from_str(&checked_in).unwrap();
+    // Every route is documented, and nothing else is.
+    let mut documented = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            documented.push((method.clone(), path.clone()));
+        }
+    }
+    let mut routes: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    documented.sort();
+    routes.sort();
+    assert_eq!(documented, routes);
+    for (method, path, protected) in ROUTES {
+        let op = &doc["paths"][path][method];
+        assert_eq!(
+            op["responses"]["401"].is_object(),
+            *protected,
+            "{method} {path}"
+        );
+    }
+
+    // Sync now, then every read; each answer is valid against the document.
+    let a = api.post("/v1/connections/sim/sync").await;
+    check_answer(&doc, "post", "/v1/connections/{id}/sync", &a);
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.body["all-completed"], true, "{}", a.text);
+    assert_eq!(a.body["runs"].as_array().unwrap().len(), 5);
+    assert_eq!(a.body["runs"][0]["entity"], "companies");
+    let companies = a.body["runs"][0]["created"].as_u64().unwrap();
+    assert!(companies > 5, "{}", a.text);
+
+    let a = api
+        .post("/v1/connections/sim/sync/companies?full=true")
+        .await;
+    check_answer(&doc, "post", "/v1/connections/{id}/sync/{entity}", &a);
+    assert_eq!(a.body["runs"][0]["mode"], "full", "{}", a.text);
+    assert_eq!(a.body["runs"][0]["unchanged"], companies, "{}", a.text);
+    let a = api
+        .post("/v1/connections/sim/sync/companies?allow-mass-delete=true")
+        .await;
+    check_answer(&doc, "post", "/v1/connections/{id}/sync/{entity}", &a);
+    assert_eq!(a.status, 400);
+    let a = api.post("/v1/connections/sim/sync/widgets").await;
+    check_answer(&doc, "post", "/v1/connections/{id}/sync/{entity}", &a);
+    assert_eq!(a.status, 404);
+    let a = api.post("/v1/connections/nope/sync").await;
+    check_answer(&doc, "post", "/v1/connections/{id}/sync", &a);
+    assert_eq!(a.status, 404);
+
+    // One record: touched in the PSA, synced by id.
+    let company = sim.state().ids(psa_sim::Entity::Company)[3];
+    assert!(sim.state().touch(psa_sim::Entity::Company, company));
+    let a = api
+        .post(&format!(
+            "/v1/connections/sim/records/companies/{company}/sync"
+        ))
+        .await;
+    check_answer(
+        &doc,
+        "post",
+        "/v1/connections/{id}/records/{entity}/{record}/sync",
+        &a,
+    );
+    assert_eq!(
+        (a.body["found"].clone(), a.body["change"].clone()),
+        (Value::Bool(true), Value::from("updated")),
+        "{}",
+        a.text
+    );
+    assert_eq!(a.body["record"]["id"], company.to_string());
+
+    let a = api.get("/v1/connections").await;
+    check_answer(&doc, "get", "/v1/connections", &a);
+    assert_eq!(a.body["connections"][0]["id"], "sim");
+    let a = api.get("/v1/connections/sim").await;
+    check_answer(&doc, "get", "/v1/connections/{id}", &a);
+    let stored: Vec<(String, u64)> = a.body["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["entity"].as_str().unwrap().to_string(),
+                e["stored"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(stored[0], ("companies".to_string(), companies));
+    let a = api.get("/v1/connections/sim/runs?limit=3").await;
+    check_answer(&doc, "get", "/v1/connections/{id}/runs", &a);
+    assert_eq!(a.body["runs"].as_array().unwrap().len(), 3);
+    let a = api.get("/v1/plugins").await;
+    check_answer(&doc, "get", "/v1/plugins", &a);
+    assert_eq!(a.body["plugins"][0]["plugin-id"], "connectwise-manage");
+
+    // Records: paged with filters.
+    let a = api
+        .get("/v1/connections/sim/records/companies?limit=5")
+        .await;
+    check_answer(&doc, "get", "/v1/connections/{id}/records/{entity}", &a);
+    assert_eq!(a.body["records"].as_array().unwrap().len(), 5);
+    let next = a.body["next"].as_str().unwrap().to_string();
+    let b = api
+        .get(&format!(
+            "/v1/connections/sim/records/companies?limit=5&after={next}"
+        ))
+        .await;
+    assert_ne!(b.body["records"][0]["id"], a.body["records"][0]["id"]);
+    let contacts = api
+        .get("/v1/connections/sim/records/contacts?limit=1000")
+        .await;
+    let some_company = contacts.body["records"][0]["record"]["company-id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let filtered = api
+        .get(&format!(
+            "/v1/connections/sim/records/contacts?company-id={some_company}&limit=1000"
+        ))
+        .await;
+    let expected = contacts.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["record"]["company-id"] == some_company.as_str())
+        .count();
+    assert!(expected > 0);
+    assert_eq!(filtered.body["records"].as_array().unwrap().len(), expected);
+    let a = api
+        .get("/v1/connections/sim/records/companies?limit=0")
+        .await;
+    check_answer(&doc, "get", "/v1/connections/{id}/records/{entity}", &a);
+    assert_eq!(a.status, 400);
+    let a = api
+        .get(&format!("/v1/connections/sim/records/companies/{company}"))
+        .await;
+    check_answer(
+        &doc,
+        "get",
+        "/v1/connections/{id}/records/{entity}/{record}",
+        &a,
+    );
+    assert_eq!(a.status, 200);
+    let a = api
+        .get("/v1/connections/sim/records/companies/999999999")
+        .await;
+    check_answer(
+        &doc,
+        "get",
+        "/v1/connections/{id}/records/{entity}/{record}",
+        &a,
+    );
+    assert_eq!(a.status, 404);
+
+    // The change feed, read in pages, has every change once and in order.
+    let mut after = 0u64;
+    let mut seen = Vec::new();
+    loop {
+        let a = api
+            .get(&format!(
+                "/v1/connections/sim/changes?after={after}&limit=40"
+            ))
+            .await;
+        check_answer(&doc, "get", "/v1/connections/{id}/changes", &a);
+        let page = a.body["changes"].as_array().unwrap().clone();
+        if page.is_empty() {
+            assert_eq!(a.body["next-after"], after);
+            break;
+        }
+        after = a.body["next-after"].as_u64().unwrap();
+        seen.extend(page.into_iter().map(|c| c["seq"].as_u64().unwrap()));
+    }
+    assert_eq!(seen, (1..=seen.len() as u64).collect::<Vec<_>>());
+    let total: u64 = stored.iter().map(|(_, n)| n).sum();
+    assert_eq!(
+        seen.len() as u64,
+        total + 1,
+        "one created per record, one updated"
+    );
+
+    // MRR and eligibility: the API answers what the views module computes on the same store.
+    let day = time::OffsetDateTime::now_utc().date();
+    let a = api
+        .get(&format!(
+            "/v1/connections/sim/mrr?day={}",
+            psahost_workflows::views::mrr::parse_day(&format!("{day}"))
+                .map(|_| format!("{day}"))
+                .unwrap()
+        ))
+        .await;
+    check_answer(&doc, "get", "/v1/connections/{id}/mrr", &a);
+    let views = psahost_workflows::views::mrr_from_store(daemon.store().as_ref(), "sim", day)
+        .await
+        .unwrap();
+    assert_eq!(a.body, serde_json::to_value(&views).unwrap());
+    assert!(
+        !views.companies.is_empty(),
+        "the simulator has recurring agreements"
+    );
+    let a = api.get("/v1/connections/sim/mrr?day=yesterday").await;
+    check_answer(&doc, "get", "/v1/connections/{id}/mrr", &a);
+    assert_eq!(a.status, 400);
+    let a = api.get("/v1/connections/sim/eligible").await;
+    check_answer(&doc, "get", "/v1/connections/{id}/eligible", &a);
+    let verdicts = psahost_workflows::views::eligible_from_store(daemon.store().as_ref(), "sim")
+        .await
+        .unwrap();
+    assert_eq!(
+        a.body["companies"].as_array().unwrap().len(),
+        verdicts.len()
+    );
+    assert_eq!(
+        a.body["eligible"].as_u64().unwrap() as usize,
+        verdicts.iter().filter(|v| v.eligible).count()
+    );
+
+    // Through the connector: the test and a picklist.
+    let a = api.post("/v1/connections/sim/test").await;
+    check_answer(&doc, "post", "/v1/connections/{id}/test", &a);
+    assert_eq!(a.body["ok"], true, "{}", a.text);
+    let a = api
+        .get("/v1/connections/sim/references/ticket-status")
+        .await;
+    check_answer(&doc, "get", "/v1/connections/{id}/references/{kind}", &a);
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert!(!a.body["references"].as_array().unwrap().is_empty());
+    let a = api.get("/v1/connections/sim/references/colours").await;
+    check_answer(&doc, "get", "/v1/connections/{id}/references/{kind}", &a);
+    assert_eq!(a.status, 404, "{}", a.text);
+
+    // Metrics count the calls, the requests and the runs.
+    let a = api.get("/metrics").await;
+    assert_eq!(a.status, 200);
+    for needle in [
+        r#"psahost_plugin_calls_total{plugin="connectwise-manage",operation="list-companies",outcome="ok"}"#.to_string(),
+        r#"psahost_http_responses_total{connection="sim",class="2xx"}"#.to_string(),
+        r#"psahost_sync_runs_total{connection="sim",entity="companies",mode="full",outcome="completed"} 2"#.to_string(),
+        format!(r#"psahost_sync_records_total{{connection="sim",entity="companies",change="created"}} {companies}"#),
+        "psahost_sync_run_duration_seconds_bucket".to_string(),
+    ] {
+        assert!(a.text.contains(&needle), "{needle}\n{}", a.text);
+    }
+    let a = api.get("/v1/nothing").await;
+    assert_eq!(
+        (a.status, a.body["error"]["code"].as_str()),
+        (404, Some("not-found"))
+    );
+
+    stop.send(()).unwrap();
+    task.await.unwrap().expect("a clean stop");
+    sim.shutdown().await;
+}

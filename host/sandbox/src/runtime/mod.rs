@@ -1,0 +1,375 @@
+//! The sandbox: one engine, plugins compiled once and pre-instantiated, and a fresh store per
+//! call with a memory cap and a deadline.
+//!
+//! A call never outlives its deadline: guest code is interrupted at the next epoch check, and
+//! the whole call (including time spent in host functions such as HTTP) runs under a tokio
+//! timeout of the same length. A call that traps or hits a cap leaves nothing behind: its store
+//! is dropped and the next call starts from a fresh instance.
+
+mod engine;
+mod limits;
+mod plugin;
+
+pub use engine::{AllocatorChoice, AllocatorKind, EPOCH_TICK};
+pub use limits::MemoryLimiter;
+pub use plugin::{
+    BundledPlugins, LoadError, Plugin, PluginInfo, PluginKind, PluginSource, SUPPORTED_WIT,
+    placeholders,
+};
+
+use crate::capabilities::Capabilities;
+use crate::capabilities::log::{GuestOutput, LogTag};
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::component::{Instance, Linker, ResourceTable};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// The operator's runtime settings.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// Where compiled components are cached; none disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Linear memory one call may use, in bytes.
+    pub memory_limit: u64,
+    /// How long one call may run.
+    pub call_timeout: Duration,
+    /// Calls running at once (the pooling allocator's size).
+    pub max_instances: u32,
+    /// Pooling or on-demand allocation.
+    pub allocator: AllocatorChoice,
+    /// The connectors `builtin:ID` sources name (none unless the program bundles some).
+    pub bundled: BundledPlugins,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            cache_dir: None,
+            memory_limit: 64 * 1024 * 1024,
+            call_timeout: Duration::from_secs(30),
+            max_instances: 64,
+            allocator: AllocatorChoice::Auto,
+            bundled: BundledPlugins::default(),
+        }
+    }
+}
+
+/// Why a call failed in the sandbox (as opposed to the plugin returning an error).
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The call ran past its deadline.
+    #[error(
+        "`{operation}` of plugin `{plugin}` ran past its deadline of {limit_ms} ms and was stopped: raise `runtime.call-timeout` if the PSA is just slow"
+    )]
+    Deadline {
+        /// The plugin.
+        plugin: String,
+        /// The export.
+        operation: String,
+        /// The deadline.
+        limit_ms: u64,
+    },
+    /// The call needed more memory than the cap.
+    #[error(
+        "`{operation}` of plugin `{plugin}` needed more than its memory cap of {cap_mib} MiB and was stopped"
+    )]
+    MemoryCap {
+        /// The plugin.
+        plugin: String,
+        /// The export.
+        operation: String,
+        /// The cap.
+        cap_mib: u64,
+    },
+    /// The guest trapped (a panic, an unreachable, an out-of-bounds access).
+    #[error("`{operation}` of plugin `{plugin}` crashed: {message}")]
+    Trap {
+        /// The plugin.
+        plugin: String,
+        /// The export.
+        operation: String,
+        /// The trap, with the guest's backtrace when there is one.
+        message: String,
+    },
+    /// The call could not start.
+    #[error("cannot run `{operation}` of plugin `{plugin}`: {message}")]
+    Setup {
+        /// The plugin.
+        plugin: String,
+        /// The export.
+        operation: String,
+        /// Why.
+        message: String,
+    },
+}
+
+impl CallError {
+    /// The failure's name for metrics: `deadline`, `memory-cap`, `trap` or `setup`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Deadline { .. } => "deadline",
+            CallError::MemoryCap { .. } => "memory-cap",
+            CallError::Trap { .. } => "trap",
+            CallError::Setup { .. } => "setup",
+        }
+    }
+}
+
+/// Told about every finished call of a connection's export (metrics of `psahost serve`).
+pub trait CallObserver: Send + Sync {
+    /// `outcome` is `ok`, the case of a contract error the connector returned (`rate-limited`,
+    /// `unauthorized`, ...), or the sandbox's failure ([`CallError::kind`]).
+    fn call_finished(&self, plugin: &str, operation: &str, outcome: &str, elapsed: Duration);
+}
+
+/// The state of one call's store: WASI (with nothing granted), the memory limiter, the log tag,
+/// the connection's capabilities (none for `describe` and for matching rules) and the deadline.
+pub struct CallState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    memory: MemoryLimiter,
+    tag: LogTag,
+    capabilities: Option<Arc<Capabilities>>,
+    deadline: Instant,
+}
+
+impl CallState {
+    /// The connection's capabilities, if the call belongs to a connection.
+    pub fn connection(&self) -> Option<&Capabilities> {
+        self.capabilities.as_deref()
+    }
+
+    /// Who is calling, for logs.
+    pub fn tag(&self) -> &LogTag {
+        &self.tag
+    }
+
+    /// When the call must end.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// The engine, the linker with every host capability, and the runtime settings.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<CallState>,
+    config: RuntimeConfig,
+    allocator: AllocatorKind,
+    observer: std::sync::OnceLock<Arc<dyn CallObserver>>,
+}
+
+impl Runtime {
+    /// Builds the engine (pooling when possible), links WASI p2 with nothing granted and the
+    /// psa:connector imports, and starts the epoch ticker.
+    pub fn new(config: RuntimeConfig) -> anyhow::Result<Arc<Runtime>> {
+        let (engine, allocator) = engine::build_engine(&engine::EngineSettings {
+            cache_dir: config.cache_dir.clone(),
+            max_instances: config.max_instances,
+            memory_limit: config.memory_limit,
+            allocator: config.allocator,
+        })?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        crate::bindings::link_imports(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        engine::start_epoch_ticker(&engine);
+        tracing::debug!(?allocator, "runtime ready");
+        Ok(Arc::new(Runtime {
+            engine,
+            linker,
+            config,
+            allocator,
+            observer: std::sync::OnceLock::new(),
+        }))
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The allocator in use.
+    pub fn allocator(&self) -> AllocatorKind {
+        self.allocator
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.config
+    }
+
+    /// Installs the observer of connection calls; only the first one counts (false after).
+    pub fn set_observer(&self, observer: Arc<dyn CallObserver>) -> bool {
+        self.observer.set(observer).is_ok()
+    }
+
+    /// The observer of connection calls, if one is installed.
+    pub fn observer(&self) -> Option<&Arc<dyn CallObserver>> {
+        self.observer.get()
+    }
+
+    /// Compiles (or loads from the cache), validates and describes a plugin.
+    pub async fn load(self: &Arc<Self>, source: PluginSource) -> Result<Arc<Plugin>, LoadError> {
+        plugin::load(self, source, None).await.map(Arc::new)
+    }
+
+    /// Like [`Runtime::load`], but refuses the plugin unless its sha256 is `pin` (hex), checked
+    /// before any of its code runs.
+    pub async fn load_pinned(
+        self: &Arc<Self>,
+        source: PluginSource,
+        pin: Option<&str>,
+    ) -> Result<Arc<Plugin>, LoadError> {
+        plugin::load(self, source, pin).await.map(Arc::new)
+    }
+
+    pub(crate) fn linker(&self) -> &Linker<CallState> {
+        &self.linker
+    }
+
+    /// Runs `body` on a fresh instance of `plugin`, with the connection's capabilities, under
+    /// the memory cap and the deadline.
+    pub async fn call<R: Send>(
+        &self,
+        plugin: &Plugin,
+        capabilities: Option<Arc<Capabilities>>,
+        operation: &str,
+        body: impl for<'a> FnOnce(
+            &'a mut Store<CallState>,
+            &'a Instance,
+        )
+            -> Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>
+        + Send,
+    ) -> Result<R, CallError> {
+        let timeout = self.config.call_timeout;
+        let tag = LogTag {
+            plugin: plugin.id().into(),
+            connection: capabilities
+                .as_ref()
+                .map(|c| c.connection.as_str())
+                .unwrap_or("-")
+                .into(),
+            redactor: capabilities
+                .as_ref()
+                .map(|c| c.redactor.clone())
+                .unwrap_or_default(),
+        };
+        let mut store = Store::new(
+            &self.engine,
+            CallState {
+                wasi: wasi_context(&tag),
+                table: ResourceTable::new(),
+                memory: MemoryLimiter::new(self.config.memory_limit),
+                tag: tag.clone(),
+                capabilities,
+                deadline: Instant::now() + timeout,
+            },
+        );
+        store.limiter(|state| &mut state.memory);
+        let ticks = timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()) as u64 + 1;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+
+        let failure = |store: &Store<CallState>, e: wasmtime::Error| {
+            classify(plugin.id(), operation, timeout, store.data(), e)
+        };
+        let run = async {
+            let instance = plugin
+                .pre()
+                .instantiate_async(&mut store)
+                .await
+                .map_err(|e| (true, e))?;
+            body(&mut store, &instance).await.map_err(|e| (false, e))
+        };
+        let outcome = tokio::time::timeout(timeout, run).await;
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err((instantiating, e))) => {
+                let err = failure(&store, e);
+                let err = match err {
+                    CallError::Trap { message, .. } if instantiating => CallError::Setup {
+                        plugin: plugin.id().to_string(),
+                        operation: operation.to_string(),
+                        message,
+                    },
+                    other => other,
+                };
+                tracing::warn!(
+                    plugin = plugin.id(),
+                    connection = &*tag.connection,
+                    "{}",
+                    tag.redactor.redact(&err.to_string())
+                );
+                Err(err)
+            }
+            Err(_) => {
+                let err = CallError::Deadline {
+                    plugin: plugin.id().to_string(),
+                    operation: operation.to_string(),
+                    limit_ms: timeout.as_millis() as u64,
+                };
+                tracing::warn!(plugin = plugin.id(), connection = &*tag.connection, "{err}");
+                Err(err)
+            }
+        }
+    }
+}
+
+fn wasi_context(tag: &LogTag) -> WasiCtx {
+    // Nothing is granted: no preopened directories, no environment, no arguments, no sockets.
+    // Clocks and randomness are harmless and needed by ordinary Rust code.
+    WasiCtx::builder()
+        .stdout(GuestOutput::stdout(tag.clone()))
+        .stderr(GuestOutput::stderr(tag.clone()))
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .build()
+}
+
+fn classify(
+    plugin: &str,
+    operation: &str,
+    timeout: Duration,
+    state: &CallState,
+    e: wasmtime::Error,
+) -> CallError {
+    let (plugin, operation) = (plugin.to_string(), operation.to_string());
+    if matches!(
+        e.downcast_ref::<wasmtime::Trap>(),
+        Some(wasmtime::Trap::Interrupt)
+    ) {
+        return CallError::Deadline {
+            plugin,
+            operation,
+            limit_ms: timeout.as_millis() as u64,
+        };
+    }
+    if state.memory.refused() {
+        return CallError::MemoryCap {
+            plugin,
+            operation,
+            cap_mib: (state.memory.cap() / (1024 * 1024)) as u64,
+        };
+    }
+    let message = state.tag.redactor.redact(&format!("{e:#}")).into_owned();
+    CallError::Trap {
+        plugin,
+        operation,
+        message,
+    }
+}

@@ -1,5 +1,0 @@
-//! The `psahost` command.
-
-fn main() -> std::process::ExitCode {
-    psahost::cli::main()
-}

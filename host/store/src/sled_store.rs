@@ -1,0 +1,799 @@
+//! The embedded [`RecordStore`]: sled, one set of trees per connection.
+//!
+//! Key layout (`C` = connection id, `E` = entity name, `\0` = a zero byte, `u64` = 8 bytes big
+//! endian so byte order is numeric order):
+//!
+//! | tree | key | value |
+//! | --- | --- | --- |
+//! | `records/C` | `E \0 id` | 32-byte SHA-256 of the JSON, `u64` seq of its last change, `i64` unix ms of that change, then the record's JSON |
+//! | `changes/C` | `u64` seq | JSON [`Change`] |
+//! | `meta/C` | `seq` | `u64` last change sequence number |
+//! | `state/C` | `E` | JSON [`SyncState`] |
+//! | `seen/C` | `E \0 id` | empty: ids seen by the entity's current full sweep |
+//! | `runs/C` | `u64` run id | JSON [`RunRecord`] |
+//!
+//! Run ids come from sled's `generate_id` (unique and increasing across restarts). Every write
+//! of [`RecordStore::commit`] and [`RecordStore::save_run`] is one multi-tree sled transaction;
+//! sled recovers transactions atomically, and a commit is flushed before it returns, so an
+//! acknowledged page survives a crash and an unacknowledged one disappears as a whole.
+
+use super::{
+    Change, ChangeKind, Checkpoint, CommitOutcome, ListQuery, PageCommit, RecordPage, RecordStore,
+    RunRecord, StoreFuture, StoredRecord, SweepDiff, SyncState,
+};
+use crate::Entity;
+use anyhow::{Context, anyhow};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+
+const HEADER: usize = 32 + 8 + 8;
+const SEQ_KEY: &[u8] = b"seq";
+
+/// The trees of one connection.
+#[derive(Clone)]
+struct Trees {
+    records: sled::Tree,
+    changes: sled::Tree,
+    meta: sled::Tree,
+    state: sled::Tree,
+    seen: sled::Tree,
+    runs: sled::Tree,
+}
+
+/// The sled record store.
+#[derive(Clone)]
+pub struct SledStore {
+    db: sled::Db,
+    trees: Arc<Mutex<HashMap<String, Trees>>>,
+    flush_each_commit: bool,
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in directory `path`.
+    pub fn open(path: &Path) -> anyhow::Result<SledStore> {
+        let db = sled::open(path).with_context(|| {
+            format!(
+                "cannot open the record store at `{}` (is another psahost using it?)",
+                path.display()
+            )
+        })?;
+        Ok(SledStore::from_db(db, true))
+    }
+
+    /// A store in memory only (tests, one-off commands).
+    pub fn temporary() -> anyhow::Result<SledStore> {
+        let db = sled::Config::new()
+            .temporary(true)
+            .open()
+            .context("cannot create a temporary record store")?;
+        Ok(SledStore::from_db(db, false))
+    }
+
+    fn from_db(db: sled::Db, flush_each_commit: bool) -> SledStore {
+        SledStore {
+            db,
+            trees: Arc::default(),
+            flush_each_commit,
+        }
+    }
+
+    fn trees(&self, connection: &str) -> anyhow::Result<Trees> {
+        let mut cache = self.trees.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = cache.get(connection) {
+            return Ok(t.clone());
+        }
+        let open = |kind: &str| {
+            self.db
+                .open_tree(format!("{kind}/{connection}"))
+                .with_context(|| format!("cannot open the {kind} of connection `{connection}`"))
+        };
+        let trees = Trees {
+            records: open("records")?,
+            changes: open("changes")?,
+            meta: open("meta")?,
+            state: open("state")?,
+            seen: open("seen")?,
+            runs: open("runs")?,
+        };
+        cache.insert(connection.to_string(), trees.clone());
+        Ok(trees)
+    }
+
+    /// Runs `f` with the connection's trees on the blocking pool.
+    fn blocking<T: Send + 'static>(
+        &self,
+        connection: &str,
+        f: impl FnOnce(&SledStore, Trees) -> anyhow::Result<T> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let this = self.clone();
+        let connection = connection.to_string();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let trees = this.trees(&connection)?;
+                f(&this, trees)
+            })
+            .await
+            .map_err(|e| anyhow!("a record store task failed: {e}"))?
+        })
+    }
+}
+
+/// `E \0 id`.
+fn record_key(entity: Entity, id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(entity.name().len() + 1 + id.len());
+    k.extend_from_slice(entity.name().as_bytes());
+    k.push(0);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+fn entity_prefix(entity: Entity) -> Vec<u8> {
+    let mut k = entity.name().as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+fn id_of_key(key: &[u8], prefix_len: usize) -> String {
+    String::from_utf8_lossy(&key[prefix_len..]).into_owned()
+}
+
+fn encode_record(hash: &[u8; 32], seq: u64, at: OffsetDateTime, json: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(HEADER + json.len());
+    v.extend_from_slice(hash);
+    v.extend_from_slice(&seq.to_be_bytes());
+    v.extend_from_slice(&unix_ms(at).to_be_bytes());
+    v.extend_from_slice(json);
+    v
+}
+
+fn unix_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn from_unix_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn decode_record(entity: Entity, id: String, value: &[u8]) -> anyhow::Result<StoredRecord> {
+    if value.len() < HEADER {
+        return Err(anyhow!(
+            "stored {entity} `{id}` is damaged (shorter than its header)"
+        ));
+    }
+    let seq = u64::from_be_bytes(value[32..40].try_into().expect("8 bytes"));
+    let ms = i64::from_be_bytes(value[40..48].try_into().expect("8 bytes"));
+    let record: Value = serde_json::from_slice(&value[HEADER..])
+        .with_context(|| format!("stored {entity} `{id}` is not JSON"))?;
+    Ok(StoredRecord {
+        entity,
+        hash: hex::encode(&value[..32]),
+        id,
+        seq,
+        changed_at: from_unix_ms(ms),
+        record,
+    })
+}
+
+fn tx_error(e: TransactionError<anyhow::Error>) -> anyhow::Error {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => anyhow!("record store: {e}"),
+    }
+}
+
+fn json_bytes<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("store structures serialise")
+}
+
+/// Writes a checkpoint inside a transaction: the entity state and the run entry.
+fn put_checkpoint(
+    state_tree: &TransactionalTree,
+    runs: &TransactionalTree,
+    entity: Entity,
+    checkpoint: &Checkpoint,
+) -> TxResult<()> {
+    state_tree.insert(entity.name().as_bytes(), json_bytes(&checkpoint.state))?;
+    runs.insert(
+        &checkpoint.run.id.to_be_bytes()[..],
+        json_bytes(&checkpoint.run),
+    )?;
+    Ok(())
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<anyhow::Error>>;
+
+/// Appends one change to the feed inside a transaction.
+fn put_change(
+    changes: &TransactionalTree,
+    seq: u64,
+    entity: Entity,
+    id: String,
+    kind: ChangeKind,
+    at: OffsetDateTime,
+) -> TxResult<()> {
+    let c = Change {
+        seq,
+        entity,
+        id,
+        kind,
+        at,
+    };
+    changes.insert(&seq.to_be_bytes()[..], json_bytes(&c))?;
+    Ok(())
+}
+
+/// Does `record` match every filter of `query`?
+fn matches(record: &Value, query: &ListQuery) -> bool {
+    for (field, expected) in &query.equals {
+        let mut v = record;
+        for part in field.split('/') {
+            v = match v {
+                Value::Object(m) => m.get(part).unwrap_or(&Value::Null),
+                _ => &Value::Null,
+            };
+        }
+        let equal = v == expected
+            || match (v, expected) {
+                (Value::Bool(b), Value::String(s)) => b.to_string() == *s,
+                (Value::Number(n), Value::String(s)) => n.to_string() == *s,
+                _ => false,
+            };
+        if !equal {
+            return false;
+        }
+    }
+    if let Some(since) = query.updated_since {
+        let updated = record
+            .get("updated-at")
+            .and_then(Value::as_str)
+            .and_then(|s| super::parse_time(s).ok());
+        if updated.is_none_or(|u| u < since) {
+            return false;
+        }
+    }
+    true
+}
+
+impl RecordStore for SledStore {
+    fn commit(&self, page: PageCommit) -> StoreFuture<'_, CommitOutcome> {
+        let flush = self.flush_each_commit;
+        let connection = page.connection.clone();
+        let fut = self.blocking(&connection, move |store, t| {
+            // Hash and serialise outside the transaction (it may run more than once).
+            let writes: Vec<(Vec<u8>, [u8; 32], Vec<u8>)> = page
+                .upserts
+                .iter()
+                .map(|w| {
+                    let json = serde_json::to_vec(&w.record).expect("JSON values serialise");
+                    let hash: [u8; 32] = Sha256::digest(&json).into();
+                    (record_key(page.entity, &w.id), hash, json)
+                })
+                .collect();
+            let entity = page.entity;
+            let outcome = (&t.records, &t.changes, &t.meta, &t.state, &t.seen, &t.runs)
+                .transaction(|(records, changes, meta, state, seen, runs)| {
+                    let now = OffsetDateTime::now_utc();
+                    let mut seq = meta
+                        .get(SEQ_KEY)?
+                        .map(|v| u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])))
+                        .unwrap_or(0);
+                    let mut out = CommitOutcome::default();
+                    let change = |seq: u64, key: &[u8], kind: ChangeKind| {
+                        let id = id_of_key(key, entity.name().len() + 1);
+                        put_change(changes, seq, entity, id, kind, now)
+                    };
+                    for (key, hash, json) in &writes {
+                        if page.mark_seen {
+                            seen.insert(key.as_slice(), &[] as &[u8])?;
+                        }
+                        let kind = match records.get(key)? {
+                            Some(old) if old.len() >= 32 && old[..32] == hash[..] => {
+                                out.unchanged += 1;
+                                continue;
+                            }
+                            Some(_) => {
+                                out.updated += 1;
+                                ChangeKind::Updated
+                            }
+                            None => {
+                                out.created += 1;
+                                ChangeKind::Created
+                            }
+                        };
+                        seq += 1;
+                        records.insert(key.as_slice(), encode_record(hash, seq, now, json))?;
+                        change(seq, key, kind)?;
+                    }
+                    for id in &page.deletions {
+                        let key = record_key(entity, id);
+                        if records.remove(key.as_slice())?.is_some() {
+                            out.deleted += 1;
+                            seq += 1;
+                            change(seq, &key, ChangeKind::Deleted)?;
+                        }
+                    }
+                    meta.insert(SEQ_KEY, &seq.to_be_bytes()[..])?;
+                    out.last_seq = seq;
+                    if let Some(cp) = &page.checkpoint {
+                        let mut cp = cp.clone();
+                        cp.run.created += out.created;
+                        cp.run.updated += out.updated;
+                        cp.run.unchanged += out.unchanged;
+                        cp.run.deleted += out.deleted;
+                        put_checkpoint(state, runs, entity, &cp)?;
+                        out.run = Some(cp.run);
+                    }
+                    Ok(out)
+                })
+                .map_err(tx_error)?;
+            if flush {
+                store.db.flush().context("cannot flush the record store")?;
+            }
+            Ok(outcome)
+        });
+        Box::pin(fut)
+    }
+
+    fn save_run(
+        &self,
+        connection: &str,
+        checkpoint: Checkpoint,
+        clear_seen: bool,
+    ) -> StoreFuture<'_, ()> {
+        let flush = self.flush_each_commit;
+        self.blocking(connection, move |store, t| {
+            let entity = checkpoint.run.entity;
+            if clear_seen {
+                // Outside the transaction: a crash before the state is saved leaves the entity
+                // without a sweep in progress, and the next sweep clears again.
+                let prefix = entity_prefix(entity);
+                let mut batch = sled::Batch::default();
+                for key in t.seen.scan_prefix(&prefix).keys() {
+                    batch.remove(key?);
+                }
+                t.seen.apply_batch(batch)?;
+            }
+            (&t.state, &t.runs)
+                .transaction(|(state, runs)| put_checkpoint(state, runs, entity, &checkpoint))
+                .map_err(tx_error)?;
+            if flush {
+                store.db.flush().context("cannot flush the record store")?;
+            }
+            Ok(())
+        })
+    }
+
+    fn next_run_id(&self) -> StoreFuture<'_, u64> {
+        let db = self.db.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                // generate_id starts at 0; run ids start at 1.
+                db.generate_id()
+                    .map(|id| id + 1)
+                    .context("cannot allocate a run id")
+            })
+            .await
+            .map_err(|e| anyhow!("a record store task failed: {e}"))?
+        })
+    }
+
+    fn get(
+        &self,
+        connection: &str,
+        entity: Entity,
+        id: &str,
+    ) -> StoreFuture<'_, Option<StoredRecord>> {
+        let id = id.to_string();
+        self.blocking(connection, move |_, t| {
+            t.records
+                .get(record_key(entity, &id))?
+                .map(|v| decode_record(entity, id, &v))
+                .transpose()
+        })
+    }
+
+    fn list(
+        &self,
+        connection: &str,
+        entity: Entity,
+        query: ListQuery,
+    ) -> StoreFuture<'_, RecordPage> {
+        self.blocking(connection, move |_, t| {
+            let prefix = entity_prefix(entity);
+            let limit = if query.limit == 0 { 100 } else { query.limit };
+            let mut upper = prefix.clone();
+            *upper.last_mut().expect("prefix ends with 0") = 1;
+            let start = match &query.after {
+                Some(after) => {
+                    let mut k = record_key(entity, after);
+                    k.push(0); // the smallest key after `after`
+                    k
+                }
+                None => prefix.clone(),
+            };
+            let mut records = Vec::new();
+            let mut next = None;
+            for item in t.records.range(start..upper) {
+                let (key, value) = item?;
+                let id = id_of_key(&key, prefix.len());
+                let record = decode_record(entity, id, &value)?;
+                if !matches(&record.record, &query) {
+                    continue;
+                }
+                if records.len() == limit {
+                    next = records.last().map(|r: &StoredRecord| r.id.clone());
+                    break;
+                }
+                records.push(record);
+            }
+            Ok(RecordPage { records, next })
+        })
+    }
+
+    fn count(&self, connection: &str, entity: Entity) -> StoreFuture<'_, u64> {
+        self.blocking(connection, move |_, t| {
+            let mut n = 0;
+            for key in t.records.scan_prefix(entity_prefix(entity)).keys() {
+                key?;
+                n += 1;
+            }
+            Ok(n)
+        })
+    }
+
+    fn changes(
+        &self,
+        connection: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<Change>> {
+        self.blocking(connection, move |_, t| {
+            let Some(start) = after_seq.checked_add(1) else {
+                return Ok(Vec::new());
+            };
+            t.changes
+                .range(start.to_be_bytes()..)
+                .take(limit)
+                .map(|item| {
+                    let (_, v) = item?;
+                    serde_json::from_slice(&v).context("a stored change is damaged")
+                })
+                .collect()
+        })
+    }
+
+    fn sync_state(&self, connection: &str, entity: Entity) -> StoreFuture<'_, SyncState> {
+        self.blocking(connection, move |_, t| {
+            match t.state.get(entity.name().as_bytes())? {
+                Some(v) => serde_json::from_slice(&v)
+                    .with_context(|| format!("the stored sync state of {entity} is damaged")),
+                None => Ok(SyncState::default()),
+            }
+        })
+    }
+
+    fn sweep_diff(&self, connection: &str, entity: Entity) -> StoreFuture<'_, SweepDiff> {
+        self.blocking(connection, move |_, t| {
+            let prefix = entity_prefix(entity);
+            let mut diff = SweepDiff::default();
+            for key in t.records.scan_prefix(&prefix).keys() {
+                let key = key?;
+                diff.stored += 1;
+                if !t.seen.contains_key(&key)? {
+                    diff.unseen.push(id_of_key(&key, prefix.len()));
+                }
+            }
+            Ok(diff)
+        })
+    }
+
+    fn run(&self, connection: &str, id: u64) -> StoreFuture<'_, Option<RunRecord>> {
+        self.blocking(connection, move |_, t| {
+            t.runs
+                .get(id.to_be_bytes())?
+                .map(|v| serde_json::from_slice(&v).context("a stored run is damaged"))
+                .transpose()
+        })
+    }
+
+    fn runs(&self, connection: &str, limit: usize) -> StoreFuture<'_, Vec<RunRecord>> {
+        self.blocking(connection, move |_, t| {
+            t.runs
+                .iter()
+                .rev()
+                .take(limit)
+                .map(|item| {
+                    let (_, v) = item?;
+                    serde_json::from_slice(&v).context("a stored run is damaged")
+                })
+                .collect()
+        })
+    }
+
+    fn flush(&self) -> StoreFuture<'_, ()> {
+        let db = self.db.clone();
+        Box::pin(async move {
+            db.flush_async()
+                .await
+                .context("cannot flush the record store")?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{RecordWrite, RunStatus, SyncMode};
+    use serde_json::json;
+
+    fn write(id: &str, v: Value) -> RecordWrite {
+        RecordWrite {
+            id: id.into(),
+            record: v,
+        }
+    }
+
+    fn page(upserts: Vec<RecordWrite>, deletions: Vec<&str>) -> PageCommit {
+        PageCommit {
+            connection: "acme".into(),
+            entity: Entity::Companies,
+            upserts,
+            deletions: deletions.into_iter().map(Into::into).collect(),
+            mark_seen: false,
+            checkpoint: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn unchanged_records_are_not_rewritten_and_make_no_event() {
+        let s = SledStore::temporary().unwrap();
+        let a = json!({"id": "1", "name": "A", "updated-at": "2026-01-01T00:00:00Z"});
+        let b = json!({"id": "2", "name": "B", "updated-at": "2026-01-02T00:00:00Z"});
+        let out = s
+            .commit(page(
+                vec![write("1", a.clone()), write("2", b.clone())],
+                vec![],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            (out.created, out.updated, out.unchanged, out.last_seq),
+            (2, 0, 0, 2)
+        );
+        let first = s
+            .get("acme", Entity::Companies, "1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.seq, 1);
+        assert_eq!(first.record, a);
+
+        let b2 = json!({"id": "2", "name": "B2", "updated-at": "2026-01-03T00:00:00Z"});
+        let out = s
+            .commit(page(
+                vec![write("1", a.clone()), write("2", b2.clone())],
+                vec![],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            (out.created, out.updated, out.unchanged, out.last_seq),
+            (0, 1, 1, 3)
+        );
+        assert_eq!(
+            s.get("acme", Entity::Companies, "1")
+                .await
+                .unwrap()
+                .unwrap(),
+            first,
+            "an unchanged record keeps its seq and time"
+        );
+
+        let out = s.commit(page(vec![], vec!["1", "404"])).await.unwrap();
+        assert_eq!((out.deleted, out.last_seq), (1, 4));
+        assert!(
+            s.get("acme", Entity::Companies, "1")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let changes = s.changes("acme", 0, 100).await.unwrap();
+        let summary: Vec<(u64, &str, ChangeKind)> = changes
+            .iter()
+            .map(|c| (c.seq, c.id.as_str(), c.kind))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (1, "1", ChangeKind::Created),
+                (2, "2", ChangeKind::Created),
+                (3, "2", ChangeKind::Updated),
+                (4, "1", ChangeKind::Deleted),
+            ]
+        );
+        assert_eq!(s.changes("acme", 2, 1).await.unwrap()[0].seq, 3);
+        assert!(s.changes("acme", 4, 10).await.unwrap().is_empty());
+        assert!(s.changes("other", 0, 10).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn list_filters_and_pages() {
+        let s = SledStore::temporary().unwrap();
+        let recs = (1..=5)
+            .map(|i| {
+                write(
+                    &i.to_string(),
+                    json!({
+                        "id": i.to_string(),
+                        "active": i % 2 == 1,
+                        "status": {"id": "1", "name": if i < 4 { "Active" } else { "Gone" }},
+                        "updated-at": format!("2026-01-0{i}T00:00:00Z"),
+                    }),
+                )
+            })
+            .collect();
+        s.commit(page(recs, vec![])).await.unwrap();
+        // Another entity with the same ids stays apart.
+        let mut other = page(vec![write("1", json!({"id": "1"}))], vec![]);
+        other.entity = Entity::Contacts;
+        s.commit(other).await.unwrap();
+        assert_eq!(s.count("acme", Entity::Companies).await.unwrap(), 5);
+        assert_eq!(s.count("acme", Entity::Contacts).await.unwrap(), 1);
+
+        let ids = |p: &RecordPage| p.records.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        let q = ListQuery {
+            limit: 2,
+            ..ListQuery::default()
+        };
+        let p1 = s.list("acme", Entity::Companies, q.clone()).await.unwrap();
+        assert_eq!(
+            (ids(&p1), p1.next.as_deref()),
+            (vec!["1".into(), "2".into()], Some("2"))
+        );
+        let p2 = s
+            .list(
+                "acme",
+                Entity::Companies,
+                ListQuery {
+                    after: p1.next.clone(),
+                    ..q.clone()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids(&p2), vec!["3", "4"]);
+        let p3 = s
+            .list(
+                "acme",
+                Entity::Companies,
+                ListQuery {
+                    after: p2.next.clone(),
+                    ..q
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((ids(&p3), p3.next), (vec!["5".to_string()], None));
+
+        let filtered = s
+            .list(
+                "acme",
+                Entity::Companies,
+                ListQuery {
+                    equals: vec![
+                        ("active".into(), json!("true")),
+                        ("status/name".into(), json!("Active")),
+                    ],
+                    updated_since: Some(crate::parse_time("2026-01-02T00:00:00Z").unwrap()),
+                    ..ListQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids(&filtered), vec!["3"]);
+    }
+
+    #[tokio::test]
+    async fn checkpoint_seen_and_runs_commit_together() {
+        let s = SledStore::temporary().unwrap();
+        let id = s.next_run_id().await.unwrap();
+        assert!(s.next_run_id().await.unwrap() > id);
+        let run = RunRecord::new(id, Entity::Companies, SyncMode::Full);
+        let state = SyncState {
+            last_run: Some(id),
+            ..SyncState::default()
+        };
+        s.save_run(
+            "acme",
+            Checkpoint {
+                state: state.clone(),
+                run: run.clone(),
+            },
+            true,
+        )
+        .await
+        .unwrap();
+        s.commit(page(
+            vec![write("1", json!({"a": 1})), write("2", json!({"a": 2}))],
+            vec![],
+        ))
+        .await
+        .unwrap();
+        let mut p = page(
+            vec![write("2", json!({"a": 2})), write("3", json!({"a": 3}))],
+            vec![],
+        );
+        p.mark_seen = true;
+        let mut run1 = run.clone();
+        run1.pages = 1;
+        p.checkpoint = Some(Checkpoint {
+            state: state.clone(),
+            run: run1,
+        });
+        let out = s.commit(p).await.unwrap();
+        let saved = out.run.unwrap();
+        assert_eq!((saved.pages, saved.created, saved.unchanged), (1, 1, 1));
+        assert_eq!(s.run("acme", id).await.unwrap().unwrap(), saved);
+        assert_eq!(
+            s.sync_state("acme", Entity::Companies).await.unwrap(),
+            state
+        );
+        let diff = s.sweep_diff("acme", Entity::Companies).await.unwrap();
+        assert_eq!((diff.stored, diff.unseen), (3, vec!["1".to_string()]));
+
+        // A new sweep forgets what the previous one saw.
+        let mut done = saved.clone();
+        done.status = RunStatus::Completed;
+        s.save_run(
+            "acme",
+            Checkpoint {
+                state: SyncState::default(),
+                run: done.clone(),
+            },
+            true,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            s.sweep_diff("acme", Entity::Companies)
+                .await
+                .unwrap()
+                .unseen
+                .len(),
+            3
+        );
+        assert_eq!(s.runs("acme", 10).await.unwrap(), vec![done]);
+    }
+
+    #[tokio::test]
+    async fn survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = SledStore::open(dir.path()).unwrap();
+            s.commit(page(vec![write("1", json!({"a": 1}))], vec![]))
+                .await
+                .unwrap();
+        }
+        let s = SledStore::open(dir.path()).unwrap();
+        assert!(
+            s.get("acme", Entity::Companies, "1")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let out = s
+            .commit(page(vec![write("2", json!({"a": 2}))], vec![]))
+            .await
+            .unwrap();
+        assert_eq!(out.last_seq, 2, "the sequence continues after a restart");
+    }
+}

@@ -1,0 +1,4 @@
+//! The workflows end to end: the real connectors (wasm) against the PSA simulator over
+//! loopback, into a real sled store.
+
+mod sync;

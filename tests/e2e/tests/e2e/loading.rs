@@ -1,0 +1,128 @@
+//! Loading rejects what is not a psahost plugin, with messages that say what to do.
+
+use psahost_e2e::*;
+use psahost_sandbox::capabilities::kv::KvStore;
+use psahost_sandbox::connector::Connection;
+use psahost_sandbox::runtime::{LoadError, PluginKind, PluginSource};
+use std::time::Duration;
+
+async fn load_bytes(bytes: Vec<u8>) -> LoadError {
+    let rt = runtime(64 << 20, Duration::from_secs(10));
+    match rt
+        .load(PluginSource::Bytes {
+            name: "test.wasm".into(),
+            bytes: bytes.into(),
+        })
+        .await
+    {
+        Ok(p) => panic!("loaded {} unexpectedly", p.id()),
+        Err(e) => e,
+    }
+}
+
+#[tokio::test]
+async fn a_text_file_is_not_wasm() {
+    let e = load_bytes(b"#!/bin/sh\necho hi\n".to_vec()).await;
+    assert!(matches!(e, LoadError::NotWasm { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("test.wasm") && e.to_string().contains("not a WebAssembly file"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_core_module_is_not_a_component() {
+    let e = load_bytes(wat::parse_str("(module (func (export \"run\")))").unwrap()).await;
+    assert!(matches!(e, LoadError::NotComponent { .. }), "{e:?}");
+    assert!(e.to_string().contains("wasm32-wasip2"), "{e}");
+}
+
+#[tokio::test]
+async fn a_component_of_another_world_is_refused() {
+    let e =
+        load_bytes(wat::parse_str("(component (core module $m) (instance $i) )").unwrap()).await;
+    assert!(matches!(e, LoadError::WrongWorld { .. }), "{e:?}");
+    assert!(e.to_string().contains("psa:connector/connector-api"), "{e}");
+    let e = load_bytes(
+        wat::parse_str(r#"(component (instance $i) (export "wasi:cli/run@0.2.0" (instance $i)))"#)
+            .unwrap(),
+    )
+    .await;
+    assert!(e.to_string().contains("wasi:cli/run@0.2.0"), "{e}");
+}
+
+#[tokio::test]
+async fn an_unsupported_wit_version_is_refused() {
+    let e = load_bytes(
+        wat::parse_str(r#"(component (instance $i) (export "psa:connector/connector-api@0.2.0" (instance $i)))"#)
+            .unwrap(),
+    )
+    .await;
+    assert!(matches!(e, LoadError::UnsupportedVersion { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains("psa:connector@0.2.0") && text.contains("psa:connector@0.1.0"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_matching_rule_loads_but_cannot_be_a_connection() {
+    let rt = runtime(64 << 20, Duration::from_secs(10));
+    let rule = load(&rt, EXAMPLE_RULE_PATH).await;
+    assert_eq!(rule.kind(), PluginKind::MatchingRule);
+    assert_eq!(rule.id(), "serial-then-hostname");
+    let kv = KvStore::temporary().unwrap();
+    let err = Connection::open(rt.clone(), rule, "x", settings(&[], &[]), &grant(&[]), &kv)
+        .err()
+        .expect("a rule is not a connector");
+    assert!(
+        err.to_string().contains("matching rule, not a connector"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_pinned_hash_is_checked_before_anything_runs() {
+    let rt = runtime(64 << 20, Duration::from_secs(10));
+    let e = rt
+        .load_pinned(
+            PluginSource::File(HOSTILE_PATH.into()),
+            Some(&"0".repeat(64)),
+        )
+        .await
+        .err()
+        .expect("the pin does not match");
+    assert!(matches!(e, LoadError::HashMismatch { .. }), "{e:?}");
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    rt.load_pinned(
+        PluginSource::File(HOSTILE_PATH.into()),
+        Some(plugin.sha256()),
+    )
+    .await
+    .expect("the right pin loads");
+}
+
+#[tokio::test]
+async fn connection_settings_are_checked_against_describe() {
+    let rt = runtime(64 << 20, Duration::from_secs(10));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let open = |pairs: &[(&str, &str)]| {
+        Connection::open(
+            rt.clone(),
+            plugin.clone(),
+            "c",
+            settings(pairs, &[]),
+            &grant(&[]),
+            &kv,
+        )
+        .err()
+        .map(|e| format!("{e:#}"))
+    };
+    let missing = open(&[]).expect("attack is required");
+    assert!(missing.contains("requires setting `attack`"), "{missing}");
+    let typo = open(&[("attack", "x"), ("tokn", "y")]).expect("unknown setting");
+    assert!(typo.contains("`tokn`") && typo.contains("token"), "{typo}");
+    assert!(open(&[("attack", "x")]).is_none());
+}

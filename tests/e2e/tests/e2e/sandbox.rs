@@ -1,0 +1,319 @@
+//! The sandbox against small hostile plugins: deadlines, memory caps, grants, private
+//! addresses, response caps, traps and kv isolation. Secret redaction is in `secrets.rs`.
+
+use psahost_e2e::*;
+use psahost_sandbox::bindings::psa::connector::types::Error as PsaError;
+use psahost_sandbox::capabilities::kv::KvStore;
+use psahost_sandbox::connector::ConnectorError;
+use psahost_sandbox::runtime::CallError;
+use std::time::{Duration, Instant};
+
+const MIB: u64 = 1024 * 1024;
+
+fn message(result: Result<impl std::fmt::Debug, ConnectorError>) -> ConnectorError {
+    result.expect_err("the call should fail")
+}
+
+#[tokio::test]
+async fn an_infinite_loop_ends_at_the_deadline() {
+    let rt = runtime(64 * MIB, Duration::from_millis(500));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let conn = connect(
+        &rt,
+        &plugin,
+        "spin",
+        settings(&[("attack", "spin")], &[]),
+        &grant(&[]),
+        &kv,
+    );
+    let started = Instant::now();
+    let err = message(conn.test_connection().await);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(
+            err,
+            ConnectorError::Call(CallError::Deadline { limit_ms: 500, .. })
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("deadline of 500 ms") && text.contains("hostile"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_memory_bomb_hits_the_cap() {
+    let rt = runtime(32 * MIB, Duration::from_secs(20));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let conn = connect(
+        &rt,
+        &plugin,
+        "bomb",
+        settings(&[("attack", "memory")], &[]),
+        &grant(&[]),
+        &kv,
+    );
+    let err = message(conn.test_connection().await);
+    assert!(
+        matches!(
+            err,
+            ConnectorError::Call(CallError::MemoryCap { cap_mib: 32, .. })
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("memory cap of 32 MiB"), "{err}");
+}
+
+#[tokio::test]
+async fn a_trap_fails_its_call_and_the_next_call_succeeds() {
+    let rt = runtime(64 * MIB, Duration::from_secs(20));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let bad = connect(
+        &rt,
+        &plugin,
+        "bad",
+        settings(&[("attack", "trap")], &[]),
+        &grant(&[]),
+        &kv,
+    );
+    let err = message(bad.test_connection().await);
+    match &err {
+        ConnectorError::Call(CallError::Trap { message, .. }) => {
+            assert!(message.contains("unreachable"), "{message}")
+        }
+        other => panic!("expected a trap, got {other:?}"),
+    }
+    // Same plugin, same runtime, even the same connection: a fresh instance each call.
+    let good = connect(
+        &rt,
+        &plugin,
+        "good",
+        settings(&[("attack", "none")], &[]),
+        &grant(&[]),
+        &kv,
+    );
+    let report = good
+        .test_connection()
+        .await
+        .expect("the next call succeeds");
+    assert_eq!(report.message, "nothing to do");
+    assert!(bad.test_connection().await.is_err());
+    assert!(good.test_connection().await.is_ok());
+}
+
+fn forbidden(err: ConnectorError) -> String {
+    match err {
+        ConnectorError::Psa(PsaError::Forbidden(p)) => p.message,
+        other => panic!("expected forbidden, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_host_outside_the_grant_is_denied() {
+    let server = TestServer::start().await;
+    let rt = runtime(64 * MIB, Duration::from_secs(20));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let target = server.origin.trim_start_matches("http://");
+    // The plugin may request the server, but the operator granted another origin.
+    let conn = connect(
+        &rt,
+        &plugin,
+        "outside",
+        settings(
+            &[
+                ("attack", "fetch"),
+                ("target", target),
+                ("url", &format!("{}/x", server.origin)),
+            ],
+            &[],
+        ),
+        &grant(&["https://api-na.myconnectwise.net"]),
+        &kv,
+    );
+    let m = forbidden(message(conn.test_connection().await));
+    assert!(m.contains(&server.origin) && m.contains("grant"), "{m}");
+    // Granted, but not requested by the plugin.
+    let conn = connect(
+        &rt,
+        &plugin,
+        "unrequested",
+        settings(
+            &[
+                ("attack", "fetch"),
+                ("target", "example.com"),
+                ("url", &format!("{}/x", server.origin)),
+            ],
+            &[],
+        ),
+        &grant(&[&server.origin]),
+        &kv,
+    );
+    let m = forbidden(message(conn.test_connection().await));
+    assert!(m.contains("requested"), "{m}");
+    assert!(
+        server.seen.lock().unwrap().is_empty(),
+        "no request reached the server"
+    );
+    // Both requested and granted: it goes through.
+    let conn = connect(
+        &rt,
+        &plugin,
+        "allowed",
+        settings(
+            &[
+                ("attack", "fetch"),
+                ("target", target),
+                ("url", &format!("{}/x", server.origin)),
+            ],
+            &[],
+        ),
+        &grant(&[&server.origin]),
+        &kv,
+    );
+    let report = conn.test_connection().await.expect("granted request");
+    assert_eq!(report.message, "status 200 with 2 bytes");
+}
+
+#[tokio::test]
+async fn private_addresses_are_denied_unless_granted() {
+    let rt = runtime(64 * MIB, Duration::from_secs(20));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let mut policy = grant(&[]);
+    policy.grant.all_requested = true; // "grant what the plugin requests"
+    for (target, url) in [
+        ("169.254.169.254", "http://169.254.169.254/latest/meta-data"),
+        ("10.0.0.1", "http://10.0.0.1/"),
+        ("[::1]:9", "http://[::1]:9/"),
+    ] {
+        let conn = connect(
+            &rt,
+            &plugin,
+            "private",
+            settings(
+                &[("attack", "fetch"), ("target", target), ("url", url)],
+                &[],
+            ),
+            &policy,
+            &kv,
+        );
+        let m = forbidden(message(conn.test_connection().await));
+        assert!(
+            m.contains("private, loopback or link-local"),
+            "{target}: {m}"
+        );
+    }
+    // A name is checked after resolution: localhost resolves to loopback.
+    let conn = connect(
+        &rt,
+        &plugin,
+        "named",
+        settings(
+            &[
+                ("attack", "fetch"),
+                ("target", "localhost:9"),
+                ("url", "http://localhost:9/"),
+            ],
+            &[],
+        ),
+        &policy,
+        &kv,
+    );
+    let m = forbidden(message(conn.test_connection().await));
+    assert!(m.contains("localhost") && m.contains("127.0.0.1"), "{m}");
+}
+
+#[tokio::test]
+async fn an_oversized_response_is_refused() {
+    let server = TestServer::start().await;
+    let rt = runtime(64 * MIB, Duration::from_secs(20));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let target = server.origin.trim_start_matches("http://");
+    let mut policy = grant(&[&server.origin]);
+    policy.http.max_response_bytes = MIB;
+    let fetch = |n: u64| {
+        settings(
+            &[
+                ("attack", "fetch"),
+                ("target", target),
+                ("url", &format!("{}/bytes/{n}", server.origin)),
+            ],
+            &[],
+        )
+    };
+    let small = connect(&rt, &plugin, "small", fetch(MIB), &policy, &kv);
+    assert_eq!(
+        small.test_connection().await.unwrap().message,
+        format!("status 200 with {MIB} bytes")
+    );
+    let big = connect(&rt, &plugin, "big", fetch(MIB + 1), &policy, &kv);
+    match message(big.test_connection().await) {
+        ConnectorError::Psa(PsaError::Remote(r)) => {
+            assert_eq!(r.code.as_deref(), Some("response-too-large"));
+            assert!(r.message.contains(&MIB.to_string()), "{}", r.message);
+        }
+        other => panic!("expected response-too-large, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn one_connection_cannot_read_another_connections_kv() {
+    let rt = runtime(64 * MIB, Duration::from_secs(20));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kv = KvStore::open(dir.path()).unwrap();
+    let write = connect(
+        &rt,
+        &plugin,
+        "tenant-a",
+        settings(
+            &[
+                ("attack", "kv-write"),
+                ("key", "token"),
+                ("value", "a-secret"),
+            ],
+            &[],
+        ),
+        &grant(&[]),
+        &kv,
+    );
+    write.test_connection().await.unwrap();
+    let read_a = connect(
+        &rt,
+        &plugin,
+        "tenant-a",
+        settings(&[("attack", "kv-read"), ("key", "token")], &[]),
+        &grant(&[]),
+        &kv,
+    );
+    assert_eq!(
+        read_a.test_connection().await.unwrap().message,
+        "token = Some(\"a-secret\")"
+    );
+    let read_b = connect(
+        &rt,
+        &plugin,
+        "tenant-b",
+        settings(&[("attack", "kv-read"), ("key", "token")], &[]),
+        &grant(&[]),
+        &kv,
+    );
+    assert_eq!(
+        read_b.test_connection().await.unwrap().message,
+        "token = None"
+    );
+    // And the value survives the store being reopened.
+    drop((write, read_a, read_b));
+    kv.flush().await.unwrap();
+}

@@ -1,0 +1,67 @@
+//! A secret set in settings never appears in the logs, even at trace level.
+//!
+//! The capture is the process's global subscriber: no other test of this binary may install a
+//! subscriber (a thread-local one would race with tracing's callsite interest cache).
+
+use psahost_e2e::*;
+use psahost_sandbox::capabilities::kv::KvStore;
+use psahost_sandbox::connector::ConnectorError;
+use std::time::Duration;
+
+const MIB: u64 = 1024 * 1024;
+
+fn message(result: Result<impl std::fmt::Debug, ConnectorError>) -> ConnectorError {
+    result.expect_err("the call should fail")
+}
+
+#[tokio::test]
+async fn a_secret_never_appears_in_the_logs_at_trace_level() {
+    let logs = LogCapture::install_global();
+    let server = TestServer::start().await;
+    let rt = runtime(64 * MIB, Duration::from_secs(20));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let secret = "s3cr3t-T0ken-4f9a";
+    let target = server.origin.trim_start_matches("http://");
+    let conn = connect(
+        &rt,
+        &plugin,
+        "leaky",
+        settings(
+            &[
+                ("attack", "log-secret"),
+                ("token", secret),
+                ("target", target),
+                ("url", &format!("{}/auth", server.origin)),
+            ],
+            &[],
+        ),
+        &grant(&[&server.origin]),
+        &kv,
+    );
+    let err = message(conn.test_connection().await);
+    // The plugin did send it where it belongs...
+    let seen = server.seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        vec![("/auth".to_string(), Some(format!("Bearer {secret}")))]
+    );
+    // ...but no log line and no error shows it.
+    let text = logs.text();
+    assert!(
+        text.contains("token=[redacted]"),
+        "logs were captured:\n{text}"
+    );
+    for source in ["source=\"log\"", "source=\"stdout\"", "source=\"stderr\""] {
+        assert!(text.contains(source), "missing {source} in:\n{text}");
+    }
+    assert!(
+        !text.contains(secret),
+        "the secret leaked into the logs:\n{text}"
+    );
+    let shown = err.to_string();
+    assert!(
+        shown.contains("[redacted]") && !shown.contains(secret),
+        "{shown}"
+    );
+}
