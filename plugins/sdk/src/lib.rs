@@ -98,6 +98,14 @@ pub mod time;
 
 pub use error::{Error, Result};
 
+/// The version of the `psa:connector` WIT package this SDK is generated from (the `@0.1.0` of
+/// `package psa:connector@0.1.0;`). The host refuses a plugin built against a package version
+/// it does not implement; `psahost plugin inspect` shows the version a component was built with.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// The WIT package name, `psa:connector`.
+pub const WIT_PACKAGE: &str = "psa:connector";
+
 /// The records, inputs and helper types of the contract.
 pub mod types {
     pub use crate::bindings::exports::psa::connector::connector_api::{
@@ -424,4 +432,71 @@ macro_rules! export_rule {
 #[doc(hidden)]
 pub mod __private {
     pub use wit_bindgen;
+}
+
+#[cfg(test)]
+mod wit_tests {
+    use super::{WIT_PACKAGE, WIT_VERSION};
+    use std::path::{Path, PathBuf};
+
+    /// The `.wit` files of a directory, sorted by name.
+    fn wit_files(dir: &Path) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .map(|entry| entry.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "wit"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    fn sdk_wit() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("wit")
+    }
+
+    /// Every file of the SDK's WIT declares the package at [`WIT_VERSION`].
+    #[test]
+    fn wit_version_matches_the_wit_text() {
+        let files = wit_files(&sdk_wit());
+        assert!(files.len() >= 4, "{files:?}");
+        let expected = format!("package {WIT_PACKAGE}@{WIT_VERSION};");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let declared = text
+                .lines()
+                .find(|l| l.trim_start().starts_with("package "))
+                .map(str::trim);
+            assert_eq!(declared, Some(expected.as_str()), "{}", file.display());
+        }
+    }
+
+    /// The SDK's `wit/` is an exact copy of the repository's root `wit/` (the one source of
+    /// truth, which the host is generated from). A packaged crate has no root `wit/`: skipped.
+    #[test]
+    fn wit_copy_matches_the_root() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../wit");
+        if !root.is_dir() {
+            eprintln!(
+                "skipped: no {} (a packaged crate has only its own wit/)",
+                root.display()
+            );
+            return;
+        }
+        let name = |p: &PathBuf| p.file_name().unwrap().to_os_string();
+        let ours = wit_files(&sdk_wit());
+        let theirs = wit_files(&root);
+        assert_eq!(
+            ours.iter().map(name).collect::<Vec<_>>(),
+            theirs.iter().map(name).collect::<Vec<_>>(),
+            "plugins/sdk/wit/ and wit/ hold different files: copy wit/*.wit into plugins/sdk/wit/"
+        );
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert!(
+                std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
+                "{} differs from {}: copy wit/*.wit into plugins/sdk/wit/",
+                a.display(),
+                b.display()
+            );
+        }
+    }
 }
