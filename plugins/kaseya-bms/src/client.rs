@@ -10,7 +10,8 @@
 use crate::auth::{self, LoginInfo, Token};
 use crate::paging::{MAX_PAGE_SIZE, PageState};
 use psa_sdk::http::{Method, Request, Response};
-use psa_sdk::{Error, Result, kv, message, origin, settings, time};
+use psa_sdk::status::{self, ErrorMap};
+use psa_sdk::{Error, Result, kv, origin, settings, time};
 use serde_json::Value;
 
 /// The most pages one "read everything" loop follows (100 records each): a guard against a
@@ -136,38 +137,34 @@ pub struct BmsError {
     pub validation: Vec<(String, String)>,
 }
 
-/// Reads an error body; a body that is not BMS's JSON yields its text as the message.
+/// Reads an error body: code and message as the SDK reads them
+/// ([`psa_sdk::status::read_error_body`]: `{"error": {"code", "message"}}` or flat), and the
+/// `validationErrors`.
 pub fn parse_error_body(body: &[u8]) -> BmsError {
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return BmsError {
-            message: message::body_excerpt(body),
-            ..BmsError::default()
-        };
-    };
-    let s = |v: &Value, k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    // The error object; some answers put code and message at the top level.
-    let e = v.get("error").filter(|e| e.is_object()).unwrap_or(&v);
-    let validation = e
-        .get("validationErrors")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|x| {
-                    let field = s(x, "field")?;
-                    Some((field, s(x, "message").unwrap_or_default()))
-                })
-                .collect()
+    let text = status::read_error_body(body);
+    let validation = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            // The error object; some answers put code and message at the top level.
+            let e = v.get("error").filter(|e| e.is_object()).unwrap_or(&v);
+            let s = |v: &Value, k: &str| {
+                v.get(k)
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            };
+            let list = e.get("validationErrors")?.as_array()?;
+            Some(
+                list.iter()
+                    .filter_map(|x| Some((s(x, "field")?, s(x, "message").unwrap_or_default())))
+                    .collect(),
+            )
         })
         .unwrap_or_default();
     BmsError {
-        code: s(e, "code"),
-        message: s(e, "message").unwrap_or_else(|| message::body_excerpt(body)),
+        code: text.code,
+        message: text.message,
         validation,
     }
 }
@@ -196,15 +193,20 @@ fn query_field(name: &str) -> Option<&'static str> {
     }
 }
 
-/// Maps a non-2xx BMS answer (other than the login's) to the contract's error.
-pub fn map_error(
-    status: u16,
-    retry_after_ms: Option<u64>,
-    body: &[u8],
-    ctx: &ErrorContext<'_>,
-) -> Error {
-    let e = parse_error_body(body);
-    match status {
+/// Maps a non-2xx BMS answer (other than the login's) to the contract's error: the SDK's mapping
+/// ([`psa_sdk::status`]) with BMS's validation errors, refused tokens, not-found paths and rate
+/// limit as a hook.
+pub fn map_error(response: &Response, ctx: &ErrorContext<'_>) -> Error {
+    ErrorMap::new("Kaseya BMS", "password")
+        .subject(ctx.subject)
+        .hook(|r, _| specific_error(r, &parse_error_body(&r.body), ctx))
+        .map(response)
+}
+
+/// What only BMS says, or what the connector says better about it.
+fn specific_error(response: &Response, e: &BmsError, ctx: &ErrorContext<'_>) -> Option<Error> {
+    let status = response.status;
+    Some(match status {
         400 | 409 | 422 => match e.validation.first() {
             Some((field, message)) => {
                 let message = if message.is_empty() {
@@ -223,10 +225,12 @@ pub fn map_error(
                     None => Error::invalid(field.clone(), message.clone()),
                 }
             }
-            None if status == 409 => {
-                Error::remote(409, e.code.or(Some("Conflict".into())), e.message)
-            }
-            None => Error::invalid("request", e.message),
+            None if status == 409 => Error::remote(
+                409,
+                e.code.clone().or(Some("Conflict".into())),
+                e.message.clone(),
+            ),
+            None => Error::invalid("request", e.message.clone()),
         },
         401 => Error::unauthorized(
             "password",
@@ -237,31 +241,19 @@ pub fn map_error(
                 e.message
             ),
         ),
-        403 => {
-            let permission = e
-                .message
-                .split_once(" lacks ")
-                .map(|(_, p)| p.trim().trim_end_matches('.').to_string())
-                .unwrap_or_else(|| e.message.clone());
-            Error::forbidden(permission, e.message)
-        }
-        404 => match ctx.subject {
-            Some(subject) => Error::not_found(format!("{subject} was not found in Kaseya BMS")),
-            None => Error::not_found(format!(
-                "Kaseya BMS answered 404 on {}: {} (check `server`)",
-                ctx.path, e.message
-            )),
-        },
+        404 if ctx.subject.is_none() => Error::not_found(format!(
+            "Kaseya BMS answered 404 on {}: {} (check `server`)",
+            ctx.path, e.message
+        )),
         429 => Error::rate_limited(
-            retry_after_ms,
+            response.retry_after_ms(),
             format!(
                 "Kaseya BMS rate limit (1,500 calls per hour per endpoint): {}",
                 e.message
             ),
         ),
-        500..=599 => Error::unavailable(format!("Kaseya BMS answered {status}: {}", e.message)),
-        _ => Error::remote(status, e.code, e.message),
-    }
+        _ => return None,
+    })
 }
 
 /// The `result` of a 2xx answer's envelope. `success: false` is BMS's error even with a 2xx
@@ -458,12 +450,7 @@ impl Client {
                 username: &self.settings.username,
                 ..ctx
             };
-            let error = map_error(
-                response.status,
-                response.retry_after_ms(),
-                &response.body,
-                &ctx,
-            );
+            let error = map_error(&response, &ctx);
             psa_sdk::debug!("{method:?} {path}: {} {}", response.status, error.kind());
             return Err(error.redact(&self.settings.secrets(Some(&self.token.access_token))));
         }
@@ -558,6 +545,25 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use psa_sdk::message;
+
+    /// [`super::map_error`] of an answer with `status`, `Retry-After` (whole seconds) and `body`.
+    fn map_error(
+        status: u16,
+        retry_after_ms: Option<u64>,
+        body: &[u8],
+        ctx: &ErrorContext<'_>,
+    ) -> Error {
+        let headers = retry_after_ms
+            .map(|ms| vec![("retry-after".to_string(), (ms / 1000).to_string())])
+            .unwrap_or_default();
+        let response = Response {
+            status,
+            headers,
+            body: body.to_vec(),
+        };
+        super::map_error(&response, ctx)
+    }
 
     fn settings() -> Settings {
         Settings::from_values(

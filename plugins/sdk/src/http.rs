@@ -209,11 +209,17 @@ impl Response {
         })
     }
 
-    /// `Retry-After` in milliseconds, when present as seconds.
+    /// `Retry-After` in milliseconds, as seconds or as an HTTP date (counted from the sandbox's
+    /// clock); see [`crate::status::retry_after_ms`].
     pub fn retry_after_ms(&self) -> Option<u64> {
         self.header("retry-after")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|s| s.saturating_mul(1000))
+            .and_then(|v| crate::status::retry_after_ms(v, crate::time::now_unix()))
+    }
+
+    /// The response when it is 2xx, else the contract's error for it as `errors` maps it (see
+    /// [`crate::status`]).
+    pub fn check(self, errors: &crate::status::ErrorMap<'_>) -> Result<Response> {
+        errors.check(self)
     }
 }
 

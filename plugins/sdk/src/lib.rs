@@ -30,14 +30,12 @@
 //!     fn test_connection() -> Result<ConnectionReport> {
 //!         let site = settings::require("site")?;
 //!         let key = settings::require("api-key")?;
-//!         let response = http::Request::get(format!("https://{site}/v1/me"))
+//!         // 401 -> unauthorized naming `api-key`, 429 -> rate-limited, 5xx -> unavailable, ...
+//!         http::Request::get(format!("https://{site}/v1/me"))
 //!             .bearer_auth(&key)
-//!             .send()?;
-//!         match response.status {
-//!             200 => Ok(ConnectionReport { message: format!("connected to {site}"), details: "{}".into() }),
-//!             401 => Err(Error::unauthorized("api-key", "the API key was refused")),
-//!             s => Err(Error::remote(s, None, response.text())),
-//!         }
+//!             .send()?
+//!             .check(&status::ErrorMap::new("Acme PSA", "api-key"))?;
+//!         Ok(ConnectionReport { message: format!("connected to {site}"), details: "{}".into() })
 //!     }
 //! }
 //!
@@ -66,6 +64,9 @@
 //!   refuses (naming `cursor`) a cursor of another version, entity or connector.
 //! - [`message`] and [`Error::redact`]: secrets redacted from errors and log lines, long PSA
 //!   answers shortened to an excerpt.
+//! - [`status`]: a PSA's error answer mapped to the contract's error (401, 403, 404, 429 with
+//!   `Retry-After`, 5xx, anything else with an excerpt), with the connector's hook for what only
+//!   its PSA says.
 //!
 //! ```
 //! use psa_sdk::{decimal, json, time};
@@ -94,6 +95,7 @@ pub mod log;
 pub mod message;
 pub mod origin;
 pub mod settings;
+pub mod status;
 pub mod time;
 
 pub use error::{Error, Result};
@@ -200,7 +202,7 @@ pub mod types {
 pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::types::*;
-    pub use crate::{Connector, MatchingRule, http, kv, log, settings};
+    pub use crate::{Connector, MatchingRule, http, kv, log, settings, status};
 }
 
 use types::*;
