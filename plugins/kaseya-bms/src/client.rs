@@ -8,8 +8,9 @@
 //! the SDK's (`psa_sdk::origin`, `psa_sdk::message`).
 
 use crate::auth::{self, LoginInfo, Token};
-use crate::paging::{MAX_PAGE_SIZE, PageState};
+use crate::paging::{self, MAX_PAGE_SIZE, PageState};
 use psa_sdk::http::{Method, Request, Response};
+use psa_sdk::paging::PageNumber;
 use psa_sdk::status::{self, ErrorMap};
 use psa_sdk::{Error, Result, kv, origin, settings, time};
 use serde_json::Value;
@@ -496,7 +497,7 @@ impl Client {
         state: &PageState,
         extra: &[(String, String)],
     ) -> Result<(Vec<Value>, Option<PageState>)> {
-        let mut query = state.query();
+        let mut query = paging::query(state);
         query.extend(extra.iter().cloned());
         let (items, total) = self.get_list(path, &query)?;
         let ids = items
@@ -509,29 +510,23 @@ impl Client {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let next = state.next(&ids, total)?;
+        let next = state.next(&ids, state.more(ids.len(), total))?;
         Ok((items, next))
     }
 
     /// Every record of a list (picklists, contract services), page by page (`pageNumber`,
-    /// 100 records each) until `totalRecords` are read or a page comes back empty.
+    /// 100 records each, fewer if BMS caps them) until `totalRecords` are read or a page comes
+    /// back empty.
     pub fn get_all(&mut self, path: &str) -> Result<Vec<Value>> {
         let mut all = Vec::new();
-        for page in 1..=MAX_PAGES {
-            let query = [
-                ("orderBy".to_string(), "id asc".to_string()),
-                ("pageSize".to_string(), MAX_PAGE_SIZE.to_string()),
-                ("pageNumber".to_string(), page.to_string()),
-            ];
-            let (items, total) = self.get_list(path, &query)?;
-            let count = items.len() as u64;
+        let mut page = PageNumber::first(path, MAX_PAGE_SIZE, None);
+        for _ in 0..MAX_PAGES {
+            let (items, total) = self.get_list(path, &paging::number_query(&page))?;
+            let count = u32::try_from(items.len()).unwrap_or(u32::MAX);
             all.extend(items);
-            let done = match total {
-                Some(total) => all.len() as u64 >= total,
-                None => count < u64::from(MAX_PAGE_SIZE),
-            };
-            if count == 0 || done {
-                return Ok(all);
+            match page.next(count, total) {
+                Some(next) => page = next,
+                None => return Ok(all),
             }
         }
         Err(Error::remote(

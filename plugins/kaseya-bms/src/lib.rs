@@ -22,7 +22,7 @@ pub mod references;
 pub mod writes;
 
 use client::Client;
-use paging::{PageState, clamp_page_size};
+pub use paging::page_state;
 use psa_sdk::prelude::*;
 use serde_json::{Value, json};
 
@@ -65,27 +65,6 @@ const TICKETS: Entity = Entity {
 
 /// Why configuration items are not supported.
 const NO_CONFIGURATIONS: &str = "Kaseya BMS configuration items (assets) are not supported by this connector: BMS receives its assets from the RMM (VSA) and the BMS API dialect psahost uses has no asset endpoints; sync devices through the RMM's own integration";
-
-/// The page state of a request: the cursor's when there is one (its filter and page size rule
-/// the whole sweep), else the first page built from `updated-since` and `page-size`.
-pub fn page_state(entity_name: &str, page: &PageRequest) -> Result<PageState> {
-    match page.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(cursor) => PageState::decode(entity_name, cursor),
-        None => {
-            let since = page
-                .updated_since
-                .as_deref()
-                .filter(|s| !s.trim().is_empty())
-                .map(|s| psa_sdk::time::utc_input("updated-since", s))
-                .transpose()?;
-            Ok(PageState::first(
-                entity_name,
-                clamp_page_size(page.page_size),
-                since,
-            ))
-        }
-    }
-}
 
 /// Reads one page of `entity` and maps each record.
 fn read_page<T>(
@@ -383,7 +362,10 @@ mod tests {
         assert_eq!(first.page_size, 100);
         assert_eq!(first.since.as_deref(), Some("2026-01-01T00:00:00Z"));
         assert_eq!(first.after, None);
-        let second = first.next(&[1, 2, 3], Some(500)).unwrap().unwrap();
+        let second = first
+            .next(&[1, 2, 3], first.more(3, Some(500)))
+            .unwrap()
+            .unwrap();
         let cursor = second.encode();
         // The host passes other values on the next call; the cursor's rule.
         let again = page_state(

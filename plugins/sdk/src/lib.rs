@@ -62,6 +62,8 @@
 //!   bare host, a full origin, or a pasted address with a path).
 //! - [`cursor`]: a small versioned `key=value` codec for the opaque cursors of paged reads, which
 //!   refuses (naming `cursor`) a cursor of another version, entity or connector.
+//! - [`paging`]: pagers for keyset (`id > last`), page-number-with-total (adapting to a silently
+//!   capped page size) and next-URL paging, each with its cursor.
 //! - [`message`] and [`Error::redact`]: secrets redacted from errors and log lines, long PSA
 //!   answers shortened to an excerpt.
 //! - [`status`]: a PSA's error answer mapped to the contract's error (401, 403, 404, 429 with
@@ -94,6 +96,7 @@ pub mod kv;
 pub mod log;
 pub mod message;
 pub mod origin;
+pub mod paging;
 pub mod settings;
 pub mod status;
 pub mod time;
