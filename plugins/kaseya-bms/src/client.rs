@@ -10,9 +10,10 @@
 use crate::auth::{self, LoginInfo, Token};
 use crate::paging::{self, MAX_PAGE_SIZE, PageState};
 use psa_sdk::http::{Method, Request, Response};
+use psa_sdk::json::Envelope;
 use psa_sdk::paging::PageNumber;
 use psa_sdk::status::{self, ErrorMap};
-use psa_sdk::{Error, Result, kv, origin, settings, time};
+use psa_sdk::{Error, Result, kv, message, origin, settings, time};
 use serde_json::Value;
 
 /// The most pages one "read everything" loop follows (100 records each): a guard against a
@@ -257,42 +258,43 @@ fn specific_error(response: &Response, e: &BmsError, ctx: &ErrorContext<'_>) -> 
     })
 }
 
-/// The `result` of a 2xx answer's envelope. `success: false` is BMS's error even with a 2xx
-/// status; a body that is not the envelope is a malformed answer.
-pub fn envelope(status: u16, body: &[u8]) -> Result<Value> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
+/// A 2xx answer's envelope (`{"result": ..., "totalRecords": n, "success": true}`), read by the
+/// SDK's [`Envelope`]. `success: false` is BMS's error even with a 2xx status; a body that is
+/// not a JSON object is a malformed answer.
+fn read_envelope(status: u16, body: &[u8]) -> Result<Envelope<'_>> {
+    let e = Envelope::parse(body).map_err(|_| {
         Error::malformed(format!(
-            "Kaseya BMS answered {status} with a body that is not JSON: {e}"
+            "Kaseya BMS answered {status} with a body that is not the {{\"result\": ...}} envelope: {}",
+            message::body_excerpt(body)
         ))
     })?;
-    let Value::Object(mut map) = v else {
-        return Err(Error::malformed(format!(
-            "Kaseya BMS answered {status} with JSON that is not the {{\"result\": ...}} envelope"
-        )));
-    };
-    if map.get("success").and_then(Value::as_bool) == Some(false) {
-        let e = parse_error_body(body);
-        return Err(Error::remote(status, e.code, e.message));
+    if e.scalar("success").as_bool() == Some(false) {
+        let error = parse_error_body(body);
+        return Err(Error::remote(status, error.code, error.message));
     }
-    match map.remove("result") {
-        Some(Value::Null) | None => Err(Error::malformed(format!(
+    Ok(e)
+}
+
+/// The `result` of a 2xx answer's envelope; a missing or null `result` is a malformed answer.
+pub fn envelope(status: u16, body: &[u8]) -> Result<Value> {
+    let e = read_envelope(status, body)?;
+    match e.get("result").filter(|r| r.get() != "null") {
+        Some(result) => Ok(serde_json::from_str(result.get())?),
+        None => Err(Error::malformed(format!(
             "Kaseya BMS answered {status} without a `result`"
         ))),
-        Some(result) => Ok(result),
     }
 }
 
 /// The records and `totalRecords` of a list answer.
 pub fn list_envelope(status: u16, body: &[u8]) -> Result<(Vec<Value>, Option<u64>)> {
-    let total = serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("totalRecords").and_then(Value::as_u64));
-    match envelope(status, body)? {
-        Value::Array(items) => Ok((items, total)),
-        _ => Err(Error::malformed(format!(
-            "Kaseya BMS answered {status} to a list request with a `result` that is not an array"
-        ))),
-    }
+    let e = read_envelope(status, body)?;
+    let items = e
+        .records("result")?
+        .into_iter()
+        .map(|raw| Ok(serde_json::from_str(raw.get())?))
+        .collect::<Result<Vec<Value>>>()?;
+    Ok((items, e.count("totalRecords")))
 }
 
 /// Stores the token in kv. The cache only saves a login per call, so a kv failure (quota,
@@ -540,7 +542,6 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use psa_sdk::message;
 
     /// [`super::map_error`] of an answer with `status`, `Retry-After` (whole seconds) and `body`.
     fn map_error(
