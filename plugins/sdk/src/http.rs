@@ -160,7 +160,7 @@ impl Request {
             endpoint: self.endpoint,
             retryable: self.retryable,
         };
-        let response = wit::send(&request)?;
+        let response = crate::host::send(&request)?;
         Ok(Response {
             status: response.status,
             headers: response.headers,

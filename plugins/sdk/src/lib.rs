@@ -64,6 +64,9 @@
 //!   refuses (naming `cursor`) a cursor of another version, entity or connector.
 //! - [`paging`]: pagers for keyset (`id > last`), page-number-with-total (adapting to a silently
 //!   capped page size) and next-URL paging, each with its cursor.
+//! - `fake` (native builds only): an in-process fake of the host (scripted HTTP answers,
+//!   settings, an in-memory kv, captured logs, the requests sent) so a connector's code that
+//!   calls the host runs in a plain `cargo test`.
 //! - [`message`] and [`Error::redact`]: secrets redacted from errors and log lines, long PSA
 //!   answers shortened to an excerpt.
 //! - [`status`]: a PSA's error answer mapped to the contract's error (401, 403, 404, 429 with
@@ -89,6 +92,9 @@ pub mod bindings;
 pub mod cursor;
 pub mod decimal;
 pub mod error;
+#[cfg(not(target_family = "wasm"))]
+pub mod fake;
+mod host;
 pub mod http;
 pub mod input;
 pub mod json;

@@ -230,8 +230,12 @@ pub fn date_of_unix(unix: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Seconds since the Unix epoch, from the sandbox's wall clock (0 if the clock is before 1970).
+/// Seconds since the Unix epoch, from the sandbox's wall clock (0 if the clock is before 1970);
+/// in a native test, the [`crate::fake::FakeHost`]'s clock when it set one.
 pub fn now_unix() -> u64 {
+    if let Some(now) = crate::host::clock() {
+        return now;
+    }
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -5,10 +5,12 @@
 # 2. the `.crate` unpacked into an empty temporary directory outside the repository;
 # 3. a connector crate written there from plugins/README.md: its first ```toml block as
 #    Cargo.toml (the one `psa-sdk = "..."` line pointed at the unpacked package instead of the
-#    registry, nothing else changed) and its first ```rust block as src/lib.rs;
+#    registry, nothing else changed), its first ```rust block (the connector) and second (its
+#    native tests) as src/lib.rs;
 # 4. built for wasm32-wasip2 with its own target directory, and the result checked to be a
 #    WebAssembly component;
-# 5. the unpacked SDK's own WIT tests run there (the root-WIT comparison must skip, the version
+# 5. the guide's tests run natively there (`cargo test`, against the SDK's fake host);
+# 6. the unpacked SDK's own WIT tests run there (the root-WIT comparison must skip, the version
 #    check must pass).
 #
 # Usage: plugins/sdk/tests/package.sh   (KEEP=1 keeps the temporary directory)
@@ -47,16 +49,19 @@ ls "$sdk" "$sdk/wit"
 step "connector crate from $guide"
 app="$work/acme-psa"
 mkdir -p "$app/src"
-# A fenced block of the guide, its list indentation removed.
+# The guide's fenced block number $2 (from 1) in language $1, its list indentation removed.
 block() {
-    awk -v lang="$1" '
-        !found && $0 ~ "^ *```" lang "$" { inside = 1; match($0, /^ */); indent = RLENGTH; next }
-        inside && $0 ~ /^ *```$/ { inside = 0; found = 1; next }
+    awk -v lang="$1" -v want="$2" '
+        $0 ~ "^ *```" lang "$" { n++; if (n == want) { inside = 1; match($0, /^ */); indent = RLENGTH }; next }
+        inside && $0 ~ /^ *```$/ { inside = 0; next }
         inside { print substr($0, indent + 1) }
     ' "$guide"
 }
-block toml >"$app/Cargo.toml"
-block rust >"$app/src/lib.rs"
+block toml 1 >"$app/Cargo.toml"
+# The connector, then the guide's native tests (its second rust block) after it.
+block rust 1 >"$app/src/lib.rs"
+block rust 2 >>"$app/src/lib.rs"
+grep -q 'FakeHost' "$app/src/lib.rs" || fail "the guide's second rust block (the native tests) is missing"
 grep -q '^psa-sdk = "' "$app/Cargo.toml" || fail "the guide's Cargo.toml has no \`psa-sdk = \"...\"\` line"
 sed -i "s#^psa-sdk = \".*\"#psa-sdk = { path = \"$sdk\" }#" "$app/Cargo.toml"
 [ -s "$app/src/lib.rs" ] || fail "the guide has no rust block"
@@ -73,6 +78,9 @@ header="$(od -An -tx1 -N8 "$wasm" | tr -d ' \n')"
 [ "$header" = "0061736d0d000100" ] || fail "$wasm is not a WebAssembly component (header $header)"
 ls -l "$wasm"
 echo "component header: $header"
+
+step "the guide's native tests (cargo test, the SDK's fake host) in $app"
+(cd "$app" && env -u CARGO_TARGET_DIR cargo test)
 
 step "the unpacked SDK's WIT tests (root comparison skips: no ../../wit beside it)"
 (cd "$sdk" && env -u CARGO_TARGET_DIR CARGO_TARGET_DIR="$work/sdk-target" \
