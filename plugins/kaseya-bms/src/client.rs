@@ -7,13 +7,14 @@
 //! the host's `http`, `kv` and `settings`. Origin parsing, redaction and excerpts of answers are
 //! the SDK's (`psa_sdk::origin`, `psa_sdk::message`).
 
-use crate::auth::{self, LoginInfo, Token};
+use crate::auth::{self, LoginInfo};
 use crate::paging::{self, MAX_PAGE_SIZE, PageState};
 use psa_sdk::http::{Method, Request, Response};
 use psa_sdk::json::Envelope;
+use psa_sdk::oauth2::{Token, TokenCache};
 use psa_sdk::paging::PageNumber;
 use psa_sdk::status::{self, ErrorMap};
-use psa_sdk::{Error, Result, kv, message, origin, settings, time};
+use psa_sdk::{Error, Result, message, origin, settings, time};
 use serde_json::Value;
 
 /// The most pages one "read everything" loop follows (100 records each): a guard against a
@@ -94,13 +95,17 @@ impl Settings {
         self.api_url("v2/security/authenticate")
     }
 
-    /// The kv key of the cached token: one per server, tenant and user.
-    pub fn token_key(&self) -> String {
-        format!(
-            "token/{}/{}/{}",
-            self.origin,
-            self.tenant.to_lowercase(),
-            self.username.to_lowercase()
+    /// The kv cache of the token: one per server, tenant, user and password (a fingerprint:
+    /// the key reveals none of them).
+    pub fn token_cache(&self) -> TokenCache {
+        TokenCache::new(
+            "token",
+            &[
+                &self.origin,
+                &self.tenant.to_lowercase(),
+                &self.username.to_lowercase(),
+                &self.password,
+            ],
         )
     }
 
@@ -297,20 +302,6 @@ pub fn list_envelope(status: u16, body: &[u8]) -> Result<(Vec<Value>, Option<u64
     Ok((items, e.count("totalRecords")))
 }
 
-/// Stores the token in kv. The cache only saves a login per call, so a kv failure (quota,
-/// storage) is logged and otherwise ignored.
-fn cache_token(settings: &Settings, token: &Token) {
-    if let Err(e) = kv::set_json(&settings.token_key(), token) {
-        psa_sdk::warn!("cannot cache the Kaseya BMS access token: {e:?}");
-    }
-}
-
-fn forget_token(settings: &Settings) {
-    if let Err(e) = kv::delete(&settings.token_key()) {
-        psa_sdk::warn!("cannot remove the cached Kaseya BMS access token: {e:?}");
-    }
-}
-
 /// A transport failure, phrased with the server it was for.
 fn unreachable(e: Error, settings: &Settings) -> Error {
     match e {
@@ -334,14 +325,7 @@ impl Client {
     /// Loads the settings and a token (from the kv cache while it is usable, else by signing in).
     pub fn connect() -> Result<Self> {
         let settings = Settings::load()?;
-        let cached = match kv::get_json::<Token>(&settings.token_key()) {
-            Ok(token) => token.filter(|t| t.usable(time::now_unix())),
-            Err(e) => {
-                psa_sdk::warn!("cannot read the cached Kaseya BMS access token: {e:?}");
-                None
-            }
-        };
-        match cached {
+        match settings.token_cache().load(time::now_unix()) {
             Some(token) => Ok(Client {
                 settings,
                 token,
@@ -398,7 +382,7 @@ impl Client {
         }
         let (token, info) = auth::parse_login(&response.body, time::now_unix())
             .map_err(|e| e.redact(&settings.secrets(None)))?;
-        cache_token(settings, &token);
+        settings.token_cache().store(&token);
         Ok((token, info))
     }
 
@@ -442,7 +426,7 @@ impl Client {
                         .as_deref()
                         .unwrap_or("401")
                 );
-                forget_token(&self.settings);
+                self.settings.token_cache().forget();
                 let (token, _) = Self::login(&self.settings)?;
                 self.token = token;
                 self.fresh = true;
@@ -593,10 +577,24 @@ mod tests {
             s.api_url("/v2/crm/accounts"),
             "https://bms.kaseya.com/api/v2/crm/accounts"
         );
-        assert_eq!(
-            s.token_key(),
-            "token/https://bms.kaseya.com/psahost demo/api.psahost"
+        let key = s.token_cache().key().to_string();
+        assert!(
+            key.starts_with("token/") && !key.contains("SECRET"),
+            "{key}"
         );
+        // The same user in another case shares the token; another password does not.
+        let upper = Settings::from_values(
+            "bms.kaseya.com",
+            "API.psahost",
+            "PSAHOST DEMO",
+            " pw SECRET ",
+        )
+        .unwrap();
+        assert_eq!(upper.token_cache(), s.token_cache());
+        let other =
+            Settings::from_values("bms.kaseya.com", "api.psahost", "Psahost Demo", "new pw")
+                .unwrap();
+        assert_ne!(other.token_cache(), s.token_cache());
         assert!(!format!("{s:?}").contains("SECRET"));
         // A pasted browser address: the server's origin (psa_sdk::origin parses it).
         let pasted = Settings::from_values("https://BMSEMEA.kaseya.com/MySettings", "u", "t", "p");

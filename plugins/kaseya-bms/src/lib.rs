@@ -21,6 +21,9 @@ pub mod paging;
 pub mod references;
 pub mod writes;
 
+#[cfg(test)]
+mod host_tests;
+
 use client::Client;
 pub use paging::page_state;
 use psa_sdk::prelude::*;

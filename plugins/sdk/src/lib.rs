@@ -67,6 +67,9 @@
 //! - `fake` (native builds only): an in-process fake of the host (scripted HTTP answers,
 //!   settings, an in-memory kv, captured logs, the requests sent) so a connector's code that
 //!   calls the host runs in a plain `cargo test`.
+//! - [`oauth2`]: OAuth2 client credentials (token endpoint, scope, tenant parameter) and a kv
+//!   cache of any token keyed by a fingerprint of the credentials, renewed before it expires
+//!   and once after a 401, never in an error or a log line.
 //! - [`message`] and [`Error::redact`]: secrets redacted from errors and log lines, long PSA
 //!   answers shortened to an excerpt.
 //! - [`status`]: a PSA's error answer mapped to the contract's error (401, 403, 404, 429 with
@@ -101,6 +104,7 @@ pub mod json;
 pub mod kv;
 pub mod log;
 pub mod message;
+pub mod oauth2;
 pub mod origin;
 pub mod paging;
 pub mod settings;
