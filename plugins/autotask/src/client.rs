@@ -8,6 +8,7 @@
 
 use crate::query::{Filter, MAX_RECORDS, Query};
 use psa_sdk::http::{Method, Request, Response, encode_component};
+use psa_sdk::paging::NextUrl;
 use psa_sdk::status::ErrorMap;
 use psa_sdk::{Error, Result, kv, message, origin, settings};
 use serde::{Deserialize, Serialize};
@@ -778,27 +779,30 @@ impl Client {
     }
 
     /// Every record of a query: the first page, then `nextPageUrl` (re-POSTing the same body)
-    /// until it is null.
+    /// until it is null, followed with the SDK's [`NextUrl`] pager (the URL must stay on the
+    /// zone's origin, and the same URL twice ends the loop).
     pub fn query_all(&mut self, entity: &str, filter: Vec<Filter>) -> Result<Vec<Value>> {
         let query = Query::new(MAX_RECORDS, filter);
-        let (mut all, mut next) = self.query_page(entity, &query)?;
+        let (mut all, next) = self.query_page(entity, &query)?;
         let ctx = ErrorContext {
             fields: query.fields(),
             ..ErrorContext::default()
         };
         let body = query.body();
+        let mut pager = NextUrl::first(entity, MAX_RECORDS, None).next(next, &self.zone.url)?;
         for _ in 1..MAX_PAGES {
-            let Some(url) = next.take() else {
+            let Some(page) = pager.take() else {
                 return Ok(all);
             };
+            let url = page.url.clone().unwrap_or_default();
             let v: Value = self
                 .send(Method::Post, Target::Url(&url), Some(&body), &ctx)?
                 .json()?;
-            let (items, n) = parse_page(v)?;
+            let (items, next) = parse_page(v)?;
             all.extend(items);
-            next = n.filter(|n| *n != url);
+            pager = page.next(next, &self.zone.url)?;
         }
-        if next.is_none() {
+        if pager.is_none() {
             return Ok(all);
         }
         Err(Error::remote(

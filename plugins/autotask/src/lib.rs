@@ -19,6 +19,9 @@ pub mod query;
 pub mod references;
 pub mod writes;
 
+#[cfg(test)]
+mod host_tests;
+
 use client::Client;
 use paging::{DEFAULT_PAGE_SIZE, PageState};
 use psa_sdk::prelude::*;
