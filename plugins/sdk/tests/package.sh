@@ -10,8 +10,8 @@
 # 4. built for wasm32-wasip2 with its own target directory, and the result checked to be a
 #    WebAssembly component;
 # 5. the guide's tests run natively there (`cargo test`, against the SDK's fake host);
-# 6. the unpacked SDK's own WIT tests run there (the root-WIT comparison must skip, the version
-#    check must pass).
+# 6. the unpacked SDK's own unit tests run there (the root-WIT comparison must skip, the
+#    version check must pass).
 #
 # Usage: plugins/sdk/tests/package.sh   (KEEP=1 keeps the temporary directory)
 # Honours CARGO_TARGET_DIR and CARGO_BUILD_JOBS for step 1; run it under `nice` on a shared box.
@@ -82,8 +82,8 @@ echo "component header: $header"
 step "the guide's native tests (cargo test, the SDK's fake host) in $app"
 (cd "$app" && env -u CARGO_TARGET_DIR cargo test)
 
-step "the unpacked SDK's WIT tests (root comparison skips: no ../../wit beside it)"
-(cd "$sdk" && env -u CARGO_TARGET_DIR CARGO_TARGET_DIR="$work/sdk-target" \
-    cargo test --lib wit_tests -- --nocapture)
+step "the unpacked SDK's unit tests, then its WIT tests shown (root comparison skips: no ../../wit beside it)"
+(cd "$sdk" && export CARGO_TARGET_DIR="$work/sdk-target" &&
+    cargo test --lib && cargo test --lib wit_tests -- --nocapture)
 
 step "ok: the packaged psa-sdk $version builds the guide's connector outside the repository"
