@@ -8,6 +8,7 @@
 
 use crate::query::{Filter, MAX_RECORDS, Query};
 use psa_sdk::http::{Method, Request, Response, encode_component};
+use psa_sdk::json::Envelope;
 use psa_sdk::paging::NextUrl;
 use psa_sdk::status::ErrorMap;
 use psa_sdk::{Error, Result, kv, message, origin, settings};
@@ -737,26 +738,25 @@ impl Client {
             subject: Some(subject),
             ..ErrorContext::default()
         };
-        let v: Value = self
-            .send(
-                Method::Get,
-                Target::Path(&format!("{entity}/{id}")),
-                None,
-                &ctx,
-            )?
-            .json()?;
-        match v {
-            Value::Object(mut o) => match o.remove("item") {
-                Some(item @ Value::Object(_)) => Ok(item),
-                Some(Value::Null) => Err(Error::not_found(format!(
-                    "{subject} was not found in Autotask"
-                ))),
-                _ => Err(Error::malformed(format!(
-                    "an Autotask answer for {subject} without `item`"
-                ))),
-            },
-            _ => Err(Error::malformed(format!(
+        let response = self.send(
+            Method::Get,
+            Target::Path(&format!("{entity}/{id}")),
+            None,
+            &ctx,
+        )?;
+        // `{"item": {...}}`, `{"item": null}` when there is no such record.
+        let answer = Envelope::parse(&response.body).map_err(|_| {
+            Error::malformed(format!(
                 "an Autotask answer for {subject} that is not an object"
+            ))
+        })?;
+        match answer.get("item").map(|_| answer.record("item")) {
+            Some(Ok(Some(item))) => Ok(serde_json::from_str(item.get())?),
+            Some(Ok(None)) => Err(Error::not_found(format!(
+                "{subject} was not found in Autotask"
+            ))),
+            None | Some(Err(_)) => Err(Error::malformed(format!(
+                "an Autotask answer for {subject} without `item`"
             ))),
         }
     }

@@ -111,3 +111,23 @@ fn companies_by_keyset_and_throttling_is_rate_limited() {
     let filter = host.requests()[1].body_json()["Filter"].clone();
     assert_eq!(filter, json!([{"op": "gt", "field": "id", "value": 250}]));
 }
+
+#[test]
+fn one_company_from_its_item_envelope() {
+    let host = connected();
+    host.on(Method::Get, &format!("{ZONE}/V1.0/Companies/174"))
+        .reply(200, r#"{"item": {"id": 174, "companyName": "Alpha"}}"#);
+    host.on(Method::Get, &format!("{ZONE}/V1.0/Companies/175"))
+        .reply(200, r#"{"item": null}"#);
+    host.on(Method::Get, &format!("{ZONE}/V1.0/Companies/176"))
+        .reply(200, r#"{"items": []}"#);
+    assert_eq!(Autotask::get_company("174".into()).unwrap().name, "Alpha");
+    assert_eq!(
+        Autotask::get_company("175".into()).unwrap_err(),
+        Error::not_found("company 175 was not found in Autotask")
+    );
+    match Autotask::get_company("176".into()).unwrap_err() {
+        Error::Remote(p) => assert!(p.message.contains("without `item`"), "{}", p.message),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,16 +1,22 @@
 //! A small typed HTTP client over the host's `http` capability.
 //!
-//! ```no_run
+//! ```
 //! use psa_sdk::http::Request;
+//! use psa_sdk::status::ErrorMap;
+//! # let host = psa_sdk::fake::FakeHost::new();
+//! # host.on(psa_sdk::http::Method::Get, "https://api.example.com/v1/companies?page=1")
+//! #     .reply(200, r#"[{"id": 1}]"#);
 //! # fn demo() -> psa_sdk::Result<()> {
+//! // Any status is a response; `check` turns all but 2xx into the contract's error.
 //! let response = Request::get("https://api.example.com/v1/companies")
 //!     .query("page", "1")
 //!     .header("accept", "application/json")
-//!     .send()?;
-//! if response.is_success() {
-//!     let companies: Vec<serde_json::Value> = response.json()?;
-//! }
+//!     .send()?
+//!     .check(&ErrorMap::new("Example PSA", "api-key"))?;
+//! let companies: Vec<serde_json::Value> = response.json()?;
+//! # assert_eq!(companies.len(), 1);
 //! # Ok(()) }
+//! # demo().unwrap();
 //! ```
 
 use crate::bindings::psa::connector::http as wit;
