@@ -280,26 +280,46 @@ fn read_envelope(status: u16, body: &[u8]) -> Result<Envelope<'_>> {
     Ok(e)
 }
 
-/// The `result` of a 2xx answer's envelope; a missing or null `result` is a malformed answer.
-pub fn envelope(status: u16, body: &[u8]) -> Result<Value> {
+/// A record of an answer: its value (for the mapping) and its own text, as BMS sent it (for
+/// `raw`).
+pub type Record = (Value, String);
+
+fn record_of(raw: &serde_json::value::RawValue) -> Result<Record> {
+    Ok((serde_json::from_str(raw.get())?, raw.get().to_string()))
+}
+
+/// The `result` of a 2xx answer's envelope with its own text; a missing or null `result` is a
+/// malformed answer.
+pub fn record_envelope(status: u16, body: &[u8]) -> Result<Record> {
     let e = read_envelope(status, body)?;
     match e.get("result").filter(|r| r.get() != "null") {
-        Some(result) => Ok(serde_json::from_str(result.get())?),
+        Some(result) => record_of(result),
         None => Err(Error::malformed(format!(
             "Kaseya BMS answered {status} without a `result`"
         ))),
     }
 }
 
-/// The records and `totalRecords` of a list answer.
-pub fn list_envelope(status: u16, body: &[u8]) -> Result<(Vec<Value>, Option<u64>)> {
+/// The `result` of a 2xx answer's envelope; a missing or null `result` is a malformed answer.
+pub fn envelope(status: u16, body: &[u8]) -> Result<Value> {
+    Ok(record_envelope(status, body)?.0)
+}
+
+/// The records (each with its own text) and `totalRecords` of a list answer.
+pub fn list_records(status: u16, body: &[u8]) -> Result<(Vec<Record>, Option<u64>)> {
     let e = read_envelope(status, body)?;
     let items = e
         .records("result")?
         .into_iter()
-        .map(|raw| Ok(serde_json::from_str(raw.get())?))
-        .collect::<Result<Vec<Value>>>()?;
+        .map(record_of)
+        .collect::<Result<Vec<_>>>()?;
     Ok((items, e.count("totalRecords")))
+}
+
+/// The records and `totalRecords` of a list answer.
+pub fn list_envelope(status: u16, body: &[u8]) -> Result<(Vec<Value>, Option<u64>)> {
+    let (records, total) = list_records(status, body)?;
+    Ok((records.into_iter().map(|(v, _)| v).collect(), total))
 }
 
 /// A transport failure, phrased with the server it was for.
@@ -453,6 +473,16 @@ impl Client {
         envelope(response.status, &response.body)
     }
 
+    /// `GET path`: the envelope's `result` with its own text.
+    pub fn get_record(&mut self, path: &str, subject: Option<&str>) -> Result<Record> {
+        let ctx = ErrorContext {
+            subject,
+            ..ErrorContext::default()
+        };
+        let response = self.send(Method::Get, path, &[], None, ctx)?;
+        record_envelope(response.status, &response.body)
+    }
+
     /// `GET path?query` of a list: its records and `totalRecords`.
     pub fn get_list(
         &mut self,
@@ -461,6 +491,16 @@ impl Client {
     ) -> Result<(Vec<Value>, Option<u64>)> {
         let response = self.send(Method::Get, path, query, None, ErrorContext::default())?;
         list_envelope(response.status, &response.body)
+    }
+
+    /// `GET path?query` of a list: its records, each with its own text, and `totalRecords`.
+    pub fn get_list_records(
+        &mut self,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<(Vec<Record>, Option<u64>)> {
+        let response = self.send(Method::Get, path, query, None, ErrorContext::default())?;
+        list_records(response.status, &response.body)
     }
 
     /// Sends a JSON body (POST or PATCH) and returns the envelope's `result`.
@@ -475,20 +515,20 @@ impl Client {
         envelope(response.status, &response.body)
     }
 
-    /// One keyset page of a list (`extra` adds entity filters): its records and the state of the
-    /// next page (`None` on the last).
+    /// One keyset page of a list (`extra` adds entity filters): its records (each with its own
+    /// text) and the state of the next page (`None` on the last).
     pub fn get_page(
         &mut self,
         path: &str,
         state: &PageState,
         extra: &[(String, String)],
-    ) -> Result<(Vec<Value>, Option<PageState>)> {
+    ) -> Result<(Vec<Record>, Option<PageState>)> {
         let mut query = paging::query(state);
         query.extend(extra.iter().cloned());
-        let (items, total) = self.get_list(path, &query)?;
+        let (items, total) = self.get_list_records(path, &query)?;
         let ids = items
             .iter()
-            .map(|v| {
+            .map(|(v, _)| {
                 v.get("id").and_then(crate::map::id_u64).ok_or_else(|| {
                     Error::malformed(format!(
                         "a Kaseya BMS record of {path} without a numeric id"

@@ -67,6 +67,8 @@ fn signs_in_once_pages_by_keyset_and_renews_a_refused_token() {
 
     let first = KaseyaBms::list_companies(first_page()).unwrap();
     assert_eq!(first.items.len(), 2);
+    // Each record's `raw` is the text BMS sent for it.
+    assert_eq!(first.items[1].raw, r#"{"id": 2, "name": "Beta"}"#);
     let cursor = first.next_cursor.expect("a second page");
     assert_eq!(cursor, "v=1&e=accounts&size=2&after=2");
     assert_eq!(logins(&host), 1);
@@ -115,4 +117,20 @@ fn a_token_refused_right_after_sign_in_is_unauthorized_without_it() {
         other => panic!("{other:?}"),
     }
     assert_eq!(logins(&host), 1);
+}
+
+#[test]
+fn one_account_keeps_its_own_text() {
+    let host = signed_in();
+    host.on(Method::Post, LOGIN)
+        .reply(200, login_answer("tok-ONE"));
+    host.on(Method::Get, "https://bms.example/api/v2/crm/accounts/9")
+        .reply(
+            200,
+            r#"{"result": {"accountName": "Zed",  "id": 9}, "success": true}"#,
+        );
+    let company = KaseyaBms::get_company("9".into()).unwrap();
+    assert_eq!((company.id.as_str(), company.name.as_str()), ("9", "Zed"));
+    // Key order and blanks as sent (a re-serialised `Value` would sort the keys).
+    assert_eq!(company.raw, r#"{"accountName": "Zed",  "id": 9}"#);
 }
