@@ -264,7 +264,7 @@ impl PageNumber {
 
     /// How many records the pages before this one held.
     pub fn offset(&self) -> u64 {
-        u64::from(self.page - 1) * u64::from(self.page_size)
+        u64::from(self.page.saturating_sub(1)) * u64::from(self.page_size)
     }
 
     /// The cursor text: `v=1&e={entity}&size={n}&page={p}`, then `since` when set.
