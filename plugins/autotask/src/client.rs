@@ -8,6 +8,9 @@
 
 use crate::query::{Filter, MAX_RECORDS, Query};
 use psa_sdk::http::{Method, Request, Response, encode_component};
+use psa_sdk::json::Envelope;
+use psa_sdk::paging::NextUrl;
+use psa_sdk::status::ErrorMap;
 use psa_sdk::{Error, Result, kv, message, origin, settings};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -431,15 +434,23 @@ pub fn credential_error(message: &str, auth: &AuthContext<'_>) -> Option<Error> 
     })
 }
 
-/// Maps a non-2xx Autotask answer to the contract's error.
-pub fn map_error(
-    status: u16,
-    retry_after_ms: Option<u64>,
-    body: &[u8],
+/// Maps a non-2xx Autotask answer to the contract's error: the SDK's mapping
+/// ([`psa_sdk::status`]) with what only Autotask says as a hook (throttling and refused
+/// credentials under any status, validation errors as 400, 422 or 500).
+pub fn map_error(response: &Response, ctx: &ErrorContext<'_>, auth: &AuthContext<'_>) -> Error {
+    ErrorMap::new("Autotask", "secret")
+        .subject(ctx.subject)
+        .hook(|r, _| specific_error(r, ctx, auth))
+        .map(response)
+}
+
+fn specific_error(
+    response: &Response,
     ctx: &ErrorContext<'_>,
     auth: &AuthContext<'_>,
-) -> Error {
-    let messages = parse_errors(body);
+) -> Option<Error> {
+    let status = response.status;
+    let messages = parse_errors(&response.body);
     let message = if messages.is_empty() {
         format!("HTTP {status} without a message")
     } else {
@@ -450,13 +461,14 @@ pub fn map_error(
         && (lower.contains("threshold") || lower.contains("limit"))
         || lower.contains("request threshold");
     if throttled {
-        return Error::rate_limited(retry_after_ms, format!("Autotask rate limit: {message}"));
+        return Some(Error::rate_limited(
+            response.retry_after_ms(),
+            format!("Autotask rate limit: {message}"),
+        ));
     }
     if let Some(e) = messages.iter().find_map(|m| credential_error(m, auth)) {
-        return e;
+        return Some(e);
     }
-    let not_found =
-        |subject: &str| Error::not_found(format!("{subject} was not found in Autotask"));
     match status {
         401 => {
             let mut text = format!(
@@ -466,26 +478,24 @@ pub fn map_error(
             if auth.zone_override {
                 text.push_str("; `zone-url` is set: if the tenant moved to another zone, clear it so the zone is discovered");
             }
-            Error::unauthorized("secret", text)
+            Some(Error::unauthorized("secret", text))
         }
-        403 => Error::forbidden(message.clone(), message),
-        404 => match ctx.subject {
-            Some(subject) => not_found(subject),
-            None => Error::not_found(format!("Autotask answered 404: {message}")),
-        },
-        429 => Error::rate_limited(retry_after_ms, format!("Autotask rate limit: {message}")),
-        400 | 422 | 500 => match named_field(&message, &ctx.fields)
-            .or_else(|| field_after_keyword(&message))
-        {
-            Some(field) if Some(field.as_str()) == ctx.not_found_field && ctx.subject.is_some() => {
-                not_found(ctx.subject.unwrap_or_default())
-            }
-            Some(field) => Error::invalid(field, message),
-            None if ctx.write || status != 500 => Error::invalid("request", message),
-            None => Error::unavailable(format!("Autotask answered {status}: {message}")),
-        },
-        501..=599 => Error::unavailable(format!("Autotask answered {status}: {message}")),
-        _ => Error::remote(status, None, message),
+        400 | 422 | 500 => Some(
+            match named_field(&message, &ctx.fields).or_else(|| field_after_keyword(&message)) {
+                Some(field)
+                    if Some(field.as_str()) == ctx.not_found_field && ctx.subject.is_some() =>
+                {
+                    Error::not_found(format!(
+                        "{} was not found in Autotask",
+                        ctx.subject.unwrap_or_default()
+                    ))
+                }
+                Some(field) => Error::invalid(field, message),
+                None if ctx.write || status != 500 => Error::invalid("request", message),
+                None => Error::unavailable(format!("Autotask answered {status}: {message}")),
+            },
+        ),
+        _ => None,
     }
 }
 
@@ -632,13 +642,7 @@ impl Client {
                     settings.discovery_origin
                 ),
             ),
-            status => map_error(
-                status,
-                response.retry_after_ms(),
-                &response.body,
-                &ErrorContext::default(),
-                &auth,
-            ),
+            _ => map_error(&response, &ErrorContext::default(), &auth),
         };
         Err(error.redact(&settings.secrets()))
     }
@@ -722,13 +726,7 @@ impl Client {
                     continue;
                 }
             }
-            let error = map_error(
-                response.status,
-                response.retry_after_ms(),
-                &response.body,
-                ctx,
-                &self.auth(),
-            );
+            let error = map_error(&response, ctx, &self.auth());
             psa_sdk::debug!("{method:?} {url}: {} {}", response.status, error.kind());
             return Err(error.redact(&self.settings.secrets()));
         }
@@ -740,26 +738,25 @@ impl Client {
             subject: Some(subject),
             ..ErrorContext::default()
         };
-        let v: Value = self
-            .send(
-                Method::Get,
-                Target::Path(&format!("{entity}/{id}")),
-                None,
-                &ctx,
-            )?
-            .json()?;
-        match v {
-            Value::Object(mut o) => match o.remove("item") {
-                Some(item @ Value::Object(_)) => Ok(item),
-                Some(Value::Null) => Err(Error::not_found(format!(
-                    "{subject} was not found in Autotask"
-                ))),
-                _ => Err(Error::malformed(format!(
-                    "an Autotask answer for {subject} without `item`"
-                ))),
-            },
-            _ => Err(Error::malformed(format!(
+        let response = self.send(
+            Method::Get,
+            Target::Path(&format!("{entity}/{id}")),
+            None,
+            &ctx,
+        )?;
+        // `{"item": {...}}`, `{"item": null}` when there is no such record.
+        let answer = Envelope::parse(&response.body).map_err(|_| {
+            Error::malformed(format!(
                 "an Autotask answer for {subject} that is not an object"
+            ))
+        })?;
+        match answer.get("item").map(|_| answer.record("item")) {
+            Some(Ok(Some(item))) => Ok(serde_json::from_str(item.get())?),
+            Some(Ok(None)) => Err(Error::not_found(format!(
+                "{subject} was not found in Autotask"
+            ))),
+            None | Some(Err(_)) => Err(Error::malformed(format!(
+                "an Autotask answer for {subject} without `item`"
             ))),
         }
     }
@@ -782,27 +779,30 @@ impl Client {
     }
 
     /// Every record of a query: the first page, then `nextPageUrl` (re-POSTing the same body)
-    /// until it is null.
+    /// until it is null, followed with the SDK's [`NextUrl`] pager (the URL must stay on the
+    /// zone's origin, and the same URL twice ends the loop).
     pub fn query_all(&mut self, entity: &str, filter: Vec<Filter>) -> Result<Vec<Value>> {
         let query = Query::new(MAX_RECORDS, filter);
-        let (mut all, mut next) = self.query_page(entity, &query)?;
+        let (mut all, next) = self.query_page(entity, &query)?;
         let ctx = ErrorContext {
             fields: query.fields(),
             ..ErrorContext::default()
         };
         let body = query.body();
+        let mut pager = NextUrl::first(entity, MAX_RECORDS, None).next(next, &self.zone.url)?;
         for _ in 1..MAX_PAGES {
-            let Some(url) = next.take() else {
+            let Some(page) = pager.take() else {
                 return Ok(all);
             };
+            let url = page.url.clone().unwrap_or_default();
             let v: Value = self
                 .send(Method::Post, Target::Url(&url), Some(&body), &ctx)?
                 .json()?;
-            let (items, n) = parse_page(v)?;
+            let (items, next) = parse_page(v)?;
             all.extend(items);
-            next = n.filter(|n| *n != url);
+            pager = page.next(next, &self.zone.url)?;
         }
-        if next.is_none() {
+        if pager.is_none() {
             return Ok(all);
         }
         Err(Error::remote(
@@ -906,6 +906,25 @@ mod tests {
     }
     use super::*;
     use serde_json::json;
+
+    /// [`super::map_error`] of an answer with `status`, `Retry-After` (whole seconds) and `body`.
+    fn map_error(
+        status: u16,
+        retry_after_ms: Option<u64>,
+        body: &[u8],
+        ctx: &ErrorContext<'_>,
+        auth: &AuthContext<'_>,
+    ) -> Error {
+        let headers = retry_after_ms
+            .map(|ms| vec![("retry-after".to_string(), (ms / 1000).to_string())])
+            .unwrap_or_default();
+        let response = Response {
+            status,
+            headers,
+            body: body.to_vec(),
+        };
+        super::map_error(&response, ctx, auth)
+    }
 
     fn settings() -> Settings {
         Settings::from_values(

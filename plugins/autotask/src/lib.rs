@@ -19,8 +19,11 @@ pub mod query;
 pub mod references;
 pub mod writes;
 
+#[cfg(test)]
+mod host_tests;
+
 use client::Client;
-use paging::{PageState, clamp_page_size};
+use paging::{DEFAULT_PAGE_SIZE, PageState};
 use psa_sdk::prelude::*;
 use query::{Filter, MAX_RECORDS, Query};
 use serde_json::{Value, json};
@@ -91,30 +94,18 @@ impl Entity {
     /// size rule the whole sweep), else the first page built from `updated-since` and
     /// `page-size`.
     pub fn page_state(&self, page: &PageRequest) -> Result<PageState> {
-        match page.cursor.as_deref().filter(|c| !c.is_empty()) {
-            Some(cursor) => PageState::decode(self.name, cursor),
-            None => {
-                let since = page
-                    .updated_since
-                    .as_deref()
-                    .filter(|s| !s.trim().is_empty())
-                    .map(|s| psa_sdk::time::utc_input("updated-since", s))
-                    .transpose()?
-                    // An entity without a modification time reads everything.
-                    .filter(|_| !self.since_fields.is_empty());
-                Ok(PageState::first(
-                    self.name,
-                    clamp_page_size(page.page_size, self.max_page),
-                    since,
-                ))
-            }
+        let mut state = PageState::start(self.name, page, DEFAULT_PAGE_SIZE, self.max_page)?;
+        // An entity without a modification time reads everything (a cursor keeps its own).
+        if state.after.is_none() && self.since_fields.is_empty() {
+            state.since = None;
         }
+        Ok(state)
     }
 
     /// The query of a page.
     pub fn query(&self, state: &PageState) -> Query {
         let incremental = query::updated_since(self.since_fields, state.since.as_deref());
-        Query::new(state.page_size, state.filter(incremental))
+        Query::new(state.page_size, paging::filter(state, incremental))
     }
 }
 
@@ -123,7 +114,7 @@ fn read_page(entity: &Entity, page: &PageRequest) -> Result<(Client, Vec<Value>,
     let state = entity.page_state(page)?;
     let mut client = Client::connect()?;
     let (items, next_url) = client.query_page(entity.path, &entity.query(&state))?;
-    let next = state.next(&items, next_url.is_some());
+    let next = state.next(&ids(&items), next_url.is_some())?;
     psa_sdk::debug!(
         "{}: {} records, {}",
         entity.name,
@@ -522,9 +513,7 @@ mod tests {
                 ]
             })
         );
-        let second = first
-            .next(&[json!({"id": 174}), json!({"id": 250})], true)
-            .unwrap();
+        let second = first.next(&[174, 250], true).unwrap().unwrap();
         let cursor = second.encode();
         // The host passes other values on the next call; the cursor's rule.
         let again = COMPANIES

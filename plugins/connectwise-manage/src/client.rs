@@ -8,7 +8,8 @@
 
 use crate::paging::{MAX_PAGE_SIZE, PageState};
 use psa_sdk::http::{Method, Request, Response, encode_component};
-use psa_sdk::{Error, Result, kv, message, origin, settings};
+use psa_sdk::status::{self, ErrorMap};
+use psa_sdk::{Error, Result, kv, origin, settings};
 use serde_json::Value;
 
 /// The API version pinned in the `Accept` header when the operator sets none.
@@ -235,47 +236,44 @@ pub struct CwError {
     pub first_field: Option<(String, Option<String>)>,
 }
 
-/// Reads an error body; a body that is not ConnectWise's JSON yields its text as the message.
+/// Reads an error body: code and message as the SDK reads them
+/// ([`psa_sdk::status::read_error_body`]), and the first field ConnectWise names in `errors`.
 pub fn parse_error_body(body: &[u8]) -> CwError {
-    let text = || message::body_excerpt(body);
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return CwError {
-            message: text(),
-            ..CwError::default()
+    let text = status::read_error_body(body);
+    let first_field = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+        let s = |v: &Value, k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
         };
-    };
-    let s = |v: &Value, k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    let first_field = v
-        .get("errors")
-        .and_then(Value::as_array)
-        .and_then(|errors| {
-            errors
-                .iter()
-                .find_map(|e| s(e, "field").map(|f| (f, s(e, "message"))))
-        });
+        v.get("errors")?
+            .as_array()?
+            .iter()
+            .find_map(|e| s(e, "field").map(|f| (f, s(e, "message"))))
+    });
     CwError {
-        code: s(&v, "code"),
-        message: s(&v, "message").unwrap_or_else(text),
+        code: text.code,
+        message: text.message,
         first_field,
     }
 }
 
-/// Maps a non-2xx ConnectWise answer to the contract's error.
-pub fn map_error(
-    status: u16,
-    retry_after_ms: Option<u64>,
-    body: &[u8],
-    ctx: &ErrorContext<'_>,
-) -> Error {
-    let e = parse_error_body(body);
+/// Maps a non-2xx ConnectWise answer to the contract's error: the SDK's mapping
+/// ([`psa_sdk::status`]) with ConnectWise's validation errors, 401s and conflicts as a hook.
+pub fn map_error(response: &Response, ctx: &ErrorContext<'_>) -> Error {
+    ErrorMap::new("ConnectWise", "private-key")
+        .subject(ctx.subject)
+        .hook(|r, _| specific_error(r.status, &parse_error_body(&r.body), ctx))
+        .map(response)
+}
+
+/// What only ConnectWise says: a validation error names a field, a 401 is about the clientId,
+/// the company id or the key pair, a conflict names a field.
+fn specific_error(status: u16, e: &CwError, ctx: &ErrorContext<'_>) -> Option<Error> {
     let lower = e.message.to_ascii_lowercase();
-    match status {
+    Some(match status {
         400 | 422 => match &e.first_field {
             Some((field, msg)) => Error::invalid(
                 field.clone(),
@@ -296,59 +294,40 @@ pub fn map_error(
                 Error::invalid(field, e.message.clone())
             }
         },
-        401 => {
-            if lower.contains("clientid") || lower.contains("client id") {
-                Error::unauthorized(
-                    "client-id",
-                    format!(
-                        "ConnectWise refused the clientId: {} (create one at developer.connectwise.com > Client ID)",
-                        e.message
-                    ),
-                )
-            } else if lower.contains("company") {
-                Error::unauthorized(
-                    "company-id",
-                    format!(
-                        "ConnectWise refused the company id: {} (use the Company field of the login screen)",
-                        e.message
-                    ),
-                )
-            } else {
-                Error::unauthorized(
-                    "private-key",
-                    format!(
-                        "ConnectWise refused the API key pair with public key `{}`: {} (check that `public-key` and `private-key` are the two halves of the same API key of the API member)",
-                        ctx.public_key, e.message
-                    ),
-                )
-            }
-        }
-        403 => {
-            let permission = e
-                .message
-                .split_once(" lacks ")
-                .map(|(_, p)| p.trim().trim_end_matches('.').to_string())
-                .unwrap_or_else(|| e.message.clone());
-            Error::forbidden(permission, e.message)
-        }
-        404 => match ctx.subject {
-            Some(subject) => Error::not_found(format!("{subject} was not found in ConnectWise")),
-            None => Error::not_found(format!("ConnectWise answered 404: {}", e.message)),
-        },
+        401 if lower.contains("clientid") || lower.contains("client id") => Error::unauthorized(
+            "client-id",
+            format!(
+                "ConnectWise refused the clientId: {} (create one at developer.connectwise.com > Client ID)",
+                e.message
+            ),
+        ),
+        401 if lower.contains("company") => Error::unauthorized(
+            "company-id",
+            format!(
+                "ConnectWise refused the company id: {} (use the Company field of the login screen)",
+                e.message
+            ),
+        ),
+        401 => Error::unauthorized(
+            "private-key",
+            format!(
+                "ConnectWise refused the API key pair with public key `{}`: {} (check that `public-key` and `private-key` are the two halves of the same API key of the API member)",
+                ctx.public_key, e.message
+            ),
+        ),
         409 => match &e.first_field {
             Some((field, msg)) => Error::invalid(
                 field.clone(),
                 format!("conflict: {}", msg.as_deref().unwrap_or(&e.message)),
             ),
-            None => Error::remote(409, e.code.or(Some("Conflict".into())), e.message),
+            None => Error::remote(
+                409,
+                e.code.clone().or(Some("Conflict".into())),
+                e.message.clone(),
+            ),
         },
-        429 => Error::rate_limited(
-            retry_after_ms,
-            format!("ConnectWise rate limit: {}", e.message),
-        ),
-        500..=599 => Error::unavailable(format!("ConnectWise answered {status}: {}", e.message)),
-        _ => Error::remote(status, e.code, e.message),
-    }
+        _ => return None,
+    })
 }
 
 /// Stores the codebase in kv. The cache only saves a discovery request per call, so a kv
@@ -440,10 +419,8 @@ impl Client {
                     settings.origin, settings.company_id
                 ),
             )),
-            status => Err(map_error(
-                status,
-                response.retry_after_ms(),
-                &response.body,
+            _ => Err(map_error(
+                &response,
                 &ErrorContext {
                     subject: None,
                     public_key: &settings.public_key,
@@ -519,12 +496,7 @@ impl Client {
                 subject,
                 public_key: &self.settings.public_key,
             };
-            let error = map_error(
-                response.status,
-                response.retry_after_ms(),
-                &response.body,
-                &ctx,
-            );
+            let error = map_error(&response, &ctx);
             psa_sdk::debug!("{method:?} {path}: {} {}", response.status, error.kind());
             return Err(error.redact(&self.settings.secrets()));
         }
@@ -613,6 +585,25 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use psa_sdk::message;
+
+    /// [`super::map_error`] of an answer with `status`, `Retry-After` (whole seconds) and `body`.
+    fn map_error(
+        status: u16,
+        retry_after_ms: Option<u64>,
+        body: &[u8],
+        ctx: &ErrorContext<'_>,
+    ) -> Error {
+        let headers = retry_after_ms
+            .map(|ms| vec![("retry-after".to_string(), (ms / 1000).to_string())])
+            .unwrap_or_default();
+        let response = Response {
+            status,
+            headers,
+            body: body.to_vec(),
+        };
+        super::map_error(&response, ctx)
+    }
 
     fn settings() -> Settings {
         Settings::from_values(

@@ -19,6 +19,9 @@ pub mod paging;
 pub mod references;
 pub mod writes;
 
+#[cfg(test)]
+mod host_tests;
+
 use client::Client;
 use paging::{MAX_PAGE_SIZE, PageState, clamp_page_size};
 use psa_sdk::http::Method;

@@ -9,6 +9,10 @@
 //! `v=1&e=companies&size=100&page=3&c=lastUpdated%20%3E%3D%20%5B2026-01-01T00%3A00%3A00Z%5D%20and%20deletedFlag%20%3D%20false`.
 //! `page` is the 1-based page number from the `Link: <...>; rel="next"` header; when ConnectWise
 //! answers in forward-only mode the header carries `pageId` instead and the cursor holds `pid`.
+//!
+//! Not the SDK's [`psa_sdk::paging::NextUrl`] on purpose: that cursor holds the URL the PSA gave,
+//! while this one rebuilds every page's query from the sweep's own `conditions`, so a `Link`
+//! that dropped or changed them cannot change the sweep.
 
 use psa_sdk::Error;
 use psa_sdk::cursor;
@@ -49,12 +53,7 @@ pub struct PageState {
 /// Clamps the host's page size to ConnectWise's maximum (and `max` of the entity); 0 means the
 /// default.
 pub fn clamp_page_size(requested: u32, max: u32) -> u32 {
-    let size = if requested == 0 {
-        DEFAULT_PAGE_SIZE
-    } else {
-        requested
-    };
-    size.clamp(1, max.min(MAX_PAGE_SIZE))
+    psa_sdk::paging::page_size(requested, DEFAULT_PAGE_SIZE, max.min(MAX_PAGE_SIZE))
 }
 
 impl PageState {

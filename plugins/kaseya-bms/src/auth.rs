@@ -4,68 +4,19 @@
 //! `POST {origin}/api/v2/security/authenticate` with the form fields `grantType=password`,
 //! `userName`, `password` and `tenant` answers `{"result": {"accessToken", "expiresIn", ...}}`.
 //! The token is kept in the connection's kv with the time it must be renewed (a little before it
-//! expires), so most calls sign in not at all. The refresh token is not used: the password is at
+//! expires), so most calls sign in not at all: the SDK's `psa_sdk::oauth2::Token` in its
+//! `TokenCache`, keyed by a fingerprint of the server, tenant, user and password. The refresh token is not used: the password is at
 //! hand on every call and signing in again costs the same one request.
 //!
 //! Everything here is pure (the clock is passed in); [`crate::client::Client`] does the I/O.
 
 use crate::client::{Settings, parse_error_body};
 use psa_sdk::Error;
-use serde::{Deserialize, Serialize};
+use psa_sdk::oauth2::{Token, valid_token_text};
 use serde_json::Value;
 
 /// The token lifetime assumed when BMS does not say (`expiresIn` absent).
 pub const DEFAULT_EXPIRES_IN: u64 = 3600;
-
-/// An access token and when to stop using it. Stored in kv as JSON; never logged.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Token {
-    /// The Bearer token.
-    pub access_token: String,
-    /// When BMS stops accepting it (Unix seconds).
-    pub expires_at: u64,
-    /// When the connector signs in again instead of using it (Unix seconds): a little before
-    /// `expires_at`, so a request does not race the expiry.
-    pub refresh_at: u64,
-}
-
-impl core::fmt::Debug for Token {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Token")
-            .field("access_token", &"[redacted]")
-            .field("expires_at", &self.expires_at)
-            .field("refresh_at", &self.refresh_at)
-            .finish()
-    }
-}
-
-impl Token {
-    /// A token issued at `now` for `expires_in` seconds.
-    pub fn issued(access_token: String, now: u64, expires_in: u64) -> Self {
-        Token {
-            access_token,
-            expires_at: now.saturating_add(expires_in),
-            refresh_at: now.saturating_add(expires_in - refresh_margin(expires_in)),
-        }
-    }
-
-    /// Whether the token may still be used at `now`.
-    pub fn usable(&self, now: u64) -> bool {
-        now < self.refresh_at && valid_token_text(&self.access_token)
-    }
-}
-
-/// How long before the expiry the token is renewed: two minutes, or a quarter of a short
-/// lifetime.
-pub fn refresh_margin(expires_in: u64) -> u64 {
-    (expires_in / 4).min(120)
-}
-
-/// A token goes into a header: printable ASCII without spaces only.
-fn valid_token_text(token: &str) -> bool {
-    !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())
-}
 
 /// Who signed in, from the login answer (for the connection test's report).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -245,29 +196,6 @@ mod tests {
 
     fn settings() -> Settings {
         Settings::from_values("bms.kaseya.com", "api.psahost", "Psahost Demo", "s3cret pw").unwrap()
-    }
-
-    #[test]
-    fn token_lifetime() {
-        let t = Token::issued("abc".into(), 1_000, 3600);
-        assert_eq!(t.expires_at, 4_600);
-        assert_eq!(t.refresh_at, 4_480);
-        assert!(t.usable(1_000));
-        assert!(t.usable(4_479));
-        assert!(!t.usable(4_480));
-        let short = Token::issued("abc".into(), 0, 60);
-        assert_eq!(short.refresh_at, 45);
-        assert_eq!(refresh_margin(1), 0);
-        assert!(!Token::issued("a b".into(), 0, 3600).usable(0));
-        // The token never shows in debug output.
-        assert!(!format!("{t:?}").contains("abc"));
-        // kv round trip.
-        let text = serde_json::to_string(&t).unwrap();
-        assert_eq!(
-            text,
-            r#"{"accessToken":"abc","expiresAt":4600,"refreshAt":4480}"#
-        );
-        assert_eq!(serde_json::from_str::<Token>(&text).unwrap(), t);
     }
 
     #[test]

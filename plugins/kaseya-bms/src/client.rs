@@ -7,10 +7,14 @@
 //! the host's `http`, `kv` and `settings`. Origin parsing, redaction and excerpts of answers are
 //! the SDK's (`psa_sdk::origin`, `psa_sdk::message`).
 
-use crate::auth::{self, LoginInfo, Token};
-use crate::paging::{MAX_PAGE_SIZE, PageState};
+use crate::auth::{self, LoginInfo};
+use crate::paging::{self, MAX_PAGE_SIZE, PageState};
 use psa_sdk::http::{Method, Request, Response};
-use psa_sdk::{Error, Result, kv, message, origin, settings, time};
+use psa_sdk::json::Envelope;
+use psa_sdk::oauth2::{Token, TokenCache};
+use psa_sdk::paging::PageNumber;
+use psa_sdk::status::{self, ErrorMap};
+use psa_sdk::{Error, Result, message, origin, settings, time};
 use serde_json::Value;
 
 /// The most pages one "read everything" loop follows (100 records each): a guard against a
@@ -91,13 +95,17 @@ impl Settings {
         self.api_url("v2/security/authenticate")
     }
 
-    /// The kv key of the cached token: one per server, tenant and user.
-    pub fn token_key(&self) -> String {
-        format!(
-            "token/{}/{}/{}",
-            self.origin,
-            self.tenant.to_lowercase(),
-            self.username.to_lowercase()
+    /// The kv cache of the token: one per server, tenant, user and password (a fingerprint:
+    /// the key reveals none of them).
+    pub fn token_cache(&self) -> TokenCache {
+        TokenCache::new(
+            "token",
+            &[
+                &self.origin,
+                &self.tenant.to_lowercase(),
+                &self.username.to_lowercase(),
+                &self.password,
+            ],
         )
     }
 
@@ -136,38 +144,34 @@ pub struct BmsError {
     pub validation: Vec<(String, String)>,
 }
 
-/// Reads an error body; a body that is not BMS's JSON yields its text as the message.
+/// Reads an error body: code and message as the SDK reads them
+/// ([`psa_sdk::status::read_error_body`]: `{"error": {"code", "message"}}` or flat), and the
+/// `validationErrors`.
 pub fn parse_error_body(body: &[u8]) -> BmsError {
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return BmsError {
-            message: message::body_excerpt(body),
-            ..BmsError::default()
-        };
-    };
-    let s = |v: &Value, k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    // The error object; some answers put code and message at the top level.
-    let e = v.get("error").filter(|e| e.is_object()).unwrap_or(&v);
-    let validation = e
-        .get("validationErrors")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|x| {
-                    let field = s(x, "field")?;
-                    Some((field, s(x, "message").unwrap_or_default()))
-                })
-                .collect()
+    let text = status::read_error_body(body);
+    let validation = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            // The error object; some answers put code and message at the top level.
+            let e = v.get("error").filter(|e| e.is_object()).unwrap_or(&v);
+            let s = |v: &Value, k: &str| {
+                v.get(k)
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            };
+            let list = e.get("validationErrors")?.as_array()?;
+            Some(
+                list.iter()
+                    .filter_map(|x| Some((s(x, "field")?, s(x, "message").unwrap_or_default())))
+                    .collect(),
+            )
         })
         .unwrap_or_default();
     BmsError {
-        code: s(e, "code"),
-        message: s(e, "message").unwrap_or_else(|| message::body_excerpt(body)),
+        code: text.code,
+        message: text.message,
         validation,
     }
 }
@@ -196,15 +200,20 @@ fn query_field(name: &str) -> Option<&'static str> {
     }
 }
 
-/// Maps a non-2xx BMS answer (other than the login's) to the contract's error.
-pub fn map_error(
-    status: u16,
-    retry_after_ms: Option<u64>,
-    body: &[u8],
-    ctx: &ErrorContext<'_>,
-) -> Error {
-    let e = parse_error_body(body);
-    match status {
+/// Maps a non-2xx BMS answer (other than the login's) to the contract's error: the SDK's mapping
+/// ([`psa_sdk::status`]) with BMS's validation errors, refused tokens, not-found paths and rate
+/// limit as a hook.
+pub fn map_error(response: &Response, ctx: &ErrorContext<'_>) -> Error {
+    ErrorMap::new("Kaseya BMS", "password")
+        .subject(ctx.subject)
+        .hook(|r, _| specific_error(r, &parse_error_body(&r.body), ctx))
+        .map(response)
+}
+
+/// What only BMS says, or what the connector says better about it.
+fn specific_error(response: &Response, e: &BmsError, ctx: &ErrorContext<'_>) -> Option<Error> {
+    let status = response.status;
+    Some(match status {
         400 | 409 | 422 => match e.validation.first() {
             Some((field, message)) => {
                 let message = if message.is_empty() {
@@ -223,10 +232,12 @@ pub fn map_error(
                     None => Error::invalid(field.clone(), message.clone()),
                 }
             }
-            None if status == 409 => {
-                Error::remote(409, e.code.or(Some("Conflict".into())), e.message)
-            }
-            None => Error::invalid("request", e.message),
+            None if status == 409 => Error::remote(
+                409,
+                e.code.clone().or(Some("Conflict".into())),
+                e.message.clone(),
+            ),
+            None => Error::invalid("request", e.message.clone()),
         },
         401 => Error::unauthorized(
             "password",
@@ -237,83 +248,78 @@ pub fn map_error(
                 e.message
             ),
         ),
-        403 => {
-            let permission = e
-                .message
-                .split_once(" lacks ")
-                .map(|(_, p)| p.trim().trim_end_matches('.').to_string())
-                .unwrap_or_else(|| e.message.clone());
-            Error::forbidden(permission, e.message)
-        }
-        404 => match ctx.subject {
-            Some(subject) => Error::not_found(format!("{subject} was not found in Kaseya BMS")),
-            None => Error::not_found(format!(
-                "Kaseya BMS answered 404 on {}: {} (check `server`)",
-                ctx.path, e.message
-            )),
-        },
+        404 if ctx.subject.is_none() => Error::not_found(format!(
+            "Kaseya BMS answered 404 on {}: {} (check `server`)",
+            ctx.path, e.message
+        )),
         429 => Error::rate_limited(
-            retry_after_ms,
+            response.retry_after_ms(),
             format!(
                 "Kaseya BMS rate limit (1,500 calls per hour per endpoint): {}",
                 e.message
             ),
         ),
-        500..=599 => Error::unavailable(format!("Kaseya BMS answered {status}: {}", e.message)),
-        _ => Error::remote(status, e.code, e.message),
+        _ => return None,
+    })
+}
+
+/// A 2xx answer's envelope (`{"result": ..., "totalRecords": n, "success": true}`), read by the
+/// SDK's [`Envelope`]. `success: false` is BMS's error even with a 2xx status; a body that is
+/// not a JSON object is a malformed answer.
+fn read_envelope(status: u16, body: &[u8]) -> Result<Envelope<'_>> {
+    let e = Envelope::parse(body).map_err(|_| {
+        Error::malformed(format!(
+            "Kaseya BMS answered {status} with a body that is not the {{\"result\": ...}} envelope: {}",
+            message::body_excerpt(body)
+        ))
+    })?;
+    if e.scalar("success").as_bool() == Some(false) {
+        let error = parse_error_body(body);
+        return Err(Error::remote(status, error.code, error.message));
+    }
+    Ok(e)
+}
+
+/// A record of an answer: its value (for the mapping) and its own text, as BMS sent it (for
+/// `raw`).
+pub type Record = (Value, String);
+
+fn record_of(raw: &serde_json::value::RawValue) -> Result<Record> {
+    Ok((serde_json::from_str(raw.get())?, raw.get().to_string()))
+}
+
+/// The `result` of a 2xx answer's envelope with its own text; a missing or null `result` is a
+/// malformed answer.
+pub fn record_envelope(status: u16, body: &[u8]) -> Result<Record> {
+    let e = read_envelope(status, body)?;
+    match e.get("result").filter(|r| r.get() != "null") {
+        Some(result) => record_of(result),
+        None => Err(Error::malformed(format!(
+            "Kaseya BMS answered {status} without a `result`"
+        ))),
     }
 }
 
-/// The `result` of a 2xx answer's envelope. `success: false` is BMS's error even with a 2xx
-/// status; a body that is not the envelope is a malformed answer.
+/// The `result` of a 2xx answer's envelope; a missing or null `result` is a malformed answer.
 pub fn envelope(status: u16, body: &[u8]) -> Result<Value> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
-        Error::malformed(format!(
-            "Kaseya BMS answered {status} with a body that is not JSON: {e}"
-        ))
-    })?;
-    let Value::Object(mut map) = v else {
-        return Err(Error::malformed(format!(
-            "Kaseya BMS answered {status} with JSON that is not the {{\"result\": ...}} envelope"
-        )));
-    };
-    if map.get("success").and_then(Value::as_bool) == Some(false) {
-        let e = parse_error_body(body);
-        return Err(Error::remote(status, e.code, e.message));
-    }
-    match map.remove("result") {
-        Some(Value::Null) | None => Err(Error::malformed(format!(
-            "Kaseya BMS answered {status} without a `result`"
-        ))),
-        Some(result) => Ok(result),
-    }
+    Ok(record_envelope(status, body)?.0)
+}
+
+/// The records (each with its own text) and `totalRecords` of a list answer.
+pub fn list_records(status: u16, body: &[u8]) -> Result<(Vec<Record>, Option<u64>)> {
+    let e = read_envelope(status, body)?;
+    let items = e
+        .records("result")?
+        .into_iter()
+        .map(record_of)
+        .collect::<Result<Vec<_>>>()?;
+    Ok((items, e.count("totalRecords")))
 }
 
 /// The records and `totalRecords` of a list answer.
 pub fn list_envelope(status: u16, body: &[u8]) -> Result<(Vec<Value>, Option<u64>)> {
-    let total = serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("totalRecords").and_then(Value::as_u64));
-    match envelope(status, body)? {
-        Value::Array(items) => Ok((items, total)),
-        _ => Err(Error::malformed(format!(
-            "Kaseya BMS answered {status} to a list request with a `result` that is not an array"
-        ))),
-    }
-}
-
-/// Stores the token in kv. The cache only saves a login per call, so a kv failure (quota,
-/// storage) is logged and otherwise ignored.
-fn cache_token(settings: &Settings, token: &Token) {
-    if let Err(e) = kv::set_json(&settings.token_key(), token) {
-        psa_sdk::warn!("cannot cache the Kaseya BMS access token: {e:?}");
-    }
-}
-
-fn forget_token(settings: &Settings) {
-    if let Err(e) = kv::delete(&settings.token_key()) {
-        psa_sdk::warn!("cannot remove the cached Kaseya BMS access token: {e:?}");
-    }
+    let (records, total) = list_records(status, body)?;
+    Ok((records.into_iter().map(|(v, _)| v).collect(), total))
 }
 
 /// A transport failure, phrased with the server it was for.
@@ -339,14 +345,7 @@ impl Client {
     /// Loads the settings and a token (from the kv cache while it is usable, else by signing in).
     pub fn connect() -> Result<Self> {
         let settings = Settings::load()?;
-        let cached = match kv::get_json::<Token>(&settings.token_key()) {
-            Ok(token) => token.filter(|t| t.usable(time::now_unix())),
-            Err(e) => {
-                psa_sdk::warn!("cannot read the cached Kaseya BMS access token: {e:?}");
-                None
-            }
-        };
-        match cached {
+        match settings.token_cache().load(time::now_unix()) {
             Some(token) => Ok(Client {
                 settings,
                 token,
@@ -403,7 +402,7 @@ impl Client {
         }
         let (token, info) = auth::parse_login(&response.body, time::now_unix())
             .map_err(|e| e.redact(&settings.secrets(None)))?;
-        cache_token(settings, &token);
+        settings.token_cache().store(&token);
         Ok((token, info))
     }
 
@@ -447,7 +446,7 @@ impl Client {
                         .as_deref()
                         .unwrap_or("401")
                 );
-                forget_token(&self.settings);
+                self.settings.token_cache().forget();
                 let (token, _) = Self::login(&self.settings)?;
                 self.token = token;
                 self.fresh = true;
@@ -458,12 +457,7 @@ impl Client {
                 username: &self.settings.username,
                 ..ctx
             };
-            let error = map_error(
-                response.status,
-                response.retry_after_ms(),
-                &response.body,
-                &ctx,
-            );
+            let error = map_error(&response, &ctx);
             psa_sdk::debug!("{method:?} {path}: {} {}", response.status, error.kind());
             return Err(error.redact(&self.settings.secrets(Some(&self.token.access_token))));
         }
@@ -479,6 +473,16 @@ impl Client {
         envelope(response.status, &response.body)
     }
 
+    /// `GET path`: the envelope's `result` with its own text.
+    pub fn get_record(&mut self, path: &str, subject: Option<&str>) -> Result<Record> {
+        let ctx = ErrorContext {
+            subject,
+            ..ErrorContext::default()
+        };
+        let response = self.send(Method::Get, path, &[], None, ctx)?;
+        record_envelope(response.status, &response.body)
+    }
+
     /// `GET path?query` of a list: its records and `totalRecords`.
     pub fn get_list(
         &mut self,
@@ -487,6 +491,16 @@ impl Client {
     ) -> Result<(Vec<Value>, Option<u64>)> {
         let response = self.send(Method::Get, path, query, None, ErrorContext::default())?;
         list_envelope(response.status, &response.body)
+    }
+
+    /// `GET path?query` of a list: its records, each with its own text, and `totalRecords`.
+    pub fn get_list_records(
+        &mut self,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<(Vec<Record>, Option<u64>)> {
+        let response = self.send(Method::Get, path, query, None, ErrorContext::default())?;
+        list_records(response.status, &response.body)
     }
 
     /// Sends a JSON body (POST or PATCH) and returns the envelope's `result`.
@@ -501,20 +515,20 @@ impl Client {
         envelope(response.status, &response.body)
     }
 
-    /// One keyset page of a list (`extra` adds entity filters): its records and the state of the
-    /// next page (`None` on the last).
+    /// One keyset page of a list (`extra` adds entity filters): its records (each with its own
+    /// text) and the state of the next page (`None` on the last).
     pub fn get_page(
         &mut self,
         path: &str,
         state: &PageState,
         extra: &[(String, String)],
-    ) -> Result<(Vec<Value>, Option<PageState>)> {
-        let mut query = state.query();
+    ) -> Result<(Vec<Record>, Option<PageState>)> {
+        let mut query = paging::query(state);
         query.extend(extra.iter().cloned());
-        let (items, total) = self.get_list(path, &query)?;
+        let (items, total) = self.get_list_records(path, &query)?;
         let ids = items
             .iter()
-            .map(|v| {
+            .map(|(v, _)| {
                 v.get("id").and_then(crate::map::id_u64).ok_or_else(|| {
                     Error::malformed(format!(
                         "a Kaseya BMS record of {path} without a numeric id"
@@ -522,29 +536,23 @@ impl Client {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let next = state.next(&ids, total)?;
+        let next = state.next(&ids, state.more(ids.len(), total))?;
         Ok((items, next))
     }
 
     /// Every record of a list (picklists, contract services), page by page (`pageNumber`,
-    /// 100 records each) until `totalRecords` are read or a page comes back empty.
+    /// 100 records each, fewer if BMS caps them) until `totalRecords` are read or a page comes
+    /// back empty.
     pub fn get_all(&mut self, path: &str) -> Result<Vec<Value>> {
         let mut all = Vec::new();
-        for page in 1..=MAX_PAGES {
-            let query = [
-                ("orderBy".to_string(), "id asc".to_string()),
-                ("pageSize".to_string(), MAX_PAGE_SIZE.to_string()),
-                ("pageNumber".to_string(), page.to_string()),
-            ];
-            let (items, total) = self.get_list(path, &query)?;
-            let count = items.len() as u64;
+        let mut page = PageNumber::first(path, MAX_PAGE_SIZE, None);
+        for _ in 0..MAX_PAGES {
+            let (items, total) = self.get_list(path, &paging::number_query(&page))?;
+            let count = u32::try_from(items.len()).unwrap_or(u32::MAX);
             all.extend(items);
-            let done = match total {
-                Some(total) => all.len() as u64 >= total,
-                None => count < u64::from(MAX_PAGE_SIZE),
-            };
-            if count == 0 || done {
-                return Ok(all);
+            match page.next(count, total) {
+                Some(next) => page = next,
+                None => return Ok(all),
             }
         }
         Err(Error::remote(
@@ -558,6 +566,24 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::map_error`] of an answer with `status`, `Retry-After` (whole seconds) and `body`.
+    fn map_error(
+        status: u16,
+        retry_after_ms: Option<u64>,
+        body: &[u8],
+        ctx: &ErrorContext<'_>,
+    ) -> Error {
+        let headers = retry_after_ms
+            .map(|ms| vec![("retry-after".to_string(), (ms / 1000).to_string())])
+            .unwrap_or_default();
+        let response = Response {
+            status,
+            headers,
+            body: body.to_vec(),
+        };
+        super::map_error(&response, ctx)
+    }
 
     fn settings() -> Settings {
         Settings::from_values(
@@ -591,10 +617,24 @@ mod tests {
             s.api_url("/v2/crm/accounts"),
             "https://bms.kaseya.com/api/v2/crm/accounts"
         );
-        assert_eq!(
-            s.token_key(),
-            "token/https://bms.kaseya.com/psahost demo/api.psahost"
+        let key = s.token_cache().key().to_string();
+        assert!(
+            key.starts_with("token/") && !key.contains("SECRET"),
+            "{key}"
         );
+        // The same user in another case shares the token; another password does not.
+        let upper = Settings::from_values(
+            "bms.kaseya.com",
+            "API.psahost",
+            "PSAHOST DEMO",
+            " pw SECRET ",
+        )
+        .unwrap();
+        assert_eq!(upper.token_cache(), s.token_cache());
+        let other =
+            Settings::from_values("bms.kaseya.com", "api.psahost", "Psahost Demo", "new pw")
+                .unwrap();
+        assert_ne!(other.token_cache(), s.token_cache());
         assert!(!format!("{s:?}").contains("SECRET"));
         // A pasted browser address: the server's origin (psa_sdk::origin parses it).
         let pasted = Settings::from_values("https://BMSEMEA.kaseya.com/MySettings", "u", "t", "p");

@@ -21,8 +21,11 @@ pub mod paging;
 pub mod references;
 pub mod writes;
 
+#[cfg(test)]
+mod host_tests;
+
 use client::Client;
-use paging::{PageState, clamp_page_size};
+pub use paging::page_state;
 use psa_sdk::prelude::*;
 use serde_json::{Value, json};
 
@@ -66,29 +69,34 @@ const TICKETS: Entity = Entity {
 /// Why configuration items are not supported.
 const NO_CONFIGURATIONS: &str = "Kaseya BMS configuration items (assets) are not supported by this connector: BMS receives its assets from the RMM (VSA) and the BMS API dialect psahost uses has no asset endpoints; sync devices through the RMM's own integration";
 
-/// The page state of a request: the cursor's when there is one (its filter and page size rule
-/// the whole sweep), else the first page built from `updated-since` and `page-size`.
-pub fn page_state(entity_name: &str, page: &PageRequest) -> Result<PageState> {
-    match page.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(cursor) => PageState::decode(entity_name, cursor),
-        None => {
-            let since = page
-                .updated_since
-                .as_deref()
-                .filter(|s| !s.trim().is_empty())
-                .map(|s| psa_sdk::time::utc_input("updated-since", s))
-                .transpose()?;
-            Ok(PageState::first(
-                entity_name,
-                clamp_page_size(page.page_size),
-                since,
-            ))
+/// A record whose `raw` becomes the text BMS sent for it (the mapping reads a `Value`, whose
+/// text would reorder the keys).
+trait WithRaw {
+    fn with_raw(self, raw: String) -> Self;
+}
+
+macro_rules! with_raw {
+    ($($t:ty),*) => {$(
+        impl WithRaw for $t {
+            fn with_raw(mut self, raw: String) -> Self {
+                self.raw = raw;
+                self
+            }
         }
-    }
+    )*};
+}
+with_raw!(Company, Contact, Agreement, Ticket);
+
+/// Maps one record and keeps its own text as `raw`.
+fn mapped<T: WithRaw>(
+    (value, raw): client::Record,
+    map: impl Fn(&Value) -> Result<T>,
+) -> Result<T> {
+    Ok(map(&value)?.with_raw(raw))
 }
 
 /// Reads one page of `entity` and maps each record.
-fn read_page<T>(
+fn read_page<T: WithRaw>(
     entity: &Entity,
     page: &PageRequest,
     map: impl Fn(&Value) -> Result<T>,
@@ -96,7 +104,10 @@ fn read_page<T>(
     let state = page_state(entity.name, page)?;
     let mut client = Client::connect()?;
     let (items, next) = client.get_page(entity.path, &state, &[])?;
-    let records = items.iter().map(map).collect::<Result<Vec<_>>>()?;
+    let records = items
+        .into_iter()
+        .map(|record| mapped(record, &map))
+        .collect::<Result<Vec<_>>>()?;
     psa_sdk::debug!(
         "{}: {} records, {}",
         entity.name,
@@ -110,12 +121,15 @@ fn read_page<T>(
     Ok((records, next.map(|n| n.encode())))
 }
 
-/// Reads one record by id.
-fn read_one(entity: &Entity, id: &str) -> Result<Value> {
+/// Reads one record by id and maps it.
+fn read_one<T: WithRaw>(entity: &Entity, id: &str, map: impl Fn(&Value) -> Result<T>) -> Result<T> {
     let id = map::parse_id("id", id)?;
     let mut client = Client::connect()?;
     let subject = format!("{} {id}", entity.what);
-    client.get(&format!("{}/{id}", entity.path), Some(&subject))
+    mapped(
+        client.get_record(&format!("{}/{id}", entity.path), Some(&subject))?,
+        map,
+    )
 }
 
 impl Connector for KaseyaBms {
@@ -192,7 +206,7 @@ impl Connector for KaseyaBms {
     }
 
     fn get_company(id: String) -> Result<Company> {
-        map::company(&read_one(&ACCOUNTS, &id)?)
+        read_one(&ACCOUNTS, &id, map::company)
     }
 
     fn list_contacts(page: PageRequest) -> Result<ContactPage> {
@@ -201,7 +215,7 @@ impl Connector for KaseyaBms {
     }
 
     fn get_contact(id: String) -> Result<Contact> {
-        map::contact(&read_one(&CONTACTS, &id)?)
+        read_one(&CONTACTS, &id, map::contact)
     }
 
     fn list_agreements(page: PageRequest) -> Result<AgreementPage> {
@@ -210,7 +224,7 @@ impl Connector for KaseyaBms {
     }
 
     fn get_agreement(id: String) -> Result<Agreement> {
-        map::agreement(&read_one(&CONTRACTS, &id)?)
+        read_one(&CONTRACTS, &id, map::agreement)
     }
 
     fn list_configurations(_page: PageRequest) -> Result<ConfigurationPage> {
@@ -227,7 +241,7 @@ impl Connector for KaseyaBms {
     }
 
     fn get_ticket(id: String) -> Result<Ticket> {
-        map::ticket(&read_one(&TICKETS, &id)?)
+        read_one(&TICKETS, &id, map::ticket)
     }
 
     fn list_references(kind: ReferenceKind) -> Result<Vec<Reference>> {
@@ -383,7 +397,10 @@ mod tests {
         assert_eq!(first.page_size, 100);
         assert_eq!(first.since.as_deref(), Some("2026-01-01T00:00:00Z"));
         assert_eq!(first.after, None);
-        let second = first.next(&[1, 2, 3], Some(500)).unwrap().unwrap();
+        let second = first
+            .next(&[1, 2, 3], first.more(3, Some(500)))
+            .unwrap()
+            .unwrap();
         let cursor = second.encode();
         // The host passes other values on the next call; the cursor's rule.
         let again = page_state(

@@ -1,6 +1,8 @@
 //! Kaseya BMS JSON -> the contract's typed records.
 //!
-//! Every function takes the PSA's object as a `serde_json::Value` and keeps it in `raw`. A record
+//! Every function takes the PSA's object as a `serde_json::Value` and keeps it in `raw` (the
+//! list and get operations then replace `raw` with the record's text as BMS sent it, read by the
+//! SDK's `json::Envelope`; see `WithRaw` in lib.rs). A record
 //! without an `id` is a malformed answer; every other field is optional and read leniently with
 //! [`psa_sdk::json`] (ids as numbers or strings, empty strings as absent, times normalised to
 //! RFC 3339 in UTC).

@@ -9,7 +9,7 @@
 #![allow(missing_docs, unsafe_code, clippy::all)]
 
 wit_bindgen::generate!({
-    path: "../../wit",
+    path: "wit",
     world: "psa:connector/connector",
     pub_export_macro: true,
     export_macro_name: "__export_connector_world",
@@ -21,7 +21,7 @@ wit_bindgen::generate!({
 /// Bindings of the `matching-rule` world.
 pub mod rule {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
         world: "psa:connector/matching-rule",
         pub_export_macro: true,
         export_macro_name: "__export_rule_world",

@@ -1,16 +1,22 @@
 //! A small typed HTTP client over the host's `http` capability.
 //!
-//! ```no_run
+//! ```
 //! use psa_sdk::http::Request;
+//! use psa_sdk::status::ErrorMap;
+//! # let host = psa_sdk::fake::FakeHost::new();
+//! # host.on(psa_sdk::http::Method::Get, "https://api.example.com/v1/companies?page=1")
+//! #     .reply(200, r#"[{"id": 1}]"#);
 //! # fn demo() -> psa_sdk::Result<()> {
+//! // Any status is a response; `check` turns all but 2xx into the contract's error.
 //! let response = Request::get("https://api.example.com/v1/companies")
 //!     .query("page", "1")
 //!     .header("accept", "application/json")
-//!     .send()?;
-//! if response.is_success() {
-//!     let companies: Vec<serde_json::Value> = response.json()?;
-//! }
+//!     .send()?
+//!     .check(&ErrorMap::new("Example PSA", "api-key"))?;
+//! let companies: Vec<serde_json::Value> = response.json()?;
+//! # assert_eq!(companies.len(), 1);
 //! # Ok(()) }
+//! # demo().unwrap();
 //! ```
 
 use crate::bindings::psa::connector::http as wit;
@@ -160,7 +166,7 @@ impl Request {
             endpoint: self.endpoint,
             retryable: self.retryable,
         };
-        let response = wit::send(&request)?;
+        let response = crate::host::send(&request)?;
         Ok(Response {
             status: response.status,
             headers: response.headers,
@@ -209,11 +215,17 @@ impl Response {
         })
     }
 
-    /// `Retry-After` in milliseconds, when present as seconds.
+    /// `Retry-After` in milliseconds, as seconds or as an HTTP date (counted from the sandbox's
+    /// clock); see [`crate::status::retry_after_ms`].
     pub fn retry_after_ms(&self) -> Option<u64> {
         self.header("retry-after")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|s| s.saturating_mul(1000))
+            .and_then(|v| crate::status::retry_after_ms(v, crate::time::now_unix()))
+    }
+
+    /// The response when it is 2xx, else the contract's error for it as `errors` maps it (see
+    /// [`crate::status`]).
+    pub fn check(self, errors: &crate::status::ErrorMap<'_>) -> Result<Response> {
+        errors.check(self)
     }
 }
 

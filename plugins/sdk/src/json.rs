@@ -171,6 +171,157 @@ pub fn map_records<'a, T: Deserialize<'a> + Default, U>(
     }
 }
 
+/// An answer whose records are wrapped in an object (an *envelope*): `{"record_count": 2,
+/// "clients": [...]}`, `{"result": [...], "totalRecords": 7}`, `{"item": {...}}`. Its fields are
+/// kept as their own text (slices of the body), so each record read from it keeps the text the
+/// PSA sent for its `raw`, and the records are mapped as by [`map_records`].
+///
+/// ```
+/// use psa_sdk::json::{Envelope, Scalar};
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize, Default)]
+/// #[serde(default)]
+/// struct Client<'a> {
+///     #[serde(borrow)]
+///     id: Scalar<'a>,
+///     #[serde(borrow)]
+///     name: Scalar<'a>,
+/// }
+///
+/// let body = br#"{"record_count": 2, "clients": [{"id": 1, "name": "Acme"}, {"id": 2,"name":"Beta" }]}"#;
+/// let page = Envelope::parse(body)?;
+/// assert_eq!(page.count("record_count"), Some(2));
+/// let clients = page.map_records("clients", |c: Client, raw| Ok((c.name.text(), raw.to_string())))?;
+/// assert_eq!(clients[1], (Some("Beta".to_string()), r#"{"id": 2,"name":"Beta" }"#.to_string()));
+///
+/// // A single record: `None` when the PSA answers `null`.
+/// let one = Envelope::parse(br#"{"item": {"id": 7}}"#)?;
+/// assert_eq!(one.record("item")?.map(|r| r.get()), Some(r#"{"id": 7}"#));
+/// assert!(Envelope::parse(b"[1]").is_err());
+/// # Ok::<(), psa_sdk::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Envelope<'a> {
+    fields: Vec<(String, &'a RawValue)>,
+}
+
+impl<'a> Envelope<'a> {
+    /// Reads an answer that is a JSON object; anything else is a malformed answer. Of a
+    /// repeated key the last occurrence counts, as in a `Value`.
+    pub fn parse(body: &'a [u8]) -> Result<Self> {
+        let trimmed = std::str::from_utf8(body)
+            .map(str::trim_start)
+            .unwrap_or_default();
+        if !trimmed.starts_with('{') {
+            return Err(Error::malformed(format!(
+                "the PSA answered {} where an object wrapping the records was expected",
+                crate::message::body_excerpt(body)
+            )));
+        }
+        let fields: Vec<(String, &'a RawValue)> =
+            serde_json::from_slice::<EnvelopeFields<'a>>(body)
+                .map_err(not_expected)?
+                .0;
+        Ok(Envelope { fields })
+    }
+
+    /// The text of field `key` (the last occurrence), if present (`null` included).
+    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.fields
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+    }
+
+    /// Field `key` read as [`Scalar`] (absent when missing, null or not a scalar).
+    pub fn scalar(&self, key: &str) -> Scalar<'a> {
+        self.get(key)
+            .and_then(|raw| serde_json::from_str::<Scalar<'a>>(raw.get()).ok())
+            .unwrap_or_default()
+    }
+
+    /// Field `key` as a count: a whole number, or a string holding one (`"record_count": "12"`).
+    pub fn count(&self, key: &str) -> Option<u64> {
+        match self.scalar(key) {
+            Scalar::Number(n) => n.as_u64(),
+            Scalar::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// The records of the list in field `key`, each as its own text. A missing field, `null` or
+    /// anything but an array is a malformed answer naming `key`.
+    pub fn records(&self, key: &str) -> Result<Vec<&'a RawValue>> {
+        records(self.list(key)?.get().as_bytes())
+    }
+
+    /// Maps every record of the list in field `key` as [`map_records`] does (`f` gets the
+    /// typed record and its own text).
+    pub fn map_records<T: Deserialize<'a> + Default, U>(
+        &self,
+        key: &str,
+        f: impl FnMut(T, &'a str) -> Result<U>,
+    ) -> Result<Vec<U>> {
+        map_records(self.list(key)?.get().as_bytes(), f)
+    }
+
+    /// The single record in field `key` (`{"item": {...}}`): `None` when it is missing or
+    /// `null` (the PSA's way to say not found), its text when it is an object; anything else is
+    /// a malformed answer naming `key`.
+    pub fn record(&self, key: &str) -> Result<Option<&'a RawValue>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(raw) if raw.get() == "null" => Ok(None),
+            Some(raw) if raw.get().starts_with('{') => Ok(Some(raw)),
+            Some(raw) => Err(Error::malformed(format!(
+                "the PSA's `{key}` is not a record: {}",
+                crate::message::excerpt(raw.get(), EXCERPT_CHARS)
+            ))),
+        }
+    }
+
+    fn list(&self, key: &str) -> Result<&'a RawValue> {
+        match self.get(key) {
+            Some(raw) if raw.get().starts_with('[') => Ok(raw),
+            Some(raw) => Err(Error::malformed(format!(
+                "the PSA's `{key}` is not a list of records: {}",
+                crate::message::excerpt(raw.get(), EXCERPT_CHARS)
+            ))),
+            None => Err(Error::malformed(format!(
+                "the PSA answered without the list of records `{key}`"
+            ))),
+        }
+    }
+}
+
+/// The fields of a JSON object in order, values as their text.
+struct EnvelopeFields<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for EnvelopeFields<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = EnvelopeFields<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> core::result::Result<EnvelopeFields<'a>, A::Error> {
+                let mut fields = Vec::new();
+                while let Some((k, v)) = map.next_entry::<Cow<'de, str>, &'de RawValue>()? {
+                    fields.push((k.into_owned(), v));
+                }
+                Ok(EnvelopeFields(fields))
+            }
+        }
+        d.deserialize_map(V(PhantomData))
+    }
+}
+
 /// Calls `each` with every record of a list answer in order (read as by [`typed`], or its
 /// error), in one pass; `false` when the body is not a well-formed JSON array of JSON values in
 /// UTF-8 (then [`records`] fails on it too).
@@ -768,6 +919,65 @@ mod tests {
         assert!(matches!(typed::<Named>("nope"), Err(Error::Remote(_))));
         assert_eq!(record(b" {\"id\": 1}\n").unwrap().get(), r#"{"id": 1}"#);
         assert!(record(b"{\"id\": 1} x").is_err());
+    }
+
+    #[test]
+    fn envelopes_keep_each_records_text() {
+        #[derive(serde::Deserialize, Default, Debug, PartialEq)]
+        #[serde(default)]
+        struct R<'a> {
+            #[serde(borrow)]
+            id: Scalar<'a>,
+        }
+        let body = br#" {"record_count": "3", "page": 1, "clients": [ {"id": 1,  "b": 2, "a": 1}, {"id": "x\u00e9"} ], "next": null, "item": 7} "#;
+        let e = Envelope::parse(body).unwrap();
+        assert_eq!(e.count("record_count"), Some(3));
+        assert_eq!(e.count("page"), Some(1));
+        assert_eq!(e.count("clients"), None);
+        assert_eq!(e.count("missing"), None);
+        assert_eq!(e.get("next").map(RawValue::get), Some("null"));
+        let raws: Vec<&str> = e
+            .records("clients")
+            .unwrap()
+            .iter()
+            .map(|r| r.get())
+            .collect();
+        // The PSA's own text, key order and blanks included (a `Value` would sort the keys).
+        assert_eq!(
+            raws,
+            [r#"{"id": 1,  "b": 2, "a": 1}"#, r#"{"id": "x\u00e9"}"#]
+        );
+        let mapped = e
+            .map_records("clients", |r: R, raw| Ok((r.id.id(), raw)))
+            .unwrap();
+        assert_eq!(mapped[1].0.as_deref(), Some("xé"));
+        assert_eq!(mapped[0].1, raws[0]);
+        for key in ["missing", "next", "record_count"] {
+            match e.records(key) {
+                Err(Error::Remote(p)) => assert!(p.message.contains(key), "{}", p.message),
+                other => panic!("{key}: {other:?}"),
+            }
+        }
+        assert!(e.record("next").unwrap().is_none());
+        assert!(e.record("missing").unwrap().is_none());
+        assert!(e.record("item").is_err());
+        assert!(e.record("clients").is_err());
+        // The last of a repeated key, as in a `Value`.
+        let twice = Envelope::parse(br#"{"n": 1, "n": 2}"#).unwrap();
+        assert_eq!(twice.count("n"), Some(2));
+        for bad in [
+            &b"[1]"[..],
+            b"",
+            b"null",
+            b"{\"a\": 1",
+            b"<html>",
+            b"{\"a\": 1} x",
+        ] {
+            assert!(
+                matches!(Envelope::parse(bad), Err(Error::Remote(_))),
+                "{bad:?}"
+            );
+        }
     }
 
     /// The one-pass reading gives what `records` then `typed` give, errors included.

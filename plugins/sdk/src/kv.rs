@@ -3,29 +3,28 @@
 //! Values survive across calls and restarts of the host; they are bound to one connection and
 //! never visible to another.
 
-use crate::bindings::psa::connector::kv as wit;
 use crate::error::Result;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// The raw bytes stored under `key`.
 pub fn get(key: &str) -> Result<Option<Vec<u8>>> {
-    Ok(wit::get(key)?)
+    Ok(crate::host::kv_get(key)?)
 }
 
 /// Stores raw bytes under `key`.
 pub fn set(key: &str, value: &[u8]) -> Result<()> {
-    Ok(wit::set(key, value)?)
+    Ok(crate::host::kv_set(key, value)?)
 }
 
 /// Removes `key`.
 pub fn delete(key: &str) -> Result<()> {
-    Ok(wit::delete(key)?)
+    Ok(crate::host::kv_delete(key)?)
 }
 
 /// The keys that start with `prefix`.
 pub fn list_keys(prefix: &str) -> Result<Vec<String>> {
-    Ok(wit::list_keys(prefix)?)
+    Ok(crate::host::kv_list_keys(prefix)?)
 }
 
 /// The UTF-8 text stored under `key`; a value that is not UTF-8 reads as absent.

@@ -30,14 +30,12 @@
 //!     fn test_connection() -> Result<ConnectionReport> {
 //!         let site = settings::require("site")?;
 //!         let key = settings::require("api-key")?;
-//!         let response = http::Request::get(format!("https://{site}/v1/me"))
+//!         // 401 -> unauthorized naming `api-key`, 429 -> rate-limited, 5xx -> unavailable, ...
+//!         http::Request::get(format!("https://{site}/v1/me"))
 //!             .bearer_auth(&key)
-//!             .send()?;
-//!         match response.status {
-//!             200 => Ok(ConnectionReport { message: format!("connected to {site}"), details: "{}".into() }),
-//!             401 => Err(Error::unauthorized("api-key", "the API key was refused")),
-//!             s => Err(Error::remote(s, None, response.text())),
-//!         }
+//!             .send()?
+//!             .check(&status::ErrorMap::new("Acme PSA", "api-key"))?;
+//!         Ok(ConnectionReport { message: format!("connected to {site}"), details: "{}".into() })
 //!     }
 //! }
 //!
@@ -64,8 +62,19 @@
 //!   bare host, a full origin, or a pasted address with a path).
 //! - [`cursor`]: a small versioned `key=value` codec for the opaque cursors of paged reads, which
 //!   refuses (naming `cursor`) a cursor of another version, entity or connector.
+//! - [`paging`]: pagers for keyset (`id > last`), page-number-with-total (adapting to a silently
+//!   capped page size) and next-URL paging, each with its cursor.
+//! - `fake` (native builds only): an in-process fake of the host (scripted HTTP answers,
+//!   settings, an in-memory kv, captured logs, the requests sent) so a connector's code that
+//!   calls the host runs in a plain `cargo test`.
+//! - [`oauth2`]: OAuth2 client credentials (token endpoint, scope, tenant parameter) and a kv
+//!   cache of any token keyed by a fingerprint of the credentials, renewed before it expires
+//!   and once after a 401, never in an error or a log line.
 //! - [`message`] and [`Error::redact`]: secrets redacted from errors and log lines, long PSA
 //!   answers shortened to an excerpt.
+//! - [`status`]: a PSA's error answer mapped to the contract's error (401, 403, 404, 429 with
+//!   `Retry-After`, 5xx, anything else with an excerpt), with the connector's hook for what only
+//!   its PSA says.
 //!
 //! ```
 //! use psa_sdk::{decimal, json, time};
@@ -86,17 +95,31 @@ pub mod bindings;
 pub mod cursor;
 pub mod decimal;
 pub mod error;
+#[cfg(not(target_family = "wasm"))]
+pub mod fake;
+mod host;
 pub mod http;
 pub mod input;
 pub mod json;
 pub mod kv;
 pub mod log;
 pub mod message;
+pub mod oauth2;
 pub mod origin;
+pub mod paging;
 pub mod settings;
+pub mod status;
 pub mod time;
 
 pub use error::{Error, Result};
+
+/// The version of the `psa:connector` WIT package this SDK is generated from (the `@0.1.0` of
+/// `package psa:connector@0.1.0;`). The host refuses a plugin built against a package version
+/// it does not implement; `psahost plugin inspect` shows the version a component was built with.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// The WIT package name, `psa:connector`.
+pub const WIT_PACKAGE: &str = "psa:connector";
 
 /// The records, inputs and helper types of the contract.
 pub mod types {
@@ -192,7 +215,7 @@ pub mod types {
 pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::types::*;
-    pub use crate::{Connector, MatchingRule, http, kv, log, settings};
+    pub use crate::{Connector, MatchingRule, http, kv, log, settings, status};
 }
 
 use types::*;
@@ -424,4 +447,71 @@ macro_rules! export_rule {
 #[doc(hidden)]
 pub mod __private {
     pub use wit_bindgen;
+}
+
+#[cfg(test)]
+mod wit_tests {
+    use super::{WIT_PACKAGE, WIT_VERSION};
+    use std::path::{Path, PathBuf};
+
+    /// The `.wit` files of a directory, sorted by name.
+    fn wit_files(dir: &Path) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .map(|entry| entry.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "wit"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    fn sdk_wit() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("wit")
+    }
+
+    /// Every file of the SDK's WIT declares the package at [`WIT_VERSION`].
+    #[test]
+    fn wit_version_matches_the_wit_text() {
+        let files = wit_files(&sdk_wit());
+        assert!(files.len() >= 4, "{files:?}");
+        let expected = format!("package {WIT_PACKAGE}@{WIT_VERSION};");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let declared = text
+                .lines()
+                .find(|l| l.trim_start().starts_with("package "))
+                .map(str::trim);
+            assert_eq!(declared, Some(expected.as_str()), "{}", file.display());
+        }
+    }
+
+    /// The SDK's `wit/` is an exact copy of the repository's root `wit/` (the one source of
+    /// truth, which the host is generated from). A packaged crate has no root `wit/`: skipped.
+    #[test]
+    fn wit_copy_matches_the_root() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../wit");
+        if !root.is_dir() {
+            eprintln!(
+                "skipped: no {} (a packaged crate has only its own wit/)",
+                root.display()
+            );
+            return;
+        }
+        let name = |p: &PathBuf| p.file_name().unwrap().to_os_string();
+        let ours = wit_files(&sdk_wit());
+        let theirs = wit_files(&root);
+        assert_eq!(
+            ours.iter().map(name).collect::<Vec<_>>(),
+            theirs.iter().map(name).collect::<Vec<_>>(),
+            "plugins/sdk/wit/ and wit/ hold different files: copy wit/*.wit into plugins/sdk/wit/"
+        );
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert!(
+                std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
+                "{} differs from {}: copy wit/*.wit into plugins/sdk/wit/",
+                a.display(),
+                b.display()
+            );
+        }
+    }
 }

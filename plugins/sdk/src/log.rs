@@ -9,7 +9,7 @@ pub use wit::Level;
 
 /// Logs `message` at `level`.
 pub fn log(level: Level, message: &str) {
-    wit::log(level, message);
+    crate::host::log(level, message);
 }
 
 /// Logs at trace level, with `format!` arguments.

@@ -1,11 +1,10 @@
 //! The connection's settings, as the operator configured them.
 
-use crate::bindings::psa::connector::settings as wit;
 use crate::error::{Error, Result};
 
 /// The value of setting `name`, if set and not blank.
 pub fn get(name: &str) -> Option<String> {
-    wit::get(name).filter(|v| !v.trim().is_empty())
+    crate::host::setting(name).filter(|v| !v.trim().is_empty())
 }
 
 /// The value of setting `name`, or an `invalid-input` error naming it.

@@ -104,6 +104,56 @@ pub fn parse_rfc3339(value: &str) -> Option<i64> {
     parse(value, false)
 }
 
+/// Parses an HTTP date (RFC 9110's IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`, the form
+/// servers send in `Retry-After` and `Date`) into seconds since the Unix epoch. The day name is
+/// not checked against the date; `None` for anything else (the obsolete RFC 850 and asctime
+/// forms included).
+///
+/// ```
+/// assert_eq!(psa_sdk::time::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784111777));
+/// assert_eq!(psa_sdk::time::parse_http_date("1994-11-06T08:49:37Z"), None);
+/// ```
+pub fn parse_http_date(value: &str) -> Option<i64> {
+    let value = value.trim();
+    let b = value.as_bytes();
+    // `Sun, 06 Nov 1994 08:49:37 GMT`: 29 ASCII bytes.
+    if b.len() != 29
+        || !value.is_ascii()
+        || &value[3..5] != ", "
+        || b[7] != b' '
+        || b[11] != b' '
+        || b[16] != b' '
+        || b[19] != b':'
+        || b[22] != b':'
+        || &value[25..] != " GMT"
+    {
+        return None;
+    }
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    if !DAYS.contains(&&value[0..3]) {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| *m == &value[8..11])? as i64 + 1;
+    let (day, year) = (digits(&value[5..7])?, digits(&value[12..16])?);
+    let (hour, minute, second) = (
+        digits(&value[17..19])?,
+        digits(&value[20..22])?,
+        digits(&value[23..25])?,
+    );
+    if !valid_date(year, month, day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    Some(
+        days_from_civil(year, month, day) * SECONDS_PER_DAY
+            + hour * 3600
+            + minute * 60
+            + second.min(59),
+    )
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch; `None` outside the years 0000 to
 /// 9999, which RFC 3339 cannot write.
 pub fn format_utc(unix: i64) -> Option<String> {
@@ -180,8 +230,12 @@ pub fn date_of_unix(unix: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Seconds since the Unix epoch, from the sandbox's wall clock (0 if the clock is before 1970).
+/// Seconds since the Unix epoch, from the sandbox's wall clock (0 if the clock is before 1970);
+/// in a native test, the [`crate::fake::FakeHost`]'s clock when it set one.
 pub fn now_unix() -> u64 {
+    if let Some(now) = crate::host::clock() {
+        return now;
+    }
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -237,6 +291,34 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            parse_rfc3339("1994-11-06T08:49:37Z")
+        );
+        assert_eq!(parse_http_date(" Thu, 01 Jan 1970 00:00:00 GMT "), Some(0));
+        assert_eq!(
+            parse_http_date("Thu, 29 Feb 2024 23:59:59 GMT"),
+            parse_rfc3339("2024-02-29T23:59:59Z")
+        );
+        for bad in [
+            "",
+            "120",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Xyz, 06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Now 1994 08:49:37 GMT",
+            "Sun, 30 Feb 2026 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMTé",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn normalises_to_utc() {
