@@ -1,5 +1,6 @@
 //! `psahost connection ...`: operations on the connections of the configuration.
 
+use crate::terminal;
 use anyhow::anyhow;
 use clap::Subcommand;
 use psahost_config::Config;
@@ -64,16 +65,19 @@ async fn test(config: &Config, id: &str) -> anyhow::Result<ExitCode> {
     let connection = open(config, id).await?;
     match connection.test_connection().await {
         Ok(report) => {
-            println!("ok: {}", report.message);
+            println!("ok: {}", terminal::safe(&report.message));
             if let Ok(details) = serde_json::from_str::<serde_json::Value>(&report.details)
                 && details.as_object().is_some_and(|o| !o.is_empty())
             {
-                println!("{}", serde_json::to_string_pretty(&details)?);
+                println!("{}", terminal::json(&details)?);
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("error: connection `{id}` failed its test: {e}");
+            eprintln!(
+                "error: connection `{id}` failed its test: {}",
+                terminal::safe(&e.to_string())
+            );
             Ok(ExitCode::FAILURE)
         }
     }

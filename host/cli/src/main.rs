@@ -8,6 +8,7 @@ mod plugin;
 mod records;
 mod serve;
 mod sync;
+mod terminal;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -106,7 +107,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", terminal::safe(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

@@ -2,6 +2,7 @@
 //! from the store of the configuration or from a running daemon (`--api`).
 
 use super::client::{Source, Target, segment};
+use crate::terminal;
 use anyhow::Context;
 use clap::Args;
 use psahost_workflows::views;
@@ -68,10 +69,10 @@ pub(super) async fn run_mrr(args: MrrArgs, config: Option<&Path>) -> anyhow::Res
         }
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", terminal::json(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let text = |v: &Value| terminal::safe(v.as_str().unwrap_or_default()).into_owned();
     println!("MRR of `{}` on {}", args.connection, text(&report["day"]));
     let empty = Vec::new();
     let companies = report["companies"].as_array().unwrap_or(&empty);
@@ -124,12 +125,12 @@ pub(super) async fn run_eligible(
         }
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        println!("{}", terminal::json(&result)?);
         return Ok(ExitCode::SUCCESS);
     }
     let empty = Vec::new();
     let companies = result["companies"].as_array().unwrap_or(&empty);
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let text = |v: &Value| terminal::safe(v.as_str().unwrap_or_default()).into_owned();
     for c in companies {
         let eligible = c["eligible"].as_bool().unwrap_or(false);
         if eligible {

@@ -1,5 +1,6 @@
 //! `psahost plugin inspect|call`: the plugin author's test bench.
 
+use crate::terminal::{self, safe};
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
 use psahost_conformance::{CheckOptions, check_connector};
@@ -157,7 +158,7 @@ async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let report = check_connector(&runtime, &plugin, &options).await?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", terminal::json(&report)?);
     } else {
         print!("{}", report.table());
     }
@@ -172,7 +173,7 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let runtime = args.runtime.runtime()?;
     let plugin = runtime.load(PluginSource::parse(&args.file)).await?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&inspect_json(&plugin))?);
+        println!("{}", terminal::json(&inspect_json(&plugin))?);
     } else {
         print!("{}", inspect_text(&plugin));
     }
@@ -266,9 +267,10 @@ fn inspect_text(plugin: &Plugin) -> String {
         psahost_sandbox::runtime::PluginKind::Connector => "connector",
         psahost_sandbox::runtime::PluginKind::MatchingRule => "matching rule",
     };
+    let (name, version, vendor) = (safe(name), safe(version), safe(vendor));
     let _ = writeln!(out, "{name} ({id}) {version}, by {vendor}");
     if !description.is_empty() {
-        let _ = writeln!(out, "  {description}");
+        let _ = writeln!(out, "  {}", safe(description));
     }
     let _ = writeln!(out, "kind:        {kind}");
     let _ = writeln!(
@@ -291,20 +293,20 @@ fn inspect_text(plugin: &Plugin) -> String {
                 let default = s
                     .default_value
                     .as_ref()
-                    .map(|d| format!(" [default: {d}]"))
+                    .map(|d| format!(" [default: {}]", safe(d)))
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
                     "  {:width$}  {:18} {}{default}",
                     s.name,
                     flags.join(", "),
-                    s.description
+                    safe(&s.description)
                 );
             }
             let _ = writeln!(
                 out,
                 "outbound hosts: {}",
-                join_or_none(c.outbound_hosts.iter().map(String::as_str))
+                join_or_none(c.outbound_hosts.iter().map(|h| safe(h)))
             );
             let _ = writeln!(
                 out,
@@ -335,12 +337,12 @@ fn inspect_text(plugin: &Plugin) -> String {
             let _ = writeln!(
                 out,
                 "subjects:    {}",
-                join_or_none(r.subject_kinds.iter().map(String::as_str))
+                join_or_none(r.subject_kinds.iter().map(|k| safe(k)))
             );
             let _ = writeln!(
                 out,
                 "candidates:  {}",
-                join_or_none(r.candidate_entities.iter().map(String::as_str))
+                join_or_none(r.candidate_entities.iter().map(|e| safe(e)))
             );
         }
     }
@@ -354,12 +356,16 @@ fn assignment(text: &str) -> anyhow::Result<(&str, &str)> {
         .ok_or_else(|| anyhow!("--setting `{text}` is not `name=value`"))
 }
 
-fn join_or_none<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    let items: Vec<&str> = items.collect();
+fn join_or_none<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
+    let items: Vec<S> = items.collect();
     if items.is_empty() {
         "(none)".into()
     } else {
-        items.join(", ")
+        items
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<&str>>()
+            .join(", ")
     }
 }
 
@@ -387,12 +393,16 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
             connection.call_json(&args.operation, call_args).await?
         }
     };
-    println!("{}", serde_json::to_string_pretty(&result)?);
+    println!("{}", terminal::json(&result)?);
     if let Some(err) = result
         .get("err")
         .filter(|_| result.as_object().is_some_and(|o| o.len() == 1))
     {
-        eprintln!("error: `{}` returned an error: {err}", args.operation);
+        eprintln!(
+            "error: `{}` returned an error: {}",
+            args.operation,
+            terminal::safe(&err.to_string())
+        );
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)

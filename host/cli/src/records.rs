@@ -2,6 +2,7 @@
 //! of the configuration or from a running daemon (`--api`). Output is JSON, in the API's shapes.
 
 use super::client::{Source, Target, segment};
+use crate::terminal;
 use anyhow::{anyhow, bail};
 use clap::Subcommand;
 use psahost_store::Entity;
@@ -176,6 +177,6 @@ pub(super) async fn run(cmd: RecordsCommand, config: Option<&Path>) -> anyhow::R
             }
         },
     };
-    println!("{}", serde_json::to_string_pretty(&value)?);
+    println!("{}", terminal::json(&value)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@
 //! deletions were held by the mass-delete guard; 4 a run is still suspended by the PSA's rate
 //! limit after `--max-wait` (run the command again later: it resumes from its checkpoint).
 
+use crate::terminal;
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -88,7 +89,12 @@ pub(super) async fn run(args: SyncArgs, config: Option<&Path>) -> anyhow::Result
             (None, true) => "unchanged".into(),
             (None, false) => "not found in the PSA (and not stored)".into(),
         };
-        println!("{} `{}` of `{}`: {what}", result.entity, result.id, args.id);
+        println!(
+            "{} `{}` of `{}`: {what}",
+            result.entity,
+            terminal::safe(&result.id),
+            args.id
+        );
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -171,7 +177,7 @@ pub(super) async fn run(args: SyncArgs, config: Option<&Path>) -> anyhow::Result
                                 held.floor
                             )
                         },
-                        held.sample.join(", "),
+                        terminal::safe(&held.sample.join(", ")),
                         args.id,
                         run.entity,
                     );
@@ -188,7 +194,7 @@ pub(super) async fn run(args: SyncArgs, config: Option<&Path>) -> anyhow::Result
             }
         }
         if let Some(error) = &run.error {
-            println!("  error: {error}");
+            println!("  error: {}", terminal::safe(error));
         }
     }
     for (entity, why) in skipped {
@@ -254,14 +260,14 @@ async fn run_api(args: &SyncArgs) -> anyhow::Result<ExitCode> {
             _ => {}
         }
         if let Some(error) = &run.error {
-            println!("  error: {error}");
+            println!("  error: {}", terminal::safe(error));
         }
     }
     for skipped in answer["skipped"].as_array().into_iter().flatten() {
         println!(
             "{:<15} skipped: {}",
             skipped["entity"].as_str().unwrap_or_default(),
-            skipped["reason"].as_str().unwrap_or_default()
+            terminal::safe(skipped["reason"].as_str().unwrap_or_default())
         );
     }
     Ok(ExitCode::from(code))

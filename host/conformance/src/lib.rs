@@ -30,6 +30,7 @@ use psahost_sandbox::capabilities::kv::KvStore;
 use psahost_sandbox::capabilities::settings::Settings;
 use psahost_sandbox::connector::{Connection, ConnectorError, error_kind};
 use psahost_sandbox::runtime::{Plugin, Runtime};
+use psahost_sandbox::text::one_line;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -108,7 +109,8 @@ impl Report {
         self.checks.iter().filter(|c| c.outcome == Outcome::Fail)
     }
 
-    /// A text table, one check per line.
+    /// The verdicts as a text table for a terminal, one line per check (the connector's own
+    /// text escaped).
     pub fn table(&self) -> String {
         let width = self
             .checks
@@ -121,7 +123,8 @@ impl Report {
         let _ = writeln!(
             out,
             "conformance of {} against the {} simulator",
-            self.connector, self.dialect
+            one_line(&self.connector),
+            self.dialect
         );
         let _ = writeln!(out, "{:width$}  result  detail", "check");
         for c in &self.checks {
@@ -130,7 +133,13 @@ impl Report {
                 Outcome::Fail => "FAIL",
                 Outcome::Skip => "skip",
             };
-            let _ = writeln!(out, "{:width$}  {result:6}  {}", c.name, c.detail);
+            // Details quote the connector's own messages: one line each, controls escaped.
+            let _ = writeln!(
+                out,
+                "{:width$}  {result:6}  {}",
+                c.name,
+                one_line(&c.detail)
+            );
         }
         let failed = self.failures().count();
         let _ = writeln!(

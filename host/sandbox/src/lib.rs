@@ -6,7 +6,8 @@
 //! - [`capabilities`]: what a connection's calls may use, one module per WIT import (`http`,
 //!   `kv`, `log`, `settings`);
 //! - [`connector`]: a [`connector::Connection`] (a connector, its settings, grant, limits and
-//!   kv namespace) with typed and JSON calls of its exports.
+//!   kv namespace) with typed and JSON calls of its exports;
+//! - [`text`]: untrusted text made safe to show on one line of a terminal or a log.
 //!
 //! This crate knows nothing of the record store, the workflows or the daemon: they build on it.
 
@@ -14,3 +15,4 @@ pub mod bindings;
 pub mod capabilities;
 pub mod connector;
 pub mod runtime;
+pub mod text;

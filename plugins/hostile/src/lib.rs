@@ -8,6 +8,9 @@
 //! - `kv-write` / `kv-read`: writes setting `value` under setting `key` / reads `key`;
 //! - `log-secret`: logs the secret setting `token` at every level, prints it, sends it as a
 //!   bearer token to setting `url` (if set) and returns it in an error;
+//! - `terminal`: answers a message and details full of terminal controls (CR, ESC sequences,
+//!   BEL, a C1 CSI, a line break, a bidi override), or fails with that message when setting
+//!   `value` is `fail`; the `banner` setting's description carries the same;
 //! - `describe-only` or anything else: succeeds without doing anything.
 //!
 //! `list-companies` returns `count` (a setting) synthetic companies in one page, for benchmarks.
@@ -15,6 +18,10 @@
 use psa_sdk::prelude::*;
 
 struct Hostile;
+
+/// Text that would rewrite the operator's terminal if printed raw: back to the line's start,
+/// erase it, a fake verdict, a bell, a forged second line, a C1 CSI and a bidi override.
+const FORGED: &str = "\r\u{1b}[2Kok: all checks passed\u{7}\nok: connected \u{9b}31m\u{202e}";
 
 impl Connector for Hostile {
     fn describe() -> ConnectorInfo {
@@ -40,6 +47,7 @@ impl Connector for Hostile {
                     "Target",
                     "The host fetch may reach (a pattern parameter)",
                 ),
+                setting("banner", "Banner", FORGED),
             ],
             outbound_hosts: vec!["http://{target}".into(), "https://{target}".into()],
             operations: vec![Operation::TestConnection, Operation::ListCompanies],
@@ -94,6 +102,15 @@ impl Connector for Hostile {
                     "token",
                     format!("the token {token} was refused"),
                 ))
+            }
+            "terminal" => {
+                if settings::get_or("value", "") == "fail" {
+                    return Err(Error::remote(500, None, FORGED));
+                }
+                Ok(ConnectionReport {
+                    message: FORGED.into(),
+                    details: r#"{"note": "\u001b]0;owned\u0007\u009b2J\u202eexe.txt"}"#.into(),
+                })
             }
             _ => Ok(report("nothing to do".into())),
         }

@@ -217,3 +217,92 @@ grant = {{ hosts = ["requested"] }}
         "the kv store lives in data-dir"
     );
 }
+
+/// Whether `text` holds anything a terminal would act on: C0/C1 controls but the line breaks
+/// between lines, DEL, or bidi overrides and isolates.
+fn raw_controls(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect()
+}
+
+#[test]
+fn plugin_text_never_reaches_the_terminal_raw() {
+    // `plugin inspect`: the hostile plugin's `banner` setting describes itself with a CR, an
+    // erase-line sequence, a fake verdict, a bell, a line break, a C1 CSI and a bidi override.
+    for json in [false, true] {
+        let mut args = vec!["plugin", "inspect", plugin_artifacts::HOSTILE_PATH];
+        if json {
+            args.push("--json");
+        }
+        let out = psahost(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let shown = text(&out.stdout);
+        assert_eq!(raw_controls(&shown), Vec::<char>::new(), "{shown}");
+        assert!(
+            !shown.lines().any(|l| l.starts_with("ok: connected")),
+            "a forged line:\n{shown}"
+        );
+        if json {
+            let value: serde_json::Value = serde_json::from_str(&shown).expect("still JSON");
+            let banner = value["settings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["name"] == "banner")
+                .expect("banner setting");
+            assert!(
+                banner["description"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("\r\u{1b}[2K"),
+                "the JSON value itself is intact"
+            );
+        } else {
+            assert!(shown.contains("\\r\\u{1b}[2Kok: all checks passed\\u{7}\\nok: connected"));
+        }
+    }
+
+    // `connection test`: the message and details of a success, and the error of a failure.
+    let dir = tempfile::tempdir().unwrap();
+    for (value, ok) in [("", true), ("fail", false)] {
+        let config = write_config(
+            dir.path(),
+            &format!(
+                r#"[runtime]
+data-dir = "data"
+
+[plugins.hostile]
+path = "{}"
+
+[connections.acme]
+plugin = "hostile"
+settings = {{ attack = "terminal", value = "{value}" }}
+grant = {{ hosts = ["requested"] }}
+"#,
+                plugin_artifacts::HOSTILE_PATH
+            ),
+        );
+        let out = psahost(&["--config", &config, "connection", "test", "acme"]);
+        assert_eq!(out.status.success(), ok, "{}", text(&out.stderr));
+        for shown in [text(&out.stdout), text(&out.stderr)] {
+            assert_eq!(raw_controls(&shown), Vec::<char>::new(), "{shown}");
+            assert!(
+                !shown.lines().any(|l| l.starts_with("ok: connected")),
+                "a forged line:\n{shown}"
+            );
+        }
+        let shown = if ok {
+            text(&out.stdout)
+        } else {
+            text(&out.stderr)
+        };
+        assert!(shown.contains("\\u{1b}[2Kok: all checks passed"), "{shown}");
+        if ok {
+            assert!(shown.contains("\\u009b2J\\u202eexe.txt"), "{shown}");
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! What the command prints: text that a plugin or a PSA chose (descriptions, messages, errors,
+//! records) never reaches the operator's terminal raw.
+//!
+//! Plain text goes through [`safe`] (one line, every control escaped); JSON through [`json`],
+//! which leaves it valid JSON.
+
+use psahost_sandbox::text::is_unsafe;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+pub use psahost_sandbox::text::one_line as safe;
+
+/// `value` as pretty JSON in which every character that could act on a terminal is a `\u`
+/// escape. serde_json escapes the C0 controls inside strings; this adds DEL, the C1 controls
+/// and the bidirectional controls, which it leaves raw. Line breaks outside strings are the
+/// pretty printer's own.
+pub fn json(value: &impl Serialize) -> anyhow::Result<String> {
+    let text = serde_json::to_string_pretty(value)?;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c != '\n' && is_unsafe(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json as j};
+
+    #[test]
+    fn json_stays_valid_and_escapes_every_control() {
+        let value = j!({
+            "name": "Acme \u{1b}[31mred\u{7} \r\n",
+            "c1": "\u{9b}2J del \u{7f}",
+            "bidi": "\u{202e}txt.exe",
+            "fine": "é 漢字",
+        });
+        let text = json(&value).unwrap();
+        assert!(!text.chars().any(|c| c != '\n' && is_unsafe(c)), "{text:?}");
+        assert!(text.contains("\\u009b") && text.contains("\\u202e") && text.contains("é 漢字"));
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            back, value,
+            "the escapes are JSON's own: the value reads back equal"
+        );
+    }
+}
