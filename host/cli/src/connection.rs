@@ -50,6 +50,7 @@ pub async fn open(config: &Config, id: &str) -> anyhow::Result<Connection> {
             plugin_config.sha256.as_deref(),
         )
         .await?;
+    plugin_config.check_claim(&plugin, &config.runtime.bundled)?;
     let kv = KvStore::open(&config.kv_dir())?;
     Connection::open(
         runtime,

@@ -50,8 +50,11 @@ use psahost_sandbox::capabilities::ConnectionPolicy;
 use psahost_sandbox::capabilities::http::{Grant, HttpLimits, OriginPattern, Rate, ScopeLimits};
 use psahost_sandbox::capabilities::kv::KvLimits;
 use psahost_sandbox::capabilities::settings::{Settings, resolve_value};
-use psahost_sandbox::runtime::{AllocatorChoice, PluginSource, RuntimeConfig};
+use psahost_sandbox::runtime::{
+    AllocatorChoice, BundledPlugins, Plugin, PluginSource, RuntimeConfig,
+};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -153,6 +156,7 @@ struct RawPlugin {
     path: Option<Spanned<String>>,
     builtin: Option<Spanned<String>>,
     sha256: Option<Spanned<String>>,
+    replaces_builtin: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -256,6 +260,35 @@ pub struct PluginConfig {
     pub source: PluginSource,
     /// The operator's sha256 pin.
     pub sha256: Option<String>,
+    /// `replaces-builtin = true`: this file plugin may carry the id of a connector the program
+    /// bundles (it replaces that connector); otherwise such a claim is refused.
+    pub replaces_builtin: bool,
+}
+
+impl PluginConfig {
+    /// Whether `plugin`, loaded for this configuration, may carry the id its `describe` claims.
+    ///
+    /// A plugin names itself, and logs, metrics and the API show that name: a file plugin that
+    /// claims the id of a bundled connector would pass for it. It may only when it is that
+    /// very component (same sha256) or the operator set `replaces-builtin = true`.
+    pub fn check_claim(&self, plugin: &Plugin, bundled: &BundledPlugins) -> anyhow::Result<()> {
+        if matches!(self.source, PluginSource::Builtin(_)) || self.replaces_builtin {
+            return Ok(());
+        }
+        let claimed = plugin.id();
+        let Some(bytes) = bundled.get(claimed) else {
+            return Ok(());
+        };
+        if hex::encode(Sha256::digest(bytes)) == plugin.sha256() {
+            return Ok(());
+        }
+        Err(anyhow!(
+            "plugin `{}` ({}) says it is `{claimed}`, the id of a bundled connector, and is not that connector: refused, so that logs, metrics and the API cannot show it as `{claimed}`; if it is meant to replace the bundled connector, set `plugins.{}.replaces-builtin = true`",
+            self.id,
+            self.source,
+            self.id
+        ))
+    }
 }
 
 /// A configured connection.
@@ -525,12 +558,24 @@ impl Validator<'_> {
                 }
                 None => None,
             };
+            let replaces_builtin = match &p.replaces_builtin {
+                Some(r) if *r.get_ref() && !matches!(source, PluginSource::File(_)) => {
+                    return self.error(
+                        r.span(),
+                        &format!("{field}.replaces-builtin"),
+                        "only a plugin loaded from a file can replace a bundled connector; drop `replaces-builtin` or give `path`",
+                    );
+                }
+                Some(r) => *r.get_ref(),
+                None => false,
+            };
             plugins.insert(
                 id.clone(),
                 PluginConfig {
                     id: id.clone(),
                     source,
                     sha256,
+                    replaces_builtin,
                 },
             );
         }
@@ -541,6 +586,7 @@ impl Validator<'_> {
                     id,
                     source: PluginSource::File(file),
                     sha256: None,
+                    replaces_builtin: false,
                 },
             );
         }
@@ -1043,6 +1089,28 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
             .unwrap_err()
             .to_string();
         assert!(e.contains("token"), "{e}");
+    }
+
+    #[test]
+    fn replaces_builtin_is_for_file_plugins_only() {
+        let e = parse(&GOOD.replace(
+            "builtin = \"connectwise-manage\"",
+            "builtin = \"connectwise-manage\"\nreplaces-builtin = true",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("plugins.cw.replaces-builtin")
+                && e.contains("only a plugin loaded from a file"),
+            "{e}"
+        );
+        let c = parse(&GOOD.replace(
+            "builtin = \"connectwise-manage\"",
+            "path = \"cw.wasm\"\nreplaces-builtin = true",
+        ))
+        .unwrap();
+        assert!(c.plugins["cw"].replaces_builtin);
+        assert!(!parse(GOOD).unwrap().plugins["cw"].replaces_builtin);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use anyhow::Context;
 use psahost_config::{Config, ConnectionConfig, PluginConfig};
 use psahost_sandbox::capabilities::kv::KvStore;
 use psahost_sandbox::connector::Connection;
-use psahost_sandbox::runtime::{Plugin, PluginSource, Runtime};
+use psahost_sandbox::runtime::{BundledPlugins, Plugin, PluginSource, Runtime};
 use psahost_store::{RecordStore, SledStore, format_time};
 use psahost_workflows::sync::SyncEngine;
 use serde::Serialize;
@@ -225,6 +225,30 @@ impl Default for RunOptions {
     }
 }
 
+/// Whether `plugin`, loaded for `config`, may take its place beside the `others` loaded so
+/// far: its id claim passes [`PluginConfig::check_claim`], and no other plugin of this host
+/// carries the same id unless it is the same component.
+pub(crate) fn admit<'a>(
+    config: &PluginConfig,
+    plugin: &Plugin,
+    bundled: &BundledPlugins,
+    others: impl Iterator<Item = (&'a str, Arc<Plugin>)>,
+) -> anyhow::Result<()> {
+    config.check_claim(plugin, bundled)?;
+    for (other_id, other) in others {
+        if other_id != config.id && other.id() == plugin.id() && other.sha256() != plugin.sha256() {
+            anyhow::bail!(
+                "plugin `{}` ({}) says it is `{}`, like plugin `{other_id}` ({}), and is another component: plugin ids are unique per host, so it is refused; remove one of them",
+                config.id,
+                config.source,
+                plugin.id(),
+                other.source()
+            );
+        }
+    }
+    Ok(())
+}
+
 impl Daemon {
     /// Opens the stores, loads the plugins and opens the connections of `config`.
     pub async fn open(config: Config) -> anyhow::Result<Arc<Daemon>> {
@@ -249,13 +273,27 @@ impl Daemon {
                 PluginSource::File(path) => reload::FileStamp::of(path).ok(),
                 _ => None,
             };
-            match runtime
+            let loaded = match runtime
                 .load_pinned(
                     plugin_config.source.clone(),
                     plugin_config.sha256.as_deref(),
                 )
                 .await
             {
+                Ok(plugin) => admit(
+                    plugin_config,
+                    &plugin,
+                    &runtime.config().bundled,
+                    plugins
+                        .iter()
+                        .filter_map(|(other, slot): (&String, &PluginSlot)| {
+                            Some((other.as_str(), slot.current()?))
+                        }),
+                )
+                .map(|()| plugin),
+                Err(e) => Err(e.into()),
+            };
+            match loaded {
                 Ok(plugin) => {
                     tracing::info!(
                         plugin = id.as_str(),
@@ -269,9 +307,9 @@ impl Daemon {
                     s.stamp = stamp;
                 }
                 Err(e) => {
-                    tracing::error!(plugin = id.as_str(), "plugin not loaded: {e}");
+                    tracing::error!(plugin = id.as_str(), "plugin not loaded: {e:#}");
                     let mut s = slot.write();
-                    s.error = Some(e.to_string());
+                    s.error = Some(format!("{e:#}"));
                     s.stamp = stamp;
                 }
             }

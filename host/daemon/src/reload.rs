@@ -149,6 +149,18 @@ impl Daemon {
             Ok(p) => p,
             Err(e) => return self.reject(slot, Some(sha256), e.to_string()),
         };
+        let others = self
+            .plugins
+            .iter()
+            .filter_map(|(other, s)| Some((other.as_str(), s.current()?)));
+        if let Err(e) = super::admit(
+            &slot.config,
+            &plugin,
+            &self.runtime.config().bundled,
+            others,
+        ) {
+            return self.reject(slot, Some(sha256), format!("{e:#}"));
+        }
         // Every connection of the plugin must open on the new version before anything swaps.
         let mut opened = Vec::new();
         for (cid, c) in &self.connections {

@@ -3,36 +3,11 @@
 //! flight finishes on the old one); replacing it with garbage is logged and refused, and the
 //! loaded version keeps serving.
 
+use psahost_testkit::component_variant;
 use psahost_testkit::daemon::*;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::time::Duration;
-
-/// The component with a custom section appended: another valid build of the same connector
-/// (a different sha256, the same behaviour).
-fn variant(original: &[u8], tag: &str) -> Vec<u8> {
-    fn leb(mut n: usize, out: &mut Vec<u8>) {
-        loop {
-            let byte = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
-    }
-    let name = b"psahost-test";
-    let mut content = Vec::new();
-    leb(name.len(), &mut content);
-    content.extend_from_slice(name);
-    content.extend_from_slice(tag.as_bytes());
-    let mut out = original.to_vec();
-    out.push(0); // custom section
-    leb(content.len(), &mut out);
-    out.extend_from_slice(&content);
-    out
-}
 
 fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -79,7 +54,7 @@ async fn reload_swaps_valid_builds_and_refuses_garbage() {
     let in_flight = tokio::spawn(async move { slow_api.post("/v1/connections/sim/test").await });
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let second = variant(&original, "v2");
+    let second = component_variant(&original, "v2");
     replace(&file, &second);
     let plugins_now = api
         .wait_for(

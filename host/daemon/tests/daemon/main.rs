@@ -1,4 +1,5 @@
 //! The daemon in process: its HTTP API over the real ConnectWise connector and the simulator on
-//! loopback.
+//! loopback ([`api`]), and the identity of its plugins ([`plugins`]).
 
 mod api;
+mod plugins;
