@@ -145,6 +145,7 @@ struct RawRuntime {
     data_dir: Spanned<String>,
     cache_dir: Option<Spanned<String>>,
     memory_limit: Option<Spanned<String>>,
+    max_component_size: Option<Spanned<String>>,
     call_timeout: Option<Spanned<String>>,
     max_instances: Option<u32>,
     allocator: Option<AllocatorChoice>,
@@ -482,6 +483,11 @@ impl Validator<'_> {
                 defaults.call_timeout,
             )?,
             max_instances: r.max_instances.unwrap_or(defaults.max_instances),
+            max_component_size: self.size(
+                &r.max_component_size,
+                "runtime.max-component-size",
+                defaults.max_component_size,
+            )?,
             allocator: r.allocator.unwrap_or_default(),
             // The program, not the operator, decides what `builtin:` names (see `psahost`'s
             // `load_config`).
@@ -1089,6 +1095,30 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
             .unwrap_err()
             .to_string();
         assert!(e.contains("token"), "{e}");
+    }
+
+    #[test]
+    fn max_component_size() {
+        assert_eq!(
+            parse(GOOD).unwrap().runtime.max_component_size,
+            16 * 1024 * 1024
+        );
+        let c = parse(&GOOD.replace(
+            "call-timeout",
+            "max-component-size = \"2MiB\"\ncall-timeout",
+        ))
+        .unwrap();
+        assert_eq!(c.runtime.max_component_size, 2 * 1024 * 1024);
+        let e = parse(&GOOD.replace(
+            "call-timeout",
+            "max-component-size = \"huge\"\ncall-timeout",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("runtime.max-component-size") && e.contains("`huge`"),
+            "{e}"
+        );
     }
 
     #[test]

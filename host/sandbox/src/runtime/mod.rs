@@ -43,6 +43,8 @@ pub struct RuntimeConfig {
     pub allocator: AllocatorChoice,
     /// The connectors `builtin:ID` sources name (none unless the program bundles some).
     pub bundled: BundledPlugins,
+    /// The largest component that is compiled, in bytes; a larger one is refused unread.
+    pub max_component_size: u64,
 }
 
 impl Default for RuntimeConfig {
@@ -54,6 +56,8 @@ impl Default for RuntimeConfig {
             max_instances: 64,
             allocator: AllocatorChoice::Auto,
             bundled: BundledPlugins::default(),
+            // The first-party connectors are about 1 MiB; compile time and memory grow with size.
+            max_component_size: 16 * 1024 * 1024,
         }
     }
 }

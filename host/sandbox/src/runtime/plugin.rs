@@ -43,15 +43,36 @@ impl PluginSource {
         }
     }
 
-    fn read(&self, bundled: &BundledPlugins) -> Result<Arc<[u8]>, LoadError> {
+    /// The component's bytes, refused before they are read in full when there are more than
+    /// `max_size` of them.
+    fn read(&self, bundled: &BundledPlugins, max_size: u64) -> Result<Arc<[u8]>, LoadError> {
+        let too_large = |size: u64| LoadError::TooLarge {
+            source_name: self.to_string(),
+            size,
+            limit: max_size,
+        };
         match self {
             PluginSource::File(path) => {
-                std::fs::read(path)
-                    .map(Arc::from)
-                    .map_err(|e| LoadError::Read {
-                        source_name: self.to_string(),
-                        message: e.to_string(),
-                    })
+                let read_error = |e: std::io::Error| LoadError::Read {
+                    source_name: self.to_string(),
+                    message: e.to_string(),
+                };
+                let file = std::fs::File::open(path).map_err(read_error)?;
+                let size = file.metadata().map_err(read_error)?.len();
+                if size > max_size {
+                    return Err(too_large(size));
+                }
+                // Read at most one byte past the limit: a file that grows meanwhile is caught too.
+                let mut bytes = Vec::with_capacity(size as usize);
+                std::io::Read::read_to_end(&mut std::io::Read::take(file, max_size + 1), &mut bytes)
+                    .map_err(read_error)?;
+                if bytes.len() as u64 > max_size {
+                    return Err(too_large(bytes.len() as u64));
+                }
+                Ok(Arc::from(bytes))
+            }
+            PluginSource::Bytes { bytes, .. } if bytes.len() as u64 > max_size => {
+                Err(too_large(bytes.len() as u64))
             }
             PluginSource::Builtin(name) => bundled.get(name).map(Arc::from).ok_or_else(|| {
                 LoadError::Read {
@@ -148,6 +169,18 @@ pub enum LoadError {
         expected: String,
         /// The file's hash.
         actual: String,
+    },
+    /// Larger than the operator allows.
+    #[error(
+        "`{source_name}` is {size} bytes, more than `runtime.max-component-size` ({limit} bytes): it is refused before it is compiled; raise the limit if you trust it"
+    )]
+    TooLarge {
+        /// The plugin's source.
+        source_name: String,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
     },
     /// Invalid or uncompilable component.
     #[error("`{source_name}` is not a valid component: {message}")]
@@ -307,7 +340,8 @@ pub(super) async fn load(
     pin: Option<&str>,
 ) -> Result<Plugin, LoadError> {
     let source_name = source.to_string();
-    let bytes = source.read(&runtime.config().bundled)?;
+    let config = runtime.config();
+    let bytes = source.read(&config.bundled, config.max_component_size)?;
     if !bytes.starts_with(b"\0asm") {
         return Err(LoadError::NotWasm { source_name });
     }

@@ -126,3 +126,46 @@ async fn connection_settings_are_checked_against_describe() {
     assert!(typo.contains("`tokn`") && typo.contains("token"), "{typo}");
     assert!(open(&[("attack", "x")]).is_none());
 }
+
+#[tokio::test]
+async fn an_oversized_component_is_refused_before_it_is_compiled() {
+    let limit = 100_000;
+    let rt = psahost_sandbox::runtime::Runtime::new(psahost_sandbox::runtime::RuntimeConfig {
+        cache_dir: None,
+        max_component_size: limit,
+        max_instances: 2,
+        ..Default::default()
+    })
+    .expect("runtime");
+    let size = std::fs::metadata(CONNECTWISE_MANAGE_PATH).unwrap().len();
+    assert!(size > limit, "the connector is {size} bytes");
+    let from_file = rt
+        .load(PluginSource::File(CONNECTWISE_MANAGE_PATH.into()))
+        .await
+        .err()
+        .expect("refused");
+    let bytes = std::fs::read(CONNECTWISE_MANAGE_PATH).unwrap();
+    let from_bytes = rt
+        .load(PluginSource::Bytes {
+            name: "big.wasm".into(),
+            bytes: bytes.into(),
+        })
+        .await
+        .err()
+        .expect("refused");
+    for e in [from_file, from_bytes] {
+        assert!(
+            matches!(e, LoadError::TooLarge { size: s, limit: l, .. } if s == size && l == limit),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string().contains("runtime.max-component-size"),
+            "the error names the key: {e}"
+        );
+    }
+    // Within the limit the same component loads.
+    let rt = runtime(64 << 20, Duration::from_secs(10));
+    rt.load(PluginSource::File(CONNECTWISE_MANAGE_PATH.into()))
+        .await
+        .expect("loads under the default limit");
+}
