@@ -24,6 +24,9 @@ pub struct ConfigSpec<'a> {
     pub schedule: &'a [(&'a str, &'a str)],
     /// `[sync] page-size`.
     pub page_size: u32,
+    /// `replaces-builtin = true` in the plugin's table: for builds of a bundled connector that
+    /// are not the bundled component itself.
+    pub replaces_builtin: bool,
 }
 
 impl Default for ConfigSpec<'_> {
@@ -34,6 +37,7 @@ impl Default for ConfigSpec<'_> {
             plugin_id: "cw",
             schedule: &[],
             page_size: 50,
+            replaces_builtin: false,
         }
     }
 }
@@ -72,8 +76,14 @@ watch-interval = "200ms"
     if let Some(d) = spec.plugin_dir {
         text.push_str(&format!("dir = {d:?}\n"));
     }
+    if spec.plugin_path.is_some() || spec.replaces_builtin {
+        text.push_str(&format!("\n[plugins.{}]\n", spec.plugin_id));
+    }
     if let Some(p) = spec.plugin_path {
-        text.push_str(&format!("\n[plugins.{}]\npath = {p:?}\n", spec.plugin_id));
+        text.push_str(&format!("path = {p:?}\n"));
+    }
+    if spec.replaces_builtin {
+        text.push_str("replaces-builtin = true\n");
     }
     text.push_str(&format!(
         r#"

@@ -38,6 +38,9 @@ async fn reload_swaps_valid_builds_and_refuses_garbage() {
             plugin_path: None,
             plugin_dir: Some("plugins"),
             plugin_id: "cw",
+            // Its other builds are not the bundled connectwise-manage: the operator says they
+            // replace it.
+            replaces_builtin: true,
             ..ConfigSpec::default()
         },
     );
