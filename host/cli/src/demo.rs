@@ -42,6 +42,7 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new(RuntimeConfig {
         cache_dir: super::default_cache_dir(),
         bundled: crate::bundled(),
+        child_compiler: crate::child_compiler(),
         ..RuntimeConfig::default()
     })?;
     let allocator = match runtime.allocator() {

@@ -13,7 +13,7 @@ mod terminal;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use psahost_config::Config;
-use psahost_sandbox::runtime::BundledPlugins;
+use psahost_sandbox::runtime::{BundledPlugins, ChildCompiler, compile_child_main};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -85,6 +85,17 @@ pub enum Command {
     Mrr(mrr::MrrArgs),
     /// Companies a tool may create customers from (active, with an active contact), and why not.
     Eligible(mrr::EligibleArgs),
+    /// Compiles a component for the host in a separate process (internal: the host runs it to
+    /// bound a compilation's time and memory).
+    #[command(name = "__compile-component", hide = true)]
+    CompileComponent {
+        /// The engine settings (JSON).
+        settings: String,
+        /// The component.
+        input: PathBuf,
+        /// Where the compiled artifact goes.
+        output: PathBuf,
+    },
 }
 
 /// Parses the command line, runs the command, prints errors; the process's exit code.
@@ -124,6 +135,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Records(cmd) => records::run(cmd, cli.config.as_deref()).await,
         Command::Mrr(args) => mrr::run_mrr(args, cli.config.as_deref()).await,
         Command::Eligible(args) => mrr::run_eligible(args, cli.config.as_deref()).await,
+        Command::CompileComponent {
+            settings,
+            input,
+            output,
+        } => compile_child_main(&settings, &input, &output).map(|()| ExitCode::SUCCESS),
     }
 }
 
@@ -154,11 +170,29 @@ pub(crate) fn bundled() -> BundledPlugins {
     BundledPlugins(plugin_artifacts::bundled())
 }
 
+/// This binary as the runtime's child compiler (`psahost __compile-component`), so that a
+/// component's compilation is bounded in time and memory.
+pub(crate) fn child_compiler() -> Option<ChildCompiler> {
+    match std::env::current_exe() {
+        Ok(program) => Some(ChildCompiler {
+            program,
+            args: vec!["__compile-component".into()],
+        }),
+        Err(e) => {
+            tracing::warn!(
+                "cannot find this program's own path ({e}): components are compiled in process, without the compile-timeout and compile-memory bounds"
+            );
+            None
+        }
+    }
+}
+
 /// Reads the operator's configuration; `builtin:` plugins are the connectors this binary
-/// embeds.
+/// embeds, and components are compiled by this binary in a child process.
 pub(crate) fn load_config(path: &Path) -> anyhow::Result<Config> {
     let mut config = Config::load(path)?;
     config.runtime.bundled = bundled();
+    config.runtime.child_compiler = child_compiler();
     Ok(config)
 }
 

@@ -13,7 +13,9 @@ use psahost_sandbox::capabilities::http::{Grant, HttpLimits, OriginPattern};
 use psahost_sandbox::capabilities::kv::{KvLimits, KvStore};
 use psahost_sandbox::capabilities::settings::{Settings, resolve_value};
 use psahost_sandbox::connector::{Connection, call_json, wit_json};
-use psahost_sandbox::runtime::{Plugin, PluginInfo, PluginSource, Runtime, RuntimeConfig};
+use psahost_sandbox::runtime::{
+    CompileLimits, Plugin, PluginInfo, PluginSource, Runtime, RuntimeConfig,
+};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +69,12 @@ pub struct RuntimeArgs {
     /// How long one call may run (for example 30s).
     #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
+    /// The longest the plugin's compilation may take (runtime.compile-timeout).
+    #[arg(long, default_value = "120s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub compile_timeout: Duration,
+    /// The most memory its compilation may use (runtime.compile-memory).
+    #[arg(long, default_value = "2GiB", value_name = "SIZE")]
+    pub compile_memory: bytesize::ByteSize,
     /// Compile the plugin every time instead of using the cache (PSAHOST_CACHE_DIR,
     /// $XDG_CACHE_HOME/psahost or ~/.cache/psahost).
     #[arg(long)]
@@ -85,6 +93,11 @@ impl RuntimeArgs {
             call_timeout: self.timeout,
             max_instances: 8,
             bundled: crate::bundled(),
+            child_compiler: crate::child_compiler(),
+            compile_limits: CompileLimits {
+                timeout: self.compile_timeout,
+                max_memory: self.compile_memory.as_u64(),
+            },
             ..RuntimeConfig::default()
         })
     }

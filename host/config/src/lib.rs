@@ -51,7 +51,7 @@ use psahost_sandbox::capabilities::http::{Grant, HttpLimits, OriginPattern, Rate
 use psahost_sandbox::capabilities::kv::KvLimits;
 use psahost_sandbox::capabilities::settings::{Settings, resolve_value};
 use psahost_sandbox::runtime::{
-    AllocatorChoice, BundledPlugins, Plugin, PluginSource, RuntimeConfig,
+    AllocatorChoice, BundledPlugins, CompileLimits, Plugin, PluginSource, RuntimeConfig,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -146,6 +146,8 @@ struct RawRuntime {
     cache_dir: Option<Spanned<String>>,
     memory_limit: Option<Spanned<String>>,
     max_component_size: Option<Spanned<String>>,
+    compile_timeout: Option<Spanned<String>>,
+    compile_memory: Option<Spanned<String>>,
     call_timeout: Option<Spanned<String>>,
     max_instances: Option<u32>,
     allocator: Option<AllocatorChoice>,
@@ -488,6 +490,21 @@ impl Validator<'_> {
                 "runtime.max-component-size",
                 defaults.max_component_size,
             )?,
+            compile_limits: CompileLimits {
+                timeout: self.duration(
+                    &r.compile_timeout,
+                    "runtime.compile-timeout",
+                    defaults.compile_limits.timeout,
+                )?,
+                max_memory: self.size(
+                    &r.compile_memory,
+                    "runtime.compile-memory",
+                    defaults.compile_limits.max_memory,
+                )?,
+            },
+            // Like `bundled`, the program decides how it compiles (see `psahost`'s
+            // `load_config`).
+            child_compiler: defaults.child_compiler,
             allocator: r.allocator.unwrap_or_default(),
             // The program, not the operator, decides what `builtin:` names (see `psahost`'s
             // `load_config`).

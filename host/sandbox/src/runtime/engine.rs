@@ -22,7 +22,7 @@ pub enum AllocatorKind {
 }
 
 /// The operator's choice of allocator.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AllocatorChoice {
     /// Pooling, falling back to on-demand when the pool cannot be reserved.
@@ -35,7 +35,7 @@ pub enum AllocatorChoice {
 }
 
 /// Settings of the engine.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct EngineSettings {
     /// Directory of the compiled-component cache; none disables it.
     pub cache_dir: Option<PathBuf>,

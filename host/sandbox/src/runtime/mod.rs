@@ -6,10 +6,12 @@
 //! timeout of the same length. A call that traps or hits a cap leaves nothing behind: its store
 //! is dropped and the next call starts from a fresh instance.
 
+mod compile;
 mod engine;
 mod limits;
 mod plugin;
 
+pub use compile::{ChildCompiler, CompileLimits, compile_child_main};
 pub use engine::{AllocatorChoice, AllocatorKind, EPOCH_TICK};
 pub use limits::MemoryLimiter;
 pub use plugin::{
@@ -45,6 +47,11 @@ pub struct RuntimeConfig {
     pub bundled: BundledPlugins,
     /// The largest component that is compiled, in bytes; a larger one is refused unread.
     pub max_component_size: u64,
+    /// The bounds of a compilation in the child compiler.
+    pub compile_limits: CompileLimits,
+    /// The program that compiles components in a child process; none compiles in this
+    /// process, without a bound (tests and embedders that trust their components).
+    pub child_compiler: Option<ChildCompiler>,
 }
 
 impl Default for RuntimeConfig {
@@ -58,6 +65,8 @@ impl Default for RuntimeConfig {
             bundled: BundledPlugins::default(),
             // The first-party connectors are about 1 MiB; compile time and memory grow with size.
             max_component_size: 16 * 1024 * 1024,
+            compile_limits: CompileLimits::default(),
+            child_compiler: None,
         }
     }
 }
@@ -170,6 +179,7 @@ impl WasiView for CallState {
 /// The engine, the linker with every host capability, and the runtime settings.
 pub struct Runtime {
     engine: Engine,
+    engine_settings: engine::EngineSettings,
     linker: Linker<CallState>,
     config: RuntimeConfig,
     allocator: AllocatorKind,
@@ -180,12 +190,13 @@ impl Runtime {
     /// Builds the engine (pooling when possible), links WASI p2 with nothing granted and the
     /// psa:connector imports, and starts the epoch ticker.
     pub fn new(config: RuntimeConfig) -> anyhow::Result<Arc<Runtime>> {
-        let (engine, allocator) = engine::build_engine(&engine::EngineSettings {
+        let engine_settings = engine::EngineSettings {
             cache_dir: config.cache_dir.clone(),
             max_instances: config.max_instances,
             memory_limit: config.memory_limit,
             allocator: config.allocator,
-        })?;
+        };
+        let (engine, allocator) = engine::build_engine(&engine_settings)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
@@ -194,11 +205,28 @@ impl Runtime {
         tracing::debug!(?allocator, "runtime ready");
         Ok(Arc::new(Runtime {
             engine,
+            engine_settings,
             linker,
             config,
             allocator,
             observer: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Compiles a component for this runtime's engine, in the child compiler if there is one.
+    pub(crate) async fn compile(
+        &self,
+        bytes: Arc<[u8]>,
+    ) -> Result<wasmtime::component::Component, compile::CompileFailure> {
+        compile::compile(
+            &self.engine,
+            &self.engine_settings,
+            self.allocator,
+            self.config.child_compiler.as_ref(),
+            self.config.compile_limits,
+            bytes,
+        )
+        .await
     }
 
     /// The engine.

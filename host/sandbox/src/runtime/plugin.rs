@@ -1,6 +1,7 @@
 //! Loading a plugin: read, check it is a component of a supported world and WIT version,
 //! compile (through the engine's cache), pre-instantiate, and call `describe`.
 
+use super::compile::CompileFailure;
 use super::{CallError, CallState, Runtime};
 use crate::bindings::exports::psa::connector::connector_api::{
     ConnectorInfo, GuestIndices as ConnectorIndices,
@@ -179,6 +180,26 @@ pub enum LoadError {
         source_name: String,
         /// Its size.
         size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Its compilation ran past the time limit and was stopped.
+    #[error(
+        "`{source_name}` took longer than `runtime.compile-timeout` ({limit_ms} ms) to compile and was stopped: a component this slow to compile is refused; raise the limit only if you trust it"
+    )]
+    CompileTimeout {
+        /// The plugin's source.
+        source_name: String,
+        /// The limit.
+        limit_ms: u64,
+    },
+    /// Its compilation needed more memory than the limit and was stopped.
+    #[error(
+        "`{source_name}` needed more than `runtime.compile-memory` ({limit} bytes) to compile and was stopped: a component this costly to compile is refused; raise the limit only if you trust it"
+    )]
+    CompileMemory {
+        /// The plugin's source.
+        source_name: String,
         /// The limit.
         limit: u64,
     },
@@ -361,17 +382,22 @@ pub(super) async fn load(
         });
     }
 
-    let engine = runtime.engine().clone();
-    let compile_bytes = bytes.clone();
-    let component = tokio::task::spawn_blocking(move || Component::new(&engine, &compile_bytes))
+    let component = runtime
+        .compile(bytes.clone())
         .await
-        .map_err(|e| LoadError::Invalid {
-            source_name: source_name.clone(),
-            message: format!("compilation task failed: {e}"),
-        })?
-        .map_err(|e| LoadError::Invalid {
-            source_name: source_name.clone(),
-            message: format!("{e:#}"),
+        .map_err(|failure| match failure {
+            CompileFailure::Invalid(message) => LoadError::Invalid {
+                source_name: source_name.clone(),
+                message,
+            },
+            CompileFailure::Timeout(limit) => LoadError::CompileTimeout {
+                source_name: source_name.clone(),
+                limit_ms: limit.as_millis() as u64,
+            },
+            CompileFailure::Memory(limit) => LoadError::CompileMemory {
+                source_name: source_name.clone(),
+                limit,
+            },
         })?;
 
     let (kind, wit_version) = classify_exports(&component, runtime, &source_name)?;
