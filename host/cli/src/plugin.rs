@@ -141,6 +141,15 @@ pub struct CallArgs {
     /// parameter, in order. Record fields of option type may be left out.
     #[arg(long = "arg", short = 'a', value_name = "JSON")]
     pub args: Vec<String>,
+    /// Follow `next-cursor` from page to page: every record as one JSON line on stdout, then a
+    /// summary (pages, records, duplicate ids) on stderr; exits 1 if a record id repeats, the
+    /// connector fails, or its cursors loop. The export must take one page request
+    /// (`--arg '{"page-size": 100}'`).
+    #[arg(long)]
+    pub all_pages: bool,
+    /// With `--all-pages`: stop after this many pages.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub max_pages: u64,
     /// The connection id (names the kv namespace).
     #[arg(long, default_value = "cli")]
     pub connection: String,
@@ -391,7 +400,18 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         .map(|a| wit_json::parse_arg(a))
         .collect::<anyhow::Result<Vec<_>>>()?;
 
+    if args.all_pages && !matches!(call_args.as_slice(), [Value::Object(_)]) {
+        return Err(anyhow!(
+            "--all-pages needs exactly one `--arg`, the page request as a JSON object (for example `--arg '{{\"page-size\": 100}}'`)"
+        ));
+    }
     let result = match plugin.info() {
+        PluginInfo::MatchingRule(_) if args.all_pages => {
+            return Err(anyhow!(
+                "`{}` is a matching rule: it has no pages to follow (drop --all-pages)",
+                args.file
+            ));
+        }
         PluginInfo::MatchingRule(_) => {
             if !args.settings.is_empty() || !args.allow_hosts.is_empty() {
                 return Err(anyhow!(
@@ -403,6 +423,9 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         }
         PluginInfo::Connector(_) => {
             let connection = open_cli_connection(&runtime, &plugin, &args)?;
+            if let (true, [Value::Object(request)]) = (args.all_pages, call_args.as_slice()) {
+                return all_pages(&connection, &args, request.clone()).await;
+            }
             connection.call_json(&args.operation, call_args).await?
         }
     };
@@ -419,6 +442,89 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `plugin call --all-pages`: calls the list export page after page, each with the previous
+/// page's `next-cursor`, and prints the records as JSON lines. Bounded by `--max-pages`, and a
+/// cursor the connector gives twice (a cycle) stops the walk.
+async fn all_pages(
+    connection: &Connection,
+    args: &CallArgs,
+    mut request: serde_json::Map<String, Value>,
+) -> anyhow::Result<ExitCode> {
+    let mut cursors = std::collections::HashSet::new();
+    let mut ids = std::collections::HashSet::new();
+    let (mut pages, mut records, mut duplicates) = (0u64, 0u64, 0u64);
+    let summary = |pages: u64, records: u64, duplicates: u64| {
+        eprintln!("{pages} pages, {records} records, {duplicates} duplicate ids");
+    };
+    loop {
+        if pages == args.max_pages {
+            summary(pages, records, duplicates);
+            eprintln!(
+                "error: stopped after --max-pages {} pages; the connector still had a next cursor",
+                args.max_pages
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        let result = connection
+            .call_json(&args.operation, vec![Value::Object(request.clone())])
+            .await?;
+        pages += 1;
+        let page = match (result.get("ok"), result.get("err")) {
+            (Some(page), _) => page,
+            (None, Some(err)) => {
+                summary(pages - 1, records, duplicates);
+                eprintln!(
+                    "error: page {pages} of `{}` returned an error: {}",
+                    args.operation,
+                    terminal::safe(&err.to_string())
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            _ => {
+                return Err(anyhow!(
+                    "`{}` does not return a page (`result<..-page, error>`): --all-pages is for the list exports",
+                    args.operation
+                ));
+            }
+        };
+        let Some(items) = page.get("items").and_then(Value::as_array) else {
+            return Err(anyhow!(
+                "`{}` returned no `items`: --all-pages is for the list exports",
+                args.operation
+            ));
+        };
+        for item in items {
+            records += 1;
+            if let Some(id) = item.get("id").and_then(Value::as_str)
+                && !ids.insert(id.to_string())
+            {
+                duplicates += 1;
+            }
+            println!("{}", terminal::json_line(item)?);
+        }
+        match page.get("next-cursor").and_then(Value::as_str) {
+            None => break,
+            Some(cursor) => {
+                if !cursors.insert(cursor.to_string()) {
+                    summary(pages, records, duplicates);
+                    eprintln!(
+                        "error: page {pages} gave the cursor `{}` a second time: the connector's paging loops",
+                        terminal::safe(cursor)
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+                request.insert("cursor".into(), Value::String(cursor.to_string()));
+            }
+        }
+    }
+    summary(pages, records, duplicates);
+    Ok(if duplicates > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn open_cli_connection(

@@ -15,7 +15,15 @@ pub use psahost_sandbox::text::one_line as safe;
 /// and the bidirectional controls, which it leaves raw. Line breaks outside strings are the
 /// pretty printer's own.
 pub fn json(value: &impl Serialize) -> anyhow::Result<String> {
-    let text = serde_json::to_string_pretty(value)?;
+    Ok(escaped(&serde_json::to_string_pretty(value)?))
+}
+
+/// `value` as one line of JSON (a JSON Lines record), escaped as [`json`] is.
+pub fn json_line(value: &impl Serialize) -> anyhow::Result<String> {
+    Ok(escaped(&serde_json::to_string(value)?))
+}
+
+fn escaped(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c != '\n' && is_unsafe(c) {
@@ -27,7 +35,7 @@ pub fn json(value: &impl Serialize) -> anyhow::Result<String> {
             out.push(c);
         }
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The `psahost` binary as an operator runs it, one test binary with a module per command
-//! family: help and errors ([`commands`]), `sync` ([`sync_cli`], [`sync_kill`]) and `serve`
+//! family: help and errors ([`commands`]), `plugin call --all-pages` ([`all_pages`]), `sync` ([`sync_cli`], [`sync_kill`]) and `serve`
 //! ([`serve`], [`serve_cli`], [`serve_reload`]).
 
+mod all_pages;
 mod commands;
 mod serve;
 mod serve_cli;
