@@ -6,6 +6,7 @@ mod demo;
 mod mrr;
 mod plugin;
 mod records;
+mod scaffold;
 mod serve;
 mod sync;
 mod terminal;

@@ -32,6 +32,9 @@ pub enum PluginCommand {
     /// Run a connector through the conformance suite against the simulator; exit non-zero on
     /// any failure.
     Check(CheckArgs),
+    /// Write a new connector crate to start from: a working example, every operation's
+    /// skeleton, native tests on the SDK's fake host.
+    New(crate::scaffold::NewArgs),
 }
 
 /// `psahost plugin check`.
@@ -165,6 +168,7 @@ pub(super) async fn run(cmd: PluginCommand) -> anyhow::Result<ExitCode> {
         PluginCommand::Inspect(args) => inspect(args).await,
         PluginCommand::Call(args) => call(args).await,
         PluginCommand::Check(args) => check(args).await,
+        PluginCommand::New(args) => crate::scaffold::run(args),
     }
 }
 

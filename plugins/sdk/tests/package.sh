@@ -11,7 +11,9 @@
 #    WebAssembly component;
 # 5. the guide's tests run natively there (`cargo test`, against the SDK's fake host);
 # 6. the unpacked SDK's own unit tests run there (the root-WIT comparison must skip, the
-#    version check must pass).
+#    version check must pass);
+# 7. `psahost plugin new halo-psa` on the unpacked SDK: its tests pass natively, it builds
+#    for wasm32-wasip2, and `psahost plugin inspect` loads it.
 #
 # Usage: plugins/sdk/tests/package.sh   (KEEP=1 keeps the temporary directory)
 # Honours CARGO_TARGET_DIR and CARGO_BUILD_JOBS for step 1; run it under `nice` on a shared box.
@@ -86,4 +88,13 @@ step "the unpacked SDK's unit tests, then its WIT tests shown (root comparison s
 (cd "$sdk" && export CARGO_TARGET_DIR="$work/sdk-target" &&
     cargo test --lib && cargo test --lib wit_tests -- --nocapture)
 
-step "ok: the packaged psa-sdk $version builds the guide's connector outside the repository"
+step "psahost plugin new halo-psa, on the packaged SDK, in $work/halo-psa"
+(cd "$repo" && cargo run -q -p psahost -- plugin new halo-psa --dir "$work/halo-psa" --sdk-path "$sdk")
+(cd "$work/halo-psa" && export CARGO_TARGET_DIR="$app/target" &&
+    cargo test && cargo build --release --target wasm32-wasip2)
+new_wasm="$app/target/wasm32-wasip2/release/halo_psa.wasm"
+[ -f "$new_wasm" ] || fail "no $new_wasm"
+(cd "$repo" && cargo run -q -p psahost -- plugin inspect "$new_wasm") | tee "$work/inspect.txt"
+grep -q "(halo-psa)" "$work/inspect.txt" || fail "plugin inspect does not show the new connector's id"
+
+step "ok: the packaged psa-sdk $version builds the guide's connector and a new one outside the repository"

@@ -372,3 +372,76 @@ fn a_component_slow_or_hungry_to_compile_is_stopped() {
         "{err}"
     );
 }
+
+#[test]
+fn plugin_new_writes_a_connector_crate() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("halo");
+    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/sdk");
+    let target_arg = target.to_str().unwrap();
+    let out = psahost(&[
+        "plugin",
+        "new",
+        "halo-psa",
+        "--dir",
+        target_arg,
+        "--sdk-path",
+        sdk.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let manifest = std::fs::read_to_string(target.join("Cargo.toml")).unwrap();
+    let lib = std::fs::read_to_string(target.join("src/lib.rs")).unwrap();
+    assert!(manifest.contains("name = \"halo-psa\"") && manifest.contains("psa-sdk = { path = "));
+    assert!(lib.contains("struct HaloPsa;") && lib.contains("id: \"halo-psa\".into()"));
+    assert!(
+        !manifest.contains("{{") && !lib.contains("{{"),
+        "a placeholder was left"
+    );
+    // Every operation of the contract has its skeleton.
+    for op in [
+        "fn test_connection",
+        "fn list_companies",
+        "fn get_company",
+        "fn list_contacts",
+        "fn get_contact",
+        "fn list_agreements",
+        "fn get_agreement",
+        "fn list_configurations",
+        "fn get_configuration",
+        "fn list_tickets",
+        "fn get_ticket",
+        "fn list_references",
+        "fn create_ticket",
+        "fn add_ticket_note",
+        "fn find_open_tickets",
+        "fn create_configuration",
+        "fn update_configuration",
+        "fn set_contract_service_quantity",
+    ] {
+        assert!(lib.contains(op), "no `{op}` in the new crate");
+    }
+
+    // Never over what is there; a name that cannot be an id or a crate.
+    let out = psahost(&["plugin", "new", "halo-psa", "--dir", target_arg]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("is not empty"),
+        "{}",
+        text(&out.stderr)
+    );
+    for bad in ["HaloPSA", "7psa", "halo_psa"] {
+        let out = psahost(&[
+            "plugin",
+            "new",
+            bad,
+            "--dir",
+            dir.path().join(bad).to_str().unwrap(),
+        ]);
+        assert!(!out.status.success(), "{bad}");
+        assert!(
+            text(&out.stderr).contains("lowercase kebab-case"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}

@@ -16,7 +16,7 @@ pub use engine::{AllocatorChoice, AllocatorKind, EPOCH_TICK};
 pub use limits::MemoryLimiter;
 pub use plugin::{
     BundledPlugins, LoadError, Plugin, PluginInfo, PluginKind, PluginSource, SUPPORTED_WIT,
-    placeholders,
+    is_kebab_id, placeholders,
 };
 
 use crate::capabilities::Capabilities;

@@ -519,7 +519,8 @@ fn classify_exports(
     })
 }
 
-fn is_kebab_id(id: &str) -> bool {
+/// Whether `id` is lowercase kebab-case (`connectwise-manage`): the form of plugin and setting ids.
+pub fn is_kebab_id(id: &str) -> bool {
     !id.is_empty()
         && id.split('-').all(|part| {
             !part.is_empty()
