@@ -82,15 +82,8 @@ impl PgStore {
     /// takes them) and brings its schema to [`SCHEMA_VERSION`]. Refuses a database migrated by a
     /// newer psahost. Error messages never contain the URL (it may hold a password).
     pub async fn connect(url: &str, options: PgOptions) -> anyhow::Result<PgStore> {
-        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| {
-            anyhow!("the PostgreSQL connection string is not valid ({e}); expected postgresql://user:password@host:port/database or key=value pairs")
-        })?;
+        let mut config = PgStore::check(url, &options)?;
         if let Some(schema) = &options.schema {
-            if !valid_schema(schema) {
-                bail!(
-                    "`{schema}` is not a schema name psahost uses: lower-case letters, digits and `_`, not starting with a digit or `pg_`"
-                );
-            }
             let options = match config.get_options() {
                 Some(o) if !o.is_empty() => format!("{o} -c search_path={schema}"),
                 _ => format!("-c search_path={schema}"),
@@ -124,6 +117,22 @@ impl PgStore {
         schema::migrate(&mut client, options.schema.as_deref()).await?;
         drop(client);
         Ok(PgStore { pool })
+    }
+
+    /// Checks a connection string and options without connecting (configuration validation).
+    /// The messages never contain the connection string.
+    pub fn check(url: &str, options: &PgOptions) -> anyhow::Result<tokio_postgres::Config> {
+        let config = tokio_postgres::Config::from_str(url).map_err(|e| {
+            anyhow!("the PostgreSQL connection string is not valid ({e}); expected postgresql://user:password@host:port/database or key=value pairs")
+        })?;
+        if let Some(schema) = &options.schema
+            && !valid_schema(schema)
+        {
+            bail!(
+                "`{schema}` is not a schema name psahost uses: lower-case letters, digits and `_`, not starting with a digit or `pg_`"
+            );
+        }
+        Ok(config)
     }
 
     async fn client(&self) -> anyhow::Result<deadpool_postgres::Object> {

@@ -124,7 +124,12 @@ fn start() -> Result<String, String> {
             Command::new(program)
         }
     };
-    let tmp = std::env::temp_dir();
+    // As root, the postgres user must be able to write there: /tmp, not a private TMPDIR.
+    let tmp = if root {
+        PathBuf::from("/tmp")
+    } else {
+        std::env::temp_dir()
+    };
     let template = tmp.join("psahost-pg.XXXXXX");
     let dir = run(
         command(Path::new("mktemp")).arg("-d").arg(&template),
