@@ -112,95 +112,145 @@ fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
 }
 
 fn start() -> Result<String, String> {
-    let bin = bin_dir().ok_or_else(|| MISSING.to_string())?;
-    let root = is_root();
-    // A command, as the postgres user when we are root.
-    let command = |program: &Path| {
-        if root {
+    let server = Instance::create()?;
+    server.start()?;
+    Ok(server.url())
+}
+
+/// A PostgreSQL server in a temporary directory of its own, removed (and the server stopped)
+/// when this process ends.
+pub struct Instance {
+    dir: PathBuf,
+    bin: PathBuf,
+    root: bool,
+}
+
+impl Instance {
+    /// `initdb` into a new directory (and the watcher that removes it); not started yet.
+    pub fn create() -> Result<Instance, String> {
+        let bin = bin_dir().ok_or_else(|| MISSING.to_string())?;
+        let root = is_root();
+        // As root, the postgres user must be able to write there: /tmp, not a private TMPDIR.
+        let tmp = if root {
+            PathBuf::from("/tmp")
+        } else {
+            std::env::temp_dir()
+        };
+        let template = tmp.join("psahost-pg.XXXXXX");
+        let mut mktemp = if root {
             let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(program);
+            c.args(["-u", "postgres", "--", "mktemp"]);
             c
         } else {
-            Command::new(program)
-        }
-    };
-    // As root, the postgres user must be able to write there: /tmp, not a private TMPDIR.
-    let tmp = if root {
-        PathBuf::from("/tmp")
-    } else {
-        std::env::temp_dir()
-    };
-    let template = tmp.join("psahost-pg.XXXXXX");
-    let dir = run(
-        command(Path::new("mktemp")).arg("-d").arg(&template),
-        if root {
-            "`runuser -u postgres -- mktemp -d` (as root the tests run PostgreSQL as the `postgres` user)"
-        } else {
-            "`mktemp -d`"
-        },
-    )?;
-    let dir = PathBuf::from(dir);
-    let data = dir.join("data");
-    let log = dir.join("server.log");
-
-    // The watcher first: whatever happens next, the directory (and the server) go away when
-    // this process ends.
-    let script = r#"trap '' INT TERM HUP
+            Command::new("mktemp")
+        };
+        let dir = run(
+            mktemp.arg("-d").arg(&template),
+            if root {
+                "`runuser -u postgres -- mktemp -d` (as root the tests run PostgreSQL as the `postgres` user)"
+            } else {
+                "`mktemp -d`"
+            },
+        )?;
+        let server = Instance {
+            dir: PathBuf::from(dir),
+            bin,
+            root,
+        };
+        // The watcher first: whatever happens next, the directory (and the server) go away
+        // when this process ends.
+        let script = r#"trap '' INT TERM HUP
 while kill -0 "$1" 2>/dev/null; do sleep 1; done
 if [ -f "$2/data/postmaster.pid" ]; then
   if [ "$4" = root ]; then runuser -u postgres -- "$3" -D "$2/data" -m immediate stop
   else "$3" -D "$2/data" -m immediate stop; fi
 fi
 rm -rf "$2""#;
-    Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .arg("psahost-pg-watcher")
-        .arg(std::process::id().to_string())
-        .arg(&dir)
-        .arg(bin.join("pg_ctl"))
-        .arg(if root { "root" } else { "user" })
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("cannot start the watcher of the test PostgreSQL server: {e}"))?;
-
-    run(
-        command(&bin.join("initdb")).arg("-D").arg(&data).args([
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-locale",
-            "--no-sync",
-        ]),
-        "initdb",
-    )?;
-    let options = format!(
-        "-k {} -c listen_addresses= -c fsync=off -c synchronous_commit=off \
-         -c full_page_writes=off -c max_connections=400",
-        dir.display()
-    );
-    if let Err(e) = run(
-        command(&bin.join("pg_ctl"))
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(&log)
-            .args(["-w", "-t", "60", "-o", &options, "start"]),
-        "pg_ctl start",
-    ) {
-        let log = std::fs::read_to_string(&log).unwrap_or_default();
-        return Err(format!("{e}\n\nserver log:\n{log}"));
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg("psahost-pg-watcher")
+            .arg(std::process::id().to_string())
+            .arg(&server.dir)
+            .arg(server.bin.join("pg_ctl"))
+            .arg(if root { "root" } else { "user" })
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("cannot start the watcher of the test PostgreSQL server: {e}"))?;
+        run(
+            server
+                .command("initdb")
+                .arg("-D")
+                .arg(server.dir.join("data"))
+                .args([
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                    "--no-sync",
+                ]),
+            "initdb",
+        )?;
+        Ok(server)
     }
-    Ok(format!(
-        "host={} user=postgres dbname=postgres",
-        dir.display()
-    ))
+
+    /// A PostgreSQL program, as the postgres user when we are root.
+    fn command(&self, program: &str) -> Command {
+        let program = self.bin.join(program);
+        if self.root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        }
+    }
+
+    /// Starts the server (unix socket in its directory only, durability off); blocking.
+    pub fn start(&self) -> Result<(), String> {
+        let options = format!(
+            "-k {} -c listen_addresses= -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off -c max_connections=400",
+            self.dir.display()
+        );
+        let log = self.dir.join("server.log");
+        if let Err(e) = run(
+            self.command("pg_ctl")
+                .arg("-D")
+                .arg(self.dir.join("data"))
+                .arg("-l")
+                .arg(&log)
+                .args(["-w", "-t", "60", "-o", &options, "start"]),
+            "pg_ctl start",
+        ) {
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            return Err(format!("{e}\n\nserver log:\n{log}"));
+        }
+        Ok(())
+    }
+
+    /// Stops the server (`-m fast`: sessions are ended); blocking.
+    pub fn stop(&self) -> Result<(), String> {
+        run(
+            self.command("pg_ctl")
+                .arg("-D")
+                .arg(self.dir.join("data"))
+                .args(["-w", "-m", "fast", "stop"]),
+            "pg_ctl stop",
+        )
+        .map(|_| ())
+    }
+
+    /// Its connection string.
+    pub fn url(&self) -> String {
+        format!("host={} user=postgres dbname=postgres", self.dir.display())
+    }
 }
 
 /// A connection of its own to the tests' server, with `schema` first in its search path.

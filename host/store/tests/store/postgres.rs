@@ -151,3 +151,56 @@ async fn stores_in_two_schemas_are_apart() {
     assert_eq!(sa.count("acme", Entity::Companies).await.unwrap(), 1);
     assert_eq!(sb.count("acme", Entity::Companies).await.unwrap(), 0);
 }
+
+/// The server stopped under the store and started again: commits fail cleanly while it is
+/// down (nothing half-applied), and the store carries on afterwards with the same sequence.
+/// Needs a server of its own (it is restarted), so the PostgreSQL binaries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restart_fails_commits_cleanly_then_they_resume() {
+    let server = tokio::task::spawn_blocking(|| {
+        let server = pg_server::Instance::create()?;
+        server.start()?;
+        Ok::<_, String>(server)
+    })
+    .await
+    .unwrap()
+    .unwrap_or_else(|e| panic!("{e}"));
+    let store = PgStore::connect(&server.url(), PgOptions::default())
+        .await
+        .unwrap();
+    let page = |from: usize| PageCommit {
+        connection: "acme".into(),
+        entity: Entity::Companies,
+        upserts: (from..from + 10)
+            .map(|i| RecordWrite {
+                id: i.to_string(),
+                record: json!({"i": i}),
+            })
+            .collect(),
+        deletions: vec![],
+        mark_seen: false,
+        checkpoint: None,
+    };
+    assert_eq!(store.commit(page(0)).await.unwrap().last_seq, 10);
+
+    let server = tokio::task::spawn_blocking(move || server.stop().map(|_| server))
+        .await
+        .unwrap()
+        .unwrap();
+    let err = store.commit(page(10)).await.unwrap_err();
+    assert!(format!("{err:#}").contains("PostgreSQL"), "{err:#}");
+    assert!(store.count("acme", Entity::Companies).await.is_err());
+
+    let server = tokio::task::spawn_blocking(move || server.start().map(|_| server))
+        .await
+        .unwrap()
+        .unwrap();
+    let out = store.commit(page(10)).await.unwrap();
+    assert_eq!((out.created, out.last_seq), (10, 20));
+    let feed = store.changes("acme", 0, 100).await.unwrap();
+    assert_eq!(
+        feed.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        (1..=20).collect::<Vec<u64>>()
+    );
+    drop(server);
+}
