@@ -37,7 +37,7 @@
 //! [store]                        # optional; without it the records are in sled, <data-dir>/store
 //! postgres = "${env:PSAHOST_DATABASE_URL}"   # PostgreSQL instead: postgresql://user:pw@host/db
 //! schema = "psahost"             # optional: the schema of its tables (default: the search path)
-//! max-connections = 16           # optional: the pool's size
+//! max-connections = 16           # optional: the pool's size (no TLS yet: local servers)
 //!
 //! [sync]                         # optional; these are the defaults
 //! page-size = 250                # records asked for per page

@@ -246,7 +246,32 @@ impl PgStore {
                 None => {}
             }
         }
-        if !up_ids.is_empty() {
+        out.last_seq = seq;
+        let checkpoint = page.checkpoint.as_ref().map(|cp| {
+            let mut cp = cp.clone();
+            cp.run.created += out.created;
+            cp.run.updated += out.updated;
+            cp.run.unchanged += out.unchanged;
+            cp.run.deleted += out.deleted;
+            cp
+        });
+        let mut seen_ids: Vec<&str> = Vec::new();
+        if page.mark_seen {
+            seen_ids = writes.iter().map(|w| w.id.as_str()).collect();
+            seen_ids.sort_unstable();
+            seen_ids.dedup();
+        }
+        let seqs: Vec<i64> = events.iter().map(|e| e.0 as i64).collect();
+        let event_ids: Vec<&str> = events.iter().map(|e| e.1).collect();
+        let kinds: Vec<&str> = events.iter().map(|e| kind_name(e.2)).collect();
+        let connection = &page.connection;
+        let last_seq = seq as i64;
+        // The writes are independent: sent together (tokio-postgres pipelines the statements
+        // of concurrent futures on one connection), executed in order by the server.
+        let upsert = async {
+            if up_ids.is_empty() {
+                return Ok(());
+            }
             let st = tx
                 .prepare_cached(
                     "INSERT INTO records (connection, entity, id, hash, seq, changed_at, updated_at, body)
@@ -261,7 +286,7 @@ impl PgStore {
             tx.execute(
                 &st,
                 &[
-                    &page.connection,
+                    connection,
                     &entity,
                     &now,
                     &up_ids,
@@ -273,20 +298,24 @@ impl PgStore {
             )
             .await
             .context("cannot write the page's records")?;
-        }
-        if !deleted.is_empty() {
+            anyhow::Ok(())
+        };
+        let delete = async {
+            if deleted.is_empty() {
+                return Ok(());
+            }
             let st = tx
                 .prepare_cached(
                     "DELETE FROM records WHERE connection = $1 AND entity = $2 AND id = ANY($3::text[])",
                 )
                 .await?;
-            tx.execute(&st, &[&page.connection, &entity, &deleted])
-                .await?;
-        }
-        if !events.is_empty() {
-            let seqs: Vec<i64> = events.iter().map(|e| e.0 as i64).collect();
-            let ids: Vec<&str> = events.iter().map(|e| e.1).collect();
-            let kinds: Vec<&str> = events.iter().map(|e| kind_name(e.2)).collect();
+            tx.execute(&st, &[connection, &entity, &deleted]).await?;
+            anyhow::Ok(())
+        };
+        let feed = async {
+            if events.is_empty() {
+                return Ok(());
+            }
             let st = tx
                 .prepare_cached(
                     "INSERT INTO changes (connection, seq, entity, id, kind, at)
@@ -294,36 +323,36 @@ impl PgStore {
                      FROM unnest($4::int8[], $5::text[], $6::text[]) AS u(seq, id, kind)",
                 )
                 .await?;
-            tx.execute(&st, &[&page.connection, &entity, &now, &seqs, &ids, &kinds])
+            tx.execute(&st, &[connection, &entity, &now, &seqs, &event_ids, &kinds])
                 .await
                 .context("cannot write the page's change events")?;
             let st = tx
                 .prepare_cached("UPDATE connections SET last_seq = $2 WHERE connection = $1")
                 .await?;
-            tx.execute(&st, &[&page.connection, &(seq as i64)]).await?;
-        }
-        if page.mark_seen && !writes.is_empty() {
-            let mut ids: Vec<&str> = writes.iter().map(|w| w.id.as_str()).collect();
-            ids.sort_unstable();
-            ids.dedup();
+            tx.execute(&st, &[connection, &last_seq]).await?;
+            anyhow::Ok(())
+        };
+        let seen = async {
+            if seen_ids.is_empty() {
+                return Ok(());
+            }
             let st = tx
                 .prepare_cached(
                     "INSERT INTO seen (connection, entity, id)
                      SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING",
                 )
                 .await?;
-            tx.execute(&st, &[&page.connection, &entity, &ids]).await?;
-        }
-        out.last_seq = seq;
-        if let Some(cp) = &page.checkpoint {
-            let mut cp = cp.clone();
-            cp.run.created += out.created;
-            cp.run.updated += out.updated;
-            cp.run.unchanged += out.unchanged;
-            cp.run.deleted += out.deleted;
-            put_checkpoint(&tx, &page.connection, page.entity, &cp).await?;
-            out.run = Some(cp.run);
-        }
+            tx.execute(&st, &[connection, &entity, &seen_ids]).await?;
+            anyhow::Ok(())
+        };
+        let state = async {
+            match &checkpoint {
+                Some(cp) => put_checkpoint(&tx, connection, page.entity, cp).await,
+                None => Ok(()),
+            }
+        };
+        tokio::try_join!(upsert, delete, feed, seen, state)?;
+        out.run = checkpoint.map(|cp| cp.run);
         tx.commit()
             .await
             .context("cannot commit the page to the PostgreSQL record store")?;
