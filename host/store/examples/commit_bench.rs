@@ -1,6 +1,7 @@
 //! Commits 100,000 configuration records into each backend, as a full sync would: pages of
 //! 250 (the default `sync.page-size`), each with its seen ids and checkpoint; then the same
-//! records again (all unchanged). Prints records per second.
+//! records again (all unchanged); then deletes every other one (50,000, pages of 250). Prints
+//! records per second.
 //!
 //! ```sh
 //! cargo run --release -p psahost-store --example commit_bench                      # sled only
@@ -84,6 +85,32 @@ async fn run(name: &str, store: &dyn RecordStore) -> anyhow::Result<()> {
             RECORDS as f64 / secs
         );
     }
+    // The end of a sweep that no longer saw every other record: 50,000 deletions, 250 a page.
+    let doomed: Vec<String> = records.iter().step_by(2).map(|r| r.id.clone()).collect();
+    let started = Instant::now();
+    let mut deleted = 0;
+    for chunk in doomed.chunks(PAGE) {
+        let out = store
+            .commit(PageCommit {
+                connection: "bench".into(),
+                entity: Entity::Configurations,
+                upserts: vec![],
+                deletions: chunk.to_vec(),
+                mark_seen: false,
+                checkpoint: None,
+            })
+            .await?;
+        deleted += out.deleted;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(deleted, doomed.len() as u64);
+    println!(
+        "{name:<10} {:<9} {} records in {} pages: {secs:6.2} s, {:>7.0} records/s",
+        "deleted",
+        doomed.len(),
+        doomed.len() / PAGE,
+        doomed.len() as f64 / secs
+    );
     Ok(())
 }
 
