@@ -4,7 +4,7 @@
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use psahost_config::Config;
-use psahost_store::{RecordStore, SledStore};
+use psahost_store::RecordStore;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -53,14 +53,15 @@ impl Target {
             anyhow!("this command needs the configuration (`--config psahost.toml` or PSAHOST_CONFIG), or a running daemon (`--api URL`)")
         })?;
         let config = crate::load_config(path)?;
-        let store_dir = config.store_dir();
-        let store = tokio::task::spawn_blocking(move || SledStore::open(&store_dir))
-            .await
-            .context("cannot open the record store")?
-            .context("when `psahost serve` runs it holds the store: ask it with `--api URL --token TOKEN`")?;
+        let store = match config.store {
+            psahost_config::StoreConfig::Sled => config.open_store().await.context(
+                "when `psahost serve` runs it holds the store: ask it with `--api URL --token TOKEN`",
+            )?,
+            psahost_config::StoreConfig::Postgres { .. } => config.open_store().await?,
+        };
         Ok(Source::Store {
             config: Box::new(config),
-            store: Arc::new(store),
+            store,
         })
     }
 }

@@ -11,12 +11,12 @@ use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use psahost_store::Entity;
-use psahost_store::{RunRecord, RunStatus, SledStore, SyncMode, format_time};
+use psahost_store::{RunRecord, RunStatus, SyncMode, format_time};
 use psahost_workflows::sync::{Progress, ProgressSink, Skipped, SyncEngine, SyncRequest};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -71,11 +71,8 @@ pub(super) async fn run(args: SyncArgs, config: Option<&Path>) -> anyhow::Result
     })?;
     let config = crate::load_config(path)?;
     let connection = super::connection::open(&config, &args.id).await?;
-    let store_dir = config.store_dir();
-    let store = tokio::task::spawn_blocking(move || SledStore::open(&store_dir))
-        .await
-        .context("cannot open the record store")??;
-    let engine = SyncEngine::new(Arc::new(store), config.sync.clone());
+    let store = config.open_store().await?;
+    let engine = SyncEngine::new(store, config.sync.clone());
 
     if let Some(record) = &args.record {
         let [entity] = args.entities.as_slice() else {

@@ -34,6 +34,11 @@
 //! listen = "127.0.0.1:8780"
 //! token = "${env:PSAHOST_API_TOKEN}"   # bearer token of every API call (at least 16 characters)
 //!
+//! [store]                        # optional; without it the records are in sled, <data-dir>/store
+//! postgres = "${env:PSAHOST_DATABASE_URL}"   # PostgreSQL instead: postgresql://user:pw@host/db
+//! schema = "psahost"             # optional: the schema of its tables (default: the search path)
+//! max-connections = 16           # optional: the pool's size (no TLS yet: local servers)
+//!
 //! [sync]                         # optional; these are the defaults
 //! page-size = 250                # records asked for per page
 //! overlap = "5min"               # incremental runs re-read this much before the high-water mark
@@ -71,6 +76,16 @@ struct RawConfig {
     #[serde(default)]
     sync: RawSync,
     api: Option<RawApi>,
+    #[serde(default)]
+    store: RawStore,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawStore {
+    postgres: Option<Spanned<String>>,
+    schema: Option<Spanned<String>>,
+    max_connections: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
@@ -218,6 +233,37 @@ pub struct Config {
     pub plugin_dir: Option<PathBuf>,
     /// How often `psahost serve` checks plugin files for changes (`[plugins] watch-interval`).
     pub plugin_watch_interval: Duration,
+    /// Where the records live (`[store]`).
+    pub store: StoreConfig,
+}
+
+/// The record store's backend (`[store]`).
+#[derive(Clone, Default)]
+pub enum StoreConfig {
+    /// sled in `<data-dir>/store` (the default; one process).
+    #[default]
+    Sled,
+    /// PostgreSQL (`[store] postgres`): the connection string (secret: it may hold a password)
+    /// and the pool's options.
+    Postgres {
+        /// The connection string, references resolved.
+        url: String,
+        /// Schema and pool size.
+        options: psahost_store::PgOptions,
+    },
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreConfig::Sled => f.write_str("Sled"),
+            StoreConfig::Postgres { options, .. } => f
+                .debug_struct("Postgres")
+                .field("url", &"[redacted]")
+                .field("options", options)
+                .finish(),
+        }
+    }
 }
 
 /// The HTTP API's settings (`[api]`).
@@ -352,9 +398,31 @@ impl Config {
         self.data_dir.join("kv")
     }
 
-    /// Where the record store lives.
+    /// Where the sled record store lives.
     pub fn store_dir(&self) -> PathBuf {
         self.data_dir.join("store")
+    }
+
+    /// Opens the record store: PostgreSQL when `[store] postgres` is set (its schema migrated),
+    /// sled in [`Config::store_dir`] otherwise.
+    pub async fn open_store(
+        &self,
+    ) -> anyhow::Result<std::sync::Arc<dyn psahost_store::RecordStore>> {
+        Ok(match &self.store {
+            StoreConfig::Sled => {
+                let dir = self.store_dir();
+                std::sync::Arc::new(
+                    tokio::task::spawn_blocking(move || psahost_store::SledStore::open(&dir))
+                        .await
+                        .context("cannot open the record store")??,
+                )
+            }
+            StoreConfig::Postgres { url, options } => std::sync::Arc::new(
+                psahost_store::PgStore::connect(url, options.clone())
+                    .await
+                    .context("cannot open the PostgreSQL record store (`[store] postgres`)")?,
+            ),
+        })
     }
 }
 
@@ -736,6 +804,7 @@ impl Validator<'_> {
 
         let sync = self.sync(&raw.sync)?;
         let api = raw.api.as_ref().map(|a| self.api(a)).transpose()?;
+        let store = self.store(&raw.store)?;
         Ok(Config {
             path: self.path.to_path_buf(),
             data_dir,
@@ -746,7 +815,49 @@ impl Validator<'_> {
             api,
             plugin_dir: plugin_dir.map(|(dir, _)| dir),
             plugin_watch_interval,
+            store,
         })
+    }
+
+    fn store(&self, raw: &RawStore) -> anyhow::Result<StoreConfig> {
+        let Some(postgres) = &raw.postgres else {
+            if let Some(schema) = &raw.schema {
+                return self.error(schema.span(), "store.schema", "needs `postgres`");
+            }
+            if let Some(n) = &raw.max_connections {
+                return self.error(n.span(), "store.max-connections", "needs `postgres`");
+            }
+            return Ok(StoreConfig::Sled);
+        };
+        // Literal or reference, the value is treated as a secret (it may hold a password):
+        // no message repeats it.
+        let url = match resolve_value(postgres.get_ref(), self.base) {
+            Ok((url, _)) => url.trim().to_string(),
+            Err(e) => return self.error(postgres.span(), "store.postgres", format!("{e:#}")),
+        };
+        let mut options = psahost_store::PgOptions {
+            schema: raw.schema.as_ref().map(|s| s.get_ref().clone()),
+            ..psahost_store::PgOptions::default()
+        };
+        if let Some(n) = &raw.max_connections {
+            if *n.get_ref() == 0 {
+                return self.error(n.span(), "store.max-connections", "must be at least 1");
+            }
+            options.max_connections = *n.get_ref() as usize;
+        }
+        if let Err(e) = psahost_store::PgStore::check(
+            &url,
+            &psahost_store::PgOptions {
+                schema: None,
+                ..options.clone()
+            },
+        ) {
+            return self.error(postgres.span(), "store.postgres", format!("{e:#}"));
+        }
+        if let (Some(schema), Err(e)) = (&raw.schema, psahost_store::PgStore::check("", &options)) {
+            return self.error(schema.span(), "store.schema", format!("{e:#}"));
+        }
+        Ok(StoreConfig::Postgres { url, options })
     }
 
     /// The plugin directory and its `*.wasm` files by id (the file name without `.wasm`).
@@ -1205,5 +1316,65 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
             e.contains("settings.private-key") && e.contains("missing.txt"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn store_is_sled_by_default_or_postgres_when_set() {
+        assert!(matches!(parse(GOOD).unwrap().store, StoreConfig::Sled));
+        let c = parse(&format!(
+            "{GOOD}\n[store]\npostgres = \"${{file:pg.txt}}\"\nschema = \"psahost\"\nmax-connections = 4\n"
+        ));
+        // (the file is missing: the reference is resolved and its failure reported)
+        let e = c.unwrap_err().to_string();
+        assert!(e.contains("store.postgres") && e.contains("pg.txt"), "{e}");
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("key.txt"), "k3y\n").unwrap();
+        std::fs::write(
+            dir.path().join("pg.txt"),
+            "postgresql://psahost:s3cret@127.0.0.1/psahost\n",
+        )
+        .unwrap();
+        let text = format!(
+            "{GOOD}\n[store]\npostgres = \"${{file:pg.txt}}\"\nschema = \"psahost\"\nmax-connections = 4\n"
+        );
+        let c = Config::parse(&text, &dir.path().join("psahost.toml")).unwrap();
+        let StoreConfig::Postgres { url, options } = &c.store else {
+            panic!("{:?}", c.store)
+        };
+        assert_eq!(url, "postgresql://psahost:s3cret@127.0.0.1/psahost");
+        assert_eq!(
+            (options.schema.as_deref(), options.max_connections),
+            (Some("psahost"), 4)
+        );
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+
+        let e = parse(&format!(
+            "{GOOD}\n[store]\npostgres = \"postgresql://u:s3cret@[nope\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("store.postgres") && e.contains("not valid") && !e.contains("s3cret"),
+            "{e}"
+        );
+        let e = parse(&format!(
+            "{GOOD}\n[store]\npostgres = \"postgresql://h/db\"\nschema = \"Bad-Name\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("store.schema") && e.contains("Bad-Name"), "{e}");
+        let e = parse(&format!("{GOOD}\n[store]\nschema = \"psahost\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("store.schema") && e.contains("needs `postgres`"),
+            "{e}"
+        );
+        let e = parse(&format!("{GOOD}\n[store]\npostgre = \"x\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("postgre"), "{e}");
     }
 }

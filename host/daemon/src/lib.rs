@@ -19,12 +19,11 @@ pub mod reload;
 pub mod scheduler;
 
 use crate::api::metrics::Metrics;
-use anyhow::Context;
 use psahost_config::{Config, ConnectionConfig, PluginConfig};
 use psahost_sandbox::capabilities::kv::KvStore;
 use psahost_sandbox::connector::Connection;
 use psahost_sandbox::runtime::{BundledPlugins, Plugin, PluginSource, Runtime};
-use psahost_store::{RecordStore, SledStore, format_time};
+use psahost_store::{RecordStore, format_time};
 use psahost_workflows::sync::SyncEngine;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -252,15 +251,11 @@ pub(crate) fn admit<'a>(
 impl Daemon {
     /// Opens the stores, loads the plugins and opens the connections of `config`.
     pub async fn open(config: Config) -> anyhow::Result<Arc<Daemon>> {
-        let store_dir = config.store_dir();
-        let store = tokio::task::spawn_blocking(move || SledStore::open(&store_dir))
-            .await
-            .context("cannot open the record store")??;
+        let store = config.open_store().await?;
         let kv = KvStore::open(&config.kv_dir())?;
         let runtime = Runtime::new(config.runtime.clone())?;
         let metrics = Arc::new(Metrics::new());
         runtime.set_observer(metrics.clone());
-        let store: Arc<dyn RecordStore> = Arc::new(store);
         let engine = Arc::new(SyncEngine::new(store.clone(), config.sync.clone()));
 
         let mut plugins = BTreeMap::new();

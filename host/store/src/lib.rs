@@ -1,7 +1,9 @@
 //! The record store: synced PSA records, their change feed, per-entity sync state and the
 //! history of sync runs, behind [`RecordStore`] so another engine can replace the embedded one.
 //!
-//! [`SledStore`] is the embedded default. Its guarantees, which any other engine must keep:
+//! [`SledStore`] is the embedded default; [`PgStore`] keeps the same data in PostgreSQL, where
+//! several processes can share it. Their guarantees, which any other engine must keep (and
+//! [`conformance`] checks):
 //! - records are keyed by (connection, entity, id) and carry a SHA-256 of their JSON; writing a
 //!   record with the same hash rewrites nothing and produces no change event;
 //! - every created, updated or deleted record gets one [`Change`] with the next number of its
@@ -14,10 +16,13 @@
 //! Records are JSON objects with the WIT field names (the workflows crate's `records` module
 //! converts them). The store knows no WIT type: it holds JSON.
 
+pub mod conformance;
 mod entity;
+mod postgres;
 mod sled_store;
 
 pub use entity::Entity;
+pub use postgres::{PgOptions, PgStore, SCHEMA_VERSION as PG_SCHEMA_VERSION};
 pub use sled_store::SledStore;
 
 use serde::{Deserialize, Serialize};
@@ -393,6 +398,38 @@ pub trait RecordStore: Send + Sync {
 
     /// Makes everything committed so far durable.
     fn flush(&self) -> StoreFuture<'_, ()>;
+}
+
+/// Does `record` match every filter of `query`?
+pub(crate) fn matches(record: &Value, query: &ListQuery) -> bool {
+    for (field, expected) in &query.equals {
+        let mut v = record;
+        for part in field.split('/') {
+            v = match v {
+                Value::Object(m) => m.get(part).unwrap_or(&Value::Null),
+                _ => &Value::Null,
+            };
+        }
+        let equal = v == expected
+            || match (v, expected) {
+                (Value::Bool(b), Value::String(s)) => b.to_string() == *s,
+                (Value::Number(n), Value::String(s)) => n.to_string() == *s,
+                _ => false,
+            };
+        if !equal {
+            return false;
+        }
+    }
+    if let Some(since) = query.updated_since {
+        let updated = record
+            .get("updated-at")
+            .and_then(Value::as_str)
+            .and_then(|s| parse_time(s).ok());
+        if updated.is_none_or(|u| u < since) {
+            return false;
+        }
+    }
+    true
 }
 
 /// RFC 3339 (de)serialisation of `OffsetDateTime` for the stored structures.

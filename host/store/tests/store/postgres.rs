@@ -1,0 +1,206 @@
+//! `PgStore`: the conformance suite, each test in its own schema, and its own machinery
+//! (migrations, server-side failures, connection errors).
+
+use crate::pg_server::{self, PgFactory, new_schema, open, raw_client};
+use psahost_store::{
+    Entity, PG_SCHEMA_VERSION, PageCommit, PgOptions, PgStore, RecordStore, RecordWrite,
+};
+use serde_json::json;
+
+psahost_store::store_conformance_tests!(PgFactory::new());
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_apply_once_and_a_newer_schema_is_refused() {
+    let f = PgFactory::new();
+    // Replicas starting together: every one connects, the migration is applied once.
+    let opens = (0..4).map(|_| {
+        let schema = f.schema.clone();
+        async move { open(&schema).await }
+    });
+    for store in futures_join(opens).await {
+        assert_eq!(
+            store.unwrap().schema_version().await.unwrap(),
+            PG_SCHEMA_VERSION
+        );
+    }
+    let raw = raw_client(&f.schema).await;
+    let versions: Vec<i32> = raw
+        .query("SELECT version FROM schema_version ORDER BY version", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, (1..=PG_SCHEMA_VERSION).collect::<Vec<_>>());
+
+    raw.execute(
+        "INSERT INTO schema_version (version, description) VALUES ($1, 'from the future')",
+        &[&(PG_SCHEMA_VERSION + 1)],
+    )
+    .await
+    .unwrap();
+    let err = open(&f.schema).await.unwrap_err().to_string();
+    assert!(
+        err.contains(&format!("schema version {}", PG_SCHEMA_VERSION + 1))
+            && err.contains("newer than this psahost"),
+        "{err}"
+    );
+}
+
+async fn futures_join<F: std::future::Future + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_the_server_refuses_leaves_nothing() {
+    let f = PgFactory::new();
+    let s = open(&f.schema).await.unwrap();
+    let write = |id: &str| RecordWrite {
+        id: id.into(),
+        record: json!({"id": id}),
+    };
+    let page = |ids: &[&str]| PageCommit {
+        connection: "acme".into(),
+        entity: Entity::Companies,
+        upserts: ids.iter().map(|id| write(id)).collect(),
+        deletions: vec![],
+        mark_seen: true,
+        checkpoint: None,
+    };
+    // PostgreSQL text cannot hold a zero byte: the server refuses the page.
+    let err = s.commit(page(&["1", "2", "bad\0id"])).await.unwrap_err();
+    assert!(format!("{err:#}").contains("0x00"), "{err:#}");
+    assert_eq!(s.count("acme", Entity::Companies).await.unwrap(), 0);
+    assert!(s.changes("acme", 0, 10).await.unwrap().is_empty());
+    assert!(
+        s.sweep_diff("acme", Entity::Companies)
+            .await
+            .unwrap()
+            .unseen
+            .is_empty()
+    );
+    let out = s.commit(page(&["1"])).await.unwrap();
+    assert_eq!(out.last_seq, 1, "the refused page gave its numbers back");
+}
+
+#[tokio::test]
+async fn connection_errors_are_clear_and_never_show_the_password() {
+    let err = PgStore::connect(
+        "postgresql://psahost:hunter2@127.0.0.1:1/psahost",
+        PgOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("cannot connect to the PostgreSQL record store"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+
+    let err = PgStore::connect("postgresql://a:hunter2@[bad", PgOptions::default())
+        .await
+        .unwrap_err();
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("not valid") && !text.contains("hunter2"),
+        "{text}"
+    );
+
+    let err = PgStore::connect(
+        pg_server::url(),
+        PgOptions {
+            schema: Some("Robert'); DROP TABLE x".into()),
+            ..PgOptions::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("not a schema name"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_in_two_schemas_are_apart() {
+    let (a, b) = (new_schema(), new_schema());
+    let (fa, fb) = (PgFactory { schema: a }, PgFactory { schema: b });
+    let sa = open(&fa.schema).await.unwrap();
+    let sb = open(&fb.schema).await.unwrap();
+    sa.commit(PageCommit {
+        connection: "acme".into(),
+        entity: Entity::Companies,
+        upserts: vec![RecordWrite {
+            id: "1".into(),
+            record: json!({}),
+        }],
+        deletions: vec![],
+        mark_seen: false,
+        checkpoint: None,
+    })
+    .await
+    .unwrap();
+    assert_eq!(sa.count("acme", Entity::Companies).await.unwrap(), 1);
+    assert_eq!(sb.count("acme", Entity::Companies).await.unwrap(), 0);
+}
+
+/// The server stopped under the store and started again: commits fail cleanly while it is
+/// down (nothing half-applied), and the store carries on afterwards with the same sequence.
+/// Needs a server of its own (it is restarted), so the PostgreSQL binaries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restart_fails_commits_cleanly_then_they_resume() {
+    let server = tokio::task::spawn_blocking(|| {
+        let server = pg_server::Instance::create()?;
+        server.start()?;
+        Ok::<_, String>(server)
+    })
+    .await
+    .unwrap()
+    .unwrap_or_else(|e| panic!("{e}"));
+    let store = PgStore::connect(&server.url(), PgOptions::default())
+        .await
+        .unwrap();
+    let page = |from: usize| PageCommit {
+        connection: "acme".into(),
+        entity: Entity::Companies,
+        upserts: (from..from + 10)
+            .map(|i| RecordWrite {
+                id: i.to_string(),
+                record: json!({"i": i}),
+            })
+            .collect(),
+        deletions: vec![],
+        mark_seen: false,
+        checkpoint: None,
+    };
+    assert_eq!(store.commit(page(0)).await.unwrap().last_seq, 10);
+
+    let server = tokio::task::spawn_blocking(move || server.stop().map(|_| server))
+        .await
+        .unwrap()
+        .unwrap();
+    let err = store.commit(page(10)).await.unwrap_err();
+    assert!(format!("{err:#}").contains("PostgreSQL"), "{err:#}");
+    assert!(store.count("acme", Entity::Companies).await.is_err());
+
+    let server = tokio::task::spawn_blocking(move || server.start().map(|_| server))
+        .await
+        .unwrap()
+        .unwrap();
+    let out = store.commit(page(10)).await.unwrap();
+    assert_eq!((out.created, out.last_seq), (10, 20));
+    let feed = store.changes("acme", 0, 100).await.unwrap();
+    assert_eq!(
+        feed.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        (1..=20).collect::<Vec<u64>>()
+    );
+    drop(server);
+}
