@@ -186,6 +186,7 @@ struct RawLimits {
     max_retries: Option<u32>,
     max_retry_wait: Option<Spanned<String>>,
     max_queue_wait: Option<Spanned<String>>,
+    max_endpoint_scopes: Option<Spanned<u32>>,
     kv_quota: Option<Spanned<String>>,
     kv_max_value: Option<Spanned<String>>,
 }
@@ -400,6 +401,27 @@ impl Validator<'_> {
                         "`{}` is not a size ({e}); write for example \"64MiB\"",
                         v.get_ref()
                     ),
+                ),
+            },
+        }
+    }
+
+    /// A count from 1 to `max`.
+    fn count(
+        &self,
+        value: &Option<Spanned<u32>>,
+        field: &str,
+        default: usize,
+        max: usize,
+    ) -> anyhow::Result<usize> {
+        match value {
+            None => Ok(default),
+            Some(v) => match *v.get_ref() as usize {
+                n if (1..=max).contains(&n) => Ok(n),
+                n => self.error(
+                    v.span(),
+                    field,
+                    format!("{n} is out of range: write a number from 1 to {max}"),
                 ),
             },
         }
@@ -629,6 +651,12 @@ impl Validator<'_> {
                     &l.max_queue_wait,
                     &lf("max-queue-wait"),
                     http_defaults.max_queue_wait,
+                )?,
+                max_endpoint_scopes: self.count(
+                    &l.max_endpoint_scopes,
+                    &lf("max-endpoint-scopes"),
+                    http_defaults.max_endpoint_scopes,
+                    65_536,
                 )?,
                 connection: ScopeLimits {
                     rate: l
@@ -1043,6 +1071,32 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
             .unwrap_err()
             .to_string();
         assert!(e.contains("token"), "{e}");
+    }
+
+    #[test]
+    fn sandbox_limits_have_defaults_and_name_their_key() {
+        let c = parse(GOOD).unwrap();
+        let acme = c.connection("acme").unwrap();
+        assert_eq!(
+            acme.policy.http.max_endpoint_scopes,
+            psahost_sandbox::capabilities::http::DEFAULT_MAX_ENDPOINT_SCOPES
+        );
+        let c = parse(&GOOD.replace("max-concurrent = 4", "max-endpoint-scopes = 32")).unwrap();
+        assert_eq!(
+            c.connection("acme")
+                .unwrap()
+                .policy
+                .http
+                .max_endpoint_scopes,
+            32
+        );
+        let e = parse(&GOOD.replace("max-concurrent = 4", "max-endpoint-scopes = 0"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("connections.acme.limits.max-endpoint-scopes") && e.contains("line 14"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -317,3 +317,35 @@ async fn one_connection_cannot_read_another_connections_kv() {
     drop((write, read_a, read_b));
     kv.flush().await.unwrap();
 }
+
+#[tokio::test]
+async fn fresh_endpoint_labels_do_not_grow_the_host() {
+    use std::sync::atomic::Ordering;
+    let server = TestServer::start().await;
+    let rt = runtime(64 * MIB, Duration::from_secs(20));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let target = server.origin.trim_start_matches("http://");
+    let conn = connect(
+        &rt,
+        &plugin,
+        "labels",
+        settings(
+            &[
+                ("attack", "endpoint-flood"),
+                ("target", target),
+                ("url", &format!("{}/x", server.origin)),
+                ("count", "8"),
+            ],
+            &[],
+        ),
+        &grant(&[&server.origin]),
+        &kv,
+    );
+    conn.test_connection().await.unwrap();
+    // Every 4 MiB label was refused a scope of its own (and counted); the requests still went
+    // out, under one shared overflow budget.
+    let stats = &conn.capabilities().http.stats;
+    assert_eq!(stats.rejected_endpoint_labels.load(Ordering::Relaxed), 8);
+    assert_eq!(server.seen.lock().unwrap().len(), 8);
+}

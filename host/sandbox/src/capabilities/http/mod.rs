@@ -14,7 +14,9 @@ mod limiter;
 mod origin;
 
 pub use address::{PolicyResolver, PrivateAddressDenied, is_public};
-pub use limiter::{Limiter, Rate, Refusal, ScopeLimits};
+pub use limiter::{
+    DEFAULT_MAX_ENDPOINT_SCOPES, Limiter, MAX_ENDPOINT_LABEL, Rate, Refusal, ScopeLimits,
+};
 pub use origin::{OriginPattern, expand, origin_of};
 
 use crate::bindings::psa::connector::http::{Host, HttpError, Method, Request, Response};
@@ -56,6 +58,8 @@ pub struct HttpLimits {
     pub max_queue_wait: Duration,
     /// The operator's limits for the whole connection.
     pub connection: ScopeLimits,
+    /// Most per-endpoint rate-limit scopes the connection keeps (labels come from the guest).
+    pub max_endpoint_scopes: usize,
 }
 
 impl Default for HttpLimits {
@@ -68,6 +72,7 @@ impl Default for HttpLimits {
             max_retry_wait: Duration::from_secs(30),
             max_queue_wait: Duration::from_secs(10),
             connection: ScopeLimits::default(),
+            max_endpoint_scopes: DEFAULT_MAX_ENDPOINT_SCOPES,
         }
     }
 }
@@ -87,6 +92,8 @@ pub struct HttpStats {
     pub retries: AtomicU64,
     /// Bytes of response bodies received.
     pub bytes_received: AtomicU64,
+    /// Endpoint labels that got no rate-limit scope of their own (too long, or too many).
+    pub rejected_endpoint_labels: AtomicU64,
 }
 
 /// A connection's outbound HTTP.
@@ -119,7 +126,11 @@ impl HttpCapability {
             }))
             .pool_idle_timeout(Duration::from_secs(30))
             .build()?;
-        let limiter = Limiter::new(limits.connection.stricter(hints.0), hints.1);
+        let limiter = Limiter::with_max_scopes(
+            limits.connection.stricter(hints.0),
+            hints.1,
+            limits.max_endpoint_scopes,
+        );
         Ok(HttpCapability {
             client,
             requested,
@@ -214,11 +225,14 @@ impl HttpCapability {
             if remaining.is_zero() {
                 return Err(HttpError::Timeout("the call's deadline passed".into()));
             }
-            let _permit = match self
+            let acquired = self
                 .limiter
                 .acquire(&endpoint, remaining.min(self.limits.max_queue_wait))
-                .await
-            {
+                .await;
+            self.stats
+                .rejected_endpoint_labels
+                .store(self.limiter.rejected_labels(), Ordering::Relaxed);
+            let _permit = match acquired {
                 Ok(p) => {
                     if !p.waited.is_zero() {
                         self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
