@@ -349,3 +349,72 @@ async fn fresh_endpoint_labels_do_not_grow_the_host() {
     assert_eq!(stats.rejected_endpoint_labels.load(Ordering::Relaxed), 8);
     assert_eq!(server.seen.lock().unwrap().len(), 8);
 }
+
+/// Set in the child process of `a_proxy_in_the_environment_is_ignored`.
+const PROXY_CHILD: &str = "PSAHOST_E2E_PROXY_CHILD";
+
+#[test]
+fn a_proxy_in_the_environment_is_ignored() {
+    // The environment is the process's: the attack runs in a child process of this test binary,
+    // started with every proxy variable pointing at a listener that must see no connection.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child.args([
+        "sandbox::proxy_child_fetches_loopback",
+        "--exact",
+        "--nocapture",
+    ]);
+    for var in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        child.env(var, &proxy);
+    }
+    child.env_remove("NO_PROXY").env_remove("no_proxy");
+    let out = child.env(PROXY_CHILD, "1").output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "child:\n{text}"
+    );
+    assert!(
+        listener.accept().is_err(),
+        "the proxy saw a connection:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn proxy_child_fetches_loopback() {
+    if std::env::var_os(PROXY_CHILD).is_none() {
+        return; // only meaningful in the child process started above
+    }
+    let rt = runtime(64 * MIB, Duration::from_secs(20));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let mut policy = grant(&[]);
+    policy.grant.all_requested = true;
+    let conn = connect(
+        &rt,
+        &plugin,
+        "proxied",
+        settings(
+            &[
+                ("attack", "fetch"),
+                ("target", "localhost:9"),
+                ("url", "http://localhost:9/"),
+            ],
+            &[],
+        ),
+        &policy,
+        &kv,
+    );
+    let m = forbidden(message(conn.test_connection().await));
+    assert!(m.contains("localhost") && m.contains("127.0.0.1"), "{m}");
+}

@@ -8,6 +8,9 @@
 //! and total timeouts, and the response body is read up to the size cap. Requests safe to resend
 //! (idempotent methods, or marked `retryable` by the guest) answered 429 or 503 are retried after
 //! `Retry-After` (bounded); anything else goes back to the guest as a response.
+//!
+//! The client ignores `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY`: through a proxy, the target's
+//! name would be resolved by the proxy, never by [`PolicyResolver`].
 
 mod address;
 mod limiter;
@@ -117,7 +120,10 @@ impl HttpCapability {
         hints: (ScopeLimits, ScopeLimits),
         user_agent: &str,
     ) -> anyhow::Result<Self> {
+        // No proxy, whatever the environment says: a proxy resolves the target itself, past
+        // the policy resolver, so the private-address check would only see the proxy.
         let client = reqwest::Client::builder()
+            .no_proxy()
             .user_agent(user_agent)
             .connect_timeout(limits.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
