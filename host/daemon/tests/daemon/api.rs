@@ -376,3 +376,64 @@ async fn authentication_openapi_and_every_route() {
     task.await.unwrap().expect("a clean stop");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_and_health_reveal_no_connection_error_text() {
+    let sim = psa_sim::Simulator::start(psa_sim::SimConfig::connectwise(12, 7))
+        .await
+        .expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), &sim, &ConfigSpec::default());
+    // A hostile connection whose secret setting makes its requested host unparsable: the
+    // connection-open error would quote it.
+    std::fs::write(dir.path().join("leak.txt"), "TOPSECRET-9137:").unwrap();
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&format!(
+        "\n[plugins.hostile]\npath = {:?}\n\n[connections.leaky]\nplugin = \"hostile\"\nsettings = {{ attack = \"none\", target = \"${{file:leak.txt}}\" }}\ngrant = {{ hosts = [\"requested\"] }}\n",
+        plugin_artifacts::HOSTILE_PATH
+    ));
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load(&path).expect("config");
+    let daemon = Daemon::open(config).await.expect("daemon opens");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = Api::new(&format!("http://{}", listener.local_addr().unwrap()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = daemon.clone();
+    let task = tokio::spawn(async move {
+        running
+            .run(
+                listener,
+                async {
+                    let _ = stopped.await;
+                },
+                RunOptions {
+                    shutdown_grace: Duration::from_secs(5),
+                },
+            )
+            .await
+    });
+    let ready = api.send(reqwest::Method::GET, "/ready", None).await;
+    assert_eq!(ready.status, 503, "{}", ready.text);
+    assert!(
+        ready.body["connections-not-open"]["leaky"].is_string(),
+        "{}",
+        ready.text
+    );
+    let health = api.send(reqwest::Method::GET, "/health", None).await;
+    for answer in [&ready, &health] {
+        assert!(
+            !answer.text.contains("TOPSECRET") && !answer.text.contains("outbound host"),
+            "{}",
+            answer.text
+        );
+    }
+    // The authenticated listing says why, without the secret.
+    let listed = api.get("/v1/connections").await;
+    assert!(
+        listed.text.contains("outbound host") && !listed.text.contains("TOPSECRET"),
+        "{}",
+        listed.text
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}

@@ -43,7 +43,27 @@ impl Capabilities {
     /// Opens the capabilities of connection `connection` for a connector: applies the
     /// connector's setting defaults, checks required and unknown settings, marks its secret
     /// settings, expands its requested outbound hosts and turns its rate-limit hints into limits.
+    ///
+    /// The error never shows a secret value: it passes the connection's redactor, and a
+    /// requested host that uses a secret setting is not shown expanded.
     pub fn open(
+        connection: &str,
+        info: &ConnectorInfo,
+        mut settings: Settings,
+        policy: &ConnectionPolicy,
+        kv: &KvStore,
+    ) -> anyhow::Result<Capabilities> {
+        for spec in &info.settings {
+            if spec.secret {
+                settings.mark_secret(&spec.name);
+            }
+        }
+        let redactor = settings.redactor();
+        Self::open_marked(connection, info, settings, policy, kv)
+            .map_err(|e| anyhow::anyhow!("{}", redactor.redact(&format!("{e:#}"))))
+    }
+
+    fn open_marked(
         connection: &str,
         info: &ConnectorInfo,
         mut settings: Settings,
@@ -100,6 +120,17 @@ impl Capabilities {
             })
             .map(|pattern| {
                 let expanded = http::expand(pattern, &settings)?;
+                let secret = crate::runtime::placeholders(pattern).any(|n| settings.is_secret(n));
+                if secret {
+                    // Neither the expansion nor the parser's complaint (which quotes parts of
+                    // it) may be shown: a redactor only catches a secret whole.
+                    return OriginPattern::parse(&expanded).map_err(|_| {
+                        anyhow::anyhow!(
+                            "outbound host `{pattern}` of plugin `{}` does not expand to an origin: check the settings it uses (secret, so not shown)",
+                            info.id
+                        )
+                    });
+                }
                 OriginPattern::parse(&expanded).with_context(|| {
                     format!(
                         "outbound host `{pattern}` of plugin `{}` expands to `{expanded}`, which is not an origin: check the settings it uses",

@@ -65,3 +65,31 @@ async fn a_secret_never_appears_in_the_logs_at_trace_level() {
         "{shown}"
     );
 }
+
+#[tokio::test]
+async fn a_secret_never_appears_in_a_connection_open_error() {
+    use psahost_sandbox::connector::Connection;
+    let rt = runtime(64 * MIB, Duration::from_secs(20));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    // `target` is an operator secret (a `${env:}` reference, say) that does not make the
+    // plugin's `http://{target}` an origin: the parser's complaint would quote it.
+    for value in ["TOPSECRET-4242:", "TOP:SECRET4242", "TOPSECRET4242:99999"] {
+        let err = Connection::open(
+            rt.clone(),
+            plugin.clone(),
+            "leaky",
+            settings(&[("attack", "none"), ("target", value)], &["target"]),
+            &grant(&[]),
+            &kv,
+        )
+        .err()
+        .expect("the pattern is not an origin");
+        let text = format!("{err:#} {err:?}");
+        assert!(
+            !text.contains("SECRET") && !text.contains("4242"),
+            "{value}: {text}"
+        );
+        assert!(text.contains("outbound host"), "{text}");
+    }
+}
