@@ -195,6 +195,10 @@ async fn private_addresses_are_denied_unless_granted() {
         ("169.254.169.254", "http://169.254.169.254/latest/meta-data"),
         ("10.0.0.1", "http://10.0.0.1/"),
         ("[::1]:9", "http://[::1]:9/"),
+        // IPv6 forms around an IPv4 address are what that address is.
+        ("[::127.0.0.1]:9", "http://[::127.0.0.1]:9/"),
+        ("[64:ff9b::a00:1]:9", "http://[64:ff9b::a00:1]:9/"),
+        ("[2002:7f00:1::1]:9", "http://[2002:7f00:1::1]:9/"),
     ] {
         let conn = connect(
             &rt,

@@ -106,7 +106,11 @@ impl OriginPattern {
             _ if host.contains('*') => {
                 bail!("`{host}`: a wildcard is only allowed as a leading `*.`")
             }
-            _ => HostPattern::Exact(host),
+            // An IP literal in its canonical form, as URLs are compared (`::7f00:1`).
+            _ => HostPattern::Exact(match host.parse::<IpAddr>() {
+                Ok(ip) => ip.to_string(),
+                Err(_) => host,
+            }),
         };
         Ok(OriginPattern { scheme, host, port })
     }
