@@ -139,6 +139,12 @@ impl Capabilities {
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
+        if let Some(p) = requested.iter().find(|p| p.operator_only()) {
+            bail!(
+                "outbound host `{p}` of plugin `{}` asks for any port (`:*`), which only an operator's grant may do",
+                info.id
+            );
+        }
         let redactor = settings.redactor();
         let http = HttpCapability::new(
             requested,

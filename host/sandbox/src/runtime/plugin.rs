@@ -500,6 +500,27 @@ fn validate_info(info: &PluginInfo) -> Result<(), String> {
                     ));
                 }
             }
+            check_requested_pattern(pattern)?;
+        }
+    }
+    Ok(())
+}
+
+/// A requested pattern as far as it can be checked before settings: a fixed one must parse (no
+/// wildcard over a public suffix) and none may ask for any port (`:*` is the operator's).
+fn check_requested_pattern(pattern: &str) -> Result<(), String> {
+    if pattern.trim_end_matches('/').ends_with(":*") {
+        return Err(format!(
+            "outbound host `{pattern}` asks for any port (`:*`), which only an operator's grant may do"
+        ));
+    }
+    if placeholders(pattern).next().is_none() {
+        let parsed = crate::capabilities::http::OriginPattern::parse(pattern)
+            .map_err(|e| format!("outbound host `{pattern}` is not an origin: {e:#}"))?;
+        if parsed.operator_only() {
+            return Err(format!(
+                "outbound host `{pattern}` asks for any port (`:*`), which only an operator's grant may do"
+            ));
         }
     }
     Ok(())
@@ -525,6 +546,21 @@ mod tests {
         assert!(!is_kebab_id("a--b"));
         assert!(!is_kebab_id(""));
         assert!(!is_kebab_id("a_b"));
+    }
+
+    #[test]
+    fn requested_patterns_keep_to_the_plugins_forms() {
+        assert!(check_requested_pattern("https://*.autotask.net").is_ok());
+        assert!(check_requested_pattern("{site}").is_ok());
+        for bad in [
+            "https://*.com",
+            "http://*.com:*",
+            "https://*.co.uk",
+            "http://{target}:*",
+            "http://api.example.com:*",
+        ] {
+            assert!(check_requested_pattern(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

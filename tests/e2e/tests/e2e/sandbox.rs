@@ -422,3 +422,32 @@ async fn proxy_child_fetches_loopback() {
     let m = forbidden(message(conn.test_connection().await));
     assert!(m.contains("localhost") && m.contains("127.0.0.1"), "{m}");
 }
+
+#[tokio::test]
+async fn a_plugin_cannot_request_a_public_suffix_wildcard_or_any_port() {
+    use psahost_sandbox::connector::Connection;
+    let rt = runtime(64 * MIB, Duration::from_secs(20));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let mut policy = grant(&[]);
+    policy.grant.all_requested = true;
+    for (target, expected) in [
+        ("*.com", "public suffix"),
+        ("*.co.uk", "public suffix"),
+        ("*.com:*", "public suffix"),
+        ("127.0.0.1:*", "only an operator"),
+        ("api.example.com:*", "only an operator"),
+    ] {
+        let err = Connection::open(
+            rt.clone(),
+            plugin.clone(),
+            "greedy",
+            settings(&[("attack", "none"), ("target", target)], &[]),
+            &policy,
+            &kv,
+        )
+        .err()
+        .unwrap_or_else(|| panic!("{target} was accepted"));
+        assert!(format!("{err:#}").contains(expected), "{target}: {err:#}");
+    }
+}
