@@ -499,6 +499,12 @@ fn validate_info(info: &PluginInfo) -> Result<(), String> {
                         "outbound host `{pattern}` uses `{{{name}}}`, which is not one of its settings"
                     ));
                 }
+                // A host name goes to DNS and into TLS and logs in clear.
+                if c.settings.iter().any(|s| s.name == name && s.secret) {
+                    return Err(format!(
+                        "outbound host `{pattern}` uses the secret setting `{name}`: a secret may never be part of a host"
+                    ));
+                }
             }
             check_requested_pattern(pattern)?;
         }
@@ -561,6 +567,44 @@ mod tests {
         ] {
             assert!(check_requested_pattern(bad).is_err(), "{bad}");
         }
+    }
+
+    fn connector(settings: &[(&str, bool)], hosts: &[&str]) -> PluginInfo {
+        use crate::bindings::exports::psa::connector::connector_api::SettingSpec;
+        PluginInfo::Connector(ConnectorInfo {
+            id: "probe".into(),
+            name: "Probe".into(),
+            version: "1.0.0".into(),
+            vendor: "tests".into(),
+            description: String::new(),
+            settings: settings
+                .iter()
+                .map(|(name, secret)| SettingSpec {
+                    name: name.to_string(),
+                    label: name.to_string(),
+                    description: String::new(),
+                    required: false,
+                    secret: *secret,
+                    default_value: None,
+                    example: None,
+                })
+                .collect(),
+            outbound_hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            operations: vec![],
+            rate_limits: vec![],
+        })
+    }
+
+    #[test]
+    fn a_secret_setting_is_never_part_of_a_host() {
+        let ok = connector(&[("site", false), ("token", true)], &["https://{site}"]);
+        assert_eq!(validate_info(&ok), Ok(()));
+        let bad = connector(
+            &[("site", false), ("private-key", true)],
+            &["https://{private-key}.example"],
+        );
+        let e = validate_info(&bad).unwrap_err();
+        assert!(e.contains("secret setting `private-key`"), "{e}");
     }
 
     #[test]
