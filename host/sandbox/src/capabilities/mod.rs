@@ -44,6 +44,7 @@ impl Capabilities {
     /// connector's setting defaults, checks required and unknown settings, marks its secret
     /// settings, expands its requested outbound hosts and turns its rate-limit hints into limits.
     ///
+    /// Only the operator's values are secrets (a plugin's default value is not redacted).
     /// The error never shows a secret value: it passes the connection's redactor, and a
     /// requested host that uses a secret setting is not shown expanded.
     pub fn open(
@@ -74,10 +75,12 @@ impl Capabilities {
             if spec.secret {
                 settings.mark_secret(&spec.name);
             }
+            // A default comes from the plugin, not the operator: it is no secret, and making it
+            // a redaction term would let a plugin blank words of the host's own log lines.
             if !settings.contains(&spec.name)
                 && let Some(default) = &spec.default_value
             {
-                settings.insert(spec.name.clone(), default.clone(), spec.secret);
+                settings.insert(spec.name.clone(), default.clone(), false);
             }
         }
         let unknown: Vec<&str> = settings
@@ -193,4 +196,67 @@ fn limit_hints(info: &ConnectorInfo) -> (ScopeLimits, ScopeLimits) {
         }
     }
     (connection, endpoint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::exports::psa::connector::connector_api::SettingSpec;
+
+    fn info(settings: Vec<SettingSpec>) -> ConnectorInfo {
+        ConnectorInfo {
+            id: "probe".into(),
+            name: "Probe".into(),
+            version: "1.0.0".into(),
+            vendor: "tests".into(),
+            description: String::new(),
+            settings,
+            outbound_hosts: vec![],
+            operations: vec![],
+            rate_limits: vec![],
+        }
+    }
+
+    fn secret(name: &str, default: Option<&str>) -> SettingSpec {
+        SettingSpec {
+            name: name.into(),
+            label: name.into(),
+            description: String::new(),
+            required: false,
+            secret: true,
+            default_value: default.map(str::to_string),
+            example: None,
+        }
+    }
+
+    fn policy() -> ConnectionPolicy {
+        ConnectionPolicy {
+            grant: Grant::default(),
+            http: HttpLimits::default(),
+            kv: KvLimits::default(),
+        }
+    }
+
+    #[test]
+    fn only_the_operators_values_are_redacted() {
+        let kv = KvStore::temporary().unwrap();
+        let info = info(vec![
+            secret("token", Some("connected")),
+            secret("key", None),
+        ]);
+        let mut settings = Settings::default();
+        settings.insert("key", "op-s3cret", false);
+        let caps = Capabilities::open("c", &info, settings, &policy(), &kv).unwrap();
+        // The plugin's default is used, but it is no redaction term...
+        assert_eq!(caps.settings.get("token"), Some("connected"));
+        assert_eq!(
+            caps.redactor.redact("ok: connected with op-s3cret"),
+            "ok: connected with [redacted]"
+        );
+        // ...while the operator's value of the same setting is.
+        let mut settings = Settings::default();
+        settings.insert("token", "tok-9", false);
+        let caps = Capabilities::open("c", &info, settings, &policy(), &kv).unwrap();
+        assert_eq!(caps.redactor.redact("tok-9"), "[redacted]");
+    }
 }

@@ -469,6 +469,9 @@ fn is_kebab_id(id: &str) -> bool {
         })
 }
 
+/// Most settings a connector's description may declare.
+pub const MAX_SETTINGS: usize = 64;
+
 fn validate_info(info: &PluginInfo) -> Result<(), String> {
     let id = match info {
         PluginInfo::Connector(c) => &c.id,
@@ -480,6 +483,12 @@ fn validate_info(info: &PluginInfo) -> Result<(), String> {
         ));
     }
     if let PluginInfo::Connector(c) = info {
+        if c.settings.len() > MAX_SETTINGS {
+            return Err(format!(
+                "it declares {} settings; at most {MAX_SETTINGS} are allowed",
+                c.settings.len()
+            ));
+        }
         let mut seen = std::collections::BTreeSet::new();
         for s in &c.settings {
             if !is_kebab_id(&s.name) {
@@ -605,6 +614,18 @@ mod tests {
         );
         let e = validate_info(&bad).unwrap_err();
         assert!(e.contains("secret setting `private-key`"), "{e}");
+    }
+
+    #[test]
+    fn the_number_of_settings_is_bounded() {
+        let names: Vec<String> = (0..=MAX_SETTINGS).map(|i| format!("s{i}")).collect();
+        let specs: Vec<(&str, bool)> = names.iter().map(|n| (n.as_str(), true)).collect();
+        assert_eq!(
+            validate_info(&connector(&specs[..MAX_SETTINGS], &[])),
+            Ok(())
+        );
+        let e = validate_info(&connector(&specs, &[])).unwrap_err();
+        assert!(e.contains("at most 64"), "{e}");
     }
 
     #[test]
