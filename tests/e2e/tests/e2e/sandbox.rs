@@ -451,3 +451,39 @@ async fn a_plugin_cannot_request_a_public_suffix_wildcard_or_any_port() {
         assert!(format!("{err:#}").contains(expected), "{target}: {err:#}");
     }
 }
+
+#[tokio::test]
+async fn a_kv_write_stays_when_the_call_then_traps() {
+    // The documented rule: kv writes are not rolled back with the call (like a request sent).
+    let rt = runtime(64 * MIB, Duration::from_secs(20));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let trap = connect(
+        &rt,
+        &plugin,
+        "tenant",
+        settings(
+            &[("attack", "kv-then-trap"), ("key", "k"), ("value", "v1")],
+            &[],
+        ),
+        &grant(&[]),
+        &kv,
+    );
+    assert!(matches!(
+        message(trap.test_connection().await),
+        ConnectorError::Call(CallError::Trap { .. })
+    ));
+    let read = connect(
+        &rt,
+        &plugin,
+        "tenant",
+        settings(&[("attack", "kv-read"), ("key", "k")], &[]),
+        &grant(&[]),
+        &kv,
+    );
+    assert_eq!(
+        read.test_connection().await.unwrap().message,
+        "k = Some(\"v1\")"
+    );
+    assert_eq!(read.capabilities().kv.used_bytes().await.unwrap(), 1 + 2);
+}
