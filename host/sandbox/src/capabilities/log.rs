@@ -26,6 +26,7 @@ impl LogTag {
     /// Emits one guest message at `level`.
     pub fn emit(&self, level: Level, source: &'static str, message: &str) {
         let message = self.redactor.redact(message);
+        let message = escape_controls(&message);
         let (plugin, connection) = (&*self.plugin, &*self.connection);
         match level {
             Level::Trace => {
@@ -45,6 +46,27 @@ impl LogTag {
             }
         }
     }
+}
+
+/// `text` with line breaks and other control characters escaped (`\n`, `\r`, `\t`,
+/// `\u{1b}`), so guest text stays on its one line: it cannot forge a line with other tags,
+/// nor send terminal escapes to whoever reads the log.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let special = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if !text.chars().any(special) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if special(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 impl Host for CallState {
@@ -177,5 +199,19 @@ impl tokio::io::AsyncWrite for LineWriter {
 
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_text_stays_on_one_line() {
+        assert_eq!(escape_controls("plain text é"), "plain text é");
+        assert_eq!(
+            escape_controls("a\nINFO psahost::guest: plugin=\"x\"\r\x1b[2Kok\x07\t\u{2028}\u{85}"),
+            "a\\nINFO psahost::guest: plugin=\"x\"\\r\\u{1b}[2Kok\\u{7}\\t\\u{2028}\\u{85}"
+        );
     }
 }

@@ -93,3 +93,33 @@ async fn a_secret_never_appears_in_a_connection_open_error() {
         assert!(text.contains("outbound host"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn guest_text_cannot_forge_a_log_line() {
+    let logs = LogCapture::install_global();
+    let rt = runtime(64 * MIB, Duration::from_secs(20));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let conn = connect(
+        &rt,
+        &plugin,
+        "forger",
+        settings(&[("attack", "log-forge")], &[]),
+        &grant(&[]),
+        &kv,
+    );
+    conn.test_connection().await.unwrap();
+    let text = logs.text();
+    assert!(
+        text.contains(r"innocent\n2026-01-01T00:00:00Z  INFO psahost::guest"),
+        "{text}"
+    );
+    assert!(text.contains(r"out\rforged\u{1b}[31m"), "{text}");
+    for line in text.lines() {
+        assert!(
+            !line.starts_with("2026-01-01T00:00:00Z"),
+            "a forged line: {line}"
+        );
+    }
+    assert!(!text.contains(['\x1b', '\x07', '\r']), "{text:?}");
+}
