@@ -49,6 +49,7 @@ use anyhow::{Context, anyhow};
 use psahost_sandbox::capabilities::ConnectionPolicy;
 use psahost_sandbox::capabilities::http::{Grant, HttpLimits, OriginPattern, Rate, ScopeLimits};
 use psahost_sandbox::capabilities::kv::KvLimits;
+use psahost_sandbox::capabilities::log::LogLimits;
 use psahost_sandbox::capabilities::settings::{Settings, resolve_value};
 use psahost_sandbox::runtime::{AllocatorChoice, PluginSource, RuntimeConfig};
 use serde::Deserialize;
@@ -187,6 +188,9 @@ struct RawLimits {
     max_retry_wait: Option<Spanned<String>>,
     max_queue_wait: Option<Spanned<String>>,
     max_endpoint_scopes: Option<Spanned<u32>>,
+    log_line_size: Option<Spanned<String>>,
+    log_lines_per_call: Option<Spanned<u32>>,
+    log_rate: Option<Spanned<String>>,
     kv_quota: Option<Spanned<String>>,
     kv_max_value: Option<Spanned<String>>,
 }
@@ -677,6 +681,34 @@ impl Validator<'_> {
                 .unwrap_or(u32::MAX),
                 max_key_bytes: kv_defaults.max_key_bytes,
             };
+            let log_defaults = LogLimits::default();
+            let log = LogLimits {
+                max_line_bytes: match (
+                    &l.log_line_size,
+                    self.size(
+                        &l.log_line_size,
+                        &lf("log-line-size"),
+                        log_defaults.max_line_bytes as u64,
+                    )?,
+                ) {
+                    (Some(v), n) if n > 1 << 20 => {
+                        return self.error(v.span(), &lf("log-line-size"), "at most 1MiB");
+                    }
+                    (_, n) => n as usize,
+                },
+                lines_per_call: self.count(
+                    &l.log_lines_per_call,
+                    &lf("log-lines-per-call"),
+                    log_defaults.lines_per_call as usize,
+                    1_000_000,
+                )? as u32,
+                rate: l
+                    .log_rate
+                    .as_ref()
+                    .map(|r| self.rate(r, &lf("log-rate")))
+                    .transpose()?
+                    .unwrap_or(log_defaults.rate),
+            };
             let schedule = match &c.schedule {
                 Some(s) => self.schedule(s, &format!("{field}.schedule"))?,
                 None => Schedule::default(),
@@ -687,7 +719,12 @@ impl Validator<'_> {
                     id: id.clone(),
                     plugin: c.plugin.get_ref().clone(),
                     settings,
-                    policy: ConnectionPolicy { grant, http, kv },
+                    policy: ConnectionPolicy {
+                        grant,
+                        http,
+                        kv,
+                        log,
+                    },
                     schedule,
                 },
             );
@@ -1081,6 +1118,30 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
             acme.policy.http.max_endpoint_scopes,
             psahost_sandbox::capabilities::http::DEFAULT_MAX_ENDPOINT_SCOPES
         );
+        assert_eq!(
+            acme.policy.log,
+            psahost_sandbox::capabilities::log::LogLimits::default()
+        );
+        let c = parse(&GOOD.replace(
+            "max-concurrent = 4",
+            "log-line-size = \"1KiB\", log-lines-per-call = 10, log-rate = \"60/min\"",
+        ))
+        .unwrap();
+        let log = c.connection("acme").unwrap().policy.log;
+        assert_eq!(
+            (log.max_line_bytes, log.lines_per_call, log.rate.requests),
+            (1024, 10, 60)
+        );
+        for (bad, key) in [
+            ("log-line-size = \"2MiB\"", "log-line-size"),
+            ("log-lines-per-call = 0", "log-lines-per-call"),
+            ("log-rate = \"lots\"", "log-rate"),
+        ] {
+            let e = parse(&GOOD.replace("max-concurrent = 4", bad))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(&format!("connections.acme.limits.{key}")), "{e}");
+        }
         let c = parse(&GOOD.replace("max-concurrent = 4", "max-endpoint-scopes = 32")).unwrap();
         assert_eq!(
             c.connection("acme")

@@ -64,6 +64,7 @@ pub fn grant(origins: &[&str]) -> ConnectionPolicy {
         },
         http: HttpLimits::default(),
         kv: KvLimits::default(),
+        log: Default::default(),
     }
 }
 

@@ -11,7 +11,9 @@ use crate::bindings::exports::psa::connector::connector_api::{ConnectorInfo, Lim
 use anyhow::{Context, bail};
 use http::{Grant, HttpCapability, HttpLimits, OriginPattern, Rate, ScopeLimits};
 use kv::{KvLimits, KvNamespace, KvStore};
+use log::{LogBudget, LogLimits};
 use settings::{Redactor, Settings};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Everything one connection's calls may use.
@@ -26,6 +28,8 @@ pub struct Capabilities {
     pub http: HttpCapability,
     /// Its kv namespace.
     pub kv: KvNamespace,
+    /// Its log budget, shared by its calls.
+    pub log: Arc<LogBudget>,
 }
 
 /// What the operator decided for one connection.
@@ -37,6 +41,8 @@ pub struct ConnectionPolicy {
     pub http: HttpLimits,
     /// kv caps.
     pub kv: KvLimits,
+    /// Log volume.
+    pub log: LogLimits,
 }
 
 impl Capabilities {
@@ -163,6 +169,7 @@ impl Capabilities {
             redactor,
             http,
             kv,
+            log: Arc::new(LogBudget::new(policy.log)),
         })
     }
 }
@@ -234,6 +241,7 @@ mod tests {
             grant: Grant::default(),
             http: HttpLimits::default(),
             kv: KvLimits::default(),
+            log: LogLimits::default(),
         }
     }
 

@@ -18,7 +18,7 @@ pub use plugin::{
 };
 
 use crate::capabilities::Capabilities;
-use crate::capabilities::log::{GuestOutput, LogTag};
+use crate::capabilities::log::{CallLog, GuestOutput, LogBudget, LogLimits, LogTag};
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -267,7 +267,22 @@ impl Runtime {
                 .as_ref()
                 .map(|c| c.redactor.clone())
                 .unwrap_or_default(),
+            log: Arc::new(CallLog::new(
+                capabilities
+                    .as_ref()
+                    .map(|c| c.log.clone())
+                    .unwrap_or_else(|| Arc::new(LogBudget::new(LogLimits::default()))),
+            )),
         };
+        // Declared before the store, so dropped after it (and after its stdout/stderr's last
+        // line): the one notice of what the log limits suppressed.
+        struct Notice(LogTag);
+        impl Drop for Notice {
+            fn drop(&mut self) {
+                self.0.finish();
+            }
+        }
+        let _notice = Notice(tag.clone());
         let mut store = Store::new(
             &self.engine,
             CallState {

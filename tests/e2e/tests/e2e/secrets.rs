@@ -123,3 +123,62 @@ async fn guest_text_cannot_forge_a_log_line() {
     }
     assert!(!text.contains(['\x1b', '\x07', '\r']), "{text:?}");
 }
+
+#[tokio::test]
+async fn log_volume_is_capped_per_line_and_per_call() {
+    let logs = LogCapture::install_global();
+    let rt = runtime(64 * MIB, Duration::from_secs(60));
+    let plugin = load(&rt, HOSTILE_PATH).await;
+    let kv = KvStore::temporary().unwrap();
+    let flood = connect(
+        &rt,
+        &plugin,
+        "flood",
+        settings(
+            &[("attack", "log-flood"), ("count", "500"), ("size", "65536")],
+            &[],
+        ),
+        &grant(&[]),
+        &kv,
+    );
+    flood.test_connection().await.unwrap();
+    // The guest asks for a denied request 3,000 times: the host's WARN per request is
+    // budgeted the same way.
+    let deny = connect(
+        &rt,
+        &plugin,
+        "denier",
+        settings(
+            &[
+                ("attack", "denied-flood"),
+                ("count", "3000"),
+                ("target", "127.0.0.1:9"),
+                ("url", "http://127.0.0.1:9/x"),
+            ],
+            &[],
+        ),
+        &grant(&[]),
+        &kv,
+    );
+    deny.test_connection().await.unwrap();
+    let text = logs.text();
+    for connection in ["flood", "denier"] {
+        let tag = format!("connection=\"{connection}\"");
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains(&tag)).collect();
+        assert!(
+            (1000..=1002).contains(&lines.len()),
+            "{connection}: {} lines",
+            lines.len()
+        );
+        let notices: Vec<&&str> = lines
+            .iter()
+            .filter(|l| l.contains("suppressed") && l.contains("log lines of this call"))
+            .collect();
+        assert_eq!(notices.len(), 1, "{connection}");
+        assert!(
+            lines.iter().all(|l| l.len() < 4096 + 512),
+            "{connection}: a line of {} bytes",
+            lines.iter().map(|l| l.len()).max().unwrap()
+        );
+    }
+}

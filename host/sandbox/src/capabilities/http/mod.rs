@@ -23,7 +23,7 @@ pub use limiter::{
 pub use origin::{OriginPattern, expand, origin_of};
 
 use crate::bindings::psa::connector::http::{Host, HttpError, Method, Request, Response};
-use crate::capabilities::log::LogTag;
+use crate::capabilities::log::{LogTag, escape_controls};
 use crate::runtime::CallState;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::sync::Arc;
@@ -200,11 +200,15 @@ impl HttpCapability {
         }
         if let Err(reason) = self.authorize(&url) {
             self.stats.denied.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(
-                target: "psahost::http",
-                plugin = &*tag.plugin, connection = &*tag.connection,
-                url = %redacted_url, "request denied: {reason}"
-            );
+            // A guest can cause this at will: it counts against the connection's log budget.
+            if tag.admit() {
+                tracing::warn!(
+                    target: "psahost::http",
+                    plugin = &*tag.plugin, connection = &*tag.connection,
+                    url = %escape_controls(&redacted_url), "request denied: {}",
+                    escape_controls(&reason)
+                );
+            }
             return Err(HttpError::Denied(reason));
         }
         let headers = header_map(&request.headers)?;
@@ -292,12 +296,15 @@ impl HttpCapability {
                     if matches!(e, HttpError::Denied(_)) {
                         self.stats.denied.fetch_add(1, Ordering::Relaxed);
                     }
-                    tracing::warn!(
-                        target: "psahost::http",
-                        plugin = &*tag.plugin, connection = &*tag.connection,
-                        method = %method, url = %redacted_url, "request failed: {}",
-                        tag.redactor.redact(&format!("{e:?}"))
-                    );
+                    if tag.admit() {
+                        tracing::warn!(
+                            target: "psahost::http",
+                            plugin = &*tag.plugin, connection = &*tag.connection,
+                            method = %method, url = %escape_controls(&redacted_url),
+                            "request failed: {}",
+                            tag.redactor.redact(&format!("{e:?}"))
+                        );
+                    }
                     return Err(e);
                 }
                 Ok(Ok(r)) => r,
