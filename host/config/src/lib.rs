@@ -146,6 +146,7 @@ struct RawRuntime {
     call_timeout: Option<Spanned<String>>,
     max_instances: Option<u32>,
     allocator: Option<AllocatorChoice>,
+    max_result_size: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -476,6 +477,11 @@ impl Validator<'_> {
             )?,
             max_instances: r.max_instances.unwrap_or(defaults.max_instances),
             allocator: r.allocator.unwrap_or_default(),
+            max_result_bytes: self.size(
+                &r.max_result_size,
+                "runtime.max-result-size",
+                defaults.max_result_bytes,
+            )?,
             // The program, not the operator, decides what `builtin:` names (see `psahost`'s
             // `load_config`).
             bundled: defaults.bundled,
@@ -975,6 +981,14 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
         let c = parse(GOOD).unwrap();
         assert_eq!(c.runtime.memory_limit, 32 * 1024 * 1024);
         assert_eq!(c.runtime.call_timeout, Duration::from_secs(5));
+        assert_eq!(c.runtime.max_result_bytes, 32 * 1024 * 1024);
+        let c = parse(&GOOD.replace("call-timeout", "max-result-size = \"1MiB\"\ncall-timeout"))
+            .unwrap();
+        assert_eq!(c.runtime.max_result_bytes, 1024 * 1024);
+        let e = parse(&GOOD.replace("call-timeout", "max-result-size = \"lots\"\ncall-timeout"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("runtime.max-result-size"), "{e}");
         let acme = c.connection("acme").unwrap();
         assert_eq!(acme.settings.get("private-key"), Some("k3y"));
         assert!(acme.policy.grant.all_requested);

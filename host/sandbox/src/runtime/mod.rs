@@ -43,6 +43,8 @@ pub struct RuntimeConfig {
     pub allocator: AllocatorChoice,
     /// The connectors `builtin:ID` sources name (none unless the program bundles some).
     pub bundled: BundledPlugins,
+    /// Most record text (`raw`) one page may carry out of a call, in bytes.
+    pub max_result_bytes: u64,
 }
 
 impl Default for RuntimeConfig {
@@ -54,6 +56,7 @@ impl Default for RuntimeConfig {
             max_instances: 64,
             allocator: AllocatorChoice::Auto,
             bundled: BundledPlugins::default(),
+            max_result_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -95,6 +98,16 @@ pub enum CallError {
         /// The trap, with the guest's backtrace when there is one.
         message: String,
     },
+    /// The call returned more than the host accepts to lift out of it.
+    #[error("`{operation}` of plugin `{plugin}` was refused: it {message}")]
+    ResultTooLarge {
+        /// The plugin.
+        plugin: String,
+        /// The export.
+        operation: String,
+        /// What was too large, naming the limit.
+        message: String,
+    },
     /// The call could not start.
     #[error("cannot run `{operation}` of plugin `{plugin}`: {message}")]
     Setup {
@@ -108,12 +121,14 @@ pub enum CallError {
 }
 
 impl CallError {
-    /// The failure's name for metrics: `deadline`, `memory-cap`, `trap` or `setup`.
+    /// The failure's name for metrics: `deadline`, `memory-cap`, `trap`, `result-too-large` or
+    /// `setup`.
     pub fn kind(&self) -> &'static str {
         match self {
             CallError::Deadline { .. } => "deadline",
             CallError::MemoryCap { .. } => "memory-cap",
             CallError::Trap { .. } => "trap",
+            CallError::ResultTooLarge { .. } => "result-too-large",
             CallError::Setup { .. } => "setup",
         }
     }

@@ -487,3 +487,81 @@ async fn a_kv_write_stays_when_the_call_then_traps() {
     );
     assert_eq!(read.capabilities().kv.used_bytes().await.unwrap(), 1 + 2);
 }
+
+#[tokio::test]
+async fn a_page_larger_than_asked_is_refused() {
+    use psahost_sandbox::bindings::psa::connector::types::PageRequest;
+    use psahost_sandbox::runtime::{PluginSource, Runtime, RuntimeConfig};
+    let rt = Runtime::new(RuntimeConfig {
+        cache_dir: Some(cache_dir()),
+        max_instances: 4,
+        max_result_bytes: 2 * MIB,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let plugin = rt
+        .load(PluginSource::File(HOSTILE_PATH.into()))
+        .await
+        .unwrap();
+    let kv = KvStore::temporary().unwrap();
+    let page = |size| PageRequest {
+        cursor: None,
+        updated_since: None,
+        page_size: size,
+    };
+    // 5,000 records for a page of 250.
+    let many = connect(
+        &rt,
+        &plugin,
+        "many",
+        settings(&[("attack", "big-page"), ("count", "5000")], &[]),
+        &grant(&[]),
+        &kv,
+    );
+    match many.list_companies(page(250)).await {
+        Err(ConnectorError::Call(CallError::ResultTooLarge { message, .. })) => {
+            assert!(
+                message.contains("5000 records for a page of 250"),
+                "{message}"
+            )
+        }
+        other => panic!(
+            "expected result-too-large, got {:?}",
+            other.map(|p| p.items.len())
+        ),
+    }
+    // Few records, each with 1 MiB of text.
+    let fat = connect(
+        &rt,
+        &plugin,
+        "fat",
+        settings(
+            &[("attack", "big-page"), ("count", "3"), ("size", "1048576")],
+            &[],
+        ),
+        &grant(&[]),
+        &kv,
+    );
+    match fat.list_companies(page(250)).await {
+        Err(ConnectorError::Call(e @ CallError::ResultTooLarge { .. })) => {
+            assert!(e.to_string().contains("runtime.max-result-size"), "{e}")
+        }
+        other => panic!(
+            "expected result-too-large, got {:?}",
+            other.map(|p| p.items.len())
+        ),
+    }
+    // Within both limits, the page goes through.
+    let fine = connect(
+        &rt,
+        &plugin,
+        "fine",
+        settings(&[("attack", "none"), ("count", "10")], &[]),
+        &grant(&[]),
+        &kv,
+    );
+    assert_eq!(
+        fine.list_companies(page(250)).await.unwrap().items.len(),
+        10
+    );
+}
