@@ -43,6 +43,8 @@
 //! page-retries = 3               # retries of a page answered `unavailable`
 //! retry-backoff = "1s"           # the first retry's wait, doubled each time
 //! rate-limit-backoff = "1min"    # a rate-limited run's wait when the PSA gives no Retry-After
+//! max-pages-per-run = 100000     # a run reading more pages fails (paging that never ends)
+//! max-records-per-run = 1000000  # likewise for records (or twice what the store holds, if more)
 //! ```
 
 use anyhow::{Context, anyhow};
@@ -125,6 +127,8 @@ struct RawSync {
     mass_delete_floor: Option<Spanned<i64>>,
     max_concurrent: Option<Spanned<i64>>,
     page_retries: Option<u32>,
+    max_pages_per_run: Option<Spanned<i64>>,
+    max_records_per_run: Option<Spanned<i64>>,
     retry_backoff: Option<Spanned<String>>,
     rate_limit_backoff: Option<Spanned<String>>,
 }
@@ -935,7 +939,31 @@ impl Validator<'_> {
                 "sync.rate-limit-backoff",
                 defaults.rate_limit_backoff,
             )?,
+            max_pages_per_run: self.positive(
+                &raw.max_pages_per_run,
+                "sync.max-pages-per-run",
+                defaults.max_pages_per_run,
+            )?,
+            max_records_per_run: self.positive(
+                &raw.max_records_per_run,
+                "sync.max-records-per-run",
+                defaults.max_records_per_run,
+            )?,
         })
+    }
+
+    /// A number of 1 or more.
+    fn positive(
+        &self,
+        value: &Option<Spanned<i64>>,
+        field: &str,
+        default: u64,
+    ) -> anyhow::Result<u64> {
+        match value {
+            None => Ok(default),
+            Some(v) if *v.get_ref() > 0 => Ok(*v.get_ref() as u64),
+            Some(v) => self.error(v.span(), field, "must be 1 or more"),
+        }
     }
 }
 
@@ -1021,6 +1049,14 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
         .unwrap();
         assert_eq!(c.sync.mass_delete_share, 0.05);
         assert_eq!(c.sync.mass_delete_floor, 0);
+        let c = parse(&format!(
+            "{GOOD}\n[sync]\nmax-pages-per-run = 7\nmax-records-per-run = 70\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            (c.sync.max_pages_per_run, c.sync.max_records_per_run),
+            (7, 70)
+        );
         for (bad, field) in [
             ("page-size = 0", "sync.page-size"),
             ("mass-delete-share = \"150%\"", "sync.mass-delete-share"),
@@ -1028,6 +1064,8 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
             ("mass-delete-floor = -1", "sync.mass-delete-floor"),
             ("max-concurrent = 0", "sync.max-concurrent"),
             ("overlap = \"soon\"", "sync.overlap"),
+            ("max-pages-per-run = 0", "sync.max-pages-per-run"),
+            ("max-records-per-run = -5", "sync.max-records-per-run"),
         ] {
             let e = parse(&format!("{GOOD}\n[sync]\n{bad}\n"))
                 .unwrap_err()

@@ -63,6 +63,11 @@ pub struct SyncSettings {
     pub retry_backoff: Duration,
     /// How long a rate-limited run waits when the PSA does not say.
     pub rate_limit_backoff: Duration,
+    /// Most pages one run may read (over its resumptions); beyond it the run fails.
+    pub max_pages_per_run: u64,
+    /// Most records one run may read (over its resumptions), unless the store already holds
+    /// more than half as many for the entity: then twice what it holds.
+    pub max_records_per_run: u64,
 }
 
 impl Default for SyncSettings {
@@ -76,6 +81,8 @@ impl Default for SyncSettings {
             page_retries: 3,
             retry_backoff: Duration::from_secs(1),
             rate_limit_backoff: Duration::from_secs(60),
+            max_pages_per_run: 100_000,
+            max_records_per_run: 1_000_000,
         }
     }
 }
@@ -244,6 +251,14 @@ fn list_operation(entity: Entity) -> Operation {
         Entity::Agreements => Operation::ListAgreements,
         Entity::Configurations => Operation::ListConfigurations,
         Entity::Tickets => Operation::ListTickets,
+    }
+}
+
+/// At most 64 characters of a connector's cursor, for messages.
+fn shorten(cursor: &str) -> String {
+    match cursor.char_indices().nth(64) {
+        Some((at, _)) => format!("{}...", &cursor[..at]),
+        None => cursor.to_string(),
     }
 }
 
@@ -559,6 +574,25 @@ impl SyncEngine {
                     .await,
             )
         };
+        // A connector whose cursor keeps changing, or cycles (A, B, A, B ...), would page
+        // forever: the cursors of this run are remembered (as hashes), and the run is bounded.
+        let cursor_hash = |c: &str| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            c.hash(&mut h);
+            h.finish()
+        };
+        let mut seen_cursors: std::collections::HashSet<u64> = cursor
+            .cursor
+            .as_deref()
+            .map(cursor_hash)
+            .into_iter()
+            .collect();
+        let stored = self.store.count(connection, entity).await?;
+        let max_records = self
+            .settings
+            .max_records_per_run
+            .max(stored.saturating_mul(2));
         while let Some(result) = fetched.take() {
             let page = match result {
                 Ok(page) => page,
@@ -582,7 +616,35 @@ impl SyncEngine {
                 ));
                 return self.stop(connection, state, run, progress).await;
             }
+            if let Some(next) = &page.next
+                && !seen_cursors.insert(cursor_hash(next))
+            {
+                run.status = RunStatus::Failed;
+                run.error = Some(format!(
+                    "the connector returned a cursor it had already returned in this run ({}): its cursors cycle, paging would never end",
+                    shorten(next)
+                ));
+                return self.stop(connection, state, run, progress).await;
+            }
             let records = page.items.len();
+            let read = run.created + run.updated + run.unchanged + records as u64;
+            let limit = if run.pages + 1 > self.settings.max_pages_per_run {
+                Some(format!(
+                    "the run read more than {} pages (`sync.max-pages-per-run`)",
+                    self.settings.max_pages_per_run
+                ))
+            } else if read > max_records {
+                Some(format!(
+                    "the run read more than {max_records} records (`sync.max-records-per-run`, or twice the {stored} stored): the connector's paging does not end"
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = limit {
+                run.status = RunStatus::Failed;
+                run.error = Some(message);
+                return self.stop(connection, state, run, progress).await;
+            }
             let mut upserts = Vec::with_capacity(records);
             for (id, updated_at, record) in page.items {
                 let updated = updated_at.as_deref().and_then(|t| parse_time(t).ok());
