@@ -11,6 +11,7 @@
 //! - `endpoint-flood`: sends `count` requests to `url`, each with a fresh endpoint label of
 //!   `size` bytes (default 4 MiB), against the endpoint-scope rate hint it declares;
 //! - `log-forge`: logs a line with a line break, a forged second line and terminal escapes;
+//! - `trap-forge`: panics with a message holding a forged log line;
 //! - `log-flood`: logs `count` lines of `size` bytes (default 1 MiB) through `log`, stdout and
 //!   stderr each;
 //! - `denied-flood`: sends `count` requests to `url`, which the grant must refuse;
@@ -75,6 +76,9 @@ impl Connector for Hostile {
                 }
             }
             "trap" => panic!("the hostile plugin trapped on purpose"),
+            "trap-forge" => panic!(
+                "boom\n2026-01-01T00:00:00Z  WARN psahost_sandbox::runtime: plugin=\"connectwise-manage\" forged trap"
+            ),
             "fetch" => {
                 let url = settings::require("url")?;
                 let response = http::Request::get(url).send()?;

@@ -18,7 +18,9 @@ pub use plugin::{
 };
 
 use crate::capabilities::Capabilities;
-use crate::capabilities::log::{CallLog, GuestOutput, LogBudget, LogLimits, LogTag};
+use crate::capabilities::log::{
+    CallLog, GuestOutput, LogBudget, LogLimits, LogTag, escape_controls,
+};
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -338,11 +340,12 @@ impl Runtime {
                     },
                     other => other,
                 };
+                // A trap's message is guest text (a panic message): one line, escaped.
                 tracing::warn!(
                     plugin = plugin.id(),
                     connection = &*tag.connection,
                     "{}",
-                    tag.redactor.redact(&err.to_string())
+                    escape_controls(&tag.redactor.redact(&err.to_string()))
                 );
                 Err(err)
             }

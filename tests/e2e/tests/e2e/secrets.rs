@@ -109,7 +109,19 @@ async fn guest_text_cannot_forge_a_log_line() {
         &kv,
     );
     conn.test_connection().await.unwrap();
+    // A panic message reaches the log through stderr (and names in a trap's backtrace through
+    // the host's warning): each forged line stays inside a line of the plugin's own.
+    let trap = connect(
+        &rt,
+        &plugin,
+        "trap-forger",
+        settings(&[("attack", "trap-forge")], &[]),
+        &grant(&[]),
+        &kv,
+    );
+    assert!(trap.test_connection().await.is_err());
     let text = logs.text();
+    assert!(text.contains("connection=\"trap-forger\""), "{text}");
     assert!(
         text.contains(r"innocent\n2026-01-01T00:00:00Z  INFO psahost::guest"),
         "{text}"
