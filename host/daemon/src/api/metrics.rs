@@ -2,7 +2,7 @@
 //!
 //! | metric | labels | what |
 //! |---|---|---|
-//! | `psahost_plugin_calls_total` | plugin, operation, outcome | connector calls; outcome `ok`, a contract error (`rate-limited`, ...) or a sandbox failure (`deadline`, `memory-cap`, `trap`, `setup`; a page refused after the call is counted `ok` here and fails the caller with `result-too-large`) |
+//! | `psahost_plugin_calls_total` | plugin, operation, outcome | connector calls; outcome `ok`, a contract error (`rate-limited`, ...) or a sandbox failure (`deadline`, `memory-cap`, `trap`, `result-too-large`, `setup`) |
 //! | `psahost_plugin_call_duration_seconds` | plugin, operation | their duration |
 //! | `psahost_plugin_reloads_total` | plugin, outcome | hot reloads: `swapped` or `rejected` |
 //! | `psahost_http_requests_total` | connection | outbound requests sent (each retry counts) |

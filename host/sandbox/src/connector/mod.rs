@@ -149,6 +149,19 @@ impl Connection {
         + Send
         + 'static,
     ) -> Result<R, ConnectorError> {
+        self.invoke_checked(operation, body, |_| Ok(())).await
+    }
+
+    /// Like `invoke`, with `check` of a successful result before anything else sees it (and
+    /// before the observer counts the call).
+    async fn invoke_checked<R: Send>(
+        &self,
+        operation: &'static str,
+        body: impl for<'a> FnOnce(Guest, &'a mut Store<CallState>) -> GuestFuture<'a, R>
+        + Send
+        + 'static,
+        check: impl FnOnce(&R) -> Result<(), CallError>,
+    ) -> Result<R, ConnectorError> {
         let indices = self
             .plugin
             .connector_indices()
@@ -169,6 +182,10 @@ impl Connection {
                 },
             )
             .await;
+        let result = match result {
+            Ok(Ok(value)) => check(&value).map(|()| Ok(value)),
+            other => other,
+        };
         if let Some(observer) = self.runtime.observer() {
             let outcome = match &result {
                 Ok(Ok(_)) => "ok",
@@ -380,14 +397,17 @@ macro_rules! paged_operations {
                 $(#[$doc])*
                 pub async fn $name(&self, page: PageRequest) -> Result<$ret, ConnectorError> {
                     let page_size = page.page_size;
-                    let result = self
-                        .invoke($export, move |guest, store| {
+                    self.invoke_checked(
+                        $export,
+                        move |guest, store| {
                             Box::pin(async move { guest.$call(store, &page).await })
-                        })
-                        .await?;
-                    let raw_bytes = result.items.iter().map(|i| i.raw.len() as u64).sum();
-                    self.check_page($export, page_size, result.items.len(), raw_bytes)?;
-                    Ok(result)
+                        },
+                        |page| {
+                            let raw_bytes = page.items.iter().map(|i| i.raw.len() as u64).sum();
+                            self.check_page($export, page_size, page.items.len(), raw_bytes)
+                        },
+                    )
+                    .await
                 }
             )*
         }
@@ -414,7 +434,7 @@ impl Connection {
         page_size: u32,
         records: usize,
         raw_bytes: u64,
-    ) -> Result<(), ConnectorError> {
+    ) -> Result<(), CallError> {
         let limit = self.runtime.config().max_result_bytes;
         let message = if records > page_size.max(1) as usize {
             format!(
@@ -433,7 +453,7 @@ impl Connection {
             message,
         };
         tracing::warn!(plugin = self.plugin.id(), connection = self.id(), "{err}");
-        Err(ConnectorError::Call(err))
+        Err(err)
     }
 }
 

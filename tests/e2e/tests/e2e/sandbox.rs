@@ -499,6 +499,14 @@ async fn a_page_larger_than_asked_is_refused() {
         ..RuntimeConfig::default()
     })
     .unwrap();
+    struct Outcomes(std::sync::Mutex<Vec<String>>);
+    impl psahost_sandbox::runtime::CallObserver for Outcomes {
+        fn call_finished(&self, _: &str, _: &str, outcome: &str, _: Duration) {
+            self.0.lock().unwrap().push(outcome.to_string());
+        }
+    }
+    let outcomes = std::sync::Arc::new(Outcomes(Default::default()));
+    rt.set_observer(outcomes.clone());
     let plugin = rt
         .load(PluginSource::File(HOSTILE_PATH.into()))
         .await
@@ -563,5 +571,10 @@ async fn a_page_larger_than_asked_is_refused() {
     assert_eq!(
         fine.list_companies(page(250)).await.unwrap().items.len(),
         10
+    );
+    // Metrics count the refused pages' calls as such.
+    assert_eq!(
+        *outcomes.0.lock().unwrap(),
+        ["result-too-large", "result-too-large", "ok"]
     );
 }
