@@ -45,6 +45,7 @@
 //! rate-limit-backoff = "1min"    # a rate-limited run's wait when the PSA gives no Retry-After
 //! max-pages-per-run = 100000     # a run reading more pages fails (paging that never ends)
 //! max-records-per-run = 1000000  # likewise for records (or twice what the store holds, if more)
+//! max-bytes-per-run = "8GiB"     # likewise for the records' text (counted since the run resumed)
 //! ```
 
 use anyhow::{Context, anyhow};
@@ -129,6 +130,7 @@ struct RawSync {
     page_retries: Option<u32>,
     max_pages_per_run: Option<Spanned<i64>>,
     max_records_per_run: Option<Spanned<i64>>,
+    max_bytes_per_run: Option<Spanned<String>>,
     retry_backoff: Option<Spanned<String>>,
     rate_limit_backoff: Option<Spanned<String>>,
 }
@@ -949,6 +951,11 @@ impl Validator<'_> {
                 "sync.max-records-per-run",
                 defaults.max_records_per_run,
             )?,
+            max_bytes_per_run: self.size(
+                &raw.max_bytes_per_run,
+                "sync.max-bytes-per-run",
+                defaults.max_bytes_per_run,
+            )?,
         })
     }
 
@@ -1066,6 +1073,7 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
             ("overlap = \"soon\"", "sync.overlap"),
             ("max-pages-per-run = 0", "sync.max-pages-per-run"),
             ("max-records-per-run = -5", "sync.max-records-per-run"),
+            ("max-bytes-per-run = \"lots\"", "sync.max-bytes-per-run"),
         ] {
             let e = parse(&format!("{GOOD}\n[sync]\n{bad}\n"))
                 .unwrap_err()

@@ -68,6 +68,8 @@ pub struct SyncSettings {
     /// Most records one run may read (over its resumptions), unless the store already holds
     /// more than half as many for the entity: then twice what it holds.
     pub max_records_per_run: u64,
+    /// Most record text (`raw`) one run may read before it is resumed; beyond it the run fails.
+    pub max_bytes_per_run: u64,
 }
 
 impl Default for SyncSettings {
@@ -83,6 +85,7 @@ impl Default for SyncSettings {
             rate_limit_backoff: Duration::from_secs(60),
             max_pages_per_run: 100_000,
             max_records_per_run: 1_000_000,
+            max_bytes_per_run: 8 << 30,
         }
     }
 }
@@ -266,6 +269,8 @@ fn shorten(cursor: &str) -> String {
 struct Fetched {
     items: Vec<(String, Option<String>, Value)>,
     next: Option<String>,
+    /// Bytes of the records' own text (`raw`).
+    raw_bytes: u64,
 }
 
 async fn fetch_page(
@@ -282,6 +287,7 @@ async fn fetch_page(
                     .iter()
                     .map(|r| (r.id.clone(), r.updated_at.clone(), $convert(r)))
                     .collect(),
+                raw_bytes: page.items.iter().map(|r| r.raw.len() as u64).sum(),
                 next: page.next_cursor,
             }
         }};
@@ -593,6 +599,7 @@ impl SyncEngine {
             .settings
             .max_records_per_run
             .max(stored.saturating_mul(2));
+        let mut bytes_read: u64 = 0;
         while let Some(result) = fetched.take() {
             let page = match result {
                 Ok(page) => page,
@@ -633,6 +640,11 @@ impl SyncEngine {
                     "the run read more than {} pages (`sync.max-pages-per-run`)",
                     self.settings.max_pages_per_run
                 ))
+            } else if bytes_read + page.raw_bytes > self.settings.max_bytes_per_run {
+                Some(format!(
+                    "the run read more than {} bytes of records (`sync.max-bytes-per-run`)",
+                    self.settings.max_bytes_per_run
+                ))
             } else if read > max_records {
                 Some(format!(
                     "the run read more than {max_records} records (`sync.max-records-per-run`, or twice the {stored} stored): the connector's paging does not end"
@@ -640,6 +652,7 @@ impl SyncEngine {
             } else {
                 None
             };
+            bytes_read += page.raw_bytes;
             if let Some(message) = limit {
                 run.status = RunStatus::Failed;
                 run.error = Some(message);

@@ -661,6 +661,11 @@ async fn sync_connection_covers_every_entity_and_feeds_the_views() {
 
 /// A connection of the hostile test plugin whose `list-companies` pages with `attack`.
 async fn hostile(attack: &str, count: &str) -> psahost_sandbox::connector::Connection {
+    hostile_with(&[("attack", attack), ("count", count)]).await
+}
+
+/// A connection of the hostile test plugin with `pairs` as its settings.
+async fn hostile_with(pairs: &[(&str, &str)]) -> psahost_sandbox::connector::Connection {
     use psahost_sandbox::capabilities::ConnectionPolicy;
     use psahost_sandbox::capabilities::kv::KvStore;
     use psahost_sandbox::capabilities::settings::Settings;
@@ -676,8 +681,9 @@ async fn hostile(attack: &str, count: &str) -> psahost_sandbox::connector::Conne
         .await
         .unwrap();
     let mut settings = Settings::default();
-    settings.insert("attack", attack, false);
-    settings.insert("count", count, false);
+    for (name, value) in pairs {
+        settings.insert(*name, *value, false);
+    }
     let policy = ConnectionPolicy {
         grant: Default::default(),
         http: Default::default(),
@@ -747,4 +753,25 @@ async fn endless_paging_fails_the_run_at_its_bounds() {
         "{run:?}"
     );
     assert_eq!(run.created, 40);
+    // Pages of fat records: the run stops at its byte bound.
+    let fat = hostile_with(&[("attack", "big-page"), ("count", "5"), ("size", "100000")]).await;
+    let engine = SyncEngine::new(
+        Arc::new(SledStore::temporary().unwrap()),
+        SyncSettings {
+            max_bytes_per_run: 300_000,
+            ..settings(10)
+        },
+    );
+    let run = engine
+        .sync_entity(&fat, Entity::Companies, SyncRequest::full(), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(run.status, RunStatus::Failed, "{run:?}");
+    assert!(
+        run.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("sync.max-bytes-per-run"),
+        "{run:?}"
+    );
 }
