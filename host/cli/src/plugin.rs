@@ -564,6 +564,7 @@ fn open_cli_connection(
         grant,
         http: HttpLimits::default(),
         kv: KvLimits::default(),
+        log: Default::default(),
     };
     Connection::open(
         runtime.clone(),

@@ -48,12 +48,16 @@
 //! page-retries = 3               # retries of a page answered `unavailable`
 //! retry-backoff = "1s"           # the first retry's wait, doubled each time
 //! rate-limit-backoff = "1min"    # a rate-limited run's wait when the PSA gives no Retry-After
+//! max-pages-per-run = 100000     # a run reading more pages fails (paging that never ends)
+//! max-records-per-run = 1000000  # likewise for records (or twice what the store holds, if more)
+//! max-bytes-per-run = "8GiB"     # likewise for the records' text (counted since the run resumed)
 //! ```
 
 use anyhow::{Context, anyhow};
 use psahost_sandbox::capabilities::ConnectionPolicy;
 use psahost_sandbox::capabilities::http::{Grant, HttpLimits, OriginPattern, Rate, ScopeLimits};
 use psahost_sandbox::capabilities::kv::KvLimits;
+use psahost_sandbox::capabilities::log::LogLimits;
 use psahost_sandbox::capabilities::settings::{Settings, resolve_value};
 use psahost_sandbox::runtime::{
     AllocatorChoice, BundledPlugins, CompileLimits, Plugin, PluginSource, RuntimeConfig,
@@ -142,6 +146,9 @@ struct RawSync {
     mass_delete_floor: Option<Spanned<i64>>,
     max_concurrent: Option<Spanned<i64>>,
     page_retries: Option<u32>,
+    max_pages_per_run: Option<Spanned<i64>>,
+    max_records_per_run: Option<Spanned<i64>>,
+    max_bytes_per_run: Option<Spanned<String>>,
     retry_backoff: Option<Spanned<String>>,
     rate_limit_backoff: Option<Spanned<String>>,
 }
@@ -166,6 +173,7 @@ struct RawRuntime {
     call_timeout: Option<Spanned<String>>,
     max_instances: Option<u32>,
     allocator: Option<AllocatorChoice>,
+    max_result_size: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -208,6 +216,10 @@ struct RawLimits {
     max_retries: Option<u32>,
     max_retry_wait: Option<Spanned<String>>,
     max_queue_wait: Option<Spanned<String>>,
+    max_endpoint_scopes: Option<Spanned<u32>>,
+    log_line_size: Option<Spanned<String>>,
+    log_lines_per_call: Option<Spanned<u32>>,
+    log_rate: Option<Spanned<String>>,
     kv_quota: Option<Spanned<String>>,
     kv_max_value: Option<Spanned<String>>,
 }
@@ -509,6 +521,27 @@ impl Validator<'_> {
         }
     }
 
+    /// A count from 1 to `max`.
+    fn count(
+        &self,
+        value: &Option<Spanned<u32>>,
+        field: &str,
+        default: usize,
+        max: usize,
+    ) -> anyhow::Result<usize> {
+        match value {
+            None => Ok(default),
+            Some(v) => match *v.get_ref() as usize {
+                n if (1..=max).contains(&n) => Ok(n),
+                n => self.error(
+                    v.span(),
+                    field,
+                    format!("{n} is out of range: write a number from 1 to {max}"),
+                ),
+            },
+        }
+    }
+
     fn rate(&self, value: &Spanned<String>, field: &str) -> anyhow::Result<Rate> {
         let text = value.get_ref();
         let parsed = text.split_once('/').and_then(|(n, unit)| {
@@ -574,6 +607,11 @@ impl Validator<'_> {
             // `load_config`).
             child_compiler: defaults.child_compiler,
             allocator: r.allocator.unwrap_or_default(),
+            max_result_bytes: self.size(
+                &r.max_result_size,
+                "runtime.max-result-size",
+                defaults.max_result_bytes,
+            )?,
             // The program, not the operator, decides what `builtin:` names (see `psahost`'s
             // `load_config`).
             bundled: defaults.bundled,
@@ -767,6 +805,12 @@ impl Validator<'_> {
                     &lf("max-queue-wait"),
                     http_defaults.max_queue_wait,
                 )?,
+                max_endpoint_scopes: self.count(
+                    &l.max_endpoint_scopes,
+                    &lf("max-endpoint-scopes"),
+                    http_defaults.max_endpoint_scopes,
+                    65_536,
+                )?,
                 connection: ScopeLimits {
                     rate: l
                         .rate
@@ -786,6 +830,34 @@ impl Validator<'_> {
                 .unwrap_or(u32::MAX),
                 max_key_bytes: kv_defaults.max_key_bytes,
             };
+            let log_defaults = LogLimits::default();
+            let log = LogLimits {
+                max_line_bytes: match (
+                    &l.log_line_size,
+                    self.size(
+                        &l.log_line_size,
+                        &lf("log-line-size"),
+                        log_defaults.max_line_bytes as u64,
+                    )?,
+                ) {
+                    (Some(v), n) if n > 1 << 20 => {
+                        return self.error(v.span(), &lf("log-line-size"), "at most 1MiB");
+                    }
+                    (_, n) => n as usize,
+                },
+                lines_per_call: self.count(
+                    &l.log_lines_per_call,
+                    &lf("log-lines-per-call"),
+                    log_defaults.lines_per_call as usize,
+                    1_000_000,
+                )? as u32,
+                rate: l
+                    .log_rate
+                    .as_ref()
+                    .map(|r| self.rate(r, &lf("log-rate")))
+                    .transpose()?
+                    .unwrap_or(log_defaults.rate),
+            };
             let schedule = match &c.schedule {
                 Some(s) => self.schedule(s, &format!("{field}.schedule"))?,
                 None => Schedule::default(),
@@ -796,7 +868,12 @@ impl Validator<'_> {
                     id: id.clone(),
                     plugin: c.plugin.get_ref().clone(),
                     settings,
-                    policy: ConnectionPolicy { grant, http, kv },
+                    policy: ConnectionPolicy {
+                        grant,
+                        http,
+                        kv,
+                        log,
+                    },
                     schedule,
                 },
             );
@@ -1044,7 +1121,36 @@ impl Validator<'_> {
                 "sync.rate-limit-backoff",
                 defaults.rate_limit_backoff,
             )?,
+            max_pages_per_run: self.positive(
+                &raw.max_pages_per_run,
+                "sync.max-pages-per-run",
+                defaults.max_pages_per_run,
+            )?,
+            max_records_per_run: self.positive(
+                &raw.max_records_per_run,
+                "sync.max-records-per-run",
+                defaults.max_records_per_run,
+            )?,
+            max_bytes_per_run: self.size(
+                &raw.max_bytes_per_run,
+                "sync.max-bytes-per-run",
+                defaults.max_bytes_per_run,
+            )?,
         })
+    }
+
+    /// A number of 1 or more.
+    fn positive(
+        &self,
+        value: &Option<Spanned<i64>>,
+        field: &str,
+        default: u64,
+    ) -> anyhow::Result<u64> {
+        match value {
+            None => Ok(default),
+            Some(v) if *v.get_ref() > 0 => Ok(*v.get_ref() as u64),
+            Some(v) => self.error(v.span(), field, "must be 1 or more"),
+        }
     }
 }
 
@@ -1090,6 +1196,14 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
         let c = parse(GOOD).unwrap();
         assert_eq!(c.runtime.memory_limit, 32 * 1024 * 1024);
         assert_eq!(c.runtime.call_timeout, Duration::from_secs(5));
+        assert_eq!(c.runtime.max_result_bytes, 32 * 1024 * 1024);
+        let c = parse(&GOOD.replace("call-timeout", "max-result-size = \"1MiB\"\ncall-timeout"))
+            .unwrap();
+        assert_eq!(c.runtime.max_result_bytes, 1024 * 1024);
+        let e = parse(&GOOD.replace("call-timeout", "max-result-size = \"lots\"\ncall-timeout"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("runtime.max-result-size"), "{e}");
         let acme = c.connection("acme").unwrap();
         assert_eq!(acme.settings.get("private-key"), Some("k3y"));
         assert!(acme.policy.grant.all_requested);
@@ -1122,6 +1236,14 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
         .unwrap();
         assert_eq!(c.sync.mass_delete_share, 0.05);
         assert_eq!(c.sync.mass_delete_floor, 0);
+        let c = parse(&format!(
+            "{GOOD}\n[sync]\nmax-pages-per-run = 7\nmax-records-per-run = 70\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            (c.sync.max_pages_per_run, c.sync.max_records_per_run),
+            (7, 70)
+        );
         for (bad, field) in [
             ("page-size = 0", "sync.page-size"),
             ("mass-delete-share = \"150%\"", "sync.mass-delete-share"),
@@ -1129,6 +1251,9 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
             ("mass-delete-floor = -1", "sync.mass-delete-floor"),
             ("max-concurrent = 0", "sync.max-concurrent"),
             ("overlap = \"soon\"", "sync.overlap"),
+            ("max-pages-per-run = 0", "sync.max-pages-per-run"),
+            ("max-records-per-run = -5", "sync.max-records-per-run"),
+            ("max-bytes-per-run = \"lots\"", "sync.max-bytes-per-run"),
         ] {
             let e = parse(&format!("{GOOD}\n[sync]\n{bad}\n"))
                 .unwrap_err()
@@ -1245,6 +1370,56 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
         .to_string();
         assert!(
             e.contains("runtime.max-component-size") && e.contains("`huge`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn sandbox_limits_have_defaults_and_name_their_key() {
+        let c = parse(GOOD).unwrap();
+        let acme = c.connection("acme").unwrap();
+        assert_eq!(
+            acme.policy.http.max_endpoint_scopes,
+            psahost_sandbox::capabilities::http::DEFAULT_MAX_ENDPOINT_SCOPES
+        );
+        assert_eq!(
+            acme.policy.log,
+            psahost_sandbox::capabilities::log::LogLimits::default()
+        );
+        let c = parse(&GOOD.replace(
+            "max-concurrent = 4",
+            "log-line-size = \"1KiB\", log-lines-per-call = 10, log-rate = \"60/min\"",
+        ))
+        .unwrap();
+        let log = c.connection("acme").unwrap().policy.log;
+        assert_eq!(
+            (log.max_line_bytes, log.lines_per_call, log.rate.requests),
+            (1024, 10, 60)
+        );
+        for (bad, key) in [
+            ("log-line-size = \"2MiB\"", "log-line-size"),
+            ("log-lines-per-call = 0", "log-lines-per-call"),
+            ("log-rate = \"lots\"", "log-rate"),
+        ] {
+            let e = parse(&GOOD.replace("max-concurrent = 4", bad))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(&format!("connections.acme.limits.{key}")), "{e}");
+        }
+        let c = parse(&GOOD.replace("max-concurrent = 4", "max-endpoint-scopes = 32")).unwrap();
+        assert_eq!(
+            c.connection("acme")
+                .unwrap()
+                .policy
+                .http
+                .max_endpoint_scopes,
+            32
+        );
+        let e = parse(&GOOD.replace("max-concurrent = 4", "max-endpoint-scopes = 0"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("connections.acme.limits.max-endpoint-scopes") && e.contains("line 14"),
             "{e}"
         );
     }

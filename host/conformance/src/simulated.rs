@@ -54,6 +54,7 @@ pub fn grant_for(sim: &Simulator) -> anyhow::Result<ConnectionPolicy> {
         },
         http: HttpLimits::default(),
         kv: KvLimits::default(),
+        log: Default::default(),
     })
 }
 

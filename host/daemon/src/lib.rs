@@ -187,9 +187,9 @@ pub struct Readiness {
     pub config: String,
     /// Whether the record store is open.
     pub store: bool,
-    /// Plugins that are not loaded, with why.
+    /// Plugins that are not loaded, with where to read why (the route needs the token).
     pub plugins_not_loaded: BTreeMap<String, String>,
-    /// Connections that are not open, with why.
+    /// Connections that are not open, with where to read why (the route needs the token).
     pub connections_not_open: BTreeMap<String, String>,
     /// Whether the daemon is shutting down.
     pub shutting_down: bool,
@@ -422,12 +422,15 @@ impl Daemon {
             .plugins
             .iter()
             .filter(|(_, p)| p.current().is_none())
-            .map(|(id, p)| (id.clone(), p.read().error.clone().unwrap_or_default()))
+            .map(|(id, _)| (id.clone(), "not loaded: see /v1/plugins".to_string()))
             .collect();
+        // `/ready` needs no token: it names what is missing, never why (errors can quote
+        // settings); the authenticated `/v1/plugins` and `/v1/connections` say why.
         let connections_not_open: BTreeMap<String, String> = self
             .connections
             .iter()
-            .filter_map(|(id, c)| c.error().map(|e| (id.clone(), e)))
+            .filter(|(_, c)| c.error().is_some())
+            .map(|(id, _)| (id.clone(), "not open: see /v1/connections".to_string()))
             .collect();
         let shutting_down = self.shutting_down.load(Ordering::Relaxed);
         Readiness {

@@ -66,6 +66,7 @@ pub async fn connect(sim: &Simulator, id: &str) -> Connection {
             ..HttpLimits::default()
         },
         kv: KvLimits::default(),
+        log: Default::default(),
     };
     let kv = KvStore::temporary().expect("kv");
     Connection::open(runtime, plugin, id, settings, &policy, &kv).expect("connection opens")

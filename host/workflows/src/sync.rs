@@ -63,6 +63,13 @@ pub struct SyncSettings {
     pub retry_backoff: Duration,
     /// How long a rate-limited run waits when the PSA does not say.
     pub rate_limit_backoff: Duration,
+    /// Most pages one run may read (over its resumptions); beyond it the run fails.
+    pub max_pages_per_run: u64,
+    /// Most records one run may read (over its resumptions), unless the store already holds
+    /// more than half as many for the entity: then twice what it holds.
+    pub max_records_per_run: u64,
+    /// Most record text (`raw`) one run may read before it is resumed; beyond it the run fails.
+    pub max_bytes_per_run: u64,
 }
 
 impl Default for SyncSettings {
@@ -76,6 +83,9 @@ impl Default for SyncSettings {
             page_retries: 3,
             retry_backoff: Duration::from_secs(1),
             rate_limit_backoff: Duration::from_secs(60),
+            max_pages_per_run: 100_000,
+            max_records_per_run: 1_000_000,
+            max_bytes_per_run: 8 << 30,
         }
     }
 }
@@ -247,10 +257,20 @@ fn list_operation(entity: Entity) -> Operation {
     }
 }
 
+/// At most 64 characters of a connector's cursor, for messages.
+fn shorten(cursor: &str) -> String {
+    match cursor.char_indices().nth(64) {
+        Some((at, _)) => format!("{}...", &cursor[..at]),
+        None => cursor.to_string(),
+    }
+}
+
 /// A page read from the connector: (id, updated-at, JSON) per record, and the next cursor.
 struct Fetched {
     items: Vec<(String, Option<String>, Value)>,
     next: Option<String>,
+    /// Bytes of the records' own text (`raw`).
+    raw_bytes: u64,
 }
 
 async fn fetch_page(
@@ -267,6 +287,7 @@ async fn fetch_page(
                     .iter()
                     .map(|r| (r.id.clone(), r.updated_at.clone(), $convert(r)))
                     .collect(),
+                raw_bytes: page.items.iter().map(|r| r.raw.len() as u64).sum(),
                 next: page.next_cursor,
             }
         }};
@@ -559,6 +580,26 @@ impl SyncEngine {
                     .await,
             )
         };
+        // A connector whose cursor keeps changing, or cycles (A, B, A, B ...), would page
+        // forever: the cursors of this run are remembered (as hashes), and the run is bounded.
+        let cursor_hash = |c: &str| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            c.hash(&mut h);
+            h.finish()
+        };
+        let mut seen_cursors: std::collections::HashSet<u64> = cursor
+            .cursor
+            .as_deref()
+            .map(cursor_hash)
+            .into_iter()
+            .collect();
+        let stored = self.store.count(connection, entity).await?;
+        let max_records = self
+            .settings
+            .max_records_per_run
+            .max(stored.saturating_mul(2));
+        let mut bytes_read: u64 = 0;
         while let Some(result) = fetched.take() {
             let page = match result {
                 Ok(page) => page,
@@ -582,7 +623,41 @@ impl SyncEngine {
                 ));
                 return self.stop(connection, state, run, progress).await;
             }
+            if let Some(next) = &page.next
+                && !seen_cursors.insert(cursor_hash(next))
+            {
+                run.status = RunStatus::Failed;
+                run.error = Some(format!(
+                    "the connector returned a cursor it had already returned in this run ({}): its cursors cycle, paging would never end",
+                    shorten(next)
+                ));
+                return self.stop(connection, state, run, progress).await;
+            }
             let records = page.items.len();
+            let read = run.created + run.updated + run.unchanged + records as u64;
+            let limit = if run.pages + 1 > self.settings.max_pages_per_run {
+                Some(format!(
+                    "the run read more than {} pages (`sync.max-pages-per-run`)",
+                    self.settings.max_pages_per_run
+                ))
+            } else if bytes_read + page.raw_bytes > self.settings.max_bytes_per_run {
+                Some(format!(
+                    "the run read more than {} bytes of records (`sync.max-bytes-per-run`)",
+                    self.settings.max_bytes_per_run
+                ))
+            } else if read > max_records {
+                Some(format!(
+                    "the run read more than {max_records} records (`sync.max-records-per-run`, or twice the {stored} stored): the connector's paging does not end"
+                ))
+            } else {
+                None
+            };
+            bytes_read += page.raw_bytes;
+            if let Some(message) = limit {
+                run.status = RunStatus::Failed;
+                run.error = Some(message);
+                return self.stop(connection, state, run, progress).await;
+            }
             let mut upserts = Vec::with_capacity(records);
             for (id, updated_at, record) in page.items {
                 let updated = updated_at.as_deref().and_then(|t| parse_time(t).ok());

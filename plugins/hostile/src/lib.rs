@@ -11,9 +11,20 @@
 //! - `terminal`: answers a message and details full of terminal controls (CR, ESC sequences,
 //!   BEL, a C1 CSI, a line break, a bidi override), or fails with that message when setting
 //!   `value` is `fail`; the `banner` setting's description carries the same;
+//! - `endpoint-flood`: sends `count` requests to `url`, each with a fresh endpoint label of
+//!   `size` bytes (default 4 MiB), against the endpoint-scope rate hint it declares;
+//! - `log-forge`: logs a line with a line break, a forged second line and terminal escapes;
+//! - `trap-forge`: panics with a message holding a forged log line;
+//! - `log-flood`: logs `count` lines of `size` bytes (default 1 MiB) through `log`, stdout and
+//!   stderr each;
+//! - `denied-flood`: sends `count` requests to `url`, which the grant must refuse;
+//! - `kv-then-trap`: writes setting `value` under setting `key`, then traps;
 //! - `describe-only` or anything else: succeeds without doing anything.
 //!
-//! `list-companies` returns `count` (a setting) synthetic companies in one page, for benchmarks.
+//! `list-companies` returns `count` (a setting) synthetic companies in one page, for benchmarks;
+//! with `attack` = `big-page` it ignores the page size asked for and pads each company's `raw`
+//! to `size` bytes; with `cursor-cycle` it answers cursors A, B, A, B ... forever; with
+//! `cursor-endless` a new cursor every page, forever.
 
 use psa_sdk::prelude::*;
 
@@ -42,6 +53,7 @@ impl Connector for Hostile {
                     "Count",
                     "How many companies list-companies returns",
                 ),
+                setting("size", "Size", "Bytes per label, log line or record"),
                 setting(
                     "target",
                     "Target",
@@ -51,7 +63,13 @@ impl Connector for Hostile {
             ],
             outbound_hosts: vec!["http://{target}".into(), "https://{target}".into()],
             operations: vec![Operation::TestConnection, Operation::ListCompanies],
-            rate_limits: vec![],
+            // Generous, but endpoint-scoped: every endpoint label gets a scope in the host.
+            rate_limits: vec![RateLimitHint {
+                scope: LimitScope::Endpoint,
+                requests: 100_000,
+                per_seconds: 1,
+                max_concurrent: 0,
+            }],
         }
     }
 
@@ -66,6 +84,9 @@ impl Connector for Hostile {
                 }
             }
             "trap" => panic!("the hostile plugin trapped on purpose"),
+            "trap-forge" => panic!(
+                "boom\n2026-01-01T00:00:00Z  WARN psahost_sandbox::runtime: plugin=\"connectwise-manage\" forged trap"
+            ),
             "fetch" => {
                 let url = settings::require("url")?;
                 let response = http::Request::get(url).send()?;
@@ -112,15 +133,71 @@ impl Connector for Hostile {
                     details: r#"{"note": "\u001b]0;owned\u0007\u009b2J\u202eexe.txt"}"#.into(),
                 })
             }
+            "endpoint-flood" => {
+                let url = settings::require("url")?;
+                let size = number("size", 4 << 20);
+                let mut label = "e".repeat(size);
+                for i in 0..number("count", 10) {
+                    label.truncate(size.saturating_sub(12));
+                    label.push_str(&format!("{i:012}"));
+                    let _ = http::Request::get(url.clone())
+                        .endpoint(label.clone())
+                        .send();
+                }
+                Ok(report("flooded".into()))
+            }
+            "log-forge" => {
+                psa_sdk::info!(
+                    "innocent\n2026-01-01T00:00:00Z  INFO psahost::guest: plugin=\"connectwise-manage\" connection=\"other\" forged\r\x1b[2Kok: connected\x07"
+                );
+                println!("out\rforged\x1b[31m");
+                Ok(report("forged".into()))
+            }
+            "log-flood" => {
+                let line = "x".repeat(number("size", 1 << 20));
+                for _ in 0..number("count", 100) {
+                    psa_sdk::info!("{line}");
+                    println!("{line}");
+                    eprintln!("{line}");
+                }
+                Ok(report("flooded".into()))
+            }
+            "denied-flood" => {
+                let url = settings::require("url")?;
+                for _ in 0..number("count", 100) {
+                    let _ = http::Request::get(url.clone()).send();
+                }
+                Ok(report("flooded".into()))
+            }
+            "kv-then-trap" => {
+                let key = settings::require("key")?;
+                kv::set_string(&key, &settings::get_or("value", ""))?;
+                panic!("the hostile plugin trapped after a kv set on purpose")
+            }
             _ => Ok(report("nothing to do".into())),
         }
     }
 
     fn list_companies(page: PageRequest) -> Result<CompanyPage> {
         let count: usize = settings::get_or("count", "10").parse().unwrap_or(10);
-        let items = (0..count.min(page.page_size as usize))
+        let attack = settings::get_or("attack", "");
+        let next_cursor = match (attack.as_str(), page.cursor.as_deref()) {
+            ("cursor-cycle", Some("A")) => Some("B".to_string()),
+            ("cursor-cycle", _) => Some("A".to_string()),
+            ("cursor-endless", cursor) => {
+                let n: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+                Some((n + 1).to_string())
+            }
+            _ => None,
+        };
+        let (count, raw) = match attack.as_str() {
+            "big-page" => (count, format!("\"{}\"", "r".repeat(number("size", 2)))),
+            _ => (count.min(page.page_size as usize), "{}".to_string()),
+        };
+        let prefix = page.cursor.map(|c| format!("{c}-")).unwrap_or_default();
+        let items = (0..count)
             .map(|i| Company {
-                id: i.to_string(),
+                id: format!("{prefix}{i}"),
                 name: format!("Company {i}"),
                 identifier: None,
                 status: None,
@@ -130,14 +207,17 @@ impl Connector for Hostile {
                 website: None,
                 address: None,
                 updated_at: None,
-                raw: "{}".into(),
+                raw: raw.clone(),
             })
             .collect();
-        Ok(CompanyPage {
-            items,
-            next_cursor: None,
-        })
+        Ok(CompanyPage { items, next_cursor })
     }
+}
+
+fn number(name: &str, default: usize) -> usize {
+    settings::get(name)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn spin() -> ! {

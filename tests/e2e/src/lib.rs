@@ -64,6 +64,7 @@ pub fn grant(origins: &[&str]) -> ConnectionPolicy {
         },
         http: HttpLimits::default(),
         kv: KvLimits::default(),
+        log: Default::default(),
     }
 }
 
@@ -86,17 +87,23 @@ pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
 
 impl LogCapture {
     /// Installs a capture of every event at every level as the process's global subscriber
-    /// (once per test binary).
+    /// (once per test binary: every caller shares it).
     pub fn install_global() -> LogCapture {
-        let capture = LogCapture::default();
-        let writer = capture.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("one capture per test binary");
-        capture
+        static GLOBAL: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
+        GLOBAL
+            .get_or_init(|| {
+                let capture = LogCapture::default();
+                let writer = capture.clone();
+                let subscriber = tracing_subscriber::fmt()
+                    .with_max_level(tracing::Level::TRACE)
+                    .with_ansi(false)
+                    .with_writer(move || writer.clone())
+                    .finish();
+                tracing::subscriber::set_global_default(subscriber)
+                    .expect("one capture per test binary");
+                capture
+            })
+            .clone()
     }
 
     /// What was logged.

@@ -2,7 +2,7 @@
 //!
 //! | metric | labels | what |
 //! |---|---|---|
-//! | `psahost_plugin_calls_total` | plugin, operation, outcome | connector calls; outcome `ok`, a contract error (`rate-limited`, ...) or a sandbox failure (`deadline`, `memory-cap`, `trap`, `setup`) |
+//! | `psahost_plugin_calls_total` | plugin, operation, outcome | connector calls; outcome `ok`, a contract error (`rate-limited`, ...) or a sandbox failure (`deadline`, `memory-cap`, `trap`, `result-too-large`, `setup`) |
 //! | `psahost_plugin_call_duration_seconds` | plugin, operation | their duration |
 //! | `psahost_plugin_reloads_total` | plugin, outcome | hot reloads: `swapped` or `rejected` |
 //! | `psahost_http_requests_total` | connection | outbound requests sent (each retry counts) |
@@ -10,6 +10,7 @@
 //! | `psahost_http_denied_total` | connection | requests refused by the grant |
 //! | `psahost_http_rate_limit_waits_total` | connection | requests that waited for, or were refused by, the rate limit |
 //! | `psahost_http_retries_total` | connection | retries after 429/503 |
+//! | `psahost_http_rejected_endpoint_labels_total` | connection | endpoint labels that got no rate-limit scope of their own (too long, or too many) |
 //! | `psahost_http_response_bytes_total` | connection | response body bytes |
 //! | `psahost_sync_runs_total` | connection, entity, mode, outcome | sync runs that stopped (`completed`, `held`, `suspended`, `failed`) |
 //! | `psahost_sync_run_duration_seconds` | connection, entity, mode, outcome | wall time of each (resumed part of a) run |
@@ -289,7 +290,7 @@ impl Collector for HttpCollector {
             list.iter().map(|s| f(s)).sum()
         };
         type Field = (&'static str, &'static str, fn(&HttpStats) -> u64);
-        let simple: [Field; 5] = [
+        let simple: [Field; 6] = [
             (
                 "psahost_http_requests",
                 "Outbound requests sent (each retry counts)",
@@ -308,6 +309,11 @@ impl Collector for HttpCollector {
             ("psahost_http_retries", "Retries after 429/503", |s| {
                 s.retries.load(Ordering::Relaxed)
             }),
+            (
+                "psahost_http_rejected_endpoint_labels",
+                "Endpoint labels that got no rate-limit scope of their own (too long, or too many)",
+                |s| s.rejected_endpoint_labels.load(Ordering::Relaxed),
+            ),
             (
                 "psahost_http_response_bytes",
                 "Bytes of response bodies received",

@@ -376,3 +376,168 @@ async fn authentication_openapi_and_every_route() {
     task.await.unwrap().expect("a clean stop");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_and_health_reveal_no_connection_error_text() {
+    let sim = psa_sim::Simulator::start(psa_sim::SimConfig::connectwise(12, 7))
+        .await
+        .expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), &sim, &ConfigSpec::default());
+    // A hostile connection whose secret setting makes its requested host unparsable: the
+    // connection-open error would quote it.
+    std::fs::write(dir.path().join("leak.txt"), "TOPSECRET-9137:").unwrap();
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&format!(
+        "\n[plugins.hostile]\npath = {:?}\n\n[connections.leaky]\nplugin = \"hostile\"\nsettings = {{ attack = \"none\", target = \"${{file:leak.txt}}\" }}\ngrant = {{ hosts = [\"requested\"] }}\n",
+        plugin_artifacts::HOSTILE_PATH
+    ));
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load(&path).expect("config");
+    let daemon = Daemon::open(config).await.expect("daemon opens");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = Api::new(&format!("http://{}", listener.local_addr().unwrap()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = daemon.clone();
+    let task = tokio::spawn(async move {
+        running
+            .run(
+                listener,
+                async {
+                    let _ = stopped.await;
+                },
+                RunOptions {
+                    shutdown_grace: Duration::from_secs(5),
+                },
+            )
+            .await
+    });
+    let ready = api.send(reqwest::Method::GET, "/ready", None).await;
+    assert_eq!(ready.status, 503, "{}", ready.text);
+    assert!(
+        ready.body["connections-not-open"]["leaky"].is_string(),
+        "{}",
+        ready.text
+    );
+    let health = api.send(reqwest::Method::GET, "/health", None).await;
+    for answer in [&ready, &health] {
+        assert!(
+            !answer.text.contains("TOPSECRET") && !answer.text.contains("outbound host"),
+            "{}",
+            answer.text
+        );
+    }
+    // The authenticated listing says why, without the secret.
+    let listed = api.get("/v1/connections").await;
+    assert!(
+        listed.text.contains("outbound host") && !listed.text.contains("TOPSECRET"),
+        "{}",
+        listed.text
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stays_healthy_while_a_hostile_connection_attacks() {
+    let sim = psa_sim::Simulator::start(psa_sim::SimConfig::connectwise(12, 7))
+        .await
+        .expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), &sim, &ConfigSpec::default());
+    let target = sim.origin().trim_start_matches("http://").to_string();
+    let attacks: &[(&str, &str)] = &[
+        ("spin", ""),
+        ("memory", ""),
+        ("trap", ""),
+        ("log-flood", "count = \"200\", size = \"65536\", "),
+        ("log-forge", ""),
+        (
+            "denied-flood",
+            "count = \"2000\", url = \"http://127.0.0.1:9/\", ",
+        ),
+        ("kv-then-trap", "key = \"k\", value = \"v\", "),
+        ("big-page", "count = \"5000\", "),
+        ("cursor-cycle", ""),
+        ("cursor-endless", "count = \"50\", "),
+    ];
+    let mut text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("call-timeout = \"60s\"", "call-timeout = \"3s\"")
+        .replace(
+            "page-size = 50\n",
+            "page-size = 50\nmax-pages-per-run = 200\n",
+        );
+    text.push_str(&format!(
+        "\n[plugins.hostile]\npath = {:?}\n",
+        plugin_artifacts::HOSTILE_PATH
+    ));
+    for (attack, extra) in attacks {
+        text.push_str(&format!(
+            "\n[connections.{attack}]\nplugin = \"hostile\"\nsettings = {{ attack = \"{attack}\", {extra}target = \"{target}\" }}\ngrant = {{ hosts = [\"{}\"] }}\n",
+            sim.origin()
+        ));
+    }
+    text.push_str("\n[connections.endpoint-flood]\nplugin = \"hostile\"\n");
+    text.push_str(&format!(
+        "settings = {{ attack = \"endpoint-flood\", count = \"20\", target = \"{target}\", url = \"{}/x\" }}\ngrant = {{ hosts = [\"{}\"] }}\n",
+        sim.origin(),
+        sim.origin()
+    ));
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load(&path).expect("config");
+    let daemon = Daemon::open(config).await.expect("daemon opens");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = Api::new(&format!("http://{}", listener.local_addr().unwrap()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = daemon.clone();
+    let task = tokio::spawn(async move {
+        running
+            .run(
+                listener,
+                async {
+                    let _ = stopped.await;
+                },
+                RunOptions {
+                    shutdown_grace: Duration::from_secs(5),
+                },
+            )
+            .await
+    });
+    let ready = api.send(reqwest::Method::GET, "/ready", None).await;
+    assert_eq!(ready.status, 200, "{}", ready.text);
+    let names: Vec<&str> = attacks
+        .iter()
+        .map(|(a, _)| *a)
+        .chain(["endpoint-flood"])
+        .collect();
+    for attack in names {
+        let route = if attack.starts_with("cursor") || attack == "big-page" {
+            format!("/v1/connections/{attack}/sync/companies?full=true")
+        } else {
+            format!("/v1/connections/{attack}/test")
+        };
+        let hostile = {
+            let api = api.clone();
+            tokio::spawn(async move { api.post(&route).await })
+        };
+        // While it runs: health answers, and so does a normal call of another connection.
+        let started = std::time::Instant::now();
+        let health = api.send(reqwest::Method::GET, "/health", None).await;
+        assert_eq!(health.status, 200, "{attack}: {}", health.text);
+        let normal = api.post("/v1/connections/sim/test").await;
+        assert_eq!(normal.status, 200, "{attack}: {}", normal.text);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{attack}: {:?}",
+            started.elapsed()
+        );
+        let answer = tokio::time::timeout(Duration::from_secs(60), hostile)
+            .await
+            .unwrap_or_else(|_| panic!("{attack} never ended"))
+            .unwrap();
+        assert!(answer.status < 600, "{attack}: {}", answer.text);
+    }
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}

@@ -2,7 +2,14 @@
 //!
 //! Each connection gets its own sled tree (`kv/<connection id>`), so one connection can never
 //! name another's keys. Keys and values have size caps and each namespace has a byte quota.
+//! The bytes a namespace uses are kept in the `kv-sizes` tree and updated in the same sled
+//! transaction as each write, so the quota check reads one counter instead of scanning the
+//! namespace; a namespace from before the counter is measured once when it is opened.
 //! sled calls block, so they run on tokio's blocking pool, never on the async workers.
+//!
+//! A write is not part of the call: a `set` or `delete` the guest saw succeed stays, even if
+//! the call then traps, hits a cap or runs out of time (as a request it sent stays sent).
+//! Connectors write state they can rebuild or that is valid on its own (a token, a cursor).
 
 use crate::bindings::psa::connector::kv::{Host, KvError};
 use crate::runtime::CallState;
@@ -55,13 +62,30 @@ impl KvStore {
 
     /// The namespace of `connection`.
     pub fn namespace(&self, connection: &str, limits: KvLimits) -> anyhow::Result<KvNamespace> {
+        let cannot = || format!("cannot open the kv namespace of connection `{connection}`");
         let tree = self
             .db
             .open_tree(format!("kv/{connection}"))
-            .with_context(|| {
-                format!("cannot open the kv namespace of connection `{connection}`")
-            })?;
-        Ok(KvNamespace { tree, limits })
+            .with_context(cannot)?;
+        let sizes = self.db.open_tree("kv-sizes").with_context(cannot)?;
+        let id = connection.as_bytes().to_vec();
+        if sizes.get(&id).with_context(cannot)?.is_none() {
+            let used: u64 = tree
+                .iter()
+                .map(|kv| kv.map(|(k, v)| (k.len() + v.len()) as u64))
+                .sum::<Result<u64, _>>()
+                .with_context(cannot)?;
+            sizes
+                .compare_and_swap(&id, None as Option<&[u8]>, Some(&used.to_be_bytes()[..]))
+                .with_context(cannot)?
+                .ok(); // someone else measured it first: theirs counts
+        }
+        Ok(KvNamespace {
+            tree,
+            sizes,
+            id,
+            limits,
+        })
     }
 
     /// Flushes everything to disk.
@@ -78,11 +102,26 @@ impl KvStore {
 #[derive(Clone)]
 pub struct KvNamespace {
     tree: sled::Tree,
+    sizes: sled::Tree,
+    id: Vec<u8>,
     limits: KvLimits,
 }
 
 fn storage(e: sled::Error) -> KvError {
     KvError::Storage(e.to_string())
+}
+
+fn decode(size: Option<sled::IVec>) -> u64 {
+    size.and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0)
+}
+
+fn transaction_error(e: sled::transaction::TransactionError<KvError>) -> KvError {
+    match e {
+        sled::transaction::TransactionError::Abort(e) => e,
+        sled::transaction::TransactionError::Storage(e) => storage(e),
+    }
 }
 
 impl KvNamespace {
@@ -111,26 +150,28 @@ impl KvNamespace {
         if value.len() > self.limits.max_value_bytes as usize {
             return Err(KvError::ValueTooLarge(self.limits.max_value_bytes));
         }
-        let tree = self.tree.clone();
+        let (tree, sizes, id) = (self.tree.clone(), self.sizes.clone(), self.id.clone());
         let quota = self.limits.quota_bytes;
         blocking(move || {
-            let old = tree.get(key.as_bytes()).map_err(storage)?;
-            let old_len = old.map(|v| key.len() + v.len()).unwrap_or(0) as u64;
-            let new_len = (key.len() + value.len()) as u64;
-            if new_len > old_len {
-                // The namespace is small by design (endpoints, tokens); a scan is cheap and
-                // cannot drift the way a separately stored counter could after a crash.
-                let used: u64 = tree
-                    .iter()
-                    .map(|kv| kv.map(|(k, v)| (k.len() + v.len()) as u64))
-                    .sum::<Result<u64, _>>()
-                    .map_err(storage)?;
-                if used - old_len + new_len > quota {
-                    return Err(KvError::QuotaExceeded(quota));
-                }
-            }
-            tree.insert(key.as_bytes(), value).map_err(storage)?;
-            Ok(())
+            use sled::Transactional;
+            use sled::transaction::ConflictableTransactionError::Abort;
+            (&tree, &sizes)
+                .transaction(|(tree, sizes)| {
+                    let old_len = tree
+                        .get(key.as_bytes())?
+                        .map(|v| key.len() + v.len())
+                        .unwrap_or(0) as u64;
+                    let new_len = (key.len() + value.len()) as u64;
+                    let used = decode(sizes.get(&id)?);
+                    let after = used.saturating_sub(old_len) + new_len;
+                    if new_len > old_len && after > quota {
+                        return Err(Abort(KvError::QuotaExceeded(quota)));
+                    }
+                    tree.insert(key.as_bytes(), value.as_slice())?;
+                    sizes.insert(id.as_slice(), &after.to_be_bytes())?;
+                    Ok(())
+                })
+                .map_err(transaction_error)
         })
         .await
     }
@@ -138,8 +179,27 @@ impl KvNamespace {
     /// Removes `key`.
     pub async fn delete(&self, key: String) -> Result<(), KvError> {
         self.check_key(&key)?;
-        let tree = self.tree.clone();
-        blocking(move || tree.remove(key.as_bytes()).map(drop).map_err(storage)).await
+        let (tree, sizes, id) = (self.tree.clone(), self.sizes.clone(), self.id.clone());
+        blocking(move || {
+            use sled::Transactional;
+            (&tree, &sizes)
+                .transaction(|(tree, sizes)| {
+                    if let Some(old) = tree.remove(key.as_bytes())? {
+                        let used = decode(sizes.get(&id)?);
+                        let after = used.saturating_sub((key.len() + old.len()) as u64);
+                        sizes.insert(id.as_slice(), &after.to_be_bytes())?;
+                    }
+                    Ok(())
+                })
+                .map_err(transaction_error)
+        })
+        .await
+    }
+
+    /// Bytes of keys and values the namespace holds (the counter the quota is checked against).
+    pub async fn used_bytes(&self) -> Result<u64, KvError> {
+        let (sizes, id) = (self.sizes.clone(), self.id.clone());
+        blocking(move || sizes.get(&id).map(decode).map_err(storage)).await
     }
 
     /// The keys starting with `prefix`.
@@ -249,5 +309,36 @@ mod tests {
         a.delete("k1".into()).await.unwrap();
         a.set("k3".into(), vec![0; 16]).await.unwrap();
         assert_eq!(a.list_keys("k".into()).await.unwrap(), vec!["k2", "k3"]);
+    }
+
+    #[tokio::test]
+    async fn the_quota_is_checked_against_a_counter_kept_with_each_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KvStore::open(dir.path()).unwrap();
+        let a = ns(&store, "a");
+        assert_eq!(a.used_bytes().await.unwrap(), 0);
+        a.set("k1".into(), vec![0; 10]).await.unwrap();
+        a.set("k2".into(), vec![0; 4]).await.unwrap();
+        assert_eq!(a.used_bytes().await.unwrap(), 12 + 6);
+        a.set("k1".into(), vec![0; 2]).await.unwrap(); // shrinks
+        assert_eq!(a.used_bytes().await.unwrap(), 4 + 6);
+        a.delete("k2".into()).await.unwrap();
+        a.delete("missing".into()).await.unwrap();
+        assert_eq!(a.used_bytes().await.unwrap(), 4);
+        // The counter is what is checked: the namespace is not scanned per write.
+        a.tree.insert("hidden", vec![0; 30]).unwrap();
+        a.set("k3".into(), vec![0; 16]).await.unwrap();
+        assert_eq!(a.used_bytes().await.unwrap(), 4 + 18);
+        // A namespace without a counter (written before it existed) is measured once at open.
+        drop(a);
+        store.db.open_tree("kv-sizes").unwrap().remove("a").unwrap();
+        let a = ns(&store, "a");
+        assert_eq!(a.used_bytes().await.unwrap(), 4 + 18 + 36);
+        assert_eq!(
+            a.set("k4".into(), vec![0; 1]).await,
+            Err(KvError::QuotaExceeded(40))
+        );
+        // Another connection has its own count.
+        assert_eq!(ns(&store, "b").used_bytes().await.unwrap(), 0);
     }
 }

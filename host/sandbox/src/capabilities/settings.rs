@@ -53,6 +53,11 @@ impl Settings {
         self.values.get(name).map(|v| v.value.as_str())
     }
 
+    /// Whether `name` is set and secret.
+    pub fn is_secret(&self, name: &str) -> bool {
+        self.values.get(name).is_some_and(|v| v.secret)
+    }
+
     /// Whether `name` is set.
     pub fn contains(&self, name: &str) -> bool {
         self.values.contains_key(name)
@@ -97,6 +102,11 @@ impl Redactor {
         Redactor {
             secrets: Arc::new(secrets),
         }
+    }
+
+    /// The length of the longest secret, in bytes.
+    pub fn longest(&self) -> usize {
+        self.secrets.first().map_or(0, String::len)
     }
 
     /// `text` with every secret replaced.

@@ -149,6 +149,19 @@ impl Connection {
         + Send
         + 'static,
     ) -> Result<R, ConnectorError> {
+        self.invoke_checked(operation, body, |_| Ok(())).await
+    }
+
+    /// Like `invoke`, with `check` of a successful result before anything else sees it (and
+    /// before the observer counts the call).
+    async fn invoke_checked<R: Send>(
+        &self,
+        operation: &'static str,
+        body: impl for<'a> FnOnce(Guest, &'a mut Store<CallState>) -> GuestFuture<'a, R>
+        + Send
+        + 'static,
+        check: impl FnOnce(&R) -> Result<(), CallError>,
+    ) -> Result<R, ConnectorError> {
         let indices = self
             .plugin
             .connector_indices()
@@ -169,6 +182,10 @@ impl Connection {
                 },
             )
             .await;
+        let result = match result {
+            Ok(Ok(value)) => check(&value).map(|()| Ok(value)),
+            other => other,
+        };
         if let Some(observer) = self.runtime.observer() {
             let outcome = match &result {
                 Ok(Ok(_)) => "ok",
@@ -370,27 +387,87 @@ macro_rules! typed_operations {
     };
 }
 
+/// Declares the paged methods of [`Connection`]: the page the guest returns is refused (before
+/// the host does anything with it) if it holds more records than the page size asked for, or
+/// more record text (`raw`) than `runtime.max-result-size`.
+macro_rules! paged_operations {
+    ($( $(#[$doc:meta])* $name:ident -> $ret:ty = $export:literal, $call:ident; )*) => {
+        impl Connection {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&self, page: PageRequest) -> Result<$ret, ConnectorError> {
+                    let page_size = page.page_size;
+                    self.invoke_checked(
+                        $export,
+                        move |guest, store| {
+                            Box::pin(async move { guest.$call(store, &page).await })
+                        },
+                        |page| {
+                            let raw_bytes = page.items.iter().map(|i| i.raw.len() as u64).sum();
+                            self.check_page($export, page_size, page.items.len(), raw_bytes)
+                        },
+                    )
+                    .await
+                }
+            )*
+        }
+    };
+}
+
+paged_operations! {
+    /// One page of companies.
+    list_companies -> CompanyPage = "list-companies", call_list_companies;
+    /// One page of contacts.
+    list_contacts -> ContactPage = "list-contacts", call_list_contacts;
+    /// One page of agreements with their lines.
+    list_agreements -> AgreementPage = "list-agreements", call_list_agreements;
+    /// One page of configuration items.
+    list_configurations -> ConfigurationPage = "list-configurations", call_list_configurations;
+    /// One page of tickets.
+    list_tickets -> TicketPage = "list-tickets", call_list_tickets;
+}
+
+impl Connection {
+    fn check_page(
+        &self,
+        operation: &str,
+        page_size: u32,
+        records: usize,
+        raw_bytes: u64,
+    ) -> Result<(), CallError> {
+        let limit = self.runtime.config().max_result_bytes;
+        let message = if records > page_size.max(1) as usize {
+            format!(
+                "returned {records} records for a page of {page_size}: a page holds at most the page size asked for"
+            )
+        } else if raw_bytes > limit {
+            format!(
+                "returned {raw_bytes} bytes of record text in one page, over `runtime.max-result-size` ({limit} bytes)"
+            )
+        } else {
+            return Ok(());
+        };
+        let err = CallError::ResultTooLarge {
+            plugin: self.plugin.id().to_string(),
+            operation: operation.to_string(),
+            message,
+        };
+        tracing::warn!(plugin = self.plugin.id(), connection = self.id(), "{err}");
+        Err(err)
+    }
+}
+
 typed_operations! {
     /// Checks the settings against the PSA.
     test_connection() -> ConnectionReport = "test-connection", call_test_connection;
-    /// One page of companies.
-    list_companies(page: PageRequest => &page) -> CompanyPage = "list-companies", call_list_companies;
     /// One company.
     get_company(id: String => &id) -> Company = "get-company", call_get_company;
-    /// One page of contacts.
-    list_contacts(page: PageRequest => &page) -> ContactPage = "list-contacts", call_list_contacts;
     /// One contact.
     get_contact(id: String => &id) -> Contact = "get-contact", call_get_contact;
-    /// One page of agreements with their lines.
-    list_agreements(page: PageRequest => &page) -> AgreementPage = "list-agreements", call_list_agreements;
     /// One agreement.
     get_agreement(id: String => &id) -> Agreement = "get-agreement", call_get_agreement;
-    /// One page of configuration items.
-    list_configurations(page: PageRequest => &page) -> ConfigurationPage = "list-configurations", call_list_configurations;
     /// One configuration item.
     get_configuration(id: String => &id) -> Configuration = "get-configuration", call_get_configuration;
-    /// One page of tickets.
-    list_tickets(page: PageRequest => &page) -> TicketPage = "list-tickets", call_list_tickets;
     /// One ticket.
     get_ticket(id: String => &id) -> Ticket = "get-ticket", call_get_ticket;
     /// A complete picklist.

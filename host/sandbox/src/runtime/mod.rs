@@ -20,7 +20,8 @@ pub use plugin::{
 };
 
 use crate::capabilities::Capabilities;
-use crate::capabilities::log::{GuestOutput, LogTag};
+use crate::capabilities::log::{CallLog, GuestOutput, LogBudget, LogLimits, LogTag};
+use crate::text::one_line;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -52,6 +53,8 @@ pub struct RuntimeConfig {
     /// The program that compiles components in a child process; none compiles in this
     /// process, without a bound (tests and embedders that trust their components).
     pub child_compiler: Option<ChildCompiler>,
+    /// Most record text (`raw`) one page may carry out of a call, in bytes.
+    pub max_result_bytes: u64,
 }
 
 impl Default for RuntimeConfig {
@@ -67,6 +70,7 @@ impl Default for RuntimeConfig {
             max_component_size: 16 * 1024 * 1024,
             compile_limits: CompileLimits::default(),
             child_compiler: None,
+            max_result_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -108,6 +112,16 @@ pub enum CallError {
         /// The trap, with the guest's backtrace when there is one.
         message: String,
     },
+    /// The call returned more than the host accepts to lift out of it.
+    #[error("`{operation}` of plugin `{plugin}` was refused: it {message}")]
+    ResultTooLarge {
+        /// The plugin.
+        plugin: String,
+        /// The export.
+        operation: String,
+        /// What was too large, naming the limit.
+        message: String,
+    },
     /// The call could not start.
     #[error("cannot run `{operation}` of plugin `{plugin}`: {message}")]
     Setup {
@@ -121,12 +135,14 @@ pub enum CallError {
 }
 
 impl CallError {
-    /// The failure's name for metrics: `deadline`, `memory-cap`, `trap` or `setup`.
+    /// The failure's name for metrics: `deadline`, `memory-cap`, `trap`, `result-too-large` or
+    /// `setup`.
     pub fn kind(&self) -> &'static str {
         match self {
             CallError::Deadline { .. } => "deadline",
             CallError::MemoryCap { .. } => "memory-cap",
             CallError::Trap { .. } => "trap",
+            CallError::ResultTooLarge { .. } => "result-too-large",
             CallError::Setup { .. } => "setup",
         }
     }
@@ -299,7 +315,22 @@ impl Runtime {
                 .as_ref()
                 .map(|c| c.redactor.clone())
                 .unwrap_or_default(),
+            log: Arc::new(CallLog::new(
+                capabilities
+                    .as_ref()
+                    .map(|c| c.log.clone())
+                    .unwrap_or_else(|| Arc::new(LogBudget::new(LogLimits::default()))),
+            )),
         };
+        // Declared before the store, so dropped after it (and after its stdout/stderr's last
+        // line): the one notice of what the log limits suppressed.
+        struct Notice(LogTag);
+        impl Drop for Notice {
+            fn drop(&mut self) {
+                self.0.finish();
+            }
+        }
+        let _notice = Notice(tag.clone());
         let mut store = Store::new(
             &self.engine,
             CallState {
@@ -340,11 +371,12 @@ impl Runtime {
                     },
                     other => other,
                 };
+                // A trap's message is guest text (a panic message): one line, escaped.
                 tracing::warn!(
                     plugin = plugin.id(),
                     connection = &*tag.connection,
                     "{}",
-                    tag.redactor.redact(&err.to_string())
+                    one_line(&tag.redactor.redact(&err.to_string()))
                 );
                 Err(err)
             }

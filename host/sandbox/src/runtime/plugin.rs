@@ -530,6 +530,9 @@ pub fn is_kebab_id(id: &str) -> bool {
         })
 }
 
+/// Most settings a connector's description may declare.
+pub const MAX_SETTINGS: usize = 64;
+
 fn validate_info(info: &PluginInfo) -> Result<(), String> {
     let id = match info {
         PluginInfo::Connector(c) => &c.id,
@@ -541,6 +544,12 @@ fn validate_info(info: &PluginInfo) -> Result<(), String> {
         ));
     }
     if let PluginInfo::Connector(c) = info {
+        if c.settings.len() > MAX_SETTINGS {
+            return Err(format!(
+                "it declares {} settings; at most {MAX_SETTINGS} are allowed",
+                c.settings.len()
+            ));
+        }
         let mut seen = std::collections::BTreeSet::new();
         for s in &c.settings {
             if !is_kebab_id(&s.name) {
@@ -560,7 +569,34 @@ fn validate_info(info: &PluginInfo) -> Result<(), String> {
                         "outbound host `{pattern}` uses `{{{name}}}`, which is not one of its settings"
                     ));
                 }
+                // A host name goes to DNS and into TLS and logs in clear.
+                if c.settings.iter().any(|s| s.name == name && s.secret) {
+                    return Err(format!(
+                        "outbound host `{pattern}` uses the secret setting `{name}`: a secret may never be part of a host"
+                    ));
+                }
             }
+            check_requested_pattern(pattern)?;
+        }
+    }
+    Ok(())
+}
+
+/// A requested pattern as far as it can be checked before settings: a fixed one must parse (no
+/// wildcard over a public suffix) and none may ask for any port (`:*` is the operator's).
+fn check_requested_pattern(pattern: &str) -> Result<(), String> {
+    if pattern.trim_end_matches('/').ends_with(":*") {
+        return Err(format!(
+            "outbound host `{pattern}` asks for any port (`:*`), which only an operator's grant may do"
+        ));
+    }
+    if placeholders(pattern).next().is_none() {
+        let parsed = crate::capabilities::http::OriginPattern::parse(pattern)
+            .map_err(|e| format!("outbound host `{pattern}` is not an origin: {e:#}"))?;
+        if parsed.operator_only() {
+            return Err(format!(
+                "outbound host `{pattern}` asks for any port (`:*`), which only an operator's grant may do"
+            ));
         }
     }
     Ok(())
@@ -586,6 +622,71 @@ mod tests {
         assert!(!is_kebab_id("a--b"));
         assert!(!is_kebab_id(""));
         assert!(!is_kebab_id("a_b"));
+    }
+
+    #[test]
+    fn requested_patterns_keep_to_the_plugins_forms() {
+        assert!(check_requested_pattern("https://*.autotask.net").is_ok());
+        assert!(check_requested_pattern("{site}").is_ok());
+        for bad in [
+            "https://*.com",
+            "http://*.com:*",
+            "https://*.co.uk",
+            "http://{target}:*",
+            "http://api.example.com:*",
+        ] {
+            assert!(check_requested_pattern(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn connector(settings: &[(&str, bool)], hosts: &[&str]) -> PluginInfo {
+        use crate::bindings::exports::psa::connector::connector_api::SettingSpec;
+        PluginInfo::Connector(ConnectorInfo {
+            id: "probe".into(),
+            name: "Probe".into(),
+            version: "1.0.0".into(),
+            vendor: "tests".into(),
+            description: String::new(),
+            settings: settings
+                .iter()
+                .map(|(name, secret)| SettingSpec {
+                    name: name.to_string(),
+                    label: name.to_string(),
+                    description: String::new(),
+                    required: false,
+                    secret: *secret,
+                    default_value: None,
+                    example: None,
+                })
+                .collect(),
+            outbound_hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            operations: vec![],
+            rate_limits: vec![],
+        })
+    }
+
+    #[test]
+    fn a_secret_setting_is_never_part_of_a_host() {
+        let ok = connector(&[("site", false), ("token", true)], &["https://{site}"]);
+        assert_eq!(validate_info(&ok), Ok(()));
+        let bad = connector(
+            &[("site", false), ("private-key", true)],
+            &["https://{private-key}.example"],
+        );
+        let e = validate_info(&bad).unwrap_err();
+        assert!(e.contains("secret setting `private-key`"), "{e}");
+    }
+
+    #[test]
+    fn the_number_of_settings_is_bounded() {
+        let names: Vec<String> = (0..=MAX_SETTINGS).map(|i| format!("s{i}")).collect();
+        let specs: Vec<(&str, bool)> = names.iter().map(|n| (n.as_str(), true)).collect();
+        assert_eq!(
+            validate_info(&connector(&specs[..MAX_SETTINGS], &[])),
+            Ok(())
+        );
+        let e = validate_info(&connector(&specs, &[])).unwrap_err();
+        assert!(e.contains("at most 64"), "{e}");
     }
 
     #[test]

@@ -658,3 +658,120 @@ async fn sync_connection_covers_every_entity_and_feeds_the_views() {
     assert!(eligible.iter().all(|e| e.eligible == e.reason.is_none()));
     sim.shutdown().await;
 }
+
+/// A connection of the hostile test plugin whose `list-companies` pages with `attack`.
+async fn hostile(attack: &str, count: &str) -> psahost_sandbox::connector::Connection {
+    hostile_with(&[("attack", attack), ("count", count)]).await
+}
+
+/// A connection of the hostile test plugin with `pairs` as its settings.
+async fn hostile_with(pairs: &[(&str, &str)]) -> psahost_sandbox::connector::Connection {
+    use psahost_sandbox::capabilities::ConnectionPolicy;
+    use psahost_sandbox::capabilities::kv::KvStore;
+    use psahost_sandbox::capabilities::settings::Settings;
+    use psahost_sandbox::runtime::{PluginSource, Runtime, RuntimeConfig};
+    let runtime = Runtime::new(RuntimeConfig {
+        cache_dir: Some(psahost_testkit::cache_dir()),
+        max_instances: 4,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let plugin = runtime
+        .load(PluginSource::File(plugin_artifacts::HOSTILE_PATH.into()))
+        .await
+        .unwrap();
+    let mut settings = Settings::default();
+    for (name, value) in pairs {
+        settings.insert(*name, *value, false);
+    }
+    let policy = ConnectionPolicy {
+        grant: Default::default(),
+        http: Default::default(),
+        kv: Default::default(),
+        log: Default::default(),
+    };
+    let kv = KvStore::temporary().unwrap();
+    psahost_sandbox::connector::Connection::open(runtime, plugin, "hostile", settings, &policy, &kv)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_cycle_fails_the_run() {
+    let conn = hostile("cursor-cycle", "3").await;
+    let (engine, _store) = engine(10);
+    let run = engine
+        .sync_entity(&conn, Entity::Companies, SyncRequest::full(), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(run.status, RunStatus::Failed, "{run:?}");
+    let error = run.error.unwrap_or_default();
+    assert!(error.contains("cycle"), "{error}");
+    assert!(run.pages <= 3, "{}", run.pages);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_paging_fails_the_run_at_its_bounds() {
+    let conn = hostile("cursor-endless", "5").await;
+    let store: Arc<dyn RecordStore> = Arc::new(SledStore::temporary().unwrap());
+    let engine = SyncEngine::new(
+        store.clone(),
+        SyncSettings {
+            max_pages_per_run: 30,
+            ..settings(10)
+        },
+    );
+    let run = engine
+        .sync_entity(&conn, Entity::Companies, SyncRequest::full(), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(run.status, RunStatus::Failed, "{run:?}");
+    assert!(
+        run.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("sync.max-pages-per-run"),
+        "{run:?}"
+    );
+    assert_eq!(run.pages, 30);
+    let engine = SyncEngine::new(
+        Arc::new(SledStore::temporary().unwrap()),
+        SyncSettings {
+            max_records_per_run: 42,
+            ..settings(10)
+        },
+    );
+    let run = engine
+        .sync_entity(&conn, Entity::Companies, SyncRequest::full(), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(run.status, RunStatus::Failed, "{run:?}");
+    assert!(
+        run.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("sync.max-records-per-run"),
+        "{run:?}"
+    );
+    assert_eq!(run.created, 40);
+    // Pages of fat records: the run stops at its byte bound.
+    let fat = hostile_with(&[("attack", "big-page"), ("count", "5"), ("size", "100000")]).await;
+    let engine = SyncEngine::new(
+        Arc::new(SledStore::temporary().unwrap()),
+        SyncSettings {
+            max_bytes_per_run: 300_000,
+            ..settings(10)
+        },
+    );
+    let run = engine
+        .sync_entity(&fat, Entity::Companies, SyncRequest::full(), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(run.status, RunStatus::Failed, "{run:?}");
+    assert!(
+        run.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("sync.max-bytes-per-run"),
+        "{run:?}"
+    );
+}

@@ -1,10 +1,19 @@
 //! Rate and concurrency limits of a connection's outbound requests: a token bucket (requests per
 //! period, with a burst) and a semaphore (requests in flight), per connection and per endpoint.
+//!
+//! Endpoint labels come from the guest, so the per-endpoint scopes are bounded: at most
+//! `max_scopes` of them, each label at most [`MAX_ENDPOINT_LABEL`] bytes. A scope unused for
+//! longer than its rate's period (at least [`MIN_IDLE`]) and with no request in flight is idle:
+//! its bucket is full again, so forgetting it changes nothing, and it is evicted to make room. A
+//! label that is too long, or that finds the table full of live scopes, shares one overflow
+//! scope (same limits, one budget for all of them) and is counted in `rejected_labels`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
 /// A request budget: `requests` per `period`, all of which may be spent at once.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -92,19 +101,46 @@ impl Bucket {
     }
 }
 
+/// Longest endpoint label (explicit name or folded path) that gets a scope of its own.
+pub const MAX_ENDPOINT_LABEL: usize = 256;
+
+/// Default most endpoint scopes one connection keeps.
+pub const DEFAULT_MAX_ENDPOINT_SCOPES: usize = 256;
+
+/// Shortest time without use after which an endpoint scope may be evicted.
+pub const MIN_IDLE: Duration = Duration::from_secs(60);
+
 struct Scope {
     bucket: Option<Mutex<Bucket>>,
     semaphore: Option<Arc<Semaphore>>,
+    permits: usize,
+    last_used: Mutex<Instant>,
 }
 
 impl Scope {
     fn new(limits: ScopeLimits) -> Self {
+        let permits = limits
+            .max_concurrent
+            .map(|n| n.max(1) as usize)
+            .unwrap_or(0);
         Scope {
             bucket: limits.rate.map(|r| Mutex::new(Bucket::new(r))),
             semaphore: limits
                 .max_concurrent
-                .map(|n| Arc::new(Semaphore::new(n.max(1) as usize))),
+                .map(|_| Arc::new(Semaphore::new(permits))),
+            permits,
+            last_used: Mutex::new(Instant::now()),
         }
+    }
+
+    /// Whether forgetting this scope changes nothing: unused for `idle`, nothing in flight.
+    fn idle(&self, now: Instant, idle: Duration) -> bool {
+        let unused = now.saturating_duration_since(*self.last_used.lock().unwrap()) >= idle;
+        let free = self
+            .semaphore
+            .as_ref()
+            .is_none_or(|s| s.available_permits() == self.permits);
+        unused && free
     }
 }
 
@@ -129,29 +165,82 @@ pub struct Limiter {
     connection: Scope,
     endpoint_limits: ScopeLimits,
     endpoints: Mutex<HashMap<String, Arc<Scope>>>,
+    overflow: Arc<Scope>,
+    max_scopes: usize,
+    idle: Duration,
+    rejected: AtomicU64,
 }
 
 impl Limiter {
-    /// A limiter for a connection's limits and the per-endpoint limits.
+    /// A limiter for a connection's limits and the per-endpoint limits, keeping at most
+    /// [`DEFAULT_MAX_ENDPOINT_SCOPES`] endpoint scopes.
     pub fn new(connection: ScopeLimits, endpoint: ScopeLimits) -> Self {
+        Self::with_max_scopes(connection, endpoint, DEFAULT_MAX_ENDPOINT_SCOPES)
+    }
+
+    /// Like [`Limiter::new`], keeping at most `max_scopes` endpoint scopes.
+    pub fn with_max_scopes(
+        connection: ScopeLimits,
+        endpoint: ScopeLimits,
+        max_scopes: usize,
+    ) -> Self {
+        let idle = endpoint
+            .rate
+            .map(|r| r.period)
+            .unwrap_or_default()
+            .max(MIN_IDLE);
         Limiter {
             connection: Scope::new(connection),
             endpoint_limits: endpoint,
             endpoints: Mutex::new(HashMap::new()),
+            overflow: Arc::new(Scope::new(endpoint)),
+            max_scopes,
+            idle,
+            rejected: AtomicU64::new(0),
         }
+    }
+
+    /// Labels that got no scope of their own (too long, or the table full of live scopes).
+    pub fn rejected_labels(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
+    }
+
+    /// Endpoint scopes held now.
+    pub fn endpoint_scopes(&self) -> usize {
+        self.endpoints.lock().unwrap().len()
     }
 
     fn endpoint(&self, key: &str) -> Option<Arc<Scope>> {
         if self.endpoint_limits == ScopeLimits::default() {
             return None;
         }
+        let now = Instant::now();
+        let scope = self.scope_of(key, now);
+        *scope.last_used.lock().unwrap() = now;
+        Some(scope)
+    }
+
+    fn scope_of(&self, key: &str, now: Instant) -> Arc<Scope> {
+        if key.len() > MAX_ENDPOINT_LABEL {
+            self.rejected.fetch_add(1, Ordering::Relaxed);
+            return self.overflow.clone();
+        }
         let mut endpoints = self.endpoints.lock().unwrap();
-        Some(
-            endpoints
-                .entry(key.to_string())
-                .or_insert_with(|| Arc::new(Scope::new(self.endpoint_limits)))
-                .clone(),
-        )
+        if let Some(scope) = endpoints.get(key) {
+            return scope.clone();
+        }
+        if endpoints.len() >= self.max_scopes {
+            // Only a scope that is idle (its bucket full again, nothing in flight) may go:
+            // forgetting a busy one would hand its label a fresh budget.
+            endpoints.retain(|_, s| Arc::strong_count(s) > 1 || !s.idle(now, self.idle));
+        }
+        if endpoints.len() >= self.max_scopes {
+            self.rejected.fetch_add(1, Ordering::Relaxed);
+            return self.overflow.clone();
+        }
+        let scope = Arc::new(Scope::new(self.endpoint_limits));
+        endpoints.insert(key.to_string(), scope.clone());
+        scope
     }
 
     /// Waits for a request slot and a token on `endpoint`, for at most `budget`.
@@ -273,6 +362,64 @@ mod tests {
                 .await
                 .is_ok()
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn endpoint_scopes_are_bounded_and_idle_ones_evicted() {
+        let limiter = Limiter::with_max_scopes(
+            ScopeLimits::default(),
+            ScopeLimits {
+                rate: rate(100, 1000),
+                max_concurrent: Some(1),
+            },
+            4,
+        );
+        let budget = Duration::from_secs(5);
+        // A fresh 4 MiB label per request: none of them is kept.
+        let huge = "x".repeat(4 << 20);
+        for i in 0..3 {
+            let label = format!("{huge}{i}");
+            drop(limiter.acquire(&label, budget).await.unwrap());
+        }
+        assert_eq!(limiter.endpoint_scopes(), 0);
+        assert_eq!(limiter.rejected_labels(), 3);
+        // Fresh short labels fill the table, then share the overflow scope.
+        for i in 0..10 {
+            drop(limiter.acquire(&format!("/e{i}"), budget).await.unwrap());
+        }
+        assert_eq!(limiter.endpoint_scopes(), 4);
+        assert_eq!(limiter.rejected_labels(), 9);
+        // Once they are idle, new labels take their places.
+        tokio::time::advance(MIN_IDLE + Duration::from_secs(1)).await;
+        drop(limiter.acquire("/new", budget).await.unwrap());
+        assert_eq!(limiter.endpoint_scopes(), 1);
+        assert_eq!(limiter.rejected_labels(), 9);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_scope_is_not_evicted() {
+        let limiter = Limiter::with_max_scopes(
+            ScopeLimits::default(),
+            ScopeLimits {
+                rate: None,
+                max_concurrent: Some(1),
+            },
+            1,
+        );
+        let held = limiter.acquire("/a", Duration::from_secs(1)).await.unwrap();
+        tokio::time::advance(MIN_IDLE * 2).await;
+        // "/b" cannot evict "/a" (a request is in flight there): it goes to the overflow scope.
+        drop(limiter.acquire("/b", Duration::from_secs(1)).await.unwrap());
+        assert_eq!(limiter.rejected_labels(), 1);
+        // "/a" still has its own scope, still busy.
+        assert_eq!(
+            limiter
+                .acquire("/a", Duration::from_millis(100))
+                .await
+                .err(),
+            Some(Refusal::Busy)
+        );
+        drop(held);
     }
 
     #[test]

@@ -8,18 +8,24 @@
 //! and total timeouts, and the response body is read up to the size cap. Requests safe to resend
 //! (idempotent methods, or marked `retryable` by the guest) answered 429 or 503 are retried after
 //! `Retry-After` (bounded); anything else goes back to the guest as a response.
+//!
+//! The client ignores `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY`: through a proxy, the target's
+//! name would be resolved by the proxy, never by [`PolicyResolver`].
 
 mod address;
 mod limiter;
 mod origin;
 
 pub use address::{PolicyResolver, PrivateAddressDenied, is_public};
-pub use limiter::{Limiter, Rate, Refusal, ScopeLimits};
+pub use limiter::{
+    DEFAULT_MAX_ENDPOINT_SCOPES, Limiter, MAX_ENDPOINT_LABEL, Rate, Refusal, ScopeLimits,
+};
 pub use origin::{OriginPattern, expand, origin_of};
 
 use crate::bindings::psa::connector::http::{Host, HttpError, Method, Request, Response};
 use crate::capabilities::log::LogTag;
 use crate::runtime::CallState;
+use crate::text::one_line;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,6 +62,8 @@ pub struct HttpLimits {
     pub max_queue_wait: Duration,
     /// The operator's limits for the whole connection.
     pub connection: ScopeLimits,
+    /// Most per-endpoint rate-limit scopes the connection keeps (labels come from the guest).
+    pub max_endpoint_scopes: usize,
 }
 
 impl Default for HttpLimits {
@@ -68,6 +76,7 @@ impl Default for HttpLimits {
             max_retry_wait: Duration::from_secs(30),
             max_queue_wait: Duration::from_secs(10),
             connection: ScopeLimits::default(),
+            max_endpoint_scopes: DEFAULT_MAX_ENDPOINT_SCOPES,
         }
     }
 }
@@ -87,6 +96,8 @@ pub struct HttpStats {
     pub retries: AtomicU64,
     /// Bytes of response bodies received.
     pub bytes_received: AtomicU64,
+    /// Endpoint labels that got no rate-limit scope of their own (too long, or too many).
+    pub rejected_endpoint_labels: AtomicU64,
 }
 
 /// A connection's outbound HTTP.
@@ -110,7 +121,10 @@ impl HttpCapability {
         hints: (ScopeLimits, ScopeLimits),
         user_agent: &str,
     ) -> anyhow::Result<Self> {
+        // No proxy, whatever the environment says: a proxy resolves the target itself, past
+        // the policy resolver, so the private-address check would only see the proxy.
         let client = reqwest::Client::builder()
+            .no_proxy()
             .user_agent(user_agent)
             .connect_timeout(limits.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -119,7 +133,11 @@ impl HttpCapability {
             }))
             .pool_idle_timeout(Duration::from_secs(30))
             .build()?;
-        let limiter = Limiter::new(limits.connection.stricter(hints.0), hints.1);
+        let limiter = Limiter::with_max_scopes(
+            limits.connection.stricter(hints.0),
+            hints.1,
+            limits.max_endpoint_scopes,
+        );
         Ok(HttpCapability {
             client,
             requested,
@@ -183,11 +201,15 @@ impl HttpCapability {
         }
         if let Err(reason) = self.authorize(&url) {
             self.stats.denied.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(
-                target: "psahost::http",
-                plugin = &*tag.plugin, connection = &*tag.connection,
-                url = %redacted_url, "request denied: {reason}"
-            );
+            // A guest can cause this at will: it counts against the connection's log budget.
+            if tag.admit() {
+                tracing::warn!(
+                    target: "psahost::http",
+                    plugin = &*tag.plugin, connection = &*tag.connection,
+                    url = %one_line(&redacted_url), "request denied: {}",
+                    one_line(&reason)
+                );
+            }
             return Err(HttpError::Denied(reason));
         }
         let headers = header_map(&request.headers)?;
@@ -214,11 +236,14 @@ impl HttpCapability {
             if remaining.is_zero() {
                 return Err(HttpError::Timeout("the call's deadline passed".into()));
             }
-            let _permit = match self
+            let acquired = self
                 .limiter
                 .acquire(&endpoint, remaining.min(self.limits.max_queue_wait))
-                .await
-            {
+                .await;
+            self.stats
+                .rejected_endpoint_labels
+                .store(self.limiter.rejected_labels(), Ordering::Relaxed);
+            let _permit = match acquired {
                 Ok(p) => {
                     if !p.waited.is_zero() {
                         self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
@@ -272,12 +297,15 @@ impl HttpCapability {
                     if matches!(e, HttpError::Denied(_)) {
                         self.stats.denied.fetch_add(1, Ordering::Relaxed);
                     }
-                    tracing::warn!(
-                        target: "psahost::http",
-                        plugin = &*tag.plugin, connection = &*tag.connection,
-                        method = %method, url = %redacted_url, "request failed: {}",
-                        tag.redactor.redact(&format!("{e:?}"))
-                    );
+                    if tag.admit() {
+                        tracing::warn!(
+                            target: "psahost::http",
+                            plugin = &*tag.plugin, connection = &*tag.connection,
+                            method = %method, url = %one_line(&redacted_url),
+                            "request failed: {}",
+                            tag.redactor.redact(&format!("{e:?}"))
+                        );
+                    }
                     return Err(e);
                 }
                 Ok(Ok(r)) => r,

@@ -101,12 +101,22 @@ impl OriginPattern {
         let host = host.to_ascii_lowercase();
         let host = match host.strip_prefix("*.") {
             Some(domain) if !domain.is_empty() && !domain.contains('*') => {
+                let domain = domain.trim_end_matches('.');
+                if psl::domain_str(domain).is_none() {
+                    bail!(
+                        "`{host}`: `{domain}` is a public suffix (or not a domain name), so `*.{domain}` would match unrelated sites: name the domain under it"
+                    );
+                }
                 HostPattern::Subdomains(domain.to_string())
             }
             _ if host.contains('*') => {
                 bail!("`{host}`: a wildcard is only allowed as a leading `*.`")
             }
-            _ => HostPattern::Exact(host),
+            // An IP literal in its canonical form, as URLs are compared (`::7f00:1`).
+            _ => HostPattern::Exact(match host.parse::<IpAddr>() {
+                Ok(ip) => ip.to_string(),
+                Err(_) => host,
+            }),
         };
         Ok(OriginPattern { scheme, host, port })
     }
@@ -131,6 +141,11 @@ impl OriginPattern {
                     .strip_suffix(d.as_str())
                     .is_some_and(|prefix| prefix.ends_with('.') && prefix.len() > 1),
             }
+    }
+
+    /// Whether this is one of the forms only an operator may write (any port, `:*`).
+    pub fn operator_only(&self) -> bool {
+        self.port == PortPattern::Any
     }
 
     /// The IP address, when the host is an IP literal.
@@ -258,6 +273,8 @@ mod tests {
         assert!(p.matches(&url("https://webservices2.autotask.net/atservicesrest")));
         assert!(!p.matches(&url("https://autotask.net/")));
         assert!(!p.matches(&url("https://evilautotask.net/")));
+        assert!(OriginPattern::parse("https://*.example.co.uk").is_ok());
+        assert!(OriginPattern::parse("https://*.myconnectwise.net").is_ok());
         let p = OriginPattern::parse("http://127.0.0.1:*").unwrap();
         assert!(p.matches(&url("http://127.0.0.1:41234/x")));
         assert_eq!(p.ip_literal(), Some("127.0.0.1".parse().unwrap()));
@@ -273,6 +290,12 @@ mod tests {
             "https://x/path",
             "https://a.*.com",
             "https://x:99999",
+            "https://*.com",
+            "https://*.co.uk",
+            "http://*.com:*",
+            "https://*.github.io",
+            "https://*.corp",
+            "https://*.com.",
             "",
             "https://",
         ] {
