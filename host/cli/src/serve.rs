@@ -35,7 +35,8 @@ pub(super) async fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Resul
             path.display()
         )
     })?;
-    let daemon = Daemon::open(config).await?;
+    // The API answers while plugins compile; connections open as their plugin loads.
+    let daemon = Daemon::start(config).await?;
     let listener = tokio::net::TcpListener::bind(api.listen)
         .await
         .with_context(|| format!("cannot listen on {}", api.listen))?;

@@ -2,12 +2,15 @@
 //! record store, the sync scheduler, plugin hot reload and the HTTP API, with a graceful
 //! shutdown.
 //!
-//! - [`Daemon::open`] opens the store and the kv store, builds the runtime (with the metrics as
-//!   its call observer), loads every plugin and opens every connection. A plugin that does not
+//! - [`Daemon::start`] opens the store and the kv store, builds the runtime (with the metrics as
+//!   its call observer) and returns, loading every plugin and opening its connections in the
+//!   background (a plugin still compiling is `loading`; the daemon is not ready until every
+//!   plugin is loaded or refused). [`Daemon::open`] also waits for that. A plugin that does not
 //!   load, or a connection that does not open, is logged and reported (readiness, connection
 //!   status) but does not stop the others.
-//! - [`Daemon::run`] starts one scheduler task per scheduled connection ([`scheduler`]), the
-//!   plugin watcher ([`reload`]) and the API ([`crate::api`]); on the shutdown signal it stops
+//! - [`Daemon::run`] starts the API ([`crate::api`]) at once, then, once the plugins are
+//!   loaded, one scheduler task per scheduled connection ([`scheduler`]) and the plugin
+//!   watcher ([`reload`]); on the shutdown signal it stops
 //!   the scheduler (running syncs get a bounded grace to finish; a run cut short resumes from
 //!   its last committed page next time), then the API, and flushes the stores.
 //!
@@ -43,6 +46,8 @@ pub struct PluginSlot {
 
 #[derive(Default)]
 struct PluginState {
+    /// Not yet loaded or refused: its first load is running.
+    loading: bool,
     current: Option<Arc<Plugin>>,
     loaded_at: Option<OffsetDateTime>,
     reloads: u64,
@@ -65,6 +70,8 @@ pub struct PluginStatus {
     pub source: String,
     /// Whether a version is loaded.
     pub loaded: bool,
+    /// Whether its first load (compilation) is still running.
+    pub loading: bool,
     /// The plugin's own id (from `describe`).
     pub plugin_id: Option<String>,
     /// The version it describes.
@@ -101,6 +108,7 @@ impl PluginSlot {
             id: self.config.id.clone(),
             source: self.config.source.to_string(),
             loaded: s.current.is_some(),
+            loading: s.loading,
             plugin_id: s.current.as_ref().map(|p| p.id().to_string()),
             version: info.map(|i| i.version.clone()),
             sha256: s.current.as_ref().map(|p| p.sha256().to_string()),
@@ -205,6 +213,8 @@ pub struct Daemon {
     metrics: Arc<Metrics>,
     plugins: BTreeMap<String, PluginSlot>,
     connections: BTreeMap<String, ConnectionSlot>,
+    /// True once every plugin is loaded or refused (see [`Daemon::start`]).
+    loaded: watch::Receiver<bool>,
     started_at: OffsetDateTime,
     shutting_down: AtomicBool,
 }
@@ -249,26 +259,94 @@ pub(crate) fn admit<'a>(
 }
 
 impl Daemon {
-    /// Opens the stores, loads the plugins and opens the connections of `config`.
+    /// Opens the stores, loads the plugins and opens the connections of `config`, and returns
+    /// when every plugin is loaded or refused ([`Daemon::start`], then
+    /// [`Daemon::plugins_loaded`]).
     pub async fn open(config: Config) -> anyhow::Result<Arc<Daemon>> {
+        let daemon = Daemon::start(config).await?;
+        daemon.plugins_loaded().await;
+        Ok(daemon)
+    }
+
+    /// Opens the stores and returns at once, loading the plugins and opening their connections
+    /// in the background: compiling a plugin can take a while (within
+    /// `runtime.compile-timeout`), and the API answers meanwhile, reporting such a plugin as
+    /// `loading` and its connections as not open yet.
+    pub async fn start(config: Config) -> anyhow::Result<Arc<Daemon>> {
         let store = config.open_store().await?;
         let kv = KvStore::open(&config.kv_dir())?;
         let runtime = Runtime::new(config.runtime.clone())?;
         let metrics = Arc::new(Metrics::new());
         runtime.set_observer(metrics.clone());
         let engine = Arc::new(SyncEngine::new(store.clone(), config.sync.clone()));
+        let plugins = config
+            .plugins
+            .iter()
+            .map(|(id, plugin_config)| {
+                let slot = PluginSlot {
+                    config: plugin_config.clone(),
+                    state: RwLock::new(PluginState {
+                        loading: true,
+                        ..PluginState::default()
+                    }),
+                };
+                (id.clone(), slot)
+            })
+            .collect();
+        let connections = config
+            .connections
+            .iter()
+            .map(|(id, c)| {
+                let slot = ConnectionSlot {
+                    config: c.clone(),
+                    state: RwLock::default(),
+                };
+                slot.set(Err(anyhow::anyhow!(
+                    "its plugin `{}` is still loading",
+                    c.plugin
+                )));
+                (id.clone(), slot)
+            })
+            .collect();
+        let (loaded_tx, loaded) = watch::channel(false);
+        let daemon = Arc::new(Daemon {
+            config,
+            runtime,
+            store,
+            kv,
+            engine,
+            metrics,
+            plugins,
+            connections,
+            loaded,
+            started_at: OffsetDateTime::now_utc(),
+            shutting_down: AtomicBool::new(false),
+        });
+        let loader = daemon.clone();
+        tokio::spawn(async move {
+            loader.load_plugins().await;
+            let _ = loaded_tx.send(true);
+        });
+        Ok(daemon)
+    }
 
-        let mut plugins = BTreeMap::new();
-        for (id, plugin_config) in &config.plugins {
-            let slot = PluginSlot {
-                config: plugin_config.clone(),
-                state: RwLock::default(),
-            };
+    /// Resolves once every plugin has been loaded or refused and the connections opened.
+    pub async fn plugins_loaded(&self) {
+        let mut loaded = self.loaded.clone();
+        let _ = loaded.wait_for(|done| *done).await;
+    }
+
+    /// Loads the plugins in order (a later plugin is checked against the earlier ones, see
+    /// [`admit`]), each followed by its connections.
+    async fn load_plugins(&self) {
+        for (id, slot) in &self.plugins {
+            let plugin_config = &slot.config;
             let stamp = match &plugin_config.source {
                 PluginSource::File(path) => reload::FileStamp::of(path).ok(),
                 _ => None,
             };
-            let loaded = match runtime
+            let loaded = match self
+                .runtime
                 .load_pinned(
                     plugin_config.source.clone(),
                     plugin_config.sha256.as_deref(),
@@ -278,17 +356,16 @@ impl Daemon {
                 Ok(plugin) => admit(
                     plugin_config,
                     &plugin,
-                    &runtime.config().bundled,
-                    plugins
+                    &self.runtime.config().bundled,
+                    self.plugins
                         .iter()
-                        .filter_map(|(other, slot): (&String, &PluginSlot)| {
-                            Some((other.as_str(), slot.current()?))
-                        }),
+                        .filter(|(other, _)| *other != id)
+                        .filter_map(|(other, slot)| Some((other.as_str(), slot.current()?))),
                 )
                 .map(|()| plugin),
                 Err(e) => Err(e.into()),
             };
-            match loaded {
+            let current = match loaded {
                 Ok(plugin) => {
                     tracing::info!(
                         plugin = id.as_str(),
@@ -297,60 +374,38 @@ impl Daemon {
                         "plugin loaded"
                     );
                     let mut s = slot.write();
-                    s.current = Some(plugin);
+                    s.current = Some(plugin.clone());
                     s.loaded_at = Some(OffsetDateTime::now_utc());
                     s.stamp = stamp;
+                    s.loading = false;
+                    Some(plugin)
                 }
                 Err(e) => {
                     tracing::error!(plugin = id.as_str(), "plugin not loaded: {e:#}");
                     let mut s = slot.write();
                     s.error = Some(format!("{e:#}"));
                     s.stamp = stamp;
+                    s.loading = false;
+                    None
                 }
-            }
-            plugins.insert(id.clone(), slot);
-        }
-
-        let daemon = Daemon {
-            connections: BTreeMap::new(),
-            config,
-            runtime,
-            store,
-            kv,
-            engine,
-            metrics,
-            plugins,
-            started_at: OffsetDateTime::now_utc(),
-            shutting_down: AtomicBool::new(false),
-        };
-        let mut connections = BTreeMap::new();
-        for (id, c) in &daemon.config.connections {
-            let slot = ConnectionSlot {
-                config: c.clone(),
-                state: RwLock::default(),
             };
-            let opened = match daemon.plugins.get(&c.plugin).and_then(PluginSlot::current) {
-                Some(plugin) => daemon.bind(c, plugin),
-                None => Err(anyhow::anyhow!(
-                    "its plugin `{}` is not loaded: {}",
-                    c.plugin,
-                    daemon
-                        .plugins
-                        .get(&c.plugin)
-                        .and_then(|p| p.read().error.clone())
-                        .unwrap_or_default()
-                )),
-            };
-            if let Err(e) = &opened {
-                tracing::error!(connection = id.as_str(), "connection not opened: {e:#}");
+            for (cid, c) in &self.connections {
+                if c.config.plugin != *id {
+                    continue;
+                }
+                let opened = match &current {
+                    Some(plugin) => self.bind(&c.config, plugin.clone()),
+                    None => Err(anyhow::anyhow!(
+                        "its plugin `{id}` is not loaded: {}",
+                        slot.read().error.clone().unwrap_or_default()
+                    )),
+                };
+                if let Err(e) = &opened {
+                    tracing::error!(connection = cid.as_str(), "connection not opened: {e:#}");
+                }
+                c.set(opened);
             }
-            slot.set(opened);
-            connections.insert(id.clone(), slot);
         }
-        Ok(Arc::new(Daemon {
-            connections,
-            ..daemon
-        }))
     }
 
     /// Binds connection `c` to `plugin`, and counts its HTTP in the metrics.
@@ -422,7 +477,14 @@ impl Daemon {
             .plugins
             .iter()
             .filter(|(_, p)| p.current().is_none())
-            .map(|(id, _)| (id.clone(), "not loaded: see /v1/plugins".to_string()))
+            .map(|(id, p)| {
+                let why = if p.read().loading {
+                    "loading (compiling)"
+                } else {
+                    "not loaded: see /v1/plugins"
+                };
+                (id.clone(), why.to_string())
+            })
             .collect();
         // `/ready` needs no token: it names what is missing, never why (errors can quote
         // settings); the authenticated `/v1/plugins` and `/v1/connections` say why.
@@ -455,6 +517,34 @@ impl Daemon {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut scheduled = tokio::task::JoinSet::new();
+        // The API answers at once; the scheduler and the watcher wait for the first loads.
+        let (api_stop_tx, mut api_stop_rx) = watch::channel(false);
+        let app = crate::api::router(self.clone());
+        let api = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = api_stop_rx.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+        tokio::pin!(shutdown);
+        tokio::select! {
+            () = self.plugins_loaded() => {}
+            () = &mut shutdown => {
+                tracing::info!("shutting down while plugins were loading");
+                self.shutting_down.store(true, Ordering::Relaxed);
+                let _ = api_stop_tx.send(true);
+                match tokio::time::timeout(options.shutdown_grace, api).await {
+                    Ok(Ok(Ok(()))) => {}
+                    Ok(Ok(Err(e))) => tracing::error!("the API server failed: {e}"),
+                    Ok(Err(e)) => tracing::error!("the API server task failed: {e}"),
+                    Err(_) => tracing::warn!("requests still running after the grace: dropped"),
+                }
+                self.store.flush().await?;
+                self.kv.flush().await?;
+                return Ok(());
+            }
+        }
         for (id, slot) in &self.connections {
             if slot.config.schedule.is_empty() {
                 tracing::info!(
@@ -470,16 +560,6 @@ impl Daemon {
             ));
         }
         let watcher = tokio::spawn(reload::watch(self.clone(), stop_rx.clone()));
-
-        let (api_stop_tx, mut api_stop_rx) = watch::channel(false);
-        let app = crate::api::router(self.clone());
-        let api = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = api_stop_rx.wait_for(|stop| *stop).await;
-                })
-                .await
-        });
 
         shutdown.await;
         tracing::info!("shutting down: stopping the scheduler");

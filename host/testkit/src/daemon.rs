@@ -243,11 +243,26 @@ impl Served {
             }
         };
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Served {
+        let served = Served {
             child,
             api: Api::new(&base),
             log,
-        }
+        };
+        // The API answers while plugins compile: wait until every plugin is loaded or refused.
+        served
+            .api
+            .wait_for(
+                "/v1/plugins",
+                Duration::from_secs(120),
+                "the plugins' first loads",
+                |body| {
+                    body["plugins"]
+                        .as_array()
+                        .is_some_and(|p| p.iter().all(|p| p["loading"] == false))
+                },
+            )
+            .await;
+        served
     }
 
     /// The stderr lines so far.

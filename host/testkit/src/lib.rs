@@ -41,3 +41,27 @@ pub fn component_variant(original: &[u8], tag: &str) -> Vec<u8> {
     out.extend_from_slice(&content);
     out
 }
+
+/// A component that cranelift is slow and hungry to compile (with 12,000 locals: about 170 KB,
+/// tens of seconds, hundreds of MiB; 6,000: a few seconds): one loop over `locals` locals, each step reading two and writing a third, so
+/// every local is live across the whole loop (the register allocator's work grows faster
+/// than the size).
+pub fn slow_to_compile(locals: usize) -> Vec<u8> {
+    let mut wat =
+        String::from("(component (core module (func (export \"f\") (param i32) (result i32)\n");
+    wat.push_str(&format!("(local{})\n(loop $l\n", " i32".repeat(locals)));
+    for i in 0..locals {
+        wat.push_str(&format!(
+            "local.get {i} local.get {} i32.add local.set {}\n",
+            (i * 7 + 3) % locals,
+            (i * 13 + 5) % locals
+        ));
+    }
+    wat.push_str("local.get 0 br_if $l)\n");
+    for i in 0..locals {
+        wat.push_str(&format!("local.get {i}\n"));
+    }
+    wat.push_str(&"i32.add\n".repeat(locals - 1));
+    wat.push_str(")))");
+    wat::parse_str(&wat).expect("valid component text")
+}

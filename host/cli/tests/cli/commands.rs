@@ -307,35 +307,11 @@ grant = {{ hosts = ["requested"] }}
     }
 }
 
-/// A component of about 170 KB that cranelift needs tens of seconds and hundreds of MiB to
-/// compile: one loop over `locals` locals, each step reading two and writing a third, so
-/// every local is live across the whole loop (the register allocator's work grows faster
-/// than the size).
-fn slow_to_compile(locals: usize) -> Vec<u8> {
-    let mut wat =
-        String::from("(component (core module (func (export \"f\") (param i32) (result i32)\n");
-    wat.push_str(&format!("(local{})\n(loop $l\n", " i32".repeat(locals)));
-    for i in 0..locals {
-        wat.push_str(&format!(
-            "local.get {i} local.get {} i32.add local.set {}\n",
-            (i * 7 + 3) % locals,
-            (i * 13 + 5) % locals
-        ));
-    }
-    wat.push_str("local.get 0 br_if $l)\n");
-    for i in 0..locals {
-        wat.push_str(&format!("local.get {i}\n"));
-    }
-    wat.push_str(&"i32.add\n".repeat(locals - 1));
-    wat.push_str(")))");
-    wat::parse_str(&wat).expect("valid component text")
-}
-
 #[test]
 fn a_component_slow_or_hungry_to_compile_is_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("slow.wasm");
-    std::fs::write(&path, slow_to_compile(12_000)).unwrap();
+    std::fs::write(&path, psahost_testkit::slow_to_compile(12_000)).unwrap();
     let path = path.to_str().unwrap();
 
     let out = psahost(&[

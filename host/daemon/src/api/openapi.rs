@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the API, written by hand next to the handlers.
 //!
 //! It is served at `/openapi.json` and checked in as `docs/openapi.json`; the API tests keep
-//! them identical (`PSAHOST_UPDATE_OPENAPI=1 cargo test -p psahost --test api` rewrites the
+//! them identical (`PSAHOST_UPDATE_OPENAPI=1 cargo test -p psahost-daemon --test daemon` rewrites the
 //! file), check that every route of [`super::ROUTES`] is documented and nothing else, and
 //! validate the answers of a live daemon against the schemas documented here.
 
@@ -240,10 +240,11 @@ fn schemas_0() -> Value {
 fn schemas_1() -> Value {
     #[allow(unused)]
     let time = || nullable("string");
-    json!({        "Plugin": { "type": "object", "required": ["id", "source", "loaded", "reloads"], "properties": {
+    json!({        "Plugin": { "type": "object", "required": ["id", "source", "loaded", "loading", "reloads"], "properties": {
             "id": { "type": "string", "description": "The id connections refer to." },
             "source": { "type": "string" },
             "loaded": { "type": "boolean" },
+            "loading": { "type": "boolean", "description": "Its first load (compilation) is still running: the daemon answers meanwhile, and its connections open when it is done." },
             "plugin-id": nullable("string"),
             "version": nullable("string"),
             "sha256": nullable("string"),

@@ -119,7 +119,7 @@ async fn authentication_openapi_and_every_route() {
     let checked_in = std::fs::read_to_string(&file).unwrap_or_default();
     assert!(
         served.text == checked_in,
-        "docs/openapi.json differs from the served document: run `PSAHOST_UPDATE_OPENAPI=1 cargo test -p psahost --test api` and commit it"
+        "docs/openapi.json differs from the served document: run `PSAHOST_UPDATE_OPENAPI=1 cargo test -p psahost-daemon --test daemon` and commit it"
     );
     let doc: Value = serde_json::from_str(&checked_in).unwrap();
     // Every route is documented, and nothing else is.

@@ -145,3 +145,79 @@ async fn a_file_plugin_cannot_pass_for_a_bundled_connector() {
     .expect("daemon opens");
     assert!(daemon.plugins()["same"].status().loaded);
 }
+
+/// `Daemon::start` answers while a plugin compiles: the slow one is reported as loading, the
+/// daemon as not ready, health stays up; once loaded, the slow component (no psahost exports)
+/// is refused with its reason and the other plugin serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_answers_while_plugins_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = dir.path().join("slow.wasm");
+    // Unique bytes each run, so the compilation cache never has it.
+    let run = format!("{:?}", std::time::SystemTime::now());
+    let component = component_variant(&psahost_testkit::slow_to_compile(6_000), &run);
+    std::fs::write(&slow, component).unwrap();
+    let daemon = Daemon::start(config(
+        dir.path(),
+        &[
+            (
+                "a-hostile",
+                Path::new(plugin_artifacts::HOSTILE_PATH),
+                false,
+            ),
+            ("b-slow", &slow, false),
+        ],
+        BundledPlugins::default(),
+    ))
+    .await
+    .expect("daemon starts");
+    assert!(
+        daemon.plugins()["b-slow"].status().loading,
+        "the slow plugin is still compiling when start returns"
+    );
+    let readiness = daemon.readiness();
+    assert!(!readiness.ready);
+    assert_eq!(
+        readiness
+            .plugins_not_loaded
+            .get("b-slow")
+            .map(String::as_str),
+        Some("loading (compiling)")
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = daemon.clone();
+    let task = tokio::spawn(async move {
+        running
+            .run(
+                listener,
+                async {
+                    let _ = stopped.await;
+                },
+                psahost_daemon::RunOptions::default(),
+            )
+            .await
+    });
+    let health = reqwest::get(format!("{base}/health"))
+        .await
+        .expect("health answers");
+    assert_eq!(health.status(), 200);
+    assert!(
+        daemon.plugins()["b-slow"].status().loading,
+        "health answered while the plugin compiled"
+    );
+
+    daemon.plugins_loaded().await;
+    let slow = daemon.plugins()["b-slow"].status();
+    assert!(!slow.loading && !slow.loaded);
+    assert!(
+        slow.error
+            .unwrap_or_default()
+            .contains("not a psahost plugin"),
+        "refused for what it is"
+    );
+    assert!(daemon.plugins()["a-hostile"].status().loaded);
+    let _ = stop.send(());
+    task.await.unwrap().expect("clean stop");
+}
