@@ -49,7 +49,7 @@
 //! retry-backoff = "1s"           # the first retry's wait, doubled each time
 //! rate-limit-backoff = "1min"    # a rate-limited run's wait when the PSA gives no Retry-After
 //! max-pages-per-run = 100000     # a run reading more pages fails (paging that never ends)
-//! max-records-per-run = 1000000  # likewise for records (or twice what the store holds, if more)
+//! max-records-per-run = 10000000 # likewise for records (or twice what the store holds, if more)
 //! max-bytes-per-run = "8GiB"     # likewise for the records' text (counted since the run resumed)
 //! ```
 

@@ -84,7 +84,9 @@ impl Default for SyncSettings {
             retry_backoff: Duration::from_secs(1),
             rate_limit_backoff: Duration::from_secs(60),
             max_pages_per_run: 100_000,
-            max_records_per_run: 1_000_000,
+            // Big MSPs hold millions of tickets: the bound is for paging that never ends, and
+            // `max-bytes-per-run` is the tighter one in practice.
+            max_records_per_run: 10_000_000,
             max_bytes_per_run: 8 << 30,
         }
     }
