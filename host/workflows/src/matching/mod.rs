@@ -4,11 +4,14 @@
 //!   placeholders, MACs in any notation, host names, IPs, company names without legal forms,
 //!   e-mails and company domains without free-mail, phones as national digits, similarity);
 //! - [`Comparator`]: how two values of one identifier are compared, with the key used to index
-//!   candidates for the exact comparators.
+//!   candidates for the exact comparators;
+//! - [`rules`]: rule sets as data (TOML): identifiers in priority order and conditions, and
+//!   the decision for one subject (`matched`, `ambiguous`, `none`, with the evidence).
 //!
-//! The rule sets, the indexes and the linking workflows build on these (issue 11).
+//! The indexes, custom rule components and the linking workflows build on these (issue 11).
 
 pub mod normalize;
+pub mod rules;
 
 /// How the values of one identifier are compared.
 #[derive(Clone, Copy, Debug, PartialEq)]

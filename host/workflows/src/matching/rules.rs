@@ -1,0 +1,583 @@
+//! Rules as data: a rule set lists identifiers in priority order, each a pair of fields (the
+//! tool's, the PSA record's) with a [`Comparator`], plus conditions on the candidates. The
+//! first identifier that finds candidates decides: one candidate is `matched`, several are
+//! `ambiguous` (all reported, none chosen), and when no identifier finds one the answer is
+//! `none`.
+//!
+//! A rule set is TOML, for example:
+//!
+//! ```toml
+//! [conditions]
+//! active-only = true        # inactive PSA records never match
+//! same-company = true       # a candidate must belong to the subject's company
+//!
+//! [[identifier]]
+//! name = "serial"
+//! subject = "serial"        # the tool's field
+//! candidate = "serial-number"
+//! compare = "serial"        # exact, folded, serial, mac, host-name, ip, company-name,
+//!                           # email, domain, phone, similar
+//!
+//! [[identifier]]
+//! name = "name"
+//! subject = "name"
+//! candidate = "name"
+//! compare = "similar"
+//! threshold = 0.92          # similar only: Jaro-Winkler from 0 to 1
+//! ```
+
+use super::Comparator;
+use anyhow::{Context, anyhow};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use toml::Spanned;
+
+/// A record's identifying fields: each field may hold several values (e-mails, MACs, phones).
+pub type Fields = BTreeMap<String, Vec<String>>;
+
+/// What is being matched: the tool's record.
+#[derive(Clone, Debug, Default)]
+pub struct Subject {
+    /// The tool's id of the record.
+    pub id: String,
+    /// Its fields.
+    pub fields: Fields,
+    /// The PSA company it is known to belong to, if any (for `same-company`).
+    pub company: Option<String>,
+    /// Its kind (a configuration type), if any (for `same-type`).
+    pub kind: Option<String>,
+}
+
+/// A PSA record it may match.
+#[derive(Clone, Debug, Default)]
+pub struct Candidate {
+    /// The PSA's id.
+    pub id: String,
+    /// Its fields.
+    pub fields: Fields,
+    /// Whether the PSA has it active.
+    pub active: bool,
+    /// Its company's id, if any.
+    pub company: Option<String>,
+    /// Its kind, if any.
+    pub kind: Option<String>,
+}
+
+/// One identifier of a rule set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Identifier {
+    /// Its name, shown as the evidence's source.
+    pub name: String,
+    /// The tool's field.
+    pub subject_field: String,
+    /// The PSA record's field.
+    pub candidate_field: String,
+    /// How the two compare.
+    pub comparator: Comparator,
+}
+
+/// Which candidates may match at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Conditions {
+    /// Only active PSA records.
+    pub active_only: bool,
+    /// Only records of the subject's company (when the subject names one).
+    pub same_company: bool,
+    /// Only records of the subject's kind (when the subject names one).
+    pub same_kind: bool,
+}
+
+/// A rule set: identifiers in priority order and conditions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleSet {
+    /// Highest priority first.
+    pub identifiers: Vec<Identifier>,
+    /// Applied before any identifier.
+    pub conditions: Conditions,
+}
+
+/// One field pair that agreed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evidence {
+    /// The identifier's name.
+    pub identifier: String,
+    /// The tool's value.
+    pub subject_value: String,
+    /// The PSA record's value.
+    pub candidate_value: String,
+    /// How well they agreed (1 for equal keys).
+    pub score: f64,
+}
+
+/// A candidate an identifier found, with everything that agreed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Found {
+    /// The PSA record's id.
+    pub candidate: String,
+    /// The deciding identifier's score.
+    pub score: f64,
+    /// Every identifier of the rule set that agreed for this candidate, in priority order.
+    pub evidence: Vec<Evidence>,
+}
+
+/// The decision for one subject.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// One candidate, found by `identifier`.
+    Matched {
+        /// The identifier that decided.
+        identifier: String,
+        /// The candidate.
+        found: Found,
+    },
+    /// Several candidates at the best priority: none is chosen.
+    Ambiguous {
+        /// The identifier that found them.
+        identifier: String,
+        /// All of them, best score first.
+        found: Vec<Found>,
+    },
+    /// No identifier found a candidate.
+    None,
+}
+
+impl RuleSet {
+    /// Decides `subject` against `candidates` (those the conditions allow).
+    pub fn decide(&self, subject: &Subject, candidates: &[Candidate]) -> Outcome {
+        let allowed: Vec<&Candidate> = candidates
+            .iter()
+            .filter(|c| self.conditions.allow(subject, c))
+            .collect();
+        for identifier in &self.identifiers {
+            let mut found: Vec<Found> = allowed
+                .iter()
+                .filter_map(|c| {
+                    let score = identifier.score(subject, c)?.score;
+                    Some(Found {
+                        candidate: c.id.clone(),
+                        score,
+                        evidence: self.evidence(subject, c),
+                    })
+                })
+                .collect();
+            match found.len() {
+                0 => continue,
+                1 => {
+                    return Outcome::Matched {
+                        identifier: identifier.name.clone(),
+                        found: found.remove(0),
+                    };
+                }
+                _ => {
+                    found.sort_by(|a, b| {
+                        b.score
+                            .total_cmp(&a.score)
+                            .then(a.candidate.cmp(&b.candidate))
+                    });
+                    return Outcome::Ambiguous {
+                        identifier: identifier.name.clone(),
+                        found,
+                    };
+                }
+            }
+        }
+        Outcome::None
+    }
+
+    fn evidence(&self, subject: &Subject, candidate: &Candidate) -> Vec<Evidence> {
+        self.identifiers
+            .iter()
+            .filter_map(|i| i.score(subject, candidate))
+            .collect()
+    }
+
+    /// Reads a rule set from TOML; `path` names the file in errors, which also give the line
+    /// and the field.
+    pub fn from_toml(text: &str, path: &Path) -> anyhow::Result<RuleSet> {
+        let at = |span: std::ops::Range<usize>| {
+            1 + text[..span.start.min(text.len())].matches('\n').count()
+        };
+        let raw: RawRuleSet = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(at)
+                .map_or(String::new(), |l| format!(", line {l}"));
+            anyhow!(
+                "invalid rule set `{}`{line}: {}",
+                path.display(),
+                e.message()
+            )
+        })?;
+        let mut identifiers = Vec::new();
+        for (n, raw_id) in raw.identifier.iter().enumerate() {
+            let field = |name: &str| format!("identifier[{}].{name}", n + 1);
+            let bad = |span: std::ops::Range<usize>, name: &str, why: String| {
+                anyhow!(
+                    "invalid rule set `{}`, line {}, `{}`: {why}",
+                    path.display(),
+                    at(span),
+                    field(name)
+                )
+            };
+            let compare = raw_id.compare.get_ref().as_str();
+            let comparator = match compare {
+                "exact" => Comparator::Exact,
+                "folded" => Comparator::Folded,
+                "serial" => Comparator::Serial,
+                "mac" => Comparator::Mac,
+                "host-name" => Comparator::HostName,
+                "ip" => Comparator::Ip,
+                "company-name" => Comparator::CompanyName,
+                "email" => Comparator::Email,
+                "domain" => Comparator::Domain,
+                "phone" => Comparator::Phone,
+                "similar" => match &raw_id.threshold {
+                    Some(t) if (0.5..=1.0).contains(t.get_ref()) => {
+                        Comparator::Similar(*t.get_ref())
+                    }
+                    Some(t) => {
+                        return Err(bad(
+                            t.span(),
+                            "threshold",
+                            format!("`{}` is not between 0.5 and 1", t.get_ref()),
+                        ));
+                    }
+                    None => {
+                        return Err(bad(
+                            raw_id.compare.span(),
+                            "threshold",
+                            "`similar` needs a `threshold` between 0.5 and 1 (0.92 is a good start)"
+                                .into(),
+                        ));
+                    }
+                },
+                other => {
+                    return Err(bad(
+                        raw_id.compare.span(),
+                        "compare",
+                        format!(
+                            "`{other}` is not a comparator; comparators: exact, folded, serial, mac, host-name, ip, company-name, email, domain, phone, similar"
+                        ),
+                    ));
+                }
+            };
+            if let (Some(t), false) = (&raw_id.threshold, compare == "similar") {
+                return Err(bad(
+                    t.span(),
+                    "threshold",
+                    format!("only `similar` takes a threshold, not `{compare}`"),
+                ));
+            }
+            identifiers.push(Identifier {
+                name: raw_id.name.clone(),
+                subject_field: raw_id.subject.clone(),
+                candidate_field: raw_id.candidate.clone(),
+                comparator,
+            });
+        }
+        if identifiers.is_empty() {
+            return Err(anyhow!(
+                "invalid rule set `{}`: it has no `[[identifier]]`: list at least one, highest priority first",
+                path.display()
+            ));
+        }
+        let c = raw.conditions.unwrap_or_default();
+        Ok(RuleSet {
+            identifiers,
+            conditions: Conditions {
+                active_only: c.active_only,
+                same_company: c.same_company,
+                same_kind: c.same_type,
+            },
+        })
+    }
+
+    /// Reads the rule set in the file at `path`.
+    pub fn load(path: &Path) -> anyhow::Result<RuleSet> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the rule set `{}`", path.display()))?;
+        RuleSet::from_toml(&text, path)
+    }
+}
+
+impl Conditions {
+    fn allow(&self, subject: &Subject, candidate: &Candidate) -> bool {
+        (!self.active_only || candidate.active)
+            && (!self.same_company
+                || subject.company.is_none()
+                || subject.company == candidate.company)
+            && (!self.same_kind || subject.kind.is_none() || subject.kind == candidate.kind)
+    }
+}
+
+impl Identifier {
+    /// The best agreement between any of the subject's values and any of the candidate's.
+    fn score(&self, subject: &Subject, candidate: &Candidate) -> Option<Evidence> {
+        let ours = subject.fields.get(&self.subject_field)?;
+        let theirs = candidate.fields.get(&self.candidate_field)?;
+        ours.iter()
+            .flat_map(|a| theirs.iter().map(move |b| (a, b)))
+            .filter_map(|(a, b)| {
+                Some(Evidence {
+                    identifier: self.name.clone(),
+                    subject_value: a.clone(),
+                    candidate_value: b.clone(),
+                    score: self.comparator.score(a, b)?,
+                })
+            })
+            .max_by(|x, y| x.score.total_cmp(&y.score))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRuleSet {
+    conditions: Option<RawConditions>,
+    #[serde(default)]
+    identifier: Vec<RawIdentifier>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConditions {
+    #[serde(default)]
+    active_only: bool,
+    #[serde(default)]
+    same_company: bool,
+    #[serde(default)]
+    same_type: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdentifier {
+    name: String,
+    subject: String,
+    candidate: String,
+    compare: Spanned<String>,
+    threshold: Option<Spanned<f64>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEVICES: &str = r#"
+[conditions]
+active-only = true
+same-company = true
+
+[[identifier]]
+name = "serial"
+subject = "serial"
+candidate = "serial-number"
+compare = "serial"
+
+[[identifier]]
+name = "mac"
+subject = "macs"
+candidate = "mac-address"
+compare = "mac"
+
+[[identifier]]
+name = "host"
+subject = "host"
+candidate = "name"
+compare = "host-name"
+"#;
+
+    fn rules() -> RuleSet {
+        RuleSet::from_toml(DEVICES, Path::new("devices.toml")).unwrap()
+    }
+
+    fn fields(pairs: &[(&str, &[&str])]) -> Fields {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+            .collect()
+    }
+
+    fn device(id: &str, company: &str, active: bool, f: &[(&str, &[&str])]) -> Candidate {
+        Candidate {
+            id: id.into(),
+            fields: fields(f),
+            active,
+            company: Some(company.into()),
+            kind: None,
+        }
+    }
+
+    fn subject(f: &[(&str, &[&str])]) -> Subject {
+        Subject {
+            id: "dev-1".into(),
+            fields: fields(f),
+            company: Some("acme".into()),
+            kind: None,
+        }
+    }
+
+    #[test]
+    fn the_first_identifier_with_candidates_decides() {
+        let candidates = [
+            device(
+                "10",
+                "acme",
+                true,
+                &[("serial-number", &["C02XK1"]), ("name", &["pc-01"])],
+            ),
+            device(
+                "11",
+                "acme",
+                true,
+                &[
+                    ("serial-number", &["OTHER9"]),
+                    ("name", &["PC-01.corp.example"]),
+                ],
+            ),
+        ];
+        // The serial finds 10, though the host name would have found both.
+        let s = subject(&[("serial", &["c02-xk1"]), ("host", &["pc-01"])]);
+        match rules().decide(&s, &candidates) {
+            Outcome::Matched { identifier, found } => {
+                assert_eq!(
+                    (identifier.as_str(), found.candidate.as_str()),
+                    ("serial", "10")
+                );
+                let names: Vec<&str> = found
+                    .evidence
+                    .iter()
+                    .map(|e| e.identifier.as_str())
+                    .collect();
+                assert_eq!(
+                    names,
+                    ["serial", "host"],
+                    "every agreeing identifier is evidence"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // A placeholder serial identifies nothing: the host name decides, and finds two.
+        let s = subject(&[
+            ("serial", &["To be filled by O.E.M."]),
+            ("host", &["pc-01"]),
+        ]);
+        match rules().decide(&s, &candidates) {
+            Outcome::Ambiguous { identifier, found } => {
+                assert_eq!(identifier, "host");
+                let ids: Vec<&str> = found.iter().map(|f| f.candidate.as_str()).collect();
+                assert_eq!(ids, ["10", "11"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Any of several values may agree.
+        let s = subject(&[("macs", &["aa:bb:cc:00:00:01", "00-1A-2B-3C-4D-5E"])]);
+        let c = [device(
+            "12",
+            "acme",
+            true,
+            &[("mac-address", &["001a.2b3c.4d5e"])],
+        )];
+        assert!(
+            matches!(rules().decide(&s, &c), Outcome::Matched { identifier, .. } if identifier == "mac")
+        );
+        assert_eq!(
+            rules().decide(&subject(&[("serial", &["NOPE123"])]), &c),
+            Outcome::None
+        );
+    }
+
+    #[test]
+    fn conditions_come_first() {
+        let s = subject(&[("serial", &["C02XK1"])]);
+        let inactive = [device(
+            "10",
+            "acme",
+            false,
+            &[("serial-number", &["C02XK1"])],
+        )];
+        assert_eq!(rules().decide(&s, &inactive), Outcome::None);
+        let elsewhere = [device(
+            "10",
+            "globex",
+            true,
+            &[("serial-number", &["C02XK1"])],
+        )];
+        assert_eq!(rules().decide(&s, &elsewhere), Outcome::None);
+        let mut anywhere = s.clone();
+        anywhere.company = None;
+        assert!(matches!(
+            rules().decide(&anywhere, &elsewhere),
+            Outcome::Matched { .. }
+        ));
+    }
+
+    #[test]
+    fn similarity_above_its_threshold() {
+        let rules = RuleSet::from_toml(
+            "[[identifier]]\nname = \"name\"\nsubject = \"name\"\ncandidate = \"name\"\ncompare = \"similar\"\nthreshold = 0.9\n",
+            Path::new("customers.toml"),
+        )
+        .unwrap();
+        let c = |id: &str, name: &str| Candidate {
+            id: id.into(),
+            fields: fields(&[("name", &[name])]),
+            active: true,
+            ..Candidate::default()
+        };
+        let candidates = [
+            c("1", "Westbrook Landscaping LLC"),
+            c("2", "Crescent Family Medicine"),
+        ];
+        let s = Subject {
+            fields: fields(&[("name", &["Westbrook Landscapes"])]),
+            ..Subject::default()
+        };
+        match rules.decide(&s, &candidates) {
+            Outcome::Matched { found, .. } => {
+                assert_eq!(found.candidate, "1");
+                assert!(found.score >= 0.9 && found.score < 1.0, "{}", found.score);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_rule_sets_name_file_line_and_field() {
+        let err = |text: &str| {
+            RuleSet::from_toml(text, Path::new("rules/devices.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(&DEVICES.replace("compare = \"mac\"", "compare = \"macaddr\""));
+        assert!(
+            e.contains("rules/devices.toml")
+                && e.contains("line 16")
+                && e.contains("identifier[2].compare")
+                && e.contains("`macaddr`"),
+            "{e}"
+        );
+        let e = err(
+            "[[identifier]]\nname = \"n\"\nsubject = \"n\"\ncandidate = \"n\"\ncompare = \"similar\"\n",
+        );
+        assert!(
+            e.contains("identifier[1].threshold") && e.contains("0.92"),
+            "{e}"
+        );
+        let e = err(
+            "[[identifier]]\nname = \"n\"\nsubject = \"n\"\ncandidate = \"n\"\ncompare = \"similar\"\nthreshold = 1.5\n",
+        );
+        assert!(e.contains("line 6") && e.contains("`1.5`"), "{e}");
+        let e = err(
+            "[[identifier]]\nname = \"n\"\nsubject = \"n\"\ncandidate = \"n\"\ncompare = \"exact\"\nthreshold = 0.9\n",
+        );
+        assert!(e.contains("only `similar` takes a threshold"), "{e}");
+        let e = err("[conditions]\nactive-only = true\n");
+        assert!(e.contains("no `[[identifier]]`"), "{e}");
+        let e = err("[conditions]\nactiv-only = true\n");
+        assert!(
+            e.contains("rules/devices.toml") && e.contains("line 2") && e.contains("activ-only"),
+            "{e}"
+        );
+    }
+}
