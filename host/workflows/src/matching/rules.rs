@@ -29,7 +29,7 @@
 use super::Comparator;
 use anyhow::{Context, anyhow};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use toml::Spanned;
 
@@ -143,15 +143,22 @@ pub enum Outcome {
 }
 
 impl RuleSet {
-    /// Decides `subject` against `candidates` (those the conditions allow).
+    /// Decides `subject` against `candidates` (those the conditions allow), comparing it with
+    /// every candidate: for a few candidates; [`RuleSet::index`] for many.
     pub fn decide(&self, subject: &Subject, candidates: &[Candidate]) -> Outcome {
-        let allowed: Vec<&Candidate> = candidates
-            .iter()
-            .filter(|c| self.conditions.allow(subject, c))
-            .collect();
-        for identifier in &self.identifiers {
-            let mut found: Vec<Found> = allowed
-                .iter()
+        self.decide_among(subject, |_| candidates.iter().collect())
+    }
+
+    /// The decision, with `among(identifier)` giving the candidates worth comparing for it.
+    fn decide_among<'c>(
+        &self,
+        subject: &Subject,
+        among: impl Fn(usize) -> Vec<&'c Candidate>,
+    ) -> Outcome {
+        for (n, identifier) in self.identifiers.iter().enumerate() {
+            let mut found: Vec<Found> = among(n)
+                .into_iter()
+                .filter(|c| self.conditions.allow(subject, c))
                 .filter_map(|c| {
                     let score = identifier.score(subject, c)?.score;
                     Some(Found {
@@ -183,6 +190,41 @@ impl RuleSet {
             }
         }
         Outcome::None
+    }
+
+    /// Indexes `candidates` by each identifier's keys, so that deciding a subject looks its
+    /// keys up instead of comparing it with every candidate: N subjects against M candidates
+    /// cost about N + M. `similar` identifiers compare only candidates that share a blocking
+    /// key (the first two characters of the folded text), as record linkage does.
+    pub fn index<'c>(&'c self, candidates: &'c [Candidate]) -> Index<'c> {
+        let keys = self
+            .identifiers
+            .iter()
+            .map(|identifier| {
+                let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+                for (at, candidate) in candidates.iter().enumerate() {
+                    for value in candidate
+                        .fields
+                        .get(&identifier.candidate_field)
+                        .into_iter()
+                        .flatten()
+                    {
+                        if let Some(key) = identifier.lookup_key(value) {
+                            let slot = map.entry(key).or_default();
+                            if slot.last() != Some(&at) {
+                                slot.push(at);
+                            }
+                        }
+                    }
+                }
+                map
+            })
+            .collect();
+        Index {
+            rules: self,
+            candidates,
+            keys,
+        }
     }
 
     fn evidence(&self, subject: &Subject, candidate: &Candidate) -> Vec<Evidence> {
@@ -301,6 +343,36 @@ impl RuleSet {
     }
 }
 
+/// Candidates indexed for one rule set ([`RuleSet::index`]).
+pub struct Index<'c> {
+    rules: &'c RuleSet,
+    candidates: &'c [Candidate],
+    /// Per identifier: lookup key -> candidate positions.
+    keys: Vec<HashMap<String, Vec<usize>>>,
+}
+
+impl Index<'_> {
+    /// Decides `subject` as [`RuleSet::decide`] would, looking candidates up by key.
+    pub fn decide(&self, subject: &Subject) -> Outcome {
+        self.rules.decide_among(subject, |n| {
+            let identifier = &self.rules.identifiers[n];
+            let mut at: Vec<usize> = subject
+                .fields
+                .get(&identifier.subject_field)
+                .into_iter()
+                .flatten()
+                .filter_map(|value| identifier.lookup_key(value))
+                .filter_map(|key| self.keys[n].get(&key))
+                .flatten()
+                .copied()
+                .collect();
+            at.sort_unstable();
+            at.dedup();
+            at.into_iter().map(|i| &self.candidates[i]).collect()
+        })
+    }
+}
+
 impl Conditions {
     fn allow(&self, subject: &Subject, candidate: &Candidate) -> bool {
         (!self.active_only || candidate.active)
@@ -312,6 +384,16 @@ impl Conditions {
 }
 
 impl Identifier {
+    /// The key candidates are looked up by: the comparator's key, or for `similar` the
+    /// blocking key (the first two characters of the folded text).
+    fn lookup_key(&self, value: &str) -> Option<String> {
+        let key = self.comparator.key(value)?;
+        Some(match self.comparator {
+            Comparator::Similar(_) => key.chars().take(2).collect(),
+            _ => key,
+        })
+    }
+
     /// The best agreement between any of the subject's values and any of the candidate's.
     fn score(&self, subject: &Subject, candidate: &Candidate) -> Option<Evidence> {
         let ours = subject.fields.get(&self.subject_field)?;
@@ -540,6 +622,80 @@ compare = "host-name"
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_index_decides_as_the_scan_does() {
+        // 600 devices of 3 companies: serials, MACs in several notations, host names with and
+        // without domains; some share a host name, some are inactive, some serials are
+        // placeholders.
+        let candidates: Vec<Candidate> = (0..600)
+            .map(|i| {
+                let mac = format!("00:1a:2b:00:{:02x}:{:02x}", i / 256, i % 256);
+                let serial = if i % 50 == 0 {
+                    "Default string".to_string()
+                } else {
+                    format!("SN{i:05}")
+                };
+                let host = if i % 7 == 0 {
+                    format!("pc-{:03}.corp.example", i / 2)
+                } else {
+                    format!("pc-{i:03}")
+                };
+                device(
+                    &i.to_string(),
+                    ["acme", "globex", "initech"][i % 3],
+                    i % 11 != 0,
+                    &[
+                        ("serial-number", &[&serial]),
+                        ("mac-address", &[&mac]),
+                        ("name", &[&host]),
+                    ],
+                )
+            })
+            .collect();
+        let rules = rules();
+        let index = rules.index(&candidates);
+        let mut outcomes = [0usize; 3];
+        for i in 0..700 {
+            let s = Subject {
+                id: format!("s{i}"),
+                fields: fields(&[
+                    (
+                        "serial",
+                        &[&if i % 3 == 0 {
+                            format!("sn-{i:05}")
+                        } else {
+                            "Unknown".into()
+                        }],
+                    ),
+                    (
+                        "macs",
+                        // Every other subject has a MAC no candidate has.
+                        &[&format!(
+                            "0{}1a2b00{:02x}{:02x}",
+                            i % 2 * 2,
+                            i / 256,
+                            i % 256
+                        )],
+                    ),
+                    ("host", &[&format!("PC-{:03}", i / 2)]),
+                ]),
+                company: (i % 4 != 0).then(|| ["acme", "globex", "initech"][i % 3].to_string()),
+                kind: None,
+            };
+            let scanned = rules.decide(&s, &candidates);
+            assert_eq!(index.decide(&s), scanned, "subject {i}");
+            outcomes[match scanned {
+                Outcome::Matched { .. } => 0,
+                Outcome::Ambiguous { .. } => 1,
+                Outcome::None => 2,
+            }] += 1;
+        }
+        assert!(
+            outcomes.iter().all(|&n| n > 0),
+            "every outcome is exercised: {outcomes:?}"
+        );
     }
 
     #[test]
