@@ -1,4 +1,7 @@
-//! Matching: linking a tool's records (customers, devices, alert subjects) to PSA records.
+//! The matching engine: linking a tool's records (customers, devices, alert subjects) to PSA
+//! records. Pure computation over fields: it knows no WIT type, store or sandbox, so the
+//! workflows (customer linking, inventory, alert delivery) and custom rule components build on
+//! it.
 //!
 //! - [`normalize`]: each identifier's text as the key it is compared by (serials without
 //!   placeholders, MACs in any notation, host names, IPs, company names without legal forms,
