@@ -146,21 +146,27 @@ impl RuleSet {
     /// Decides `subject` against `candidates` (those the conditions allow), comparing it with
     /// every candidate: for a few candidates; [`RuleSet::index`] for many.
     pub fn decide(&self, subject: &Subject, candidates: &[Candidate]) -> Outcome {
-        self.decide_among(subject, |_| candidates.iter().collect())
+        self.decide_among(
+            subject,
+            |_| candidates.iter().enumerate().collect(),
+            |n, _, c| Some(self.identifiers[n].score(subject, c)?.score),
+        )
     }
 
-    /// The decision, with `among(identifier)` giving the candidates worth comparing for it.
+    /// The decision, with `among(identifier)` giving the candidates worth comparing for it
+    /// (with their positions) and `score(identifier, position, candidate)` how well one agrees.
     fn decide_among<'c>(
         &self,
         subject: &Subject,
-        among: impl Fn(usize) -> Vec<&'c Candidate>,
+        among: impl Fn(usize) -> Vec<(usize, &'c Candidate)>,
+        score: impl Fn(usize, usize, &Candidate) -> Option<f64>,
     ) -> Outcome {
         for (n, identifier) in self.identifiers.iter().enumerate() {
             let mut found: Vec<Found> = among(n)
                 .into_iter()
-                .filter(|c| self.conditions.allow(subject, c))
-                .filter_map(|c| {
-                    let score = identifier.score(subject, c)?.score;
+                .filter(|(_, c)| self.conditions.allow(subject, c))
+                .filter_map(|(at, c)| {
+                    let score = score(n, at, c)?;
                     Some(Found {
                         candidate: c.id.clone(),
                         score,
@@ -195,7 +201,7 @@ impl RuleSet {
     /// Indexes `candidates` by each identifier's keys, so that deciding a subject looks its
     /// keys up instead of comparing it with every candidate: N subjects against M candidates
     /// cost about N + M. `similar` identifiers compare only candidates that share a blocking
-    /// key (the first two characters of the folded text), as record linkage does.
+    /// key (the first two characters of the first two words), as record linkage does.
     pub fn index<'c>(&'c self, candidates: &'c [Candidate]) -> Index<'c> {
         let keys = self
             .identifiers
@@ -220,10 +226,29 @@ impl RuleSet {
                 map
             })
             .collect();
+        let folded = self
+            .identifiers
+            .iter()
+            .map(|identifier| match identifier.comparator {
+                Comparator::Similar(_) => candidates
+                    .iter()
+                    .map(|c| {
+                        c.fields
+                            .get(&identifier.candidate_field)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|v| identifier.comparator.key(v))
+                            .collect()
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
         Index {
             rules: self,
             candidates,
             keys,
+            folded,
         }
     }
 
@@ -349,27 +374,61 @@ pub struct Index<'c> {
     candidates: &'c [Candidate],
     /// Per identifier: lookup key -> candidate positions.
     keys: Vec<HashMap<String, Vec<usize>>>,
+    /// Per `similar` identifier: each candidate's folded values (empty for the others).
+    folded: Vec<Vec<Vec<String>>>,
 }
 
 impl Index<'_> {
     /// Decides `subject` as [`RuleSet::decide`] would, looking candidates up by key.
     pub fn decide(&self, subject: &Subject) -> Outcome {
-        self.rules.decide_among(subject, |n| {
-            let identifier = &self.rules.identifiers[n];
-            let mut at: Vec<usize> = subject
-                .fields
-                .get(&identifier.subject_field)
-                .into_iter()
-                .flatten()
-                .filter_map(|value| identifier.lookup_key(value))
-                .filter_map(|key| self.keys[n].get(&key))
-                .flatten()
-                .copied()
-                .collect();
-            at.sort_unstable();
-            at.dedup();
-            at.into_iter().map(|i| &self.candidates[i]).collect()
-        })
+        // A similarity compares folded texts: the subject's are folded once here, the
+        // candidates' once when the index was built.
+        let ours: Vec<Vec<String>> = self
+            .rules
+            .identifiers
+            .iter()
+            .map(|identifier| match identifier.comparator {
+                Comparator::Similar(_) => subject
+                    .fields
+                    .get(&identifier.subject_field)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| identifier.comparator.key(v))
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        self.rules.decide_among(
+            subject,
+            |n| {
+                let identifier = &self.rules.identifiers[n];
+                let mut at: Vec<usize> = subject
+                    .fields
+                    .get(&identifier.subject_field)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|value| identifier.lookup_key(value))
+                    .filter_map(|key| self.keys[n].get(&key))
+                    .flatten()
+                    .copied()
+                    .collect();
+                at.sort_unstable();
+                at.dedup();
+                at.into_iter().map(|i| (i, &self.candidates[i])).collect()
+            },
+            |n, at, c| match self.rules.identifiers[n].comparator {
+                Comparator::Similar(threshold) => ours[n]
+                    .iter()
+                    .flat_map(|a| {
+                        self.folded[n][at]
+                            .iter()
+                            .map(move |b| strsim::jaro_winkler(a, b))
+                    })
+                    .filter(|s| *s >= threshold)
+                    .max_by(f64::total_cmp),
+                _ => Some(self.rules.identifiers[n].score(subject, c)?.score),
+            },
+        )
     }
 }
 
@@ -385,11 +444,17 @@ impl Conditions {
 
 impl Identifier {
     /// The key candidates are looked up by: the comparator's key, or for `similar` the
-    /// blocking key (the first two characters of the folded text).
+    /// blocking key: the first two characters of each of the first two words of the folded
+    /// text (`westbrook landscaping` -> `wela`). Names alike enough to match almost always
+    /// share it; a typo in those characters is left to the other identifiers.
     fn lookup_key(&self, value: &str) -> Option<String> {
         let key = self.comparator.key(value)?;
         Some(match self.comparator {
-            Comparator::Similar(_) => key.chars().take(2).collect(),
+            Comparator::Similar(_) => key
+                .split(' ')
+                .take(2)
+                .flat_map(|word| word.chars().take(2))
+                .collect(),
             _ => key,
         })
     }
