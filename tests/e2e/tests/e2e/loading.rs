@@ -71,7 +71,7 @@ async fn a_matching_rule_loads_but_cannot_be_a_connection() {
     let rt = runtime(64 << 20, Duration::from_secs(10));
     let rule = load(&rt, EXAMPLE_RULE_PATH).await;
     assert_eq!(rule.kind(), PluginKind::MatchingRule);
-    assert_eq!(rule.id(), "serial-then-hostname");
+    assert_eq!(rule.id(), "neighbouring-mac-same-model");
     let kv = KvStore::temporary().unwrap();
     let err = Connection::open(rt.clone(), rule, "x", settings(&[], &[]), &grant(&[]), &kv)
         .err()
@@ -168,4 +168,45 @@ async fn an_oversized_component_is_refused_before_it_is_compiled() {
     rt.load(PluginSource::File(CONNECTWISE_MANAGE_PATH.into()))
         .await
         .expect("loads under the default limit");
+}
+
+#[tokio::test]
+async fn the_example_rule_matches_another_interface_of_a_device() {
+    let rt = runtime(64 << 20, Duration::from_secs(10));
+    let rule = load(&rt, EXAMPLE_RULE_PATH).await;
+    let subject = serde_json::json!({
+        "kind": "device", "id": "laptop-1", "raw": "{}",
+        "fields": [["mac-address", "F8:75:A4:10:20:31"], ["model", "ThinkPad T14 Gen 3"]],
+    });
+    let candidates = serde_json::json!([
+        {"entity": "configuration", "id": "10", "raw": "{}",
+         "fields": [["mac-address", "f8-75-a4-10-20-2f"], ["model", "thinkpad-t14-gen3"]]},
+        {"entity": "configuration", "id": "11", "raw": "{}",
+         "fields": [["mac-address", "f8-75-a4-10-20-30"], ["model", "ThinkPad X1"]]},
+    ]);
+    let verdicts = psahost_sandbox::connector::call_json(
+        &rt,
+        &rule,
+        None,
+        "evaluate",
+        vec![subject, candidates],
+    )
+    .await
+    .expect("evaluate runs");
+    let verdicts = verdicts.as_array().expect("a list of verdicts");
+    let by_id = |id: &str| {
+        verdicts
+            .iter()
+            .find(|v| v["candidate-id"] == id)
+            .expect("a verdict each")
+    };
+    assert_eq!(by_id("10")["matched"], true, "{verdicts:?}");
+    assert_eq!(by_id("10")["score"], 70);
+    assert_eq!(by_id("11")["matched"], false);
+    assert!(
+        by_id("11")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("models differ")
+    );
 }
