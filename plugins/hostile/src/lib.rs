@@ -21,7 +21,8 @@
 //! - `kv-then-trap`: writes setting `value` under setting `key`, then traps;
 //! - `describe-only` or anything else: succeeds without doing anything.
 //!
-//! `list-companies` returns `count` (a setting) synthetic companies in one page, for benchmarks;
+//! `list-references` returns `count` entries of `size` bytes of raw text (a picklist too big
+//! to take). `list-companies` returns `count` (a setting) synthetic companies in one page, for benchmarks;
 //! with `attack` = `big-page` it ignores the page size asked for and pads each company's `raw`
 //! to `size` bytes; with `cursor-cycle` it answers cursors A, B, A, B ... forever; with
 //! `cursor-endless` a new cursor every page, forever.
@@ -62,7 +63,11 @@ impl Connector for Hostile {
                 setting("banner", "Banner", FORGED),
             ],
             outbound_hosts: vec!["http://{target}".into(), "https://{target}".into()],
-            operations: vec![Operation::TestConnection, Operation::ListCompanies],
+            operations: vec![
+                Operation::TestConnection,
+                Operation::ListCompanies,
+                Operation::ListReferences,
+            ],
             // Generous, but endpoint-scoped: every endpoint label gets a scope in the host.
             rate_limits: vec![RateLimitHint {
                 scope: LimitScope::Endpoint,
@@ -176,6 +181,20 @@ impl Connector for Hostile {
             }
             _ => Ok(report("nothing to do".into())),
         }
+    }
+
+    /// `count` entries, each with `size` bytes of raw text: a picklist too big to take.
+    fn list_references(_kind: ReferenceKind) -> Result<Vec<Reference>> {
+        let raw = format!("\"{}\"", "r".repeat(number("size", 2)));
+        Ok((0..number("count", 10))
+            .map(|i| Reference {
+                id: i.to_string(),
+                name: format!("Entry {i}"),
+                active: true,
+                parent_id: None,
+                raw: raw.clone(),
+            })
+            .collect())
     }
 
     fn list_companies(page: PageRequest) -> Result<CompanyPage> {

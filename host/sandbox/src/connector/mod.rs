@@ -427,7 +427,74 @@ paged_operations! {
     list_tickets -> TicketPage = "list-tickets", call_list_tickets;
 }
 
+/// The most entries the host takes from an export that is not paged (a picklist, a ticket
+/// search): more is a connector's fault, refused like an oversized page.
+pub const MAX_UNPAGED_ITEMS: usize = 100_000;
+
 impl Connection {
+    /// A complete picklist: at most [`MAX_UNPAGED_ITEMS`] entries and
+    /// `runtime.max-result-size` of text.
+    pub async fn list_references(
+        &self,
+        kind: ReferenceKind,
+    ) -> Result<Vec<Reference>, ConnectorError> {
+        self.invoke_checked(
+            "list-references",
+            move |guest, store| {
+                Box::pin(async move { guest.call_list_references(store, kind).await })
+            },
+            |items| {
+                let bytes = items
+                    .iter()
+                    .map(|r| (r.id.len() + r.name.len() + r.raw.len()) as u64)
+                    .sum();
+                self.check_unpaged("list-references", items.len(), bytes)
+            },
+        )
+        .await
+    }
+
+    /// Open tickets matching a filter: at most [`MAX_UNPAGED_ITEMS`] and
+    /// `runtime.max-result-size` of record text.
+    pub async fn find_open_tickets(
+        &self,
+        filter: TicketFilter,
+    ) -> Result<Vec<Ticket>, ConnectorError> {
+        self.invoke_checked(
+            "find-open-tickets",
+            move |guest, store| {
+                Box::pin(async move { guest.call_find_open_tickets(store, &filter).await })
+            },
+            |items| {
+                let bytes = items.iter().map(|t| t.raw.len() as u64).sum();
+                self.check_unpaged("find-open-tickets", items.len(), bytes)
+            },
+        )
+        .await
+    }
+
+    fn check_unpaged(&self, operation: &str, items: usize, bytes: u64) -> Result<(), CallError> {
+        let limit = self.runtime.config().max_result_bytes;
+        let message = if items > MAX_UNPAGED_ITEMS {
+            format!(
+                "returned {items} entries: an answer that is not paged holds at most {MAX_UNPAGED_ITEMS}"
+            )
+        } else if bytes > limit {
+            format!(
+                "returned {bytes} bytes of text, over `runtime.max-result-size` ({limit} bytes)"
+            )
+        } else {
+            return Ok(());
+        };
+        let err = CallError::ResultTooLarge {
+            plugin: self.plugin.id().to_string(),
+            operation: operation.to_string(),
+            message,
+        };
+        tracing::warn!(plugin = self.plugin.id(), connection = self.id(), "{err}");
+        Err(err)
+    }
+
     fn check_page(
         &self,
         operation: &str,
@@ -470,14 +537,10 @@ typed_operations! {
     get_configuration(id: String => &id) -> Configuration = "get-configuration", call_get_configuration;
     /// One ticket.
     get_ticket(id: String => &id) -> Ticket = "get-ticket", call_get_ticket;
-    /// A complete picklist.
-    list_references(kind: ReferenceKind => kind) -> Vec<Reference> = "list-references", call_list_references;
     /// Creates a ticket.
     create_ticket(ticket: NewTicket => &ticket) -> Ticket = "create-ticket", call_create_ticket;
     /// Adds a note to a ticket.
     add_ticket_note(note: NewNote => &note) -> Note = "add-ticket-note", call_add_ticket_note;
-    /// Open tickets matching a filter.
-    find_open_tickets(filter: TicketFilter => &filter) -> Vec<Ticket> = "find-open-tickets", call_find_open_tickets;
     /// Creates a configuration item.
     create_configuration(configuration: NewConfiguration => &configuration) -> Configuration = "create-configuration", call_create_configuration;
     /// Changes a configuration item.

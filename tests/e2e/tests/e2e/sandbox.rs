@@ -578,3 +578,65 @@ async fn a_page_larger_than_asked_is_refused() {
         ["result-too-large", "result-too-large", "ok"]
     );
 }
+
+/// A picklist or a ticket search is not paged: the host still bounds what it takes from it,
+/// in entries and in text.
+#[tokio::test]
+async fn an_oversized_picklist_is_refused() {
+    use psahost_sandbox::bindings::psa::connector::types::ReferenceKind;
+    use psahost_sandbox::connector::MAX_UNPAGED_ITEMS;
+    use psahost_sandbox::runtime::{PluginSource, Runtime, RuntimeConfig};
+    let rt = Runtime::new(RuntimeConfig {
+        cache_dir: Some(cache_dir()),
+        max_instances: 4,
+        max_result_bytes: 2 * MIB,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let plugin = rt
+        .load(PluginSource::File(HOSTILE_PATH.into()))
+        .await
+        .unwrap();
+    let kv = KvStore::temporary().unwrap();
+    let picklist = |name: &str, count: usize, size: usize| {
+        connect(
+            &rt,
+            &plugin,
+            name,
+            settings(
+                &[
+                    ("attack", "none"),
+                    ("count", &count.to_string()),
+                    ("size", &size.to_string()),
+                ],
+                &[],
+            ),
+            &grant(&[]),
+            &kv,
+        )
+    };
+    let refused = |result: Result<Vec<_>, ConnectorError>| match result {
+        Err(ConnectorError::Call(CallError::ResultTooLarge { message, .. })) => message,
+        other => panic!(
+            "expected result-too-large, got {:?}",
+            other.map(|v| v.len())
+        ),
+    };
+    let message = refused(
+        picklist("many", MAX_UNPAGED_ITEMS + 1, 2)
+            .list_references(ReferenceKind::TicketStatus)
+            .await,
+    );
+    assert!(message.contains("at most 100000"), "{message}");
+    let message = refused(
+        picklist("large", 3, MIB as usize)
+            .list_references(ReferenceKind::TicketStatus)
+            .await,
+    );
+    assert!(message.contains("runtime.max-result-size"), "{message}");
+    let fine = picklist("fine", 50, 100)
+        .list_references(ReferenceKind::TicketStatus)
+        .await
+        .expect("a normal picklist");
+    assert_eq!(fine.len(), 50);
+}
