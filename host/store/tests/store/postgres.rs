@@ -1,7 +1,7 @@
 //! `PgStore`: the conformance suite, each test in its own schema, and its own machinery
 //! (migrations, server-side failures, connection errors).
 
-use crate::pg_server::{self, PgFactory, new_schema, open, raw_client};
+use psahost_pgtest::{self as pg_server, PgFactory, new_schema, open, raw_client};
 use psahost_store::{
     Entity, PG_SCHEMA_VERSION, PageCommit, PgOptions, PgStore, RecordStore, RecordWrite,
 };

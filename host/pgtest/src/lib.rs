@@ -1,4 +1,4 @@
-//! The PostgreSQL server of the tests: `PSAHOST_TEST_DATABASE_URL` when it is set, otherwise a
+//! The PostgreSQL server of psahost's tests (the store's, the workflows'): `PSAHOST_TEST_DATABASE_URL` when it is set, otherwise a
 //! throwaway server this test process starts on first use (shared by all its tests) and that
 //! stops when the process ends.
 //!
@@ -287,14 +287,23 @@ pub fn new_schema() -> String {
 /// A `PgStore` in a schema of its own (reopened in place), dropped with the factory when the
 /// server is not the tests' own.
 pub struct PgFactory {
+    /// The schema its stores open.
     pub schema: String,
 }
 
-impl PgFactory {
-    pub fn new() -> PgFactory {
+impl Default for PgFactory {
+    /// A factory with a new schema of its own.
+    fn default() -> PgFactory {
         PgFactory {
             schema: new_schema(),
         }
+    }
+}
+
+impl PgFactory {
+    /// A factory with a new schema of its own.
+    pub fn new() -> PgFactory {
+        PgFactory::default()
     }
 }
 
