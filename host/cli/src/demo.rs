@@ -39,12 +39,10 @@ pub struct DemoArgs {
 
 pub(super) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let runtime = Runtime::new(RuntimeConfig {
+    let runtime = Runtime::new(crate::with_this_program(RuntimeConfig {
         cache_dir: super::default_cache_dir(),
-        bundled: crate::bundled(),
-        child_compiler: crate::child_compiler(),
         ..RuntimeConfig::default()
-    })?;
+    }))?;
     let allocator = match runtime.allocator() {
         AllocatorKind::Pooling => "pooling",
         AllocatorKind::OnDemand => "on-demand",

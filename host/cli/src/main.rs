@@ -14,7 +14,7 @@ mod terminal;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use psahost_config::Config;
-use psahost_sandbox::runtime::{BundledPlugins, ChildCompiler, compile_child_main};
+use psahost_sandbox::runtime::{BundledPlugins, ChildCompiler, RuntimeConfig, compile_child_main};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -167,13 +167,13 @@ fn init_tracing(filter: &str, format: LogFormat) -> anyhow::Result<()> {
 }
 
 /// The first-party connectors this binary embeds: what `builtin:ID` names.
-pub(crate) fn bundled() -> BundledPlugins {
+fn bundled() -> BundledPlugins {
     BundledPlugins(plugin_artifacts::bundled())
 }
 
 /// This binary as the runtime's child compiler (`psahost __compile-component`), so that a
 /// component's compilation is bounded in time and memory.
-pub(crate) fn child_compiler() -> Option<ChildCompiler> {
+fn child_compiler() -> Option<ChildCompiler> {
     match std::env::current_exe() {
         Ok(program) => Some(ChildCompiler {
             program,
@@ -192,9 +192,18 @@ pub(crate) fn child_compiler() -> Option<ChildCompiler> {
 /// embeds, and components are compiled by this binary in a child process.
 pub(crate) fn load_config(path: &Path) -> anyhow::Result<Config> {
     let mut config = Config::load(path)?;
-    config.runtime.bundled = bundled();
-    config.runtime.child_compiler = child_compiler();
+    config.runtime = with_this_program(config.runtime);
     Ok(config)
+}
+
+/// `runtime` with what this binary provides: its bundled connectors as `builtin:`, and itself
+/// as the child compiler. Every runtime the command builds goes through here.
+pub(crate) fn with_this_program(runtime: RuntimeConfig) -> RuntimeConfig {
+    RuntimeConfig {
+        bundled: bundled(),
+        child_compiler: child_compiler(),
+        ..runtime
+    }
 }
 
 /// The directory for the compiled-component cache of one-off commands.

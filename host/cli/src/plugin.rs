@@ -86,7 +86,7 @@ pub struct RuntimeArgs {
 
 impl RuntimeArgs {
     fn runtime(&self) -> anyhow::Result<Arc<Runtime>> {
-        Runtime::new(RuntimeConfig {
+        Runtime::new(crate::with_this_program(RuntimeConfig {
             cache_dir: if self.no_cache {
                 None
             } else {
@@ -95,14 +95,12 @@ impl RuntimeArgs {
             memory_limit: self.memory_limit.as_u64(),
             call_timeout: self.timeout,
             max_instances: 8,
-            bundled: crate::bundled(),
-            child_compiler: crate::child_compiler(),
             compile_limits: CompileLimits {
                 timeout: self.compile_timeout,
                 max_memory: self.compile_memory.as_u64(),
             },
             ..RuntimeConfig::default()
-        })
+        }))
     }
 }
 

@@ -359,7 +359,6 @@ impl Daemon {
                     &self.runtime.config().bundled,
                     self.plugins
                         .iter()
-                        .filter(|(other, _)| *other != id)
                         .filter_map(|(other, slot)| Some((other.as_str(), slot.current()?))),
                 )
                 .map(|()| plugin),

@@ -150,6 +150,20 @@ fn write_config(dir: &Path, body: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
+/// A `psahost.toml` in `dir` with connection `acme` of the hostile plugin, its settings
+/// `settings` (the inside of a TOML inline table), every requested host granted.
+fn hostile_connection(dir: &Path, settings: &str) -> String {
+    write_config(
+        dir,
+        &format!(
+            "[runtime]\ndata-dir = \"data\"\n\n[plugins.hostile]\npath = {:?}\n\n\
+             [connections.acme]\nplugin = \"hostile\"\nsettings = {{ {settings} }}\n\
+             grant = {{ hosts = [\"requested\"] }}\n",
+            plugin_artifacts::HOSTILE_PATH
+        ),
+    )
+}
+
 #[test]
 fn a_config_typo_names_file_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
@@ -176,22 +190,9 @@ fn a_config_typo_names_file_line_and_field() {
 #[test]
 fn connection_test_reports_the_setting_to_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(
+    let config = hostile_connection(
         dir.path(),
-        &format!(
-            r#"[runtime]
-data-dir = "data"
-
-[plugins.hostile]
-path = "{}"
-
-[connections.acme]
-plugin = "hostile"
-settings = {{ attack = "log-secret", token = "${{env:PSAHOST_TEST_TOKEN}}" }}
-grant = {{ hosts = ["requested"] }}
-"#,
-            plugin_artifacts::HOSTILE_PATH
-        ),
+        r#"attack = "log-secret", token = "${env:PSAHOST_TEST_TOKEN}""#,
     );
     let out = Command::new(env!("CARGO_BIN_EXE_psahost"))
         .args(["--config", &config, "connection", "test", "acme"])
@@ -269,22 +270,9 @@ fn plugin_text_never_reaches_the_terminal_raw() {
     // `connection test`: the message and details of a success, and the error of a failure.
     let dir = tempfile::tempdir().unwrap();
     for (value, ok) in [("", true), ("fail", false)] {
-        let config = write_config(
+        let config = hostile_connection(
             dir.path(),
-            &format!(
-                r#"[runtime]
-data-dir = "data"
-
-[plugins.hostile]
-path = "{}"
-
-[connections.acme]
-plugin = "hostile"
-settings = {{ attack = "terminal", value = "{value}" }}
-grant = {{ hosts = ["requested"] }}
-"#,
-                plugin_artifacts::HOSTILE_PATH
-            ),
+            &format!(r#"attack = "terminal", value = "{value}""#),
         );
         let out = psahost(&["--config", &config, "connection", "test", "acme"]);
         assert_eq!(out.status.success(), ok, "{}", text(&out.stderr));

@@ -475,17 +475,25 @@ impl Connection {
 
     fn check_unpaged(&self, operation: &str, items: usize, bytes: u64) -> Result<(), CallError> {
         let limit = self.runtime.config().max_result_bytes;
-        let message = if items > MAX_UNPAGED_ITEMS {
-            format!(
-                "returned {items} entries: an answer that is not paged holds at most {MAX_UNPAGED_ITEMS}"
+        if items > MAX_UNPAGED_ITEMS {
+            self.refuse(
+                operation,
+                format!("returned {items} entries: an answer that is not paged holds at most {MAX_UNPAGED_ITEMS}"),
             )
         } else if bytes > limit {
-            format!(
-                "returned {bytes} bytes of text, over `runtime.max-result-size` ({limit} bytes)"
+            self.refuse(
+                operation,
+                format!(
+                    "returned {bytes} bytes of text, over `runtime.max-result-size` ({limit} bytes)"
+                ),
             )
         } else {
-            return Ok(());
-        };
+            Ok(())
+        }
+    }
+
+    /// Refuses what a call returned: `result-too-large`, logged once.
+    fn refuse(&self, operation: &str, message: String) -> Result<(), CallError> {
         let err = CallError::ResultTooLarge {
             plugin: self.plugin.id().to_string(),
             operation: operation.to_string(),
@@ -503,24 +511,23 @@ impl Connection {
         raw_bytes: u64,
     ) -> Result<(), CallError> {
         let limit = self.runtime.config().max_result_bytes;
-        let message = if records > page_size.max(1) as usize {
-            format!(
-                "returned {records} records for a page of {page_size}: a page holds at most the page size asked for"
+        if records > page_size.max(1) as usize {
+            self.refuse(
+                operation,
+                format!(
+                    "returned {records} records for a page of {page_size}: a page holds at most the page size asked for"
+                ),
             )
         } else if raw_bytes > limit {
-            format!(
-                "returned {raw_bytes} bytes of record text in one page, over `runtime.max-result-size` ({limit} bytes)"
+            self.refuse(
+                operation,
+                format!(
+                    "returned {raw_bytes} bytes of record text in one page, over `runtime.max-result-size` ({limit} bytes)"
+                ),
             )
         } else {
-            return Ok(());
-        };
-        let err = CallError::ResultTooLarge {
-            plugin: self.plugin.id().to_string(),
-            operation: operation.to_string(),
-            message,
-        };
-        tracing::warn!(plugin = self.plugin.id(), connection = self.id(), "{err}");
-        Err(err)
+            Ok(())
+        }
     }
 }
 
