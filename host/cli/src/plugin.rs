@@ -5,7 +5,7 @@ use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
 use psahost_conformance::{CheckOptions, check_connector};
 use psahost_sandbox::bindings::exports::psa::connector::connector_api::{
-    ConnectorInfo, LimitScope, Operation,
+    ConnectorInfo, LimitScope,
 };
 use psahost_sandbox::bindings::exports::psa::connector::rule_api::RuleInfo;
 use psahost_sandbox::capabilities::ConnectionPolicy;
@@ -204,29 +204,6 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn operation_name(op: &Operation) -> &'static str {
-    match op {
-        Operation::TestConnection => "test-connection",
-        Operation::ListCompanies => "list-companies",
-        Operation::GetCompany => "get-company",
-        Operation::ListContacts => "list-contacts",
-        Operation::GetContact => "get-contact",
-        Operation::ListAgreements => "list-agreements",
-        Operation::GetAgreement => "get-agreement",
-        Operation::ListConfigurations => "list-configurations",
-        Operation::GetConfiguration => "get-configuration",
-        Operation::ListTickets => "list-tickets",
-        Operation::GetTicket => "get-ticket",
-        Operation::ListReferences => "list-references",
-        Operation::CreateTicket => "create-ticket",
-        Operation::AddTicketNote => "add-ticket-note",
-        Operation::FindOpenTickets => "find-open-tickets",
-        Operation::CreateConfiguration => "create-configuration",
-        Operation::UpdateConfiguration => "update-configuration",
-        Operation::SetContractServiceQuantity => "set-contract-service-quantity",
-    }
-}
-
 fn scope_name(scope: LimitScope) -> &'static str {
     match scope {
         LimitScope::Connection => "connection",
@@ -264,11 +241,20 @@ fn connector_json(c: &ConnectorInfo) -> Value {
             "default": s.default_value, "example": s.example,
         })).collect::<Vec<_>>(),
         "outbound-hosts": c.outbound_hosts,
-        "operations": c.operations.iter().map(operation_name).collect::<Vec<_>>(),
+        "operations": c.operations.iter().map(|o| o.name()).collect::<Vec<_>>(),
         "rate-limits": c.rate_limits.iter().map(|r| json!({
             "scope": scope_name(r.scope), "requests": r.requests,
             "per-seconds": r.per_seconds, "max-concurrent": r.max_concurrent,
         })).collect::<Vec<_>>(),
+        "paging": c.paging.iter().map(|p| json!({
+            "entity": p.entity.name(), "max-page-size": p.max_page_size,
+            "updated-since": p.updated_since,
+        })).collect::<Vec<_>>(),
+        "datasets": c.datasets.iter().map(|d| json!({
+            "name": d.name, "label": d.label, "description": d.description,
+            "updated-since": d.updated_since, "max-page-size": d.max_page_size,
+        })).collect::<Vec<_>>(),
+        "read-only-configuration-types": c.read_only_configuration_types,
     })
 }
 
@@ -335,7 +321,7 @@ fn inspect_text(plugin: &Plugin) -> String {
             let _ = writeln!(
                 out,
                 "operations:  {}",
-                join_or_none(c.operations.iter().map(operation_name))
+                join_or_none(c.operations.iter().map(|o| o.name()))
             );
             let limits: Vec<String> = c
                 .rate_limits
@@ -356,6 +342,54 @@ fn inspect_text(plugin: &Plugin) -> String {
                 "rate limits: {}",
                 join_or_none(limits.iter().map(String::as_str))
             );
+            let paging: Vec<String> = c
+                .paging
+                .iter()
+                .map(|p| {
+                    let mode = if p.updated_since {
+                        "incremental"
+                    } else {
+                        "full sweeps"
+                    };
+                    format!("{} {} ({mode})", p.entity.name(), p.max_page_size)
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "paging:      {}",
+                join_or_none(paging.iter().map(String::as_str))
+            );
+            let _ = writeln!(
+                out,
+                "datasets:{}",
+                if c.datasets.is_empty() { " (none)" } else { "" }
+            );
+            let width = c.datasets.iter().map(|d| d.name.len()).max().unwrap_or(0);
+            for d in &c.datasets {
+                let mode = if d.updated_since {
+                    "incremental"
+                } else {
+                    "full sweeps"
+                };
+                let _ = writeln!(
+                    out,
+                    "  {:width$}  {:5} per page, {mode:11}  {}",
+                    d.name,
+                    d.max_page_size,
+                    safe(&d.label)
+                );
+            }
+            if !c.read_only_configuration_types.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "read-only configuration types: {}",
+                    c.read_only_configuration_types
+                        .iter()
+                        .map(|t| safe(t))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
         }
         PluginInfo::MatchingRule(r) => {
             let _ = writeln!(

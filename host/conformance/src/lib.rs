@@ -447,7 +447,11 @@ impl Suite<'_> {
             };
             match conn.test_connection().await {
                 Ok(_) => self.record(check, Outcome::Fail, "accepted a wrong value"),
-                Err(ConnectorError::Psa(PsaError::Unauthorized(p))) if p.setting == name => {
+                // Naming the wrong setting among others is fine when the PSA does not say which
+                // credential it refused; not naming it sends the operator to the wrong field.
+                Err(ConnectorError::Psa(PsaError::Unauthorized(p)))
+                    if p.settings.contains(&name) =>
+                {
                     self.record(check, Outcome::Pass, format!("unauthorized: {}", p.message))
                 }
                 Err(ConnectorError::Psa(PsaError::Unauthorized(p))) => self.record(
@@ -455,7 +459,7 @@ impl Suite<'_> {
                     Outcome::Fail,
                     format!(
                         "unauthorized, but it names `{}` instead of `{name}`",
-                        p.setting
+                        p.settings_text()
                     ),
                 ),
                 Err(ConnectorError::Psa(e)) => self.record(

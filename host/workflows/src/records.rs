@@ -15,8 +15,8 @@
 
 use anyhow::{Context, anyhow, bail};
 use psahost_sandbox::bindings::psa::connector::types::{
-    Address, Agreement, AgreementLine, BillingCycle, Company, Configuration, Contact, EntityRef,
-    Note, Ticket,
+    Address, Agreement, AgreementLine, BillingCycle, Company, Configuration, ConfigurationAnswer,
+    Contact, EntityRef, Note, Site, Ticket,
 };
 use serde_json::{Map, Value, json};
 
@@ -174,6 +174,26 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A list of records; absent or null is empty.
+    fn list<T>(
+        &self,
+        name: &str,
+        item: impl Fn(&Value) -> anyhow::Result<T>,
+    ) -> anyhow::Result<Vec<T>> {
+        match self.field(name) {
+            Value::Null => Ok(Vec::new()),
+            Value::Array(items) => items
+                .iter()
+                .map(item)
+                .collect::<anyhow::Result<_>>()
+                .with_context(|| format!("field `{name}` of a stored {}", self.what)),
+            other => bail!(
+                "field `{name}` of a stored {} must be an array, not {other}",
+                self.what
+            ),
+        }
+    }
+
     fn raw(&self) -> String {
         raw_from_json(self.field("raw"))
     }
@@ -184,7 +204,7 @@ impl<'a> Fields<'a> {
 
 /// A company as stored JSON.
 pub fn company_to_json(c: &Company) -> Value {
-    json!({
+    let mut v = json!({
         "id": c.id,
         "name": c.name,
         "identifier": c.identifier,
@@ -196,13 +216,41 @@ pub fn company_to_json(c: &Company) -> Value {
         "address": c.address.as_ref().map_or(Value::Null, address_to_json),
         "updated-at": c.updated_at,
         "raw": raw_to_json(&c.raw),
+    });
+    // Contract 0.2.0's fields are stored only when set, so what a 0.1.x connector returns
+    // keeps its content hash (and an upgrade of the host emits no change events).
+    let map = v.as_object_mut().expect("a company is an object");
+    if let Some(p) = &c.parent_id {
+        map.insert("parent-id".into(), json!(p));
+    }
+    if c.classification.is_some() {
+        map.insert("classification".into(), opt_ref(&c.classification));
+    }
+    if c.market_segment.is_some() {
+        map.insert("market-segment".into(), opt_ref(&c.market_segment));
+    }
+    if !c.sites.is_empty() {
+        map.insert(
+            "sites".into(),
+            c.sites.iter().map(site_to_json).collect::<Vec<_>>().into(),
+        );
+    }
+    v
+}
+
+fn site_to_json(s: &Site) -> Value {
+    json!({
+        "id": s.id,
+        "name": s.name,
+        "address": s.address.as_ref().map_or(Value::Null, address_to_json),
+        "phone": s.phone,
+        "primary": s.primary,
+        "active": s.active,
     })
 }
 
-/// A stored company back as the WIT record.
-pub fn company_from_json(v: &Value) -> anyhow::Result<Company> {
-    let f = Fields::of(v, "company")?;
-    let address = match f.field("address") {
+fn address_from_json(v: &Value) -> anyhow::Result<Option<Address>> {
+    Ok(match v {
         Value::Null => None,
         a => {
             let a = Fields::of(a, "address")?;
@@ -215,7 +263,25 @@ pub fn company_from_json(v: &Value) -> anyhow::Result<Company> {
                 country: a.opt_string("country")?,
             })
         }
-    };
+    })
+}
+
+fn site_from_json(v: &Value) -> anyhow::Result<Site> {
+    let f = Fields::of(v, "site")?;
+    Ok(Site {
+        id: f.string("id")?,
+        name: f.string("name")?,
+        address: address_from_json(f.field("address"))?,
+        phone: f.opt_string("phone")?,
+        primary: f.bool("primary")?,
+        active: f.bool("active")?,
+    })
+}
+
+/// A stored company back as the WIT record.
+pub fn company_from_json(v: &Value) -> anyhow::Result<Company> {
+    let f = Fields::of(v, "company")?;
+    let address = address_from_json(f.field("address"))?;
     Ok(Company {
         id: f.string("id")?,
         name: f.string("name")?,
@@ -226,6 +292,10 @@ pub fn company_from_json(v: &Value) -> anyhow::Result<Company> {
         phone: f.opt_string("phone")?,
         website: f.opt_string("website")?,
         address,
+        parent_id: f.opt_string("parent-id")?,
+        classification: f.opt_ref("classification")?,
+        market_segment: f.opt_ref("market-segment")?,
+        sites: f.list("sites", site_from_json)?,
         updated_at: f.opt_string("updated-at")?,
         raw: f.raw(),
     })
@@ -364,7 +434,7 @@ pub fn agreement_from_json(v: &Value) -> anyhow::Result<Agreement> {
 
 /// A configuration item as stored JSON.
 pub fn configuration_to_json(c: &Configuration) -> Value {
-    json!({
+    let mut v = json!({
         "id": c.id,
         "company-id": c.company_id,
         "name": c.name,
@@ -381,6 +451,27 @@ pub fn configuration_to_json(c: &Configuration) -> Value {
         "notes": c.notes,
         "updated-at": c.updated_at,
         "raw": raw_to_json(&c.raw),
+    });
+    // Stored only when set, as the company's 0.2.0 fields.
+    if !c.questions.is_empty() {
+        let answers: Vec<Value> = c
+            .questions
+            .iter()
+            .map(|q| json!({ "question-id": q.question_id, "question": q.question, "answer": q.answer }))
+            .collect();
+        v.as_object_mut()
+            .expect("a configuration is an object")
+            .insert("questions".into(), answers.into());
+    }
+    v
+}
+
+fn answer_from_json(v: &Value) -> anyhow::Result<ConfigurationAnswer> {
+    let f = Fields::of(v, "configuration answer")?;
+    Ok(ConfigurationAnswer {
+        question_id: f.opt_string("question-id")?,
+        question: f.string("question")?,
+        answer: f.opt_string("answer")?,
     })
 }
 
@@ -402,6 +493,7 @@ pub fn configuration_from_json(v: &Value) -> anyhow::Result<Configuration> {
         manufacturer: f.opt_ref("manufacturer")?,
         vendor: f.opt_ref("vendor")?,
         notes: f.opt_string("notes")?,
+        questions: f.list("questions", answer_from_json)?,
         updated_at: f.opt_string("updated-at")?,
         raw: f.raw(),
     })
@@ -493,6 +585,48 @@ mod tests {
         })
     }
 
+    /// What a 0.1.x connector returns must be stored exactly as before contract 0.2.0, so an
+    /// upgrade of the host changes no content hash.
+    #[test]
+    fn records_without_0_2_fields_store_the_0_1_keys_only() {
+        let c = Company {
+            id: "7".into(),
+            name: "Acme".into(),
+            identifier: None,
+            status: None,
+            active: true,
+            types: vec![],
+            phone: None,
+            website: None,
+            address: None,
+            parent_id: None,
+            classification: None,
+            market_segment: None,
+            sites: vec![],
+            updated_at: None,
+            raw: "{}".into(),
+        };
+        let v = company_to_json(&c);
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "active",
+                "address",
+                "id",
+                "identifier",
+                "name",
+                "phone",
+                "raw",
+                "status",
+                "types",
+                "updated-at",
+                "website"
+            ]
+        );
+        assert_eq!(company_from_json(&v).unwrap(), c);
+    }
+
     #[test]
     fn company_round_trip_with_wit_names_and_parsed_raw() {
         let c = Company {
@@ -512,6 +646,17 @@ mod tests {
                 postal_code: Some("12345".into()),
                 country: None,
             }),
+            parent_id: Some("3".into()),
+            classification: r("2", Some("Gold")),
+            market_segment: r("5", None),
+            sites: vec![Site {
+                id: "11".into(),
+                name: "Main".into(),
+                address: None,
+                phone: Some("+1 555 0100".into()),
+                primary: true,
+                active: true,
+            }],
             updated_at: Some("2026-01-31T09:30:00Z".into()),
             raw: r#"{"id":7,"name":"Acme"}"#.into(),
         };
@@ -596,10 +741,16 @@ mod tests {
             manufacturer: None,
             vendor: None,
             notes: None,
+            questions: vec![ConfigurationAnswer {
+                question_id: Some("31".into()),
+                question: "Firmware".into(),
+                answer: None,
+            }],
             updated_at: Some("2026-02-01T00:00:00Z".into()),
             raw: "{}".into(),
         };
         let v = configuration_to_json(&cfg);
+        assert_eq!(v["questions"][0]["question"], "Firmware");
         assert_eq!(v["serial-number"], "SN1");
         assert_eq!(configuration_from_json(&v).unwrap(), cfg);
         let t = Ticket {

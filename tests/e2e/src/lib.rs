@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use plugin_artifacts::{
-    AUTOTASK_PATH, CONNECTWISE_MANAGE_PATH, EXAMPLE_RULE_PATH, FLAWED_PATH, HOSTILE_PATH,
-    KASEYA_BMS_PATH,
+    AUTOTASK_PATH, CONNECTWISE_MANAGE_PATH, CONNECTWISE_MANAGE_V0_1_0_PATH, EXAMPLE_RULE_PATH,
+    EXAMPLE_RULE_V0_1_0_PATH, FLAWED_PATH, HOSTILE_PATH, KASEYA_BMS_PATH,
 };
 
 /// The compiled-component cache shared by the test runs.

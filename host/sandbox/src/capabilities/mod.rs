@@ -221,6 +221,9 @@ mod tests {
             outbound_hosts: vec![],
             operations: vec![],
             rate_limits: vec![],
+            paging: vec![],
+            datasets: vec![],
+            read_only_configuration_types: vec![],
         }
     }
 

@@ -4,8 +4,10 @@
 
 pub mod wit_json;
 
+use crate::bindings::ConnectorGuest as Guest;
 use crate::bindings::exports::psa::connector::connector_api::{
-    AgreementPage, CompanyPage, ConfigurationPage, ConnectionReport, ContactPage, Guest, TicketPage,
+    AgreementPage, CompanyPage, ConfigurationPage, ConnectionReport, ContactPage, DatasetPage,
+    TicketPage,
 };
 use crate::bindings::psa::connector::types::{
     Agreement, Company, Configuration, ConfigurationChanges, Contact, Error as PsaError,
@@ -61,10 +63,21 @@ pub fn error_kind(e: &PsaError) -> &'static str {
 /// A contract error as a sentence for the operator.
 pub fn describe_psa_error(e: &PsaError) -> String {
     match e {
-        PsaError::Unauthorized(p) => format!(
-            "unauthorized: the PSA refused the credential in setting `{}`: {}",
-            p.setting, p.message
-        ),
+        PsaError::Unauthorized(p) => match p.settings.as_slice() {
+            [one] => format!(
+                "unauthorized: the PSA refused the credential in setting `{one}`: {}",
+                p.message
+            ),
+            settings => format!(
+                "unauthorized: the PSA refused a credential in one of the settings {}: {}",
+                settings
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                p.message
+            ),
+        },
         PsaError::Forbidden(p) => format!(
             "forbidden: the credentials lack the permission {}: {}",
             p.permission, p.message
@@ -425,6 +438,33 @@ paged_operations! {
     list_configurations -> ConfigurationPage = "list-configurations", call_list_configurations;
     /// One page of tickets.
     list_tickets -> TicketPage = "list-tickets", call_list_tickets;
+}
+
+impl Connection {
+    /// One page of dataset `dataset`, bounded like the entities' pages.
+    pub async fn list_dataset(
+        &self,
+        dataset: &str,
+        page: PageRequest,
+    ) -> Result<DatasetPage, ConnectorError> {
+        let page_size = page.page_size;
+        let dataset = dataset.to_string();
+        self.invoke_checked(
+            "list-dataset",
+            move |guest, store| {
+                Box::pin(async move { guest.call_list_dataset(store, &dataset, &page).await })
+            },
+            |page| {
+                let raw_bytes = page
+                    .items
+                    .iter()
+                    .map(|i| (i.id.len() + i.raw.len()) as u64)
+                    .sum();
+                self.check_page("list-dataset", page_size, page.items.len(), raw_bytes)
+            },
+        )
+        .await
+    }
 }
 
 /// The most entries the host takes from an export that is not paged (a picklist, a ticket

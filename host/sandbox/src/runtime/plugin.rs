@@ -3,18 +3,18 @@
 
 use super::compile::CompileFailure;
 use super::{CallError, CallState, Runtime};
-use crate::bindings::exports::psa::connector::connector_api::{
-    ConnectorInfo, GuestIndices as ConnectorIndices,
-};
-use crate::bindings::exports::psa::connector::rule_api::{GuestIndices as RuleIndices, RuleInfo};
+use crate::bindings::exports::psa::connector::connector_api::ConnectorInfo;
+use crate::bindings::exports::psa::connector::rule_api::RuleInfo;
+use crate::bindings::{ConnectorIndices, ContractVersion, RuleIndices, SUPPORTED_RANGE};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use wasmtime::component::{Component, InstancePre};
 
-/// The WIT package version this host implements; components built for any `0.1.x` load.
-pub const SUPPORTED_WIT: &str = "psa:connector@0.1.0";
+/// The current WIT package version; components built for any version in
+/// [`SUPPORTED_RANGE`] load.
+pub const SUPPORTED_WIT: &str = "psa:connector@0.2.0";
 const PACKAGE: &str = "psa:connector";
 const CONNECTOR_EXPORT: &str = "connector-api";
 const RULE_EXPORT: &str = "rule-api";
@@ -223,7 +223,7 @@ pub enum LoadError {
     },
     /// Built for a WIT version this host does not implement.
     #[error(
-        "`{source_name}` was built for {found}, which this host does not support (it implements {SUPPORTED_WIT} and accepts any 0.1.x): rebuild the plugin against this WIT version or upgrade psahost"
+        "`{source_name}` was built for {found}, which this host does not support (it runs {SUPPORTED_RANGE}; its newest is {SUPPORTED_WIT}): rebuild the plugin against a supported version or upgrade psahost"
     )]
     UnsupportedVersion {
         /// The plugin's source.
@@ -280,6 +280,7 @@ pub struct Plugin {
     source: PluginSource,
     sha256: String,
     wit_version: String,
+    contract: ContractVersion,
     pre: InstancePre<CallState>,
     exports: Exports,
     info: PluginInfo,
@@ -307,6 +308,11 @@ impl Plugin {
     /// The WIT package and version it exports (`psa:connector@0.1.0`).
     pub fn wit_version(&self) -> &str {
         &self.wit_version
+    }
+
+    /// The contract version it was built for.
+    pub fn contract(&self) -> ContractVersion {
+        self.contract
     }
 
     /// Connector or matching rule.
@@ -400,7 +406,7 @@ pub(super) async fn load(
             },
         })?;
 
-    let (kind, wit_version) = classify_exports(&component, runtime, &source_name)?;
+    let (kind, wit_version, contract) = classify_exports(&component, runtime, &source_name)?;
     let pre =
         runtime
             .linker()
@@ -414,16 +420,19 @@ pub(super) async fn load(
         message: format!("{e:#}"),
     };
     let exports = match kind {
-        PluginKind::Connector => {
-            Exports::Connector(Box::new(ConnectorIndices::new(&pre).map_err(incompatible)?))
+        PluginKind::Connector => Exports::Connector(Box::new(
+            ConnectorIndices::new(&pre, contract).map_err(incompatible)?,
+        )),
+        PluginKind::MatchingRule => {
+            Exports::Rule(RuleIndices::new(&pre, contract).map_err(incompatible)?)
         }
-        PluginKind::MatchingRule => Exports::Rule(RuleIndices::new(&pre).map_err(incompatible)?),
     };
 
     let mut plugin = Plugin {
         source,
         sha256,
         wit_version,
+        contract,
         pre,
         exports,
         // Replaced below by what `describe` returns.
@@ -474,7 +483,7 @@ fn classify_exports(
     component: &Component,
     runtime: &Runtime,
     source_name: &str,
-) -> Result<(PluginKind, String), LoadError> {
+) -> Result<(PluginKind, String, ContractVersion), LoadError> {
     let ty = component.component_type();
     let names: Vec<String> = ty
         .exports(runtime.engine())
@@ -490,7 +499,7 @@ fn classify_exports(
             RULE_EXPORT => PluginKind::MatchingRule,
             _ => continue,
         };
-        if !version.starts_with("0.1.") {
+        let Some(contract) = ContractVersion::of(version) else {
             return Err(LoadError::UnsupportedVersion {
                 source_name: source_name.to_string(),
                 found: format!(
@@ -502,8 +511,8 @@ fn classify_exports(
                     }
                 ),
             });
-        }
-        return Ok((kind, format!("{PACKAGE}@{version}")));
+        };
+        return Ok((kind, format!("{PACKAGE}@{version}"), contract));
     }
     Err(LoadError::WrongWorld {
         source_name: source_name.to_string(),
@@ -532,6 +541,17 @@ pub fn is_kebab_id(id: &str) -> bool {
 
 /// Most settings a connector's description may declare.
 pub const MAX_SETTINGS: usize = 64;
+/// Most datasets a connector's description may declare.
+pub const MAX_DATASETS: usize = 256;
+/// Most read-only configuration types a connector's description may name.
+pub const MAX_READ_ONLY_TYPES: usize = 256;
+/// The largest page a connector may declare for an entity or a dataset. The host asks for the
+/// declared maximum by default, and a page's records are held in memory at once.
+pub const MAX_PAGE_SIZE: u32 = 10_000;
+/// The longest dataset name, in bytes: it is part of every stored record's key.
+pub const MAX_DATASET_NAME: usize = 64;
+/// The longest dataset label or description, in bytes.
+const MAX_DATASET_TEXT: usize = 4096;
 
 fn validate_info(info: &PluginInfo) -> Result<(), String> {
     let id = match info {
@@ -578,6 +598,60 @@ fn validate_info(info: &PluginInfo) -> Result<(), String> {
             }
             check_requested_pattern(pattern)?;
         }
+        validate_paging(c)?;
+    }
+    Ok(())
+}
+
+/// The 0.2.0 parts of a description: paging, datasets and read-only types, each bounded.
+fn validate_paging(c: &ConnectorInfo) -> Result<(), String> {
+    let mut entities = Vec::new();
+    for p in &c.paging {
+        if entities.contains(&p.entity) {
+            return Err(format!("paging of {:?} is declared twice", p.entity));
+        }
+        entities.push(p.entity);
+        check_page_size(&format!("paging of {:?}", p.entity), p.max_page_size)?;
+    }
+    if c.datasets.len() > MAX_DATASETS {
+        return Err(format!(
+            "it declares {} datasets; at most {MAX_DATASETS} are allowed",
+            c.datasets.len()
+        ));
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for d in &c.datasets {
+        if !is_kebab_id(&d.name) || d.name.len() > MAX_DATASET_NAME {
+            return Err(format!(
+                "dataset name `{}` is not lowercase kebab-case of at most {MAX_DATASET_NAME} bytes (like `time-entries`)",
+                crate::text::one_line(&d.name.chars().take(80).collect::<String>())
+            ));
+        }
+        if !names.insert(d.name.as_str()) {
+            return Err(format!("dataset `{}` is declared twice", d.name));
+        }
+        if d.label.len() > MAX_DATASET_TEXT || d.description.len() > MAX_DATASET_TEXT {
+            return Err(format!(
+                "dataset `{}` has a label or description over {MAX_DATASET_TEXT} bytes",
+                d.name
+            ));
+        }
+        check_page_size(&format!("dataset `{}`", d.name), d.max_page_size)?;
+    }
+    if c.read_only_configuration_types.len() > MAX_READ_ONLY_TYPES {
+        return Err(format!(
+            "it names {} read-only configuration types; at most {MAX_READ_ONLY_TYPES} are allowed",
+            c.read_only_configuration_types.len()
+        ));
+    }
+    Ok(())
+}
+
+fn check_page_size(what: &str, size: u32) -> Result<(), String> {
+    if size == 0 || size > MAX_PAGE_SIZE {
+        return Err(format!(
+            "{what} has a maximum page size of {size}; it must be between 1 and {MAX_PAGE_SIZE}"
+        ));
     }
     Ok(())
 }
@@ -662,6 +736,9 @@ mod tests {
             outbound_hosts: hosts.iter().map(|h| h.to_string()).collect(),
             operations: vec![],
             rate_limits: vec![],
+            paging: vec![],
+            datasets: vec![],
+            read_only_configuration_types: vec![],
         })
     }
 

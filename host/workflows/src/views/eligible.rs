@@ -103,6 +103,10 @@ mod tests {
             phone: None,
             website: None,
             address: None,
+            parent_id: None,
+            classification: None,
+            market_segment: None,
+            sites: vec![],
             updated_at: None,
             raw: "{}".into(),
         }

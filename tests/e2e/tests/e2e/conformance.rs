@@ -50,6 +50,25 @@ async fn the_connectwise_connector_passes() {
     assert!(report.checks.len() >= 20, "{}", report.table());
 }
 
+/// A connector a vendor built against contract 0.1.0 (a frozen artifact, never rebuilt) passes
+/// the whole suite on this host: its records reach the host through the 0.1.0 adapter.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_connectwise_connector_built_for_contract_0_1_0_passes() {
+    let report = check(
+        PluginSource::File(CONNECTWISE_MANAGE_V0_1_0_PATH.into()),
+        Dialect::ConnectWise,
+        &[],
+    )
+    .await;
+    assert!(report.passed(), "{}", report.table());
+    assert!(
+        report.checks.iter().all(|c| c.outcome == Outcome::Pass),
+        "{}",
+        report.table()
+    );
+    assert!(report.checks.len() >= 20, "{}", report.table());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_autotask_connector_passes() {
     let report = check(

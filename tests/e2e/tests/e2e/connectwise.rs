@@ -135,7 +135,7 @@ async fn a_wrong_private_key_is_unauthorized_naming_the_credential() {
     );
     match conn.test_connection().await {
         Err(ConnectorError::Psa(PsaError::Unauthorized(p))) => {
-            assert_eq!(p.setting, "private-key");
+            assert_eq!(p.settings.first().map(String::as_str), Some("private-key"));
             assert!(!p.message.contains("not-the-private-key"), "{}", p.message);
         }
         other => panic!("expected unauthorized, got {other:?}"),

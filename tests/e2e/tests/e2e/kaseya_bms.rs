@@ -110,7 +110,12 @@ async fn every_credential_error_names_its_setting() {
             &kv,
         );
         let problem = unauthorized_setting(conn.test_connection().await);
-        assert_eq!(problem.setting, setting, "{}", problem.message);
+        assert_eq!(
+            problem.settings.first().map(String::as_str),
+            Some(setting),
+            "{}",
+            problem.message
+        );
         if setting == "password" {
             assert!(!problem.message.contains(&wrong), "{}", problem.message);
         }

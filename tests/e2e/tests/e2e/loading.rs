@@ -1,8 +1,13 @@
 //! Loading rejects what is not a psahost plugin, with messages that say what to do.
 
 use psahost_e2e::*;
+use psahost_sandbox::bindings::ContractVersion;
+use psahost_sandbox::bindings::psa::connector::types::{
+    ConfigurationChanges, Error as PsaError, PageRequest,
+};
 use psahost_sandbox::capabilities::kv::KvStore;
 use psahost_sandbox::connector::Connection;
+use psahost_sandbox::connector::ConnectorError;
 use psahost_sandbox::runtime::{LoadError, PluginKind, PluginSource};
 use std::time::Duration;
 
@@ -52,18 +57,27 @@ async fn a_component_of_another_world_is_refused() {
 }
 
 #[tokio::test]
-async fn an_unsupported_wit_version_is_refused() {
-    let e = load_bytes(
-        wat::parse_str(r#"(component (instance $i) (export "psa:connector/connector-api@0.2.0" (instance $i)))"#)
+async fn an_unsupported_wit_version_is_refused_with_the_supported_range_named() {
+    for version in ["0.3.0", "1.0.0", "0.0.9"] {
+        let e = load_bytes(
+            wat::parse_str(format!(
+                r#"(component (instance $i) (export "psa:connector/connector-api@{version}" (instance $i)))"#
+            ))
             .unwrap(),
-    )
-    .await;
-    assert!(matches!(e, LoadError::UnsupportedVersion { .. }), "{e:?}");
-    let text = e.to_string();
-    assert!(
-        text.contains("psa:connector@0.2.0") && text.contains("psa:connector@0.1.0"),
-        "{text}"
-    );
+        )
+        .await;
+        assert!(
+            matches!(e, LoadError::UnsupportedVersion { .. }),
+            "{version}: {e:?}"
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!("psa:connector@{version}"))
+                && text.contains("0.1.x and 0.2.x")
+                && text.contains("psa:connector@0.2.0"),
+            "{text}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -170,10 +184,20 @@ async fn an_oversized_component_is_refused_before_it_is_compiled() {
         .expect("loads under the default limit");
 }
 
+/// The same rule, as built today and as built for contract 0.1.0, gives the same verdicts.
 #[tokio::test]
 async fn the_example_rule_matches_another_interface_of_a_device() {
     let rt = runtime(64 << 20, Duration::from_secs(10));
-    let rule = load(&rt, EXAMPLE_RULE_PATH).await;
+    for path in [EXAMPLE_RULE_PATH, EXAMPLE_RULE_V0_1_0_PATH] {
+        example_rule_verdicts(&rt, path).await;
+    }
+    let old = load(&rt, EXAMPLE_RULE_V0_1_0_PATH).await;
+    assert_eq!(old.wit_version(), "psa:connector@0.1.0");
+    assert_eq!(old.contract(), ContractVersion::V0_1);
+}
+
+async fn example_rule_verdicts(rt: &std::sync::Arc<psahost_sandbox::runtime::Runtime>, path: &str) {
+    let rule = load(rt, path).await;
     let subject = serde_json::json!({
         "kind": "device", "id": "laptop-1", "raw": "{}",
         "fields": [["mac-address", "F8:75:A4:10:20:31"], ["model", "ThinkPad T14 Gen 3"]],
@@ -185,7 +209,7 @@ async fn the_example_rule_matches_another_interface_of_a_device() {
          "fields": [["mac-address", "f8-75-a4-10-20-30"], ["model", "ThinkPad X1"]]},
     ]);
     let verdicts = psahost_sandbox::connector::call_json(
-        &rt,
+        rt,
         &rule,
         None,
         "evaluate",
@@ -209,4 +233,73 @@ async fn the_example_rule_matches_another_interface_of_a_device() {
             .unwrap()
             .contains("models differ")
     );
+}
+
+/// A connector built for contract 0.1.0 loads as one: its description has the 0.2.0 additions
+/// empty, and what 0.1.0 cannot express is answered by the host without calling it.
+#[tokio::test]
+async fn a_connector_built_for_contract_0_1_0_loads_and_is_adapted() {
+    let rt = runtime(64 << 20, Duration::from_secs(10));
+    let plugin = load(&rt, CONNECTWISE_MANAGE_V0_1_0_PATH).await;
+    assert_eq!(plugin.wit_version(), "psa:connector@0.1.0");
+    assert_eq!(plugin.export_name(), "psa:connector/connector-api@0.1.0");
+    assert_eq!(plugin.contract(), ContractVersion::V0_1);
+    let info = plugin.connector_info().expect("a connector");
+    assert_eq!(info.id, "connectwise-manage");
+    assert!(info.datasets.is_empty() && info.paging.is_empty());
+    let kv = KvStore::temporary().unwrap();
+    let conn = Connection::open(
+        rt.clone(),
+        plugin.clone(),
+        "old",
+        settings(
+            &[
+                ("site", "127.0.0.1:9"),
+                ("company-id", "x"),
+                ("public-key", "p"),
+                ("private-key", "k"),
+                ("client-id", "c"),
+            ],
+            &["private-key"],
+        ),
+        &grant(&[]),
+        &kv,
+    )
+    .expect("opens");
+    match conn
+        .list_dataset("time-entries", PageRequest::first(10))
+        .await
+    {
+        Err(ConnectorError::Psa(PsaError::InvalidInput(p))) => {
+            assert_eq!(p.field, "dataset");
+            assert!(p.message.contains("0.1.x"), "{}", p.message);
+        }
+        other => panic!("expected invalid-input, got {other:?}"),
+    }
+    let changes = ConfigurationChanges {
+        name: None,
+        configuration_type_id: Some("4".into()),
+        status_id: None,
+        active: None,
+        serial_number: None,
+        model_number: None,
+        mac_address: None,
+        ip_address: None,
+        device_identifier: None,
+        manufacturer_id: None,
+        vendor_id: None,
+        notes: None,
+        questions: vec![],
+        extra: None,
+    };
+    match conn.update_configuration("1".into(), changes).await {
+        Err(ConnectorError::Psa(PsaError::Unsupported(m))) => {
+            assert!(m.contains("type") && m.contains("0.2.0"), "{m}")
+        }
+        other => panic!("expected unsupported, got {other:?}"),
+    }
+    // Nothing was sent: the host answered both in the plugin's place.
+    let stats = &conn.capabilities().http.stats;
+    assert_eq!(stats.requests.load(std::sync::atomic::Ordering::Relaxed), 0);
+    assert_eq!(stats.denied.load(std::sync::atomic::Ordering::Relaxed), 0);
 }
