@@ -73,6 +73,9 @@ pub(super) async fn run(args: SyncArgs, config: Option<&Path>) -> anyhow::Result
     let connection = super::connection::open(&config, &args.id).await?;
     let store = config.open_store().await?;
     let engine = SyncEngine::new(store, config.sync.clone());
+    if let Ok(c) = config.connection(&args.id) {
+        engine.set_windows(&args.id, c.windows.clone());
+    }
 
     if let Some(record) = &args.record {
         let [entity] = args.entities.as_slice() else {
@@ -96,7 +99,7 @@ pub(super) async fn run(args: SyncArgs, config: Option<&Path>) -> anyhow::Result
     }
 
     let entities = if args.entities.is_empty() {
-        Entity::ALL.to_vec()
+        psahost_workflows::sync::everything(connection.plugin().connector_info())
     } else {
         args.entities.clone()
     };

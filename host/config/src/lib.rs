@@ -30,6 +30,10 @@
 //! tickets = "5min"               # completely every `full-sweep`; a connection without a
 //! full-sweep = "24h"             # schedule only syncs on demand
 //!
+//! [connections.acme.windows]     # optional: keep only records updated within a window (by
+//! tickets = "14days"             # `updated-at`); older ones leave the store with a change
+//! invoices = "2years"            # event. Entities and datasets alike.
+//!
 //! [api]                          # needed by `psahost serve`
 //! listen = "127.0.0.1:8780"
 //! token = "${env:PSAHOST_API_TOKEN}"   # bearer token of every API call (at least 16 characters)
@@ -40,7 +44,8 @@
 //! max-connections = 16           # optional: the pool's size (no TLS yet: local servers)
 //!
 //! [sync]                         # optional; these are the defaults
-//! page-size = 250                # records asked for per page
+//! page-size = 250                # records asked for per page (default: each entity's or
+//!                                # dataset's maximum the connector declares, else 250)
 //! overlap = "5min"               # incremental runs re-read this much before the high-water mark
 //! mass-delete-share = "10%"      # a full sweep deleting more is held (0.1; "100%": no guard) ...
 //! mass-delete-floor = 10         # ... unless it deletes at most this many (but not all)
@@ -195,6 +200,7 @@ struct RawConnection {
     #[serde(default)]
     limits: RawLimits,
     schedule: Option<BTreeMap<String, Spanned<String>>>,
+    windows: Option<BTreeMap<String, Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -365,6 +371,9 @@ pub struct ConnectionConfig {
     pub policy: ConnectionPolicy,
     /// When `psahost serve` syncs it.
     pub schedule: Schedule,
+    /// How far back, by `updated-at`, each windowed entity or dataset is kept
+    /// (`[connections.ID.windows]`).
+    pub windows: psahost_workflows::sync::Windows,
 }
 
 impl Config {
@@ -862,6 +871,10 @@ impl Validator<'_> {
                 Some(s) => self.schedule(s, &format!("{field}.schedule"))?,
                 None => Schedule::default(),
             };
+            let windows = match &c.windows {
+                Some(w) => self.windows(w, &format!("{field}.windows"))?,
+                None => Default::default(),
+            };
             connections.insert(
                 id.clone(),
                 ConnectionConfig {
@@ -875,6 +888,7 @@ impl Validator<'_> {
                         log,
                     },
                     schedule,
+                    windows,
                 },
             );
         }
@@ -1037,12 +1051,37 @@ impl Validator<'_> {
         Ok(schedule)
     }
 
+    fn windows(
+        &self,
+        raw: &BTreeMap<String, Spanned<String>>,
+        field: &str,
+    ) -> anyhow::Result<psahost_workflows::sync::Windows> {
+        let mut windows = psahost_workflows::sync::Windows::new();
+        for (key, value) in raw {
+            let name = format!("{field}.{key}");
+            let entity = match key.parse::<psahost_store::Entity>() {
+                Ok(entity) => entity,
+                Err(e) => return self.error(value.span(), &name, format!("{e:#}")),
+            };
+            let window = self.duration(&Some(value.clone()), &name, Duration::ZERO)?;
+            if window < Duration::from_secs(3600) {
+                return self.error(
+                    value.span(),
+                    &name,
+                    "a window must be at least an hour; write for example \"14days\" or \"2years\"",
+                );
+            }
+            windows.insert(entity, window);
+        }
+        Ok(windows)
+    }
+
     fn sync(&self, raw: &RawSync) -> anyhow::Result<psahost_workflows::sync::SyncSettings> {
         let defaults = psahost_workflows::sync::SyncSettings::default();
         let page_size = match &raw.page_size {
             None => defaults.page_size,
             Some(v) => match u32::try_from(*v.get_ref()) {
-                Ok(n) if (1..=10_000).contains(&n) => n,
+                Ok(n) if (1..=10_000).contains(&n) => Some(n),
                 _ => {
                     return self.error(
                         v.span(),
@@ -1226,7 +1265,7 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
             "{GOOD}\n[sync]\npage-size = 100\noverlap = \"10min\"\nmass-delete-share = \"25%\"\nmax-concurrent = 2\n"
         ))
         .unwrap();
-        assert_eq!(c.sync.page_size, 100);
+        assert_eq!(c.sync.page_size, Some(100));
         assert_eq!(c.sync.overlap, Duration::from_secs(600));
         assert_eq!(c.sync.mass_delete_share, 0.25);
         assert_eq!(c.sync.max_concurrent, 2);

@@ -279,6 +279,9 @@ impl Daemon {
         let metrics = Arc::new(Metrics::new());
         runtime.set_observer(metrics.clone());
         let engine = Arc::new(SyncEngine::new(store.clone(), config.sync.clone()));
+        for (id, connection) in &config.connections {
+            engine.set_windows(id, connection.windows.clone());
+        }
         let plugins = config
             .plugins
             .iter()

@@ -21,7 +21,7 @@ mod entity;
 mod postgres;
 mod sled_store;
 
-pub use entity::Entity;
+pub use entity::{Dataset, Entity};
 pub use postgres::{PgOptions, PgStore, SCHEMA_VERSION as PG_SCHEMA_VERSION};
 pub use sled_store::SledStore;
 
@@ -196,6 +196,10 @@ pub struct RunRecord {
     pub suspended_until: Option<OffsetDateTime>,
     /// Deletions held by the mass-delete guard.
     pub held: Option<HeldDeletion>,
+    /// How many records the run will read, when the connector reported the PSA's count: with
+    /// the records read so far it gives progress and an estimated time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 impl RunRecord {
@@ -217,6 +221,7 @@ impl RunRecord {
             error: None,
             suspended_until: None,
             held: None,
+            total: None,
         }
     }
 }

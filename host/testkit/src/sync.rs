@@ -80,6 +80,7 @@ pub fn sim_entity(entity: Entity) -> psa_sim::Entity {
         Entity::Agreements => psa_sim::Entity::Agreement,
         Entity::Configurations => psa_sim::Entity::Configuration,
         Entity::Tickets => psa_sim::Entity::Ticket,
+        Entity::Dataset(d) => panic!("the simulator's typed entities have no dataset `{d}`"),
     }
 }
 

@@ -16,7 +16,7 @@
 use anyhow::{Context, anyhow, bail};
 use psahost_sandbox::bindings::psa::connector::types::{
     Address, Agreement, AgreementLine, BillingCycle, Company, Configuration, ConfigurationAnswer,
-    Contact, EntityRef, Note, Site, Ticket,
+    Contact, DatasetRecord, EntityRef, Note, Site, Ticket,
 };
 use serde_json::{Map, Value, json};
 
@@ -197,6 +197,19 @@ impl<'a> Fields<'a> {
     fn raw(&self) -> String {
         raw_from_json(self.field("raw"))
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dataset records
+
+/// A dataset record as stored JSON: its id, time and the PSA's JSON (parsed, like `raw`
+/// everywhere).
+pub fn dataset_record_to_json(r: &DatasetRecord) -> Value {
+    json!({
+        "id": r.id,
+        "updated-at": r.updated_at,
+        "raw": raw_to_json(&r.raw),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,7 +27,9 @@
 //! entity) lock: many connections sync at once, one run per (connection, entity) at a time.
 
 use crate::records;
-use psahost_sandbox::bindings::exports::psa::connector::connector_api::Operation;
+use psahost_sandbox::bindings::exports::psa::connector::connector_api::{
+    ConnectorInfo, Entity as ContractEntity, Operation,
+};
 use psahost_sandbox::bindings::psa::connector::types::{Error as PsaError, PageRequest};
 use psahost_sandbox::connector::{Connection, ConnectorError, describe_psa_error};
 use psahost_sandbox::runtime::CallError;
@@ -46,8 +48,10 @@ use tokio::sync::Semaphore;
 /// The engine's settings (`[sync]` in `psahost.toml`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SyncSettings {
-    /// Records asked for per page (connectors clamp it to their PSA's maximum).
-    pub page_size: u32,
+    /// Records asked for per page (connectors clamp it to their PSA's maximum). None: the
+    /// maximum the connector declares for the entity or dataset (a rate-limited PSA counts
+    /// requests, not records), else [`DEFAULT_PAGE_SIZE`].
+    pub page_size: Option<u32>,
     /// How far before the high-water mark an incremental run starts reading.
     pub overlap: Duration,
     /// The largest share (0 to 1) of an entity's stored records a full sweep may delete.
@@ -75,7 +79,7 @@ pub struct SyncSettings {
 impl Default for SyncSettings {
     fn default() -> Self {
         SyncSettings {
-            page_size: 250,
+            page_size: None,
             overlap: Duration::from_secs(5 * 60),
             mass_delete_share: 0.10,
             mass_delete_floor: 10,
@@ -91,6 +95,9 @@ impl Default for SyncSettings {
         }
     }
 }
+
+/// The page size asked for an entity whose connector declares no maximum (a 0.1.x connector).
+pub const DEFAULT_PAGE_SIZE: u32 = 250;
 
 /// What a caller asks of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,7 +195,7 @@ pub struct ConnectionSync {
 /// Why an entity of a connection was not synced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Skipped {
-    /// The connector does not implement the entity's list operation.
+    /// The connector does not implement the entity's list operation, or offer the dataset.
     Unsupported {
         /// The plugin.
         plugin: String,
@@ -204,9 +211,10 @@ pub enum Skipped {
 impl std::fmt::Display for Skipped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Skipped::Unsupported { plugin } => {
-                write!(f, "plugin `{plugin}` does not implement its list operation")
-            }
+            Skipped::Unsupported { plugin } => write!(
+                f,
+                "plugin `{plugin}` does not implement its list operation or offer it as a dataset"
+            ),
             Skipped::RateLimited { until } => write!(
                 f,
                 "the connection is rate limited until {}",
@@ -243,20 +251,95 @@ pub struct SyncEngine {
     settings: SyncSettings,
     permits: Arc<Semaphore>,
     running: Mutex<HashMap<(String, Entity), RunLock>>,
+    windows: Mutex<HashMap<String, Windows>>,
 }
+
+/// A connection's windows: per entity or dataset, how far back its records are kept (by
+/// `updated-at`; records without one are kept).
+pub type Windows = std::collections::BTreeMap<Entity, Duration>;
 
 /// Held while a run of one (connection, entity) is going on.
 type RunLock = Arc<tokio::sync::Mutex<()>>;
 
-/// The list operation of an entity.
-fn list_operation(entity: Entity) -> Operation {
-    match entity {
+/// The contract's name of a typed entity, none for a dataset.
+fn contract_entity(entity: Entity) -> Option<ContractEntity> {
+    Some(match entity {
+        Entity::Companies => ContractEntity::Companies,
+        Entity::Contacts => ContractEntity::Contacts,
+        Entity::Agreements => ContractEntity::Agreements,
+        Entity::Configurations => ContractEntity::Configurations,
+        Entity::Tickets => ContractEntity::Tickets,
+        Entity::Dataset(_) => return None,
+    })
+}
+
+/// Whether the connector reads `entity`: a typed entity's list operation, or a dataset it
+/// declares.
+pub fn offers(info: &ConnectorInfo, entity: Entity) -> bool {
+    let operation = match entity {
         Entity::Companies => Operation::ListCompanies,
         Entity::Contacts => Operation::ListContacts,
         Entity::Agreements => Operation::ListAgreements,
         Entity::Configurations => Operation::ListConfigurations,
         Entity::Tickets => Operation::ListTickets,
+        Entity::Dataset(d) => return info.datasets.iter().any(|s| s.name == d.name()),
+    };
+    info.operations.contains(&operation)
+}
+
+/// Whether the connector declares that it honours `updated-since` for `entity`.
+fn honours_updated_since(info: Option<&ConnectorInfo>, entity: Entity) -> bool {
+    let Some(info) = info else { return false };
+    match (entity, contract_entity(entity)) {
+        (_, Some(e)) => info.paging.iter().any(|p| p.entity == e && p.updated_since),
+        (Entity::Dataset(d), None) => info
+            .datasets
+            .iter()
+            .any(|s| s.name == d.name() && s.updated_since),
+        _ => false,
     }
+}
+
+/// What a connection syncs when no entity is named: the five typed entities, then the
+/// connector's datasets.
+pub fn everything(info: Option<&ConnectorInfo>) -> Vec<Entity> {
+    let mut all = Entity::ALL.to_vec();
+    all.extend(info.map(datasets).unwrap_or_default());
+    all
+}
+
+/// The datasets a connector declares, as entities.
+pub fn datasets(info: &ConnectorInfo) -> Vec<Entity> {
+    info.datasets
+        .iter()
+        .filter_map(|d| {
+            psahost_store::Dataset::new(&d.name)
+                .ok()
+                .map(Entity::Dataset)
+        })
+        .collect()
+}
+
+/// The page size asked for `entity`: the operator's, else the connector's declared maximum,
+/// else [`DEFAULT_PAGE_SIZE`].
+pub fn page_size(settings: &SyncSettings, info: Option<&ConnectorInfo>, entity: Entity) -> u32 {
+    if let Some(size) = settings.page_size {
+        return size;
+    }
+    let declared = info.and_then(|info| match (entity, contract_entity(entity)) {
+        (_, Some(e)) => info
+            .paging
+            .iter()
+            .find(|p| p.entity == e)
+            .map(|p| p.max_page_size),
+        (Entity::Dataset(d), None) => info
+            .datasets
+            .iter()
+            .find(|s| s.name == d.name())
+            .map(|s| s.max_page_size),
+        _ => None,
+    });
+    declared.unwrap_or(DEFAULT_PAGE_SIZE)
 }
 
 /// At most 64 characters of a connector's cursor, for messages.
@@ -271,6 +354,8 @@ fn shorten(cursor: &str) -> String {
 struct Fetched {
     items: Vec<(String, Option<String>, Value)>,
     next: Option<String>,
+    /// The PSA's count of the whole read, when the connector reported it.
+    total: Option<u64>,
     /// Bytes of the records' own text (`raw`).
     raw_bytes: u64,
 }
@@ -291,6 +376,7 @@ async fn fetch_page(
                     .collect(),
                 raw_bytes: page.items.iter().map(|r| r.raw.len() as u64).sum(),
                 next: page.next_cursor,
+                total: page.total,
             }
         }};
     }
@@ -300,12 +386,34 @@ async fn fetch_page(
         Entity::Agreements => page!(list_agreements, records::agreement_to_json),
         Entity::Configurations => page!(list_configurations, records::configuration_to_json),
         Entity::Tickets => page!(list_tickets, records::ticket_to_json),
+        Entity::Dataset(d) => {
+            let page = conn.list_dataset(d.name(), request).await?;
+            Fetched {
+                items: page
+                    .items
+                    .iter()
+                    .map(|r| {
+                        let json = records::dataset_record_to_json(r);
+                        (r.id.clone(), r.updated_at.clone(), json)
+                    })
+                    .collect(),
+                raw_bytes: page.items.iter().map(|r| r.raw.len() as u64).sum(),
+                next: page.next_cursor,
+                total: page.total,
+            }
+        }
     })
 }
 
-async fn fetch_one(conn: &Connection, entity: Entity, id: &str) -> Result<Value, ConnectorError> {
+/// One record by id; none for a dataset (the contract reads datasets by page only).
+async fn fetch_one(
+    conn: &Connection,
+    entity: Entity,
+    id: &str,
+) -> Result<Option<Value>, ConnectorError> {
     let id = id.to_string();
-    Ok(match entity {
+    Ok(Some(match entity {
+        Entity::Dataset(_) => return Ok(None),
         Entity::Companies => records::company_to_json(&conn.get_company(id).await?),
         Entity::Contacts => records::contact_to_json(&conn.get_contact(id).await?),
         Entity::Agreements => records::agreement_to_json(&conn.get_agreement(id).await?),
@@ -313,7 +421,7 @@ async fn fetch_one(conn: &Connection, entity: Entity, id: &str) -> Result<Value,
             records::configuration_to_json(&conn.get_configuration(id).await?)
         }
         Entity::Tickets => records::ticket_to_json(&conn.get_ticket(id).await?),
-    })
+    }))
 }
 
 /// How the engine treats a failed page.
@@ -363,7 +471,25 @@ impl SyncEngine {
             settings,
             permits,
             running: Mutex::default(),
+            windows: Mutex::default(),
         }
+    }
+
+    /// Sets the windows of `connection` (`[connections.ID.windows]`): from its next run on, an
+    /// entity with a window keeps only records updated within it. Records that leave the window
+    /// leave the store with a `deleted` change event; records older than it are not stored.
+    pub fn set_windows(&self, connection: &str, windows: Windows) {
+        let mut all = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.is_empty() {
+            all.remove(connection);
+        } else {
+            all.insert(connection.to_string(), windows);
+        }
+    }
+
+    fn window(&self, connection: &str, entity: Entity) -> Option<Duration> {
+        let all = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        all.get(connection).and_then(|w| w.get(&entity)).copied()
     }
 
     /// The store.
@@ -395,11 +521,7 @@ impl SyncEngine {
         progress: &dyn ProgressSink,
     ) -> anyhow::Result<ConnectionSync> {
         let mut result = ConnectionSync::default();
-        let operations = conn
-            .plugin()
-            .connector_info()
-            .map(|i| i.operations.clone())
-            .unwrap_or_default();
+        let info = conn.plugin().connector_info();
         let mut suspended: Option<OffsetDateTime> = None;
         for &entity in entities {
             if let Some(until) = suspended {
@@ -408,7 +530,7 @@ impl SyncEngine {
                     .push((entity, Skipped::RateLimited { until }));
                 continue;
             }
-            if !operations.contains(&list_operation(entity)) {
+            if !info.is_some_and(|info| offers(info, entity)) {
                 let plugin = conn.plugin().id().to_string();
                 result
                     .skipped
@@ -502,6 +624,9 @@ impl SyncEngine {
             return Ok(run);
         }
         state.suspended_until = None;
+        let info = conn.plugin().connector_info();
+        // The window's start, fixed for the whole run.
+        let cutoff = self.window(connection, entity).map(|w| now - w);
 
         let (mut run, mut cursor, resumed) = match state.in_progress.clone() {
             Some(cursor) => {
@@ -527,6 +652,14 @@ impl SyncEngine {
                 let updated_since = match mode {
                     SyncMode::Incremental => state.high_water.map(|hw| hw - self.settings.overlap),
                     SyncMode::Full => None,
+                };
+                // With a window, nothing older than its start is read when the connector can
+                // filter: a sweep of the window still finds every deletion inside it.
+                let updated_since = match cutoff {
+                    Some(c) if honours_updated_since(info, entity) => {
+                        Some(updated_since.map_or(c, |u| u.max(c)))
+                    }
+                    _ => updated_since,
                 };
                 let cursor = RunCursor {
                     run_id: id,
@@ -569,10 +702,11 @@ impl SyncEngine {
         // Each page is committed while the next one is read: the store's work overlaps the
         // connector's. Both finish before either outcome is acted on, so a failure of the read
         // is saved after (and on top of) the previous page's checkpoint.
+        let page_size = page_size(&self.settings, conn.plugin().connector_info(), entity);
         let page_request = |cursor: &RunCursor| PageRequest {
             cursor: cursor.cursor.clone(),
             updated_since: cursor.updated_since.map(format_time),
-            page_size: self.settings.page_size,
+            page_size,
         };
         let mut fetched = if cursor.paged {
             None
@@ -664,12 +798,20 @@ impl SyncEngine {
             for (id, updated_at, record) in page.items {
                 let updated = updated_at.as_deref().and_then(|t| parse_time(t).ok());
                 cursor.max_updated_at = max_time(cursor.max_updated_at, updated);
+                if let (Some(cutoff), Some(updated)) = (cutoff, updated)
+                    && updated < cutoff
+                {
+                    continue;
+                }
                 upserts.push(RecordWrite { id, record });
             }
             cursor.paged = page.next.is_none();
             cursor.cursor = page.next;
             state.in_progress = Some(cursor.clone());
             run.pages += 1;
+            if page.total.is_some() {
+                run.total = page.total;
+            }
             let commit = self.store.commit(PageCommit {
                 connection: connection.to_string(),
                 entity,
@@ -709,6 +851,9 @@ impl SyncEngine {
         state.high_water = max_time(state.high_water, seen_until);
         run.finished_at = Some(now);
         run.status = RunStatus::Completed;
+        if let Some(cutoff) = cutoff {
+            run.deleted += self.prune_window(connection, entity, cutoff).await?;
+        }
         let mut deletions = Vec::new();
         if cursor.mode == SyncMode::Full {
             let diff = self.store.sweep_diff(connection, entity).await?;
@@ -774,6 +919,66 @@ impl SyncEngine {
             run: &run,
         });
         Ok(run)
+    }
+
+    /// Deletes the stored records of (`connection`, `entity`) updated before `cutoff`, each with
+    /// a change event, and returns how many. Not behind the mass-delete guard: leaving the
+    /// window is what the operator asked for.
+    async fn prune_window(
+        &self,
+        connection: &str,
+        entity: Entity,
+        cutoff: OffsetDateTime,
+    ) -> anyhow::Result<u64> {
+        let mut old = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .list(
+                    connection,
+                    entity,
+                    psahost_store::ListQuery {
+                        after,
+                        limit: 1000,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            for r in page.records {
+                let updated = r
+                    .record
+                    .get("updated-at")
+                    .and_then(Value::as_str)
+                    .and_then(|t| parse_time(t).ok());
+                if updated.is_some_and(|u| u < cutoff) {
+                    old.push(r.id);
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let mut deleted = 0;
+        for chunk in old.chunks(1000) {
+            let outcome = self
+                .store
+                .commit(PageCommit {
+                    connection: connection.to_string(),
+                    entity,
+                    upserts: Vec::new(),
+                    deletions: chunk.to_vec(),
+                    mark_seen: false,
+                    checkpoint: None,
+                })
+                .await?;
+            deleted += outcome.deleted;
+        }
+        if deleted > 0 {
+            tracing::info!(connection, %entity, deleted, cutoff = %format_time(cutoff), "records left the window");
+        }
+        Ok(deleted)
     }
 
     /// Saves a stopped (suspended or failed) run; its checkpoint stays for the next run.
@@ -866,9 +1071,15 @@ impl SyncEngine {
         entity: Entity,
         id: &str,
     ) -> anyhow::Result<RecordSync> {
+        if entity.dataset().is_some() {
+            anyhow::bail!(
+                "cannot sync {entity} `{id}` by itself: datasets are read by page only; sync the dataset instead"
+            );
+        }
         let _permit = self.permits.acquire().await?;
         let (upserts, deletions, found) = match fetch_one(conn, entity, id).await {
-            Ok(record) => (
+            Ok(None) => unreachable!("datasets were refused above"),
+            Ok(Some(record)) => (
                 vec![RecordWrite {
                     id: id.to_string(),
                     record,

@@ -282,7 +282,7 @@ fn main() {
             let engine = SyncEngine::new(
                 store.clone(),
                 SyncSettings {
-                    page_size,
+                    page_size: Some(page_size),
                     ..SyncSettings::default()
                 },
             );

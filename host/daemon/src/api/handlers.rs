@@ -304,10 +304,10 @@ pub async fn sync_connection(
             entities.push(entity(v).map_err(|e| ApiError::bad_request(e.message))?);
         }
     }
-    if entities.is_empty() {
-        entities = Entity::ALL.to_vec();
-    }
     let conn = daemon.connection(&id)?;
+    if entities.is_empty() {
+        entities = psahost_workflows::sync::everything(conn.plugin().connector_info());
+    }
     let result = daemon
         .engine()
         .sync_connection(&conn, &entities, request, daemon.metrics().as_ref())

@@ -13,7 +13,7 @@ async fn a_sync_into_postgres_holds_what_a_sync_into_sled_holds() {
     let sim = simulator(12, None).await;
     let conn = connect(&sim, "acme").await;
     let settings = SyncSettings {
-        page_size: 7,
+        page_size: Some(7),
         retry_backoff: Duration::from_millis(10),
         ..SyncSettings::default()
     };

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 fn settings(page_size: u32) -> SyncSettings {
     SyncSettings {
-        page_size,
+        page_size: Some(page_size),
         retry_backoff: Duration::from_millis(10),
         ..SyncSettings::default()
     }
@@ -405,7 +405,7 @@ async fn server_errors_are_retried_then_fail_and_resume() {
     let engine2 = SyncEngine::new(
         store.clone(),
         SyncSettings {
-            page_size: 10,
+            page_size: Some(10),
             page_retries: 2,
             retry_backoff: Duration::from_millis(5),
             ..SyncSettings::default()
@@ -555,7 +555,7 @@ async fn connections_sync_concurrently_within_the_global_limit() {
         let engine = Arc::new(SyncEngine::new(
             store.clone(),
             SyncSettings {
-                page_size: 5,
+                page_size: Some(5),
                 max_concurrent: limit,
                 ..SyncSettings::default()
             },
