@@ -439,6 +439,7 @@ pub fn credential_error(message: &str, auth: &AuthContext<'_>) -> Option<Error> 
 /// credentials under any status, validation errors as 400, 422 or 500).
 pub fn map_error(response: &Response, ctx: &ErrorContext<'_>, auth: &AuthContext<'_>) -> Error {
     ErrorMap::new("Autotask", "secret")
+        .credentials(&["secret", "username"])
         .subject(ctx.subject)
         .hook(|r, _| specific_error(r, ctx, auth))
         .map(response)
@@ -472,13 +473,15 @@ fn specific_error(
     match status {
         401 => {
             let mut text = format!(
-                "Autotask refused the secret of API user `{}`: {message} (check `secret`: the secret of that API user)",
+                "Autotask refused the secret of API user `{}`: {message} (check `secret`: the secret of that API user, and `username`: the API user's generated username)",
                 auth.username
             );
             if auth.zone_override {
                 text.push_str("; `zone-url` is set: if the tenant moved to another zone, clear it so the zone is discovered");
             }
-            Some(Error::unauthorized("secret", text))
+            // A bare 401 does not say whether the user or its secret is wrong (an unknown user
+            // under a 500 is recognised above): name both, the secret first.
+            Some(Error::unauthorized_any(["secret", "username"], text))
         }
         400 | 422 | 500 => Some(
             match named_field(&message, &ctx.fields).or_else(|| field_after_keyword(&message)) {
@@ -940,7 +943,7 @@ mod tests {
     fn field_of(e: &Error) -> String {
         match e {
             Error::InvalidInput(p) => p.field.clone(),
-            Error::Unauthorized(p) => p.setting.clone(),
+            Error::Unauthorized(p) => p.settings.join(","),
             other => panic!("{other:?}"),
         }
     }
@@ -1186,13 +1189,13 @@ mod tests {
                 r#"{"errors":["Zone information could not be determined"]}"#,
                 "username",
             ),
-            (401, r#"{"errors":["Unauthorized"]}"#, "secret"),
-            (401, "", "secret"),
+            (401, r#"{"errors":["Unauthorized"]}"#, "secret,username"),
+            (401, "", "secret,username"),
         ];
         for (status, body, setting) in cases {
             match map_error(status, None, body.as_bytes(), &write_ctx(), &auth()) {
                 Error::Unauthorized(p) => {
-                    assert_eq!(p.setting, setting, "{body}");
+                    assert_eq!(p.settings.join(","), setting, "{body}");
                     if setting != "integration-code" {
                         assert!(p.message.contains("abc123@acme.example"), "{}", p.message);
                     }

@@ -41,7 +41,9 @@ pub const THREADS_PER_ENDPOINT: u32 = 3;
 pub struct Autotask;
 
 /// What each paged entity reads.
-pub struct Entity {
+pub struct Paged {
+    /// The contract's entity (for `describe().paging`).
+    pub kind: Entity,
     /// The cursor's entity name.
     pub name: &'static str,
     /// The Autotask entity (path segment).
@@ -54,42 +56,62 @@ pub struct Entity {
 }
 
 /// `Companies`, incremental by last activity or last tracked modification.
-pub const COMPANIES: Entity = Entity {
+pub const COMPANIES: Paged = Paged {
+    kind: Entity::Companies,
     name: "companies",
     path: "Companies",
     since_fields: &["lastActivityDate", "lastTrackedModifiedDateTime"],
     max_page: MAX_RECORDS,
 };
 /// `Contacts`, incremental by last modification or last activity.
-pub const CONTACTS: Entity = Entity {
+pub const CONTACTS: Paged = Paged {
+    kind: Entity::Contacts,
     name: "contacts",
     path: "Contacts",
     since_fields: &["lastModifiedDate", "lastActivityDate"],
     max_page: MAX_RECORDS,
 };
 /// `Contracts`: no modification time, so always complete.
-pub const AGREEMENTS: Entity = Entity {
+pub const AGREEMENTS: Paged = Paged {
+    kind: Entity::Agreements,
     name: "agreements",
     path: "Contracts",
     since_fields: &[],
     max_page: AGREEMENT_PAGE_MAX,
 };
 /// `ConfigurationItems`, incremental by last modification.
-pub const CONFIGURATIONS: Entity = Entity {
+pub const CONFIGURATIONS: Paged = Paged {
+    kind: Entity::Configurations,
     name: "configurations",
     path: "ConfigurationItems",
     since_fields: &["lastModifiedTime"],
     max_page: MAX_RECORDS,
 };
 /// `Tickets`, incremental by last activity or last tracked modification.
-pub const TICKETS: Entity = Entity {
+pub const TICKETS: Paged = Paged {
+    kind: Entity::Tickets,
     name: "tickets",
     path: "Tickets",
     since_fields: &["lastActivityDate", "lastTrackedModificationDateTime"],
     max_page: MAX_RECORDS,
 };
 
-impl Entity {
+/// Every paged entity, in the contract's order.
+const PAGED: [&Paged; 5] = [
+    &COMPANIES,
+    &CONTACTS,
+    &AGREEMENTS,
+    &CONFIGURATIONS,
+    &TICKETS,
+];
+
+impl Paged {
+    /// How the entity is paged: an entity without a modification time has no incremental
+    /// sweep.
+    pub fn paging_spec(&self) -> PagingSpec {
+        PagingSpec::new(self.kind, self.max_page, !self.since_fields.is_empty())
+    }
+
     /// The page state of a request: the cursor's when there is one (its updated-since and page
     /// size rule the whole sweep), else the first page built from `updated-since` and
     /// `page-size`.
@@ -110,7 +132,7 @@ impl Entity {
 }
 
 /// Reads one page of `entity`: its records and the next cursor.
-fn read_page(entity: &Entity, page: &PageRequest) -> Result<(Client, Vec<Value>, Option<String>)> {
+fn read_page(entity: &Paged, page: &PageRequest) -> Result<(Client, Vec<Value>, Option<String>)> {
     let state = entity.page_state(page)?;
     let mut client = Client::connect()?;
     let (items, next_url) = client.query_page(entity.path, &entity.query(&state))?;
@@ -134,7 +156,7 @@ fn map_all<T>(items: &[Value], map: impl Fn(&Value) -> Result<T>) -> Result<Vec<
 }
 
 /// Reads one record by id.
-fn read_one(entity: &Entity, what: &str, id: &str) -> Result<(Client, Value)> {
+fn read_one(entity: &Paged, what: &str, id: &str) -> Result<(Client, Value)> {
     let id = query::id("id", id)?;
     let mut client = Client::connect()?;
     let v = client.get_item(entity.path, id, &format!("{what} {id}"))?;
@@ -216,6 +238,10 @@ impl Connector for Autotask {
                     max_concurrent: THREADS_PER_ENDPOINT,
                 },
             ],
+            paging: PAGED.iter().map(|p| p.paging_spec()).collect(),
+            datasets: vec![],
+            // Autotask updates every configuration item type through the API.
+            read_only_configuration_types: vec![],
         }
     }
 
@@ -270,6 +296,7 @@ impl Connector for Autotask {
         Ok(CompanyPage {
             items: map_all(&items, map::company)?,
             next_cursor,
+            total: None,
         })
     }
 
@@ -282,6 +309,7 @@ impl Connector for Autotask {
         Ok(ContactPage {
             items: map_all(&items, map::contact)?,
             next_cursor,
+            total: None,
         })
     }
 
@@ -294,6 +322,7 @@ impl Connector for Autotask {
         Ok(AgreementPage {
             items: agreements(&mut client, &items)?,
             next_cursor,
+            total: None,
         })
     }
 
@@ -307,6 +336,7 @@ impl Connector for Autotask {
         Ok(ConfigurationPage {
             items: map_all(&items, map::configuration)?,
             next_cursor,
+            total: None,
         })
     }
 
@@ -319,6 +349,7 @@ impl Connector for Autotask {
         Ok(TicketPage {
             items: map_all(&items, map::ticket)?,
             next_cursor,
+            total: None,
         })
     }
 
@@ -430,6 +461,26 @@ mod tests {
             updated_since: since.map(str::to_string),
             page_size: size,
         }
+    }
+
+    #[test]
+    fn describes_paging() {
+        let paging: Vec<_> = Autotask::describe()
+            .paging
+            .iter()
+            .map(|p| (p.entity, p.max_page_size, p.updated_since))
+            .collect();
+        assert_eq!(
+            paging,
+            [
+                (Entity::Companies, 500, true),
+                (Entity::Contacts, 500, true),
+                // Contracts have no modification time; each page costs two more queries.
+                (Entity::Agreements, 100, false),
+                (Entity::Configurations, 500, true),
+                (Entity::Tickets, 500, true),
+            ]
+        );
     }
 
     #[test]

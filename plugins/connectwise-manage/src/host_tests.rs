@@ -147,7 +147,7 @@ fn refused_key_names_the_setting_without_the_secret() {
         );
     match ConnectWiseManage::test_connection().unwrap_err() {
         Error::Unauthorized(p) => {
-            assert_eq!(p.setting, "private-key");
+            assert_eq!(p.settings, ["private-key", "public-key"]);
             assert!(
                 p.message.contains("public key `pubKEY123`"),
                 "{}",

@@ -36,7 +36,9 @@ pub const AGREEMENT_PAGE_MAX: u32 = 100;
 pub struct ConnectWiseManage;
 
 /// What each paged entity reads.
-struct Entity {
+struct Paged {
+    /// The contract's entity (for `describe().paging`).
+    kind: Entity,
     /// The cursor's entity name.
     name: &'static str,
     /// The API path.
@@ -47,36 +49,62 @@ struct Entity {
     max_page: u32,
 }
 
-const COMPANIES: Entity = Entity {
+const COMPANIES: Paged = Paged {
+    kind: Entity::Companies,
     name: "companies",
     path: "company/companies",
     fixed: &[("deletedFlag", "=", "false")],
     max_page: MAX_PAGE_SIZE,
 };
-const CONTACTS: Entity = Entity {
+const CONTACTS: Paged = Paged {
+    kind: Entity::Contacts,
     name: "contacts",
     path: "company/contacts",
     fixed: &[],
     max_page: MAX_PAGE_SIZE,
 };
-const AGREEMENTS: Entity = Entity {
+const AGREEMENTS: Paged = Paged {
+    kind: Entity::Agreements,
     name: "agreements",
     path: "finance/agreements",
     fixed: &[],
     max_page: AGREEMENT_PAGE_MAX,
 };
-const CONFIGURATIONS: Entity = Entity {
+const CONFIGURATIONS: Paged = Paged {
+    kind: Entity::Configurations,
     name: "configurations",
     path: "company/configurations",
     fixed: &[],
     max_page: MAX_PAGE_SIZE,
 };
-const TICKETS: Entity = Entity {
+const TICKETS: Paged = Paged {
+    kind: Entity::Tickets,
     name: "tickets",
     path: "service/tickets",
     fixed: &[],
     max_page: MAX_PAGE_SIZE,
 };
+
+/// Every paged entity, in the contract's order.
+const PAGED: [&Paged; 5] = [
+    &COMPANIES,
+    &CONTACTS,
+    &AGREEMENTS,
+    &CONFIGURATIONS,
+    &TICKETS,
+];
+
+/// The configuration types ConnectWise refuses to update through the API (their items are
+/// written by ConnectWise's own agents).
+pub const READ_ONLY_CONFIGURATION_TYPES: &[&str] = &[
+    "Managed Server",
+    "Managed Workstation",
+    "Network Security Appliance",
+    "Backup Stats",
+    "Spam Stats",
+    "CW SC Partner Server",
+    "Cymphonix Device",
+];
 
 /// The page state of a request: the cursor's when there is one (its conditions and page size
 /// rule the whole sweep), else the first page built from `updated-since` and `page-size`.
@@ -98,7 +126,7 @@ pub fn page_state(
 
 /// Reads one page of `entity`; `map` reads the answer's body (a JSON array) into records.
 fn read_page<T>(
-    entity: &Entity,
+    entity: &Paged,
     page: &PageRequest,
     map: impl FnOnce(&mut Client, &[u8]) -> Result<Vec<T>>,
 ) -> Result<(Vec<T>, Option<String>)> {
@@ -178,6 +206,16 @@ impl Connector for ConnectWiseManage {
             // ConnectWise publishes no numeric limit; cloud sites answer 429 with Retry-After,
             // which the host honours.
             rate_limits: vec![],
+            // Every entity filters on `lastUpdated` (see `conditions::incremental`).
+            paging: PAGED
+                .iter()
+                .map(|p| PagingSpec::new(p.kind, p.max_page, true))
+                .collect(),
+            datasets: vec![],
+            read_only_configuration_types: READ_ONLY_CONFIGURATION_TYPES
+                .iter()
+                .map(|t| t.to_string())
+                .collect(),
         }
     }
 
@@ -218,7 +256,11 @@ impl Connector for ConnectWiseManage {
     fn list_companies(page: PageRequest) -> Result<CompanyPage> {
         let (items, next_cursor) =
             read_page(&COMPANIES, &page, |_, body| map::companies_page(body))?;
-        Ok(CompanyPage { items, next_cursor })
+        Ok(CompanyPage {
+            items,
+            next_cursor,
+            total: None,
+        })
     }
 
     fn get_company(id: String) -> Result<Company> {
@@ -230,7 +272,11 @@ impl Connector for ConnectWiseManage {
 
     fn list_contacts(page: PageRequest) -> Result<ContactPage> {
         let (items, next_cursor) = read_page(&CONTACTS, &page, |_, body| map::contacts_page(body))?;
-        Ok(ContactPage { items, next_cursor })
+        Ok(ContactPage {
+            items,
+            next_cursor,
+            total: None,
+        })
     }
 
     fn get_contact(id: String) -> Result<Contact> {
@@ -244,7 +290,11 @@ impl Connector for ConnectWiseManage {
         let (items, next_cursor) = read_page(&AGREEMENTS, &page, |client, body| {
             map::agreements_page(body, |id| additions(client, id))
         })?;
-        Ok(AgreementPage { items, next_cursor })
+        Ok(AgreementPage {
+            items,
+            next_cursor,
+            total: None,
+        })
     }
 
     fn get_agreement(id: String) -> Result<Agreement> {
@@ -258,7 +308,11 @@ impl Connector for ConnectWiseManage {
         let (items, next_cursor) = read_page(&CONFIGURATIONS, &page, |_, body| {
             map::configurations_page(body)
         })?;
-        Ok(ConfigurationPage { items, next_cursor })
+        Ok(ConfigurationPage {
+            items,
+            next_cursor,
+            total: None,
+        })
     }
 
     fn get_configuration(id: String) -> Result<Configuration> {
@@ -270,7 +324,11 @@ impl Connector for ConnectWiseManage {
 
     fn list_tickets(page: PageRequest) -> Result<TicketPage> {
         let (items, next_cursor) = read_page(&TICKETS, &page, |_, body| map::tickets_page(body))?;
-        Ok(TicketPage { items, next_cursor })
+        Ok(TicketPage {
+            items,
+            next_cursor,
+            total: None,
+        })
     }
 
     fn get_ticket(id: String) -> Result<Ticket> {
@@ -416,6 +474,33 @@ mod tests {
             .find(|s| s.name == "api-version")
             .unwrap();
         assert_eq!(version.default_value.as_deref(), Some("2026.4"));
+    }
+
+    #[test]
+    fn describes_paging_and_read_only_types() {
+        let info = ConnectWiseManage::describe();
+        let paging: Vec<_> = info
+            .paging
+            .iter()
+            .map(|p| (p.entity, p.max_page_size, p.updated_since))
+            .collect();
+        assert_eq!(
+            paging,
+            [
+                (Entity::Companies, 1000, true),
+                (Entity::Contacts, 1000, true),
+                // Each agreement costs one more request (its additions).
+                (Entity::Agreements, 100, true),
+                (Entity::Configurations, 1000, true),
+                (Entity::Tickets, 1000, true),
+            ]
+        );
+        assert_eq!(info.read_only_configuration_types.len(), 7);
+        assert!(
+            info.read_only_configuration_types
+                .iter()
+                .any(|t| t == "Managed Server")
+        );
     }
 
     #[test]

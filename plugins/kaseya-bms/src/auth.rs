@@ -256,7 +256,7 @@ mod tests {
 
     fn setting_of(e: &Error) -> &str {
         match e {
-            Error::Unauthorized(p) => &p.setting,
+            Error::Unauthorized(p) => &p.settings[0],
             Error::InvalidInput(p) => &p.field,
             other => panic!("{other:?}"),
         }

@@ -598,7 +598,7 @@ mod tests {
     fn field_of(e: &Error) -> String {
         match e {
             Error::InvalidInput(p) => p.field.clone(),
-            Error::Unauthorized(p) => p.setting.clone(),
+            Error::Unauthorized(p) => p.settings.join(","),
             other => panic!("{other:?}"),
         }
     }
@@ -750,7 +750,7 @@ mod tests {
             &ctx(),
         ) {
             Error::Unauthorized(p) => {
-                assert_eq!(p.setting, "password");
+                assert_eq!(p.settings, ["password"]);
                 assert!(p.message.contains("TokenExpired"));
                 assert!(p.message.contains("api.psahost"));
             }

@@ -111,7 +111,7 @@ fn a_token_refused_right_after_sign_in_is_unauthorized_without_it() {
     );
     match KaseyaBms::list_companies(first_page()).unwrap_err() {
         Error::Unauthorized(p) => {
-            assert_eq!(p.setting, "password");
+            assert_eq!(p.settings, ["password"]);
             assert!(!p.message.contains("tok-ONE"), "{}", p.message);
         }
         other => panic!("{other:?}"),

@@ -36,7 +36,9 @@ pub const CALLS_PER_HOUR: u32 = 1500;
 pub struct KaseyaBms;
 
 /// What each paged entity reads.
-struct Entity {
+struct Paged {
+    /// The contract's entity (for `describe().paging`).
+    kind: Entity,
     /// The cursor's entity name.
     name: &'static str,
     /// The API path under `{origin}/api/`.
@@ -45,22 +47,26 @@ struct Entity {
     what: &'static str,
 }
 
-const ACCOUNTS: Entity = Entity {
+const ACCOUNTS: Paged = Paged {
+    kind: Entity::Companies,
     name: "accounts",
     path: "v2/crm/accounts",
     what: "account",
 };
-const CONTACTS: Entity = Entity {
+const CONTACTS: Paged = Paged {
+    kind: Entity::Contacts,
     name: "contacts",
     path: "v2/crm/contacts",
     what: "contact",
 };
-const CONTRACTS: Entity = Entity {
+const CONTRACTS: Paged = Paged {
+    kind: Entity::Agreements,
     name: "contracts",
     path: "v2/finance/contracts",
     what: "contract",
 };
-const TICKETS: Entity = Entity {
+const TICKETS: Paged = Paged {
+    kind: Entity::Tickets,
     name: "tickets",
     path: "v2/servicedesk/tickets",
     what: "ticket",
@@ -97,7 +103,7 @@ fn mapped<T: WithRaw>(
 
 /// Reads one page of `entity` and maps each record.
 fn read_page<T: WithRaw>(
-    entity: &Entity,
+    entity: &Paged,
     page: &PageRequest,
     map: impl Fn(&Value) -> Result<T>,
 ) -> Result<(Vec<T>, Option<String>)> {
@@ -122,7 +128,7 @@ fn read_page<T: WithRaw>(
 }
 
 /// Reads one record by id and maps it.
-fn read_one<T: WithRaw>(entity: &Entity, id: &str, map: impl Fn(&Value) -> Result<T>) -> Result<T> {
+fn read_one<T: WithRaw>(entity: &Paged, id: &str, map: impl Fn(&Value) -> Result<T>) -> Result<T> {
     let id = map::parse_id("id", id)?;
     let mut client = Client::connect()?;
     let subject = format!("{} {id}", entity.what);
@@ -166,6 +172,13 @@ impl Connector for KaseyaBms {
                 per_seconds: 3600,
                 max_concurrent: 0,
             }],
+            // Every list filters on `modifiedSince`; BMS serves at most 100 records a page.
+            paging: [&ACCOUNTS, &CONTACTS, &CONTRACTS, &TICKETS]
+                .iter()
+                .map(|p| PagingSpec::new(p.kind, paging::MAX_PAGE_SIZE, true))
+                .collect(),
+            datasets: vec![],
+            read_only_configuration_types: vec![],
         }
     }
 
@@ -202,7 +215,11 @@ impl Connector for KaseyaBms {
 
     fn list_companies(page: PageRequest) -> Result<CompanyPage> {
         let (items, next_cursor) = read_page(&ACCOUNTS, &page, map::company)?;
-        Ok(CompanyPage { items, next_cursor })
+        Ok(CompanyPage {
+            items,
+            next_cursor,
+            total: None,
+        })
     }
 
     fn get_company(id: String) -> Result<Company> {
@@ -211,7 +228,11 @@ impl Connector for KaseyaBms {
 
     fn list_contacts(page: PageRequest) -> Result<ContactPage> {
         let (items, next_cursor) = read_page(&CONTACTS, &page, map::contact)?;
-        Ok(ContactPage { items, next_cursor })
+        Ok(ContactPage {
+            items,
+            next_cursor,
+            total: None,
+        })
     }
 
     fn get_contact(id: String) -> Result<Contact> {
@@ -220,7 +241,11 @@ impl Connector for KaseyaBms {
 
     fn list_agreements(page: PageRequest) -> Result<AgreementPage> {
         let (items, next_cursor) = read_page(&CONTRACTS, &page, map::agreement)?;
-        Ok(AgreementPage { items, next_cursor })
+        Ok(AgreementPage {
+            items,
+            next_cursor,
+            total: None,
+        })
     }
 
     fn get_agreement(id: String) -> Result<Agreement> {
@@ -237,7 +262,11 @@ impl Connector for KaseyaBms {
 
     fn list_tickets(page: PageRequest) -> Result<TicketPage> {
         let (items, next_cursor) = read_page(&TICKETS, &page, map::ticket)?;
-        Ok(TicketPage { items, next_cursor })
+        Ok(TicketPage {
+            items,
+            next_cursor,
+            total: None,
+        })
     }
 
     fn get_ticket(id: String) -> Result<Ticket> {
@@ -338,6 +367,24 @@ mod tests {
             updated_since: since.map(str::to_string),
             page_size: size,
         }
+    }
+
+    #[test]
+    fn describes_paging() {
+        let paging: Vec<_> = KaseyaBms::describe()
+            .paging
+            .iter()
+            .map(|p| (p.entity, p.max_page_size, p.updated_since))
+            .collect();
+        assert_eq!(
+            paging,
+            [
+                (Entity::Companies, 100, true),
+                (Entity::Contacts, 100, true),
+                (Entity::Agreements, 100, true),
+                (Entity::Tickets, 100, true),
+            ]
+        );
     }
 
     #[test]

@@ -145,6 +145,16 @@ pub fn retry_after_ms(value: &str, now_unix: u64) -> Option<u64> {
     )
 }
 
+/// `a`, `` `a` and `b` `` or `` `a`, `b` and `c` ``: settings named in a message.
+pub(crate) fn quoted_list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// The connector's hook: the answer and its text read by [`read_error_body`]; `Some` is the
 /// error, `None` leaves the answer to the common mapping.
 type Hook<'a> = Box<dyn Fn(&Response, &ErrorText) -> Option<Error> + 'a>;
@@ -153,7 +163,8 @@ type Hook<'a> = Box<dyn Fn(&Response, &ErrorText) -> Option<Error> + 'a>;
 /// request is about) and call [`ErrorMap::check`] on the response.
 pub struct ErrorMap<'a> {
     psa: &'a str,
-    credential: &'a str,
+    /// The settings a 401 names, the likeliest first; never empty.
+    credentials: Vec<&'a str>,
     subject: Option<&'a str>,
     secrets: Vec<&'a str>,
     hook: Option<Hook<'a>>,
@@ -165,11 +176,21 @@ impl<'a> ErrorMap<'a> {
     pub fn new(psa: &'a str, credential: &'a str) -> Self {
         ErrorMap {
             psa,
-            credential,
+            credentials: vec![credential],
             subject: None,
             secrets: Vec::new(),
             hook: None,
         }
+    }
+
+    /// The settings a 401 names when the PSA does not say which credential it refused
+    /// (ConnectWise: `public-key` and `private-key`), the likeliest first; they replace the one
+    /// given to [`ErrorMap::new`]. An empty list keeps it.
+    pub fn credentials(mut self, settings: &[&'a str]) -> Self {
+        if !settings.is_empty() {
+            self.credentials = settings.to_vec();
+        }
+        self
     }
 
     /// The record the request is about (`company 42`): a 404 then says it was not found.
@@ -232,11 +253,11 @@ impl<'a> ErrorMap<'a> {
             text.message
         };
         match status {
-            401 => Error::unauthorized(
-                self.credential,
+            401 => Error::unauthorized_any(
+                self.credentials.iter().copied(),
                 format!(
-                    "{psa} refused the credentials (401): {message} (check `{}`)",
-                    self.credential
+                    "{psa} refused the credentials (401): {message} (check {})",
+                    quoted_list(&self.credentials)
                 ),
             ),
             403 => {
@@ -326,11 +347,37 @@ mod tests {
     }
 
     #[test]
+    fn a_401_names_several_credentials_when_told() {
+        let m = ErrorMap::new("Acme", "api-key").credentials(&["public-key", "private-key"]);
+        match m.map(&answer(401, &[], "")) {
+            Error::Unauthorized(p) => {
+                assert_eq!(p.settings, ["public-key", "private-key"]);
+                assert!(
+                    p.message
+                        .ends_with("(check `public-key` and `private-key`)"),
+                    "{}",
+                    p.message
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // An empty list keeps the setting given to `new`.
+        match ErrorMap::new("Acme", "api-key")
+            .credentials(&[])
+            .map(&answer(401, &[], ""))
+        {
+            Error::Unauthorized(p) => assert_eq!(p.settings, ["api-key"]),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(quoted_list(&["a", "b", "c"]), "`a`, `b` and `c`");
+    }
+
+    #[test]
     fn maps_each_status() {
         let m = ErrorMap::new("Acme", "api-key");
         match m.map(&answer(401, &[], r#"{"message":"token refused"}"#)) {
             Error::Unauthorized(p) => {
-                assert_eq!(p.setting, "api-key");
+                assert_eq!(p.settings, ["api-key"]);
                 assert_eq!(
                     p.message,
                     "Acme refused the credentials (401): token refused (check `api-key`)"
@@ -422,7 +469,7 @@ mod tests {
         assert_eq!(m.map(&answer(503, &[], "down")).kind(), "unavailable");
         match m.map(&answer(401, &[], &format!("bad token {token}"))) {
             Error::Unauthorized(p) => {
-                assert_eq!(p.setting, "client-secret");
+                assert_eq!(p.settings, ["client-secret"]);
                 assert!(!p.message.contains(token), "{}", p.message);
                 assert!(p.message.contains("[redacted]"), "{}", p.message);
             }
