@@ -5,6 +5,8 @@
 //!   requests, follows pages and maps error answers;
 //! - [`paging`] defines page positions and the cursor format;
 //! - [`conditions`] builds `conditions` expressions with correct quoting;
+//! - [`datasets`] serves `list-dataset` (time entries, opportunities, ... and the per-company and
+//!   per-agreement lists);
 //! - [`map`] turns ConnectWise JSON into the contract's records;
 //! - [`references`] reads the picklists;
 //! - [`writes`] creates tickets, notes and configurations and patches configurations and
@@ -14,6 +16,7 @@
 
 pub mod client;
 pub mod conditions;
+pub mod datasets;
 pub mod map;
 pub mod paging;
 pub mod references;
@@ -129,14 +132,35 @@ fn read_page<T>(
     entity: &Paged,
     page: &PageRequest,
     map: impl FnOnce(&mut Client, &[u8]) -> Result<Vec<T>>,
-) -> Result<(Vec<T>, Option<String>)> {
-    let state = page_state(entity.name, entity.fixed, entity.max_page, page)?;
+) -> Result<(Vec<T>, Option<String>, Option<u64>)> {
+    read_page_counted(
+        entity.name,
+        entity.path,
+        entity.fixed,
+        entity.max_page,
+        page,
+        map,
+    )
+}
+
+/// Reads one page of the list at `path` (cursor entity `name`, fixed conditions `fixed`, pages
+/// of at most `max_page`): its records read by `map`, the next cursor, and on the first page of
+/// a sweep the number of records the sweep will read (`{path}/count` with the sweep's
+/// conditions: one request more per sweep).
+pub(crate) fn read_page_counted<T>(
+    name: &str,
+    path: &str,
+    fixed: &[(&str, &str, &str)],
+    max_page: u32,
+    page: &PageRequest,
+    map: impl FnOnce(&mut Client, &[u8]) -> Result<Vec<T>>,
+) -> Result<(Vec<T>, Option<String>, Option<u64>)> {
+    let state = page_state(name, fixed, max_page, page)?;
     let mut client = Client::connect()?;
-    let (response, next) = client.get_page(entity.path, &state, &[])?;
+    let (response, next) = client.get_page(path, &state, &[])?;
     let records = map(&mut client, &response.body)?;
     psa_sdk::debug!(
-        "{}: {} records, {}",
-        entity.name,
+        "{name}: {} records, {}",
         records.len(),
         if next.is_some() {
             "more pages"
@@ -144,7 +168,31 @@ fn read_page<T>(
             "last page"
         }
     );
-    Ok((records, next.map(|n| n.encode())))
+    let first = page.cursor.as_deref().is_none_or(str::is_empty);
+    let total = if !first {
+        None
+    } else if next.is_none() {
+        // A sweep of one page: its records are the total, no count needed.
+        Some(records.len() as u64)
+    } else {
+        count(&mut client, path, state.conditions.as_deref())
+    };
+    Ok((records, next.map(|n| n.encode()), total))
+}
+
+/// The number of records of `path` matching `conditions`, for progress only: a failed count
+/// is logged and the total left unknown rather than failing the page.
+fn count(client: &mut Client, path: &str, conditions: Option<&str>) -> Option<u64> {
+    let query: Vec<(String, String)> = conditions
+        .map(|c| vec![("conditions".to_string(), c.to_string())])
+        .unwrap_or_default();
+    match client.get_json(&format!("{path}/count"), &query, None) {
+        Ok(v) => v.get("count").and_then(Value::as_u64),
+        Err(e) => {
+            psa_sdk::warn!("cannot count {path} (the total stays unknown): {e:?}");
+            None
+        }
+    }
 }
 
 /// Reads one record by id: the client and the answer's body (the record's JSON).
@@ -202,6 +250,7 @@ impl Connector for ConnectWiseManage {
                 Operation::CreateConfiguration,
                 Operation::UpdateConfiguration,
                 Operation::SetContractServiceQuantity,
+                Operation::ListDataset,
             ],
             // ConnectWise publishes no numeric limit; cloud sites answer 429 with Retry-After,
             // which the host honours.
@@ -211,7 +260,7 @@ impl Connector for ConnectWiseManage {
                 .iter()
                 .map(|p| PagingSpec::new(p.kind, p.max_page, true))
                 .collect(),
-            datasets: vec![],
+            datasets: datasets::DATASETS.iter().map(|d| d.spec()).collect(),
             read_only_configuration_types: READ_ONLY_CONFIGURATION_TYPES
                 .iter()
                 .map(|t| t.to_string())
@@ -254,12 +303,12 @@ impl Connector for ConnectWiseManage {
     }
 
     fn list_companies(page: PageRequest) -> Result<CompanyPage> {
-        let (items, next_cursor) =
+        let (items, next_cursor, total) =
             read_page(&COMPANIES, &page, |_, body| map::companies_page(body))?;
         Ok(CompanyPage {
             items,
             next_cursor,
-            total: None,
+            total,
         })
     }
 
@@ -271,11 +320,12 @@ impl Connector for ConnectWiseManage {
     }
 
     fn list_contacts(page: PageRequest) -> Result<ContactPage> {
-        let (items, next_cursor) = read_page(&CONTACTS, &page, |_, body| map::contacts_page(body))?;
+        let (items, next_cursor, total) =
+            read_page(&CONTACTS, &page, |_, body| map::contacts_page(body))?;
         Ok(ContactPage {
             items,
             next_cursor,
-            total: None,
+            total,
         })
     }
 
@@ -287,13 +337,13 @@ impl Connector for ConnectWiseManage {
     }
 
     fn list_agreements(page: PageRequest) -> Result<AgreementPage> {
-        let (items, next_cursor) = read_page(&AGREEMENTS, &page, |client, body| {
+        let (items, next_cursor, total) = read_page(&AGREEMENTS, &page, |client, body| {
             map::agreements_page(body, |id| additions(client, id))
         })?;
         Ok(AgreementPage {
             items,
             next_cursor,
-            total: None,
+            total,
         })
     }
 
@@ -305,13 +355,13 @@ impl Connector for ConnectWiseManage {
     }
 
     fn list_configurations(page: PageRequest) -> Result<ConfigurationPage> {
-        let (items, next_cursor) = read_page(&CONFIGURATIONS, &page, |_, body| {
+        let (items, next_cursor, total) = read_page(&CONFIGURATIONS, &page, |_, body| {
             map::configurations_page(body)
         })?;
         Ok(ConfigurationPage {
             items,
             next_cursor,
-            total: None,
+            total,
         })
     }
 
@@ -323,11 +373,12 @@ impl Connector for ConnectWiseManage {
     }
 
     fn list_tickets(page: PageRequest) -> Result<TicketPage> {
-        let (items, next_cursor) = read_page(&TICKETS, &page, |_, body| map::tickets_page(body))?;
+        let (items, next_cursor, total) =
+            read_page(&TICKETS, &page, |_, body| map::tickets_page(body))?;
         Ok(TicketPage {
             items,
             next_cursor,
-            total: None,
+            total,
         })
     }
 
@@ -379,6 +430,10 @@ impl Connector for ConnectWiseManage {
             &service_id,
             &quantity,
         )
+    }
+
+    fn list_dataset(dataset: String, page: PageRequest) -> Result<DatasetPage> {
+        datasets::list(&dataset, &page)
     }
 }
 
@@ -450,7 +505,7 @@ mod tests {
         assert_eq!(info.id, "connectwise-manage");
         assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
         assert_eq!(info.outbound_hosts, vec!["{site}"]);
-        assert_eq!(info.operations.len(), 18);
+        assert_eq!(info.operations.len(), 19);
         let names: Vec<_> = info.settings.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,

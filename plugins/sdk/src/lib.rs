@@ -66,6 +66,8 @@
 //!   bare host, a full origin, or a pasted address with a path).
 //! - [`cursor`]: a small versioned `key=value` codec for the opaque cursors of paged reads, which
 //!   refuses (naming `cursor`) a cursor of another version, entity or connector.
+//! - [`dataset`]: the dataset a `list-dataset` call names (or `invalid-input` naming `dataset`),
+//!   and a list answer's records as dataset records (id, last change in UTC, own text).
 //! - [`paging`]: pagers for keyset (`id > last`), page-number-with-total (adapting to a silently
 //!   capped page size) and next-URL paging, each with its cursor.
 //! - `fake` (native builds only): an in-process fake of the host (scripted HTTP answers,
@@ -97,6 +99,7 @@ extern crate self as psa_sdk;
 
 pub mod bindings;
 pub mod cursor;
+pub mod dataset;
 pub mod decimal;
 pub mod error;
 #[cfg(not(target_family = "wasm"))]
