@@ -781,6 +781,34 @@ impl Client {
         parse_page(v)
     }
 
+    /// One page of `POST {Entity}/query` as dataset records (each its own text, as Autotask sent
+    /// it) and `nextPageUrl`.
+    pub fn query_records(
+        &mut self,
+        entity: &str,
+        query: &Query,
+        fields: &psa_sdk::dataset::Fields<'_>,
+    ) -> Result<(Vec<psa_sdk::types::DatasetRecord>, Option<String>)> {
+        let ctx = ErrorContext {
+            fields: query.fields(),
+            ..ErrorContext::default()
+        };
+        let path = format!("{entity}/query");
+        let response = self.send(Method::Post, Target::Path(&path), Some(&query.body()), &ctx)?;
+        let body = Envelope::parse(&response.body)?;
+        let records = psa_sdk::dataset::records_of(&body.records("items")?, fields)?;
+        let next = match body.get("pageDetails") {
+            Some(details) => serde_json::from_str::<Value>(details.get())?
+                .get("nextPageUrl")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_string),
+            None => None,
+        };
+        Ok((records, next))
+    }
+
     /// Every record of a query: the first page, then `nextPageUrl` (re-POSTing the same body)
     /// until it is null, followed with the SDK's [`NextUrl`] pager (the URL must stay on the
     /// zone's origin, and the same URL twice ends the loop).

@@ -5,6 +5,8 @@
 //!   follows pages and maps error answers;
 //! - [`paging`] defines page positions and the cursor format;
 //! - [`query`] builds query bodies and filters;
+//! - [`datasets`] serves `list-dataset` (time entries, opportunities, ... SLA and survey
+//!   results);
 //! - [`map`] turns Autotask JSON into the contract's records;
 //! - [`references`] reads the picklists;
 //! - [`writes`] creates tickets, notes and configuration items, updates configuration items and
@@ -13,6 +15,7 @@
 //! See `README.md` beside this crate for the settings, the API user and the endpoints.
 
 pub mod client;
+pub mod datasets;
 pub mod map;
 pub mod paging;
 pub mod query;
@@ -40,10 +43,8 @@ pub const THREADS_PER_ENDPOINT: u32 = 3;
 /// The connector.
 pub struct Autotask;
 
-/// What each paged entity reads.
+/// A keyset sweep of one Autotask entity (a typed entity or a dataset).
 pub struct Paged {
-    /// The contract's entity (for `describe().paging`).
-    pub kind: Entity,
     /// The cursor's entity name.
     pub name: &'static str,
     /// The Autotask entity (path segment).
@@ -57,7 +58,6 @@ pub struct Paged {
 
 /// `Companies`, incremental by last activity or last tracked modification.
 pub const COMPANIES: Paged = Paged {
-    kind: Entity::Companies,
     name: "companies",
     path: "Companies",
     since_fields: &["lastActivityDate", "lastTrackedModifiedDateTime"],
@@ -65,7 +65,6 @@ pub const COMPANIES: Paged = Paged {
 };
 /// `Contacts`, incremental by last modification or last activity.
 pub const CONTACTS: Paged = Paged {
-    kind: Entity::Contacts,
     name: "contacts",
     path: "Contacts",
     since_fields: &["lastModifiedDate", "lastActivityDate"],
@@ -73,7 +72,6 @@ pub const CONTACTS: Paged = Paged {
 };
 /// `Contracts`: no modification time, so always complete.
 pub const AGREEMENTS: Paged = Paged {
-    kind: Entity::Agreements,
     name: "agreements",
     path: "Contracts",
     since_fields: &[],
@@ -81,7 +79,6 @@ pub const AGREEMENTS: Paged = Paged {
 };
 /// `ConfigurationItems`, incremental by last modification.
 pub const CONFIGURATIONS: Paged = Paged {
-    kind: Entity::Configurations,
     name: "configurations",
     path: "ConfigurationItems",
     since_fields: &["lastModifiedTime"],
@@ -89,7 +86,6 @@ pub const CONFIGURATIONS: Paged = Paged {
 };
 /// `Tickets`, incremental by last activity or last tracked modification.
 pub const TICKETS: Paged = Paged {
-    kind: Entity::Tickets,
     name: "tickets",
     path: "Tickets",
     since_fields: &["lastActivityDate", "lastTrackedModificationDateTime"],
@@ -97,19 +93,19 @@ pub const TICKETS: Paged = Paged {
 };
 
 /// Every paged entity, in the contract's order.
-const PAGED: [&Paged; 5] = [
-    &COMPANIES,
-    &CONTACTS,
-    &AGREEMENTS,
-    &CONFIGURATIONS,
-    &TICKETS,
+const PAGED: [(Entity, &Paged); 5] = [
+    (Entity::Companies, &COMPANIES),
+    (Entity::Contacts, &CONTACTS),
+    (Entity::Agreements, &AGREEMENTS),
+    (Entity::Configurations, &CONFIGURATIONS),
+    (Entity::Tickets, &TICKETS),
 ];
 
 impl Paged {
-    /// How the entity is paged: an entity without a modification time has no incremental
-    /// sweep.
-    pub fn paging_spec(&self) -> PagingSpec {
-        PagingSpec::new(self.kind, self.max_page, !self.since_fields.is_empty())
+    /// Whether `updated-since` is honoured: an entity without a modification time has no
+    /// incremental sweep.
+    pub fn incremental(&self) -> bool {
+        !self.since_fields.is_empty()
     }
 
     /// The page state of a request: the cursor's when there is one (its updated-since and page
@@ -131,12 +127,41 @@ impl Paged {
     }
 }
 
-/// Reads one page of `entity`: its records and the next cursor.
-fn read_page(entity: &Paged, page: &PageRequest) -> Result<(Client, Vec<Value>, Option<String>)> {
+/// One page of a sweep: the client (for the page's extra queries), the records, the next
+/// cursor and, on the first page, the number of records the sweep reads.
+pub(crate) struct Page<T> {
+    pub client: Client,
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+    pub total: Option<u64>,
+}
+
+/// Reads one page of `entity` as `Value`s.
+fn read_page(entity: &Paged, page: &PageRequest) -> Result<Page<Value>> {
+    read_page_with(
+        entity,
+        page,
+        |client, query| client.query_page(entity.path, query),
+        |v| v.get("id").and_then(Value::as_u64),
+    )
+}
+
+/// Reads one page of `entity` with `fetch` (the records and whether Autotask announces a next
+/// page); `id_of` reads a record's id, the keyset position. On the first page of a sweep that
+/// has more, `{Entity}/query/count` with the sweep's filter gives the total: one request more
+/// per sweep.
+pub(crate) fn read_page_with<T>(
+    entity: &Paged,
+    page: &PageRequest,
+    fetch: impl FnOnce(&mut Client, &Query) -> Result<(Vec<T>, Option<String>)>,
+    id_of: impl Fn(&T) -> Option<u64>,
+) -> Result<Page<T>> {
     let state = entity.page_state(page)?;
     let mut client = Client::connect()?;
-    let (items, next_url) = client.query_page(entity.path, &entity.query(&state))?;
-    let next = state.next(&ids(&items), next_url.is_some())?;
+    let query = entity.query(&state);
+    let (items, next_url) = fetch(&mut client, &query)?;
+    let ids: Vec<u64> = items.iter().filter_map(&id_of).collect();
+    let next = state.next(&ids, next_url.is_some())?;
     psa_sdk::debug!(
         "{}: {} records, {}",
         entity.name,
@@ -147,7 +172,29 @@ fn read_page(entity: &Paged, page: &PageRequest) -> Result<(Client, Vec<Value>, 
             "last page"
         }
     );
-    Ok((client, items, next.map(|n| n.encode())))
+    let total = if state.after.is_some() {
+        None
+    } else if next.is_none() {
+        // A sweep of one page: its records are the total.
+        Some(items.len() as u64)
+    } else {
+        count(&mut client, entity.path, query.filter)
+    };
+    Ok(Page {
+        client,
+        items,
+        next_cursor: next.map(|n| n.encode()),
+        total,
+    })
+}
+
+/// The number of records of a query, for progress only: a failed count is logged and the total
+/// left unknown rather than failing the page.
+fn count(client: &mut Client, entity: &str, filter: Vec<Filter>) -> Option<u64> {
+    client
+        .count(entity, filter)
+        .map_err(|e| psa_sdk::warn!("cannot count {entity} (the total stays unknown): {e:?}"))
+        .ok()
 }
 
 /// Maps every record of a page.
@@ -163,7 +210,7 @@ fn read_one(entity: &Paged, what: &str, id: &str) -> Result<(Client, Value)> {
     Ok((client, v))
 }
 
-/// The ids of a page of records.
+/// The ids of records.
 fn ids(items: &[Value]) -> Vec<u64> {
     items
         .iter()
@@ -223,6 +270,7 @@ impl Connector for Autotask {
                 Operation::CreateConfiguration,
                 Operation::UpdateConfiguration,
                 Operation::SetContractServiceQuantity,
+                Operation::ListDataset,
             ],
             rate_limits: vec![
                 RateLimitHint {
@@ -238,8 +286,11 @@ impl Connector for Autotask {
                     max_concurrent: THREADS_PER_ENDPOINT,
                 },
             ],
-            paging: PAGED.iter().map(|p| p.paging_spec()).collect(),
-            datasets: vec![],
+            paging: PAGED
+                .iter()
+                .map(|(entity, p)| PagingSpec::new(*entity, p.max_page, p.incremental()))
+                .collect(),
+            datasets: datasets::DATASETS.iter().map(|d| d.spec()).collect(),
             // Autotask updates every configuration item type through the API.
             read_only_configuration_types: vec![],
         }
@@ -292,11 +343,11 @@ impl Connector for Autotask {
     }
 
     fn list_companies(page: PageRequest) -> Result<CompanyPage> {
-        let (_, items, next_cursor) = read_page(&COMPANIES, &page)?;
+        let page = read_page(&COMPANIES, &page)?;
         Ok(CompanyPage {
-            items: map_all(&items, map::company)?,
-            next_cursor,
-            total: None,
+            items: map_all(&page.items, map::company)?,
+            next_cursor: page.next_cursor,
+            total: page.total,
         })
     }
 
@@ -305,11 +356,11 @@ impl Connector for Autotask {
     }
 
     fn list_contacts(page: PageRequest) -> Result<ContactPage> {
-        let (_, items, next_cursor) = read_page(&CONTACTS, &page)?;
+        let page = read_page(&CONTACTS, &page)?;
         Ok(ContactPage {
-            items: map_all(&items, map::contact)?,
-            next_cursor,
-            total: None,
+            items: map_all(&page.items, map::contact)?,
+            next_cursor: page.next_cursor,
+            total: page.total,
         })
     }
 
@@ -318,11 +369,11 @@ impl Connector for Autotask {
     }
 
     fn list_agreements(page: PageRequest) -> Result<AgreementPage> {
-        let (mut client, items, next_cursor) = read_page(&AGREEMENTS, &page)?;
+        let mut page = read_page(&AGREEMENTS, &page)?;
         Ok(AgreementPage {
-            items: agreements(&mut client, &items)?,
-            next_cursor,
-            total: None,
+            items: agreements(&mut page.client, &page.items)?,
+            next_cursor: page.next_cursor,
+            total: page.total,
         })
     }
 
@@ -332,11 +383,11 @@ impl Connector for Autotask {
     }
 
     fn list_configurations(page: PageRequest) -> Result<ConfigurationPage> {
-        let (_, items, next_cursor) = read_page(&CONFIGURATIONS, &page)?;
+        let page = read_page(&CONFIGURATIONS, &page)?;
         Ok(ConfigurationPage {
-            items: map_all(&items, map::configuration)?,
-            next_cursor,
-            total: None,
+            items: map_all(&page.items, map::configuration)?,
+            next_cursor: page.next_cursor,
+            total: page.total,
         })
     }
 
@@ -345,11 +396,11 @@ impl Connector for Autotask {
     }
 
     fn list_tickets(page: PageRequest) -> Result<TicketPage> {
-        let (_, items, next_cursor) = read_page(&TICKETS, &page)?;
+        let page = read_page(&TICKETS, &page)?;
         Ok(TicketPage {
-            items: map_all(&items, map::ticket)?,
-            next_cursor,
-            total: None,
+            items: map_all(&page.items, map::ticket)?,
+            next_cursor: page.next_cursor,
+            total: page.total,
         })
     }
 
@@ -406,6 +457,10 @@ impl Connector for Autotask {
             &service_id,
             &quantity,
         )
+    }
+
+    fn list_dataset(dataset: String, page: PageRequest) -> Result<DatasetPage> {
+        datasets::list(&dataset, &page)
     }
 }
 
@@ -492,7 +547,7 @@ mod tests {
             info.outbound_hosts,
             vec!["{discovery-url}", "https://*.autotask.net", "{zone-url}"]
         );
-        assert_eq!(info.operations.len(), 18);
+        assert_eq!(info.operations.len(), 19);
         let names: Vec<_> = info.settings.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
