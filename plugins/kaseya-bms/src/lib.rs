@@ -6,6 +6,8 @@
 //! - [`auth`] signs in (`v2/security/authenticate`), keeps the access token in kv and names the
 //!   setting a refused login is about;
 //! - [`paging`] defines keyset page positions and the cursor format;
+//! - [`datasets`] serves `list-dataset` (time logs, opportunities, projects, tasks, invoices,
+//!   employees, CRM notes);
 //! - [`map`] turns BMS JSON into the contract's records;
 //! - [`references`] reads the picklists;
 //! - [`writes`] creates tickets and notes, finds open tickets and sets contract service
@@ -16,6 +18,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod datasets;
 pub mod map;
 pub mod paging;
 pub mod references;
@@ -106,17 +109,27 @@ fn read_page<T: WithRaw>(
     entity: &Paged,
     page: &PageRequest,
     map: impl Fn(&Value) -> Result<T>,
-) -> Result<(Vec<T>, Option<String>)> {
-    let state = page_state(entity.name, page)?;
+) -> Result<(Vec<T>, Option<String>, Option<u64>)> {
+    read_list(entity.name, entity.path, page, |record| {
+        mapped(record, &map)
+    })
+}
+
+/// Reads one keyset page of the list at `path` (cursor entity `name`) and maps each record with
+/// `map`: the records, the next cursor and, on the first page of a sweep, its total (BMS's
+/// `totalRecords`, in the same answer: no request more).
+pub(crate) fn read_list<T>(
+    name: &str,
+    path: &str,
+    page: &PageRequest,
+    map: impl Fn(client::Record) -> Result<T>,
+) -> Result<(Vec<T>, Option<String>, Option<u64>)> {
+    let state = page_state(name, page)?;
     let mut client = Client::connect()?;
-    let (items, next) = client.get_page(entity.path, &state, &[])?;
-    let records = items
-        .into_iter()
-        .map(|record| mapped(record, &map))
-        .collect::<Result<Vec<_>>>()?;
+    let (items, next, total) = client.get_page(path, &state, &[])?;
+    let records = items.into_iter().map(map).collect::<Result<Vec<_>>>()?;
     psa_sdk::debug!(
-        "{}: {} records, {}",
-        entity.name,
+        "{name}: {} records, {}",
         records.len(),
         if next.is_some() {
             "more pages"
@@ -124,7 +137,9 @@ fn read_page<T: WithRaw>(
             "last page"
         }
     );
-    Ok((records, next.map(|n| n.encode())))
+    // Later pages' `totalRecords` counts only the records after the keyset position.
+    let total = total.filter(|_| state.after.is_none());
+    Ok((records, next.map(|n| n.encode()), total))
 }
 
 /// Reads one record by id and maps it.
@@ -163,6 +178,7 @@ impl Connector for KaseyaBms {
                 Operation::AddTicketNote,
                 Operation::FindOpenTickets,
                 Operation::SetContractServiceQuantity,
+                Operation::ListDataset,
             ],
             // Kaseya: "The V2 API call limit is 1500 per hour per endpoint." The host enforces it;
             // the connector never sleeps.
@@ -177,7 +193,7 @@ impl Connector for KaseyaBms {
                 .iter()
                 .map(|p| PagingSpec::new(p.kind, paging::MAX_PAGE_SIZE, true))
                 .collect(),
-            datasets: vec![],
+            datasets: datasets::DATASETS.iter().map(|d| d.spec()).collect(),
             read_only_configuration_types: vec![],
         }
     }
@@ -214,11 +230,11 @@ impl Connector for KaseyaBms {
     }
 
     fn list_companies(page: PageRequest) -> Result<CompanyPage> {
-        let (items, next_cursor) = read_page(&ACCOUNTS, &page, map::company)?;
+        let (items, next_cursor, total) = read_page(&ACCOUNTS, &page, map::company)?;
         Ok(CompanyPage {
             items,
             next_cursor,
-            total: None,
+            total,
         })
     }
 
@@ -227,11 +243,11 @@ impl Connector for KaseyaBms {
     }
 
     fn list_contacts(page: PageRequest) -> Result<ContactPage> {
-        let (items, next_cursor) = read_page(&CONTACTS, &page, map::contact)?;
+        let (items, next_cursor, total) = read_page(&CONTACTS, &page, map::contact)?;
         Ok(ContactPage {
             items,
             next_cursor,
-            total: None,
+            total,
         })
     }
 
@@ -240,11 +256,11 @@ impl Connector for KaseyaBms {
     }
 
     fn list_agreements(page: PageRequest) -> Result<AgreementPage> {
-        let (items, next_cursor) = read_page(&CONTRACTS, &page, map::agreement)?;
+        let (items, next_cursor, total) = read_page(&CONTRACTS, &page, map::agreement)?;
         Ok(AgreementPage {
             items,
             next_cursor,
-            total: None,
+            total,
         })
     }
 
@@ -261,11 +277,11 @@ impl Connector for KaseyaBms {
     }
 
     fn list_tickets(page: PageRequest) -> Result<TicketPage> {
-        let (items, next_cursor) = read_page(&TICKETS, &page, map::ticket)?;
+        let (items, next_cursor, total) = read_page(&TICKETS, &page, map::ticket)?;
         Ok(TicketPage {
             items,
             next_cursor,
-            total: None,
+            total,
         })
     }
 
@@ -318,6 +334,10 @@ impl Connector for KaseyaBms {
             &service_id,
             &quantity,
         )
+    }
+
+    fn list_dataset(dataset: String, page: PageRequest) -> Result<DatasetPage> {
+        datasets::list(&dataset, &page)
     }
 }
 
@@ -393,7 +413,7 @@ mod tests {
         assert_eq!(info.id, "kaseya-bms");
         assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
         assert_eq!(info.outbound_hosts, vec!["{server}"]);
-        assert_eq!(info.operations.len(), 14);
+        assert_eq!(info.operations.len(), 15);
         for op in [
             Operation::ListConfigurations,
             Operation::CreateConfiguration,
