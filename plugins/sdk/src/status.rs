@@ -145,16 +145,6 @@ pub fn retry_after_ms(value: &str, now_unix: u64) -> Option<u64> {
     )
 }
 
-/// `a`, `` `a` and `b` `` or `` `a`, `b` and `c` ``: settings named in a message.
-pub(crate) fn quoted_list(names: &[&str]) -> String {
-    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    match quoted.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
 /// The connector's hook: the answer and its text read by [`read_error_body`]; `Some` is the
 /// error, `None` leaves the answer to the common mapping.
 type Hook<'a> = Box<dyn Fn(&Response, &ErrorText) -> Option<Error> + 'a>;
@@ -257,7 +247,7 @@ impl<'a> ErrorMap<'a> {
                 self.credentials.iter().copied(),
                 format!(
                     "{psa} refused the credentials (401): {message} (check {})",
-                    quoted_list(&self.credentials)
+                    message::quoted_list(&self.credentials)
                 ),
             ),
             403 => {
@@ -369,7 +359,6 @@ mod tests {
             Error::Unauthorized(p) => assert_eq!(p.settings, ["api-key"]),
             other => panic!("{other:?}"),
         }
-        assert_eq!(quoted_list(&["a", "b", "c"]), "`a`, `b` and `c`");
     }
 
     #[test]
