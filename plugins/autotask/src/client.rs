@@ -439,6 +439,7 @@ pub fn credential_error(message: &str, auth: &AuthContext<'_>) -> Option<Error> 
 /// credentials under any status, validation errors as 400, 422 or 500).
 pub fn map_error(response: &Response, ctx: &ErrorContext<'_>, auth: &AuthContext<'_>) -> Error {
     ErrorMap::new("Autotask", "secret")
+        .credentials(&["secret", "username"])
         .subject(ctx.subject)
         .hook(|r, _| specific_error(r, ctx, auth))
         .map(response)
@@ -472,13 +473,15 @@ fn specific_error(
     match status {
         401 => {
             let mut text = format!(
-                "Autotask refused the secret of API user `{}`: {message} (check `secret`: the secret of that API user)",
+                "Autotask refused the secret of API user `{}`: {message} (check `secret`: the secret of that API user, and `username`: the API user's generated username)",
                 auth.username
             );
             if auth.zone_override {
                 text.push_str("; `zone-url` is set: if the tenant moved to another zone, clear it so the zone is discovered");
             }
-            Some(Error::unauthorized("secret", text))
+            // A bare 401 does not say whether the user or its secret is wrong (an unknown user
+            // under a 500 is recognised above): name both, the secret first.
+            Some(Error::unauthorized_any(["secret", "username"], text))
         }
         400 | 422 | 500 => Some(
             match named_field(&message, &ctx.fields).or_else(|| field_after_keyword(&message)) {
@@ -778,6 +781,34 @@ impl Client {
         parse_page(v)
     }
 
+    /// One page of `POST {Entity}/query` as dataset records (each its own text, as Autotask sent
+    /// it) and `nextPageUrl`.
+    pub fn query_records(
+        &mut self,
+        entity: &str,
+        query: &Query,
+        fields: &psa_sdk::dataset::Fields<'_>,
+    ) -> Result<(Vec<psa_sdk::types::DatasetRecord>, Option<String>)> {
+        let ctx = ErrorContext {
+            fields: query.fields(),
+            ..ErrorContext::default()
+        };
+        let path = format!("{entity}/query");
+        let response = self.send(Method::Post, Target::Path(&path), Some(&query.body()), &ctx)?;
+        let body = Envelope::parse(&response.body)?;
+        let records = psa_sdk::dataset::records_of(&body.records("items")?, fields)?;
+        let next = match body.get("pageDetails") {
+            Some(details) => serde_json::from_str::<Value>(details.get())?
+                .get("nextPageUrl")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_string),
+            None => None,
+        };
+        Ok((records, next))
+    }
+
     /// Every record of a query: the first page, then `nextPageUrl` (re-POSTing the same body)
     /// until it is null, followed with the SDK's [`NextUrl`] pager (the URL must stay on the
     /// zone's origin, and the same URL twice ends the loop).
@@ -940,7 +971,7 @@ mod tests {
     fn field_of(e: &Error) -> String {
         match e {
             Error::InvalidInput(p) => p.field.clone(),
-            Error::Unauthorized(p) => p.setting.clone(),
+            Error::Unauthorized(p) => p.settings.join(","),
             other => panic!("{other:?}"),
         }
     }
@@ -1186,13 +1217,13 @@ mod tests {
                 r#"{"errors":["Zone information could not be determined"]}"#,
                 "username",
             ),
-            (401, r#"{"errors":["Unauthorized"]}"#, "secret"),
-            (401, "", "secret"),
+            (401, r#"{"errors":["Unauthorized"]}"#, "secret,username"),
+            (401, "", "secret,username"),
         ];
         for (status, body, setting) in cases {
             match map_error(status, None, body.as_bytes(), &write_ctx(), &auth()) {
                 Error::Unauthorized(p) => {
-                    assert_eq!(p.setting, setting, "{body}");
+                    assert_eq!(p.settings.join(","), setting, "{body}");
                     if setting != "integration-code" {
                         assert!(p.message.contains("abc123@acme.example"), "{}", p.message);
                     }

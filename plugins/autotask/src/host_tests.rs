@@ -88,6 +88,8 @@ fn companies_by_keyset_and_throttling_is_rate_limited() {
                 Some(&format!("{ZONE}/V1.0/Companies/query/next?paging=x")),
             ),
         );
+    host.on(Method::Post, &format!("{ZONE}/V1.0/Companies/query/count"))
+        .reply(200, r#"{"queryCount": 7}"#);
     host.on(Method::Post, &format!("{ZONE}/V1.0/Companies/query"))
         .reply_json(
             500,
@@ -101,6 +103,12 @@ fn companies_by_keyset_and_throttling_is_rate_limited() {
     let first = Autotask::list_companies(request.clone()).unwrap();
     let cursor = first.next_cursor.expect("a second page");
     assert_eq!(cursor, "v=1&e=companies&size=2&after=250");
+    // The sweep's count, with the first page's filter, once.
+    assert_eq!(first.total, Some(7));
+    assert_eq!(
+        host.requests()[1].body_json()["Filter"],
+        json!([{"op": "gt", "field": "id", "value": 0}])
+    );
     let e = Autotask::list_companies(PageRequest {
         cursor: Some(cursor),
         ..request
@@ -108,7 +116,7 @@ fn companies_by_keyset_and_throttling_is_rate_limited() {
     .unwrap_err();
     assert_eq!(e.kind(), "rate-limited");
     // The second page asked for the records after the first page's last id.
-    let filter = host.requests()[1].body_json()["Filter"].clone();
+    let filter = host.requests()[2].body_json()["Filter"].clone();
     assert_eq!(filter, json!([{"op": "gt", "field": "id", "value": 250}]));
 }
 
@@ -128,6 +136,104 @@ fn one_company_from_its_item_envelope() {
     );
     match Autotask::get_company("176".into()).unwrap_err() {
         Error::Remote(p) => assert!(p.message.contains("without `item`"), "{}", p.message),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn time_entries_by_keyset_with_their_count() {
+    let host = connected();
+    host.on(Method::Post, &format!("{ZONE}/V1.0/TimeEntries/query"))
+        .reply(200, include_str!("../tests/data/time_entries.json"));
+    host.on(
+        Method::Post,
+        &format!("{ZONE}/V1.0/TimeEntries/query/count"),
+    )
+    .reply(200, r#"{"queryCount": 5}"#);
+    let page = Autotask::list_dataset(
+        "time-entries".into(),
+        PageRequest {
+            cursor: None,
+            updated_since: Some("2026-03-01T00:00:00Z".into()),
+            page_size: 2,
+        },
+    )
+    .unwrap();
+    let read: Vec<(&str, Option<&str>)> = page
+        .items
+        .iter()
+        .map(|r| (r.id.as_str(), r.updated_at.as_deref()))
+        .collect();
+    // Seven fraction digits without an offset (UTC), and two with one.
+    assert_eq!(
+        read,
+        [
+            ("30001", Some("2026-03-02T10:31:12Z")),
+            ("30007", Some("2026-03-02T19:05:00Z"))
+        ]
+    );
+    // The record's own text.
+    assert!(page.items[0].raw.starts_with("{\n      \"id\": 30001,"));
+    assert_eq!(page.total, Some(5));
+    assert_eq!(
+        page.next_cursor.as_deref(),
+        Some("v=1&e=time-entries&size=2&after=30007&since=2026-03-01T00%3A00%3A00Z")
+    );
+    let sent = host.requests();
+    assert_eq!(
+        sent[0].body_json(),
+        json!({
+            "MaxRecords": 2,
+            "IncludeFields": [],
+            "Filter": [
+                {"op": "gte", "field": "lastModifiedDateTime", "value": "2026-03-01T00:00:00Z"},
+                {"op": "gt", "field": "id", "value": 0}
+            ]
+        })
+    );
+    assert_eq!(sent[1].body_json()["Filter"], sent[0].body_json()["Filter"]);
+}
+
+#[test]
+fn a_dataset_without_modification_time_sweeps_in_full() {
+    let host = connected();
+    host.on(
+        Method::Post,
+        &format!("{ZONE}/V1.0/ServiceLevelAgreementResults/query"),
+    )
+    .reply(200, include_str!("../tests/data/sla_results.json"));
+    let page = Autotask::list_dataset(
+        "sla-results".into(),
+        PageRequest {
+            cursor: None,
+            updated_since: Some("2026-03-01T00:00:00Z".into()),
+            page_size: 0,
+        },
+    )
+    .unwrap();
+    assert_eq!(page.items[0].id, "88");
+    assert_eq!(page.items[0].updated_at, None);
+    // One page: its records are the total, without a count request.
+    assert_eq!((page.next_cursor, page.total), (None, Some(1)));
+    let sent = host.requests();
+    assert_eq!(sent.len(), 1);
+    // No updated-since filter: the entity has no modification time.
+    assert_eq!(
+        sent[0].body_json()["Filter"],
+        json!([{"op": "gt", "field": "id", "value": 0}])
+    );
+    assert_eq!(sent[0].body_json()["MaxRecords"], 500);
+    match Autotask::list_dataset(
+        "sla".into(),
+        PageRequest {
+            cursor: None,
+            updated_since: None,
+            page_size: 0,
+        },
+    )
+    .unwrap_err()
+    {
+        Error::InvalidInput(p) => assert_eq!(p.field, "dataset"),
         other => panic!("{other:?}"),
     }
 }

@@ -5,6 +5,8 @@
 //!   follows pages and maps error answers;
 //! - [`paging`] defines page positions and the cursor format;
 //! - [`query`] builds query bodies and filters;
+//! - [`datasets`] serves `list-dataset` (time entries, opportunities, ... SLA and survey
+//!   results);
 //! - [`map`] turns Autotask JSON into the contract's records;
 //! - [`references`] reads the picklists;
 //! - [`writes`] creates tickets, notes and configuration items, updates configuration items and
@@ -13,6 +15,7 @@
 //! See `README.md` beside this crate for the settings, the API user and the endpoints.
 
 pub mod client;
+pub mod datasets;
 pub mod map;
 pub mod paging;
 pub mod query;
@@ -40,8 +43,8 @@ pub const THREADS_PER_ENDPOINT: u32 = 3;
 /// The connector.
 pub struct Autotask;
 
-/// What each paged entity reads.
-pub struct Entity {
+/// A keyset sweep of one Autotask entity (a typed entity or a dataset).
+pub struct Paged {
     /// The cursor's entity name.
     pub name: &'static str,
     /// The Autotask entity (path segment).
@@ -54,42 +57,57 @@ pub struct Entity {
 }
 
 /// `Companies`, incremental by last activity or last tracked modification.
-pub const COMPANIES: Entity = Entity {
+pub const COMPANIES: Paged = Paged {
     name: "companies",
     path: "Companies",
     since_fields: &["lastActivityDate", "lastTrackedModifiedDateTime"],
     max_page: MAX_RECORDS,
 };
 /// `Contacts`, incremental by last modification or last activity.
-pub const CONTACTS: Entity = Entity {
+pub const CONTACTS: Paged = Paged {
     name: "contacts",
     path: "Contacts",
     since_fields: &["lastModifiedDate", "lastActivityDate"],
     max_page: MAX_RECORDS,
 };
 /// `Contracts`: no modification time, so always complete.
-pub const AGREEMENTS: Entity = Entity {
+pub const AGREEMENTS: Paged = Paged {
     name: "agreements",
     path: "Contracts",
     since_fields: &[],
     max_page: AGREEMENT_PAGE_MAX,
 };
 /// `ConfigurationItems`, incremental by last modification.
-pub const CONFIGURATIONS: Entity = Entity {
+pub const CONFIGURATIONS: Paged = Paged {
     name: "configurations",
     path: "ConfigurationItems",
     since_fields: &["lastModifiedTime"],
     max_page: MAX_RECORDS,
 };
 /// `Tickets`, incremental by last activity or last tracked modification.
-pub const TICKETS: Entity = Entity {
+pub const TICKETS: Paged = Paged {
     name: "tickets",
     path: "Tickets",
     since_fields: &["lastActivityDate", "lastTrackedModificationDateTime"],
     max_page: MAX_RECORDS,
 };
 
-impl Entity {
+/// Every paged entity, in the contract's order.
+const PAGED: [(Entity, &Paged); 5] = [
+    (Entity::Companies, &COMPANIES),
+    (Entity::Contacts, &CONTACTS),
+    (Entity::Agreements, &AGREEMENTS),
+    (Entity::Configurations, &CONFIGURATIONS),
+    (Entity::Tickets, &TICKETS),
+];
+
+impl Paged {
+    /// Whether `updated-since` is honoured: an entity without a modification time has no
+    /// incremental sweep.
+    pub fn incremental(&self) -> bool {
+        !self.since_fields.is_empty()
+    }
+
     /// The page state of a request: the cursor's when there is one (its updated-since and page
     /// size rule the whole sweep), else the first page built from `updated-since` and
     /// `page-size`.
@@ -109,12 +127,41 @@ impl Entity {
     }
 }
 
-/// Reads one page of `entity`: its records and the next cursor.
-fn read_page(entity: &Entity, page: &PageRequest) -> Result<(Client, Vec<Value>, Option<String>)> {
+/// One page of a sweep: the client (for the page's extra queries), the records, the next
+/// cursor and, on the first page, the number of records the sweep reads.
+pub(crate) struct Page<T> {
+    pub client: Client,
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+    pub total: Option<u64>,
+}
+
+/// Reads one page of `entity` as `Value`s.
+fn read_page(entity: &Paged, page: &PageRequest) -> Result<Page<Value>> {
+    read_page_with(
+        entity,
+        page,
+        |client, query| client.query_page(entity.path, query),
+        |v| v.get("id").and_then(Value::as_u64),
+    )
+}
+
+/// Reads one page of `entity` with `fetch` (the records and whether Autotask announces a next
+/// page); `id_of` reads a record's id, the keyset position. On the first page of a sweep that
+/// has more, `{Entity}/query/count` with the sweep's filter gives the total: one request more
+/// per sweep.
+pub(crate) fn read_page_with<T>(
+    entity: &Paged,
+    page: &PageRequest,
+    fetch: impl FnOnce(&mut Client, &Query) -> Result<(Vec<T>, Option<String>)>,
+    id_of: impl Fn(&T) -> Option<u64>,
+) -> Result<Page<T>> {
     let state = entity.page_state(page)?;
     let mut client = Client::connect()?;
-    let (items, next_url) = client.query_page(entity.path, &entity.query(&state))?;
-    let next = state.next(&ids(&items), next_url.is_some())?;
+    let query = entity.query(&state);
+    let (items, next_url) = fetch(&mut client, &query)?;
+    let ids: Vec<u64> = items.iter().filter_map(&id_of).collect();
+    let next = state.next(&ids, next_url.is_some())?;
     psa_sdk::debug!(
         "{}: {} records, {}",
         entity.name,
@@ -125,7 +172,29 @@ fn read_page(entity: &Entity, page: &PageRequest) -> Result<(Client, Vec<Value>,
             "last page"
         }
     );
-    Ok((client, items, next.map(|n| n.encode())))
+    let total = if state.after.is_some() {
+        None
+    } else if next.is_none() {
+        // A sweep of one page: its records are the total.
+        Some(items.len() as u64)
+    } else {
+        count(&mut client, entity.path, query.filter)
+    };
+    Ok(Page {
+        client,
+        items,
+        next_cursor: next.map(|n| n.encode()),
+        total,
+    })
+}
+
+/// The number of records of a query, for progress only: a failed count is logged and the total
+/// left unknown rather than failing the page.
+fn count(client: &mut Client, entity: &str, filter: Vec<Filter>) -> Option<u64> {
+    client
+        .count(entity, filter)
+        .map_err(|e| psa_sdk::warn!("cannot count {entity} (the total stays unknown): {e:?}"))
+        .ok()
 }
 
 /// Maps every record of a page.
@@ -134,14 +203,14 @@ fn map_all<T>(items: &[Value], map: impl Fn(&Value) -> Result<T>) -> Result<Vec<
 }
 
 /// Reads one record by id.
-fn read_one(entity: &Entity, what: &str, id: &str) -> Result<(Client, Value)> {
+fn read_one(entity: &Paged, what: &str, id: &str) -> Result<(Client, Value)> {
     let id = query::id("id", id)?;
     let mut client = Client::connect()?;
     let v = client.get_item(entity.path, id, &format!("{what} {id}"))?;
     Ok((client, v))
 }
 
-/// The ids of a page of records.
+/// The ids of records.
 fn ids(items: &[Value]) -> Vec<u64> {
     items
         .iter()
@@ -201,6 +270,7 @@ impl Connector for Autotask {
                 Operation::CreateConfiguration,
                 Operation::UpdateConfiguration,
                 Operation::SetContractServiceQuantity,
+                Operation::ListDataset,
             ],
             rate_limits: vec![
                 RateLimitHint {
@@ -216,6 +286,13 @@ impl Connector for Autotask {
                     max_concurrent: THREADS_PER_ENDPOINT,
                 },
             ],
+            paging: PAGED
+                .iter()
+                .map(|(entity, p)| PagingSpec::new(*entity, p.max_page, p.incremental()))
+                .collect(),
+            datasets: datasets::DATASETS.iter().map(|d| d.spec()).collect(),
+            // Autotask updates every configuration item type through the API.
+            read_only_configuration_types: vec![],
         }
     }
 
@@ -266,10 +343,11 @@ impl Connector for Autotask {
     }
 
     fn list_companies(page: PageRequest) -> Result<CompanyPage> {
-        let (_, items, next_cursor) = read_page(&COMPANIES, &page)?;
+        let page = read_page(&COMPANIES, &page)?;
         Ok(CompanyPage {
-            items: map_all(&items, map::company)?,
-            next_cursor,
+            items: map_all(&page.items, map::company)?,
+            next_cursor: page.next_cursor,
+            total: page.total,
         })
     }
 
@@ -278,10 +356,11 @@ impl Connector for Autotask {
     }
 
     fn list_contacts(page: PageRequest) -> Result<ContactPage> {
-        let (_, items, next_cursor) = read_page(&CONTACTS, &page)?;
+        let page = read_page(&CONTACTS, &page)?;
         Ok(ContactPage {
-            items: map_all(&items, map::contact)?,
-            next_cursor,
+            items: map_all(&page.items, map::contact)?,
+            next_cursor: page.next_cursor,
+            total: page.total,
         })
     }
 
@@ -290,10 +369,11 @@ impl Connector for Autotask {
     }
 
     fn list_agreements(page: PageRequest) -> Result<AgreementPage> {
-        let (mut client, items, next_cursor) = read_page(&AGREEMENTS, &page)?;
+        let mut page = read_page(&AGREEMENTS, &page)?;
         Ok(AgreementPage {
-            items: agreements(&mut client, &items)?,
-            next_cursor,
+            items: agreements(&mut page.client, &page.items)?,
+            next_cursor: page.next_cursor,
+            total: page.total,
         })
     }
 
@@ -303,10 +383,11 @@ impl Connector for Autotask {
     }
 
     fn list_configurations(page: PageRequest) -> Result<ConfigurationPage> {
-        let (_, items, next_cursor) = read_page(&CONFIGURATIONS, &page)?;
+        let page = read_page(&CONFIGURATIONS, &page)?;
         Ok(ConfigurationPage {
-            items: map_all(&items, map::configuration)?,
-            next_cursor,
+            items: map_all(&page.items, map::configuration)?,
+            next_cursor: page.next_cursor,
+            total: page.total,
         })
     }
 
@@ -315,10 +396,11 @@ impl Connector for Autotask {
     }
 
     fn list_tickets(page: PageRequest) -> Result<TicketPage> {
-        let (_, items, next_cursor) = read_page(&TICKETS, &page)?;
+        let page = read_page(&TICKETS, &page)?;
         Ok(TicketPage {
-            items: map_all(&items, map::ticket)?,
-            next_cursor,
+            items: map_all(&page.items, map::ticket)?,
+            next_cursor: page.next_cursor,
+            total: page.total,
         })
     }
 
@@ -375,6 +457,10 @@ impl Connector for Autotask {
             &service_id,
             &quantity,
         )
+    }
+
+    fn list_dataset(dataset: String, page: PageRequest) -> Result<DatasetPage> {
+        datasets::list(&dataset, &page)
     }
 }
 
@@ -433,6 +519,26 @@ mod tests {
     }
 
     #[test]
+    fn describes_paging() {
+        let paging: Vec<_> = Autotask::describe()
+            .paging
+            .iter()
+            .map(|p| (p.entity, p.max_page_size, p.updated_since))
+            .collect();
+        assert_eq!(
+            paging,
+            [
+                (Entity::Companies, 500, true),
+                (Entity::Contacts, 500, true),
+                // Contracts have no modification time; each page costs two more queries.
+                (Entity::Agreements, 100, false),
+                (Entity::Configurations, 500, true),
+                (Entity::Tickets, 500, true),
+            ]
+        );
+    }
+
+    #[test]
     fn describes_itself() {
         let info = Autotask::describe();
         assert_eq!(info.id, "autotask");
@@ -441,7 +547,7 @@ mod tests {
             info.outbound_hosts,
             vec!["{discovery-url}", "https://*.autotask.net", "{zone-url}"]
         );
-        assert_eq!(info.operations.len(), 18);
+        assert_eq!(info.operations.len(), 19);
         let names: Vec<_> = info.settings.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,

@@ -15,8 +15,8 @@
 
 use psa_sdk::json::{field, flag, id as id_of, text};
 use psa_sdk::types::{
-    Address, Agreement, AgreementLine, BillingCycle, Company, Configuration, Contact, EntityRef,
-    Note, Reference, Ticket,
+    Address, Agreement, AgreementLine, BillingCycle, Company, Configuration, ConfigurationAnswer,
+    Contact, EntityRef, Note, Reference, Ticket,
 };
 use psa_sdk::{Error, decimal, json, time};
 use serde_json::Value;
@@ -134,6 +134,12 @@ pub fn company(v: &Value) -> Result<Company> {
         phone: text(v, "phone"),
         website: text(v, "webAddress"),
         address,
+        parent_id: ref_id(v, "parentCompanyID"),
+        // Both are picklist values; their labels come from `list-references` where the host
+        // wants them (resolving them here would cost a request per page).
+        classification: id_ref(v, "classification"),
+        market_segment: id_ref(v, "marketSegmentID"),
+        sites: vec![],
         updated_at: latest(v, &["lastActivityDate", "lastTrackedModifiedDateTime"]),
         raw: raw(v),
     })
@@ -287,9 +293,31 @@ pub fn configuration(v: &Value) -> Result<Configuration> {
         manufacturer: None,
         vendor: id_ref(v, "vendorID"),
         notes: text(v, "notes"),
+        questions: user_defined_fields(v),
         updated_at: latest(v, &["lastModifiedTime"]),
         raw: raw(v),
     })
+}
+
+/// The user-defined fields of a record (`userDefinedFields: [{name, value}]`) as question
+/// answers: the field's name is the question (Autotask has no question ids). Fields without a
+/// name are skipped.
+fn user_defined_fields(v: &Value) -> Vec<ConfigurationAnswer> {
+    field(v, "userDefinedFields")
+        .and_then(Value::as_array)
+        .map(|fields| {
+            fields
+                .iter()
+                .filter_map(|f| {
+                    Some(ConfigurationAnswer {
+                        question_id: None,
+                        question: text(f, "name")?,
+                        answer: text(f, "value"),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A ticket (`Tickets`): summary `title`, queue `queueID`, type `issueType`, sub-type

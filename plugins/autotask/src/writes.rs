@@ -716,6 +716,7 @@ mod tests {
             manufacturer_id: None,
             vendor_id: Some("250".into()),
             notes: Some("host: acme-dc01".into()),
+            questions: vec![],
             extra: Some(r#"{"productID":88,"installDate":"2026-01-01T00:00:00Z"}"#.into()),
         }
     }
@@ -805,6 +806,7 @@ mod tests {
     fn no_changes() -> ConfigurationChanges {
         ConfigurationChanges {
             name: None,
+            configuration_type_id: None,
             status_id: None,
             active: None,
             serial_number: None,
@@ -815,6 +817,7 @@ mod tests {
             manufacturer_id: None,
             vendor_id: None,
             notes: None,
+            questions: vec![],
             extra: None,
         }
     }

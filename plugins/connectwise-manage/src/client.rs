@@ -260,10 +260,14 @@ pub fn parse_error_body(body: &[u8]) -> CwError {
     }
 }
 
+/// The settings a 401 about the API key pair names, the likeliest first.
+const KEY_PAIR: &[&str] = &["private-key", "public-key"];
+
 /// Maps a non-2xx ConnectWise answer to the contract's error: the SDK's mapping
 /// ([`psa_sdk::status`]) with ConnectWise's validation errors, 401s and conflicts as a hook.
 pub fn map_error(response: &Response, ctx: &ErrorContext<'_>) -> Error {
     ErrorMap::new("ConnectWise", "private-key")
+        .credentials(KEY_PAIR)
         .subject(ctx.subject)
         .hook(|r, _| specific_error(r.status, &parse_error_body(&r.body), ctx))
         .map(response)
@@ -308,8 +312,10 @@ fn specific_error(status: u16, e: &CwError, ctx: &ErrorContext<'_>) -> Option<Er
                 e.message
             ),
         ),
-        401 => Error::unauthorized(
-            "private-key",
+        // A refused key pair does not say which half is wrong: name both, the private key
+        // (the half operators mistype or rotate) first.
+        401 => Error::unauthorized_any(
+            KEY_PAIR.iter().copied(),
             format!(
                 "ConnectWise refused the API key pair with public key `{}`: {} (check that `public-key` and `private-key` are the two halves of the same API key of the API member)",
                 ctx.public_key, e.message
@@ -620,7 +626,7 @@ mod tests {
     fn field_of(e: &Error) -> String {
         match e {
             Error::InvalidInput(p) => p.field.clone(),
-            Error::Unauthorized(p) => p.setting.clone(),
+            Error::Unauthorized(p) => p.settings.join(","),
             other => panic!("{other:?}"),
         }
     }
@@ -764,15 +770,15 @@ mod tests {
             ),
             (
                 r#"{"code":"Unauthorized","message":"Authentication failed: the API key pair is not valid"}"#,
-                "private-key",
+                "private-key,public-key",
             ),
-            ("", "private-key"),
+            ("", "private-key,public-key"),
         ];
-        for (body, setting) in cases {
+        for (body, settings) in cases {
             match map_error(401, None, body.as_bytes(), &ctx()) {
                 Error::Unauthorized(p) => {
-                    assert_eq!(p.setting, setting, "{body}");
-                    if setting == "private-key" {
+                    assert_eq!(p.settings.join(","), settings, "{body}");
+                    if settings == "private-key,public-key" {
                         assert!(
                             p.message.contains("public key `pubKEY123`"),
                             "{}",

@@ -5,6 +5,8 @@
 //!   requests, follows pages and maps error answers;
 //! - [`paging`] defines page positions and the cursor format;
 //! - [`conditions`] builds `conditions` expressions with correct quoting;
+//! - [`datasets`] serves `list-dataset` (time entries, opportunities, ... and the per-company and
+//!   per-agreement lists);
 //! - [`map`] turns ConnectWise JSON into the contract's records;
 //! - [`references`] reads the picklists;
 //! - [`writes`] creates tickets, notes and configurations and patches configurations and
@@ -14,6 +16,7 @@
 
 pub mod client;
 pub mod conditions;
+pub mod datasets;
 pub mod map;
 pub mod paging;
 pub mod references;
@@ -36,7 +39,9 @@ pub const AGREEMENT_PAGE_MAX: u32 = 100;
 pub struct ConnectWiseManage;
 
 /// What each paged entity reads.
-struct Entity {
+struct Paged {
+    /// The contract's entity (for `describe().paging`).
+    kind: Entity,
     /// The cursor's entity name.
     name: &'static str,
     /// The API path.
@@ -47,36 +52,62 @@ struct Entity {
     max_page: u32,
 }
 
-const COMPANIES: Entity = Entity {
+const COMPANIES: Paged = Paged {
+    kind: Entity::Companies,
     name: "companies",
     path: "company/companies",
     fixed: &[("deletedFlag", "=", "false")],
     max_page: MAX_PAGE_SIZE,
 };
-const CONTACTS: Entity = Entity {
+const CONTACTS: Paged = Paged {
+    kind: Entity::Contacts,
     name: "contacts",
     path: "company/contacts",
     fixed: &[],
     max_page: MAX_PAGE_SIZE,
 };
-const AGREEMENTS: Entity = Entity {
+const AGREEMENTS: Paged = Paged {
+    kind: Entity::Agreements,
     name: "agreements",
     path: "finance/agreements",
     fixed: &[],
     max_page: AGREEMENT_PAGE_MAX,
 };
-const CONFIGURATIONS: Entity = Entity {
+const CONFIGURATIONS: Paged = Paged {
+    kind: Entity::Configurations,
     name: "configurations",
     path: "company/configurations",
     fixed: &[],
     max_page: MAX_PAGE_SIZE,
 };
-const TICKETS: Entity = Entity {
+const TICKETS: Paged = Paged {
+    kind: Entity::Tickets,
     name: "tickets",
     path: "service/tickets",
     fixed: &[],
     max_page: MAX_PAGE_SIZE,
 };
+
+/// Every paged entity, in the contract's order.
+const PAGED: [&Paged; 5] = [
+    &COMPANIES,
+    &CONTACTS,
+    &AGREEMENTS,
+    &CONFIGURATIONS,
+    &TICKETS,
+];
+
+/// The configuration types ConnectWise refuses to update through the API (their items are
+/// written by ConnectWise's own agents).
+pub const READ_ONLY_CONFIGURATION_TYPES: &[&str] = &[
+    "Managed Server",
+    "Managed Workstation",
+    "Network Security Appliance",
+    "Backup Stats",
+    "Spam Stats",
+    "CW SC Partner Server",
+    "Cymphonix Device",
+];
 
 /// The page state of a request: the cursor's when there is one (its conditions and page size
 /// rule the whole sweep), else the first page built from `updated-since` and `page-size`.
@@ -98,17 +129,38 @@ pub fn page_state(
 
 /// Reads one page of `entity`; `map` reads the answer's body (a JSON array) into records.
 fn read_page<T>(
-    entity: &Entity,
+    entity: &Paged,
     page: &PageRequest,
     map: impl FnOnce(&mut Client, &[u8]) -> Result<Vec<T>>,
-) -> Result<(Vec<T>, Option<String>)> {
-    let state = page_state(entity.name, entity.fixed, entity.max_page, page)?;
+) -> Result<(Vec<T>, Option<String>, Option<u64>)> {
+    read_page_counted(
+        entity.name,
+        entity.path,
+        entity.fixed,
+        entity.max_page,
+        page,
+        map,
+    )
+}
+
+/// Reads one page of the list at `path` (cursor entity `name`, fixed conditions `fixed`, pages
+/// of at most `max_page`): its records read by `map`, the next cursor, and on the first page of
+/// a sweep the number of records the sweep will read (`{path}/count` with the sweep's
+/// conditions: one request more per sweep).
+pub(crate) fn read_page_counted<T>(
+    name: &str,
+    path: &str,
+    fixed: &[(&str, &str, &str)],
+    max_page: u32,
+    page: &PageRequest,
+    map: impl FnOnce(&mut Client, &[u8]) -> Result<Vec<T>>,
+) -> Result<(Vec<T>, Option<String>, Option<u64>)> {
+    let state = page_state(name, fixed, max_page, page)?;
     let mut client = Client::connect()?;
-    let (response, next) = client.get_page(entity.path, &state, &[])?;
+    let (response, next) = client.get_page(path, &state, &[])?;
     let records = map(&mut client, &response.body)?;
     psa_sdk::debug!(
-        "{}: {} records, {}",
-        entity.name,
+        "{name}: {} records, {}",
         records.len(),
         if next.is_some() {
             "more pages"
@@ -116,7 +168,31 @@ fn read_page<T>(
             "last page"
         }
     );
-    Ok((records, next.map(|n| n.encode())))
+    let first = page.cursor.as_deref().is_none_or(str::is_empty);
+    let total = if !first {
+        None
+    } else if next.is_none() {
+        // A sweep of one page: its records are the total, no count needed.
+        Some(records.len() as u64)
+    } else {
+        count(&mut client, path, state.conditions.as_deref())
+    };
+    Ok((records, next.map(|n| n.encode()), total))
+}
+
+/// The number of records of `path` matching `conditions`, for progress only: a failed count
+/// is logged and the total left unknown rather than failing the page.
+fn count(client: &mut Client, path: &str, conditions: Option<&str>) -> Option<u64> {
+    let query: Vec<(String, String)> = conditions
+        .map(|c| vec![("conditions".to_string(), c.to_string())])
+        .unwrap_or_default();
+    match client.get_json(&format!("{path}/count"), &query, None) {
+        Ok(v) => v.get("count").and_then(Value::as_u64),
+        Err(e) => {
+            psa_sdk::warn!("cannot count {path} (the total stays unknown): {e:?}");
+            None
+        }
+    }
 }
 
 /// Reads one record by id: the client and the answer's body (the record's JSON).
@@ -174,10 +250,21 @@ impl Connector for ConnectWiseManage {
                 Operation::CreateConfiguration,
                 Operation::UpdateConfiguration,
                 Operation::SetContractServiceQuantity,
+                Operation::ListDataset,
             ],
             // ConnectWise publishes no numeric limit; cloud sites answer 429 with Retry-After,
             // which the host honours.
             rate_limits: vec![],
+            // Every entity filters on `lastUpdated` (see `conditions::incremental`).
+            paging: PAGED
+                .iter()
+                .map(|p| PagingSpec::new(p.kind, p.max_page, true))
+                .collect(),
+            datasets: datasets::DATASETS.iter().map(|d| d.spec()).collect(),
+            read_only_configuration_types: READ_ONLY_CONFIGURATION_TYPES
+                .iter()
+                .map(|t| t.to_string())
+                .collect(),
         }
     }
 
@@ -216,9 +303,13 @@ impl Connector for ConnectWiseManage {
     }
 
     fn list_companies(page: PageRequest) -> Result<CompanyPage> {
-        let (items, next_cursor) =
+        let (items, next_cursor, total) =
             read_page(&COMPANIES, &page, |_, body| map::companies_page(body))?;
-        Ok(CompanyPage { items, next_cursor })
+        Ok(CompanyPage {
+            items,
+            next_cursor,
+            total,
+        })
     }
 
     fn get_company(id: String) -> Result<Company> {
@@ -229,8 +320,13 @@ impl Connector for ConnectWiseManage {
     }
 
     fn list_contacts(page: PageRequest) -> Result<ContactPage> {
-        let (items, next_cursor) = read_page(&CONTACTS, &page, |_, body| map::contacts_page(body))?;
-        Ok(ContactPage { items, next_cursor })
+        let (items, next_cursor, total) =
+            read_page(&CONTACTS, &page, |_, body| map::contacts_page(body))?;
+        Ok(ContactPage {
+            items,
+            next_cursor,
+            total,
+        })
     }
 
     fn get_contact(id: String) -> Result<Contact> {
@@ -241,10 +337,14 @@ impl Connector for ConnectWiseManage {
     }
 
     fn list_agreements(page: PageRequest) -> Result<AgreementPage> {
-        let (items, next_cursor) = read_page(&AGREEMENTS, &page, |client, body| {
+        let (items, next_cursor, total) = read_page(&AGREEMENTS, &page, |client, body| {
             map::agreements_page(body, |id| additions(client, id))
         })?;
-        Ok(AgreementPage { items, next_cursor })
+        Ok(AgreementPage {
+            items,
+            next_cursor,
+            total,
+        })
     }
 
     fn get_agreement(id: String) -> Result<Agreement> {
@@ -255,10 +355,14 @@ impl Connector for ConnectWiseManage {
     }
 
     fn list_configurations(page: PageRequest) -> Result<ConfigurationPage> {
-        let (items, next_cursor) = read_page(&CONFIGURATIONS, &page, |_, body| {
+        let (items, next_cursor, total) = read_page(&CONFIGURATIONS, &page, |_, body| {
             map::configurations_page(body)
         })?;
-        Ok(ConfigurationPage { items, next_cursor })
+        Ok(ConfigurationPage {
+            items,
+            next_cursor,
+            total,
+        })
     }
 
     fn get_configuration(id: String) -> Result<Configuration> {
@@ -269,8 +373,13 @@ impl Connector for ConnectWiseManage {
     }
 
     fn list_tickets(page: PageRequest) -> Result<TicketPage> {
-        let (items, next_cursor) = read_page(&TICKETS, &page, |_, body| map::tickets_page(body))?;
-        Ok(TicketPage { items, next_cursor })
+        let (items, next_cursor, total) =
+            read_page(&TICKETS, &page, |_, body| map::tickets_page(body))?;
+        Ok(TicketPage {
+            items,
+            next_cursor,
+            total,
+        })
     }
 
     fn get_ticket(id: String) -> Result<Ticket> {
@@ -321,6 +430,10 @@ impl Connector for ConnectWiseManage {
             &service_id,
             &quantity,
         )
+    }
+
+    fn list_dataset(dataset: String, page: PageRequest) -> Result<DatasetPage> {
+        datasets::list(&dataset, &page)
     }
 }
 
@@ -392,7 +505,7 @@ mod tests {
         assert_eq!(info.id, "connectwise-manage");
         assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
         assert_eq!(info.outbound_hosts, vec!["{site}"]);
-        assert_eq!(info.operations.len(), 18);
+        assert_eq!(info.operations.len(), 19);
         let names: Vec<_> = info.settings.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
@@ -416,6 +529,33 @@ mod tests {
             .find(|s| s.name == "api-version")
             .unwrap();
         assert_eq!(version.default_value.as_deref(), Some("2026.4"));
+    }
+
+    #[test]
+    fn describes_paging_and_read_only_types() {
+        let info = ConnectWiseManage::describe();
+        let paging: Vec<_> = info
+            .paging
+            .iter()
+            .map(|p| (p.entity, p.max_page_size, p.updated_since))
+            .collect();
+        assert_eq!(
+            paging,
+            [
+                (Entity::Companies, 1000, true),
+                (Entity::Contacts, 1000, true),
+                // Each agreement costs one more request (its additions).
+                (Entity::Agreements, 100, true),
+                (Entity::Configurations, 1000, true),
+                (Entity::Tickets, 1000, true),
+            ]
+        );
+        assert_eq!(info.read_only_configuration_types.len(), 7);
+        assert!(
+            info.read_only_configuration_types
+                .iter()
+                .any(|t| t == "Managed Server")
+        );
     }
 
     #[test]

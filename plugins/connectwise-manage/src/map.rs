@@ -18,8 +18,8 @@
 
 use psa_sdk::json::{self, List, Object, Scalar};
 use psa_sdk::types::{
-    Address, Agreement, AgreementLine, BillingCycle, Company, Configuration, Contact, EntityRef,
-    Note, Reference, Ticket,
+    Address, Agreement, AgreementLine, BillingCycle, Company, Configuration, ConfigurationAnswer,
+    Contact, EntityRef, Note, Reference, Ticket,
 };
 use psa_sdk::{Error, message, time};
 use serde::Deserialize;
@@ -121,6 +121,8 @@ struct CompanyWire<'a> {
     state: Scalar<'a>,
     zip: Scalar<'a>,
     country: Object<Ref<'a>>,
+    parent_company: Object<Ref<'a>>,
+    market: Object<Ref<'a>>,
     #[serde(rename = "_info")]
     info: Object<Info<'a>>,
 }
@@ -185,6 +187,12 @@ fn company_of(w: CompanyWire<'_>, raw: String) -> Result<Company> {
         phone: w.phone_number.text(),
         website: w.website.text(),
         address,
+        parent_id: ref_id(&w.parent_company),
+        // ConnectWise has no company classification (Autotask's); its types are in `types`.
+        classification: None,
+        market_segment: ref_entity(&w.market),
+        // Sites cost one request per company: read by get-company only (see `sites`).
+        sites: vec![],
         updated_at: last_updated(&w.info),
         raw,
     })
@@ -460,8 +468,39 @@ struct ConfigurationWire<'a> {
     manufacturer: Object<Ref<'a>>,
     vendor: Object<Ref<'a>>,
     notes: Scalar<'a>,
+    questions: List<Object<QuestionWire<'a>>>,
     #[serde(rename = "_info")]
     info: Object<Info<'a>>,
+}
+
+/// One answered question of a configuration (`questions[]`).
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
+struct QuestionWire<'a> {
+    question_id: Scalar<'a>,
+    question: Scalar<'a>,
+    answer: Scalar<'a>,
+}
+
+/// The configuration's questions in ConnectWise's order; one without an id or a text is
+/// skipped (nothing could match it in a write).
+fn questions(list: &List<Object<QuestionWire<'_>>>) -> Vec<ConfigurationAnswer> {
+    list.0
+        .iter()
+        .filter_map(Object::get)
+        .filter_map(|q| {
+            let question_id = q.question_id.id();
+            let question = q.question.text();
+            if question_id.is_none() && question.is_none() {
+                return None;
+            }
+            Some(ConfigurationAnswer {
+                question_id,
+                question: question.unwrap_or_default(),
+                answer: q.answer.text(),
+            })
+        })
+        .collect()
 }
 
 /// `active` is `activeFlag` (absent: active).
@@ -481,6 +520,7 @@ fn configuration_of(w: ConfigurationWire<'_>, raw: String) -> Result<Configurati
         manufacturer: ref_entity(&w.manufacturer),
         vendor: ref_entity(&w.vendor),
         notes: w.notes.text(),
+        questions: questions(&w.questions),
         updated_at: last_updated(&w.info),
         raw,
     })

@@ -546,6 +546,7 @@ mod tests {
             manufacturer_id: Some("3".into()),
             vendor_id: None,
             notes: None,
+            questions: vec![],
             extra: Some(r#"{"tagNumber":"T-1"}"#.into()),
         };
         assert_eq!(
@@ -576,6 +577,8 @@ mod tests {
     fn configuration_patches() {
         let changes = ConfigurationChanges {
             name: Some("ACME-DC01".into()),
+            configuration_type_id: None,
+            questions: vec![],
             status_id: Some("5".into()),
             active: Some(false),
             serial_number: Some("CZ1".into()),
@@ -604,6 +607,8 @@ mod tests {
         );
         let nothing = ConfigurationChanges {
             name: None,
+            configuration_type_id: None,
+            questions: vec![],
             status_id: None,
             active: None,
             serial_number: None,

@@ -118,6 +118,10 @@ fn company(c: &Value) -> Company {
         phone: text(&c["phoneNumber"]),
         website: text(&c["website"]),
         address: None,
+        parent_id: None,
+        classification: None,
+        market_segment: None,
+        sites: vec![],
         updated_at: text(&c["_info"]["lastUpdated"]),
         raw: c.to_string(),
     }
@@ -158,6 +162,11 @@ impl Connector for Flawed {
                 Operation::GetCompany,
             ],
             rate_limits: vec![],
+            // Declared like the real connector: the `ignore-updated-since` defect must be
+            // caught by the conformance suite, not excused by the description.
+            paging: vec![PagingSpec::new(Entity::Companies, 1000, true)],
+            datasets: vec![],
+            read_only_configuration_types: vec![],
         }
     }
 
@@ -209,6 +218,7 @@ impl Connector for Flawed {
         Ok(CompanyPage {
             items: records.iter().map(company).collect(),
             next_cursor,
+            total: None,
         })
     }
 

@@ -75,6 +75,9 @@ impl Connector for Hostile {
                 per_seconds: 1,
                 max_concurrent: 0,
             }],
+            paging: vec![],
+            datasets: vec![],
+            read_only_configuration_types: vec![],
         }
     }
 
@@ -225,11 +228,19 @@ impl Connector for Hostile {
                 phone: None,
                 website: None,
                 address: None,
+                parent_id: None,
+                classification: None,
+                market_segment: None,
+                sites: vec![],
                 updated_at: None,
                 raw: raw.clone(),
             })
             .collect();
-        Ok(CompanyPage { items, next_cursor })
+        Ok(CompanyPage {
+            items,
+            next_cursor,
+            total: None,
+        })
     }
 }
 

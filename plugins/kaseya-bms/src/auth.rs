@@ -92,25 +92,33 @@ pub fn parse_login(body: &[u8], now: u64) -> Result<(Token, LoginInfo), Error> {
     Ok((Token::issued(token.to_string(), now, expires_in), info))
 }
 
-/// Which setting a refused login is about: by BMS's error code, else by its message.
-pub fn refused_setting(code: Option<&str>, message: &str) -> &'static str {
+/// The settings a refused login may be about, the likeliest first: one when BMS's error code or
+/// message says which, the password and the user name for a "user name or password" answer, and
+/// the tenant too when the answer says nothing (a tenant BMS does not know can fail the same
+/// way).
+pub fn refused_settings(code: Option<&str>, message: &str) -> &'static [&'static str] {
     match code.map(str::to_ascii_lowercase).as_deref() {
-        Some("invalidtenant") => return "tenant",
-        Some("invalidusername") | Some("userdisabled") => return "username",
-        Some("invalidpassword") => return "password",
+        Some("invalidtenant") => return &["tenant"],
+        Some("invalidusername") | Some("userdisabled") => return &["username"],
+        Some("invalidpassword") => return &["password"],
         _ => {}
     }
     let lower = message.to_ascii_lowercase();
-    if lower.contains("tenant") || lower.contains("company") {
-        "tenant"
-    } else if lower.contains("user name")
+    let user = lower.contains("user name")
         || lower.contains("username")
         || lower.contains("disabled")
-        || lower.contains("locked")
-    {
-        "username"
+        || lower.contains("locked");
+    let password = lower.contains("password");
+    if lower.contains("tenant") || lower.contains("company") {
+        &["tenant"]
+    } else if user && password {
+        &["password", "username"]
+    } else if user {
+        &["username"]
+    } else if password {
+        &["password"]
     } else {
-        "password"
+        &["password", "username", "tenant"]
     }
 }
 
@@ -133,26 +141,36 @@ pub fn map_login_error(
 ) -> Error {
     let e = parse_error_body(body);
     match status {
-        401 => match refused_setting(e.code.as_deref(), &e.message) {
-            "tenant" => Error::unauthorized(
+        401 => match refused_settings(e.code.as_deref(), &e.message) {
+            ["tenant"] => Error::unauthorized(
                 "tenant",
                 format!(
                     "Kaseya BMS does not know tenant `{}`: {} (use the company name shown on the BMS login page, also under My Settings)",
                     settings.tenant, e.message
                 ),
             ),
-            "username" => Error::unauthorized(
+            ["username"] => Error::unauthorized(
                 "username",
                 format!(
                     "Kaseya BMS refused user name `{}` in tenant `{}`: {} (check `username`: a browser may have autofilled another one)",
                     settings.username, settings.tenant, e.message
                 ),
             ),
-            _ => Error::unauthorized(
+            ["password"] => Error::unauthorized(
                 "password",
                 format!(
                     "Kaseya BMS refused the password of user `{}`: {}",
                     settings.username, e.message
+                ),
+            ),
+            several => Error::unauthorized_any(
+                several.iter().copied(),
+                format!(
+                    "Kaseya BMS refused the login of user `{}` in tenant `{}`: {} (check {})",
+                    settings.username,
+                    settings.tenant,
+                    e.message,
+                    psa_sdk::message::quoted_list(several)
                 ),
             ),
         },
@@ -254,10 +272,10 @@ mod tests {
         }
     }
 
-    fn setting_of(e: &Error) -> &str {
+    fn setting_of(e: &Error) -> String {
         match e {
-            Error::Unauthorized(p) => &p.setting,
-            Error::InvalidInput(p) => &p.field,
+            Error::Unauthorized(p) => p.settings.join(","),
+            Error::InvalidInput(p) => p.field.clone(),
             other => panic!("{other:?}"),
         }
     }
@@ -286,10 +304,15 @@ mod tests {
             (r#"{"error":{"message":"Unknown tenant"}}"#, "tenant"),
             (
                 r#"{"error":{"message":"Invalid user name or password"}}"#,
-                "username",
+                "password,username",
             ),
-            (r#"{"error":{"message":"Login failed"}}"#, "password"),
-            ("", "password"),
+            (r#"{"error":{"message":"Wrong password"}}"#, "password"),
+            // Nothing says which: the tenant may be wrong too.
+            (
+                r#"{"error":{"message":"Login failed"}}"#,
+                "password,username,tenant",
+            ),
+            ("", "password,username,tenant"),
         ];
         for (body, setting) in cases {
             let e = map_login_error(401, None, body.as_bytes(), &s);

@@ -516,13 +516,14 @@ impl Client {
     }
 
     /// One keyset page of a list (`extra` adds entity filters): its records (each with its own
-    /// text) and the state of the next page (`None` on the last).
+    /// text), the state of the next page (`None` on the last) and `totalRecords` (the records
+    /// left from this page on: on the first page, the sweep's total).
     pub fn get_page(
         &mut self,
         path: &str,
         state: &PageState,
         extra: &[(String, String)],
-    ) -> Result<(Vec<Record>, Option<PageState>)> {
+    ) -> Result<(Vec<Record>, Option<PageState>, Option<u64>)> {
         let mut query = paging::query(state);
         query.extend(extra.iter().cloned());
         let (items, total) = self.get_list_records(path, &query)?;
@@ -537,7 +538,7 @@ impl Client {
             })
             .collect::<Result<Vec<_>>>()?;
         let next = state.next(&ids, state.more(ids.len(), total))?;
-        Ok((items, next))
+        Ok((items, next, total))
     }
 
     /// Every record of a list (picklists, contract services), page by page (`pageNumber`,
@@ -598,7 +599,7 @@ mod tests {
     fn field_of(e: &Error) -> String {
         match e {
             Error::InvalidInput(p) => p.field.clone(),
-            Error::Unauthorized(p) => p.setting.clone(),
+            Error::Unauthorized(p) => p.settings.join(","),
             other => panic!("{other:?}"),
         }
     }
@@ -750,7 +751,7 @@ mod tests {
             &ctx(),
         ) {
             Error::Unauthorized(p) => {
-                assert_eq!(p.setting, "password");
+                assert_eq!(p.settings, ["password"]);
                 assert!(p.message.contains("TokenExpired"));
                 assert!(p.message.contains("api.psahost"));
             }

@@ -111,7 +111,7 @@ fn a_token_refused_right_after_sign_in_is_unauthorized_without_it() {
     );
     match KaseyaBms::list_companies(first_page()).unwrap_err() {
         Error::Unauthorized(p) => {
-            assert_eq!(p.setting, "password");
+            assert_eq!(p.settings, ["password"]);
             assert!(!p.message.contains("tok-ONE"), "{}", p.message);
         }
         other => panic!("{other:?}"),
@@ -133,4 +133,77 @@ fn one_account_keeps_its_own_text() {
     assert_eq!((company.id.as_str(), company.name.as_str()), ("9", "Zed"));
     // Key order and blanks as sent (a re-serialised `Value` would sort the keys).
     assert_eq!(company.raw, r#"{"accountName": "Zed",  "id": 9}"#);
+}
+
+#[test]
+fn time_logs_by_keyset_with_the_first_pages_total() {
+    let host = signed_in();
+    host.on(Method::Post, LOGIN)
+        .reply(200, login_answer("tok-ONE"));
+    host.on(
+        Method::Get,
+        "https://bms.example/api/v2/servicedesk/timelogs?*idGreaterThan=7004*",
+    )
+    .reply(
+        200,
+        r#"{"result": [{"id": 7009, "hours": 2, "modifiedOn": "2026-03-03T08:00:00Z"}], "totalRecords": 1, "success": true}"#,
+    );
+    host.on(
+        Method::Get,
+        "https://bms.example/api/v2/servicedesk/timelogs?*",
+    )
+    .reply(200, include_str!("../tests/data/timelogs.json"));
+    let first = KaseyaBms::list_dataset(
+        "time-entries".into(),
+        PageRequest {
+            cursor: None,
+            updated_since: Some("2026-03-01T00:00:00Z".into()),
+            page_size: 2,
+        },
+    )
+    .unwrap();
+    let read: Vec<(&str, Option<&str>)> = first
+        .items
+        .iter()
+        .map(|r| (r.id.as_str(), r.updated_at.as_deref()))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            ("7001", Some("2026-03-02T10:31:12Z")),
+            ("7004", Some("2026-03-02T14:05:00Z"))
+        ]
+    );
+    assert!(first.items[1].raw.contains(r#""notes": "Remote session""#));
+    assert_eq!(first.total, Some(3));
+    let second = KaseyaBms::list_dataset(
+        "time-entries".into(),
+        PageRequest {
+            cursor: first.next_cursor,
+            updated_since: None,
+            page_size: 100,
+        },
+    )
+    .unwrap();
+    assert_eq!(second.items[0].id, "7009");
+    // Later pages' `totalRecords` counts what is left, not the sweep.
+    assert_eq!((second.next_cursor, second.total), (None, None));
+    let sent: Vec<_> = host
+        .requests()
+        .into_iter()
+        .filter(|r| r.url != LOGIN)
+        .collect();
+    for r in &sent {
+        assert_eq!(
+            r.query("modifiedSince").as_deref(),
+            Some("2026-03-01T00:00:00Z")
+        );
+        assert_eq!(r.query("pageSize").as_deref(), Some("2"));
+        assert_eq!(r.query("orderBy").as_deref(), Some("id asc"));
+    }
+    assert_eq!(sent[1].query("idGreaterThan").as_deref(), Some("7004"));
+    match KaseyaBms::list_dataset("timelogs".into(), first_page()).unwrap_err() {
+        Error::InvalidInput(p) => assert_eq!(p.field, "dataset"),
+        other => panic!("{other:?}"),
+    }
 }

@@ -6,6 +6,8 @@
 //! - [`auth`] signs in (`v2/security/authenticate`), keeps the access token in kv and names the
 //!   setting a refused login is about;
 //! - [`paging`] defines keyset page positions and the cursor format;
+//! - [`datasets`] serves `list-dataset` (time logs, opportunities, projects, tasks, invoices,
+//!   employees, CRM notes);
 //! - [`map`] turns BMS JSON into the contract's records;
 //! - [`references`] reads the picklists;
 //! - [`writes`] creates tickets and notes, finds open tickets and sets contract service
@@ -16,6 +18,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod datasets;
 pub mod map;
 pub mod paging;
 pub mod references;
@@ -36,7 +39,9 @@ pub const CALLS_PER_HOUR: u32 = 1500;
 pub struct KaseyaBms;
 
 /// What each paged entity reads.
-struct Entity {
+struct Paged {
+    /// The contract's entity (for `describe().paging`).
+    kind: Entity,
     /// The cursor's entity name.
     name: &'static str,
     /// The API path under `{origin}/api/`.
@@ -45,22 +50,26 @@ struct Entity {
     what: &'static str,
 }
 
-const ACCOUNTS: Entity = Entity {
+const ACCOUNTS: Paged = Paged {
+    kind: Entity::Companies,
     name: "accounts",
     path: "v2/crm/accounts",
     what: "account",
 };
-const CONTACTS: Entity = Entity {
+const CONTACTS: Paged = Paged {
+    kind: Entity::Contacts,
     name: "contacts",
     path: "v2/crm/contacts",
     what: "contact",
 };
-const CONTRACTS: Entity = Entity {
+const CONTRACTS: Paged = Paged {
+    kind: Entity::Agreements,
     name: "contracts",
     path: "v2/finance/contracts",
     what: "contract",
 };
-const TICKETS: Entity = Entity {
+const TICKETS: Paged = Paged {
+    kind: Entity::Tickets,
     name: "tickets",
     path: "v2/servicedesk/tickets",
     what: "ticket",
@@ -97,20 +106,30 @@ fn mapped<T: WithRaw>(
 
 /// Reads one page of `entity` and maps each record.
 fn read_page<T: WithRaw>(
-    entity: &Entity,
+    entity: &Paged,
     page: &PageRequest,
     map: impl Fn(&Value) -> Result<T>,
-) -> Result<(Vec<T>, Option<String>)> {
-    let state = page_state(entity.name, page)?;
+) -> Result<(Vec<T>, Option<String>, Option<u64>)> {
+    read_list(entity.name, entity.path, page, |record| {
+        mapped(record, &map)
+    })
+}
+
+/// Reads one keyset page of the list at `path` (cursor entity `name`) and maps each record with
+/// `map`: the records, the next cursor and, on the first page of a sweep, its total (BMS's
+/// `totalRecords`, in the same answer: no request more).
+pub(crate) fn read_list<T>(
+    name: &str,
+    path: &str,
+    page: &PageRequest,
+    map: impl Fn(client::Record) -> Result<T>,
+) -> Result<(Vec<T>, Option<String>, Option<u64>)> {
+    let state = page_state(name, page)?;
     let mut client = Client::connect()?;
-    let (items, next) = client.get_page(entity.path, &state, &[])?;
-    let records = items
-        .into_iter()
-        .map(|record| mapped(record, &map))
-        .collect::<Result<Vec<_>>>()?;
+    let (items, next, total) = client.get_page(path, &state, &[])?;
+    let records = items.into_iter().map(map).collect::<Result<Vec<_>>>()?;
     psa_sdk::debug!(
-        "{}: {} records, {}",
-        entity.name,
+        "{name}: {} records, {}",
         records.len(),
         if next.is_some() {
             "more pages"
@@ -118,11 +137,13 @@ fn read_page<T: WithRaw>(
             "last page"
         }
     );
-    Ok((records, next.map(|n| n.encode())))
+    // Later pages' `totalRecords` counts only the records after the keyset position.
+    let total = total.filter(|_| state.after.is_none());
+    Ok((records, next.map(|n| n.encode()), total))
 }
 
 /// Reads one record by id and maps it.
-fn read_one<T: WithRaw>(entity: &Entity, id: &str, map: impl Fn(&Value) -> Result<T>) -> Result<T> {
+fn read_one<T: WithRaw>(entity: &Paged, id: &str, map: impl Fn(&Value) -> Result<T>) -> Result<T> {
     let id = map::parse_id("id", id)?;
     let mut client = Client::connect()?;
     let subject = format!("{} {id}", entity.what);
@@ -157,6 +178,7 @@ impl Connector for KaseyaBms {
                 Operation::AddTicketNote,
                 Operation::FindOpenTickets,
                 Operation::SetContractServiceQuantity,
+                Operation::ListDataset,
             ],
             // Kaseya: "The V2 API call limit is 1500 per hour per endpoint." The host enforces it;
             // the connector never sleeps.
@@ -166,6 +188,13 @@ impl Connector for KaseyaBms {
                 per_seconds: 3600,
                 max_concurrent: 0,
             }],
+            // Every list filters on `modifiedSince`; BMS serves at most 100 records a page.
+            paging: [&ACCOUNTS, &CONTACTS, &CONTRACTS, &TICKETS]
+                .iter()
+                .map(|p| PagingSpec::new(p.kind, paging::MAX_PAGE_SIZE, true))
+                .collect(),
+            datasets: datasets::DATASETS.iter().map(|d| d.spec()).collect(),
+            read_only_configuration_types: vec![],
         }
     }
 
@@ -201,8 +230,12 @@ impl Connector for KaseyaBms {
     }
 
     fn list_companies(page: PageRequest) -> Result<CompanyPage> {
-        let (items, next_cursor) = read_page(&ACCOUNTS, &page, map::company)?;
-        Ok(CompanyPage { items, next_cursor })
+        let (items, next_cursor, total) = read_page(&ACCOUNTS, &page, map::company)?;
+        Ok(CompanyPage {
+            items,
+            next_cursor,
+            total,
+        })
     }
 
     fn get_company(id: String) -> Result<Company> {
@@ -210,8 +243,12 @@ impl Connector for KaseyaBms {
     }
 
     fn list_contacts(page: PageRequest) -> Result<ContactPage> {
-        let (items, next_cursor) = read_page(&CONTACTS, &page, map::contact)?;
-        Ok(ContactPage { items, next_cursor })
+        let (items, next_cursor, total) = read_page(&CONTACTS, &page, map::contact)?;
+        Ok(ContactPage {
+            items,
+            next_cursor,
+            total,
+        })
     }
 
     fn get_contact(id: String) -> Result<Contact> {
@@ -219,8 +256,12 @@ impl Connector for KaseyaBms {
     }
 
     fn list_agreements(page: PageRequest) -> Result<AgreementPage> {
-        let (items, next_cursor) = read_page(&CONTRACTS, &page, map::agreement)?;
-        Ok(AgreementPage { items, next_cursor })
+        let (items, next_cursor, total) = read_page(&CONTRACTS, &page, map::agreement)?;
+        Ok(AgreementPage {
+            items,
+            next_cursor,
+            total,
+        })
     }
 
     fn get_agreement(id: String) -> Result<Agreement> {
@@ -236,8 +277,12 @@ impl Connector for KaseyaBms {
     }
 
     fn list_tickets(page: PageRequest) -> Result<TicketPage> {
-        let (items, next_cursor) = read_page(&TICKETS, &page, map::ticket)?;
-        Ok(TicketPage { items, next_cursor })
+        let (items, next_cursor, total) = read_page(&TICKETS, &page, map::ticket)?;
+        Ok(TicketPage {
+            items,
+            next_cursor,
+            total,
+        })
     }
 
     fn get_ticket(id: String) -> Result<Ticket> {
@@ -290,6 +335,10 @@ impl Connector for KaseyaBms {
             &quantity,
         )
     }
+
+    fn list_dataset(dataset: String, page: PageRequest) -> Result<DatasetPage> {
+        datasets::list(&dataset, &page)
+    }
 }
 
 /// The settings the operator fills in.
@@ -341,12 +390,30 @@ mod tests {
     }
 
     #[test]
+    fn describes_paging() {
+        let paging: Vec<_> = KaseyaBms::describe()
+            .paging
+            .iter()
+            .map(|p| (p.entity, p.max_page_size, p.updated_since))
+            .collect();
+        assert_eq!(
+            paging,
+            [
+                (Entity::Companies, 100, true),
+                (Entity::Contacts, 100, true),
+                (Entity::Agreements, 100, true),
+                (Entity::Tickets, 100, true),
+            ]
+        );
+    }
+
+    #[test]
     fn describes_itself() {
         let info = KaseyaBms::describe();
         assert_eq!(info.id, "kaseya-bms");
         assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
         assert_eq!(info.outbound_hosts, vec!["{server}"]);
-        assert_eq!(info.operations.len(), 14);
+        assert_eq!(info.operations.len(), 15);
         for op in [
             Operation::ListConfigurations,
             Operation::CreateConfiguration,

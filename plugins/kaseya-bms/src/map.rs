@@ -136,6 +136,11 @@ pub fn company(v: &Value) -> Result<Company> {
         phone: text(v, "phone"),
         website: text(v, "website"),
         address,
+        // BMS accounts have no parent account.
+        parent_id: None,
+        classification: pair(v, "classification"),
+        market_segment: pair(v, "market"),
+        sites: vec![],
         updated_at: time_field(v, "modifiedOn"),
         raw: raw(v),
     })

@@ -29,8 +29,8 @@ pub mod rule {
         runtime_path: "psa_sdk::__private::wit_bindgen::rt",
         additional_derives: [PartialEq],
         with: {
-            "psa:connector/types@0.1.0": crate::bindings::psa::connector::types,
-            "psa:connector/log@0.1.0": crate::bindings::psa::connector::log,
+            "psa:connector/types@0.2.0": crate::bindings::psa::connector::types,
+            "psa:connector/log@0.2.0": crate::bindings::psa::connector::log,
         },
     });
 }

@@ -14,7 +14,27 @@ impl Error {
     /// The credential held in setting `setting` was refused.
     pub fn unauthorized(setting: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Unauthorized(CredentialProblem {
-            setting: setting.into(),
+            settings: vec![setting.into()],
+            message: message.into(),
+        })
+    }
+
+    /// A credential was refused and the PSA does not say which: `settings` names every setting
+    /// it may be about, the likeliest first (an OAuth `invalid_client`: `["client-id",
+    /// "client-secret"]`). An empty list (the contract's `settings` is never empty) names
+    /// nothing the operator could fix, so it is a programming error: it panics in debug builds
+    /// and names `credentials` otherwise.
+    pub fn unauthorized_any<S: Into<String>>(
+        settings: impl IntoIterator<Item = S>,
+        message: impl Into<String>,
+    ) -> Self {
+        let mut settings: Vec<String> = settings.into_iter().map(Into::into).collect();
+        debug_assert!(!settings.is_empty(), "unauthorized_any needs a setting");
+        if settings.is_empty() {
+            settings.push("credentials".into());
+        }
+        Error::Unauthorized(CredentialProblem {
+            settings,
             message: message.into(),
         })
     }
@@ -170,5 +190,25 @@ impl From<KvError> for Error {
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Error::malformed(format!("invalid JSON: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unauthorized_names_one_setting_or_several() {
+        match Error::unauthorized("api-key", "refused") {
+            Error::Unauthorized(p) => assert_eq!(p.settings, ["api-key"]),
+            other => panic!("{other:?}"),
+        }
+        match Error::unauthorized_any(["client-id", "client-secret"], "refused") {
+            Error::Unauthorized(p) => {
+                assert_eq!(p.settings, ["client-id", "client-secret"]);
+                assert_eq!(p.message, "refused");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

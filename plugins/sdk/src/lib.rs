@@ -24,6 +24,10 @@
 //!             outbound_hosts: vec!["https://{site}".into()],
 //!             operations: vec![Operation::TestConnection, Operation::ListCompanies],
 //!             rate_limits: vec![],
+//!             // Acme serves 200 companies a page and filters them by `updatedSince`.
+//!             paging: vec![PagingSpec::new(Entity::Companies, 200, true)],
+//!             datasets: vec![],
+//!             read_only_configuration_types: vec![],
 //!         }
 //!     }
 //!
@@ -62,6 +66,8 @@
 //!   bare host, a full origin, or a pasted address with a path).
 //! - [`cursor`]: a small versioned `key=value` codec for the opaque cursors of paged reads, which
 //!   refuses (naming `cursor`) a cursor of another version, entity or connector.
+//! - [`dataset`]: the dataset a `list-dataset` call names (or `invalid-input` naming `dataset`),
+//!   and a list answer's records as dataset records (id, last change in UTC, own text).
 //! - [`paging`]: pagers for keyset (`id > last`), page-number-with-total (adapting to a silently
 //!   capped page size) and next-URL paging, each with its cursor.
 //! - `fake` (native builds only): an in-process fake of the host (scripted HTTP answers,
@@ -93,6 +99,7 @@ extern crate self as psa_sdk;
 
 pub mod bindings;
 pub mod cursor;
+pub mod dataset;
 pub mod decimal;
 pub mod error;
 #[cfg(not(target_family = "wasm"))]
@@ -113,10 +120,10 @@ pub mod time;
 
 pub use error::{Error, Result};
 
-/// The version of the `psa:connector` WIT package this SDK is generated from (the `@0.1.0` of
-/// `package psa:connector@0.1.0;`). The host refuses a plugin built against a package version
+/// The version of the `psa:connector` WIT package this SDK is generated from (the `@0.2.0` of
+/// `package psa:connector@0.2.0;`). The host refuses a plugin built against a package version
 /// it does not implement; `psahost plugin inspect` shows the version a component was built with.
-pub const WIT_VERSION: &str = "0.1.0";
+pub const WIT_VERSION: &str = "0.2.0";
 
 /// The WIT package name, `psa:connector`.
 pub const WIT_PACKAGE: &str = "psa:connector";
@@ -125,12 +132,13 @@ pub const WIT_PACKAGE: &str = "psa:connector";
 pub mod types {
     pub use crate::bindings::exports::psa::connector::connector_api::{
         AgreementPage, CompanyPage, ConfigurationPage, ConnectionReport, ConnectorInfo,
-        ContactPage, LimitScope, Operation, RateLimitHint, SettingSpec, TicketPage,
+        ContactPage, DatasetPage, DatasetSpec, Entity, LimitScope, Operation, PagingSpec,
+        RateLimitHint, SettingSpec, TicketPage,
     };
     pub use crate::bindings::psa::connector::types::{
-        Address, Agreement, AgreementLine, BillingCycle, Company, ConfigurationChanges, Contact,
-        EntityRef, NewConfiguration, NewNote, NewTicket, Note, PageRequest, Reference,
-        ReferenceKind, Ticket, TicketFilter,
+        Address, Agreement, AgreementLine, BillingCycle, Company, ConfigurationAnswer,
+        ConfigurationChanges, Contact, DatasetRecord, EntityRef, NewConfiguration, NewNote,
+        NewTicket, Note, PageRequest, Reference, ReferenceKind, Site, Ticket, TicketFilter,
     };
     pub use crate::bindings::rule::exports::psa::connector::rule_api::{
         Candidate, RuleInfo, Subject, Verdict,
@@ -196,6 +204,40 @@ pub mod types {
         /// Sets an example value.
         pub fn example(mut self, value: &str) -> Self {
             self.example = Some(value.into());
+            self
+        }
+    }
+
+    impl PagingSpec {
+        /// How `entity` is paged: at most `max_page_size` records a page, and whether
+        /// `updated-since` is honoured.
+        pub fn new(entity: Entity, max_page_size: u32, updated_since: bool) -> Self {
+            PagingSpec {
+                entity,
+                max_page_size,
+                updated_since,
+            }
+        }
+    }
+
+    impl DatasetSpec {
+        /// A dataset `name` (lowercase, dashes, plural) shown as `label`, described by
+        /// `description` (which PSA entity or endpoint), served at most `max_page_size` records
+        /// a page, in full sweeps only until [`DatasetSpec::incremental`].
+        pub fn new(name: &str, label: &str, description: &str, max_page_size: u32) -> Self {
+            DatasetSpec {
+                name: name.into(),
+                label: label.into(),
+                description: description.into(),
+                updated_since: false,
+                max_page_size,
+            }
+        }
+
+        /// Marks the dataset incremental: `updated-since` is honoured and every record has its
+        /// `updated-at`.
+        pub fn incremental(mut self) -> Self {
+            self.updated_since = true;
             self
         }
     }
@@ -311,6 +353,11 @@ pub trait Connector {
     ) -> Result<()> {
         not_implemented("set-contract-service-quantity")
     }
+    /// One page of dataset `dataset` (a name of `describe().datasets`); an unknown name is
+    /// `invalid-input` naming `dataset`.
+    fn list_dataset(dataset: String, page: PageRequest) -> Result<DatasetPage> {
+        not_implemented("list-dataset")
+    }
 }
 
 /// A matching rule. Export the type with [`export_rule!`].
@@ -386,6 +433,9 @@ impl<T: Connector> bindings::exports::psa::connector::connector_api::Guest for C
         quantity: String,
     ) -> Result<()> {
         T::set_contract_service_quantity(agreement_id, service_id, quantity)
+    }
+    fn list_dataset(dataset: String, page: PageRequest) -> Result<DatasetPage> {
+        T::list_dataset(dataset, page)
     }
 }
 

@@ -63,6 +63,24 @@ pub fn body_excerpt(body: &[u8]) -> String {
     excerpt(&String::from_utf8_lossy(body), BODY_EXCERPT_CHARS)
 }
 
+/// Names quoted for a message: `` `a` ``, `` `a` and `b` ``, `` `a`, `b` and `c` `` (the
+/// settings an error asks to check).
+///
+/// ```
+/// use psa_sdk::message::quoted_list;
+/// assert_eq!(quoted_list(&["public-key", "private-key"]), "`public-key` and `private-key`");
+/// assert_eq!(quoted_list(&["a", "b", "c"]), "`a`, `b` and `c`");
+/// assert_eq!(quoted_list(&[]), "");
+/// ```
+pub fn quoted_list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

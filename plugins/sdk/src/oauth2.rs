@@ -329,8 +329,9 @@ impl<'a> ClientCredentials<'a> {
             self.psa, self.token_url, text.message
         );
         match text.code.as_deref() {
-            Some("invalid_client" | "unauthorized_client") => Some(Error::unauthorized(
-                self.secret_setting,
+            // The endpoint does not say whether the id or the secret is wrong: name both.
+            Some("invalid_client" | "unauthorized_client") => Some(Error::unauthorized_any(
+                [self.id_setting, self.secret_setting],
                 format!(
                     "{message} (check `{}` and `{}`)",
                     self.id_setting, self.secret_setting
@@ -589,7 +590,7 @@ mod tests {
             .reply(401, r#"{"message": "token tok-SECRET-1 lacks access"}"#);
         match grant().send(Request::get("https://acme.example/api/x"), &errors()) {
             Err(Error::Unauthorized(p)) => {
-                assert_eq!(p.setting, "client-secret");
+                assert_eq!(p.settings, ["client-secret"]);
                 assert!(!p.message.contains("tok-SECRET-1"), "{}", p.message);
                 assert!(p.message.contains("[redacted]"), "{}", p.message);
             }
@@ -606,33 +607,34 @@ mod tests {
                 401,
                 r#"{"error":"invalid_client","error_description":"bad secret cl1ent-SECRET"}"#,
                 "unauthorized",
-                "client-secret",
+                &["client-id", "client-secret"][..],
             ),
             (
                 400,
                 r#"{"error":"unauthorized_client"}"#,
                 "unauthorized",
-                "client-secret",
+                &["client-id", "client-secret"],
             ),
             (
                 400,
                 r#"{"error":"invalid_scope","error_description":"no such scope"}"#,
                 "invalid-input",
-                "scope",
+                &["scope"],
             ),
-            (401, "", "unauthorized", "client-secret"),
+            // A bare 401 without an OAuth code: the secret is the likelier culprit.
+            (401, "", "unauthorized", &["client-secret"]),
         ];
-        for (status, body, kind, setting) in cases {
+        for (status, body, kind, settings) in cases {
             let host = FakeHost::new();
             host.on(Method::Post, TOKEN_URL).reply(status, body);
             let e = grant().fetch().unwrap_err();
             assert_eq!(e.kind(), kind, "{body}");
             match &e {
                 Error::Unauthorized(p) => {
-                    assert_eq!(p.setting, setting);
+                    assert_eq!(p.settings, settings, "{body}");
                     assert!(!p.message.contains(SECRET), "{}", p.message);
                 }
-                Error::InvalidInput(p) => assert_eq!(p.field, setting),
+                Error::InvalidInput(p) => assert_eq!([p.field.as_str()], settings),
                 other => panic!("{other:?}"),
             }
             assert!(host.kv_entries().is_empty(), "nothing cached");

@@ -153,7 +153,8 @@ type Hook<'a> = Box<dyn Fn(&Response, &ErrorText) -> Option<Error> + 'a>;
 /// request is about) and call [`ErrorMap::check`] on the response.
 pub struct ErrorMap<'a> {
     psa: &'a str,
-    credential: &'a str,
+    /// The settings a 401 names, the likeliest first; never empty.
+    credentials: Vec<&'a str>,
     subject: Option<&'a str>,
     secrets: Vec<&'a str>,
     hook: Option<Hook<'a>>,
@@ -165,11 +166,21 @@ impl<'a> ErrorMap<'a> {
     pub fn new(psa: &'a str, credential: &'a str) -> Self {
         ErrorMap {
             psa,
-            credential,
+            credentials: vec![credential],
             subject: None,
             secrets: Vec::new(),
             hook: None,
         }
+    }
+
+    /// The settings a 401 names when the PSA does not say which credential it refused
+    /// (ConnectWise: `public-key` and `private-key`), the likeliest first; they replace the one
+    /// given to [`ErrorMap::new`]. An empty list keeps it.
+    pub fn credentials(mut self, settings: &[&'a str]) -> Self {
+        if !settings.is_empty() {
+            self.credentials = settings.to_vec();
+        }
+        self
     }
 
     /// The record the request is about (`company 42`): a 404 then says it was not found.
@@ -232,11 +243,11 @@ impl<'a> ErrorMap<'a> {
             text.message
         };
         match status {
-            401 => Error::unauthorized(
-                self.credential,
+            401 => Error::unauthorized_any(
+                self.credentials.iter().copied(),
                 format!(
-                    "{psa} refused the credentials (401): {message} (check `{}`)",
-                    self.credential
+                    "{psa} refused the credentials (401): {message} (check {})",
+                    message::quoted_list(&self.credentials)
                 ),
             ),
             403 => {
@@ -326,11 +337,36 @@ mod tests {
     }
 
     #[test]
+    fn a_401_names_several_credentials_when_told() {
+        let m = ErrorMap::new("Acme", "api-key").credentials(&["public-key", "private-key"]);
+        match m.map(&answer(401, &[], "")) {
+            Error::Unauthorized(p) => {
+                assert_eq!(p.settings, ["public-key", "private-key"]);
+                assert!(
+                    p.message
+                        .ends_with("(check `public-key` and `private-key`)"),
+                    "{}",
+                    p.message
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // An empty list keeps the setting given to `new`.
+        match ErrorMap::new("Acme", "api-key")
+            .credentials(&[])
+            .map(&answer(401, &[], ""))
+        {
+            Error::Unauthorized(p) => assert_eq!(p.settings, ["api-key"]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn maps_each_status() {
         let m = ErrorMap::new("Acme", "api-key");
         match m.map(&answer(401, &[], r#"{"message":"token refused"}"#)) {
             Error::Unauthorized(p) => {
-                assert_eq!(p.setting, "api-key");
+                assert_eq!(p.settings, ["api-key"]);
                 assert_eq!(
                     p.message,
                     "Acme refused the credentials (401): token refused (check `api-key`)"
@@ -422,7 +458,7 @@ mod tests {
         assert_eq!(m.map(&answer(503, &[], "down")).kind(), "unavailable");
         match m.map(&answer(401, &[], &format!("bad token {token}"))) {
             Error::Unauthorized(p) => {
-                assert_eq!(p.setting, "client-secret");
+                assert_eq!(p.settings, ["client-secret"]);
                 assert!(!p.message.contains(token), "{}", p.message);
                 assert!(p.message.contains("[redacted]"), "{}", p.message);
             }

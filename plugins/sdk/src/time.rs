@@ -292,6 +292,30 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 mod tests {
     use super::*;
 
+    /// Autotask answers with 0 to 7 fraction digits, with or without an offset (none is UTC).
+    #[test]
+    fn autotask_forms_normalise_to_utc() {
+        let cases = [
+            ("2026-03-01T10:00:00", "2026-03-01T10:00:00Z"),
+            ("2026-03-01T10:00:00.1", "2026-03-01T10:00:00Z"),
+            ("2026-03-01T10:00:00.997", "2026-03-01T10:00:00Z"),
+            ("2026-03-01T10:00:00.9999999", "2026-03-01T10:00:00Z"),
+            ("2026-03-01T10:00:00.1234567Z", "2026-03-01T10:00:00Z"),
+            ("2026-03-01T10:00:00.1234567+01:00", "2026-03-01T09:00:00Z"),
+            ("2026-03-01T23:30:00.50-05:00", "2026-03-02T04:30:00Z"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                to_utc_assuming_utc(input).as_deref(),
+                Some(expected),
+                "{input}"
+            );
+        }
+        // Input times keep requiring an offset.
+        assert_eq!(to_utc("2026-03-01T10:00:00.1234567"), None);
+        assert_eq!(to_utc_assuming_utc("2026-03-01T10:00:00."), None);
+    }
+
     #[test]
     fn http_dates() {
         assert_eq!(
