@@ -151,8 +151,18 @@ pub(super) fn generate(spec: &GenSpec) -> DataSet {
         &agreements,
         &configurations,
     );
+    let datasets = super::datasets::generate(&super::datasets::Core {
+        seed: spec.seed,
+        picklists: &picklists,
+        companies: &companies,
+        contacts: &contacts,
+        agreements: &agreements,
+        lines: &agreement_lines,
+        tickets: &tickets,
+    });
     DataSet {
         picklists,
+        datasets,
         companies,
         contacts,
         agreements,

@@ -1,6 +1,7 @@
 //! The neutral data set every dialect serves: records, reference data, and the deterministic
 //! generator that builds them from a seed.
 
+mod datasets;
 mod generate;
 mod model;
 mod names;
@@ -12,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+pub use datasets::*;
 pub use generate::{DATA_END, GenSpec};
 pub use model::*;
 pub(crate) use names::MEMBERS;
@@ -75,6 +77,8 @@ pub struct DataSet {
     pub tickets: BTreeMap<Id, Ticket>,
     /// Ticket notes by id.
     pub notes: BTreeMap<Id, Note>,
+    /// The read-only datasets (time entries, invoices, ...) and company profiles.
+    pub datasets: Datasets,
     /// The next id of each entity kind (ids are never reused, as in a real database).
     next_ids: [Id; 7],
     /// Fields written through a dialect that the neutral model has no place for (an Autotask

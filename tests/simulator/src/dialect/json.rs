@@ -71,6 +71,13 @@ pub(crate) fn parse_datetime(text: &str) -> Option<OffsetDateTime> {
     ) {
         return Some(d.assume_utc());
     }
+    // .NET's form: a fraction and no offset (UTC).
+    if let Ok(d) = PrimitiveDateTime::parse(
+        text,
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]"),
+    ) {
+        return Some(d.assume_utc());
+    }
     Date::parse(text, format_description!("[year]-[month]-[day]"))
         .ok()
         .map(|d| d.midnight().assume_utc())

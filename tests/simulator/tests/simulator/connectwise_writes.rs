@@ -293,9 +293,12 @@ async fn configurations_can_be_created() {
     let v = r.json();
     assert_eq!(v["status"]["name"], "Active");
     assert_eq!(v["activeFlag"], true);
+    let id = v["id"].as_u64().unwrap();
     assert_eq!(
         v["questions"],
-        json!([{"questionId": 40, "question": "Firmware version", "answer": "7.4.1"}])
+        json!([{"answerId": 40_000_000 + id, "questionId": 40, "question": "Firmware version",
+            "answer": "7.4.1", "sequenceNumber": 1.0, "numberOfDecimals": 0, "fieldType": "Text",
+            "requiredFlag": false}])
     );
     assert_eq!(sim.state().count(Entity::Configuration), before + 1);
     let r = client.post("company/configurations", &json!({"name": "x", "type": {"id": 999}, "company": {"id": company}, "installationDate": "soon"})).await;

@@ -16,10 +16,21 @@ pub(crate) enum AtEntity {
     Tickets,
     TicketNotes,
     Services,
+    TimeEntries,
+    Opportunities,
+    Projects,
+    Tasks,
+    Invoices,
+    Resources,
+    CompanyNotes,
+    ContractBlocks,
+    ServiceLevelAgreementResults,
+    SurveyResults,
+    CompanyLocations,
 }
 
 impl AtEntity {
-    pub(crate) const ALL: [AtEntity; 10] = [
+    pub(crate) const ALL: [AtEntity; 21] = [
         AtEntity::Companies,
         AtEntity::Contacts,
         AtEntity::Contracts,
@@ -30,6 +41,17 @@ impl AtEntity {
         AtEntity::Tickets,
         AtEntity::TicketNotes,
         AtEntity::Services,
+        AtEntity::TimeEntries,
+        AtEntity::Opportunities,
+        AtEntity::Projects,
+        AtEntity::Tasks,
+        AtEntity::Invoices,
+        AtEntity::Resources,
+        AtEntity::CompanyNotes,
+        AtEntity::ContractBlocks,
+        AtEntity::ServiceLevelAgreementResults,
+        AtEntity::SurveyResults,
+        AtEntity::CompanyLocations,
     ];
 
     /// The entity's name as Autotask spells it.
@@ -45,6 +67,17 @@ impl AtEntity {
             AtEntity::Tickets => "Tickets",
             AtEntity::TicketNotes => "TicketNotes",
             AtEntity::Services => "Services",
+            AtEntity::TimeEntries => "TimeEntries",
+            AtEntity::Opportunities => "Opportunities",
+            AtEntity::Projects => "Projects",
+            AtEntity::Tasks => "Tasks",
+            AtEntity::Invoices => "Invoices",
+            AtEntity::Resources => "Resources",
+            AtEntity::CompanyNotes => "CompanyNotes",
+            AtEntity::ContractBlocks => "ContractBlocks",
+            AtEntity::ServiceLevelAgreementResults => "ServiceLevelAgreementResults",
+            AtEntity::SurveyResults => "SurveyResults",
+            AtEntity::CompanyLocations => "CompanyLocations",
         }
     }
 
@@ -73,6 +106,7 @@ impl AtEntity {
             AtEntity::Tickets => TICKET_FIELDS,
             AtEntity::TicketNotes => TICKET_NOTE_FIELDS,
             AtEntity::Services => SERVICE_FIELDS,
+            other => super::datasets::fields(other),
         }
     }
 
@@ -128,7 +162,7 @@ pub(crate) struct Field {
     pub(crate) pick: Option<Pick>,
 }
 
-const fn f(name: &'static str, ty: Ty) -> Field {
+pub(super) const fn f(name: &'static str, ty: Ty) -> Field {
     Field {
         name,
         ty,
@@ -140,25 +174,25 @@ const fn f(name: &'static str, ty: Ty) -> Field {
 }
 
 impl Field {
-    const fn req(mut self) -> Field {
+    pub(super) const fn req(mut self) -> Field {
         self.required = true;
         self
     }
-    const fn ro(mut self) -> Field {
+    pub(super) const fn ro(mut self) -> Field {
         self.read_only = true;
         self
     }
-    const fn refs(mut self, entity: &'static str) -> Field {
+    pub(super) const fn refs(mut self, entity: &'static str) -> Field {
         self.reference = entity;
         self
     }
-    const fn pick(mut self, pick: Pick) -> Field {
+    pub(super) const fn pick(mut self, pick: Pick) -> Field {
         self.pick = Some(pick);
         self
     }
 }
 
-const ID: Field = f("id", Ty::Long).ro();
+pub(super) const ID: Field = f("id", Ty::Long).ro();
 
 static COMPANY_FIELDS: &[Field] = &[
     ID,
@@ -177,6 +211,8 @@ static COMPANY_FIELDS: &[Field] = &[
     f("countryID", Ty::Integer).refs("Country"),
     f("ownerResourceID", Ty::Integer).req().refs("Resource"),
     f("parentCompanyID", Ty::Integer).refs("Company"),
+    f("classification", Ty::Integer).pick(Pick::Classification),
+    f("marketSegmentID", Ty::Integer).pick(Pick::MarketSegment),
     f("isClientPortalActive", Ty::Boolean).ro(),
     f("isTaxExempt", Ty::Boolean),
     f("createDate", Ty::DateTime).ro(),
@@ -361,6 +397,8 @@ pub(crate) enum Pick {
     NoteType,
     Publish,
     ServicePeriodType,
+    Classification,
+    MarketSegment,
 }
 
 /// One picklist value.
@@ -526,6 +564,8 @@ impl Pick {
             ),
             Pick::NoteType => fixed(&NOTE_TYPES, 1),
             Pick::Publish => fixed(&PUBLISH, 1),
+            Pick::Classification => fixed(&crate::data::CLASSIFICATIONS.map(|(v, l)| (v as i64, l)), 0),
+            Pick::MarketSegment => fixed(&crate::data::MARKETS.map(|(v, l)| (v as i64, l)), 0),
         }
     }
 

@@ -6,6 +6,7 @@
 //! knobs, then routing. Paths ignore case.
 
 mod auth;
+mod datasets;
 mod entities;
 mod error;
 mod filter;

@@ -5,7 +5,8 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::macros::{date, datetime};
 
-use super::entities::{AtEntity, COMPANY_TYPES, PRIORITIES, status_of};
+use super::datasets::{self, DsRec};
+use super::entities::{AtEntity, COMPANY_TYPES, PRIORITIES, Ty, status_of};
 use crate::data::*;
 use crate::dialect::json::{midnight, money, quantity, timestamp};
 
@@ -34,6 +35,8 @@ pub(crate) enum Rec<'a> {
     Ticket(&'a Ticket),
     Note(&'a Note),
     Product(&'a Product),
+    /// A dataset record (time entries, invoices, ...).
+    Ds(DsRec<'a>),
 }
 
 fn opt<T: Into<Value>>(v: Option<T>) -> Value {
@@ -57,7 +60,7 @@ pub(crate) fn resource_id(name: &str) -> i64 {
 }
 
 /// Autotask country ids of the neutral countries (United States, Canada, United Kingdom, Australia).
-fn country_id(id: Id) -> i64 {
+pub(crate) fn country_id(id: Id) -> i64 {
     match id {
         2 => 38,
         3 => 236,
@@ -130,6 +133,7 @@ impl<'a> Rec<'a> {
                 Rec::Product(data.picklists.products.iter().find(|p| p.id == id)?)
             }
             AtEntity::ContractServiceAdjustments => return None,
+            other => Rec::Ds(datasets::get(data, other, id)?),
         })
     }
 
@@ -177,6 +181,7 @@ impl<'a> Rec<'a> {
                     .filter(move |id| *id > after),
             ),
             AtEntity::ContractServiceAdjustments => Box::new(std::iter::empty()),
+            other => datasets::ids_after(data, other, after).unwrap_or(Box::new(std::iter::empty())),
         }
     }
 
@@ -190,7 +195,7 @@ impl<'a> Rec<'a> {
             Rec::Item(c) => (Entity::Configuration, c.id),
             Rec::Ticket(t) => (Entity::Ticket, t.id),
             Rec::Note(n) => (Entity::Note, n.id),
-            Rec::Unit(_) | Rec::Product(_) => return None,
+            Rec::Unit(_) | Rec::Product(_) | Rec::Ds(_) => return None,
         })
     }
 
@@ -217,14 +222,44 @@ impl<'a> Rec<'a> {
             Rec::Ticket(t) => ticket(ix, t, field),
             Rec::Note(n) => note(n, field),
             Rec::Product(p) => product(p, field),
+            Rec::Ds(r) => r.value(data, field),
         }
+    }
+
+    /// Whether a dialect write stored this field (it is read back as written).
+    fn written(&self, ix: &Index<'a>, field: &str) -> bool {
+        self.neutral()
+            .is_some_and(|(e, id)| ix.data.extra(e, id, field).is_some())
+    }
+
+    /// How this record's date-times are written: real tenants answer in several forms (data
+    /// migrated from older versions, .NET clients writing local times), chosen here by id so
+    /// every read of a record looks the same.
+    fn time_form(&self) -> TimeForm {
+        let id = match self {
+            Rec::Company(r) => r.id,
+            Rec::Contact(r) => r.id,
+            Rec::Contract(r) => r.id,
+            Rec::Service(r) | Rec::Unit(r) => r.id,
+            Rec::Item(r) => r.id,
+            Rec::Ticket(r) => r.id,
+            Rec::Note(r) => r.id,
+            Rec::Product(r) => r.id,
+            Rec::Ds(r) => r.id(),
+        };
+        TimeForm::of(id)
     }
 
     /// The whole record as Autotask JSON.
     pub(crate) fn render(&self, ix: &Index<'a>, entity: AtEntity) -> Value {
         let mut out = Map::new();
+        let form = self.time_form();
         for f in entity.fields() {
-            out.insert(f.name.to_string(), self.value(ix, f.name));
+            let mut value = self.value(ix, f.name);
+            if f.ty == Ty::DateTime && !self.written(ix, f.name) {
+                value = form.apply(value);
+            }
+            out.insert(f.name.to_string(), value);
         }
         out.insert("userDefinedFields".into(), json!([]));
         // Fields a write stored that are not in the list (user-defined fields, ...).
@@ -237,9 +272,54 @@ impl<'a> Rec<'a> {
     }
 }
 
+/// The forms of date-times Autotask answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimeForm {
+    /// `2026-01-31T09:30:00Z`.
+    Zulu,
+    /// `2026-01-31T09:30:00.000Z`, milliseconds as in the vendor's examples.
+    Millis,
+    /// `2026-01-31T09:30:00.0000000`: .NET's seven fractional digits and no offset (UTC).
+    DotNet,
+    /// `2026-01-31T09:30:00+00:00`.
+    Offset,
+}
+
+impl TimeForm {
+    /// The form of the record with this id: about half the records use `Z`.
+    pub(crate) fn of(id: Id) -> TimeForm {
+        match id % 6 {
+            0 | 1 | 2 => TimeForm::Zulu,
+            3 => TimeForm::Millis,
+            4 => TimeForm::DotNet,
+            _ => TimeForm::Offset,
+        }
+    }
+
+    /// A rendered `...Z` date-time in this form (other values unchanged).
+    pub(crate) fn apply(self, value: Value) -> Value {
+        let Value::String(text) = &value else {
+            return value;
+        };
+        let Some(base) = text.strip_suffix('Z').filter(|b| !b.contains('.')) else {
+            return value;
+        };
+        Value::String(match self {
+            TimeForm::Zulu => return value,
+            TimeForm::Millis => format!("{base}.000Z"),
+            TimeForm::DotNet => format!("{base}.0000000"),
+            TimeForm::Offset => format!("{base}+00:00"),
+        })
+    }
+}
+
 fn company(data: &DataSet, c: &Company, field: &str) -> Value {
     let p = &data.picklists;
+    let profile = || data.datasets.profile(c.id);
     match field {
+        "parentCompanyID" => opt(profile().parent_id),
+        "classification" => opt(profile().classification_id),
+        "marketSegmentID" => opt(profile().market_id),
         "id" => c.id.into(),
         "companyName" => c.name.as_str().into(),
         "companyNumber" => c.identifier.as_str().into(),

@@ -13,7 +13,7 @@ use super::conditions::{
 };
 use super::error::CwError;
 use super::query::ListQuery;
-use super::render::CwRecord;
+use super::render::{CwRecord, strip_nulls};
 use crate::data::DataSet;
 use crate::dialect::http::{bytes_response, json_response};
 
@@ -51,7 +51,7 @@ impl<'a> View<'a> {
     /// Appends the record's JSON, reusing the value rendered for the conditions if there is one.
     fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         match self.json.get() {
-            Some(v) => serde_json::to_writer(out, v),
+            Some(v) => serde_json::to_writer(out, &strip_nulls(v.clone())),
             None => self.record.write(self.data, out),
         }
     }
@@ -164,7 +164,10 @@ pub(crate) fn record_response(
     status: StatusCode,
 ) -> Result<Response, CwError> {
     match fields {
-        Some(f) => Ok(json_response(status, &project(record.render(data), f))),
+        Some(f) => Ok(json_response(
+            status,
+            &strip_nulls(project(record.render(data), f)),
+        )),
         None => {
             let mut bytes = Vec::with_capacity(1024);
             record
@@ -287,7 +290,9 @@ pub(crate) fn list(
             body.push(b',');
         }
         match &q.fields {
-            Some(f) => serde_json::to_writer(&mut body, &project(view.into_json(), f)),
+            Some(f) => {
+                serde_json::to_writer(&mut body, &strip_nulls(project(view.into_json(), f)))
+            }
             None => view.write(&mut body),
         }
         .map_err(serialisation_failed)?;
@@ -322,6 +327,9 @@ mod tests {
         all.extend(d.configurations.values().map(|r| r as &dyn CwRecord));
         all.extend(d.tickets.values().map(|r| r as &dyn CwRecord));
         all.extend(d.notes.values().map(|r| r as &dyn CwRecord));
+        all.extend(d.datasets.time_entries.values().map(|r| r as &dyn CwRecord));
+        all.extend(d.datasets.project_tasks.values().map(|r| r as &dyn CwRecord));
+        all.extend(d.datasets.sites.values().map(|r| r as &dyn CwRecord));
         all.extend(
             d.picklists
                 .board_statuses
@@ -341,7 +349,10 @@ mod tests {
             assert!(json.is_object());
             let mut written = Vec::new();
             record.write(&d, &mut written).unwrap();
-            assert_eq!(serde_json::from_slice::<Value>(&written).unwrap(), json);
+            assert_eq!(
+                serde_json::from_slice::<Value>(&written).unwrap(),
+                strip_nulls(json.clone())
+            );
             let view = View::new(record, &d);
             for path in &paths {
                 let fast = view.values(path, Mode::Conditions).ok();

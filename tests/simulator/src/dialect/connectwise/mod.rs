@@ -6,6 +6,7 @@
 
 mod auth;
 mod conditions;
+mod datasets;
 mod error;
 mod form;
 mod listing;

@@ -25,6 +25,13 @@ pub(crate) fn records(c: Collection, data: &DataSet) -> Result<Records<'_>, CwEr
             Err(CwError::record_not_found("Board", id))
         }
     };
+    let company = |id: Id| {
+        if data.companies.contains_key(&id) {
+            Ok(())
+        } else {
+            Err(CwError::record_not_found("Company", id))
+        }
+    };
     Ok(match c {
         Collection::Companies => boxed(data.companies.values()),
         Collection::CompanyStatuses => boxed(p.company_statuses.iter()),
@@ -69,6 +76,20 @@ pub(crate) fn records(c: Collection, data: &DataSet) -> Result<Records<'_>, CwEr
         Collection::Sources => boxed(p.sources.iter()),
         Collection::Manufacturers => boxed(p.manufacturers.iter()),
         Collection::Catalog => boxed(p.products.iter()),
+        Collection::TimeEntries => boxed(data.datasets.time_entries.values()),
+        Collection::Opportunities => boxed(data.datasets.opportunities.values()),
+        Collection::Projects => boxed(data.datasets.projects.values()),
+        Collection::ProjectTickets => boxed(data.datasets.project_tasks.values()),
+        Collection::Invoices => boxed(data.datasets.invoices.values()),
+        Collection::Members => boxed(data.datasets.members.values()),
+        Collection::CompanyNotes(c) => {
+            company(c)?;
+            boxed(data.datasets.notes_of(c))
+        }
+        Collection::CompanySites(c) => {
+            company(c)?;
+            boxed(data.datasets.sites_of(c))
+        }
     })
 }
 
@@ -80,6 +101,12 @@ pub(crate) fn find(c: Collection, data: &DataSet, id: Id) -> Result<&dyn CwRecor
         Collection::Agreements => data.agreements.get(&id).map(|r| r as &dyn CwRecord),
         Collection::Configurations => data.configurations.get(&id).map(|r| r as &dyn CwRecord),
         Collection::Tickets => data.tickets.get(&id).map(|r| r as &dyn CwRecord),
+        Collection::TimeEntries => data.datasets.time_entries.get(&id).map(|r| r as _),
+        Collection::Opportunities => data.datasets.opportunities.get(&id).map(|r| r as _),
+        Collection::Projects => data.datasets.projects.get(&id).map(|r| r as _),
+        Collection::ProjectTickets => data.datasets.project_tasks.get(&id).map(|r| r as _),
+        Collection::Invoices => data.datasets.invoices.get(&id).map(|r| r as _),
+        Collection::Members => data.datasets.members.get(&id).map(|r| r as _),
         // Scoped and reference collections are small: scan them.
         _ => records(c, data)?.find(|r| r.id() == id),
     };

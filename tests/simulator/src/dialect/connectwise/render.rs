@@ -22,9 +22,25 @@ pub(crate) trait CwRecord {
     }
     /// The record as a JSON value (for conditions, partial responses and tests).
     fn render(&self, data: &DataSet) -> Value;
-    /// Appends the same JSON to `out` without building a [`Value`] (the fast path for pages).
+    /// Appends the JSON a response carries to `out`: the rendered record without its nulls.
     fn write(&self, data: &DataSet, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(out, &self.render(data))
+        serde_json::to_writer(out, &strip_nulls(self.render(data)))
+    }
+}
+
+/// The record as a response carries it: ConnectWise leaves out an unset field rather than
+/// sending `null` (its schemas have no null strings or objects). Rendering keeps the nulls, so
+/// conditions still know every field (`contact = null`).
+pub(crate) fn strip_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
+        other => other,
     }
 }
 
@@ -126,15 +142,11 @@ fn agreement_status(s: AgreementStatus) -> &'static str {
     }
 }
 
-/// Implements `render` and `write` of [`CwRecord`] from one serialisable view, so both paths
-/// always produce the same JSON.
+/// Implements `render` of [`CwRecord`] from one serialisable view.
 macro_rules! view_methods {
     ($view:ident) => {
         fn render(&self, data: &DataSet) -> Value {
             serde_json::to_value($view::new(self, data)).unwrap_or(Value::Null)
-        }
-        fn write(&self, data: &DataSet, out: &mut Vec<u8>) -> serde_json::Result<()> {
-            serde_json::to_writer(out, &$view::new(self, data))
         }
     };
 }
@@ -159,6 +171,9 @@ struct CompanyJson<'a> {
     deleted_flag: bool,
     default_contact: Option<ContactRef>,
     date_acquired: Ts,
+    parent_company: Option<CompanyRef<'a>>,
+    market: Option<Named<'static>>,
+    site: Option<Named<'a>>,
     lead_flag: bool,
     unsubscribe_flag: bool,
     #[serde(rename = "_info")]
@@ -168,6 +183,7 @@ struct CompanyJson<'a> {
 impl<'a> CompanyJson<'a> {
     fn new(c: &'a Company, data: &'a DataSet) -> CompanyJson<'a> {
         let p = &data.picklists;
+        let profile = data.datasets.profile(c.id);
         CompanyJson {
             id: c.id,
             identifier: &c.identifier,
@@ -190,6 +206,21 @@ impl<'a> CompanyJson<'a> {
             deleted_flag: c.deleted,
             default_contact: contact_ref(data, c.default_contact_id),
             date_acquired: Ts(c.date_entered),
+            parent_company: profile.parent_id.map(|p| company_ref(data, p)),
+            market: profile.market_id.and_then(|m| {
+                MARKETS.iter().find(|x| x.0 == m).map(|x| Named {
+                    id: x.0,
+                    name: Some(x.1),
+                })
+            }),
+            site: data
+                .datasets
+                .sites
+                .get(&(PRIMARY_SITE_ID_BASE + c.id))
+                .map(|s| Named {
+                    id: s.id,
+                    name: Some(&s.name),
+                }),
             lead_flag: false,
             unsubscribe_flag: false,
             info: InfoJson {
@@ -295,6 +326,7 @@ struct AgreementJson<'a> {
     #[serde(rename = "type")]
     kind: Option<Named<'a>>,
     company: CompanyRef<'a>,
+    contact: Option<ContactRef>,
     start_date: Ts,
     end_date: Option<Ts>,
     no_ending_date_flag: bool,
@@ -317,6 +349,7 @@ impl<'a> AgreementJson<'a> {
                 (x.id, &x.name)
             }),
             company: company_ref(data, a.company_id),
+            contact: contact_ref(data, agreement_contact(data, a.company_id)),
             start_date: day(a.start_date),
             end_date: a.end_date.map(day),
             no_ending_date_flag: a.end_date.is_none(),
@@ -329,6 +362,20 @@ impl<'a> AgreementJson<'a> {
             info: info(&a.info),
         }
     }
+}
+
+/// The contact of an agreement: its company's default contact, else the company's first
+/// contact (ConnectWise requires one; a company without contacts leaves it out).
+fn agreement_contact(data: &DataSet, company_id: Id) -> Option<Id> {
+    data.companies
+        .get(&company_id)
+        .and_then(|c| c.default_contact_id)
+        .or_else(|| {
+            data.contacts
+                .values()
+                .find(|c| c.company_id == company_id)
+                .map(|c| c.id)
+        })
 }
 
 impl CwRecord for Agreement {
@@ -411,9 +458,28 @@ impl CwRecord for AgreementLine {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct QuestionJson<'a> {
+    answer_id: Id,
     question_id: Id,
     question: Option<&'a str>,
     answer: Option<&'a str>,
+    sequence_number: f64,
+    number_of_decimals: u32,
+    field_type: &'static str,
+    required_flag: bool,
+}
+
+/// The id of a configuration's answer to a question: unique over all configurations.
+pub(crate) fn answer_id(configuration: Id, question: Id) -> Id {
+    question * 1_000_000 + configuration % 1_000_000
+}
+
+/// The field type of a question, as ConnectWise's form shows it.
+fn field_type(question: &str) -> &'static str {
+    if question.to_ascii_lowercase().contains("date") {
+        "Date"
+    } else {
+        "Text"
+    }
 }
 
 #[derive(Serialize)]
@@ -450,12 +516,23 @@ impl<'a> ConfigurationJson<'a> {
         let questions = c
             .questions
             .iter()
-            .map(|q| QuestionJson {
-                question_id: q.question_id,
-                question: kind
-                    .and_then(|k| k.questions.iter().find(|x| x.id == q.question_id))
-                    .map(|x| x.question.as_str()),
-                answer: q.answer.as_deref(),
+            .map(|q| {
+                let position = kind.and_then(|k| {
+                    k.questions
+                        .iter()
+                        .position(|x| x.id == q.question_id)
+                        .map(|i| (i, &k.questions[i]))
+                });
+                QuestionJson {
+                    answer_id: answer_id(c.id, q.question_id),
+                    question_id: q.question_id,
+                    question: position.map(|(_, x)| x.question.as_str()),
+                    answer: q.answer.as_deref(),
+                    sequence_number: position.map_or(0.0, |(i, _)| i as f64 + 1.0),
+                    number_of_decimals: 0,
+                    field_type: field_type(position.map_or("", |(_, x)| x.question.as_str())),
+                    required_flag: false,
+                }
             })
             .collect();
         ConfigurationJson {
@@ -655,6 +732,8 @@ picklist_record!(Product, |s, d| json!({
 }));
 picklist_record!(Board, |s, d| json!({
     "id": s.id, "name": s.name, "inactiveFlag": s.inactive, "projectFlag": false,
+    "location": {"id": 1, "name": "Tampa Office"},
+    "department": {"id": 10, "name": "Service"},
 }));
 picklist_record!(BoardStatus, |s, d| json!({
     "id": s.id, "name": s.name, "board": board_ref(d, s.board_id), "sortOrder": s.sort_order,
@@ -690,5 +769,5 @@ pub(crate) fn render_entity(data: &DataSet, entity: Entity, id: Id) -> Option<Va
         Entity::Ticket => data.tickets.get(&id)?,
         Entity::Note => data.notes.get(&id)?,
     };
-    Some(record.render(data))
+    Some(strip_nulls(record.render(data)))
 }

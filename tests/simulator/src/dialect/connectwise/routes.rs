@@ -31,6 +31,17 @@ pub(crate) enum Collection {
     Sources,
     Manufacturers,
     Catalog,
+    TimeEntries,
+    Opportunities,
+    Projects,
+    /// Project tickets: the tasks of projects' work plans.
+    ProjectTickets,
+    Invoices,
+    Members,
+    /// Notes of one company.
+    CompanyNotes(Id),
+    /// Sites of one company.
+    CompanySites(Id),
 }
 
 impl Collection {
@@ -58,6 +69,14 @@ impl Collection {
             Collection::Sources => "Source",
             Collection::Manufacturers => "Manufacturer",
             Collection::Catalog => "CatalogItem",
+            Collection::TimeEntries => "TimeEntry",
+            Collection::Opportunities => "Opportunity",
+            Collection::Projects => "Project",
+            Collection::ProjectTickets => "ProjectTicket",
+            Collection::Invoices => "Invoice",
+            Collection::Members => "Member",
+            Collection::CompanyNotes(_) => "CompanyNote",
+            Collection::CompanySites(_) => "CompanySite",
         }
     }
 
@@ -134,7 +153,19 @@ pub(crate) fn resolve(method: &Method, rest: &str) -> Result<Route, CwError> {
         }
         ["company", "companies", "statuses", tail @ ..] => (Collection::CompanyStatuses, tail),
         ["company", "companies", "types", tail @ ..] => (Collection::CompanyTypes, tail),
+        ["company", "companies", parent, "notes", tail @ ..] => {
+            (Collection::CompanyNotes(id(parent)?), tail)
+        }
+        ["company", "companies", parent, "sites", tail @ ..] => {
+            (Collection::CompanySites(id(parent)?), tail)
+        }
         ["company", "companies", tail @ ..] => (Collection::Companies, tail),
+        ["time", "entries", tail @ ..] => (Collection::TimeEntries, tail),
+        ["sales", "opportunities", tail @ ..] => (Collection::Opportunities, tail),
+        ["project", "projects", tail @ ..] => (Collection::Projects, tail),
+        ["project", "tickets", tail @ ..] => (Collection::ProjectTickets, tail),
+        ["finance", "invoices", tail @ ..] => (Collection::Invoices, tail),
+        ["system", "members", tail @ ..] => (Collection::Members, tail),
         ["company", "contacts", tail @ ..] => (Collection::Contacts, tail),
         ["company", "configurations", "types", tail @ ..] => (Collection::ConfigurationTypes, tail),
         ["company", "configurations", "statuses", tail @ ..] => {
@@ -232,6 +263,19 @@ mod tests {
             Ok(Route::Count(Collection::BoardStatuses(1)))
         );
         assert_eq!(r(Method::GET, "system/info"), Ok(Route::SystemInfo));
+        assert_eq!(
+            r(Method::GET, "company/companies/250/sites/count"),
+            Ok(Route::Count(Collection::CompanySites(250)))
+        );
+        assert_eq!(
+            r(Method::GET, "company/companies/250/notes"),
+            Ok(Route::List(Collection::CompanyNotes(250)))
+        );
+        assert_eq!(
+            r(Method::GET, "project/tickets/5500001"),
+            Ok(Route::Get(Collection::ProjectTickets, 5_500_001))
+        );
+        assert_eq!(r(Method::POST, "time/entries"), Err(405));
     }
 
     #[test]

@@ -313,6 +313,13 @@ fn apply_configuration(f: &mut Form, data: &DataSet, c: &mut Configuration, crea
         .map(|x| (x.id, x.name.as_str()));
     if let Some(kind) = f.required_reference("type", creating, |s| resolve_named(types, s, "type"))
     {
+        if kind != c.type_id {
+            // Answers belong to the questions of a type: a new type keeps only those it asks.
+            let asked = p.configuration_type(kind);
+            c.questions.retain(|q| {
+                asked.is_some_and(|k| k.questions.iter().any(|x| x.id == q.question_id))
+            });
+        }
         c.type_id = kind;
     }
     let statuses = p
