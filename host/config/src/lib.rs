@@ -1360,8 +1360,16 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
                 "api.token",
             ),
             (
-                "\n[connections.acme.schedule]\nwidgets = \"5min\"\n",
-                "connections.acme.schedule.widgets",
+                "\n[connections.acme.schedule]\nWidget_s = \"5min\"\n",
+                "connections.acme.schedule.Widget_s",
+            ),
+            (
+                "\n[connections.acme.windows]\ntime-entries = \"10min\"\n",
+                "connections.acme.windows.time-entries",
+            ),
+            (
+                "\n[connections.acme.windows]\nTickets = \"14days\"\n",
+                "connections.acme.windows.Tickets",
             ),
             (
                 "\n[connections.acme.schedule]\ncompanies = \"soon\"\n",

@@ -15,14 +15,21 @@
 //! 6. writes round-trip: a created ticket and note are held by the simulator and read back;
 //! 7. faults surface as the right errors: 429 as `rate-limited`, 503 as `unavailable`,
 //!    a malformed body as `remote`;
-//! 8. no declared operation answers `unsupported`.
+//! 8. every declared dataset pages each record once, small pages and its largest alike, with
+//!    ids, JSON `raw` and RFC 3339 `updated-at` (required when it declares updated-since), a
+//!    first-page total equal to what was read, `updated-since` returning exactly the records
+//!    updated at or after a time, and an unknown dataset answered `invalid-input`;
+//! 9. no declared operation answers `unsupported`.
 
+mod datasets;
 pub mod simulated;
 
 use crate::simulated::{TicketDefaults, sim_config};
 use anyhow::{Context, anyhow};
 use psa_sim::{Dialect, Entity, Simulator};
-use psahost_sandbox::bindings::exports::psa::connector::connector_api::{ConnectorInfo, Operation};
+use psahost_sandbox::bindings::exports::psa::connector::connector_api::{
+    ConnectorInfo, DatasetSpec, Operation,
+};
 use psahost_sandbox::bindings::psa::connector::types::{
     Error as PsaError, NewNote, NewTicket, PageRequest, ReferenceKind, TicketFilter,
 };
@@ -594,6 +601,55 @@ impl Suite<'_> {
         }
     }
 
+    async fn check_dataset(&mut self, conn: &Connection, spec: &DatasetSpec) {
+        let name = &spec.name;
+        let large = match datasets::read(conn, name, spec.max_page_size, None).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.note_error("list-dataset", &e);
+                return self.record(
+                    format!("{name}: paging"),
+                    Outcome::Fail,
+                    format!("with pages of {}: {e}", spec.max_page_size),
+                );
+            }
+        };
+        // Small enough for at least three pages, so paging is exercised on any PSA's data.
+        let small_size = self
+            .options
+            .page_size
+            .min((large.records.len() / 3).max(1) as u32);
+        let small = match datasets::read(conn, name, small_size, None).await {
+            Ok(r) => r,
+            Err(e) => {
+                return self.record(format!("{name}: paging"), Outcome::Fail, e.to_string());
+            }
+        };
+        let (outcome, detail) = datasets::paging(spec, &small, &large, small_size);
+        self.record(format!("{name}: paging"), outcome, detail);
+        let check = format!("{name}: updated-since");
+        if !spec.updated_since {
+            return self.record(check, Outcome::Skip, "full sweeps only, as declared");
+        }
+        let Some(since) = datasets::split_time(&large.records) else {
+            return self.record(check, Outcome::Skip, "fewer than two distinct times");
+        };
+        match datasets::read(
+            conn,
+            name,
+            small_size,
+            Some(psahost_store::format_time(since)),
+        )
+        .await
+        {
+            Ok(filtered) => {
+                let (outcome, detail) = datasets::updated_since(&large, &filtered, since);
+                self.record(check, outcome, detail)
+            }
+            Err(e) => self.record(check, Outcome::Fail, e.to_string()),
+        }
+    }
+
     async fn check_references(&mut self, conn: &Connection) -> TicketDefaults {
         if !self.declares(Operation::ListReferences) {
             self.record("picklists", Outcome::Skip, "not declared");
@@ -934,6 +990,16 @@ async fn run(suite: &mut Suite<'_>) -> anyhow::Result<()> {
                 sim.faults().set_malformed_every(1)
             })
             .await;
+    }
+
+    for spec in suite.info.datasets.clone() {
+        suite.check_dataset(&conn, &spec).await;
+    }
+    if suite.declares(Operation::ListDataset) {
+        let (outcome, detail) = datasets::unknown(
+            datasets::read(&conn, "no-such-dataset", suite.options.page_size, None).await,
+        );
+        suite.record("datasets: unknown name", outcome, detail);
     }
 
     let declared_unsupported: Vec<String> =

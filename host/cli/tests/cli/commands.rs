@@ -37,6 +37,31 @@ fn every_command_has_help() {
     }
 }
 
+/// A connector built for contract 0.1.0 is inspected as one; a current one shows its datasets.
+#[test]
+fn inspect_shows_the_contract_version_and_datasets() {
+    let out = psahost(&[
+        "plugin",
+        "inspect",
+        plugin_artifacts::CONNECTWISE_MANAGE_V0_1_0_PATH,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let old = text(&out.stdout);
+    assert!(
+        old.contains("psa:connector@0.1.0") && old.contains("datasets: (none)"),
+        "{old}"
+    );
+    let out = psahost(&["plugin", "inspect", plugin_artifacts::AUTOTASK_PATH]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let current = text(&out.stdout);
+    assert!(current.contains("psa:connector@0.2.0"), "{current}");
+    assert!(
+        current.contains("time-entries") && current.contains("sla-results"),
+        "{current}"
+    );
+    assert!(current.contains("companies 500 (incremental)"), "{current}");
+}
+
 #[test]
 fn inspect_shows_the_contract() {
     let out = psahost(&[
@@ -49,7 +74,7 @@ fn inspect_shows_the_contract() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["id"], "hostile");
     assert_eq!(json["kind"], "connector");
-    assert_eq!(json["wit"], "psa:connector@0.1.0");
+    assert_eq!(json["wit"], "psa:connector@0.2.0");
     assert_eq!(json["outbound-hosts"][0], "http://{target}");
     assert!(
         json["settings"]

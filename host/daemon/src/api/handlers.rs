@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use psahost_sandbox::bindings::psa::connector::types::Error as PsaError;
-use psahost_sandbox::connector::{ConnectorError, describe_psa_error, error_kind};
+use psahost_sandbox::connector::{Connection, ConnectorError, describe_psa_error, error_kind};
 use psahost_store::Entity;
 use psahost_store::{ListQuery, RunRecord, SyncMode, parse_time};
 use psahost_workflows::sync::{ConnectionSync, SyncRequest};
@@ -69,6 +69,26 @@ fn limit(params: &[(String, String)]) -> Result<usize> {
 fn entity(name: &str) -> Result<Entity> {
     name.parse()
         .map_err(|e: anyhow::Error| ApiError::not_found(e.to_string()))
+}
+
+/// Checks that `conn`'s connector reads `entity` (a dataset it does not declare is unknown).
+fn offered(conn: &Connection, entity: Entity) -> Result<()> {
+    let info = conn.plugin().connector_info();
+    match (entity.dataset(), info) {
+        (Some(_), Some(info)) if !psahost_workflows::sync::offers(info, entity) => {
+            let names: Vec<&str> = info.datasets.iter().map(|d| d.name.as_str()).collect();
+            Err(ApiError::not_found(format!(
+                "connection `{}` has no dataset `{entity}`; its connector's datasets are: {}",
+                conn.id(),
+                if names.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Checks that connection `id` is configured (it need not be open to read the store).
@@ -175,7 +195,12 @@ pub async fn connection(State(daemon): D, Path(id): Path<String>) -> Result<Json
     configured(&daemon, &id)?;
     let store = daemon.store();
     let mut entities = Vec::new();
-    for entity in Entity::ALL {
+    // The connector's datasets are known once its plugin is loaded.
+    let all = match daemon.connection(&id) {
+        Ok(conn) => psahost_workflows::sync::everything(conn.plugin().connector_info()),
+        Err(_) => Entity::ALL.to_vec(),
+    };
+    for entity in all {
         let state = store.sync_state(&id, entity).await.map_err(internal)?;
         let last_run = match state.last_run {
             Some(run) => store.run(&id, run).await.map_err(internal)?,
@@ -305,6 +330,9 @@ pub async fn sync_connection(
         }
     }
     let conn = daemon.connection(&id)?;
+    for &entity in &entities {
+        offered(&conn, entity)?;
+    }
     if entities.is_empty() {
         entities = psahost_workflows::sync::everything(conn.plugin().connector_info());
     }
@@ -324,6 +352,7 @@ pub async fn sync_entity(
     let request = sync_request(&params(&query))?;
     let entity = entity(&entity_name)?;
     let conn = daemon.connection(&id)?;
+    offered(&conn, entity)?;
     let result = daemon
         .engine()
         .sync_connection(&conn, &[entity], request, daemon.metrics().as_ref())

@@ -225,7 +225,9 @@ fn schemas_0() -> Value {
                 "code": { "enum": ["unauthorized", "not-found", "bad-request", "unavailable", "connector-error", "internal"] },
                 "message": { "type": "string" },
             } } } },
-        "Entity": { "enum": ["companies", "contacts", "agreements", "configurations", "tickets"] },
+        "Entity": { "type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64,
+            "description": "A typed entity (`companies`, `contacts`, `agreements`, `configurations`, `tickets`) or a dataset the connection's connector declares (`time-entries`, `sla-results`, ...; see `psahost plugin inspect`). Datasets are stored as `{id, updated-at, raw}`.",
+            "examples": ["companies", "contacts", "agreements", "configurations", "tickets", "time-entries"] },
         "Readiness": { "type": "object", "required": ["ready", "config", "store", "plugins-not-loaded", "connections-not-open", "shutting-down"], "properties": {
             "ready": { "type": "boolean" },
             "config": { "type": "string" },
@@ -308,6 +310,7 @@ fn schemas_3() -> Value {
             "unchanged": { "type": "integer" },
             "deleted": { "type": "integer" },
             "resumed": { "type": "integer" },
+            "total": { "type": "integer", "description": "The PSA's count of the records the run reads, when the connector reported it (progress and ETA: records read / total)." },
             "error": nullable("string"),
             "suspended-until": time(),
             "held": { "type": ["object", "null"], "description": "Deletions held by the mass-delete guard: would-delete, stored, max-share, floor, sample." },

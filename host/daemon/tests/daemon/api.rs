@@ -150,8 +150,15 @@ async fn authentication_openapi_and_every_route() {
     check_answer(&doc, "post", "/v1/connections/{id}/sync", &a);
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.body["all-completed"], true, "{}", a.text);
-    assert_eq!(a.body["runs"].as_array().unwrap().len(), 5);
+    // The five entities, then the connector's eight datasets.
+    assert_eq!(
+        a.body["runs"].as_array().unwrap().len(),
+        5 + 8,
+        "{}",
+        a.text
+    );
     assert_eq!(a.body["runs"][0]["entity"], "companies");
+    assert_eq!(a.body["runs"][5]["entity"], "time-entries");
     let companies = a.body["runs"][0]["created"].as_u64().unwrap();
     assert!(companies > 5, "{}", a.text);
 
@@ -167,6 +174,10 @@ async fn authentication_openapi_and_every_route() {
     check_answer(&doc, "post", "/v1/connections/{id}/sync/{entity}", &a);
     assert_eq!(a.status, 400);
     let a = api.post("/v1/connections/sim/sync/widgets").await;
+    check_answer(&doc, "post", "/v1/connections/{id}/sync/{entity}", &a);
+    assert_eq!(a.status, 404);
+    assert!(a.text.contains("time-entries"), "{}", a.text);
+    let a = api.post("/v1/connections/sim/sync/Widgets").await;
     check_answer(&doc, "post", "/v1/connections/{id}/sync/{entity}", &a);
     assert_eq!(a.status, 404);
     let a = api.post("/v1/connections/nope/sync").await;

@@ -441,8 +441,9 @@ async fn server_errors_are_retried_then_fail_and_resume() {
     assert_eq!(failed.pages, 2);
     let error = failed.error.as_deref().unwrap();
     assert!(error.contains("unavailable"), "{error}");
-    // 2 pages + the first try and 2 retries of the third.
-    assert_eq!(sim.faults().api_requests() - before, 5);
+    // The count the connector asks for with the sweep's first page, 2 pages, and the first
+    // try and 2 retries of the third.
+    assert_eq!(sim.faults().api_requests() - before, 6);
     let state = store.sync_state("acme", Entity::Contacts).await.unwrap();
     assert!(state.in_progress.is_some(), "the checkpoint is kept");
 

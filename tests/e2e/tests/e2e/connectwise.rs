@@ -142,7 +142,7 @@ async fn a_wrong_private_key_is_unauthorized_naming_the_credential() {
     }
     let err = conn.list_companies(PageRequest::first(10));
     let shown = err.await.unwrap_err().to_string();
-    assert!(shown.contains("setting `private-key`"), "{shown}");
+    assert!(shown.contains("`private-key`, `public-key`"), "{shown}");
     sim.shutdown().await;
 }
 

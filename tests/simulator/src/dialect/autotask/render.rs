@@ -181,7 +181,9 @@ impl<'a> Rec<'a> {
                     .filter(move |id| *id > after),
             ),
             AtEntity::ContractServiceAdjustments => Box::new(std::iter::empty()),
-            other => datasets::ids_after(data, other, after).unwrap_or(Box::new(std::iter::empty())),
+            other => {
+                datasets::ids_after(data, other, after).unwrap_or(Box::new(std::iter::empty()))
+            }
         }
     }
 

@@ -1,0 +1,241 @@
+//! Conformance of a connector's datasets. The checks need no knowledge of the PSA's data: they
+//! compare the connector's answers with each other (paged small and large, filtered and not),
+//! so they hold for any PSA.
+
+use psahost_sandbox::bindings::exports::psa::connector::connector_api::DatasetSpec;
+use psahost_sandbox::bindings::psa::connector::types::{
+    DatasetRecord, Error as PsaError, PageRequest,
+};
+use psahost_sandbox::connector::{Connection, ConnectorError, error_kind};
+use psahost_store::parse_time;
+use std::collections::{BTreeMap, BTreeSet};
+use time::OffsetDateTime;
+
+use crate::Outcome;
+
+/// Most pages one dataset read of the suite follows.
+const MAX_PAGES: usize = 10_000;
+
+/// One complete read of a dataset.
+pub(crate) struct Read {
+    pub(crate) records: Vec<DatasetRecord>,
+    pub(crate) pages: usize,
+    /// The total the first page reported.
+    pub(crate) total: Option<u64>,
+}
+
+pub(crate) async fn read(
+    conn: &Connection,
+    dataset: &str,
+    page_size: u32,
+    updated_since: Option<String>,
+) -> Result<Read, ConnectorError> {
+    let mut read = Read {
+        records: Vec::new(),
+        pages: 0,
+        total: None,
+    };
+    let mut cursor = None;
+    while read.pages < MAX_PAGES {
+        let page = conn
+            .list_dataset(
+                dataset,
+                PageRequest {
+                    cursor: cursor.take(),
+                    updated_since: updated_since.clone(),
+                    page_size,
+                },
+            )
+            .await?;
+        if read.pages == 0 {
+            read.total = page.total;
+        }
+        read.pages += 1;
+        read.records.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(read)
+}
+
+/// The outcome and detail of one check.
+pub(crate) type Verdict = (Outcome, String);
+
+/// Paging: every record once over small pages, the same set with the largest page, each record
+/// with an id and (for an incremental dataset) a valid `updated-at`, and the first page's
+/// total, when given, equal to what was read.
+pub(crate) fn paging(spec: &DatasetSpec, small: &Read, large: &Read, page_size: u32) -> Verdict {
+    let ids: Vec<&str> = small.records.iter().map(|r| r.id.as_str()).collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    if unique.len() != ids.len() {
+        return (
+            Outcome::Fail,
+            format!(
+                "{} records in {} pages of {page_size}: {} returned twice",
+                ids.len(),
+                small.pages,
+                ids.len() - unique.len()
+            ),
+        );
+    }
+    let large_ids: BTreeSet<&str> = large.records.iter().map(|r| r.id.as_str()).collect();
+    if large_ids != unique {
+        return (
+            Outcome::Fail,
+            format!(
+                "pages of {page_size} return {} records, pages of {} return {}: other records",
+                unique.len(),
+                spec.max_page_size,
+                large_ids.len()
+            ),
+        );
+    }
+    if let Some(r) = small.records.iter().find(|r| r.id.is_empty()) {
+        return (
+            Outcome::Fail,
+            format!("a record has an empty id: {}", r.raw),
+        );
+    }
+    for r in &small.records {
+        match &r.updated_at {
+            Some(t) if parse_time(t).is_err() => {
+                return (
+                    Outcome::Fail,
+                    format!("record `{}` has `updated-at` {t:?}, not RFC 3339", r.id),
+                );
+            }
+            None if spec.updated_since => {
+                return (
+                    Outcome::Fail,
+                    format!(
+                        "record `{}` has no `updated-at`, but the dataset declares updated-since",
+                        r.id
+                    ),
+                );
+            }
+            _ => {}
+        }
+        if serde_json::from_str::<serde_json::Value>(&r.raw).is_err() {
+            return (
+                Outcome::Fail,
+                format!("record `{}` has a `raw` that is not JSON", r.id),
+            );
+        }
+    }
+    for (read, size) in [(small, page_size), (large, spec.max_page_size)] {
+        if let Some(total) = read.total
+            && total != read.records.len() as u64
+        {
+            return (
+                Outcome::Fail,
+                format!(
+                    "the first page of {size} reported a total of {total}, but {} records were read",
+                    read.records.len()
+                ),
+            );
+        }
+    }
+    if small.pages < 2 {
+        return (
+            Outcome::Skip,
+            format!(
+                "{} records fit in one page of {page_size}: raise --records",
+                ids.len()
+            ),
+        );
+    }
+    (
+        Outcome::Pass,
+        format!(
+            "{} records in {} pages of {page_size}, each once; same set with pages of {}{}",
+            ids.len(),
+            small.pages,
+            spec.max_page_size,
+            if small.total.is_some() {
+                "; totals right"
+            } else {
+                ""
+            }
+        ),
+    )
+}
+
+/// A time to filter by that splits the records: the median `updated-at`.
+pub(crate) fn split_time(records: &[DatasetRecord]) -> Option<OffsetDateTime> {
+    let mut times: Vec<OffsetDateTime> = records
+        .iter()
+        .filter_map(|r| r.updated_at.as_deref().and_then(|t| parse_time(t).ok()))
+        .collect();
+    times.sort();
+    times.dedup();
+    (times.len() >= 2).then(|| times[times.len() / 2])
+}
+
+/// Updated-since: the filtered read returns exactly the records updated at or after `since`.
+pub(crate) fn updated_since(all: &Read, filtered: &Read, since: OffsetDateTime) -> Verdict {
+    let time_of: BTreeMap<&str, Option<OffsetDateTime>> = all
+        .records
+        .iter()
+        .map(|r| {
+            (
+                r.id.as_str(),
+                r.updated_at.as_deref().and_then(|t| parse_time(t).ok()),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<&str> = time_of
+        .iter()
+        .filter(|(_, t)| t.is_some_and(|t| t >= since))
+        .map(|(id, _)| *id)
+        .collect();
+    let got: BTreeSet<&str> = filtered.records.iter().map(|r| r.id.as_str()).collect();
+    if got == expected {
+        return (
+            Outcome::Pass,
+            format!(
+                "exactly the {} of {} records updated since {}",
+                got.len(),
+                all.records.len(),
+                psahost_store::format_time(since)
+            ),
+        );
+    }
+    let missing = expected.difference(&got).count();
+    let extra = got.difference(&expected).count();
+    (
+        Outcome::Fail,
+        format!(
+            "{} of {} records were updated since {}; got {}: {missing} missing, {extra} older ones returned",
+            expected.len(),
+            all.records.len(),
+            psahost_store::format_time(since),
+            got.len()
+        ),
+    )
+}
+
+/// An unknown dataset name is `invalid-input` naming the field `dataset`.
+pub(crate) fn unknown(result: Result<Read, ConnectorError>) -> Verdict {
+    match result {
+        Err(ConnectorError::Psa(PsaError::InvalidInput(p))) if p.field == "dataset" => {
+            (Outcome::Pass, format!("invalid-input: {}", p.message))
+        }
+        Err(ConnectorError::Psa(e)) => (
+            Outcome::Fail,
+            format!(
+                "expected `invalid-input` with field `dataset`, got `{}`",
+                error_kind(&e)
+            ),
+        ),
+        Err(e) => (Outcome::Fail, e.to_string()),
+        Ok(read) => (
+            Outcome::Fail,
+            format!(
+                "answered {} records for a dataset it does not declare",
+                read.records.len()
+            ),
+        ),
+    }
+}
