@@ -5,6 +5,7 @@
 mod autotask;
 mod conformance;
 mod connectwise;
+mod datasets;
 mod kaseya_bms;
 mod loading;
 mod sandbox;
