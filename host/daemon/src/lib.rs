@@ -78,6 +78,10 @@ pub struct PluginStatus {
     pub version: Option<String>,
     /// The sha256 of the loaded component.
     pub sha256: Option<String>,
+    /// The contract version it was built for (`psa:connector@0.1.0`).
+    pub wit: Option<String>,
+    /// The datasets it declares.
+    pub datasets: Vec<String>,
     /// When the version in use was loaded.
     pub loaded_at: Option<String>,
     /// How many times it was swapped for a new version.
@@ -112,6 +116,10 @@ impl PluginSlot {
             plugin_id: s.current.as_ref().map(|p| p.id().to_string()),
             version: info.map(|i| i.version.clone()),
             sha256: s.current.as_ref().map(|p| p.sha256().to_string()),
+            wit: s.current.as_ref().map(|p| p.wit_version().to_string()),
+            datasets: info
+                .map(|i| i.datasets.iter().map(|d| d.name.clone()).collect())
+                .unwrap_or_default(),
             loaded_at: s.loaded_at.map(format_time),
             reloads: s.reloads,
             error: s.error.clone(),

@@ -250,6 +250,8 @@ fn schemas_1() -> Value {
             "plugin-id": nullable("string"),
             "version": nullable("string"),
             "sha256": nullable("string"),
+            "wit": { "type": ["string", "null"], "description": "The contract version the plugin was built for (`psa:connector@0.1.0`); the host runs 0.1.x and 0.2.x." },
+            "datasets": { "type": "array", "items": { "type": "string" }, "description": "The datasets the connector declares (empty for a matching rule or a 0.1.x connector)." },
             "loaded-at": time(),
             "reloads": { "type": "integer" },
             "error": { "type": ["string", "null"], "description": "The last load error; a rejected new version keeps the old one running." },

@@ -21,26 +21,7 @@ async fn start(
     tokio::task::JoinHandle<anyhow::Result<()>>,
 ) {
     let path = write_config(dir, sim, &ConfigSpec::default());
-    let config = Config::load(&path).expect("config");
-    let daemon = Daemon::open(config).await.expect("daemon opens");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = Api::new(&format!("http://{}", listener.local_addr().unwrap()));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = daemon.clone();
-    let task = tokio::spawn(async move {
-        running
-            .run(
-                listener,
-                async {
-                    let _ = stopped.await;
-                },
-                RunOptions {
-                    shutdown_grace: Duration::from_secs(5),
-                },
-            )
-            .await
-    });
-    (daemon, api, stop, task)
+    crate::serve(&path).await
 }
 
 /// A concrete path for a route template.

@@ -3,3 +3,41 @@
 
 mod api;
 mod plugins;
+mod versions;
+
+use psahost_config::Config;
+use psahost_daemon::{Daemon, RunOptions};
+use psahost_testkit::daemon::Api;
+use std::time::Duration;
+
+/// Opens the daemon of the configuration at `path` (its plugins loaded) and serves its API on a
+/// free loopback port until the sender is used.
+pub(crate) async fn serve(
+    path: &std::path::Path,
+) -> (
+    std::sync::Arc<Daemon>,
+    Api,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let config = Config::load(path).expect("config");
+    let daemon = Daemon::open(config).await.expect("daemon opens");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = Api::new(&format!("http://{}", listener.local_addr().unwrap()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = daemon.clone();
+    let task = tokio::spawn(async move {
+        running
+            .run(
+                listener,
+                async {
+                    let _ = stopped.await;
+                },
+                RunOptions {
+                    shutdown_grace: Duration::from_secs(5),
+                },
+            )
+            .await
+    });
+    (daemon, api, stop, task)
+}
