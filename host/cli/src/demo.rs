@@ -75,7 +75,7 @@ fn millis(d: Duration) -> String {
 }
 
 fn line(label: &str, text: impl std::fmt::Display) {
-    println!("  {label:<17}{text}");
+    println!("  {label:<24}{text}");
 }
 
 fn psa(e: ConnectorError) -> anyhow::Error {
@@ -180,6 +180,19 @@ async fn demo(runtime: &Arc<Runtime>, sim: &Simulator, args: &DemoArgs) -> anyho
         pull("tickets", page, |p| {
             let conn = conn.clone();
             async move { conn.list_tickets(p).await.map(|r| (r.items, r.next_cursor)) }
+        })
+        .await?;
+    }
+    // The datasets reporting tools sync, each at the page size the connector declares.
+    for dataset in &info.datasets {
+        let name = dataset.name.clone();
+        pull(&name, dataset.max_page_size.min(page), |p| {
+            let (conn, name) = (conn.clone(), name.clone());
+            async move {
+                conn.list_dataset(&name, p)
+                    .await
+                    .map(|r| (r.items, r.next_cursor))
+            }
         })
         .await?;
     }
