@@ -19,7 +19,8 @@ pub enum RecordsCommand {
         /// The connection's id.
         #[arg(value_name = "CONNECTION")]
         connection: String,
-        /// companies, contacts, agreements, configurations or tickets.
+        /// companies, contacts, agreements, configurations, tickets, or a dataset of the
+        /// connection's connector (time-entries, invoices, ...: `psahost plugin inspect`).
         #[arg(value_name = "ENTITY", value_parser = parse_entity)]
         entity: Entity,
         /// Only records whose FIELD equals VALUE (repeatable; WIT field names, nested with `/`,
@@ -44,7 +45,8 @@ pub enum RecordsCommand {
         /// The connection's id.
         #[arg(value_name = "CONNECTION")]
         connection: String,
-        /// companies, contacts, agreements, configurations or tickets.
+        /// companies, contacts, agreements, configurations, tickets, or a dataset of the
+        /// connection's connector (time-entries, invoices, ...: `psahost plugin inspect`).
         #[arg(value_name = "ENTITY", value_parser = parse_entity)]
         entity: Entity,
         /// The record's PSA id.

@@ -35,8 +35,9 @@ pub struct SyncArgs {
     /// The connection's id in the configuration.
     #[arg(value_name = "ID")]
     pub id: String,
-    /// Sync only this entity (repeatable): companies, contacts, agreements, configurations,
-    /// tickets. Default: every entity the connector lists.
+    /// Sync only this entity or dataset (repeatable): companies, contacts, agreements,
+    /// configurations, tickets, or a dataset the connector declares (time-entries, ...).
+    /// Default: every entity the connector lists, then every dataset it declares.
     #[arg(long = "entity", short = 'e', value_name = "ENTITY", value_parser = parse_entity)]
     pub entities: Vec<Entity>,
     /// A full sweep: read every record and delete the stored records the PSA no longer has.
