@@ -356,14 +356,26 @@ impl ProgressSink for Bar {
                 let records = run.created + run.updated + run.unchanged;
                 let (since, base) = *self.started.lock().unwrap_or_else(|e| e.into_inner());
                 let secs = since.elapsed().as_secs_f64().max(0.001);
+                let rate = records.saturating_sub(base) as f64 / secs;
+                // With the PSA's total, the count becomes a share and an estimated time left.
+                let of_total = match run.total {
+                    Some(total) if total > 0 => {
+                        let left = total.saturating_sub(records) as f64;
+                        let eta = if rate > 0.0 {
+                            format!(", about {:.0}s left", left / rate)
+                        } else {
+                            String::new()
+                        };
+                        format!(
+                            " of {total} ({:.0}%{eta})",
+                            (records as f64 * 100.0 / total as f64).min(100.0)
+                        )
+                    }
+                    _ => String::new(),
+                };
                 self.bar.set_message(format!(
-                    "{}: {} pages, {} records ({:.0}/s), {} created, {} updated",
-                    run.entity,
-                    run.pages,
-                    records,
-                    records.saturating_sub(base) as f64 / secs,
-                    run.created,
-                    run.updated
+                    "{}: {} pages, {} records{of_total} ({:.0}/s), {} created, {} updated",
+                    run.entity, run.pages, records, rate, run.created, run.updated
                 ));
             }
             Progress::Retrying {

@@ -98,6 +98,19 @@ pub async fn run_connection(daemon: Arc<Daemon>, id: String, mut stop: watch::Re
         };
         let now = OffsetDateTime::now_utc();
         memory.attempt.insert(due.entity, now);
+        // A scheduled dataset the connector (or its hot-reloaded version) does not declare is
+        // reported, not run: the run would only fail at the PSA each interval.
+        if let Some(info) = conn.plugin().connector_info()
+            && !psahost_workflows::sync::offers(info, due.entity)
+        {
+            tracing::warn!(
+                connection = id.as_str(),
+                entity = %due.entity,
+                plugin = conn.plugin().id(),
+                "scheduled sync skipped: the connector does not offer it (see `psahost plugin inspect`)"
+            );
+            continue;
+        }
         if due.mode == SyncMode::Full {
             memory.full_attempt.insert(due.entity, now);
         }
