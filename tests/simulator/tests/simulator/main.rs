@@ -9,6 +9,7 @@ mod autotask_writes;
 mod common;
 mod connectwise_access;
 mod connectwise_conditions;
+mod connectwise_datasets;
 mod connectwise_paging;
 mod connectwise_writes;
 mod faults;
