@@ -3,6 +3,7 @@
 //! and the server's lifecycle.
 
 mod autotask_access;
+mod autotask_datasets;
 mod autotask_limits;
 mod autotask_reads;
 mod autotask_writes;
@@ -14,6 +15,7 @@ mod connectwise_paging;
 mod connectwise_writes;
 mod faults;
 mod kaseya_bms_auth;
+mod kaseya_bms_datasets;
 mod kaseya_bms_limits;
 mod kaseya_bms_reads;
 mod kaseya_bms_writes;
