@@ -688,7 +688,12 @@ fn opportunities(core: &Core<'_>, members: &[Id], out: &mut Datasets) {
     let mut seq = Seq(4_000_001);
     for c in core.companies.values().filter(|c| !is_vendor(c)) {
         let people = contacts_of(core, c.id);
-        for _ in 0..[0, 1, 1, 2][rng.random_range(0..4)] {
+        let n = [0, 1, 1, 2][rng.random_range(0..4)];
+        // ConnectWise requires an opportunity's contact: companies without one have none.
+        if people.is_empty() {
+            continue;
+        }
+        for _ in 0..n {
             let id = seq.take(&mut rng);
             let date_entered = instant(&mut rng, SPREAD_START, DATA_END - Duration::days(10));
             let status = [

@@ -20,3 +20,4 @@ mod kaseya_bms_limits;
 mod kaseya_bms_reads;
 mod kaseya_bms_writes;
 mod lifecycle;
+mod schema;

@@ -725,9 +725,15 @@ picklist_record!(CompanyType, |s, d| json!({
 }));
 picklist_record!(AgreementType, |s, d| json!({
     "id": s.id, "name": s.name, "defaultFlag": false, "inactiveFlag": false,
+    "employeeCompRate": "Actual", "employeeCompNotExceed": "Billing",
+    "invoicingCycle": "ContractYear", "billTime": "Billable", "billExpenses": "Billable",
+    "billProducts": "Billable",
 }));
 picklist_record!(Product, |s, d| json!({
     "id": s.id, "identifier": s.identifier, "description": s.description, "inactiveFlag": s.inactive,
+    "customerDescription": s.description,
+    "type": {"id": 1, "name": "Service"},
+    "subcategory": {"id": 1, "name": "Managed Services"},
     "price": money(s.price_cents), "cost": money(s.cost_cents),
 }));
 picklist_record!(Board, |s, d| json!({
@@ -742,8 +748,19 @@ picklist_record!(BoardStatus, |s, d| json!({
 picklist_record!(BoardEntry, |s, d| json!({
     "id": s.id, "name": s.name, "board": board_ref(d, s.board_id), "inactiveFlag": false,
 }));
+/// Critical red, high orange, medium yellow, low green.
+fn priority_color(sort_order: u32) -> &'static str {
+    match sort_order {
+        1 => "Red",
+        2 => "Orange",
+        3 => "Yellow",
+        _ => "Green",
+    }
+}
+
 picklist_record!(Priority, |s, d| json!({
     "id": s.id, "name": s.name, "sortOrder": s.sort_order, "defaultFlag": s.default,
+    "color": priority_color(s.sort_order),
 }));
 picklist_record!(Source, |s, d| json!({
     "id": s.id, "name": s.name, "defaultFlag": s.default,
