@@ -415,7 +415,8 @@ pub(super) struct Core<'a> {
 /// A stream of its own for each dataset family: labels 100 and up, far from the core ones.
 fn stream(seed: u64, label: u64) -> StdRng {
     StdRng::seed_from_u64(
-        seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (label + 100).wrapping_mul(0xD1B5_4A32_D192_ED03),
+        seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (label + 100).wrapping_mul(0xD1B5_4A32_D192_ED03),
     )
 }
 
@@ -910,11 +911,15 @@ fn invoices(core: &Core<'_>, out: &mut Datasets) {
             .filter(|l| l.agreement_id == a.id && l.bill_customer == BillCustomer::Billable)
             .map(|l| (l.unit_price_cents as f64 * l.quantity).round() as i64)
             .sum();
-        let last = [Some(DATA_END.date().previous_day().unwrap_or(DATA_END.date())), a.end_date, a.cancelled_date]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(DATA_END.date());
+        let last = [
+            Some(DATA_END.date().previous_day().unwrap_or(DATA_END.date())),
+            a.end_date,
+            a.cancelled_date,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(DATA_END.date());
         // The last twelve monthly invoices (fewer for a younger agreement).
         let first = a.start_date.replace_day(1).unwrap_or(a.start_date);
         let mut month = last.replace_day(1).unwrap_or(last);
@@ -932,7 +937,8 @@ fn invoices(core: &Core<'_>, out: &mut Datasets) {
             let paid = (rng.random_bool(0.85))
                 .then(|| date + Duration::days(rng.random_range(3..40)))
                 .filter(|d| *d < DATA_END.date());
-            let changed_at = paid.map_or(issued, |d| d.midnight().assume_utc() + Duration::hours(9));
+            let changed_at =
+                paid.map_or(issued, |d| d.midnight().assume_utc() + Duration::hours(9));
             out.invoices.insert(
                 id,
                 Invoice {

@@ -15,7 +15,11 @@ const CUTOFF: OffsetDateTime = datetime!(2025-06-01 0:00 UTC);
 const CUTOFF_TEXT: &str = "2025-06-01T00:00:00Z";
 
 /// (entity, updated-since field, every served record's (id, last change)).
-type Expected = (&'static str, Option<&'static str>, Vec<(Id, OffsetDateTime)>);
+type Expected = (
+    &'static str,
+    Option<&'static str>,
+    Vec<(Id, OffsetDateTime)>,
+);
 
 fn expected(d: &DataSet) -> Vec<Expected> {
     let ds = &d.datasets;
@@ -25,22 +29,34 @@ fn expected(d: &DataSet) -> Vec<Expected> {
         (
             "TimeEntries",
             Some("lastModifiedDateTime"),
-            ds.time_entries.values().map(|r| (r.id, r.info.last_updated)).collect(),
+            ds.time_entries
+                .values()
+                .map(|r| (r.id, r.info.last_updated))
+                .collect(),
         ),
         (
             "Opportunities",
             Some("lastActivity"),
-            ds.opportunities.values().map(|r| (r.id, r.info.last_updated)).collect(),
+            ds.opportunities
+                .values()
+                .map(|r| (r.id, r.info.last_updated))
+                .collect(),
         ),
         (
             "Projects",
             Some("lastActivityDateTime"),
-            ds.projects.values().map(|r| (r.id, r.info.last_updated)).collect(),
+            ds.projects
+                .values()
+                .map(|r| (r.id, r.info.last_updated))
+                .collect(),
         ),
         (
             "Tasks",
             Some("lastActivityDateTime"),
-            ds.project_tasks.values().map(|r| (r.id, r.info.last_updated)).collect(),
+            ds.project_tasks
+                .values()
+                .map(|r| (r.id, r.info.last_updated))
+                .collect(),
         ),
         (
             "CompanyNotes",
@@ -51,8 +67,16 @@ fn expected(d: &DataSet) -> Vec<Expected> {
                 .map(|r| (r.id, r.info.last_updated))
                 .collect(),
         ),
-        ("Invoices", None, ds.invoices.keys().map(|id| (*id, never)).collect()),
-        ("Resources", None, ds.members.keys().map(|id| (*id, never)).collect()),
+        (
+            "Invoices",
+            None,
+            ds.invoices.keys().map(|id| (*id, never)).collect(),
+        ),
+        (
+            "Resources",
+            None,
+            ds.members.keys().map(|id| (*id, never)).collect(),
+        ),
         (
             "ContractBlocks",
             None,
@@ -260,7 +284,11 @@ async fn companies_have_classification_market_segment_and_parents() {
         let parent = at
             .item("Companies", child["parentCompanyID"].as_u64().unwrap())
             .await;
-        assert!(parent.is_object(), "the parent of {} is served", child["id"]);
+        assert!(
+            parent.is_object(),
+            "the parent of {} is served",
+            child["id"]
+        );
     }
     assert!(items.iter().any(|c| c["classification"] == 1));
     assert!(items.iter().any(|c| c["marketSegmentID"] == 3));

@@ -36,11 +36,17 @@ fn datasets(d: &DataSet, company: Id) -> Vec<(String, Vec<(Id, OffsetDateTime)>)
     vec![
         (
             "time/entries".into(),
-            of(&mut ds.time_entries.values().map(|r| (r.id, r.info.last_updated))),
+            of(&mut ds
+                .time_entries
+                .values()
+                .map(|r| (r.id, r.info.last_updated))),
         ),
         (
             "sales/opportunities".into(),
-            of(&mut ds.opportunities.values().map(|r| (r.id, r.info.last_updated))),
+            of(&mut ds
+                .opportunities
+                .values()
+                .map(|r| (r.id, r.info.last_updated))),
         ),
         (
             "project/projects".into(),
@@ -48,7 +54,10 @@ fn datasets(d: &DataSet, company: Id) -> Vec<(String, Vec<(Id, OffsetDateTime)>)
         ),
         (
             "project/tickets".into(),
-            of(&mut ds.project_tasks.values().map(|r| (r.id, r.info.last_updated))),
+            of(&mut ds
+                .project_tasks
+                .values()
+                .map(|r| (r.id, r.info.last_updated))),
         ),
         (
             "finance/invoices".into(),
@@ -104,7 +113,10 @@ async fn every_dataset_pages_filters_counts_and_reads_by_id() {
             recent.len(),
             expected.len()
         );
-        let conditions = format!("&conditions={}", enc(&format!("lastUpdated >= [{CUTOFF_TEXT}]")));
+        let conditions = format!(
+            "&conditions={}",
+            enc(&format!("lastUpdated >= [{CUTOFF_TEXT}]"))
+        );
         let (filtered, _) = all_pages(&client, &path, &conditions).await;
         let filtered: Vec<Id> = filtered.iter().map(|r| r["id"].as_u64().unwrap()).collect();
         assert_eq!(filtered, recent, "{path} updated since the cutoff");
@@ -136,8 +148,18 @@ async fn dataset_records_link_to_the_core_records() {
         .get(&format!("service/tickets/{}", ticket_entry["chargeToId"]))
         .await;
     assert_eq!(ticket.status, 200);
-    assert_eq!(ticket.json()["company"]["id"], ticket_entry["company"]["id"]);
-    for field in ["member", "timeStart", "timeEnd", "actualHours", "billableOption", "notes"] {
+    assert_eq!(
+        ticket.json()["company"]["id"],
+        ticket_entry["company"]["id"]
+    );
+    for field in [
+        "member",
+        "timeStart",
+        "timeEnd",
+        "actualHours",
+        "billableOption",
+        "notes",
+    ] {
         assert!(!ticket_entry[field].is_null(), "{field} in {ticket_entry}");
     }
     let task_entry = entries
@@ -195,7 +217,10 @@ async fn companies_agreements_and_boards_carry_the_new_fields() {
     }
     // The conditions still know an unset reference.
     let orphans = client
-        .get(&format!("company/companies/count?conditions={}", enc("parentCompany = null")))
+        .get(&format!(
+            "company/companies/count?conditions={}",
+            enc("parentCompany = null")
+        ))
         .await;
     assert_eq!(
         orphans.json()["count"].as_u64().unwrap() as usize,

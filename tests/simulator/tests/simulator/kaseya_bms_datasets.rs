@@ -125,7 +125,10 @@ async fn every_dataset_pages_filters_counts_and_reads_by_id() {
             .await;
         assert_eq!(ids(&items), recent, "{path} modified since the cutoff");
         for item in &items {
-            assert!(item["modifiedOn"].as_str().unwrap() >= "2025-06-01", "{item}");
+            assert!(
+                item["modifiedOn"].as_str().unwrap() >= "2025-06-01",
+                "{item}"
+            );
         }
         let one = bms.result(&format!("{path}/{}", want[1])).await;
         assert_eq!(one, paged[1], "{path} by id");
@@ -150,10 +153,14 @@ async fn notes_filter_by_account_and_locations_need_a_live_account() {
         let deleted = d.companies.values().find(|c| c.deleted).unwrap().id;
         (account, notes, deleted)
     });
-    let (items, _) = bms.keyset("v2/crm/notes", &format!("&accountId={account}")).await;
+    let (items, _) = bms
+        .keyset("v2/crm/notes", &format!("&accountId={account}"))
+        .await;
     assert_eq!(ids(&items), notes);
     assert!(items.iter().all(|n| n["accountId"] == account));
-    let r = bms.get(&format!("v2/crm/accounts/{deleted}/locations")).await;
+    let r = bms
+        .get(&format!("v2/crm/accounts/{deleted}/locations"))
+        .await;
     assert_eq!(r.status, 404);
     assert_eq!(error(&r).1, format!("Account {deleted} was not found."));
     let r = bms.get("v2/admin/employees?accountId=1").await;

@@ -25,11 +25,35 @@ fn index(vendor: &str) -> BTreeMap<String, String> {
     serde_json::from_value(index[vendor].clone()).expect("a map of endpoints")
 }
 
-/// The validator of `vendor/name.json`; date-time and other formats are checked.
+/// Fields the simulator serves that the vendor description lacks, on purpose.
+const NEWER_FIELDS: &[(&str, &str)] = &[
+    // Autotask added it after the 2024-04 Swagger; tenants answer with it, connectors read it.
+    ("TicketNoteModel", "createdByContactID"),
+    // Served since contract 0.1.0 and read by the connector (which falls back to
+    // invoiceDescription, the 2026.4 description's name); kept so older builds keep working.
+    ("Addition", "description"),
+];
+
+/// The validator of `vendor/name.json`: date-time and other formats are checked, and a record
+/// has no field the schema does not name (a misspelt field fails).
 fn validator(vendor: &str, name: &str) -> Validator {
     let path = schemas_dir().join(vendor).join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    let schema: Value = serde_json::from_str(&text).expect("a JSON schema");
+    let mut schema: Value = serde_json::from_str(&text).expect("a JSON schema");
+    // A required field is a field, even where the description forgot to list it (ConnectWise's
+    // CatalogItem.description).
+    let required: Vec<String> =
+        serde_json::from_value(schema["required"].clone()).unwrap_or_default();
+    let newer = NEWER_FIELDS
+        .iter()
+        .filter(|(s, _)| *s == name)
+        .map(|(_, f)| f.to_string());
+    for field in required.into_iter().chain(newer) {
+        if schema["properties"].get(&field).is_none() {
+            schema["properties"][field] = json!({});
+        }
+    }
+    schema["additionalProperties"] = json!(false);
     jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)
@@ -71,9 +95,7 @@ fn parent(d: &DataSet, path: &str) -> Id {
         d.companies
             .keys()
             .copied()
-            .find(|c| {
-                d.datasets.notes_of(*c).count() >= 2 && d.datasets.sites_of(*c).count() >= 2
-            })
+            .find(|c| d.datasets.notes_of(*c).count() >= 2 && d.datasets.sites_of(*c).count() >= 2)
             .unwrap()
     }
 }
@@ -147,7 +169,11 @@ async fn autotask_records_match_the_vendor_schemas() {
     for (entity, name) in index("autotask") {
         let v = validator("autotask", &name);
         let (items, _) = at
-            .query_all(&entity, 500, json!([{"op": "gt", "field": "id", "value": 0}]))
+            .query_all(
+                &entity,
+                500,
+                json!([{"op": "gt", "field": "id", "value": 0}]),
+            )
             .await;
         assert!(!items.is_empty(), "{entity} has records");
         for item in &items {
@@ -173,18 +199,51 @@ fn a_wrong_record_fails_validation() {
     assert!(violations(&time_entry, "good", &good).is_empty());
     let mut missing = good.clone();
     missing.as_object_mut().unwrap().remove("timeStart");
-    assert!(!violations(&time_entry, "missing", &missing).is_empty(), "required timeStart");
+    assert!(
+        !violations(&time_entry, "missing", &missing).is_empty(),
+        "required timeStart"
+    );
     let mut null_string = good.clone();
     null_string["timeStart"] = Value::Null;
-    assert!(!violations(&time_entry, "null", &null_string).is_empty(), "no null strings");
+    assert!(
+        !violations(&time_entry, "null", &null_string).is_empty(),
+        "no null strings"
+    );
     let mut bad_enum = good.clone();
     bad_enum["chargeToType"] = json!("Ticket");
-    assert!(!violations(&time_entry, "enum", &bad_enum).is_empty(), "enum");
+    assert!(
+        !violations(&time_entry, "enum", &bad_enum).is_empty(),
+        "enum"
+    );
     let mut bad_time = good;
     bad_time["timeStart"] = json!("31/01/2026");
-    assert!(!violations(&time_entry, "format", &bad_time).is_empty(), "date-time format");
+    assert!(
+        !violations(&time_entry, "format", &bad_time).is_empty(),
+        "date-time format"
+    );
+
+    let mut misspelt = json!({"id": 1, "timeStart": "2026-01-31T09:30:00Z"});
+    misspelt["timestart"] = json!("2026-01-31T09:30:00Z");
+    assert!(
+        !violations(&time_entry, "name", &misspelt).is_empty(),
+        "unknown field"
+    );
 
     let company = validator("autotask", "CompanyModel");
-    assert!(violations(&company, "good", &json!({"id": 1, "companyID": null, "parentCompanyID": 7})).is_empty());
-    assert!(!violations(&company, "type", &json!({"id": 1, "parentCompanyID": "seven"})).is_empty());
+    assert!(
+        violations(
+            &company,
+            "good",
+            &json!({"id": 1, "classification": null, "parentCompanyID": 7})
+        )
+        .is_empty()
+    );
+    assert!(
+        !violations(
+            &company,
+            "type",
+            &json!({"id": 1, "parentCompanyID": "seven"})
+        )
+        .is_empty()
+    );
 }

@@ -224,15 +224,19 @@ pub(crate) fn get(data: &DataSet, entity: AtEntity, id: Id) -> Option<DsRec<'_>>
         AtEntity::Invoices => DsRec::Invoice(d.invoices.get(&id)?),
         AtEntity::Resources => DsRec::Resource(d.members.get(&id)?),
         // Like their contacts, the notes and locations of deleted companies are not served.
-        AtEntity::CompanyNotes => {
-            DsRec::CompanyNote(d.company_notes.get(&id).filter(|n| data.company_live(n.company_id))?)
-        }
+        AtEntity::CompanyNotes => DsRec::CompanyNote(
+            d.company_notes
+                .get(&id)
+                .filter(|n| data.company_live(n.company_id))?,
+        ),
         AtEntity::ContractBlocks => DsRec::Block(d.contract_blocks.get(&id)?),
         AtEntity::ServiceLevelAgreementResults => DsRec::Sla(d.sla_results.get(&id)?),
         AtEntity::SurveyResults => DsRec::Survey(d.survey_results.get(&id)?),
-        AtEntity::CompanyLocations => {
-            DsRec::Location(d.sites.get(&id).filter(|s| data.company_live(s.company_id))?)
-        }
+        AtEntity::CompanyLocations => DsRec::Location(
+            d.sites
+                .get(&id)
+                .filter(|s| data.company_live(s.company_id))?,
+        ),
         _ => return None,
     })
 }

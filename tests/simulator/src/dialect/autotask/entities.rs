@@ -564,7 +564,9 @@ impl Pick {
             ),
             Pick::NoteType => fixed(&NOTE_TYPES, 1),
             Pick::Publish => fixed(&PUBLISH, 1),
-            Pick::Classification => fixed(&crate::data::CLASSIFICATIONS.map(|(v, l)| (v as i64, l)), 0),
+            Pick::Classification => {
+                fixed(&crate::data::CLASSIFICATIONS.map(|(v, l)| (v as i64, l)), 0)
+            }
             Pick::MarketSegment => fixed(&crate::data::MARKETS.map(|(v, l)| (v as i64, l)), 0),
         }
     }

@@ -181,7 +181,9 @@ impl<'a> Rec<'a> {
                     .filter(move |id| *id > after),
             ),
             AtEntity::ContractServiceAdjustments => Box::new(std::iter::empty()),
-            other => datasets::ids_after(data, other, after).unwrap_or(Box::new(std::iter::empty())),
+            other => {
+                datasets::ids_after(data, other, after).unwrap_or(Box::new(std::iter::empty()))
+            }
         }
     }
 
@@ -289,7 +291,7 @@ impl TimeForm {
     /// The form of the record with this id: about half the records use `Z`.
     pub(crate) fn of(id: Id) -> TimeForm {
         match id % 6 {
-            0 | 1 | 2 => TimeForm::Zulu,
+            0..=2 => TimeForm::Zulu,
             3 => TimeForm::Millis,
             4 => TimeForm::DotNet,
             _ => TimeForm::Offset,

@@ -144,7 +144,11 @@ fn opportunity(o: &Opportunity, data: &DataSet) -> Value {
         "_info": info(&o.info),
     })
 }
-dataset_record!(Opportunity, |o: &Opportunity| Some(o.company_id), opportunity);
+dataset_record!(
+    Opportunity,
+    |o: &Opportunity| Some(o.company_id),
+    opportunity
+);
 
 fn project(p: &Project, data: &DataSet) -> Value {
     json!({
@@ -211,7 +215,11 @@ fn project_task(t: &ProjectTask, data: &DataSet) -> Value {
         "_info": info(&t.info),
     })
 }
-dataset_record!(ProjectTask, |t: &ProjectTask| Some(t.company_id), project_task);
+dataset_record!(
+    ProjectTask,
+    |t: &ProjectTask| Some(t.company_id),
+    project_task
+);
 
 fn invoice(i: &Invoice, data: &DataSet) -> Value {
     let total = money(i.total_cents);
@@ -281,7 +289,11 @@ fn company_note(n: &CompanyNote, data: &DataSet) -> Value {
         },
     })
 }
-dataset_record!(CompanyNote, |n: &CompanyNote| Some(n.company_id), company_note);
+dataset_record!(
+    CompanyNote,
+    |n: &CompanyNote| Some(n.company_id),
+    company_note
+);
 
 fn site(s: &Site, data: &DataSet) -> Value {
     json!({

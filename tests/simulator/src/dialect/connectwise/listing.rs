@@ -290,9 +290,7 @@ pub(crate) fn list(
             body.push(b',');
         }
         match &q.fields {
-            Some(f) => {
-                serde_json::to_writer(&mut body, &strip_nulls(project(view.into_json(), f)))
-            }
+            Some(f) => serde_json::to_writer(&mut body, &strip_nulls(project(view.into_json(), f))),
             None => view.write(&mut body),
         }
         .map_err(serialisation_failed)?;
@@ -328,7 +326,12 @@ mod tests {
         all.extend(d.tickets.values().map(|r| r as &dyn CwRecord));
         all.extend(d.notes.values().map(|r| r as &dyn CwRecord));
         all.extend(d.datasets.time_entries.values().map(|r| r as &dyn CwRecord));
-        all.extend(d.datasets.project_tasks.values().map(|r| r as &dyn CwRecord));
+        all.extend(
+            d.datasets
+                .project_tasks
+                .values()
+                .map(|r| r as &dyn CwRecord),
+        );
         all.extend(d.datasets.sites.values().map(|r| r as &dyn CwRecord));
         all.extend(
             d.picklists

@@ -22,9 +22,9 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use self::datasets::Dataset;
 use self::error::{BmsError, one};
 use self::list::{Extra, ListQuery};
-use self::datasets::Dataset;
 use self::render::Picklist;
 use crate::config::KaseyaBmsConfig;
 use crate::data::{DataSet, Entity, Id, PICKLIST_UPDATED};
@@ -171,7 +171,9 @@ fn resolve(segments: &[String], method: &Method, path: &str) -> Result<Route, Bm
         ["servicedesk", "tickets", t] => (Route::Get(Collection::Tickets, id(t)?), get),
         ["servicedesk", "tickets", t, "notes"] if post => (Route::CreateNote(id(t)?), true),
         ["servicedesk", "tickets", t, "notes"] => (Route::Notes(id(t)?), get),
-        ["crm", "accounts", a, "locations"] => (Route::DatasetList(Dataset::Locations(id(a)?)), get),
+        ["crm", "accounts", a, "locations"] => {
+            (Route::DatasetList(Dataset::Locations(id(a)?)), get)
+        }
         ["crm", "accounts", a, "locations", l] => {
             (Route::DatasetGet(Dataset::Locations(id(a)?), id(l)?), get)
         }
