@@ -240,3 +240,58 @@ async fn companies_agreements_and_boards_carry_the_new_fields() {
     assert!(DATA_END > CUTOFF);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn agreement_additions_page_filter_and_count() {
+    let sim = start(50, 1).await;
+    let client = Client::new(&sim);
+    // The additions of every agreement, each list paged, filtered and counted.
+    let agreements: Vec<(Id, Vec<(Id, OffsetDateTime)>)> = sim.state().read(|d| {
+        d.agreements
+            .keys()
+            .map(|a| {
+                let lines = d
+                    .lines_of(*a)
+                    .map(|l| (l.id, l.info.last_updated))
+                    .collect();
+                (*a, lines)
+            })
+            .collect()
+    });
+    let mut split = 0;
+    for (agreement, lines) in agreements {
+        let path = format!("finance/agreements/{agreement}/additions");
+        let want: Vec<Id> = lines.iter().map(|l| l.0).collect();
+        let url = client.url(&format!("{path}?pageSize=1"));
+        let (mut got, mut next) = (Vec::new(), Some(url));
+        while let Some(url) = next {
+            let r = client.get_url(&url, &[]).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            got.extend(r.ids());
+            next = r.link("next");
+        }
+        assert_eq!(got, want, "{path}");
+        let recent: Vec<Id> = lines
+            .iter()
+            .filter(|l| l.1 >= CUTOFF)
+            .map(|l| l.0)
+            .collect();
+        let conditions = enc(&format!("lastUpdated >= [{CUTOFF_TEXT}]"));
+        let r = client
+            .get(&format!("{path}?pageSize=1000&conditions={conditions}"))
+            .await;
+        assert_eq!(r.ids(), recent, "{path}");
+        let count = client
+            .get(&format!("{path}/count?conditions={conditions}"))
+            .await;
+        assert_eq!(count.json()["count"], recent.len(), "{path}");
+        if !recent.is_empty() && recent.len() < want.len() {
+            split += 1;
+        }
+    }
+    assert!(
+        split >= 3,
+        "the cutoff splits the additions of {split} agreements"
+    );
+    sim.shutdown().await;
+}

@@ -8,6 +8,7 @@ mod autotask_limits;
 mod autotask_reads;
 mod autotask_writes;
 mod common;
+mod configuration_fields;
 mod connectwise_access;
 mod connectwise_conditions;
 mod connectwise_datasets;
