@@ -410,6 +410,8 @@ pub(super) struct Core<'a> {
     pub(super) agreements: &'a BTreeMap<Id, Agreement>,
     pub(super) lines: &'a BTreeMap<Id, AgreementLine>,
     pub(super) tickets: &'a BTreeMap<Id, Ticket>,
+    /// Contact ids by company (filled by [`generate`]).
+    pub(super) people: BTreeMap<Id, Vec<Id>>,
 }
 
 /// A stream of its own for each dataset family: labels 100 and up, far from the core ones.
@@ -510,6 +512,15 @@ const NOTES: &[&str] = &[
 const SITES: &[&str] = &["Branch Office", "Warehouse", "Clinic", "Store"];
 
 pub(super) fn generate(core: &Core<'_>) -> Datasets {
+    // Built once: scanning every contact or line per company or agreement is quadratic.
+    let mut people: BTreeMap<Id, Vec<Id>> = BTreeMap::new();
+    for c in core.contacts.values() {
+        people.entry(c.company_id).or_default().push(c.id);
+    }
+    let core = &Core {
+        people,
+        ..*core
+    };
     let mut out = Datasets {
         members: members(core),
         profiles: profiles(core),
@@ -673,11 +684,7 @@ fn company_notes(core: &Core<'_>, out: &mut Datasets) {
 }
 
 fn contacts_of(core: &Core<'_>, company_id: Id) -> Vec<Id> {
-    core.contacts
-        .values()
-        .filter(|c| c.company_id == company_id)
-        .map(|c| c.id)
-        .collect()
+    core.people.get(&company_id).cloned().unwrap_or_default()
 }
 
 fn is_vendor(c: &Company) -> bool {
@@ -901,16 +908,18 @@ fn time_entries(core: &Core<'_>, members: &[Id], out: &mut Datasets) {
 fn invoices(core: &Core<'_>, out: &mut Datasets) {
     let mut rng = stream(core.seed, 8);
     let mut seq = Seq(7_500_001);
+    let mut billed: BTreeMap<Id, i64> = BTreeMap::new();
+    for l in core.lines.values() {
+        if l.bill_customer == BillCustomer::Billable {
+            *billed.entry(l.agreement_id).or_default() +=
+                (l.unit_price_cents as f64 * l.quantity).round() as i64;
+        }
+    }
     for a in core.agreements.values() {
         if a.billing_cycle != BillingCycle::Monthly || a.start_date >= DATA_END.date() {
             continue;
         }
-        let lines: i64 = core
-            .lines
-            .values()
-            .filter(|l| l.agreement_id == a.id && l.bill_customer == BillCustomer::Billable)
-            .map(|l| (l.unit_price_cents as f64 * l.quantity).round() as i64)
-            .sum();
+        let lines = billed.get(&a.id).copied().unwrap_or(0);
         let last = [
             Some(DATA_END.date().previous_day().unwrap_or(DATA_END.date())),
             a.end_date,
