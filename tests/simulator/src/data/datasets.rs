@@ -1051,3 +1051,67 @@ fn ticket_outcomes(core: &Core<'_>, members: &[Id], out: &mut Datasets) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::DataSet;
+
+    #[test]
+    fn datasets_link_to_the_core_records_and_spread_over_three_years() {
+        let d = DataSet::sample(4, 60);
+        let ds = &d.datasets;
+        assert_eq!(ds, &DataSet::sample(4, 60).datasets, "deterministic");
+        assert_ne!(ds, &DataSet::sample(5, 60).datasets);
+        assert!((10..=40).contains(&ds.members.len()));
+        for c in d.companies.values() {
+            let sites: Vec<&Site> = ds.sites_of(c.id).collect();
+            assert!((1..=3).contains(&sites.len()), "{}", c.id);
+            assert_eq!(sites.iter().filter(|s| s.primary).count(), 1);
+            assert!(ds.profiles.contains_key(&c.id));
+        }
+        for t in ds.time_entries.values() {
+            match t.charge_to {
+                ChargeTo::Ticket(id) => assert_eq!(d.tickets[&id].company_id, t.company_id),
+                ChargeTo::ProjectTask(id) => {
+                    assert_eq!(ds.project_tasks[&id].company_id, t.company_id)
+                }
+            }
+            assert!(ds.members.contains_key(&t.member_id));
+            assert!(t.time_start < t.time_end);
+        }
+        for task in ds.project_tasks.values() {
+            assert!(ds.projects.contains_key(&task.project_id));
+        }
+        for i in ds.invoices.values() {
+            assert_eq!(d.agreements[&i.agreement_id].company_id, i.company_id);
+        }
+        for s in ds.sla_results.values() {
+            assert!(d.ticket_closed(&d.tickets[&s.ticket_id]));
+        }
+        for o in ds.opportunities.values() {
+            assert_eq!(d.contacts[&o.contact_id.unwrap()].company_id, o.company_id);
+        }
+        let changes: Vec<OffsetDateTime> = ds
+            .time_entries
+            .values()
+            .map(|r| r.info.last_updated)
+            .chain(ds.company_notes.values().map(|r| r.info.last_updated))
+            .chain(ds.invoices.values().map(|r| r.info.last_updated))
+            .chain(ds.opportunities.values().map(|r| r.info.last_updated))
+            .collect();
+        assert!(changes.iter().all(|t| *t < DATA_END));
+        assert!(changes.iter().any(|t| *t < datetime!(2024-06-01 0:00 UTC)));
+        assert!(changes.iter().any(|t| *t >= DATA_END - Duration::days(60)));
+        for (label, n) in [
+            ("opportunities", ds.opportunities.len()),
+            ("projects", ds.projects.len()),
+            ("invoices", ds.invoices.len()),
+            ("contract blocks", ds.contract_blocks.len()),
+            ("survey results", ds.survey_results.len()),
+        ] {
+            assert!(n > 0, "{label}");
+        }
+        assert!(ds.profiles.values().any(|p| p.parent_id.is_some()));
+    }
+}
