@@ -517,10 +517,7 @@ pub(super) fn generate(core: &Core<'_>) -> Datasets {
     for c in core.contacts.values() {
         people.entry(c.company_id).or_default().push(c.id);
     }
-    let core = &Core {
-        people,
-        ..*core
-    };
+    let core = &Core { people, ..*core };
     let mut out = Datasets {
         members: members(core),
         profiles: profiles(core),
