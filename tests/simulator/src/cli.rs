@@ -219,6 +219,25 @@ fn banner(sim: &Simulator) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ");
+    // The datasets, in a line of their own: connector authors look for them by name.
+    let datasets = state.read(|d| {
+        let ds = &d.datasets;
+        format!(
+            "{} time entries, {} opportunities, {} projects with {} tasks, {} invoices, {} members, \
+             {} company notes, {} sites, {} contract blocks, {} SLA results, {} survey results",
+            ds.time_entries.len(),
+            ds.opportunities.len(),
+            ds.projects.len(),
+            ds.project_tasks.len(),
+            ds.invoices.len(),
+            ds.members.len(),
+            ds.company_notes.len(),
+            ds.sites.len(),
+            ds.contract_blocks.len(),
+            ds.sla_results.len(),
+            ds.survey_results.len()
+        )
+    });
     let f = &c.faults;
     let faults = if *f == FaultConfig::default() {
         "none".to_string()
@@ -293,6 +312,7 @@ fn banner(sim: &Simulator) -> String {
     format!(
         "PSA simulator ({dialect}) listening on {origin}\n\
          data: seed {seed}: {counts}\n\
+         datasets: {datasets}\n\
          faults: {faults}\n\
          \n\
          {settings}\n\
@@ -494,6 +514,8 @@ mod tests {
             for w in wanted {
                 assert!(text.contains(w), "{dialect}: {w} in {text}");
             }
+            assert!(text.contains("\ndatasets: "), "{dialect}: {text}");
+            assert!(text.contains(" members, "), "{dialect}: {text}");
             for s in sim.connector_settings() {
                 assert!(text.contains(&s.value), "{dialect}: {} in {text}", s.name);
             }

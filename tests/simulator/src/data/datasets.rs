@@ -410,6 +410,8 @@ pub(super) struct Core<'a> {
     pub(super) agreements: &'a BTreeMap<Id, Agreement>,
     pub(super) lines: &'a BTreeMap<Id, AgreementLine>,
     pub(super) tickets: &'a BTreeMap<Id, Ticket>,
+    /// Contact ids by company (filled by [`generate`]).
+    pub(super) people: BTreeMap<Id, Vec<Id>>,
 }
 
 /// A stream of its own for each dataset family: labels 100 and up, far from the core ones.
@@ -510,6 +512,12 @@ const NOTES: &[&str] = &[
 const SITES: &[&str] = &["Branch Office", "Warehouse", "Clinic", "Store"];
 
 pub(super) fn generate(core: &Core<'_>) -> Datasets {
+    // Built once: scanning every contact or line per company or agreement is quadratic.
+    let mut people: BTreeMap<Id, Vec<Id>> = BTreeMap::new();
+    for c in core.contacts.values() {
+        people.entry(c.company_id).or_default().push(c.id);
+    }
+    let core = &Core { people, ..*core };
     let mut out = Datasets {
         members: members(core),
         profiles: profiles(core),
@@ -673,11 +681,7 @@ fn company_notes(core: &Core<'_>, out: &mut Datasets) {
 }
 
 fn contacts_of(core: &Core<'_>, company_id: Id) -> Vec<Id> {
-    core.contacts
-        .values()
-        .filter(|c| c.company_id == company_id)
-        .map(|c| c.id)
-        .collect()
+    core.people.get(&company_id).cloned().unwrap_or_default()
 }
 
 fn is_vendor(c: &Company) -> bool {
@@ -689,7 +693,12 @@ fn opportunities(core: &Core<'_>, members: &[Id], out: &mut Datasets) {
     let mut seq = Seq(4_000_001);
     for c in core.companies.values().filter(|c| !is_vendor(c)) {
         let people = contacts_of(core, c.id);
-        for _ in 0..[0, 1, 1, 2][rng.random_range(0..4)] {
+        let n = [0, 1, 1, 2][rng.random_range(0..4)];
+        // ConnectWise requires an opportunity's contact: companies without one have none.
+        if people.is_empty() {
+            continue;
+        }
+        for _ in 0..n {
             let id = seq.take(&mut rng);
             let date_entered = instant(&mut rng, SPREAD_START, DATA_END - Duration::days(10));
             let status = [
@@ -896,16 +905,18 @@ fn time_entries(core: &Core<'_>, members: &[Id], out: &mut Datasets) {
 fn invoices(core: &Core<'_>, out: &mut Datasets) {
     let mut rng = stream(core.seed, 8);
     let mut seq = Seq(7_500_001);
+    let mut billed: BTreeMap<Id, i64> = BTreeMap::new();
+    for l in core.lines.values() {
+        if l.bill_customer == BillCustomer::Billable {
+            *billed.entry(l.agreement_id).or_default() +=
+                (l.unit_price_cents as f64 * l.quantity).round() as i64;
+        }
+    }
     for a in core.agreements.values() {
         if a.billing_cycle != BillingCycle::Monthly || a.start_date >= DATA_END.date() {
             continue;
         }
-        let lines: i64 = core
-            .lines
-            .values()
-            .filter(|l| l.agreement_id == a.id && l.bill_customer == BillCustomer::Billable)
-            .map(|l| (l.unit_price_cents as f64 * l.quantity).round() as i64)
-            .sum();
+        let lines = billed.get(&a.id).copied().unwrap_or(0);
         let last = [
             Some(DATA_END.date().previous_day().unwrap_or(DATA_END.date())),
             a.end_date,
@@ -1035,5 +1046,69 @@ fn ticket_outcomes(core: &Core<'_>, members: &[Id], out: &mut Datasets) {
                 },
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::DataSet;
+
+    #[test]
+    fn datasets_link_to_the_core_records_and_spread_over_three_years() {
+        let d = DataSet::sample(4, 60);
+        let ds = &d.datasets;
+        assert_eq!(ds, &DataSet::sample(4, 60).datasets, "deterministic");
+        assert_ne!(ds, &DataSet::sample(5, 60).datasets);
+        assert!((10..=40).contains(&ds.members.len()));
+        for c in d.companies.values() {
+            let sites: Vec<&Site> = ds.sites_of(c.id).collect();
+            assert!((1..=3).contains(&sites.len()), "{}", c.id);
+            assert_eq!(sites.iter().filter(|s| s.primary).count(), 1);
+            assert!(ds.profiles.contains_key(&c.id));
+        }
+        for t in ds.time_entries.values() {
+            match t.charge_to {
+                ChargeTo::Ticket(id) => assert_eq!(d.tickets[&id].company_id, t.company_id),
+                ChargeTo::ProjectTask(id) => {
+                    assert_eq!(ds.project_tasks[&id].company_id, t.company_id)
+                }
+            }
+            assert!(ds.members.contains_key(&t.member_id));
+            assert!(t.time_start < t.time_end);
+        }
+        for task in ds.project_tasks.values() {
+            assert!(ds.projects.contains_key(&task.project_id));
+        }
+        for i in ds.invoices.values() {
+            assert_eq!(d.agreements[&i.agreement_id].company_id, i.company_id);
+        }
+        for s in ds.sla_results.values() {
+            assert!(d.ticket_closed(&d.tickets[&s.ticket_id]));
+        }
+        for o in ds.opportunities.values() {
+            assert_eq!(d.contacts[&o.contact_id.unwrap()].company_id, o.company_id);
+        }
+        let changes: Vec<OffsetDateTime> = ds
+            .time_entries
+            .values()
+            .map(|r| r.info.last_updated)
+            .chain(ds.company_notes.values().map(|r| r.info.last_updated))
+            .chain(ds.invoices.values().map(|r| r.info.last_updated))
+            .chain(ds.opportunities.values().map(|r| r.info.last_updated))
+            .collect();
+        assert!(changes.iter().all(|t| *t < DATA_END));
+        assert!(changes.iter().any(|t| *t < datetime!(2024-06-01 0:00 UTC)));
+        assert!(changes.iter().any(|t| *t >= DATA_END - Duration::days(60)));
+        for (label, n) in [
+            ("opportunities", ds.opportunities.len()),
+            ("projects", ds.projects.len()),
+            ("invoices", ds.invoices.len()),
+            ("contract blocks", ds.contract_blocks.len()),
+            ("survey results", ds.survey_results.len()),
+        ] {
+            assert!(n > 0, "{label}");
+        }
+        assert!(ds.profiles.values().any(|p| p.parent_id.is_some()));
     }
 }

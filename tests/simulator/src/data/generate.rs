@@ -159,6 +159,7 @@ pub(super) fn generate(spec: &GenSpec) -> DataSet {
         agreements: &agreements,
         lines: &agreement_lines,
         tickets: &tickets,
+        people: BTreeMap::new(),
     });
     DataSet {
         picklists,

@@ -3,17 +3,22 @@
 //! and the server's lifecycle.
 
 mod autotask_access;
+mod autotask_datasets;
 mod autotask_limits;
 mod autotask_reads;
 mod autotask_writes;
 mod common;
+mod configuration_fields;
 mod connectwise_access;
 mod connectwise_conditions;
+mod connectwise_datasets;
 mod connectwise_paging;
 mod connectwise_writes;
 mod faults;
 mod kaseya_bms_auth;
+mod kaseya_bms_datasets;
 mod kaseya_bms_limits;
 mod kaseya_bms_reads;
 mod kaseya_bms_writes;
 mod lifecycle;
+mod schema;

@@ -263,7 +263,11 @@ impl<'a> Rec<'a> {
             }
             out.insert(f.name.to_string(), value);
         }
-        out.insert("userDefinedFields".into(), json!([]));
+        let udfs = match self {
+            Rec::Item(c) => Value::Array(user_defined_fields(ix.data, c)),
+            _ => json!([]),
+        };
+        out.insert("userDefinedFields".into(), udfs);
         // Fields a write stored that are not in the list (user-defined fields, ...).
         if let Some(extras) = self.neutral().and_then(|k| ix.data.extras.get(&k)) {
             for (k, v) in extras {
@@ -272,6 +276,25 @@ impl<'a> Rec<'a> {
         }
         Value::Object(out)
     }
+}
+
+/// A configuration item's user-defined fields: those a write set, else its answers to its
+/// type's questions (`{"name": question, "value": answer}`, the same facts ConnectWise shows
+/// as `questions`).
+pub(crate) fn user_defined_fields(data: &DataSet, c: &Configuration) -> Vec<Value> {
+    if let Some(Value::Array(written)) =
+        data.extra(Entity::Configuration, c.id, "userDefinedFields")
+    {
+        return written.clone();
+    }
+    let kind = data.picklists.configuration_type(c.type_id);
+    c.questions
+        .iter()
+        .filter_map(|q| {
+            let question = kind?.questions.iter().find(|x| x.id == q.question_id)?;
+            Some(json!({"name": question.question, "value": q.answer}))
+        })
+        .collect()
 }
 
 /// The forms of date-times Autotask answers with.
@@ -291,7 +314,7 @@ impl TimeForm {
     /// The form of the record with this id: about half the records use `Z`.
     pub(crate) fn of(id: Id) -> TimeForm {
         match id % 6 {
-            0 | 1 | 2 => TimeForm::Zulu,
+            0..=2 => TimeForm::Zulu,
             3 => TimeForm::Millis,
             4 => TimeForm::DotNet,
             _ => TimeForm::Offset,

@@ -7,13 +7,13 @@
 //! fields (and unknown ones, such as user-defined fields) are kept as the record's extras and
 //! read back; read-only fields are ignored.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use super::entities::{AtEntity, Pick, STATUSES, Ty, subtype_of};
 use super::error::AtError;
 use crate::data::*;
-use crate::dialect::json::{cents, parse_datetime, timestamp};
+use crate::dialect::json::{cents, get_ci, parse_datetime, timestamp};
 
 /// A write body being read: the fields not read yet, and the problems found.
 struct Body<'a> {
@@ -70,6 +70,49 @@ impl<'a> Body<'a> {
             return None;
         }
         value
+    }
+
+    /// `userDefinedFields`: `[{"name": "...", "value": "..."|null}]`, merged by name (ignoring
+    /// case) into `current`, as Autotask changes only the fields a write names.
+    fn user_defined_fields(&mut self, current: Vec<Value>) -> Option<Vec<Value>> {
+        let given = self.take("userDefinedFields", false)?;
+        let items = match &given {
+            Value::Null => return None,
+            Value::Array(items) => items.clone(),
+            other => {
+                self.invalid("userDefinedFields", other);
+                return None;
+            }
+        };
+        let mut merged = current;
+        for item in items {
+            let name = item
+                .as_object()
+                .and_then(|o| get_ci(o, "name"))
+                .and_then(Value::as_str)
+                .filter(|n| !n.trim().is_empty());
+            let value = item.as_object().and_then(|o| get_ci(o, "value"));
+            let value = match value {
+                None | Some(Value::Null) => Some(Value::Null),
+                Some(Value::String(s)) => Some(Value::String(s.clone())),
+                Some(Value::Number(n)) => Some(Value::String(n.to_string())),
+                Some(_) => None,
+            };
+            let (Some(name), Some(value)) = (name, value) else {
+                self.invalid("userDefinedFields", &item);
+                continue;
+            };
+            let entry = json!({"name": name, "value": value});
+            match merged.iter_mut().find(|u| {
+                u["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            }) {
+                Some(slot) => *slot = entry,
+                None => merged.push(entry),
+            }
+        }
+        Some(merged)
     }
 
     /// An integer field: `Some(None)` when null.
@@ -454,7 +497,11 @@ pub(crate) fn create_item(data: &mut DataSet, body: &[u8], by: &str) -> Result<I
     let mut c = Configuration::blank(&data.picklists, info.clone());
     apply_item(&mut b, &mut c, true);
     let product = b.reference("productID", true, |_| true);
+    let udfs = b.user_defined_fields(Vec::new());
     let mut extras = b.finish()?;
+    if let Some(udfs) = udfs {
+        extras.insert("userDefinedFields".into(), Value::Array(udfs));
+    }
     if let Some(Some(product)) = product {
         extras.insert("productID".into(), product.into());
     }
@@ -481,10 +528,24 @@ pub(crate) fn update_item(data: &mut DataSet, body: &[u8], by: &str) -> Result<I
     let id = patch_id(&mut b, |id| data.configurations.contains_key(&id))?;
     let mut c = data.configurations[&id].clone();
     updatable(data, c.type_id)?;
+    let before = c.type_id;
     apply_item(&mut b, &mut c, false);
+    if c.type_id != before {
+        // Answers belong to the questions of a type (as in ConnectWise's PATCH).
+        let asked = data.picklists.configuration_type(c.type_id);
+        c.questions
+            .retain(|q| asked.is_some_and(|k| k.questions.iter().any(|x| x.id == q.question_id)));
+    }
     let product = b.reference("productID", false, |_| true);
+    let udfs = b.user_defined_fields(super::render::user_defined_fields(
+        data,
+        &data.configurations[&id],
+    ));
     let mut extras = b.finish()?;
     updatable(data, c.type_id)?;
+    if let Some(udfs) = udfs {
+        extras.insert("userDefinedFields".into(), Value::Array(udfs));
+    }
     if let Some(Some(product)) = product {
         extras.insert("productID".into(), product.into());
     }

@@ -403,6 +403,7 @@ struct AdditionJson<'a> {
     id: Id,
     product: ProductRef<'a>,
     description: &'a str,
+    invoice_description: &'a str,
     quantity: f64,
     unit_price: f64,
     unit_cost: f64,
@@ -431,6 +432,7 @@ impl<'a> AdditionJson<'a> {
                 identifier: product.map(|p| p.identifier.as_str()),
             },
             description: &l.description,
+            invoice_description: &l.description,
             quantity: l.quantity,
             unit_price: money(l.unit_price_cents),
             unit_cost: money(l.unit_cost_cents),
@@ -725,9 +727,15 @@ picklist_record!(CompanyType, |s, d| json!({
 }));
 picklist_record!(AgreementType, |s, d| json!({
     "id": s.id, "name": s.name, "defaultFlag": false, "inactiveFlag": false,
+    "employeeCompRate": "Actual", "employeeCompNotExceed": "Billing",
+    "invoicingCycle": "ContractYear", "billTime": "Billable", "billExpenses": "Billable",
+    "billProducts": "Billable",
 }));
 picklist_record!(Product, |s, d| json!({
     "id": s.id, "identifier": s.identifier, "description": s.description, "inactiveFlag": s.inactive,
+    "customerDescription": s.description,
+    "type": {"id": 1, "name": "Service"},
+    "subcategory": {"id": 1, "name": "Managed Services"},
     "price": money(s.price_cents), "cost": money(s.cost_cents),
 }));
 picklist_record!(Board, |s, d| json!({
@@ -742,8 +750,19 @@ picklist_record!(BoardStatus, |s, d| json!({
 picklist_record!(BoardEntry, |s, d| json!({
     "id": s.id, "name": s.name, "board": board_ref(d, s.board_id), "inactiveFlag": false,
 }));
+/// Critical red, high orange, medium yellow, low green.
+fn priority_color(sort_order: u32) -> &'static str {
+    match sort_order {
+        1 => "Red",
+        2 => "Orange",
+        3 => "Yellow",
+        _ => "Green",
+    }
+}
+
 picklist_record!(Priority, |s, d| json!({
     "id": s.id, "name": s.name, "sortOrder": s.sort_order, "defaultFlag": s.default,
+    "color": priority_color(s.sort_order),
 }));
 picklist_record!(Source, |s, d| json!({
     "id": s.id, "name": s.name, "defaultFlag": s.default,

@@ -5,6 +5,7 @@
 //! operation. Anything else is 404. Paths ignore case.
 
 mod auth;
+mod datasets;
 mod error;
 mod list;
 mod render;
@@ -21,6 +22,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use self::datasets::Dataset;
 use self::error::{BmsError, one};
 use self::list::{Extra, ListQuery};
 use self::render::Picklist;
@@ -129,6 +131,8 @@ enum Route {
     Service(Id, Id),
     SetQuantity(Id, Id),
     Picklist(Picklist),
+    DatasetList(Dataset),
+    DatasetGet(Dataset, Id),
 }
 
 impl Route {
@@ -167,6 +171,20 @@ fn resolve(segments: &[String], method: &Method, path: &str) -> Result<Route, Bm
         ["servicedesk", "tickets", t] => (Route::Get(Collection::Tickets, id(t)?), get),
         ["servicedesk", "tickets", t, "notes"] if post => (Route::CreateNote(id(t)?), true),
         ["servicedesk", "tickets", t, "notes"] => (Route::Notes(id(t)?), get),
+        ["crm", "accounts", a, "locations"] => {
+            (Route::DatasetList(Dataset::Locations(id(a)?)), get)
+        }
+        ["crm", "accounts", a, "locations", l] => {
+            (Route::DatasetGet(Dataset::Locations(id(a)?), id(l)?), get)
+        }
+        [area, name] if Dataset::at(area, name).is_some() => match Dataset::at(area, name) {
+            Some(d) => (Route::DatasetList(d), get),
+            None => return Err(no_endpoint()),
+        },
+        [area, name, one] if Dataset::at(area, name).is_some() => match Dataset::at(area, name) {
+            Some(d) => (Route::DatasetGet(d, id(one)?), get),
+            None => return Err(no_endpoint()),
+        },
         [area, name] => match Picklist::at(area, name) {
             Some(p) => (Route::Picklist(p), get),
             None => return Err(no_endpoint()),
@@ -278,6 +296,10 @@ async fn route(
                 StatusCode::CREATED,
                 render::note(&data, &data.notes[&id]),
             ))
+        }
+        Route::DatasetList(d) => datasets::list(&shared.read(), d, &q()),
+        Route::DatasetGet(d, id) => {
+            datasets::get(&shared.read(), d, id).map(|v| one(StatusCode::OK, v))
         }
         Route::Picklist(p) => {
             let query = ListQuery::parse(&q(), &[])?;
