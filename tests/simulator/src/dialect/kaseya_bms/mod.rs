@@ -154,42 +154,45 @@ fn resolve(segments: &[String], method: &Method, path: &str) -> Result<Route, Bm
     let id = |s: &str| s.parse::<Id>().map_err(|_| no_endpoint());
     let get = method == Method::GET;
     let post = method == Method::POST;
-    let (route, allowed) = match segs.as_slice() {
-        ["crm", "accounts"] => (Route::List(Collection::Accounts), get),
-        ["crm", "accounts", a] => (Route::Get(Collection::Accounts, id(a)?), get),
-        ["crm", "contacts"] => (Route::List(Collection::Contacts), get),
-        ["crm", "contacts", c] => (Route::Get(Collection::Contacts, id(c)?), get),
-        ["finance", "contracts"] => (Route::List(Collection::Contracts), get),
-        ["finance", "contracts", c] => (Route::Get(Collection::Contracts, id(c)?), get),
-        ["finance", "contracts", c, "services"] => (Route::Services(id(c)?), get),
-        ["finance", "contracts", c, "services", l] if method == Method::PATCH => {
-            (Route::SetQuantity(id(c)?, id(l)?), true)
-        }
-        ["finance", "contracts", c, "services", l] => (Route::Service(id(c)?, id(l)?), get),
-        ["servicedesk", "tickets"] if post => (Route::CreateTicket, true),
-        ["servicedesk", "tickets"] => (Route::List(Collection::Tickets), get),
-        ["servicedesk", "tickets", t] => (Route::Get(Collection::Tickets, id(t)?), get),
-        ["servicedesk", "tickets", t, "notes"] if post => (Route::CreateNote(id(t)?), true),
-        ["servicedesk", "tickets", t, "notes"] => (Route::Notes(id(t)?), get),
-        ["crm", "accounts", a, "locations"] => {
-            (Route::DatasetList(Dataset::Locations(id(a)?)), get)
-        }
+    // The datasets' lists and records (read-only).
+    let dataset = match segs.as_slice() {
+        ["crm", "accounts", a, "locations"] => Some(Route::DatasetList(Dataset::Locations(id(a)?))),
         ["crm", "accounts", a, "locations", l] => {
-            (Route::DatasetGet(Dataset::Locations(id(a)?), id(l)?), get)
+            Some(Route::DatasetGet(Dataset::Locations(id(a)?), id(l)?))
         }
-        [area, name] if Dataset::at(area, name).is_some() => match Dataset::at(area, name) {
-            Some(d) => (Route::DatasetList(d), get),
-            None => return Err(no_endpoint()),
+        [area, name] => Dataset::at(area, name).map(Route::DatasetList),
+        [area, name, one] => match Dataset::at(area, name) {
+            Some(d) => Some(Route::DatasetGet(d, id(one)?)),
+            None => None,
         },
-        [area, name, one] if Dataset::at(area, name).is_some() => match Dataset::at(area, name) {
-            Some(d) => (Route::DatasetGet(d, id(one)?), get),
-            None => return Err(no_endpoint()),
-        },
-        [area, name] => match Picklist::at(area, name) {
-            Some(p) => (Route::Picklist(p), get),
-            None => return Err(no_endpoint()),
-        },
-        _ => return Err(no_endpoint()),
+        _ => None,
+    };
+    let (route, allowed) = if let Some(route) = dataset {
+        (route, get)
+    } else {
+        match segs.as_slice() {
+            ["crm", "accounts"] => (Route::List(Collection::Accounts), get),
+            ["crm", "accounts", a] => (Route::Get(Collection::Accounts, id(a)?), get),
+            ["crm", "contacts"] => (Route::List(Collection::Contacts), get),
+            ["crm", "contacts", c] => (Route::Get(Collection::Contacts, id(c)?), get),
+            ["finance", "contracts"] => (Route::List(Collection::Contracts), get),
+            ["finance", "contracts", c] => (Route::Get(Collection::Contracts, id(c)?), get),
+            ["finance", "contracts", c, "services"] => (Route::Services(id(c)?), get),
+            ["finance", "contracts", c, "services", l] if method == Method::PATCH => {
+                (Route::SetQuantity(id(c)?, id(l)?), true)
+            }
+            ["finance", "contracts", c, "services", l] => (Route::Service(id(c)?, id(l)?), get),
+            ["servicedesk", "tickets"] if post => (Route::CreateTicket, true),
+            ["servicedesk", "tickets"] => (Route::List(Collection::Tickets), get),
+            ["servicedesk", "tickets", t] => (Route::Get(Collection::Tickets, id(t)?), get),
+            ["servicedesk", "tickets", t, "notes"] if post => (Route::CreateNote(id(t)?), true),
+            ["servicedesk", "tickets", t, "notes"] => (Route::Notes(id(t)?), get),
+            [area, name] => match Picklist::at(area, name) {
+                Some(p) => (Route::Picklist(p), get),
+                None => return Err(no_endpoint()),
+            },
+            _ => return Err(no_endpoint()),
+        }
     };
     if allowed {
         Ok(route)
@@ -472,6 +475,20 @@ mod tests {
         );
         assert_eq!(r(Method::PUT, "crm/accounts"), Err(405));
         assert_eq!(r(Method::GET, "crm/accounts/x"), Err(404));
+        assert_eq!(
+            r(Method::GET, "crm/accounts/5/locations"),
+            Ok(Route::DatasetList(Dataset::Locations(5)))
+        );
+        assert_eq!(
+            r(Method::GET, "servicedesk/timelogs/6000001"),
+            Ok(Route::DatasetGet(Dataset::TimeLogs, 6_000_001))
+        );
+        assert_eq!(
+            r(Method::GET, "crm/notes"),
+            Ok(Route::DatasetList(Dataset::Notes))
+        );
+        assert_eq!(r(Method::POST, "admin/employees"), Err(405));
+        assert_eq!(r(Method::GET, "projects/tasks/x"), Err(404));
         assert_eq!(
             r(Method::PATCH, "finance/contracts/5/services/7"),
             Ok(Route::SetQuantity(5, 7))
