@@ -345,3 +345,43 @@ pub(crate) fn no_datasets(dataset: &str) -> t::Error {
 
 pub(crate) use old_api::{Guest as ConnectorGuest, GuestIndices as ConnectorIndices};
 pub(crate) use old_rule::{Guest as RuleGuest, GuestIndices as RuleIndices};
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    /// 0.1.0 is released: its WIT stays byte for byte what vendors built against (commit
+    /// `a2d83fc`). A change here strands their components; make a new version instead.
+    #[test]
+    fn the_0_1_0_contract_is_frozen() {
+        let files: [(&str, &[u8], &str); 4] = [
+            (
+                "connector.wit",
+                include_bytes!("../../../../wit/v0.1.0/connector.wit"),
+                "d49aeb329232a8a8d15e8decbf17e7e06b67de3396b6944b83e98812d39be6af",
+            ),
+            (
+                "host.wit",
+                include_bytes!("../../../../wit/v0.1.0/host.wit"),
+                "d64b179d12b9deeb02695ca87f45c22a3685aa6cf83b317696783268a993caad",
+            ),
+            (
+                "matching.wit",
+                include_bytes!("../../../../wit/v0.1.0/matching.wit"),
+                "902057e53436df5e94f02f157e384d02a2672a1efb550a93aa2553a2f1133c82",
+            ),
+            (
+                "types.wit",
+                include_bytes!("../../../../wit/v0.1.0/types.wit"),
+                "669d6e562790981e74a11448b5555f8f74259e54c26a856345a8815275b0c3cd",
+            ),
+        ];
+        for (name, bytes, sha256) in files {
+            assert_eq!(
+                hex::encode(Sha256::digest(bytes)),
+                sha256,
+                "wit/v0.1.0/{name} changed"
+            );
+        }
+    }
+}

@@ -467,6 +467,69 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Changes a configuration item, unless its PSA refuses updates of its type: when the
+    /// connector names read-only configuration types, the host reads the item first and
+    /// answers `invalid-input` (field `configuration-type`) for an item of such a type, or a
+    /// change to such a type, without sending the change.
+    pub async fn update_configuration(
+        &self,
+        id: String,
+        changes: ConfigurationChanges,
+    ) -> Result<Configuration, ConnectorError> {
+        let read_only = self
+            .plugin
+            .connector_info()
+            .map(|i| i.read_only_configuration_types.clone())
+            .unwrap_or_default();
+        if !read_only.is_empty() {
+            let is_read_only = |name: &str| {
+                read_only
+                    .iter()
+                    .any(|t| t.trim().eq_ignore_ascii_case(name.trim()))
+            };
+            let current = self.get_configuration(id.clone()).await?;
+            let kind = current.configuration_type.as_ref();
+            if let Some(name) = kind.and_then(|t| t.name.as_deref())
+                && is_read_only(name)
+            {
+                return Err(read_only_type(format!(
+                    "configuration `{id}` is a `{name}`, a type the PSA does not let integrations update; psahost never changes it"
+                )));
+            }
+            if let Some(target) = &changes.configuration_type_id
+                && current.configuration_type.as_ref().map(|t| &t.id) != Some(target)
+            {
+                let types = self
+                    .list_references(ReferenceKind::ConfigurationType)
+                    .await?;
+                if let Some(t) = types
+                    .iter()
+                    .find(|t| &t.id == target && is_read_only(&t.name))
+                {
+                    return Err(read_only_type(format!(
+                        "configuration type `{}` ({}) is one the PSA does not let integrations update; psahost never moves a configuration to it",
+                        t.name, t.id
+                    )));
+                }
+            }
+        }
+        self.invoke("update-configuration", move |guest, store| {
+            Box::pin(async move { guest.call_update_configuration(store, &id, &changes).await })
+        })
+        .await
+    }
+}
+
+fn read_only_type(message: String) -> ConnectorError {
+    ConnectorError::Psa(PsaError::InvalidInput(
+        crate::bindings::psa::connector::types::FieldProblem {
+            field: "configuration-type".into(),
+            message,
+        },
+    ))
+}
+
 /// The most entries the host takes from an export that is not paged (a picklist, a ticket
 /// search): more is a connector's fault, refused like an oversized page.
 pub const MAX_UNPAGED_ITEMS: usize = 100_000;
@@ -590,8 +653,6 @@ typed_operations! {
     add_ticket_note(note: NewNote => &note) -> Note = "add-ticket-note", call_add_ticket_note;
     /// Creates a configuration item.
     create_configuration(configuration: NewConfiguration => &configuration) -> Configuration = "create-configuration", call_create_configuration;
-    /// Changes a configuration item.
-    update_configuration(id: String => &id, changes: ConfigurationChanges => &changes) -> Configuration = "update-configuration", call_update_configuration;
     /// Sets a contract service's quantity.
     set_contract_service_quantity(agreement_id: String => &agreement_id, service_id: String => &service_id, quantity: String => &quantity) -> () = "set-contract-service-quantity", call_set_contract_service_quantity;
 }

@@ -220,3 +220,79 @@ async fn survives_codebase_drift_rate_limits_and_reports_outages() {
     }
     sim.shutdown().await;
 }
+
+/// The host never patches a configuration whose type ConnectWise keeps for its integrations
+/// (Managed Server, ...): it reads the item, sees the type the connector names read-only, and
+/// refuses without sending the change; other items are changed as asked.
+#[tokio::test(flavor = "multi_thread")]
+async fn never_patches_a_read_only_configuration_type() {
+    use psahost_sandbox::bindings::psa::connector::types::ConfigurationChanges;
+    let sim = Simulator::start(SimConfig::connectwise(50, 1))
+        .await
+        .unwrap();
+    let rt = runtime(64 << 20, Duration::from_secs(30));
+    let plugin = load(&rt, CONNECTWISE_MANAGE_PATH).await;
+    assert!(
+        plugin
+            .connector_info()
+            .unwrap()
+            .read_only_configuration_types
+            .iter()
+            .any(|t| t == "Managed Server")
+    );
+    let kv = KvStore::temporary().unwrap();
+    let conn = connectwise(&rt, &plugin, &sim, "cw", demo_keys(&sim), &kv);
+    let (locked, open) = sim.state().read(|d| {
+        let of = |updatable: bool| {
+            d.configurations
+                .values()
+                .find(|c| {
+                    d.picklists
+                        .configuration_type(c.type_id)
+                        .is_some_and(|t| t.api_updatable == updatable)
+                })
+                .map(|c| c.id.to_string())
+                .expect("the data set has both kinds")
+        };
+        (of(false), of(true))
+    });
+    let notes = |text: &str| ConfigurationChanges {
+        name: None,
+        configuration_type_id: None,
+        status_id: None,
+        active: None,
+        serial_number: None,
+        model_number: None,
+        mac_address: None,
+        ip_address: None,
+        device_identifier: None,
+        manufacturer_id: None,
+        vendor_id: None,
+        notes: Some(text.into()),
+        questions: vec![],
+        extra: None,
+    };
+    let before = sim.faults().api_requests();
+    match conn.update_configuration(locked.clone(), notes("x")).await {
+        Err(ConnectorError::Psa(PsaError::InvalidInput(p))) => {
+            assert_eq!(p.field, "configuration-type");
+            assert!(
+                p.message.contains("psahost never changes it"),
+                "{}",
+                p.message
+            );
+        }
+        other => panic!("expected invalid-input, got {other:?}"),
+    }
+    assert_eq!(
+        sim.faults().api_requests() - before,
+        1,
+        "only the read: no change was sent"
+    );
+    let changed = conn
+        .update_configuration(open.clone(), notes("checked by psahost"))
+        .await
+        .expect("an ordinary configuration is changed");
+    assert_eq!(changed.notes.as_deref(), Some("checked by psahost"));
+    sim.shutdown().await;
+}
