@@ -4,9 +4,8 @@
 //! it), sync now, records, the change feed, MRR and eligibility equal to the views module on
 //! the same store, picklists, metrics, and a graceful stop.
 
-use psahost_config::Config;
+use psahost_daemon::Daemon;
 use psahost_daemon::api::ROUTES;
-use psahost_daemon::{Daemon, RunOptions};
 use psahost_testkit::daemon::*;
 use serde_json::Value;
 use std::time::Duration;
@@ -385,25 +384,7 @@ async fn ready_and_health_reveal_no_connection_error_text() {
         plugin_artifacts::HOSTILE_PATH
     ));
     std::fs::write(&path, text).unwrap();
-    let config = Config::load(&path).expect("config");
-    let daemon = Daemon::open(config).await.expect("daemon opens");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = Api::new(&format!("http://{}", listener.local_addr().unwrap()));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = daemon.clone();
-    let task = tokio::spawn(async move {
-        running
-            .run(
-                listener,
-                async {
-                    let _ = stopped.await;
-                },
-                RunOptions {
-                    shutdown_grace: Duration::from_secs(5),
-                },
-            )
-            .await
-    });
+    let (_daemon, api, stop, task) = crate::serve(&path).await;
     let ready = api.send(reqwest::Method::GET, "/ready", None).await;
     assert_eq!(ready.status, 503, "{}", ready.text);
     assert!(
@@ -477,25 +458,7 @@ async fn serve_stays_healthy_while_a_hostile_connection_attacks() {
         sim.origin()
     ));
     std::fs::write(&path, text).unwrap();
-    let config = Config::load(&path).expect("config");
-    let daemon = Daemon::open(config).await.expect("daemon opens");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = Api::new(&format!("http://{}", listener.local_addr().unwrap()));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = daemon.clone();
-    let task = tokio::spawn(async move {
-        running
-            .run(
-                listener,
-                async {
-                    let _ = stopped.await;
-                },
-                RunOptions {
-                    shutdown_grace: Duration::from_secs(5),
-                },
-            )
-            .await
-    });
+    let (_daemon, api, stop, task) = crate::serve(&path).await;
     let ready = api.send(reqwest::Method::GET, "/ready", None).await;
     assert_eq!(ready.status, 200, "{}", ready.text);
     let names: Vec<&str> = attacks

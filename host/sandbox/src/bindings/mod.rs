@@ -67,7 +67,29 @@ pub(crate) use guests::{ConnectorGuest, ConnectorIndices, RuleIndices};
 
 impl psa::connector::types::Host for CallState {}
 
-use psa::connector::types::{NewNote, NewTicket, PageRequest};
+use psa::connector::types::{ConfigurationChanges, NewNote, NewTicket, PageRequest};
+
+impl ConfigurationChanges {
+    /// No change; set the fields that should change.
+    pub fn none() -> Self {
+        ConfigurationChanges {
+            name: None,
+            configuration_type_id: None,
+            status_id: None,
+            active: None,
+            serial_number: None,
+            model_number: None,
+            mac_address: None,
+            ip_address: None,
+            device_identifier: None,
+            manufacturer_id: None,
+            vendor_id: None,
+            notes: None,
+            questions: Vec::new(),
+            extra: None,
+        }
+    }
+}
 
 impl psa::connector::types::CredentialProblem {
     /// The settings named, joined for a message (`public-key` or `client-id, client-secret`).

@@ -257,20 +257,8 @@ async fn never_patches_a_read_only_configuration_type() {
         (of(false), of(true))
     });
     let notes = |text: &str| ConfigurationChanges {
-        name: None,
-        configuration_type_id: None,
-        status_id: None,
-        active: None,
-        serial_number: None,
-        model_number: None,
-        mac_address: None,
-        ip_address: None,
-        device_identifier: None,
-        manufacturer_id: None,
-        vendor_id: None,
         notes: Some(text.into()),
-        questions: vec![],
-        extra: None,
+        ..ConfigurationChanges::none()
     };
     let before = sim.faults().api_requests();
     match conn.update_configuration(locked.clone(), notes("x")).await {

@@ -277,20 +277,8 @@ async fn a_connector_built_for_contract_0_1_0_loads_and_is_adapted() {
         other => panic!("expected invalid-input, got {other:?}"),
     }
     let changes = ConfigurationChanges {
-        name: None,
         configuration_type_id: Some("4".into()),
-        status_id: None,
-        active: None,
-        serial_number: None,
-        model_number: None,
-        mac_address: None,
-        ip_address: None,
-        device_identifier: None,
-        manufacturer_id: None,
-        vendor_id: None,
-        notes: None,
-        questions: vec![],
-        extra: None,
+        ..ConfigurationChanges::none()
     };
     match conn.update_configuration("1".into(), changes).await {
         Err(ConnectorError::Psa(PsaError::Unsupported(m))) => {
