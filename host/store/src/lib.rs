@@ -22,7 +22,7 @@ mod postgres;
 mod sled_store;
 
 pub use entity::{Dataset, Entity};
-pub use postgres::{PgOptions, PgStore, SCHEMA_VERSION as PG_SCHEMA_VERSION};
+pub use postgres::{Lease, PgOptions, PgStore, SCHEMA_VERSION as PG_SCHEMA_VERSION, StaleLease};
 pub use sled_store::SledStore;
 
 use serde::{Deserialize, Serialize};

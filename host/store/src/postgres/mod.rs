@@ -16,8 +16,10 @@
 //!
 //! The schema and its migrations are in [`schema`]; the store applies them when it connects.
 
+mod leases;
 mod schema;
 
+pub use leases::{Lease, StaleLease};
 pub use schema::SCHEMA_VERSION;
 
 use super::{
@@ -58,6 +60,8 @@ impl Default for PgOptions {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// The leases this replica writes under, by connection (see [`leases`]).
+    fences: std::sync::Arc<std::sync::Mutex<HashMap<String, leases::Fence>>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -121,7 +125,10 @@ impl PgStore {
             .map_err(|e| anyhow!("cannot connect to the PostgreSQL record store: {e}"))?;
         schema::migrate(&mut client, options.schema.as_deref()).await?;
         drop(client);
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            fences: Default::default(),
+        })
     }
 
     /// Checks a connection string and options without connecting (configuration validation).
@@ -171,6 +178,9 @@ impl PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let mut seq = lock_connection(&tx, &page.connection).await?;
+        if let Some(fence) = self.fence_of(&page.connection) {
+            leases::check_fence(&tx, &page.connection, &fence).await?;
+        }
         let first_seq = seq;
         // One primary-key probe per id (a correlated subquery stays a per-row index lookup
         // whatever the statistics; `id = ANY($3)` was planned as a scan of the whole entity
@@ -370,6 +380,9 @@ impl PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         lock_connection(&tx, connection).await?;
+        if let Some(fence) = self.fence_of(connection) {
+            leases::check_fence(&tx, connection, &fence).await?;
+        }
         if clear_seen {
             let st = tx
                 .prepare_cached("DELETE FROM seen WHERE connection = $1 AND entity = $2")

@@ -31,12 +31,10 @@ pub(crate) struct Migration {
 /// transaction gives its numbers back: the sequence stays gapless and readers never see a
 /// number before the ones below it. A PostgreSQL SEQUENCE would leak numbers on rollback.
 ///
-/// Leases and fencing (issue 14, not built yet) fit here: a later migration adds the lease
-/// (owner, epoch, expiry) to `connections` (or a `leases` table keyed by connection), and the
-/// locking statement every write transaction already begins with gains `WHERE epoch = $epoch`;
-/// when it locks no row, the writer's lease is stale and the transaction is refused before it
-/// wrote anything. No advisory locks, so the schema also runs on PostgreSQL-compatible
-/// distributed SQL engines.
+/// Leases and fencing (version 2, `leases.rs`): a `leases` table keyed by connection; a fenced
+/// write transaction, right after locking the connection's row, reads its lease row `FOR SHARE`
+/// and is refused before it wrote anything when the owner or epoch changed. No advisory locks,
+/// so the schema also runs on PostgreSQL-compatible distributed SQL engines.
 ///
 /// Records keep their JSON as text (exactly the bytes that were hashed, any JSON string
 /// included; `jsonb` would rewrite numbers and refuse `\u0000`) and their `updated-at` as a
@@ -97,12 +95,30 @@ CREATE TABLE runs (
 CREATE SEQUENCE run_ids AS bigint START WITH 1;
 "#;
 
+/// Version 2: leases of connections across replicas (see `leases.rs`). A row is never deleted,
+/// so an epoch is never handed out twice; a released lease has expired at `-infinity`.
+const V2: &str = r#"
+CREATE TABLE leases (
+    connection text COLLATE "C" PRIMARY KEY,
+    owner      text NOT NULL,
+    epoch      bigint NOT NULL CHECK (epoch >= 1),
+    expires_at timestamptz NOT NULL
+);
+"#;
+
 /// Every migration, in order.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "records, change feed, sync state, seen ids, runs",
-    sql: V1,
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "records, change feed, sync state, seen ids, runs",
+        sql: V1,
+    },
+    Migration {
+        version: 2,
+        description: "leases of connections across replicas",
+        sql: V2,
+    },
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;

@@ -204,3 +204,120 @@ async fn a_server_restart_fails_commits_cleanly_then_they_resume() {
     );
     drop(server);
 }
+
+/// Leases: one owner at a time, renewal, loss at expiry to another replica with a higher
+/// epoch, release; and fencing: a replica paused past its lease cannot write once another took
+/// the connection over, while the new owner can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leases_have_one_owner_and_fence_stale_writers() {
+    use psahost_store::StaleLease;
+    use std::time::Duration;
+    let f = PgFactory::new();
+    // Two replicas: two stores (pools) over one database.
+    let a = open(&f.schema).await.unwrap();
+    let b = open(&f.schema).await.unwrap();
+    let long = Duration::from_secs(60);
+
+    let lease_a = a
+        .acquire_lease("acme", "replica-a", long)
+        .await
+        .unwrap()
+        .expect("free");
+    assert_eq!((lease_a.owner.as_str(), lease_a.epoch), ("replica-a", 1));
+    assert_eq!(
+        b.acquire_lease("acme", "replica-b", long).await.unwrap(),
+        None
+    );
+    let renewed = a
+        .renew_lease(&lease_a, long)
+        .await
+        .unwrap()
+        .expect("still held");
+    assert_eq!(renewed.epoch, 1);
+    assert!(renewed.expires_at >= lease_a.expires_at);
+    a.fence(&lease_a);
+
+    let page = |id: &str| PageCommit {
+        connection: "acme".into(),
+        entity: Entity::Companies,
+        upserts: vec![RecordWrite {
+            id: id.into(),
+            record: json!({"id": id}),
+        }],
+        deletions: vec![],
+        mark_seen: false,
+        checkpoint: None,
+    };
+    a.commit(page("1")).await.expect("the owner writes");
+
+    // Replica a pauses past its lease (here: a short lease, then a wait); b takes over.
+    let short = a
+        .acquire_lease("globex", "replica-a", Duration::from_millis(200))
+        .await
+        .unwrap()
+        .expect("free");
+    a.fence(&short);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let lease_b = b
+        .acquire_lease("globex", "replica-b", long)
+        .await
+        .unwrap()
+        .expect("expired: b takes it");
+    assert_eq!(lease_b.epoch, short.epoch + 1);
+    assert_eq!(
+        a.renew_lease(&short, long).await.unwrap(),
+        None,
+        "a lost it"
+    );
+    let err = a
+        .commit(PageCommit {
+            connection: "globex".into(),
+            ..page("7")
+        })
+        .await
+        .expect_err("a stale writer is refused");
+    let stale = err.downcast_ref::<StaleLease>().expect("a typed refusal");
+    assert_eq!(
+        (stale.epoch, stale.owner.as_str()),
+        (short.epoch, "replica-a")
+    );
+    assert!(err.to_string().contains("replica-b"), "{err}");
+    assert_eq!(
+        a.count("globex", Entity::Companies).await.unwrap(),
+        0,
+        "nothing written"
+    );
+    b.fence(&lease_b);
+    b.commit(PageCommit {
+        connection: "globex".into(),
+        ..page("7")
+    })
+    .await
+    .expect("the new owner writes");
+    assert_eq!(b.count("globex", Entity::Companies).await.unwrap(), 1);
+
+    // A graceful stop releases at once; the next owner gets a new epoch.
+    assert!(a.release_lease(&lease_a).await.unwrap());
+    let lease_b2 = b
+        .acquire_lease("acme", "replica-b", long)
+        .await
+        .unwrap()
+        .expect("released");
+    assert_eq!(lease_b2.epoch, 2);
+    let all = b.leases().await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|l| (l.connection.as_str(), l.owner.as_str(), l.epoch))
+            .collect::<Vec<_>>(),
+        [
+            ("acme", "replica-b", 2),
+            ("globex", "replica-b", lease_b.epoch)
+        ]
+    );
+    // Out-of-range lease lengths are refused.
+    assert!(
+        b.acquire_lease("x", "replica-b", Duration::ZERO)
+            .await
+            .is_err()
+    );
+}

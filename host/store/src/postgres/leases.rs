@@ -1,0 +1,227 @@
+//! Leases of connections across replicas, and the fencing of their writes.
+//!
+//! A replica owns a connection while it holds the connection's row in `leases` (owner, epoch,
+//! expiry) unexpired. Expiry is judged by the database's clock (`now()`), one clock for every
+//! replica. Taking a lease that expired (or was released) raises its epoch; the row is never
+//! deleted, so an epoch is never handed out twice.
+//!
+//! Fencing: a replica registers the epoch it holds ([`PgStore::fence`]); from then on every
+//! write transaction of that connection (a page commit, a run's save) checks, right after it
+//! locks the connection, that the lease row still carries that owner and epoch, reading it
+//! `FOR SHARE`. A replica that was paused past its lease and resumes after another took over
+//! finds a higher epoch: its transaction is refused ([`StaleLease`]) before it wrote anything.
+//! The share lock makes a takeover wait for a write in flight, so a write that passed the
+//! check commits before the new owner starts. Lease rows, not advisory locks, so the schema
+//! also runs on PostgreSQL-compatible distributed SQL engines.
+
+use super::PgStore;
+use anyhow::Context;
+use deadpool_postgres::Transaction;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// A lease held on a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// The connection.
+    pub connection: String,
+    /// The replica holding it.
+    pub owner: String,
+    /// Raised each time the lease changes hands (from 1).
+    pub epoch: u64,
+    /// When it lapses unless renewed (the database's clock).
+    pub expires_at: OffsetDateTime,
+}
+
+/// A write of a connection refused because the writer's lease is no longer current.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "the lease of connection `{connection}` held by `{owner}` at epoch {epoch} was taken over (now {current}): this replica no longer owns the connection, and its write was refused"
+)]
+pub struct StaleLease {
+    /// The connection.
+    pub connection: String,
+    /// The writer.
+    pub owner: String,
+    /// The epoch the writer held.
+    pub epoch: u64,
+    /// Who holds it now, and at which epoch (`replica-b at epoch 3`, or `no lease`).
+    pub current: String,
+}
+
+/// The lease a replica writes under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Fence {
+    pub owner: String,
+    pub epoch: u64,
+}
+
+/// The longest lease, so that a replica that dies is replaced within a bounded time.
+pub const MAX_LEASE: Duration = Duration::from_secs(3600);
+
+fn ttl_of(ttl: Duration) -> anyhow::Result<f64> {
+    anyhow::ensure!(
+        !ttl.is_zero() && ttl <= MAX_LEASE,
+        "a lease lasts from 1 ms to {} s, not {} ms",
+        MAX_LEASE.as_secs(),
+        ttl.as_millis()
+    );
+    Ok(ttl.as_secs_f64())
+}
+
+fn lease_of(connection: &str, row: &tokio_postgres::Row) -> Lease {
+    Lease {
+        connection: connection.to_string(),
+        owner: row.get(0),
+        epoch: row.get::<_, i64>(1) as u64,
+        expires_at: row.get(2),
+    }
+}
+
+impl PgStore {
+    /// Takes the lease of `connection` for `owner` for `ttl`, if nobody else holds it unexpired;
+    /// none when another replica does. Taking it (even back, by the same owner) raises the epoch.
+    pub async fn acquire_lease(
+        &self,
+        connection: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> anyhow::Result<Option<Lease>> {
+        let seconds = ttl_of(ttl)?;
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "INSERT INTO leases (connection, owner, epoch, expires_at)
+                 VALUES ($1, $2, 1, now() + make_interval(secs => $3))
+                 ON CONFLICT (connection) DO UPDATE
+                   SET owner = excluded.owner, epoch = leases.epoch + 1,
+                       expires_at = excluded.expires_at
+                   WHERE leases.expires_at <= now()
+                 RETURNING owner, epoch, expires_at",
+                &[&connection, &owner, &seconds],
+            )
+            .await
+            .with_context(|| format!("cannot take the lease of connection `{connection}`"))?;
+        Ok(row.map(|r| lease_of(connection, &r)))
+    }
+
+    /// Extends `lease` by `ttl` from now; none when it was lost (expired and taken, or
+    /// released): the replica must stop working on the connection.
+    pub async fn renew_lease(&self, lease: &Lease, ttl: Duration) -> anyhow::Result<Option<Lease>> {
+        let seconds = ttl_of(ttl)?;
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "UPDATE leases SET expires_at = now() + make_interval(secs => $4)
+                 WHERE connection = $1 AND owner = $2 AND epoch = $3 AND expires_at > now()
+                 RETURNING owner, epoch, expires_at",
+                &[
+                    &lease.connection,
+                    &lease.owner,
+                    &(lease.epoch as i64),
+                    &seconds,
+                ],
+            )
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot renew the lease of connection `{}`",
+                    lease.connection
+                )
+            })?;
+        Ok(row.map(|r| lease_of(&lease.connection, &r)))
+    }
+
+    /// Gives `lease` up at once (a graceful stop), so another replica need not wait for its
+    /// expiry. The row stays, with its epoch. Also removes this store's fence of it.
+    pub async fn release_lease(&self, lease: &Lease) -> anyhow::Result<bool> {
+        self.unfence(&lease.connection);
+        let client = self.client().await?;
+        let released = client
+            .execute(
+                "UPDATE leases SET expires_at = '-infinity'
+                 WHERE connection = $1 AND owner = $2 AND epoch = $3",
+                &[&lease.connection, &lease.owner, &(lease.epoch as i64)],
+            )
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot release the lease of connection `{}`",
+                    lease.connection
+                )
+            })?;
+        Ok(released == 1)
+    }
+
+    /// Every lease row (held, expired or released), by connection.
+    pub async fn leases(&self) -> anyhow::Result<Vec<Lease>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT connection, owner, epoch, expires_at FROM leases ORDER BY connection",
+                &[],
+            )
+            .await
+            .context("cannot read the leases")?;
+        Ok(rows
+            .iter()
+            .map(|r| Lease {
+                connection: r.get(0),
+                owner: r.get(1),
+                epoch: r.get::<_, i64>(2) as u64,
+                expires_at: r.get(3),
+            })
+            .collect())
+    }
+
+    /// From now on, this store's writes of `lease.connection` are made under `lease`: each is
+    /// refused with [`StaleLease`] once another replica has taken the connection over.
+    pub fn fence(&self, lease: &Lease) {
+        let mut fences = self.fences.lock().unwrap_or_else(|e| e.into_inner());
+        fences.insert(
+            lease.connection.clone(),
+            Fence {
+                owner: lease.owner.clone(),
+                epoch: lease.epoch,
+            },
+        );
+    }
+
+    /// Writes of `connection` are no longer fenced by this store.
+    pub fn unfence(&self, connection: &str) {
+        let mut fences = self.fences.lock().unwrap_or_else(|e| e.into_inner());
+        fences.remove(connection);
+    }
+
+    pub(super) fn fence_of(&self, connection: &str) -> Option<Fence> {
+        let fences = self.fences.lock().unwrap_or_else(|e| e.into_inner());
+        fences.get(connection).cloned()
+    }
+}
+
+/// In a write transaction of `connection`, after it locked the connection: refuses the
+/// transaction when `fence` is no longer the connection's lease.
+pub(super) async fn check_fence(
+    tx: &Transaction<'_>,
+    connection: &str,
+    fence: &Fence,
+) -> anyhow::Result<()> {
+    let st = tx
+        .prepare_cached("SELECT owner, epoch FROM leases WHERE connection = $1 FOR SHARE")
+        .await?;
+    let row = tx.query_opt(&st, &[&connection]).await?;
+    let current = row.map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as u64));
+    match current {
+        Some((owner, epoch)) if owner == fence.owner && epoch == fence.epoch => Ok(()),
+        other => Err(StaleLease {
+            connection: connection.to_string(),
+            owner: fence.owner.clone(),
+            epoch: fence.epoch,
+            current: match other {
+                Some((owner, epoch)) => format!("`{owner}` at epoch {epoch}"),
+                None => "no lease".into(),
+            },
+        }
+        .into()),
+    }
+}
