@@ -18,6 +18,7 @@
 //! calls in flight finish on the clone they hold, with the old version.
 
 pub mod api;
+pub mod cluster;
 pub mod reload;
 pub mod scheduler;
 

@@ -174,6 +174,49 @@ impl PgStore {
             .collect())
     }
 
+    /// Records that `replica` is alive until `ttl` from now (its heartbeat).
+    pub async fn heartbeat(&self, replica: &str, ttl: Duration) -> anyhow::Result<()> {
+        let seconds = ttl_of(ttl)?;
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO replicas (replica, seen_at, expires_at)
+                 VALUES ($1, now(), now() + make_interval(secs => $2))
+                 ON CONFLICT (replica) DO UPDATE
+                   SET seen_at = excluded.seen_at, expires_at = excluded.expires_at",
+                &[&replica, &seconds],
+            )
+            .await
+            .with_context(|| format!("cannot record the heartbeat of replica `{replica}`"))?;
+        Ok(())
+    }
+
+    /// Marks `replica` gone at once (a graceful stop), so the others rebalance without waiting.
+    pub async fn leave(&self, replica: &str) -> anyhow::Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE replicas SET expires_at = '-infinity' WHERE replica = $1",
+                &[&replica],
+            )
+            .await
+            .with_context(|| format!("cannot record that replica `{replica}` left"))?;
+        Ok(())
+    }
+
+    /// The replicas whose heartbeat has not expired, by name.
+    pub async fn live_replicas(&self) -> anyhow::Result<std::collections::BTreeSet<String>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT replica FROM replicas WHERE expires_at > now() ORDER BY replica",
+                &[],
+            )
+            .await
+            .context("cannot read the live replicas")?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     /// From now on, this store's writes of `lease.connection` are made under `lease`: each is
     /// refused with [`StaleLease`] once another replica has taken the connection over.
     pub fn fence(&self, lease: &Lease) {

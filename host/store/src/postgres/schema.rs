@@ -106,6 +106,16 @@ CREATE TABLE leases (
 );
 "#;
 
+/// Version 3: the replicas sharing the store, each with the time it was last seen (by the
+/// database's clock), so every replica can tell the live ones apart and assign connections.
+const V3: &str = r#"
+CREATE TABLE replicas (
+    replica text COLLATE "C" PRIMARY KEY,
+    seen_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL
+);
+"#;
+
 /// Every migration, in order.
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -117,6 +127,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 2,
         description: "leases of connections across replicas",
         sql: V2,
+    },
+    Migration {
+        version: 3,
+        description: "replicas and their heartbeats",
+        sql: V3,
     },
 ];
 

@@ -314,6 +314,24 @@ async fn leases_have_one_owner_and_fence_stale_writers() {
             ("globex", "replica-b", lease_b.epoch)
         ]
     );
+    // Replicas: live while their heartbeat lasts, gone at once when they leave.
+    a.heartbeat("replica-a", long).await.unwrap();
+    b.heartbeat("replica-b", Duration::from_millis(200))
+        .await
+        .unwrap();
+    let live = a.live_replicas().await.unwrap();
+    assert_eq!(
+        live.into_iter().collect::<Vec<_>>(),
+        ["replica-a", "replica-b"]
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        a.live_replicas().await.unwrap().len(),
+        1,
+        "b's heartbeat lapsed"
+    );
+    a.leave("replica-a").await.unwrap();
+    assert!(b.live_replicas().await.unwrap().is_empty());
     // Out-of-range lease lengths are refused.
     assert!(
         b.acquire_lease("x", "replica-b", Duration::ZERO)
