@@ -91,3 +91,46 @@ async fn check_without_a_grant_or_simulator_says_what_to_pass() {
     assert_eq!(out.status.code(), Some(2), "clap refuses: {stderr}");
     assert!(stderr.contains("cannot be used with"), "{stderr}");
 }
+
+/// `--connection ID` takes the settings and grant of a configured connection; `--setting`
+/// adds to them.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_takes_a_connection_of_the_configuration() {
+    let server = tiny_server::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("psahost.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[runtime]\ndata-dir = \"data\"\n\n[plugins.tiny]\npath = {path:?}\n\n\
+             [connections.tiny-test]\nplugin = \"tiny\"\n\
+             settings = {{ url = {origin:?}, api-key = \"${{env:TINY_PSA_KEY}}\" }}\n\
+             grant = {{ hosts = [{origin:?}] }}\n",
+            path = TINY_PSA_PATH,
+            origin = server.origin,
+        ),
+    )
+    .unwrap();
+    let out = plugin_check(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--connection",
+        "tiny-test",
+        "--setting",
+        "defect=429-as-remote",
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let failed: Vec<&str> = stdout.lines().filter(|l| l.contains(" FAIL ")).collect();
+    assert_eq!(failed.len(), 1, "{stdout}");
+    assert!(
+        failed[0].starts_with("fault: 429 Too Many Requests"),
+        "{stdout}"
+    );
+    assert!(
+        line(&stdout, "companies: paging").contains(" pass "),
+        "{stdout}"
+    );
+}
