@@ -320,3 +320,66 @@ pub(crate) fn unknown(result: Result<Read, ConnectorError>) -> Verdict {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(ids: &[&str], pages: usize) -> Read {
+        Read {
+            records: ids
+                .iter()
+                .map(|id| DatasetRecord {
+                    id: id.to_string(),
+                    updated_at: Some(format!("2026-01-0{id}T00:00:00Z")),
+                    raw: format!(r#"{{"id": {id}}}"#),
+                })
+                .collect(),
+            pages,
+            total: None,
+        }
+    }
+
+    const DECLARED: Declared = Declared {
+        max_page_size: 100,
+        updated_since: true,
+    };
+
+    #[test]
+    fn paging_fails_a_record_twice_in_either_read_and_another_set() {
+        let all = read(&["1", "2", "3", "4"], 1);
+        let (outcome, _) = paging(DECLARED, &read(&["1", "2", "3", "4"], 2), &all, 2);
+        assert_eq!(outcome, Outcome::Pass);
+        let (outcome, detail) = paging(DECLARED, &read(&["1", "2", "2", "3", "4"], 3), &all, 2);
+        assert_eq!(
+            (outcome, detail.contains("1 returned twice")),
+            (Outcome::Fail, true)
+        );
+        let twice = read(&["1", "2", "3", "4", "4"], 1);
+        let (outcome, detail) = paging(DECLARED, &read(&["1", "2", "3", "4"], 2), &twice, 2);
+        assert_eq!(
+            (outcome, detail.contains("pages of 100")),
+            (Outcome::Fail, true),
+            "{detail}"
+        );
+        let (outcome, _) = paging(DECLARED, &read(&["1", "2", "3"], 2), &all, 2);
+        assert_eq!(outcome, Outcome::Fail);
+    }
+
+    #[test]
+    fn updated_since_wants_exactly_the_records_at_or_after_the_time() {
+        let all = read(&["1", "2", "3", "4"], 1);
+        let since = split_time(&all.records).expect("four times");
+        assert_eq!(psahost_store::format_time(since), "2026-01-03T00:00:00Z");
+        let (outcome, _) = updated_since(&all, &read(&["3", "4"], 1), since);
+        assert_eq!(outcome, Outcome::Pass);
+        let (outcome, detail) = updated_since(&all, &all, since);
+        assert_eq!(
+            (outcome, detail.contains("2 older ones")),
+            (Outcome::Fail, true),
+            "{detail}"
+        );
+        let (outcome, _) = updated_since(&all, &read(&["4"], 1), since);
+        assert_eq!(outcome, Outcome::Fail);
+    }
+}

@@ -685,8 +685,13 @@ mod tests {
     /// has no server), and are not retried away; then requests go out again.
     #[tokio::test]
     async fn faults_answer_the_next_requests_in_order() {
-        let origin = "http://127.0.0.1:9";
-        let c = capability(&[origin], &[origin], false);
+        // A port that was just free: nothing listens on it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let origin = format!("http://127.0.0.1:{port}");
+        let c = capability(&[&origin], &[&origin], false);
         c.faults.push([
             Fault::Answer {
                 status: 429,
@@ -714,7 +719,7 @@ mod tests {
         assert!(matches!(e, HttpError::Timeout(_)), "{e:?}");
         let e = c.send(request(), deadline, &tag()).await.unwrap_err();
         assert!(matches!(e, HttpError::ResponseTooLarge(_)), "{e:?}");
-        // The plan is spent: this one is sent, and nothing listens on port 9.
+        // The plan is spent: this one is sent, and nothing listens there.
         let e = c.send(request(), deadline, &tag()).await.unwrap_err();
         assert!(matches!(e, HttpError::Connection(_)), "{e:?}");
         c.faults.push([Fault::Timeout, Fault::Timeout]);
