@@ -4,7 +4,9 @@
 //!
 //! The API: `GET {url}/api/companies?page_no=N&page_size=S[&updated_since=T]` answers
 //! `{"record_count": n, "companies": [...]}` (contacts alike), `GET {url}/api/companies/{id}`
-//! the record itself; every request carries `Authorization: Bearer {api-key}`.
+//! the record itself; `POST {url}/api/tickets` creates a ticket and
+//! `POST {url}/api/tickets/{id}/notes` a note, each answering the record created; every request
+//! carries `Authorization: Bearer {api-key}`.
 //!
 //! Its setting `defect` switches on one classic bug, each in `list-companies` only so that it
 //! breaks exactly one check of the suite:
@@ -143,6 +145,38 @@ struct Record<'a> {
     email: json::Scalar<'a>,
     #[serde(borrow)]
     updated_at: json::Scalar<'a>,
+    #[serde(borrow)]
+    summary: json::Scalar<'a>,
+    #[serde(borrow)]
+    ticket_id: json::Scalar<'a>,
+    #[serde(borrow)]
+    text: json::Scalar<'a>,
+    private: json::Scalar<'a>,
+    #[serde(borrow)]
+    created_at: json::Scalar<'a>,
+}
+
+/// What Tiny PSA takes to create a ticket.
+#[derive(serde::Serialize)]
+struct TicketBody<'a> {
+    company_id: &'a str,
+    summary: &'a str,
+    details: Option<&'a str>,
+}
+
+/// What Tiny PSA takes to add a note.
+#[derive(serde::Serialize)]
+struct NoteBody<'a> {
+    text: &'a str,
+    private: bool,
+}
+
+/// Sends a write and maps the record it answers.
+fn write<T>(request: Request, map: impl Fn(Record<'_>, &str) -> Result<T>) -> Result<T> {
+    // A write is not safe to resend: the host must not retry it after a 429 or 503.
+    let response = send(request.retryable(false), None, Defect::None)?;
+    let raw = json::record(&response.body)?;
+    map(json::typed(raw.get())?, raw.get())
 }
 
 impl Record<'_> {
@@ -177,6 +211,39 @@ fn company(r: Record<'_>, raw: &str) -> Result<Company> {
     })
 }
 
+fn ticket(r: Record<'_>, raw: &str) -> Result<Ticket> {
+    Ok(Ticket {
+        id: r.id("ticket")?,
+        summary: r.summary.text().unwrap_or_default(),
+        company_id: r.company_id.id(),
+        contact_id: None,
+        queue: None,
+        status: None,
+        priority: None,
+        ticket_type: None,
+        sub_type: None,
+        source: None,
+        agreement_id: None,
+        closed: false,
+        created_at: None,
+        updated_at: r.updated_at(),
+        raw: raw.to_string(),
+    })
+}
+
+fn note(r: Record<'_>, raw: &str) -> Result<Note> {
+    Ok(Note {
+        id: r.id("note")?,
+        ticket_id: r.ticket_id.id().unwrap_or_default(),
+        text: r.text.text().unwrap_or_default(),
+        internal: r.private.flag(false),
+        resolution: false,
+        created_at: r.created_at.text().and_then(|t| time::to_utc(&t)),
+        created_by: None,
+        raw: raw.to_string(),
+    })
+}
+
 fn contact(r: Record<'_>, raw: &str) -> Result<Contact> {
     Ok(Contact {
         id: r.id("contact")?,
@@ -200,7 +267,8 @@ impl Connector for TinyPsa {
             name: "Tiny PSA".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             vendor: "psahost tests".into(),
-            description: "Companies and contacts from Tiny PSA, with one switchable defect".into(),
+            description: "Companies, contacts and tickets of Tiny PSA, with one switchable defect"
+                .into(),
             settings: vec![
                 setting("url", "URL", "Tiny PSA's origin, e.g. https://tiny.example").required(),
                 setting("api-key", "API key", "Settings > API > keys")
@@ -215,6 +283,9 @@ impl Connector for TinyPsa {
                 Operation::GetCompany,
                 Operation::ListContacts,
                 Operation::GetContact,
+                Operation::GetTicket,
+                Operation::CreateTicket,
+                Operation::AddTicketNote,
             ],
             rate_limits: vec![],
             paging: vec![
@@ -270,6 +341,43 @@ impl Connector for TinyPsa {
     fn get_contact(id: String) -> Result<Contact> {
         defect()?;
         get("contacts", &id, contact)
+    }
+
+    fn get_ticket(id: String) -> Result<Ticket> {
+        defect()?;
+        get("tickets", &id, ticket)
+    }
+
+    fn create_ticket(new: NewTicket) -> Result<Ticket> {
+        defect()?;
+        let body = TicketBody {
+            company_id: &new.company_id,
+            summary: &new.summary,
+            details: new.description.as_deref(),
+        };
+        write(
+            Request::post(format!("{}/api/tickets", origin()?)).json(&body)?,
+            ticket,
+        )
+    }
+
+    fn add_ticket_note(new: NewNote) -> Result<Note> {
+        defect()?;
+        if new.ticket_id.is_empty() || !new.ticket_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::invalid(
+                "ticket-id",
+                format!("`{}` is not a Tiny PSA ticket id", new.ticket_id),
+            ));
+        }
+        let body = NoteBody {
+            text: &new.text,
+            private: new.internal,
+        };
+        write(
+            Request::post(format!("{}/api/tickets/{}/notes", origin()?, new.ticket_id))
+                .json(&body)?,
+            note,
+        )
     }
 }
 

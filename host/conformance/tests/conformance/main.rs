@@ -39,12 +39,14 @@ fn options(origin: &str, defect: &str) -> AnyOptions {
     AnyOptions::new(settings, grant)
 }
 
-async fn check(defect: &str) -> Report {
+/// The report on the connector with `defect` against a fresh server, and the server.
+async fn check(defect: &str) -> (Report, tiny_server::TinyServer) {
     let server = tiny_server::start().await;
     let (runtime, plugin) = tiny_psa().await;
-    check_any(&runtime, &plugin, &options(&server.origin, defect))
+    let report = check_any(&runtime, &plugin, &options(&server.origin, defect))
         .await
-        .expect("the suite runs")
+        .expect("the suite runs");
+    (report, server)
 }
 
 fn outcome<'a>(report: &'a Report, name: &str) -> Option<&'a Outcome> {
@@ -57,7 +59,7 @@ fn outcome<'a>(report: &'a Report, name: &str) -> Option<&'a Outcome> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_tiny_connector_passes_against_its_server() {
-    let report = check("none").await;
+    let (report, server) = check("none").await;
     assert!(report.passed(), "{}", report.table());
     // What needs no knowledge of the data was exercised, not skipped.
     for name in [
@@ -89,7 +91,34 @@ async fn the_tiny_connector_passes_against_its_server() {
         outcome(&report, "writes: ticket and note"),
         Some(&Outcome::Skip)
     );
+    assert!(server.tickets().is_empty(), "no ticket was created");
     assert!(report.table().contains("against http://127.0.0.1:"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_writes_are_checked_when_asked_for() {
+    let server = tiny_server::start().await;
+    let (runtime, plugin) = tiny_psa().await;
+    let mut options = options(&server.origin, "none");
+    options.writes = true;
+    let report = check_any(&runtime, &plugin, &options)
+        .await
+        .expect("the suite runs");
+    assert_eq!(
+        outcome(&report, "writes: ticket and note"),
+        Some(&Outcome::Pass),
+        "{}",
+        report.table()
+    );
+    let tickets = server.tickets();
+    assert_eq!(tickets.len(), 1, "{tickets:?}");
+    assert!(
+        tickets[0]["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("conformance check ")),
+        "{tickets:?}"
+    );
+    assert_eq!(tickets[0]["notes"][0]["text"], "Checked by psahost.");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -99,7 +128,7 @@ async fn each_defect_fails_exactly_the_check_that_names_it() {
         ("ignore-updated-since", "companies: updated-since"),
         ("429-as-remote", "fault: 429 Too Many Requests"),
     ] {
-        let report = check(defect).await;
+        let (report, _) = check(defect).await;
         let failed: Vec<&str> = report.failures().map(|c| c.name.as_str()).collect();
         assert_eq!(failed, [check_name], "{defect}\n{}", report.table());
     }

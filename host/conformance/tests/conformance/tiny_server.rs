@@ -1,6 +1,6 @@
 //! A fake Tiny PSA (the made-up PSA of `plugins/tiny-psa`) for the any-PSA conformance tests:
-//! a few dozen deterministic companies and contacts behind a bearer token, served by axum on
-//! a loopback port. Not a simulator dialect: just enough API for the connector, as a vendor
+//! a few dozen deterministic companies and contacts behind a bearer token, and the tickets and
+//! notes created, served by axum on a loopback port. Not a simulator dialect: just enough API for the connector, as a vendor
 //! would write for their own PSA. Also used by the CLI's tests (`host/cli/tests/cli/`).
 
 use axum::Json;
@@ -8,10 +8,10 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -25,7 +25,16 @@ const MAX_PAGE: usize = 100;
 pub struct TinyServer {
     /// `http://127.0.0.1:PORT`.
     pub origin: String,
+    data: Arc<Data>,
     task: tokio::task::JoinHandle<()>,
+}
+
+impl TinyServer {
+    /// The tickets created, with their notes (`"notes": [...]`).
+    #[allow(dead_code)] // the conformance tests look; the CLI's only run the suite
+    pub fn tickets(&self) -> Vec<Value> {
+        self.data.lock_tickets().clone()
+    }
 }
 
 impl Drop for TinyServer {
@@ -38,6 +47,7 @@ impl Drop for TinyServer {
 struct Data {
     companies: Vec<(OffsetDateTime, Value)>,
     contacts: Vec<(OffsetDateTime, Value)>,
+    tickets: Mutex<Vec<Value>>,
 }
 
 impl Data {
@@ -75,7 +85,12 @@ impl Data {
         Data {
             companies,
             contacts,
+            tickets: Mutex::new(Vec::new()),
         }
+    }
+
+    fn lock_tickets(&self) -> std::sync::MutexGuard<'_, Vec<Value>> {
+        self.tickets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn records(&self, entity: &str) -> Option<&[(OffsetDateTime, Value)]> {
@@ -89,10 +104,12 @@ impl Data {
 
 /// Starts the server on a free loopback port.
 pub async fn start() -> TinyServer {
+    let data = Arc::new(Data::new());
     let app = Router::new()
-        .route("/api/{entity}", get(list))
+        .route("/api/{entity}", get(list).post(create_ticket))
         .route("/api/{entity}/{id}", get(one))
-        .with_state(Arc::new(Data::new()));
+        .route("/api/tickets/{id}/notes", post(add_note))
+        .with_state(data.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");
@@ -102,7 +119,7 @@ pub async fn start() -> TinyServer {
             .await
             .expect("the fake server runs");
     });
-    TinyServer { origin, task }
+    TinyServer { origin, data, task }
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -171,8 +188,75 @@ async fn one(
     if let Some(refused) = refused(&headers) {
         return refused;
     }
-    data.records(&entity)
-        .and_then(|records| records.iter().find(|(_, r)| r["id"] == id))
-        .map(|(_, r)| Json(r.clone()).into_response())
+    let found = match entity.as_str() {
+        "tickets" => data.lock_tickets().iter().find(|t| t["id"] == id).cloned(),
+        _ => data
+            .records(&entity)
+            .and_then(|records| records.iter().find(|(_, r)| r["id"] == id))
+            .map(|(_, r)| r.clone()),
+    };
+    found
+        .map(|r| Json(r).into_response())
         .unwrap_or_else(|| error(StatusCode::NOT_FOUND, "no such record"))
+}
+
+/// `POST /api/tickets` with `{"company_id", "summary", "details"}`: the ticket created.
+async fn create_ticket(
+    State(data): State<Arc<Data>>,
+    Path(entity): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Some(refused) = refused(&headers) {
+        return refused;
+    }
+    let company = body["company_id"]
+        .as_str()
+        .and_then(|c| c.parse::<u64>().ok());
+    let known = company.is_some_and(|c| data.companies.iter().any(|(_, r)| r["id"] == c));
+    match (entity.as_str(), body["summary"].as_str()) {
+        ("tickets", Some(summary)) if known => {
+            let mut tickets = data.lock_tickets();
+            let ticket = json!({
+                "id": 5001 + tickets.len(),
+                "company_id": company,
+                "summary": summary,
+                "details": body["details"],
+                "updated_at": "2026-02-01T00:00:00Z",
+            });
+            tickets.push(ticket.clone());
+            (StatusCode::CREATED, Json(ticket)).into_response()
+        }
+        ("tickets", _) => error(StatusCode::BAD_REQUEST, "a known company_id and a summary"),
+        _ => error(StatusCode::METHOD_NOT_ALLOWED, "only tickets are created"),
+    }
+}
+
+/// `POST /api/tickets/{id}/notes` with `{"text", "private"}`: the note added.
+async fn add_note(
+    State(data): State<Arc<Data>>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Some(refused) = refused(&headers) {
+        return refused;
+    }
+    let mut tickets = data.lock_tickets();
+    let Some(ticket) = tickets.iter_mut().find(|t| t["id"] == id) else {
+        return error(StatusCode::NOT_FOUND, "no such ticket");
+    };
+    let notes = ticket["notes"].as_array().map_or(0, Vec::len);
+    let note = json!({
+        "id": id * 100 + notes as u64 + 1,
+        "ticket_id": id,
+        "text": body["text"],
+        "private": body["private"],
+        "created_at": "2026-02-01T00:00:00Z",
+    });
+    match ticket["notes"].as_array_mut() {
+        Some(notes) => notes.push(note.clone()),
+        None => ticket["notes"] = json!([note.clone()]),
+    }
+    (StatusCode::CREATED, Json(note)).into_response()
 }
