@@ -1069,8 +1069,14 @@ impl Suite<'_> {
                 PageRequest::first(self.page_size),
             )
             .await;
-            conn.capabilities().http.faults.clear();
+            let unused = conn.capabilities().http.faults.clear();
             let mut verdict = fault_verdict(result.map(|p| p.0.len()), expected);
+            if unused > 0 && verdict.0 == Outcome::Fail {
+                verdict.1 = format!(
+                    "{}: it sent no request, so the fault had nothing to hit",
+                    verdict.1
+                );
+            }
             // A wait the PSA announced must reach the host, which would retry too early
             // without it.
             if let (Outcome::Pass, false) = (verdict.0, note.is_empty()) {
