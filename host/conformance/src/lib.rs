@@ -1044,76 +1044,76 @@ impl Suite<'_> {
                 .collect(),
             body: br#"{"message": "injected by psahost plugin check"}"#.to_vec(),
         };
-        let retry = "with Retry-After: 7";
-        let cases: [(&str, Fault, &[&str]); 6] = [
-            (retry, answer(429, Some("7")), &["rate-limited"]),
-            ("", answer(429, None), &["rate-limited"]),
-            ("", answer(503, None), &["unavailable"]),
-            ("", Fault::Timeout, &["unavailable"]),
-            ("", Fault::TruncatedBody, &["remote", "unavailable"]),
-            ("", Fault::OversizedBody, &["remote", "unavailable"]),
-        ];
-        let mut rate_limited = Vec::new();
-        for (note, fault, expected) in cases {
-            let name = match &fault {
-                Fault::Answer { status: 429, .. } => "429 Too Many Requests",
-                Fault::Answer { .. } => "503 Service Unavailable",
-                Fault::Timeout => "timeout",
-                Fault::TruncatedBody => "truncated body",
-                Fault::OversizedBody => "oversized body",
-            };
-            conn.capabilities().http.faults.push([fault]);
-            let result = datasets::page(
-                &conn,
-                Listing::Entity(kind),
-                PageRequest::first(self.page_size),
-            )
-            .await;
-            let unused = conn.capabilities().http.faults.clear();
-            let mut verdict = fault_verdict(result.map(|p| p.0.len()), expected);
-            if unused > 0 && verdict.0 == Outcome::Fail {
-                verdict.1 = format!(
-                    "{}: it sent no request, so the fault had nothing to hit",
-                    verdict.1
-                );
-            }
-            // A wait the PSA announced must reach the host, which would retry too early
+        let rate_limited = &["rate-limited"][..];
+        // One check for both 429s: a connector that maps 429 wrongly fails it once.
+        let with = match self
+            .injected(&conn, kind, answer(429, Some("7")), rate_limited)
+            .await
+        {
+            // The wait the PSA announced must reach the host, which would retry too early
             // without it.
-            if let (Outcome::Pass, false) = (verdict.0, note.is_empty()) {
-                verdict = match &verdict.2 {
-                    Some(PsaError::RateLimited(hint)) if hint.retry_after_ms >= Some(7000) => verdict,
-                    _ => (
-                        Outcome::Fail,
-                        "rate-limited without `retry-after-ms`: the PSA's Retry-After (7 s) is lost".into(),
-                        None,
-                    ),
-                };
+            (Outcome::Pass, detail, Some(PsaError::RateLimited(hint)))
+                if hint.retry_after_ms >= Some(7000) =>
+            {
+                (Outcome::Pass, detail)
             }
-            let detail = if note.is_empty() {
-                verdict.1
-            } else {
-                format!("{note}: {}", verdict.1)
-            };
-            if name.starts_with("429") {
-                // One check for both answers: a connector that maps 429 wrongly fails once.
-                rate_limited.push((verdict.0, detail));
-                if rate_limited.len() == 2 {
-                    let outcome = if rate_limited.iter().all(|(o, _)| *o == Outcome::Pass) {
-                        Outcome::Pass
-                    } else {
-                        Outcome::Fail
-                    };
-                    let detail = rate_limited
-                        .iter()
-                        .map(|(_, d)| d.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; without: ");
-                    self.record(format!("fault: {name}"), outcome, detail);
-                }
-                continue;
-            }
-            self.record(format!("fault: {name}"), verdict.0, detail);
+            (Outcome::Pass, ..) => (
+                Outcome::Fail,
+                "rate-limited without `retry-after-ms`: the PSA's wait of 7 s is lost".into(),
+            ),
+            (outcome, detail, _) => (outcome, detail),
+        };
+        let (without, without_detail, _) = self
+            .injected(&conn, kind, answer(429, None), rate_limited)
+            .await;
+        let outcome = match (with.0, without) {
+            (Outcome::Pass, Outcome::Pass) => Outcome::Pass,
+            _ => Outcome::Fail,
+        };
+        self.record(
+            "fault: 429 Too Many Requests",
+            outcome,
+            format!("with Retry-After: 7: {}; without: {without_detail}", with.1),
+        );
+        let garbled = &["remote", "unavailable"][..];
+        let cases = [
+            (
+                "503 Service Unavailable",
+                answer(503, None),
+                &["unavailable"][..],
+            ),
+            ("timeout", Fault::Timeout, &["unavailable"][..]),
+            ("truncated body", Fault::TruncatedBody, garbled),
+            ("oversized body", Fault::OversizedBody, garbled),
+        ];
+        for (name, fault, expected) in cases {
+            let (outcome, detail, _) = self.injected(&conn, kind, fault, expected).await;
+            self.record(format!("fault: {name}"), outcome, detail);
         }
+    }
+
+    /// One page of `kind` read with `fault` on its first request, and the verdict (see
+    /// [`fault_verdict`]).
+    async fn injected(
+        &self,
+        conn: &Connection,
+        kind: Kind,
+        fault: Fault,
+        expected: &[&str],
+    ) -> (Outcome, String, Option<PsaError>) {
+        conn.capabilities().http.faults.push([fault]);
+        let result = datasets::page(
+            conn,
+            Listing::Entity(kind),
+            PageRequest::first(self.page_size),
+        )
+        .await;
+        let unused = conn.capabilities().http.faults.clear();
+        let (outcome, mut detail, error) = fault_verdict(result.map(|p| p.0.len()), expected);
+        if unused > 0 && outcome == Outcome::Fail {
+            detail.push_str(": it sent no request, so the fault had nothing to hit");
+        }
+        (outcome, detail, error)
     }
 }
 

@@ -1,7 +1,8 @@
 //! A fake Tiny PSA (the made-up PSA of `plugins/tiny-psa`) for the any-PSA conformance tests:
 //! a few dozen deterministic companies and contacts behind a bearer token, and the tickets and
-//! notes created, served by axum on a loopback port. Not a simulator dialect: just enough API for the connector, as a vendor
-//! would write for their own PSA. Also used by the CLI's tests (`host/cli/tests/cli/`).
+//! notes created, served by axum on a loopback port. Not a simulator dialect: just enough API
+//! for the connector, as a vendor would write for their own PSA. Also used by the CLI's tests
+//! (`host/cli/tests/cli/`).
 
 use axum::Json;
 use axum::Router;
