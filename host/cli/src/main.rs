@@ -127,7 +127,7 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Plugin(cmd) => plugin::run(cmd).await,
+        Command::Plugin(cmd) => plugin::run(cmd, cli.config.as_deref()).await,
         Command::Connection(cmd) => connection::run(cmd, cli.config.as_deref()).await,
         Command::Sim(args) => psa_sim::run(*args).await.map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(args).await,

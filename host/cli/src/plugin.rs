@@ -1,9 +1,9 @@
-//! `psahost plugin inspect|call`: the plugin author's test bench.
+//! `psahost plugin inspect|call|check|new`: the plugin author's test bench.
 
 use crate::terminal::{self, safe};
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
-use psahost_conformance::{CheckOptions, check_connector};
+use psahost_conformance::{AnyOptions, CheckOptions, check_any, check_connector};
 use psahost_sandbox::bindings::exports::psa::connector::connector_api::{
     ConnectorInfo, LimitScope,
 };
@@ -17,7 +17,7 @@ use psahost_sandbox::runtime::{
     CompileLimits, Plugin, PluginInfo, PluginSource, Runtime, RuntimeConfig,
 };
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,33 +29,71 @@ pub enum PluginCommand {
     Inspect(InspectArgs),
     /// Run one export of a plugin and print its result as JSON.
     Call(CallArgs),
-    /// Run a connector through the conformance suite against the simulator; exit non-zero on
-    /// any failure.
+    /// Run a connector through the conformance suite, against your PSA's server (real or fake:
+    /// `--setting`, `--grant`) or a built-in simulator dialect (`--sim`); exit non-zero on any
+    /// failure.
+    ///
+    /// Against your server, the connector runs with the settings you give (`--setting`, or a
+    /// connection of the configuration with `--connection`) and reaches only the origins you
+    /// grant. The checks need no knowledge of your data, so keep it unchanged during the run
+    /// (a test tenant, or a fake server): `describe`; good credentials, and each secret setting
+    /// corrupted answered `unauthorized` naming it; every list paged at a small and at the
+    /// largest page size (each record once, the same set); a sample read back by id with the
+    /// same `raw`; updated-since returning exactly the records at or after the median
+    /// `updated-at`; picklists; writes with `--writes` only; and faults the host injects into
+    /// the connector's requests (429 with and without Retry-After, 503, a timeout, a truncated
+    /// and an oversized body), which must surface as the contract's errors.
     Check(CheckArgs),
     /// Write a new connector crate to start from: a working example, every operation's
     /// skeleton, native tests on the SDK's fake host.
     New(crate::scaffold::NewArgs),
 }
 
-/// `psahost plugin check`.
+/// `psahost plugin check` (see [`PluginCommand::Check`]).
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+      psahost plugin check acme.wasm --setting site=127.0.0.1:8700 --setting 'api-key=${env:ACME_KEY}' --grant http://127.0.0.1:8700
+      psahost --config psahost.toml plugin check acme.wasm --connection acme-test --writes
+      psahost plugin check builtin:autotask --sim autotask")]
 pub struct CheckArgs {
     /// The connector: a `.wasm` file, or `builtin:NAME` for a bundled connector.
     #[arg(value_name = "FILE")]
     pub file: String,
-    /// The simulator dialect the connector speaks.
+    /// Check against a built-in simulator dialect instead of your server (for connectors of
+    /// ConnectWise, Autotask or Kaseya BMS, with the first-party connector's settings).
     #[arg(long, value_enum, value_name = "DIALECT")]
-    pub sim: psa_sim::Dialect,
-    /// Companies in the simulator's data set.
-    #[arg(long, default_value_t = 120)]
+    pub sim: Option<psa_sim::Dialect>,
+    /// With --sim: companies in the simulator's data set.
+    #[arg(long, default_value_t = 120, requires = "sim")]
     pub records: usize,
     /// The small page size used to force several pages.
     #[arg(long, default_value_t = 25)]
     pub page_size: u32,
-    /// A setting to add or replace, `name=value` (`{origin}` is the simulator's origin), for
-    /// connectors whose settings are named differently from the first-party one.
+    /// A setting of the connection, `name=value`; against your server, the value may be
+    /// `${env:NAME}` or `${file:PATH}` (such values are secret). Repeat for each setting. With
+    /// --sim, it adds to or replaces the first-party connector's settings (`{origin}` is the
+    /// simulator's origin).
     #[arg(long = "setting", short = 's', value_name = "NAME=VALUE")]
     pub settings: Vec<String>,
+    /// Take the settings and grant of connection ID of the configuration (`--config`); the
+    /// plugin checked is still FILE. `--setting` and `--grant` add to them.
+    #[arg(long, value_name = "ID", conflicts_with = "sim")]
+    pub connection: Option<String>,
+    /// Grant an origin the connector may reach (`https://api.acme.example`,
+    /// `http://127.0.0.1:8700`: a loopback or private address only this way), or `requested`
+    /// for every host the plugin requests. Repeat for each origin.
+    #[arg(long = "grant", value_name = "ORIGIN", conflicts_with = "sim")]
+    pub grants: Vec<String>,
+    /// A setting to corrupt, to check that `test-connection` answers `unauthorized` naming it.
+    /// Repeat for each. Default: every setting the plugin marks secret.
+    #[arg(long = "corrupt", value_name = "NAME", conflicts_with = "sim")]
+    pub corrupt: Vec<String>,
+    /// Also check the writes: create a ticket and a note on your server and read them back.
+    #[arg(long, conflicts_with = "sim")]
+    pub writes: bool,
+    /// Most listed records of each entity read back by id.
+    #[arg(long, default_value_t = 20, value_name = "N", conflicts_with = "sim")]
+    pub sample: usize,
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -161,26 +199,31 @@ pub struct CallArgs {
     pub runtime: RuntimeArgs,
 }
 
-pub(super) async fn run(cmd: PluginCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(cmd: PluginCommand, config: Option<&Path>) -> anyhow::Result<ExitCode> {
     match cmd {
         PluginCommand::Inspect(args) => inspect(args).await,
         PluginCommand::Call(args) => call(args).await,
-        PluginCommand::Check(args) => check(args).await,
+        PluginCommand::Check(args) => check(args, config).await,
         PluginCommand::New(args) => crate::scaffold::run(args),
     }
 }
 
-async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+async fn check(args: CheckArgs, config: Option<&Path>) -> anyhow::Result<ExitCode> {
     let runtime = args.runtime.runtime()?;
     let plugin = runtime.load(PluginSource::parse(&args.file)).await?;
-    let mut options = CheckOptions::new(args.sim);
-    options.companies = args.records;
-    options.page_size = args.page_size;
-    for setting in &args.settings {
-        let (name, value) = assignment(setting)?;
-        options.settings.push((name.to_string(), value.to_string()));
-    }
-    let report = check_connector(&runtime, &plugin, &options).await?;
+    let report = match args.sim {
+        Some(dialect) => {
+            let mut options = CheckOptions::new(dialect);
+            options.companies = args.records;
+            options.page_size = args.page_size;
+            for setting in &args.settings {
+                let (name, value) = assignment(setting)?;
+                options.settings.push((name.to_string(), value.to_string()));
+            }
+            check_connector(&runtime, &plugin, &options).await?
+        }
+        None => check_any(&runtime, &plugin, &any_options(&args, config)?).await?,
+    };
     if args.json {
         println!("{}", terminal::json(&report)?);
     } else {
@@ -407,6 +450,60 @@ fn inspect_text(plugin: &Plugin) -> String {
     out
 }
 
+/// The options of a check against the vendor's server: the connection of `--connection`, if
+/// any, then `--setting` and `--grant`.
+fn any_options(args: &CheckArgs, config: Option<&Path>) -> anyhow::Result<AnyOptions> {
+    let (mut settings, mut grant) = match &args.connection {
+        Some(id) => {
+            let path = config.ok_or_else(|| {
+                anyhow!("--connection `{id}` needs the configuration: pass `--config psahost.toml` or set PSAHOST_CONFIG")
+            })?;
+            let config = crate::load_config(path)?;
+            let connection = config.connection(id)?;
+            (connection.settings.clone(), connection.policy.grant.clone())
+        }
+        None => (Settings::default(), Grant::default()),
+    };
+    add_settings(&mut settings, &args.settings)?;
+    add_grants(&mut grant, &args.grants, "--grant")?;
+    if grant.origins.is_empty() && !grant.all_requested {
+        return Err(anyhow!(
+            "nothing is granted: name the server the connector reaches with --grant ORIGIN (for example --grant http://127.0.0.1:8700), take a connection of the configuration with --connection ID, or check against a simulator with --sim DIALECT"
+        ));
+    }
+    let mut options = AnyOptions::new(settings, grant);
+    options.corrupt = (!args.corrupt.is_empty()).then(|| args.corrupt.clone());
+    options.writes = args.writes;
+    options.page_size = args.page_size;
+    options.sample = args.sample;
+    Ok(options)
+}
+
+/// Adds `--setting name=value` arguments (references resolved; their values are secret).
+fn add_settings(settings: &mut Settings, assignments: &[String]) -> anyhow::Result<()> {
+    for setting in assignments {
+        let (name, value) = assignment(setting)?;
+        let (value, secret) =
+            resolve_value(value, Path::new(".")).with_context(|| format!("--setting `{name}`"))?;
+        settings.insert(name, value, secret);
+    }
+    Ok(())
+}
+
+/// Adds origins (or `requested`) given with `flag` to `grant`.
+fn add_grants(grant: &mut Grant, origins: &[String], flag: &str) -> anyhow::Result<()> {
+    for origin in origins {
+        if origin == "requested" {
+            grant.all_requested = true;
+        } else {
+            grant
+                .origins
+                .push(OriginPattern::parse(origin).with_context(|| format!("{flag} `{origin}`"))?);
+        }
+    }
+    Ok(())
+}
+
 /// A `--setting name=value` argument.
 fn assignment(text: &str) -> anyhow::Result<(&str, &str)> {
     text.split_once('=')
@@ -569,25 +666,12 @@ fn open_cli_connection(
     args: &CallArgs,
 ) -> anyhow::Result<Connection> {
     let mut settings = Settings::default();
-    for setting in &args.settings {
-        let (name, value) = assignment(setting)?;
-        let (value, secret) = resolve_value(value, std::path::Path::new("."))
-            .with_context(|| format!("--setting `{name}`"))?;
-        settings.insert(name, value, secret);
-    }
+    add_settings(&mut settings, &args.settings)?;
     let mut grant = Grant {
         allow_private_networks: args.allow_private_networks,
         ..Grant::default()
     };
-    for host in &args.allow_hosts {
-        if host == "requested" {
-            grant.all_requested = true;
-        } else {
-            grant.origins.push(
-                OriginPattern::parse(host).with_context(|| format!("--allow-host `{host}`"))?,
-            );
-        }
-    }
+    add_grants(&mut grant, &args.allow_hosts, "--allow-host")?;
     let kv = match &args.data_dir {
         Some(dir) => KvStore::open(&dir.join("kv"))?,
         None => KvStore::temporary()?,

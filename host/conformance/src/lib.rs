@@ -1,20 +1,33 @@
-//! The connector conformance suite: runs a connector against the simulator and checks it
-//! honours the contract. `psahost plugin check FILE --sim DIALECT` prints its table; vendors can
-//! call [`check_connector`] from their own tests.
+//! The connector conformance suite: runs a connector against a PSA and checks it honours the
+//! contract. Two sources of data, one suite:
+//! - the simulator ([`check_connector`], `psahost plugin check FILE --sim DIALECT`, for the
+//!   first-party connectors): it knows the data, so the checks compare the connector's
+//!   answers with it;
+//! - any server the vendor runs, real or fake ([`check_any`], `psahost plugin check FILE
+//!   --setting ... --grant ORIGIN`): nothing knows the data, so the checks compare the
+//!   connector's answers with each other (see `datasets.rs`), and faults are injected by the
+//!   host into the connector's HTTP ([`Fault`]).
 //!
-//! What is checked, in order (each check is independent; a failure does not stop the others):
+//! Vendors can call either from their own tests. What is checked, in order (each check is
+//! independent; a failure does not stop the others):
 //! 1. `describe` is complete and consistent (names, labels, semver version, rate-limit hints);
-//! 2. `test-connection` accepts the simulator's credentials, and rejects each secret setting
-//!    made wrong with `unauthorized` naming exactly that setting;
-//! 3. every declared `list-*` returns every record the simulator lists exactly once, over
-//!    several pages and with the largest page size alike, and `get-*` returns a listed record;
+//! 2. `test-connection` accepts the good credentials, and rejects each secret setting made
+//!    wrong with `unauthorized` naming exactly that setting;
+//! 3. every declared `list-*` returns each record once, over several pages and with the
+//!    largest page size alike (with the simulator: exactly the records it lists); `get-*`
+//!    returns a listed record (without the simulator: a bounded sample, each with the same id
+//!    and the same `raw` JSON as listed);
 //! 4. `updated-since` returns exactly the records changed in the simulator (agreements may
-//!    return more when the PSA has no modification time for them, which is reported);
+//!    return more when the PSA has no modification time for them, which is reported); without
+//!    the simulator, exactly the listed records whose `updated-at` is at or after the median;
 //! 5. picklists are non-empty (or `unsupported`), and a connector that creates tickets has
 //!    queues, statuses and priorities;
-//! 6. writes round-trip: a created ticket and note are held by the simulator and read back;
-//! 7. faults surface as the right errors: 429 as `rate-limited`, 503 as `unavailable`,
-//!    a malformed body as `remote`;
+//! 6. writes round-trip: a created ticket and note are held by the simulator and read back
+//!    (against any server only when asked: they create records there);
+//! 7. faults surface as the right errors: 429 as `rate-limited` (with the `Retry-After` given),
+//!    503 as `unavailable`; with the simulator a malformed body as `remote`; injected by the
+//!    host, a timeout as `unavailable`, a truncated or oversized body as `remote` or
+//!    `unavailable`;
 //! 8. every declared dataset pages each record once, small pages and its largest alike, with
 //!    ids, JSON `raw` and RFC 3339 `updated-at` (required when it declares updated-since), a
 //!    first-page total equal to what was read, `updated-since` returning exactly the records
@@ -24,16 +37,20 @@
 mod datasets;
 pub mod simulated;
 
+use crate::datasets::{Declared, Listing};
 use crate::simulated::{TicketDefaults, sim_config};
 use anyhow::{Context, anyhow};
 use psa_sim::{Dialect, Entity, Simulator};
 use psahost_sandbox::bindings::exports::psa::connector::connector_api::{
-    ConnectorInfo, DatasetSpec, Operation,
+    ConnectorInfo, DatasetSpec, Entity as ContractEntity, Operation,
 };
 use psahost_sandbox::bindings::psa::connector::types::{
-    Error as PsaError, NewNote, NewTicket, PageRequest, ReferenceKind, TicketFilter,
+    DatasetRecord, Error as PsaError, NewNote, NewTicket, PageRequest, ReferenceKind, TicketFilter,
 };
-use psahost_sandbox::capabilities::kv::KvStore;
+use psahost_sandbox::capabilities::ConnectionPolicy;
+pub use psahost_sandbox::capabilities::http::Fault;
+use psahost_sandbox::capabilities::http::{Grant, HttpLimits};
+use psahost_sandbox::capabilities::kv::{KvLimits, KvStore};
 use psahost_sandbox::capabilities::settings::Settings;
 use psahost_sandbox::connector::{Connection, ConnectorError, error_kind};
 use psahost_sandbox::runtime::{Plugin, Runtime};
@@ -71,6 +88,40 @@ impl CheckOptions {
     }
 }
 
+/// How to run the suite against a server the vendor runs, real or fake (any PSA): the
+/// options of `psahost plugin check FILE` without `--sim`.
+#[derive(Clone, Debug)]
+pub struct AnyOptions {
+    /// The connection's settings, as the plugin's `describe` names them (secret or not as an
+    /// operator's configuration marks them; the plugin's secret settings are secret anyway).
+    pub settings: Settings,
+    /// The origins the connector may reach (a loopback or private origin must be named here).
+    pub grant: Grant,
+    /// The secret settings to corrupt, each in its own `test-connection`; `None`: every setting
+    /// the plugin's `describe` marks secret.
+    pub corrupt: Option<Vec<String>>,
+    /// Whether to run the write checks, which create a ticket and a note on the server.
+    pub writes: bool,
+    /// The small page size used to force several pages.
+    pub page_size: u32,
+    /// Most listed records of each entity read back by id.
+    pub sample: usize,
+}
+
+impl AnyOptions {
+    /// Defaults: every secret corrupted, no writes, pages of 25, 20 records read back.
+    pub fn new(settings: Settings, grant: Grant) -> Self {
+        AnyOptions {
+            settings,
+            grant,
+            corrupt: None,
+            writes: false,
+            page_size: 25,
+            sample: 20,
+        }
+    }
+}
+
 /// The result of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -99,8 +150,8 @@ pub struct Check {
 pub struct Report {
     /// The connector's id and version.
     pub connector: String,
-    /// The simulator dialect.
-    pub dialect: String,
+    /// What it ran against: `the connectwise simulator`, or the granted origins.
+    pub against: String,
     /// Every check, in order.
     pub checks: Vec<Check>,
 }
@@ -129,9 +180,9 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "conformance of {} against the {} simulator",
+            "conformance of {} against {}",
             one_line(&self.connector),
-            self.dialect
+            one_line(&self.against)
         );
         let _ = writeln!(out, "{:width$}  result  detail", "check");
         for c in &self.checks {
@@ -168,7 +219,7 @@ impl Report {
 
 /// The entities the suite reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Companies,
     Contacts,
     Agreements,
@@ -205,6 +256,29 @@ impl Kind {
         }
     }
 
+    /// How the connector declares it pages this entity; without a declaration, the largest
+    /// page the suite asks for is 1000 and updated-since is expected, as with the simulator.
+    fn declared(self, info: &ConnectorInfo) -> Declared {
+        let entity = match self {
+            Kind::Companies => ContractEntity::Companies,
+            Kind::Contacts => ContractEntity::Contacts,
+            Kind::Agreements => ContractEntity::Agreements,
+            Kind::Configurations => ContractEntity::Configurations,
+            Kind::Tickets => ContractEntity::Tickets,
+        };
+        info.paging
+            .iter()
+            .find(|p| p.entity == entity)
+            .map(|p| Declared {
+                max_page_size: p.max_page_size,
+                updated_since: p.updated_since,
+            })
+            .unwrap_or(Declared {
+                max_page_size: 1000,
+                updated_since: true,
+            })
+    }
+
     fn sim_entity(self) -> Entity {
         match self {
             Kind::Companies => Entity::Company,
@@ -224,41 +298,12 @@ async fn list_ids(
     kind: Kind,
     page: PageRequest,
 ) -> Result<IdPage, ConnectorError> {
-    fn ids<T>(items: Vec<T>, id: impl Fn(&T) -> &String) -> Vec<String> {
-        items.iter().map(|i| id(i).clone()).collect()
-    }
-    Ok(match kind {
-        Kind::Companies => conn
-            .list_companies(page)
-            .await
-            .map(|p| (ids(p.items, |c| &c.id), p.next_cursor))?,
-        Kind::Contacts => conn
-            .list_contacts(page)
-            .await
-            .map(|p| (ids(p.items, |c| &c.id), p.next_cursor))?,
-        Kind::Agreements => conn
-            .list_agreements(page)
-            .await
-            .map(|p| (ids(p.items, |c| &c.id), p.next_cursor))?,
-        Kind::Configurations => conn
-            .list_configurations(page)
-            .await
-            .map(|p| (ids(p.items, |c| &c.id), p.next_cursor))?,
-        Kind::Tickets => conn
-            .list_tickets(page)
-            .await
-            .map(|p| (ids(p.items, |c| &c.id), p.next_cursor))?,
-    })
+    let (items, next, _) = datasets::page(conn, Listing::Entity(kind), page).await?;
+    Ok((items.into_iter().map(|r| r.id).collect(), next))
 }
 
 async fn get_id(conn: &Connection, kind: Kind, id: String) -> Result<String, ConnectorError> {
-    Ok(match kind {
-        Kind::Companies => conn.get_company(id).await?.id,
-        Kind::Contacts => conn.get_contact(id).await?.id,
-        Kind::Agreements => conn.get_agreement(id).await?.id,
-        Kind::Configurations => conn.get_configuration(id).await?.id,
-        Kind::Tickets => conn.get_ticket(id).await?.id,
-    })
+    Ok(datasets::get(conn, kind, id).await?.0)
 }
 
 /// Every id of a paged read, and the number of pages; the cursor chain is followed up to a
@@ -315,8 +360,19 @@ struct Suite<'a> {
     runtime: &'a Arc<Runtime>,
     plugin: &'a Arc<Plugin>,
     info: &'a ConnectorInfo,
-    sim: &'a Simulator,
-    options: &'a CheckOptions,
+    /// The simulator, when it serves the data: then the ground truth of the paging,
+    /// updated-since and write checks, and the source of the faults.
+    sim: Option<&'a Simulator>,
+    /// The settings of a good connection.
+    settings: Settings,
+    policy: ConnectionPolicy,
+    /// The secret settings to corrupt.
+    corrupt: Vec<String>,
+    writes: bool,
+    page_size: u32,
+    sample: usize,
+    /// Makes the summary of a created ticket recognisable.
+    seed: u64,
     kv: KvStore,
     checks: Vec<Check>,
     unsupported: BTreeSet<String>,
@@ -335,23 +391,28 @@ impl Suite<'_> {
         self.info.operations.contains(&op)
     }
 
-    fn settings(&self, replace: Option<(&str, String)>) -> Settings {
-        let mut settings = simulated::settings_for(self.sim);
-        for (name, value) in &self.options.settings {
-            settings.insert(
-                name.clone(),
-                value.replace("{origin}", &self.sim.origin()),
-                false,
-            );
-        }
-        if let Some((name, value)) = replace {
-            settings.insert(name, value, true);
-        }
-        settings
+    fn connection(&self, id: &str, settings: Settings) -> anyhow::Result<Connection> {
+        self.connection_with(id, settings, self.policy.http.clone())
     }
 
-    fn connection(&self, id: &str, settings: Settings) -> anyhow::Result<Connection> {
-        simulated::connect(self.runtime, self.plugin, self.sim, id, settings, &self.kv)
+    fn connection_with(
+        &self,
+        id: &str,
+        settings: Settings,
+        http: HttpLimits,
+    ) -> anyhow::Result<Connection> {
+        let policy = ConnectionPolicy {
+            http,
+            ..self.policy.clone()
+        };
+        Connection::open(
+            self.runtime.clone(),
+            self.plugin.clone(),
+            id,
+            settings,
+            &policy,
+            &self.kv,
+        )
     }
 
     /// Notes an `unsupported` answer to a declared operation.
@@ -426,21 +487,14 @@ impl Suite<'_> {
                 )
             }
         }
-        let secrets: Vec<String> = self
-            .info
-            .settings
-            .iter()
-            .filter(|s| s.secret)
-            .map(|s| s.name.clone())
-            .collect();
-        for name in secrets {
+        for name in self.corrupt.clone() {
             let check = format!("test-connection: wrong `{name}`");
-            let mut settings = self.settings(None);
+            let mut settings = self.settings.clone();
             let Some(good) = settings.get(&name).map(str::to_string) else {
                 self.record(
                     check,
                     Outcome::Skip,
-                    format!("the simulator has no value for `{name}`"),
+                    format!("no value for `{name}`: give it with --setting"),
                 );
                 continue;
             };
@@ -482,10 +536,15 @@ impl Suite<'_> {
         }
     }
 
-    async fn check_paging(&mut self, conn: &Connection, kind: Kind) -> Option<Vec<String>> {
+    async fn check_paging(
+        &mut self,
+        sim: &Simulator,
+        conn: &Connection,
+        kind: Kind,
+    ) -> Option<Vec<String>> {
         let check = format!("{}: paging", kind.name());
-        let expected = listed_ids(self.sim, kind);
-        let small = self.options.page_size;
+        let expected = listed_ids(sim, kind);
+        let small = self.page_size;
         let (ids, pages) = match pull(conn, kind, small, None).await {
             Ok(r) => r,
             Err(e) => {
@@ -558,23 +617,23 @@ impl Suite<'_> {
         }
     }
 
-    async fn check_updated_since(&mut self, conn: &Connection, kind: Kind) {
+    async fn check_updated_since(&mut self, sim: &Simulator, conn: &Connection, kind: Kind) {
         let check = format!("{}: updated-since", kind.name());
-        let listed: Vec<String> = listed_ids(self.sim, kind).into_iter().collect();
+        let listed: Vec<String> = listed_ids(sim, kind).into_iter().collect();
         let touched: BTreeSet<String> = listed
             .iter()
             .step_by((listed.len() / 3).max(1))
             .take(3)
             .filter(|id| {
                 id.parse()
-                    .is_ok_and(|id| self.sim.state().touch(kind.sim_entity(), id))
+                    .is_ok_and(|id| sim.state().touch(kind.sim_entity(), id))
             })
             .cloned()
             .collect();
         let since = psa_sim::data::DATA_END
             .format(&time::format_description::well_known::Rfc3339)
             .expect("a fixed date formats");
-        let got = match pull(conn, kind, self.options.page_size, Some(&since)).await {
+        let got = match pull(conn, kind, self.page_size, Some(&since)).await {
             Ok((ids, _)) => ids.into_iter().collect::<BTreeSet<_>>(),
             Err(e) => return self.record(check, Outcome::Fail, e.to_string()),
         };
@@ -602,52 +661,114 @@ impl Suite<'_> {
     }
 
     async fn check_dataset(&mut self, conn: &Connection, spec: &DatasetSpec) {
-        let name = &spec.name;
-        let large = match datasets::read(conn, name, spec.max_page_size, None).await {
+        let declared = Declared {
+            max_page_size: spec.max_page_size,
+            updated_since: spec.updated_since,
+        };
+        self.check_listing(conn, Listing::Dataset(&spec.name), declared)
+            .await;
+    }
+
+    /// Paging, read back by id (typed entities) and updated-since of one listing, compared
+    /// with each other only (see `datasets.rs`); the ids of the full read, when there was one.
+    async fn check_listing(
+        &mut self,
+        conn: &Connection,
+        listing: Listing<'_>,
+        declared: Declared,
+    ) -> Option<Vec<String>> {
+        let (name, operation) = match listing {
+            Listing::Dataset(name) => (name.to_string(), "list-dataset".to_string()),
+            Listing::Entity(kind) => (kind.name().to_string(), format!("list-{}", kind.name())),
+        };
+        let large = match datasets::read(conn, listing, declared.max_page_size, None).await {
             Ok(r) => r,
             Err(e) => {
-                self.note_error("list-dataset", &e);
-                return self.record(
+                self.note_error(&operation, &e);
+                self.record(
                     format!("{name}: paging"),
                     Outcome::Fail,
-                    format!("with pages of {}: {e}", spec.max_page_size),
+                    format!("with pages of {}: {e}", declared.max_page_size),
                 );
+                return None;
             }
         };
         // Small enough for at least three pages, so paging is exercised on any PSA's data.
-        let small_size = self
-            .options
-            .page_size
-            .min((large.records.len() / 3).max(1) as u32);
-        let small = match datasets::read(conn, name, small_size, None).await {
-            Ok(r) => r,
-            Err(e) => {
-                return self.record(format!("{name}: paging"), Outcome::Fail, e.to_string());
+        let small_size = self.page_size.min((large.records.len() / 3).max(1) as u32);
+        match datasets::read(conn, listing, small_size, None).await {
+            Ok(small) => {
+                let (outcome, detail) = datasets::paging(declared, &small, &large, small_size);
+                self.record(format!("{name}: paging"), outcome, detail);
             }
-        };
-        let (outcome, detail) = datasets::paging(spec, &small, &large, small_size);
-        self.record(format!("{name}: paging"), outcome, detail);
+            Err(e) => self.record(format!("{name}: paging"), Outcome::Fail, e.to_string()),
+        }
+        if let Listing::Entity(kind) = listing {
+            self.check_read_back(conn, kind, &large.records).await;
+        }
         let check = format!("{name}: updated-since");
-        if !spec.updated_since {
-            return self.record(check, Outcome::Skip, "full sweeps only, as declared");
-        }
-        let Some(since) = datasets::split_time(&large.records) else {
-            return self.record(check, Outcome::Skip, "fewer than two distinct times");
-        };
-        match datasets::read(
-            conn,
-            name,
-            small_size,
-            Some(psahost_store::format_time(since)),
-        )
-        .await
-        {
-            Ok(filtered) => {
-                let (outcome, detail) = datasets::updated_since(&large, &filtered, since);
-                self.record(check, outcome, detail)
+        if !declared.updated_since {
+            self.record(check, Outcome::Skip, "full sweeps only, as declared");
+        } else if let Some(since) = datasets::split_time(&large.records) {
+            // Small pages: the cursor must carry the filter from page to page.
+            match datasets::read(
+                conn,
+                listing,
+                small_size,
+                Some(psahost_store::format_time(since)),
+            )
+            .await
+            {
+                Ok(filtered) => {
+                    let (outcome, detail) = datasets::updated_since(&large, &filtered, since);
+                    self.record(check, outcome, detail)
+                }
+                Err(e) => self.record(check, Outcome::Fail, e.to_string()),
             }
-            Err(e) => self.record(check, Outcome::Fail, e.to_string()),
+        } else {
+            self.record(check, Outcome::Skip, "fewer than two distinct times");
         }
+        Some(large.records.into_iter().map(|r| r.id).collect())
+    }
+
+    /// A sample of the listed records (at most `sample`, spread over the list) read back by
+    /// id: each with the same id and the same `raw` JSON value as listed.
+    async fn check_read_back(&mut self, conn: &Connection, kind: Kind, listed: &[DatasetRecord]) {
+        let (_, get) = kind.operations();
+        let check = format!("{}: get by id", kind.name());
+        if !self.declares(get) {
+            return self.record(check, Outcome::Skip, "not declared");
+        }
+        if listed.is_empty() {
+            return self.record(check, Outcome::Skip, "no record to get");
+        }
+        let step = listed.len().div_ceil(self.sample.max(1));
+        let mut read = 0;
+        for record in listed.iter().step_by(step) {
+            let problem = match datasets::get(conn, kind, record.id.clone()).await {
+                Ok((id, _)) if id != record.id => format!("asked for {}, got {id}", record.id),
+                Ok((_, raw)) if !same_json(&raw, &record.raw) => format!(
+                    "record {} reads back with another `raw` than listed",
+                    record.id
+                ),
+                Ok(_) => {
+                    read += 1;
+                    continue;
+                }
+                Err(e) => {
+                    self.note_error(&format!("get-{}", kind.name()), &e);
+                    format!("record {}: {e}", record.id)
+                }
+            };
+            return self.record(check, Outcome::Fail, problem);
+        }
+        self.record(
+            check,
+            Outcome::Pass,
+            format!(
+                "{read} of {} listed records read back equal (id and raw)",
+                listed.len()
+            ),
+        );
     }
 
     async fn check_references(&mut self, conn: &Connection) -> TicketDefaults {
@@ -748,7 +869,7 @@ impl Suite<'_> {
                 "no company listed",
             );
         };
-        let summary = format!("conformance check {}", self.options.seed);
+        let summary = format!("conformance check {}", self.seed);
         let ticket = match conn
             .create_ticket(NewTicket {
                 description: Some("Created by psahost plugin check.".into()),
@@ -769,18 +890,21 @@ impl Suite<'_> {
                 );
             }
         };
+        // Without a simulator nothing else knows the records: the reads back must do.
         let held = |entity, id: &str| {
-            id.parse()
-                .ok()
-                .and_then(|id| self.sim.state().get(entity, id))
-                .is_some()
+            self.sim.is_none_or(|sim| {
+                id.parse()
+                    .ok()
+                    .and_then(|id| sim.state().get(entity, id))
+                    .is_some()
+            })
         };
         if ticket.summary != summary || !held(Entity::Ticket, &ticket.id) {
             return self.record(
                 "writes: ticket and note",
                 Outcome::Fail,
                 format!(
-                    "ticket {} is not held by the simulator with the summary sent",
+                    "ticket {} does not hold the summary sent, or is not held by the simulator",
                     ticket.id
                 ),
             );
@@ -877,14 +1001,10 @@ impl Suite<'_> {
         set: impl Fn(&Simulator),
     ) {
         let check = format!("fault: {name}");
-        set(self.sim);
-        let result = list_ids(
-            conn,
-            Kind::Companies,
-            PageRequest::first(self.options.page_size),
-        )
-        .await;
-        self.sim.faults().clear();
+        let Some(sim) = self.sim else { return };
+        set(sim);
+        let result = list_ids(conn, Kind::Companies, PageRequest::first(self.page_size)).await;
+        sim.faults().clear();
         match result {
             Err(ConnectorError::Psa(e)) if error_kind(&e) == expected => self.record(
                 check,
@@ -904,6 +1024,157 @@ impl Suite<'_> {
             ),
         }
     }
+
+    /// Faults injected by the host into the first request of one page of `kind`, on a
+    /// connection that does not retry (a retry would hide the fault).
+    async fn check_injected_faults(&mut self, kind: Kind) {
+        let http = HttpLimits {
+            max_retries: 0,
+            ..self.policy.http.clone()
+        };
+        let conn = match self.connection_with("check-faults", self.settings.clone(), http) {
+            Ok(c) => c,
+            Err(e) => return self.record("fault: injected", Outcome::Fail, format!("{e:#}")),
+        };
+        let answer = |status: u16, retry_after: Option<&str>| Fault::Answer {
+            status,
+            headers: retry_after
+                .map(|v| ("retry-after".to_string(), v.to_string()))
+                .into_iter()
+                .collect(),
+            body: br#"{"message": "injected by psahost plugin check"}"#.to_vec(),
+        };
+        let rate_limited = &["rate-limited"][..];
+        // One check for both 429s: a connector that maps 429 wrongly fails it once.
+        let with = match self
+            .injected(&conn, kind, answer(429, Some("7")), rate_limited)
+            .await
+        {
+            // The wait the PSA announced must reach the host, which would retry too early
+            // without it.
+            (Outcome::Pass, detail, Some(PsaError::RateLimited(hint)))
+                if hint.retry_after_ms >= Some(7000) =>
+            {
+                (Outcome::Pass, detail)
+            }
+            (Outcome::Pass, ..) => (
+                Outcome::Fail,
+                "rate-limited without `retry-after-ms`: the PSA's wait of 7 s is lost".into(),
+            ),
+            (outcome, detail, _) => (outcome, detail),
+        };
+        let (without, without_detail, _) = self
+            .injected(&conn, kind, answer(429, None), rate_limited)
+            .await;
+        let outcome = match (with.0, without) {
+            (Outcome::Pass, Outcome::Pass) => Outcome::Pass,
+            _ => Outcome::Fail,
+        };
+        self.record(
+            "fault: 429 Too Many Requests",
+            outcome,
+            format!("with Retry-After: 7: {}; without: {without_detail}", with.1),
+        );
+        let garbled = &["remote", "unavailable"][..];
+        let cases = [
+            (
+                "503 Service Unavailable",
+                answer(503, None),
+                &["unavailable"][..],
+            ),
+            ("timeout", Fault::Timeout, &["unavailable"][..]),
+            ("truncated body", Fault::TruncatedBody, garbled),
+            ("oversized body", Fault::OversizedBody, garbled),
+        ];
+        for (name, fault, expected) in cases {
+            let (outcome, detail, _) = self.injected(&conn, kind, fault, expected).await;
+            self.record(format!("fault: {name}"), outcome, detail);
+        }
+    }
+
+    /// One page of `kind` read with `fault` on its first request, and the verdict (see
+    /// [`fault_verdict`]).
+    async fn injected(
+        &self,
+        conn: &Connection,
+        kind: Kind,
+        fault: Fault,
+        expected: &[&str],
+    ) -> (Outcome, String, Option<PsaError>) {
+        conn.capabilities().http.faults.push([fault]);
+        let result = datasets::page(
+            conn,
+            Listing::Entity(kind),
+            PageRequest::first(self.page_size),
+        )
+        .await;
+        let unused = conn.capabilities().http.faults.clear();
+        let (outcome, mut detail, error) = fault_verdict(result.map(|p| p.0.len()), expected);
+        if unused > 0 && outcome == Outcome::Fail {
+            detail.push_str(": it sent no request, so the fault had nothing to hit");
+        }
+        (outcome, detail, error)
+    }
+}
+
+/// Whether two `raw` texts hold the same JSON value (key order and spacing aside).
+fn same_json(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The verdict on a call made under a fault: one of the `expected` error kinds passes (the
+/// error is returned for a closer look); a success, another kind, a trap or a deadline fails.
+fn fault_verdict(
+    result: Result<usize, ConnectorError>,
+    expected: &[&str],
+) -> (Outcome, String, Option<PsaError>) {
+    match result {
+        Err(ConnectorError::Psa(e)) if expected.contains(&error_kind(&e)) => (
+            Outcome::Pass,
+            psahost_sandbox::connector::describe_psa_error(&e),
+            Some(e),
+        ),
+        Err(ConnectorError::Psa(e)) => (
+            Outcome::Fail,
+            format!(
+                "expected `{}`, got `{}`",
+                expected.join("` or `"),
+                error_kind(&e)
+            ),
+            None,
+        ),
+        Err(e) => (Outcome::Fail, e.to_string(), None),
+        Ok(records) => (
+            Outcome::Fail,
+            format!("succeeded with {records} records"),
+            None,
+        ),
+    }
+}
+
+/// The plugin's connector description, or why it has none.
+fn connector_info(plugin: &Plugin) -> anyhow::Result<&ConnectorInfo> {
+    plugin.connector_info().ok_or_else(|| {
+        anyhow!(
+            "`{}` is a matching rule: the conformance suite checks connectors",
+            plugin.source()
+        )
+    })
+}
+
+/// Every setting the plugin's `describe` marks secret.
+fn secret_settings(info: &ConnectorInfo) -> Vec<String> {
+    info.settings
+        .iter()
+        .filter(|s| s.secret)
+        .map(|s| s.name.clone())
+        .collect()
 }
 
 /// Runs the suite: starts a simulator of `options.dialect`, binds `plugin` to it and checks it.
@@ -912,44 +1183,133 @@ pub async fn check_connector(
     plugin: &Arc<Plugin>,
     options: &CheckOptions,
 ) -> anyhow::Result<Report> {
-    let info = plugin.connector_info().ok_or_else(|| {
-        anyhow!(
-            "`{}` is a matching rule: the conformance suite checks connectors",
-            plugin.source()
-        )
-    })?;
+    let info = connector_info(plugin)?;
     let sim = Simulator::start(sim_config(options.dialect, options.companies, options.seed))
         .await
         .context("cannot start the simulator")?;
-    let mut suite = Suite {
+    let mut settings = simulated::settings_for(&sim);
+    for (name, value) in &options.settings {
+        settings.insert(
+            name.clone(),
+            value.replace("{origin}", &sim.origin()),
+            false,
+        );
+    }
+    let suite = Suite {
         runtime,
         plugin,
         info,
-        sim: &sim,
-        options,
+        sim: Some(&sim),
+        settings,
+        policy: simulated::grant_for(&sim)?,
+        corrupt: secret_settings(info),
+        writes: true,
+        page_size: options.page_size,
+        sample: 1,
+        seed: options.seed,
         kv: KvStore::temporary()?,
         checks: Vec::new(),
         unsupported: BTreeSet::new(),
     };
-    let result = run(&mut suite).await;
-    let checks = std::mem::take(&mut suite.checks);
-    drop(suite);
+    let checks = run(suite).await;
     sim.shutdown().await;
-    result?;
     Ok(Report {
         connector: format!("{} {}", info.id, info.version),
-        dialect: clap::ValueEnum::to_possible_value(&options.dialect)
-            .map(|v| v.get_name().to_string())
-            .unwrap_or_default(),
-        checks,
+        against: format!(
+            "the {} simulator",
+            clap::ValueEnum::to_possible_value(&options.dialect)
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default()
+        ),
+        checks: checks?,
     })
 }
 
-async fn run(suite: &mut Suite<'_>) -> anyhow::Result<()> {
+/// Runs the suite against a server the vendor runs (any PSA, real or fake): binds `plugin`
+/// with `options.settings` and grant, and checks it with what needs no knowledge of the data
+/// (see the [crate] documentation). The server's data must not change meanwhile.
+pub async fn check_any(
+    runtime: &Arc<Runtime>,
+    plugin: &Arc<Plugin>,
+    options: &AnyOptions,
+) -> anyhow::Result<Report> {
+    let info = connector_info(plugin)?;
+    if options.grant.origins.is_empty() && !options.grant.all_requested {
+        return Err(anyhow!(
+            "no origin is granted: grant the server the connector reaches (--grant ORIGIN, for example --grant http://127.0.0.1:8700)"
+        ));
+    }
+    let corrupt = match &options.corrupt {
+        None => secret_settings(info),
+        Some(names) => names.clone(),
+    };
+    if let Some(name) = corrupt
+        .iter()
+        .find(|n| !info.settings.iter().any(|s| &s.name == *n))
+    {
+        return Err(anyhow!(
+            "`{name}` is not a setting of plugin `{}`: corrupt one of {}",
+            info.id,
+            info.settings
+                .iter()
+                .map(|s| format!("`{}`", s.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let against = if options.grant.origins.is_empty() {
+        "the hosts it requests".to_string()
+    } else {
+        options
+            .grant
+            .origins
+            .iter()
+            .map(|o| o.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let suite = Suite {
+        runtime,
+        plugin,
+        info,
+        sim: None,
+        settings: options.settings.clone(),
+        policy: ConnectionPolicy {
+            grant: options.grant.clone(),
+            http: HttpLimits::default(),
+            kv: KvLimits::default(),
+            log: Default::default(),
+        },
+        corrupt,
+        writes: options.writes,
+        page_size: options.page_size.max(1),
+        sample: options.sample,
+        seed,
+        kv: KvStore::temporary()?,
+        checks: Vec::new(),
+        unsupported: BTreeSet::new(),
+    };
+    Ok(Report {
+        connector: format!("{} {}", info.id, info.version),
+        against,
+        checks: run(suite).await?,
+    })
+}
+
+/// Runs every check; the verdicts, or why the suite could not run.
+async fn run(mut suite: Suite<'_>) -> anyhow::Result<Vec<Check>> {
     suite.check_describe();
+    let context = match suite.sim {
+        Some(_) => "the connector's settings do not fit the simulator: map them with --setting",
+        None => "cannot open the connection: check --setting and --grant",
+    };
     let conn = suite
-        .connection("check", suite.settings(None))
-        .context("the connector's settings do not fit the simulator: map them with --setting")?;
+        .connection("check", suite.settings.clone())
+        .context(context)?;
     suite.check_credentials(&conn).await;
 
     let mut first_company = None;
@@ -963,33 +1323,61 @@ async fn run(suite: &mut Suite<'_>) -> anyhow::Result<()> {
             );
             continue;
         }
-        if let Some(ids) = suite.check_paging(&conn, kind).await {
-            if kind == Kind::Companies {
-                first_company = ids.first().cloned();
+        let ids = match suite.sim {
+            Some(sim) => {
+                let ids = suite.check_paging(sim, &conn, kind).await;
+                if let Some(ids) = &ids {
+                    suite.check_get(&conn, kind, ids).await;
+                    suite.check_updated_since(sim, &conn, kind).await;
+                }
+                ids
             }
-            suite.check_get(&conn, kind, &ids).await;
-            suite.check_updated_since(&conn, kind).await;
+            None => {
+                let declared = kind.declared(suite.info);
+                suite
+                    .check_listing(&conn, Listing::Entity(kind), declared)
+                    .await
+            }
+        };
+        if kind == Kind::Companies {
+            first_company = ids.and_then(|ids| ids.first().cloned());
         }
     }
     let defaults = suite.check_references(&conn).await;
-    suite.check_writes(&conn, first_company, defaults).await;
+    if suite.writes {
+        suite.check_writes(&conn, first_company, defaults).await;
+    } else {
+        suite.record(
+            "writes: ticket and note",
+            Outcome::Skip,
+            "not asked for: --writes creates a ticket and a note on the server",
+        );
+    }
 
-    if suite.declares(Operation::ListCompanies) {
-        suite
-            .check_fault(&conn, "429 Too Many Requests", "rate-limited", |sim| {
-                sim.faults().set_too_many_requests(1, 3600)
-            })
-            .await;
-        suite
-            .check_fault(&conn, "503 Service Unavailable", "unavailable", |sim| {
-                sim.faults().set_server_errors(1, 503)
-            })
-            .await;
-        suite
-            .check_fault(&conn, "malformed JSON", "remote", |sim| {
-                sim.faults().set_malformed_every(1)
-            })
-            .await;
+    let first_list = Kind::ALL
+        .into_iter()
+        .find(|k| suite.declares(k.operations().0));
+    match (suite.sim, first_list) {
+        (Some(_), Some(Kind::Companies)) => {
+            suite
+                .check_fault(&conn, "429 Too Many Requests", "rate-limited", |sim| {
+                    sim.faults().set_too_many_requests(1, 3600)
+                })
+                .await;
+            suite
+                .check_fault(&conn, "503 Service Unavailable", "unavailable", |sim| {
+                    sim.faults().set_server_errors(1, 503)
+                })
+                .await;
+            suite
+                .check_fault(&conn, "malformed JSON", "remote", |sim| {
+                    sim.faults().set_malformed_every(1)
+                })
+                .await;
+        }
+        (Some(_), _) => {}
+        (None, Some(kind)) => suite.check_injected_faults(kind).await,
+        (None, None) => suite.record("faults", Outcome::Skip, "no list operation declared"),
     }
 
     for spec in suite.info.datasets.clone() {
@@ -997,7 +1385,13 @@ async fn run(suite: &mut Suite<'_>) -> anyhow::Result<()> {
     }
     if suite.declares(Operation::ListDataset) {
         let (outcome, detail) = datasets::unknown(
-            datasets::read(&conn, "no-such-dataset", suite.options.page_size, None).await,
+            datasets::read(
+                &conn,
+                Listing::Dataset("no-such-dataset"),
+                suite.page_size,
+                None,
+            )
+            .await,
         );
         suite.record("datasets: unknown name", outcome, detail);
     }
@@ -1020,5 +1414,5 @@ async fn run(suite: &mut Suite<'_>) -> anyhow::Result<()> {
             ),
         );
     }
-    Ok(())
+    Ok(suite.checks)
 }

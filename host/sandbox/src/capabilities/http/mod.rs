@@ -9,6 +9,11 @@
 //! (idempotent methods, or marked `retryable` by the guest) answered 429 or 503 are retried after
 //! `Retry-After` (bounded); anything else goes back to the guest as a response.
 //!
+//! A [`FaultPlan`] lets the conformance suite answer a connection's next requests with a
+//! synthetic fault (a status, a timeout, a truncated or oversized body) instead of the server's
+//! answer, so a connector's error handling is checked against any PSA. Only Rust code holding
+//! the connection can set it: neither the configuration nor a guest can reach it.
+//!
 //! The client ignores `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY`: through a proxy, the target's
 //! name would be resolved by the proxy, never by [`PolicyResolver`].
 
@@ -27,8 +32,9 @@ use crate::capabilities::log::LogTag;
 use crate::runtime::CallState;
 use crate::text::one_line;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use url::Url;
 
@@ -100,6 +106,58 @@ pub struct HttpStats {
     pub rejected_endpoint_labels: AtomicU64,
 }
 
+/// A fault the host answers one request with in place of the server's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// A synthetic answer with this status, headers and body; the request is not sent.
+    Answer {
+        /// The status code.
+        status: u16,
+        /// Headers, names in lowercase as the host hands them to guests.
+        headers: Vec<(String, String)>,
+        /// The body.
+        body: Vec<u8>,
+    },
+    /// The request times out (not sent): the guest gets `timeout`, as after the request timeout.
+    Timeout,
+    /// The request is sent, and the guest gets the first half of the answer's body.
+    TruncatedBody,
+    /// The request is not sent: the guest gets `response-too-large`, as for an answer beyond
+    /// the connection's size cap.
+    OversizedBody,
+}
+
+/// The faults a connection's next requests get, one each, in order; requests after them go out
+/// as usual. Empty unless a test or the conformance suite fills it.
+#[derive(Debug, Default)]
+pub struct FaultPlan {
+    queue: Mutex<VecDeque<Fault>>,
+}
+
+impl FaultPlan {
+    /// Queues `faults` for the next requests, after those already queued.
+    pub fn push(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.lock().extend(faults);
+    }
+
+    /// Drops the faults no request has taken; returns how many there were.
+    pub fn clear(&self) -> usize {
+        let mut queue = self.lock();
+        let left = queue.len();
+        queue.clear();
+        left
+    }
+
+    fn take(&self) -> Option<Fault> {
+        self.lock().pop_front()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Fault>> {
+        // The queue holds plain values: a panic elsewhere leaves it consistent.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// A connection's outbound HTTP.
 pub struct HttpCapability {
     client: reqwest::Client,
@@ -109,6 +167,8 @@ pub struct HttpCapability {
     limiter: Limiter,
     /// Traffic counters.
     pub stats: Arc<HttpStats>,
+    /// Faults for the next requests (conformance checks and tests only).
+    pub faults: FaultPlan,
 }
 
 impl HttpCapability {
@@ -145,6 +205,7 @@ impl HttpCapability {
             limits,
             limiter,
             stats: Arc::default(),
+            faults: FaultPlan::default(),
         })
     }
 
@@ -279,7 +340,10 @@ impl HttpCapability {
                 builder = builder.body(body.clone());
             }
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let result = tokio::time::timeout(timeout, self.exchange(builder)).await;
+            let result = match self.faults.take() {
+                None => tokio::time::timeout(timeout, self.exchange(builder)).await,
+                Some(fault) => self.fake(fault, builder, timeout).await,
+            };
             let response = match result {
                 Err(_) => {
                     tracing::warn!(
@@ -344,6 +408,38 @@ impl HttpCapability {
                 }
             }
             return Ok(response);
+        }
+    }
+
+    /// The outcome of a request under `fault`, shaped as the real exchange's.
+    async fn fake(
+        &self,
+        fault: Fault,
+        builder: reqwest::RequestBuilder,
+        timeout: Duration,
+    ) -> Result<Result<Response, HttpError>, tokio::time::error::Elapsed> {
+        match fault {
+            Fault::Answer {
+                status,
+                headers,
+                body,
+            } => Ok(Ok(Response {
+                status,
+                headers,
+                body,
+            })),
+            // An already elapsed timer: the same error path as a real timeout.
+            Fault::Timeout => tokio::time::timeout(Duration::ZERO, std::future::pending()).await,
+            Fault::TruncatedBody => {
+                let result = tokio::time::timeout(timeout, self.exchange(builder)).await;
+                Ok(result?.map(|mut response| {
+                    response.body.truncate(response.body.len() / 2);
+                    response
+                }))
+            }
+            Fault::OversizedBody => Ok(Err(HttpError::ResponseTooLarge(
+                self.limits.max_response_bytes,
+            ))),
         }
     }
 
@@ -573,6 +669,61 @@ mod tests {
         );
         assert_eq!(retry_after(&h("soon")), None);
         assert_eq!(retry_after(&[]), None);
+    }
+
+    fn tag() -> LogTag {
+        use crate::capabilities::log::{CallLog, LogBudget, LogLimits};
+        LogTag {
+            plugin: "p".into(),
+            connection: "c".into(),
+            redactor: Default::default(),
+            log: Arc::new(CallLog::new(Arc::new(LogBudget::new(LogLimits::default())))),
+        }
+    }
+
+    /// Queued faults answer the next requests in order, without sending them (the origin below
+    /// has no server), and are not retried away; then requests go out again.
+    #[tokio::test]
+    async fn faults_answer_the_next_requests_in_order() {
+        // A port that was just free: nothing listens on it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let origin = format!("http://127.0.0.1:{port}");
+        let c = capability(&[&origin], &[&origin], false);
+        c.faults.push([
+            Fault::Answer {
+                status: 429,
+                headers: vec![("retry-after".into(), "1".into())],
+                body: b"slow down".to_vec(),
+            },
+            Fault::Timeout,
+            Fault::OversizedBody,
+        ]);
+        let request = || Request {
+            method: Method::Get,
+            url: format!("{origin}/x"),
+            headers: vec![],
+            body: None,
+            endpoint: None,
+            retryable: Some(false),
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let answer = c.send(request(), deadline, &tag()).await.unwrap();
+        assert_eq!(
+            (answer.status, answer.body.as_slice()),
+            (429, &b"slow down"[..])
+        );
+        let e = c.send(request(), deadline, &tag()).await.unwrap_err();
+        assert!(matches!(e, HttpError::Timeout(_)), "{e:?}");
+        let e = c.send(request(), deadline, &tag()).await.unwrap_err();
+        assert!(matches!(e, HttpError::ResponseTooLarge(_)), "{e:?}");
+        // The plan is spent: this one is sent, and nothing listens there.
+        let e = c.send(request(), deadline, &tag()).await.unwrap_err();
+        assert!(matches!(e, HttpError::Connection(_)), "{e:?}");
+        c.faults.push([Fault::Timeout, Fault::Timeout]);
+        assert_eq!(c.faults.clear(), 2);
     }
 
     #[test]
