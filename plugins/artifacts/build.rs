@@ -19,6 +19,7 @@ const PLUGINS: &[(&str, bool)] = &[
     ("example-rule", false),
     ("flawed", false),
     ("hostile", false),
+    ("hostile-rule", false),
 ];
 
 fn main() {
