@@ -97,12 +97,31 @@ CREATE TABLE runs (
 CREATE SEQUENCE run_ids AS bigint START WITH 1;
 "#;
 
+/// Version 2: the host's links of the tool's records to a connection's records (customer
+/// links), by kind and key; not records, so no change events and no lock of `connections`.
+const V2: &str = r#"
+CREATE TABLE links (
+    connection text COLLATE "C" NOT NULL,
+    kind       text COLLATE "C" NOT NULL,
+    key        text COLLATE "C" NOT NULL,
+    body       text NOT NULL,
+    PRIMARY KEY (connection, kind, key)
+);
+"#;
+
 /// Every migration, in order.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "records, change feed, sync state, seen ids, runs",
-    sql: V1,
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "records, change feed, sync state, seen ids, runs",
+        sql: V1,
+    },
+    Migration {
+        version: 2,
+        description: "links of the tool's records",
+        sql: V2,
+    },
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
