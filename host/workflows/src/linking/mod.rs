@@ -1,5 +1,5 @@
 //! Linking the tool's records to PSA records: rule sets decided with their custom rule
-//! components ([`Matcher`]).
+//! components ([`Matcher`]), and the customer linking of audIT ([`customers`]).
 //!
 //! `psahost-matching` is pure and synchronous, so the priority list is walked here, where a
 //! custom rule can be called in the sandbox:
@@ -12,6 +12,8 @@
 //!   identifier's findings, score = the rule's score / 100, evidence = its reason;
 //! - a rule that traps, runs out of time or answers badly makes the subject's result an error
 //!   naming the rule: never a match.
+
+pub mod customers;
 
 use psahost_matching::rules::{
     Candidate, Evidence, Found, Index, Outcome, RuleCandidates, RuleSet, Step, Subject,
