@@ -11,7 +11,7 @@
 use super::{Matcher, Population, SubjectRecord};
 use crate::views::companies_and_contacts;
 use crate::views::eligible::{self, Eligibility, Ineligible};
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use psahost_matching::rules::{Candidate, Evidence, Fields, Found, Outcome, RuleSet, Subject};
 use psahost_sandbox::bindings::psa::connector::types::Contact;
 use psahost_store::{Entity, RecordStore};
@@ -578,23 +578,26 @@ pub async fn list_links(
     Ok(out)
 }
 
-/// Removes the link of customer `customer_id`; an error naming it when there is none.
+/// Removes the link of customer `customer_id`; false when it had none.
 pub async fn remove_link(
     store: &dyn RecordStore,
     connection: &str,
     customer_id: &str,
-) -> anyhow::Result<()> {
-    if store
+) -> anyhow::Result<bool> {
+    let removed = store
         .set_link(connection, LINK_KIND, customer_id, None)
-        .await?
-    {
+        .await?;
+    if removed {
         store.flush().await?;
-        Ok(())
-    } else {
-        Err(anyhow!(
-            "customer `{customer_id}` has no link in connection `{connection}`: `psahost link list {connection}` shows the links"
-        ))
     }
+    Ok(removed)
+}
+
+/// What to say when customer `customer_id` has no link to remove.
+pub fn no_link(connection: &str, customer_id: &str) -> String {
+    format!(
+        "customer `{customer_id}` has no link in connection `{connection}`: `psahost link list {connection}` shows the links"
+    )
 }
 
 #[cfg(test)]
