@@ -1,6 +1,7 @@
 //! A matching rule that misbehaves on purpose, so the host's rule calls can be tested against it.
 //!
-//! A rule has no settings, so the subject's field `attack` picks what `evaluate` does:
+//! A rule has no settings, so the subject's field `attack` (or, failing that, its `address`,
+//! which customer linking passes through) picks what `evaluate` does:
 //! - `trap`: panics;
 //! - `spin`: loops forever (the deadline must end it);
 //! - `memory`: allocates until the memory cap stops it;
@@ -53,7 +54,8 @@ impl MatchingRule for HostileRule {
                 .map(|c| verdict(&c.id, reason.into()))
                 .collect()
         };
-        match field(&subject, "attack").unwrap_or("none") {
+        let attack = field(&subject, "attack").or_else(|| field(&subject, "address"));
+        match attack.unwrap_or("none") {
             "trap" => panic!("hostile rule: trap on purpose"),
             "spin" => {
                 let mut n: u64 = 0;

@@ -3,6 +3,7 @@
 //! contact's e-mail, two companies of one name (ambiguous) and customers with no PSA company.
 
 use psahost_matching::normalize::company_name;
+use psahost_sandbox::bindings::psa::connector::types::Company;
 use psahost_store::{Entity, RecordStore, SledStore};
 use psahost_testkit::sync::*;
 use psahost_workflows::linking::Matcher;
@@ -39,10 +40,17 @@ fn outcome(report: &LinkReport, id: &str) -> (String, Option<String>, Vec<String
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn customers_link_to_the_simulators_companies() {
-    let sim = simulator(200, Some(0)).await;
-    let conn = connect(&sim, "acme").await;
+/// The simulator's companies and contacts synced into a fresh store as connection `acme`, and
+/// the stored companies.
+async fn synced(
+    sim: &psa_sim::Simulator,
+) -> (
+    psahost_sandbox::connector::Connection,
+    Arc<dyn RecordStore>,
+    SyncEngine,
+    Vec<Company>,
+) {
+    let conn = connect(sim, "acme").await;
     let store: Arc<dyn RecordStore> = Arc::new(SledStore::temporary().unwrap());
     let engine = SyncEngine::new(store.clone(), SyncSettings::default());
     for entity in [Entity::Companies, Entity::Contacts] {
@@ -59,6 +67,13 @@ async fn customers_link_to_the_simulators_companies() {
     )
     .await
     .unwrap();
+    (conn, store, engine, companies)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_link_to_the_simulators_companies() {
+    let sim = simulator(200, Some(0)).await;
+    let (conn, store, engine, companies) = synced(&sim).await;
     let contacts = load_all(
         store.as_ref(),
         "acme",
@@ -76,9 +91,7 @@ async fn customers_link_to_the_simulators_companies() {
             .or_default()
             .push(&c.id);
     }
-    let unique = |c: &&psahost_sandbox::bindings::psa::connector::types::Company| {
-        by_key[&company_name(&c.name).unwrap()].len() == 1
-    };
+    let unique = |c: &&Company| by_key[&company_name(&c.name).unwrap()].len() == 1;
     let exact = companies
         .iter()
         .find(unique)
@@ -254,4 +267,79 @@ async fn customers_link_to_the_simulators_companies() {
             .len(),
         2
     );
+}
+
+/// A custom rule below the name identifier judges two companies of one name: when it fails
+/// (the hostile rule traps) that customer's result is an error naming it, nothing is stored,
+/// and the other customers are decided as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_custom_rule_is_an_error_in_the_report_never_a_link() {
+    let sim = simulator(200, Some(0)).await;
+    let (_, store, _, companies) = synced(&sim).await;
+    let mut by_key: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for c in &companies {
+        by_key
+            .entry(company_name(&c.name).unwrap())
+            .or_default()
+            .push(&c.name);
+    }
+    let (_, twins) = by_key
+        .iter()
+        .find(|(_, names)| names.len() == 2)
+        .expect("two companies of one name");
+    let (_, single) = by_key
+        .iter()
+        .find(|(_, names)| names.len() == 1)
+        .expect("a company of a unique name");
+
+    let rules = psahost_matching::rules::RuleSet::from_toml(
+        &psahost_workflows::linking::customers::DEFAULT_RULES.replacen(
+            "[[identifier]]\nname = \"domain\"",
+            "[[identifier]]\nrule = \"hostile-rule\"\ncandidates = \"preselected\"\n\n[[identifier]]\nname = \"domain\"",
+            1,
+        ),
+        std::path::Path::new("customers.toml"),
+    )
+    .unwrap();
+    let runtime = psahost_sandbox::runtime::Runtime::new(psahost_sandbox::runtime::RuntimeConfig {
+        cache_dir: Some(psahost_testkit::cache_dir()),
+        call_timeout: std::time::Duration::from_secs(5),
+        ..Default::default()
+    })
+    .unwrap();
+    let plugin = runtime
+        .load(psahost_sandbox::runtime::PluginSource::File(
+            plugin_artifacts::HOSTILE_RULE_PATH.into(),
+        ))
+        .await
+        .unwrap();
+    let rule = psahost_sandbox::rule::Rule::open(runtime, plugin).unwrap();
+    let matcher = Matcher::new(rules, &[rule]).unwrap();
+    let customers = vec![
+        Customer {
+            address: Some("trap".into()),
+            ..customer("t-trapped", twins[0], &[])
+        },
+        customer("t-twins", twins[0], &[]),
+        customer("t-single", single[0], &[]),
+    ];
+    let report = link_customers(store.as_ref(), "acme", &matcher, &customers, false)
+        .await
+        .unwrap();
+    let trapped = &report.customers[0];
+    assert_eq!(trapped.outcome, "error");
+    assert!(!trapped.stored && trapped.company.is_none());
+    let error = trapped.error.as_deref().unwrap_or_default();
+    assert!(error.contains("plugin `hostile-rule` crashed"), "{error}");
+    // Well-behaved, the hostile rule matches both: still ambiguous, never a guess.
+    assert_eq!(outcome(&report, "t-twins").0, "ambiguous:hostile-rule");
+    assert_eq!(outcome(&report, "t-single").0, "matched:name");
+    assert_eq!((report.matched, report.ambiguous, report.errors), (1, 1, 1));
+    let stored: Vec<String> = list_links(store.as_ref(), "acme", None, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.customer_id)
+        .collect();
+    assert_eq!(stored, ["t-single"]);
 }
