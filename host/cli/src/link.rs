@@ -7,6 +7,8 @@ use crate::terminal;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
 use psahost_matching::rules::RuleSet;
+use psahost_sandbox::rule::Rule;
+use psahost_sandbox::runtime::{PluginSource, Runtime};
 use psahost_workflows::linking::Matcher;
 use psahost_workflows::linking::customers;
 use serde_json::{Value, json};
@@ -45,6 +47,10 @@ pub struct CustomersArgs {
     /// A rule set (TOML) instead of the built-in customer rules (store only).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+    /// A matching rule component (.wasm) the rule set names (`rule = "ID"`); repeatable. It
+    /// runs in the sandbox under the configuration's `[runtime]` limits.
+    #[arg(long, value_name = "FILE", requires = "rules")]
+    pub rule_plugin: Vec<PathBuf>,
     /// Print the whole report as JSON (evidence, eligibility).
     #[arg(long)]
     pub json: bool,
@@ -124,7 +130,18 @@ async fn link(args: CustomersArgs, config: Option<&Path>) -> anyhow::Result<Exit
                 Some(path) => RuleSet::load(path)?,
                 None => customers::default_rules(),
             };
-            let matcher = Matcher::new(rules, &[])?;
+            let mut loaded = Vec::new();
+            if !args.rule_plugin.is_empty() {
+                let runtime = Runtime::new(config.runtime.clone())?;
+                for path in &args.rule_plugin {
+                    let plugin = runtime.load(PluginSource::File(path.clone())).await?;
+                    loaded.push(
+                        Rule::open(runtime.clone(), plugin)
+                            .with_context(|| format!("--rule-plugin `{}`", path.display()))?,
+                    );
+                }
+            }
+            let matcher = Matcher::new(rules, &loaded)?;
             json!(
                 customers::link_customers(
                     store.as_ref(),
@@ -139,7 +156,7 @@ async fn link(args: CustomersArgs, config: Option<&Path>) -> anyhow::Result<Exit
         Source::Api(_) => {
             if args.rules.is_some() {
                 bail!(
-                    "--rules works on the store only: the daemon links with the built-in customer rules"
+                    "--rules and --rule-plugin work on the store only: the daemon links with the built-in customer rules"
                 );
             }
             let query = if args.dry_run { "?dry-run=true" } else { "" };

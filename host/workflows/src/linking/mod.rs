@@ -59,7 +59,7 @@ impl Matcher {
                 .ok_or_else(|| {
                     let loaded: Vec<&str> = available.iter().map(Rule::id).collect();
                     anyhow::anyhow!(
-                        "the rule set names matching rule `{}`, which is not loaded (loaded: {}): add its plugin to the configuration or remove it from the rule set",
+                        "the rule set names matching rule `{}`, which is not loaded (loaded: {}): load its component (`--rule-plugin FILE`) or remove it from the rule set",
                         named.rule,
                         if loaded.is_empty() {
                             "none".to_string()
