@@ -143,6 +143,13 @@ impl RawCustomer {
         if id.len() > MAX_TEXT_BYTES {
             bail!("`id` is {} bytes, over {MAX_TEXT_BYTES}", id.len());
         }
+        // The id keys the stored link (and appears in paths and terminals): no controls.
+        if id.chars().any(char::is_control) {
+            bail!(
+                "`id` `{}` holds a control character: use printable ids",
+                id.escape_debug()
+            );
+        }
         let address = match self.address {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s),
@@ -627,6 +634,11 @@ mod tests {
         let e = format!("{:#}", err("{\"id\": \"c1\"}\n{\"id\": \"c1\"}\n"));
         assert!(
             e.contains("line 2") && e.contains("`c1` appears twice"),
+            "{e}"
+        );
+        let e = format!("{:#}", err("[{\"id\": \"a\\u0000b\"}]"));
+        assert!(
+            e.contains("control character") && e.contains("a\\0b"),
             "{e}"
         );
         let e = format!("{:#}", err("[{\"id\": \"\"}]"));
