@@ -20,6 +20,7 @@ const PLUGINS: &[(&str, bool)] = &[
     ("flawed", false),
     ("hostile", false),
     ("tiny-psa", false),
+    ("hostile-rule", false),
 ];
 
 fn main() {

@@ -3,6 +3,7 @@
 mod client;
 mod connection;
 mod demo;
+mod link;
 mod mrr;
 mod plugin;
 mod records;
@@ -86,6 +87,9 @@ pub enum Command {
     Mrr(mrr::MrrArgs),
     /// Companies a tool may create customers from (active, with an active contact), and why not.
     Eligible(mrr::EligibleArgs),
+    /// Link the tool's customers to PSA companies; list and remove the links.
+    #[command(subcommand)]
+    Link(link::LinkCommand),
     /// Compiles a component for the host in a separate process (internal: the host runs it to
     /// bound a compilation's time and memory).
     #[command(name = "__compile-component", hide = true)]
@@ -136,6 +140,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Records(cmd) => records::run(cmd, cli.config.as_deref()).await,
         Command::Mrr(args) => mrr::run_mrr(args, cli.config.as_deref()).await,
         Command::Eligible(args) => mrr::run_eligible(args, cli.config.as_deref()).await,
+        Command::Link(cmd) => link::run(cmd, cli.config.as_deref()).await,
         Command::CompileComponent {
             settings,
             input,

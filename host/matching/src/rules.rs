@@ -24,7 +24,17 @@
 //! candidate = "name"
 //! compare = "similar"
 //! threshold = 0.92          # similar only: Jaro-Winkler from 0 to 1
+//!
+//! [[identifier]]             # a custom rule component, at any position
+//! rule = "neighbouring-mac-same-model"
+//! candidates = "preselected"  # those the identifiers above found (several of them), or
+//!                             # "company": every candidate of the subject's company
 //! ```
+//!
+//! Custom rules run in the sandbox, so this crate only describes them ([`CustomRule`]) and
+//! offers the steps the host needs around them ([`Index::find`], [`Index::of_company`]);
+//! `psahost_workflows::linking` decides rule sets that name one. [`RuleSet::decide`] and
+//! [`Index::decide`] are the built-in identifiers' decision alone.
 
 use super::Comparator;
 use anyhow::{Context, anyhow};
@@ -88,11 +98,42 @@ pub struct Conditions {
     pub same_kind: bool,
 }
 
+/// Which candidates a custom rule is called with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleCandidates {
+    /// The candidates the built-in identifiers above it found (when one found several).
+    Preselected,
+    /// Every candidate of the subject's company the conditions allow.
+    Company,
+}
+
+/// A custom rule component named in a rule set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomRule {
+    /// The rule's plugin id.
+    pub rule: String,
+    /// What it is called with.
+    pub candidates: RuleCandidates,
+    /// How many built-in identifiers stand above it.
+    pub position: usize,
+}
+
+/// One step of a rule set's priority list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Step<'r> {
+    /// Built-in identifier `n` ([`RuleSet::identifiers`]).
+    Identifier(usize),
+    /// A custom rule.
+    Rule(&'r CustomRule),
+}
+
 /// A rule set: identifiers in priority order and conditions.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleSet {
-    /// Highest priority first.
+    /// The built-in identifiers, highest priority first.
     pub identifiers: Vec<Identifier>,
+    /// The custom rules, each with its place among the identifiers.
+    pub custom: Vec<CustomRule>,
     /// Applied before any identifier.
     pub conditions: Conditions,
 }
@@ -108,6 +149,8 @@ pub struct Evidence {
     pub candidate_value: String,
     /// How well they agreed (1 for equal keys).
     pub score: f64,
+    /// A custom rule's reason (the values are empty then).
+    pub note: Option<String>,
 }
 
 /// A candidate an identifier found, with everything that agreed.
@@ -143,8 +186,24 @@ pub enum Outcome {
 }
 
 impl RuleSet {
-    /// Decides `subject` against `candidates` (those the conditions allow), comparing it with
-    /// every candidate: for a few candidates; [`RuleSet::index`] for many.
+    /// The priority list: built-in identifiers and custom rules in the order written.
+    pub fn steps(&self) -> Vec<Step<'_>> {
+        let mut steps = Vec::with_capacity(self.identifiers.len() + self.custom.len());
+        let mut custom = self.custom.iter().peekable();
+        for n in 0..=self.identifiers.len() {
+            while let Some(rule) = custom.next_if(|r| r.position == n) {
+                steps.push(Step::Rule(rule));
+            }
+            if n < self.identifiers.len() {
+                steps.push(Step::Identifier(n));
+            }
+        }
+        steps
+    }
+
+    /// Decides `subject` against `candidates` (those the conditions allow) by the built-in
+    /// identifiers (custom rules are the host's), comparing it with every candidate: for a few
+    /// candidates; [`RuleSet::index`] for many.
     pub fn decide(&self, subject: &Subject, candidates: &[Candidate]) -> Outcome {
         self.decide_among(
             subject,
@@ -244,15 +303,21 @@ impl RuleSet {
                 _ => Vec::new(),
             })
             .collect();
+        let mut by_company: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
+        for (at, c) in candidates.iter().enumerate() {
+            by_company.entry(c.company.as_deref()).or_default().push(at);
+        }
         Index {
             rules: self,
             candidates,
             keys,
             folded,
+            by_company,
         }
     }
 
-    fn evidence(&self, subject: &Subject, candidate: &Candidate) -> Vec<Evidence> {
+    /// Every built-in identifier that agrees for `candidate`, in priority order.
+    pub fn evidence(&self, subject: &Subject, candidate: &Candidate) -> Vec<Evidence> {
         self.identifiers
             .iter()
             .filter_map(|i| i.score(subject, candidate))
@@ -277,7 +342,9 @@ impl RuleSet {
             )
         })?;
         let mut identifiers = Vec::new();
-        for (n, raw_id) in raw.identifier.iter().enumerate() {
+        let mut custom = Vec::new();
+        for (n, entry) in raw.identifier.iter().enumerate() {
+            let raw_id = entry.get_ref();
             let field = |name: &str| format!("identifier[{}].{name}", n + 1);
             let bad = |span: std::ops::Range<usize>, name: &str, why: String| {
                 anyhow!(
@@ -287,7 +354,24 @@ impl RuleSet {
                     field(name)
                 )
             };
-            let compare = raw_id.compare.get_ref().as_str();
+            if let Some(rule) = &raw_id.rule {
+                custom.push(custom_rule(raw_id, rule, identifiers.len(), &bad)?);
+                continue;
+            }
+            let (Some(name), Some(subject), Some(candidate), Some(compare)) = (
+                &raw_id.name,
+                &raw_id.subject,
+                &raw_id.candidate,
+                &raw_id.compare,
+            ) else {
+                return Err(bad(
+                    entry.span(),
+                    "compare",
+                    "an identifier needs `name`, `subject`, `candidate` and `compare` (or `rule` and `candidates` for a custom rule)".into(),
+                ));
+            };
+            let compare_span = compare.span();
+            let compare = compare.get_ref().as_str();
             let comparator = match compare {
                 "exact" => Comparator::Exact,
                 "folded" => Comparator::Folded,
@@ -312,7 +396,7 @@ impl RuleSet {
                     }
                     None => {
                         return Err(bad(
-                            raw_id.compare.span(),
+                            compare_span.clone(),
                             "threshold",
                             "`similar` needs a `threshold` between 0.5 and 1 (0.92 is a good start)"
                                 .into(),
@@ -321,7 +405,7 @@ impl RuleSet {
                 },
                 other => {
                     return Err(bad(
-                        raw_id.compare.span(),
+                        compare_span,
                         "compare",
                         format!(
                             "`{other}` is not a comparator; comparators: exact, folded, serial, mac, host-name, ip, company-name, email, domain, phone, similar"
@@ -337,13 +421,13 @@ impl RuleSet {
                 ));
             }
             identifiers.push(Identifier {
-                name: raw_id.name.clone(),
-                subject_field: raw_id.subject.clone(),
-                candidate_field: raw_id.candidate.clone(),
+                name: name.clone(),
+                subject_field: subject.clone(),
+                candidate_field: candidate.clone(),
                 comparator,
             });
         }
-        if identifiers.is_empty() {
+        if identifiers.is_empty() && custom.is_empty() {
             return Err(anyhow!(
                 "invalid rule set `{}`: it has no `[[identifier]]`: list at least one, highest priority first",
                 path.display()
@@ -352,6 +436,7 @@ impl RuleSet {
         let c = raw.conditions.unwrap_or_default();
         Ok(RuleSet {
             identifiers,
+            custom,
             conditions: Conditions {
                 active_only: c.active_only,
                 same_company: c.same_company,
@@ -376,59 +461,140 @@ pub struct Index<'c> {
     keys: Vec<HashMap<String, Vec<usize>>>,
     /// Per `similar` identifier: each candidate's folded values (empty for the others).
     folded: Vec<Vec<Vec<String>>>,
+    /// Candidate positions by company.
+    by_company: HashMap<Option<&'c str>, Vec<usize>>,
 }
 
-impl Index<'_> {
+impl<'c> Index<'c> {
     /// Decides `subject` as [`RuleSet::decide`] would, looking candidates up by key.
     pub fn decide(&self, subject: &Subject) -> Outcome {
         // A similarity compares folded texts: the subject's are folded once here, the
         // candidates' once when the index was built.
-        let ours: Vec<Vec<String>> = self
-            .rules
-            .identifiers
-            .iter()
-            .map(|identifier| match identifier.comparator {
-                Comparator::Similar(_) => subject
-                    .fields
-                    .get(&identifier.subject_field)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| identifier.comparator.key(v))
-                    .collect(),
-                _ => Vec::new(),
-            })
+        let ours: Vec<Vec<String>> = (0..self.rules.identifiers.len())
+            .map(|n| self.folded_subject(n, subject))
             .collect();
         self.rules.decide_among(
             subject,
-            |n| {
-                let identifier = &self.rules.identifiers[n];
-                let mut at: Vec<usize> = subject
-                    .fields
-                    .get(&identifier.subject_field)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|value| identifier.lookup_key(value))
-                    .filter_map(|key| self.keys[n].get(&key))
-                    .flatten()
-                    .copied()
-                    .collect();
-                at.sort_unstable();
-                at.dedup();
-                at.into_iter().map(|i| (i, &self.candidates[i])).collect()
-            },
-            |n, at, c| match self.rules.identifiers[n].comparator {
-                Comparator::Similar(threshold) => ours[n]
-                    .iter()
-                    .flat_map(|a| {
-                        self.folded[n][at]
-                            .iter()
-                            .map(move |b| strsim::jaro_winkler(a, b))
-                    })
-                    .filter(|s| *s >= threshold)
-                    .max_by(f64::total_cmp),
-                _ => Some(self.rules.identifiers[n].score(subject, c)?.score),
-            },
+            |n| self.among(n, subject),
+            |n, at, c| self.score(n, &ours[n], subject, at, c),
         )
+    }
+
+    /// The candidates built-in identifier `n` finds for `subject` among those the conditions
+    /// allow (and among positions `within` when given), best score first: the step the host
+    /// takes around custom rules. Each comes with its position ([`Index::candidate`]).
+    pub fn find(
+        &self,
+        n: usize,
+        subject: &Subject,
+        within: Option<&[usize]>,
+    ) -> Vec<(usize, Found)> {
+        let ours = self.folded_subject(n, subject);
+        let mut found: Vec<(usize, Found)> = self
+            .among(n, subject)
+            .into_iter()
+            .filter(|(at, _)| within.is_none_or(|w| w.contains(at)))
+            .filter(|(_, c)| self.rules.conditions.allow(subject, c))
+            .filter_map(|(at, c)| {
+                let score = self.score(n, &ours, subject, at, c)?;
+                Some((
+                    at,
+                    Found {
+                        candidate: c.id.clone(),
+                        score,
+                        evidence: self.rules.evidence(subject, c),
+                    },
+                ))
+            })
+            .collect();
+        found.sort_by(|(_, a), (_, b)| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.candidate.cmp(&b.candidate))
+        });
+        found
+    }
+
+    /// The positions of the candidates the conditions allow that belong to the subject's
+    /// company (every allowed one when the subject names no company), in index order.
+    pub fn of_company(&self, subject: &Subject) -> Vec<usize> {
+        let allowed = |at: &usize| self.rules.conditions.allow(subject, &self.candidates[*at]);
+        match &subject.company {
+            Some(company) => self
+                .by_company
+                .get(&Some(company.as_str()))
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(allowed)
+                .collect(),
+            None => (0..self.candidates.len()).filter(allowed).collect(),
+        }
+    }
+
+    /// The candidate at `at`.
+    pub fn candidate(&self, at: usize) -> &'c Candidate {
+        &self.candidates[at]
+    }
+
+    /// The rule set.
+    pub fn rules(&self) -> &'c RuleSet {
+        self.rules
+    }
+
+    /// The subject's folded values for a `similar` identifier `n` (empty for the others).
+    fn folded_subject(&self, n: usize, subject: &Subject) -> Vec<String> {
+        let identifier = &self.rules.identifiers[n];
+        match identifier.comparator {
+            Comparator::Similar(_) => subject
+                .fields
+                .get(&identifier.subject_field)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| identifier.comparator.key(v))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The candidates worth comparing for identifier `n`: those sharing a key with the subject.
+    fn among(&self, n: usize, subject: &Subject) -> Vec<(usize, &'c Candidate)> {
+        let identifier = &self.rules.identifiers[n];
+        let mut at: Vec<usize> = subject
+            .fields
+            .get(&identifier.subject_field)
+            .into_iter()
+            .flatten()
+            .filter_map(|value| identifier.lookup_key(value))
+            .filter_map(|key| self.keys[n].get(&key))
+            .flatten()
+            .copied()
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        at.into_iter().map(|i| (i, &self.candidates[i])).collect()
+    }
+
+    fn score(
+        &self,
+        n: usize,
+        ours: &[String],
+        subject: &Subject,
+        at: usize,
+        c: &Candidate,
+    ) -> Option<f64> {
+        match self.rules.identifiers[n].comparator {
+            Comparator::Similar(threshold) => ours
+                .iter()
+                .flat_map(|a| {
+                    self.folded[n][at]
+                        .iter()
+                        .map(move |b| strsim::jaro_winkler(a, b))
+                })
+                .filter(|s| *s >= threshold)
+                .max_by(f64::total_cmp),
+            _ => Some(self.rules.identifiers[n].score(subject, c)?.score),
+        }
     }
 }
 
@@ -471,6 +637,7 @@ impl Identifier {
                     subject_value: a.clone(),
                     candidate_value: b.clone(),
                     score: self.comparator.score(a, b)?,
+                    note: None,
                 })
             })
             .max_by(|x, y| x.score.total_cmp(&y.score))
@@ -482,7 +649,7 @@ impl Identifier {
 struct RawRuleSet {
     conditions: Option<RawConditions>,
     #[serde(default)]
-    identifier: Vec<RawIdentifier>,
+    identifier: Vec<Spanned<RawIdentifier>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -496,14 +663,99 @@ struct RawConditions {
     same_type: bool,
 }
 
+/// A custom rule entry, validated: `rule` and `candidates`, nothing of a built-in identifier.
+fn custom_rule(
+    raw: &RawIdentifier,
+    rule: &Spanned<String>,
+    position: usize,
+    bad: &impl Fn(std::ops::Range<usize>, &str, String) -> anyhow::Error,
+) -> anyhow::Result<CustomRule> {
+    if let Some((name, _)) = [
+        ("subject", raw.subject.is_some()),
+        ("candidate", raw.candidate.is_some()),
+        ("compare", raw.compare.is_some()),
+        ("threshold", raw.threshold.is_some()),
+    ]
+    .into_iter()
+    .find(|(_, set)| *set)
+    {
+        return Err(bad(
+            rule.span(),
+            name,
+            format!(
+                "a custom rule (`rule = \"{}\"`) takes only `candidates` (and `name`): remove `{name}`",
+                rule.get_ref()
+            ),
+        ));
+    }
+    if !is_rule_id(rule.get_ref()) {
+        return Err(bad(
+            rule.span(),
+            "rule",
+            format!(
+                "`{}` is not a rule id: lowercase letters, digits and dashes, as the rule's `describe` says",
+                rule.get_ref()
+            ),
+        ));
+    }
+    let candidates = match raw
+        .candidates
+        .as_ref()
+        .map(|c| (c.get_ref().as_str(), c.span()))
+    {
+        Some(("preselected", span)) if position == 0 => {
+            return Err(bad(
+                span,
+                "candidates",
+                "`preselected` needs a built-in identifier above the rule to preselect candidates: put one above it or use `company`".into(),
+            ));
+        }
+        Some(("preselected", _)) => RuleCandidates::Preselected,
+        Some(("company", _)) => RuleCandidates::Company,
+        Some((other, span)) => {
+            return Err(bad(
+                span,
+                "candidates",
+                format!("`{other}` is not a candidate set: `preselected` or `company`"),
+            ));
+        }
+        None => {
+            return Err(bad(
+                rule.span(),
+                "candidates",
+                "a custom rule needs `candidates = \"preselected\"` (those the identifiers above found) or `\"company\"` (every candidate of the subject's company)".into(),
+            ));
+        }
+    };
+    Ok(CustomRule {
+        rule: rule.get_ref().clone(),
+        candidates,
+        position,
+    })
+}
+
+/// Lowercase ASCII letters, digits and single dashes, not at either end.
+fn is_rule_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && !id.contains("--")
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawIdentifier {
-    name: String,
-    subject: String,
-    candidate: String,
-    compare: Spanned<String>,
+    name: Option<String>,
+    subject: Option<String>,
+    candidate: Option<String>,
+    compare: Option<Spanned<String>>,
     threshold: Option<Spanned<f64>>,
+    rule: Option<Spanned<String>>,
+    candidates: Option<Spanned<String>>,
 }
 
 #[cfg(test)]
@@ -800,5 +1052,90 @@ compare = "host-name"
             e.contains("rules/devices.toml") && e.contains("line 2") && e.contains("activ-only"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn custom_rules_stand_anywhere_in_the_priority_list() {
+        let text = format!(
+            "{DEVICES}\n[[identifier]]\nrule = \"neighbouring-mac\"\ncandidates = \"preselected\"\n\n[[identifier]]\nname = \"model\"\nsubject = \"model\"\ncandidate = \"model\"\ncompare = \"folded\"\n"
+        );
+        let text = text.replacen(
+            "[[identifier]]",
+            "[[identifier]]\nrule = \"first-rule\"\ncandidates = \"company\"\n\n[[identifier]]",
+            1,
+        );
+        let rules = RuleSet::from_toml(&text, Path::new("devices.toml")).unwrap();
+        let steps: Vec<String> = rules
+            .steps()
+            .iter()
+            .map(|s| match s {
+                Step::Identifier(n) => rules.identifiers[*n].name.clone(),
+                Step::Rule(r) => format!("{}:{:?}", r.rule, r.candidates),
+            })
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                "first-rule:Company",
+                "serial",
+                "mac",
+                "host",
+                "neighbouring-mac:Preselected",
+                "model"
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_custom_rule_entries_say_what_to_do() {
+        let err = |text: &str| {
+            RuleSet::from_toml(text, Path::new("r.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err("[[identifier]]\nrule = \"x\"\ncandidates = \"preselected\"\n");
+        assert!(e.contains("needs a built-in identifier above"), "{e}");
+        let e = err("[[identifier]]\nrule = \"x\"\ncandidates = \"all\"\n");
+        assert!(
+            e.contains("line 3") && e.contains("`all`") && e.contains("`company`"),
+            "{e}"
+        );
+        let e = err("[[identifier]]\nrule = \"x\"\n");
+        assert!(e.contains("identifier[1].candidates"), "{e}");
+        let e = err("[[identifier]]\nrule = \"x\"\ncandidates = \"company\"\ncompare = \"mac\"\n");
+        assert!(e.contains("remove `compare`"), "{e}");
+        let e = err("[[identifier]]\nrule = \"Not An Id\"\ncandidates = \"company\"\n");
+        assert!(e.contains("`Not An Id` is not a rule id"), "{e}");
+        let e = err("[[identifier]]\nname = \"n\"\nsubject = \"n\"\n");
+        assert!(
+            e.contains("line 1") && e.contains("needs `name`, `subject`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn find_narrows_and_of_company_scopes() {
+        let rules = rules();
+        let candidates = [
+            device("10", "acme", true, &[("name", &["pc-01"])]),
+            device("11", "acme", true, &[("name", &["PC-01.corp"])]),
+            device("12", "acme", false, &[("name", &["pc-01"])]),
+            device("13", "other", true, &[("name", &["pc-01"])]),
+        ];
+        let index = rules.index(&candidates);
+        let s = subject(&[("host", &["pc-01"])]);
+        let ids = |found: Vec<(usize, Found)>| -> Vec<String> {
+            found.into_iter().map(|(_, f)| f.candidate).collect()
+        };
+        // The conditions hold: inactive 12 and other company's 13 are not found.
+        assert_eq!(ids(index.find(2, &s, None)), ["10", "11"]);
+        assert_eq!(ids(index.find(2, &s, Some(&[1, 2, 3]))), ["11"]);
+        assert!(index.find(0, &s, None).is_empty());
+        assert_eq!(index.of_company(&s), [0, 1]);
+        let nowhere = Subject {
+            company: None,
+            ..s.clone()
+        };
+        assert_eq!(index.of_company(&nowhere), [0, 1, 3]);
     }
 }

@@ -7,6 +7,8 @@
 //!   `kv`, `log`, `settings`);
 //! - [`connector`]: a [`connector::Connection`] (a connector, its settings, grant, limits and
 //!   kv namespace) with typed and JSON calls of its exports;
+//! - [`rule`]: a [`rule::Rule`] (a matching rule component) with typed, bounded calls of
+//!   `evaluate`;
 //! - [`text`]: untrusted text made safe to show on one line of a terminal or a log.
 //!
 //! This crate knows nothing of the record store, the workflows or the daemon: they build on it.
@@ -14,5 +16,6 @@
 pub mod bindings;
 pub mod capabilities;
 pub mod connector;
+pub mod rule;
 pub mod runtime;
 pub mod text;

@@ -48,6 +48,7 @@ macro_rules! store_conformance_tests {
             concurrent_commits_stay_gapless,
             interrupted_commit_applies_whole_or_not_at_all,
             reopening_keeps_data_and_sequence,
+            links_are_set_listed_and_removed,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
@@ -928,4 +929,95 @@ pub async fn reopening_keeps_data_and_sequence(f: &dyn StoreFactory) {
         .await
         .unwrap();
     assert_eq!(out.last_seq, 2, "the sequence continues after a restart");
+}
+
+/// Links are set, replaced, listed by key in pages (per connection and kind), removed, kept
+/// across a reopen, and never touch the change feed.
+pub async fn links_are_set_listed_and_removed(f: &dyn StoreFactory) {
+    let store = f.open().await.unwrap();
+    let link = |company: &str| json!({"company-id": company, "decided-by": "name"});
+    assert!(
+        !store
+            .set_link(CONN, "customers", "t-2", Some(link("20")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_link(CONN, "customers", "t-1", Some(link("10")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_link(CONN, "customers", "t-3", Some(link("30")))
+            .await
+            .unwrap()
+    );
+    // Replacing says a link was there.
+    assert!(
+        store
+            .set_link(CONN, "customers", "t-1", Some(link("11")))
+            .await
+            .unwrap()
+    );
+    // Other kinds and connections are apart.
+    store
+        .set_link(CONN, "devices", "t-1", Some(link("99")))
+        .await
+        .unwrap();
+    store
+        .set_link("other", "customers", "t-1", Some(link("98")))
+        .await
+        .unwrap();
+
+    let all = store.links(CONN, "customers", None, 0).await.unwrap();
+    assert_eq!(
+        all,
+        [
+            ("t-1".to_string(), link("11")),
+            ("t-2".to_string(), link("20")),
+            ("t-3".to_string(), link("30"))
+        ]
+    );
+    let first = store.links(CONN, "customers", None, 2).await.unwrap();
+    assert_eq!(first.len(), 2);
+    let rest = store
+        .links(CONN, "customers", Some(first[1].0.clone()), 2)
+        .await
+        .unwrap();
+    assert_eq!(rest, [("t-3".to_string(), link("30"))]);
+
+    assert!(
+        store
+            .set_link(CONN, "customers", "t-2", None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_link(CONN, "customers", "t-2", None)
+            .await
+            .unwrap(),
+        "already gone"
+    );
+    assert!(
+        store.changes(CONN, 0, 100).await.unwrap().is_empty(),
+        "links are not records"
+    );
+    store.flush().await.unwrap();
+    drop(store);
+    let store = f.open().await.unwrap();
+    let keys: Vec<String> = store
+        .links(CONN, "customers", None, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(keys, ["t-1", "t-3"]);
+    assert_eq!(
+        store.links("other", "customers", None, 0).await.unwrap(),
+        [("t-1".to_string(), link("98"))]
+    );
 }

@@ -401,6 +401,27 @@ pub trait RecordStore: Send + Sync {
     /// The newest runs of a connection first, at most `limit`.
     fn runs(&self, connection: &str, limit: usize) -> StoreFuture<'_, Vec<RunRecord>>;
 
+    /// Sets (`Some`) or removes (`None`) the host's link `key` of kind `kind` (`customers`: a
+    /// tool's customer id -> its PSA company); true when a link was there before. Links are the
+    /// host's own data about a connection's records: they have no change events.
+    fn set_link(
+        &self,
+        connection: &str,
+        kind: &str,
+        key: &str,
+        link: Option<Value>,
+    ) -> StoreFuture<'_, bool>;
+
+    /// The links of `kind` ordered by key (byte order), after key `after`, at most `limit`
+    /// (0: 100).
+    fn links(
+        &self,
+        connection: &str,
+        kind: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<(String, Value)>>;
+
     /// Makes everything committed so far durable.
     fn flush(&self) -> StoreFuture<'_, ()>;
 }

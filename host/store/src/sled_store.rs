@@ -44,6 +44,8 @@ struct Trees {
     state: sled::Tree,
     seen: sled::Tree,
     runs: sled::Tree,
+    /// `kind \0 key` -> the link's JSON.
+    links: sled::Tree,
 }
 
 /// The sled record store.
@@ -100,6 +102,7 @@ impl SledStore {
             state: open("state")?,
             seen: open("seen")?,
             runs: open("runs")?,
+            links: open("links")?,
         };
         cache.insert(connection.to_string(), trees.clone());
         Ok(trees)
@@ -122,6 +125,15 @@ impl SledStore {
             .map_err(|e| anyhow!("a record store task failed: {e}"))?
         })
     }
+}
+
+/// `kind \0 key`.
+fn link_key(kind: &str, key: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(kind.len() + 1 + key.len());
+    k.extend_from_slice(kind.as_bytes());
+    k.push(0);
+    k.extend_from_slice(key.as_bytes());
+    k
 }
 
 /// `E \0 id`.
@@ -480,6 +492,59 @@ impl RecordStore for SledStore {
                 .map(|item| {
                     let (_, v) = item?;
                     serde_json::from_slice(&v).context("a stored run is damaged")
+                })
+                .collect()
+        })
+    }
+
+    fn set_link(
+        &self,
+        connection: &str,
+        kind: &str,
+        key: &str,
+        link: Option<Value>,
+    ) -> StoreFuture<'_, bool> {
+        let at = link_key(kind, key);
+        self.blocking(connection, move |store, t| {
+            let before = match link {
+                Some(link) => t.links.insert(at, json_bytes(&link))?,
+                None => t.links.remove(at)?,
+            };
+            if store.flush_each_commit {
+                t.links.flush()?;
+            }
+            Ok(before.is_some())
+        })
+    }
+
+    fn links(
+        &self,
+        connection: &str,
+        kind: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<(String, Value)>> {
+        let prefix = link_key(kind, "");
+        self.blocking(connection, move |_, t| {
+            let limit = if limit == 0 { 100 } else { limit };
+            let start = match &after {
+                Some(after) => {
+                    let mut k = prefix.clone();
+                    k.extend_from_slice(after.as_bytes());
+                    k.push(0); // the smallest key after `after`
+                    k
+                }
+                None => prefix.clone(),
+            };
+            let mut upper = prefix.clone();
+            *upper.last_mut().expect("prefix ends with 0") = 1;
+            t.links
+                .range(start..upper)
+                .take(limit)
+                .map(|item| {
+                    let (k, v) = item?;
+                    let link = serde_json::from_slice(&v).context("a stored link is damaged")?;
+                    Ok((id_of_key(&k, prefix.len()), link))
                 })
                 .collect()
         })

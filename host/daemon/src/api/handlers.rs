@@ -11,6 +11,7 @@ use psahost_sandbox::bindings::psa::connector::types::Error as PsaError;
 use psahost_sandbox::connector::{Connection, ConnectorError, describe_psa_error, error_kind};
 use psahost_store::Entity;
 use psahost_store::{ListQuery, RunRecord, SyncMode, parse_time};
+use psahost_workflows::linking::customers;
 use psahost_workflows::sync::{ConnectionSync, SyncRequest};
 use psahost_workflows::views;
 use serde_json::{Value, json};
@@ -537,4 +538,62 @@ pub async fn references(
             "unexpected answer of list-references: {other}"
         ))),
     }
+}
+
+/// Links the tool's customers in the body (a JSON array or JSON lines) to the connection's
+/// synced companies; `dry-run` stores nothing.
+pub async fn link_customers(
+    State(daemon): D,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    body: String,
+) -> Result<Json<Value>> {
+    configured(&daemon, &id)?;
+    let dry_run = flag(&params(&query), "dry-run")?;
+    let customers =
+        customers::parse_customers(&body).map_err(|e| ApiError::bad_request(format!("{e:#}")))?;
+    let matcher = psahost_workflows::linking::Matcher::new(customers::default_rules(), &[])
+        .map_err(internal)?;
+    let report =
+        customers::link_customers(daemon.store().as_ref(), &id, &matcher, &customers, dry_run)
+            .await
+            .map_err(internal)?;
+    Ok(Json(json!(report)))
+}
+
+/// The stored customer links of the connection, by customer id, in pages.
+pub async fn customer_links(
+    State(daemon): D,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>> {
+    configured(&daemon, &id)?;
+    let params = params(&query);
+    let limit = limit(&params)?;
+    let after = param(&params, "after").map(str::to_string);
+    let links = customers::list_links(daemon.store().as_ref(), &id, after, limit)
+        .await
+        .map_err(internal)?;
+    // A full page may have more after it.
+    let next = (links.len() == limit)
+        .then(|| links.last().map(|l| l.customer_id.clone()))
+        .flatten();
+    Ok(Json(
+        json!({ "connection": id, "links": links, "next": next }),
+    ))
+}
+
+/// Removes one customer's link.
+pub async fn remove_customer_link(
+    State(daemon): D,
+    Path((id, customer)): Path<(String, String)>,
+) -> Result<Json<Value>> {
+    configured(&daemon, &id)?;
+    if !customers::remove_link(daemon.store().as_ref(), &id, &customer)
+        .await
+        .map_err(internal)?
+    {
+        return Err(ApiError::not_found(customers::no_link(&id, &customer)));
+    }
+    Ok(Json(json!({ "connection": id, "removed": customer })))
 }

@@ -15,7 +15,7 @@ use crate::{ConnectionUnavailable, Daemon};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -47,7 +47,17 @@ pub const ROUTES: &[(&str, &str, bool)] = &[
     ("get", "/v1/connections/{id}/mrr", true),
     ("get", "/v1/connections/{id}/eligible", true),
     ("get", "/v1/connections/{id}/references/{kind}", true),
+    ("post", "/v1/connections/{id}/link/customers", true),
+    ("get", "/v1/connections/{id}/links/customers", true),
+    (
+        "delete",
+        "/v1/connections/{id}/links/customers/{customer}",
+        true,
+    ),
 ];
+
+/// The largest body of a customer linking request, in bytes.
+pub const MAX_LINK_BODY: usize = 64 * 1024 * 1024;
 
 /// The API's router over `daemon`.
 pub fn router(daemon: Arc<Daemon>) -> Router {
@@ -82,6 +92,18 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/v1/connections/{id}/mrr", get(h::mrr))
         .route("/v1/connections/{id}/eligible", get(h::eligible))
         .route("/v1/connections/{id}/references/{kind}", get(h::references))
+        .route(
+            "/v1/connections/{id}/link/customers",
+            post(h::link_customers).layer(axum::extract::DefaultBodyLimit::max(MAX_LINK_BODY)),
+        )
+        .route(
+            "/v1/connections/{id}/links/customers",
+            get(h::customer_links),
+        )
+        .route(
+            "/v1/connections/{id}/links/customers/{customer}",
+            delete(h::remove_customer_link),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             check,
             auth::require_token,

@@ -202,6 +202,114 @@ fn paths() -> Value {
     })
 }
 
+/// The objects' entries together.
+fn merged(parts: &[Value]) -> Value {
+    let mut all = serde_json::Map::new();
+    for part in parts {
+        all.extend(part.as_object().cloned().unwrap_or_default());
+    }
+    Value::Object(all)
+}
+
+fn paths_linking() -> Value {
+    json!({
+        "/v1/connections/{id}/link/customers": { "post": {
+            "summary": "Links the tool's customers to the connection's synced PSA companies (by a contact's e-mail, the name without legal forms, the domain, a phone, a similar name, in that order): per customer the matched company with the score and the evidence, the ambiguous candidates with theirs, or none, each with its eligibility. Without `dry-run`, matched customers' links are stored (replacing earlier ones).",
+            "tags": ["linking"],
+            "parameters": [
+                connection_param(),
+                query_param("dry-run", "Store nothing.", json!({ "type": "boolean" })),
+            ],
+            "requestBody": { "required": true, "description": "The customers (at most 100,000; 64 MiB): a JSON array of objects, or JSON lines (one object a line, at most 64 KiB each). Each: `id` (string or number, unique), `name`, `emails` and `phones` (at most 50 each), `domain`, `address` (a string or an object of strings); texts at most 1 KiB.", "content": {
+                "application/json": { "schema": { "type": "array", "items": r("Customer") } },
+                "application/x-ndjson": { "schema": { "type": "string" } },
+            } },
+            "responses": {
+                "200": ok("What became of each customer.", r("LinkReport")),
+                "400": error("The body is not customers: the message names the line or position and the field."),
+                "401": error("The bearer token is missing or wrong."),
+                "404": not_found("The connection"),
+                "413": { "description": "The body is over 64 MiB." },
+            },
+        } },
+        "/v1/connections/{id}/links/customers": { "get": op("The stored customer links by customer id, each with its status: `company-deleted` when its PSA company is no longer in the store (deleted or merged in the PSA).", "linking", vec![
+            connection_param(),
+            query_param("after", "Start after this customer id (the previous page's `next`).", json!({ "type": "string" })),
+            limit_param(),
+        ], json!({
+            "200": ok("One page of links.", r("CustomerLinks")),
+            "400": error("A bad `limit`."),
+            "404": not_found("The connection"),
+        }), true) },
+        "/v1/connections/{id}/links/customers/{customer}": { "delete": op("Removes one customer's link.", "linking", vec![
+            connection_param(),
+            path_param("customer", "The tool's customer id."),
+        ], json!({
+            "200": ok("Removed.", json!({ "type": "object", "required": ["connection", "removed"], "properties": {
+                "connection": { "type": "string" }, "removed": { "type": "string" } } })),
+            "404": not_found("The connection or the customer's link"),
+        }), true) },
+    })
+}
+
+fn schemas_linking() -> Value {
+    let company = json!({ "type": "object", "required": ["company-id", "name", "score", "evidence", "eligible"], "properties": {
+        "company-id": { "type": "string" },
+        "name": { "type": "string" },
+        "score": { "type": "number", "minimum": 0, "maximum": 1 },
+        "evidence": { "type": "array", "items": { "type": "object", "required": ["identifier", "customer-value", "company-value", "score"], "properties": {
+            "identifier": { "type": "string", "description": "The identifier (or custom rule) that agreed." },
+            "customer-value": { "type": "string" },
+            "company-value": { "type": "string", "description": "The company's value or one of its contacts'." },
+            "score": { "type": "number" },
+            "note": { "type": "string", "description": "A custom rule's reason." },
+        } } },
+        "eligible": { "type": "boolean", "description": "Active, with an active contact." },
+        "ineligible": { "enum": ["inactive", "no-contact", "only-inactive-contacts"] },
+    } });
+    json!({
+        "Customer": { "type": "object", "required": ["id"], "additionalProperties": false, "properties": {
+            "id": { "type": ["string", "number"] },
+            "name": { "type": "string" },
+            "emails": { "type": "array", "items": { "type": "string" }, "maxItems": 50 },
+            "phones": { "type": "array", "items": { "type": "string" }, "maxItems": 50 },
+            "domain": { "type": "string" },
+            "address": { "type": ["string", "object"] },
+        } },
+        "CompanyMatch": company,
+        "LinkReport": { "type": "object", "required": ["dry-run", "matched", "ambiguous", "none", "errors", "customers"], "properties": {
+            "dry-run": { "type": "boolean" },
+            "matched": { "type": "integer" },
+            "ambiguous": { "type": "integer" },
+            "none": { "type": "integer" },
+            "errors": { "type": "integer" },
+            "customers": { "type": "array", "items": { "type": "object", "required": ["customer-id", "outcome", "stored"], "properties": {
+                "customer-id": { "type": "string" },
+                "outcome": { "enum": ["matched", "ambiguous", "none", "error"] },
+                "decided-by": { "type": "string" },
+                "company": r("CompanyMatch"),
+                "candidates": { "type": "array", "items": r("CompanyMatch"), "maxItems": 20 },
+                "candidates-total": { "type": "integer" },
+                "error": { "type": "string", "description": "A custom rule failed: the message names it." },
+                "stored": { "type": "boolean" },
+            } } },
+        } },
+        "CustomerLinks": { "type": "object", "required": ["connection", "links", "next"], "properties": {
+            "connection": { "type": "string" },
+            "links": { "type": "array", "items": { "type": "object", "required": ["customer-id", "company-id", "company-name", "decided-by", "score", "linked-at", "status"], "properties": {
+                "customer-id": { "type": "string" },
+                "company-id": { "type": "string" },
+                "company-name": { "type": "string" },
+                "decided-by": { "type": "string" },
+                "score": { "type": "number" },
+                "linked-at": { "type": "string" },
+                "status": { "enum": ["linked", "company-deleted"] },
+            } } },
+            "next": nullable("string"),
+        } },
+    })
+}
+
 fn schemas() -> Value {
     let mut all = serde_json::Map::new();
     all.extend(schemas_0().as_object().cloned().unwrap_or_default());
@@ -213,6 +321,7 @@ fn schemas() -> Value {
     all.extend(schemas_6().as_object().cloned().unwrap_or_default());
     all.extend(schemas_7().as_object().cloned().unwrap_or_default());
     all.extend(schemas_8().as_object().cloned().unwrap_or_default());
+    all.extend(schemas_linking().as_object().cloned().unwrap_or_default());
     Value::Object(all)
 }
 
@@ -451,7 +560,7 @@ pub fn document() -> Value {
         "info": {
             "title": "psahost API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The HTTP API of `psahost serve`: connections and their sync state, sync now (a connection, an entity, one record), the synced records and their change feed, MRR and eligible companies, picklists; health, readiness and Prometheus metrics. Every route but /health and /ready needs `Authorization: Bearer <token>` ([api] token). Errors are {\"error\": {\"code\", \"message\"}}.",
+            "description": "The HTTP API of `psahost serve`: connections and their sync state, sync now (a connection, an entity, one record), the synced records and their change feed, MRR and eligible companies, picklists, customer linking; health, readiness and Prometheus metrics. Every route but /health and /ready needs `Authorization: Bearer <token>` ([api] token). Errors are {\"error\": {\"code\", \"message\"}}.",
         },
         "security": [{ "bearer": [] }],
         "tags": [
@@ -461,8 +570,9 @@ pub fn document() -> Value {
             { "name": "sync", "description": "Sync now: a connection, an entity or one record." },
             { "name": "records", "description": "Synced records and the change feed." },
             { "name": "views", "description": "Business views: MRR, eligible companies." },
+            { "name": "linking", "description": "Linking the tool's customers to PSA companies." },
         ],
-        "paths": paths(),
+        "paths": merged(&[paths(), paths_linking()]),
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "The [api] token of the configuration." } },
             "schemas": schemas(),

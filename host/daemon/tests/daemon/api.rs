@@ -30,6 +30,145 @@ fn concrete(template: &str) -> String {
         .replace("{entity}", "companies")
         .replace("{record}", "1")
         .replace("{kind}", "queue")
+        .replace("{customer}", "t-1")
+}
+
+/// A request with a body and the test token.
+async fn send_body(api: &Api, method: reqwest::Method, path: &str, body: &str) -> Answer {
+    let response = reqwest::Client::new()
+        .request(method, format!("{}{path}", api.base))
+        .bearer_auth(TOKEN)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("the API answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
+    Answer { status, body, text }
+}
+
+/// Customer linking through the API: a dry run stores nothing; a real one stores the match,
+/// which is listed and removed; bad input is a 400 naming the line; every answer is valid
+/// against the document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_are_linked_listed_and_removed() {
+    let sim = psa_sim::Simulator::start(psa_sim::SimConfig::connectwise(12, 7))
+        .await
+        .expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let (daemon, api, stop, task) = start(&sim, dir.path()).await;
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(openapi_path()).unwrap()).unwrap();
+    let a = api.post("/v1/connections/sim/sync").await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let first = daemon
+        .store()
+        .list("sim", psahost_store::Entity::Companies, Default::default())
+        .await
+        .unwrap()
+        .records
+        .remove(0);
+    let name = first.record["name"].as_str().unwrap().to_string();
+    let lines = format!(
+        "{}\n{}\n",
+        serde_json::json!({"id": "t-1", "name": name}),
+        serde_json::json!({"id": "t-2", "name": "Nonexistent Widgets GmbH", "emails": ["x@gmail.com"]}),
+    );
+    let post = reqwest::Method::POST;
+    let route = "/v1/connections/{id}/link/customers";
+
+    let a = send_body(
+        &api,
+        post.clone(),
+        "/v1/connections/sim/link/customers?dry-run=true",
+        &lines,
+    )
+    .await;
+    check_answer(&doc, "post", route, &a);
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(
+        (
+            a.body["matched"].as_u64(),
+            a.body["none"].as_u64(),
+            a.body["dry-run"].as_bool()
+        ),
+        (Some(1), Some(1), Some(true)),
+        "{}",
+        a.text
+    );
+    let links = api.get("/v1/connections/sim/links/customers").await;
+    check_answer(&doc, "get", "/v1/connections/{id}/links/customers", &links);
+    assert_eq!(links.body["links"], serde_json::json!([]));
+
+    let a = send_body(
+        &api,
+        post.clone(),
+        "/v1/connections/sim/link/customers",
+        &lines,
+    )
+    .await;
+    check_answer(&doc, "post", route, &a);
+    let t1 = &a.body["customers"][0];
+    assert_eq!(
+        (
+            t1["outcome"].as_str(),
+            t1["company"]["company-id"].as_str(),
+            t1["stored"].as_bool()
+        ),
+        (Some("matched"), Some(first.id.as_str()), Some(true)),
+        "{}",
+        a.text
+    );
+    let links = api.get("/v1/connections/sim/links/customers").await;
+    check_answer(&doc, "get", "/v1/connections/{id}/links/customers", &links);
+    assert_eq!(links.body["links"][0]["customer-id"], "t-1");
+    assert_eq!(links.body["links"][0]["status"], "linked");
+    assert_eq!(links.body["links"].as_array().unwrap().len(), 1);
+
+    let a = send_body(
+        &api,
+        post.clone(),
+        "/v1/connections/sim/link/customers",
+        "{\"id\": \"a\"}\n{\"id\": \"b\", \"fax\": 1}\n",
+    )
+    .await;
+    check_answer(&doc, "post", route, &a);
+    assert_eq!(a.status, 400);
+    let message = a.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("line 2") && message.contains("fax"),
+        "{message}"
+    );
+    let a = send_body(
+        &api,
+        post.clone(),
+        "/v1/connections/nope/link/customers",
+        &lines,
+    )
+    .await;
+    check_answer(&doc, "post", route, &a);
+    assert_eq!(a.status, 404);
+
+    let delete = reqwest::Method::DELETE;
+    let template = "/v1/connections/{id}/links/customers/{customer}";
+    let a = send_body(
+        &api,
+        delete.clone(),
+        "/v1/connections/sim/links/customers/t-1",
+        "",
+    )
+    .await;
+    check_answer(&doc, "delete", template, &a);
+    assert_eq!(a.status, 200, "{}", a.text);
+    let a = send_body(&api, delete, "/v1/connections/sim/links/customers/t-1", "").await;
+    check_answer(&doc, "delete", template, &a);
+    assert_eq!(a.status, 404);
+    assert!(a.text.contains("`t-1` has no link"), "{}", a.text);
+
+    stop.send(()).unwrap();
+    task.await.unwrap().expect("a clean stop");
+    sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,9 @@ use super::exports::psa::connector::connector_api::{
     self as api, AgreementPage, CompanyPage, ConfigurationPage, ConnectionReport, ConnectorInfo,
     ContactPage, DatasetPage, TicketPage,
 };
-use super::exports::psa::connector::rule_api::{self as rule, RuleInfo};
+use super::exports::psa::connector::rule_api::{
+    self as rule, Candidate, RuleInfo, Subject, Verdict,
+};
 use super::psa::connector::types::{
     Agreement, Company, Configuration, ConfigurationChanges, Contact, Decimal, Error as PsaError,
     NewConfiguration, NewNote, NewTicket, Note, PageRequest, Reference, ReferenceKind, Ticket,
@@ -208,6 +210,28 @@ impl RuleGuest {
         match self {
             RuleGuest::Current(g) => g.call_describe(store).await,
             RuleGuest::V0_1(g) => Ok(g.call_describe(store).await?.convert()),
+        }
+    }
+
+    /// The verdicts on `candidates`; a 0.1.x rule gets them converted down (the records are
+    /// the same) and its verdicts converted up.
+    pub(crate) async fn call_evaluate<S: AsContextMut>(
+        &self,
+        store: S,
+        subject: &Subject,
+        candidates: &[Candidate],
+    ) -> wasmtime::Result<Vec<Verdict>>
+    where
+        <S as AsContext>::Data: Send,
+    {
+        match self {
+            RuleGuest::Current(g) => g.call_evaluate(store, subject, candidates).await,
+            RuleGuest::V0_1(g) => {
+                let old: Vec<_> = candidates.iter().map(|c| c.clone().convert()).collect();
+                Ok(g.call_evaluate(store, &subject.clone().convert(), &old)
+                    .await?
+                    .convert())
+            }
         }
     }
 }

@@ -353,6 +353,21 @@ impl Plugin {
         &self.pre
     }
 
+    pub(crate) fn rule_indices(&self) -> Option<&RuleIndices> {
+        match &self.exports {
+            Exports::Rule(i) => Some(i),
+            Exports::Connector(_) => None,
+        }
+    }
+
+    /// The rule description, if it is a matching rule.
+    pub fn rule_info(&self) -> Option<&RuleInfo> {
+        match &self.info {
+            PluginInfo::MatchingRule(r) => Some(r),
+            PluginInfo::Connector(_) => None,
+        }
+    }
+
     pub(crate) fn connector_indices(&self) -> Option<&ConnectorIndices> {
         match &self.exports {
             Exports::Connector(i) => Some(i),

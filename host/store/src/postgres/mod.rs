@@ -799,6 +799,76 @@ impl RecordStore for PgStore {
         })
     }
 
+    fn set_link(
+        &self,
+        connection: &str,
+        kind: &str,
+        key: &str,
+        link: Option<Value>,
+    ) -> StoreFuture<'_, bool> {
+        let (connection, kind, key) = (connection.to_string(), kind.to_string(), key.to_string());
+        Box::pin(async move {
+            let client = self.client().await?;
+            let before = match link {
+                Some(link) => {
+                    // `xmax <> 0` tells an update of an existing row from an insert.
+                    let st = client
+                        .prepare_cached(
+                            "INSERT INTO links (connection, kind, key, body) VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (connection, kind, key) DO UPDATE SET body = EXCLUDED.body
+                             RETURNING (xmax <> 0)",
+                        )
+                        .await?;
+                    let body = serde_json::to_string(&link)?;
+                    client
+                        .query_one(&st, &[&connection, &kind, &key, &body])
+                        .await?
+                        .get::<_, bool>(0)
+                }
+                None => {
+                    let st = client
+                        .prepare_cached(
+                            "DELETE FROM links WHERE connection = $1 AND kind = $2 AND key = $3",
+                        )
+                        .await?;
+                    client.execute(&st, &[&connection, &kind, &key]).await? > 0
+                }
+            };
+            Ok(before)
+        })
+    }
+
+    fn links(
+        &self,
+        connection: &str,
+        kind: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<(String, Value)>> {
+        let (connection, kind) = (connection.to_string(), kind.to_string());
+        Box::pin(async move {
+            let limit = if limit == 0 { 100 } else { limit };
+            let client = self.client().await?;
+            let st = client
+                .prepare_cached(
+                    "SELECT key, body FROM links
+                     WHERE connection = $1 AND kind = $2 AND ($3::text IS NULL OR key > $3)
+                     ORDER BY key LIMIT $4",
+                )
+                .await?;
+            client
+                .query(&st, &[&connection, &kind, &after, &sql_limit(limit)])
+                .await?
+                .iter()
+                .map(|row| {
+                    let link =
+                        serde_json::from_str(row.get(1)).context("a stored link is damaged")?;
+                    Ok((row.get(0), link))
+                })
+                .collect()
+        })
+    }
+
     fn flush(&self) -> StoreFuture<'_, ()> {
         // Every commit is durable when it returns.
         Box::pin(async { Ok(()) })

@@ -116,6 +116,18 @@ CREATE TABLE replicas (
 );
 "#;
 
+/// Version 4: the host's links of the tool's records to a connection's records (customer
+/// links), by kind and key; not records, so no change events and no lock of `connections`.
+const V4: &str = r#"
+CREATE TABLE links (
+    connection text COLLATE "C" NOT NULL,
+    kind       text COLLATE "C" NOT NULL,
+    key        text COLLATE "C" NOT NULL,
+    body       text NOT NULL,
+    PRIMARY KEY (connection, kind, key)
+);
+"#;
+
 /// Every migration, in order.
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -132,6 +144,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 3,
         description: "replicas and their heartbeats",
         sql: V3,
+    },
+    Migration {
+        version: 4,
+        description: "links of the tool's records",
+        sql: V4,
     },
 ];
 

@@ -70,6 +70,15 @@ pub async fn eligible_from_store(
     store: &dyn RecordStore,
     connection: &str,
 ) -> anyhow::Result<Vec<eligible::Eligibility>> {
+    let (companies, contacts) = companies_and_contacts(store, connection).await?;
+    Ok(eligible::eligible_companies(&companies, &contacts))
+}
+
+/// Every stored company and contact of `connection`.
+pub async fn companies_and_contacts(
+    store: &dyn RecordStore,
+    connection: &str,
+) -> anyhow::Result<(Vec<Company>, Vec<Contact>)> {
     let companies: Vec<Company> = load_all(
         store,
         connection,
@@ -84,5 +93,5 @@ pub async fn eligible_from_store(
         records::contact_from_json,
     )
     .await?;
-    Ok(eligible::eligible_companies(&companies, &contacts))
+    Ok((companies, contacts))
 }
