@@ -43,6 +43,11 @@
 //! schema = "psahost"             # optional: the schema of its tables (default: the search path)
 //! max-connections = 16           # optional: the pool's size (no TLS yet: local servers)
 //!
+//! [cluster]                      # optional, needs `[store] postgres`: one of several replicas
+//! replica = "replica-a"          # this replica's name, unique among them (kebab-case)
+//! lease = "30s"                  # how long a connection's lease lasts unless renewed (2s..10min)
+//! renew-every = "10s"            # heartbeat and lease renewal (default lease/3; < lease/2)
+//!
 //! [sync]                         # optional; these are the defaults
 //! page-size = 250                # records asked for per page (default: each entity's or
 //!                                # dataset's maximum the connector declares, else 250)
@@ -87,6 +92,15 @@ struct RawConfig {
     api: Option<RawApi>,
     #[serde(default)]
     store: RawStore,
+    cluster: Option<Spanned<RawCluster>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCluster {
+    replica: Option<Spanned<String>>,
+    lease: Option<Spanned<String>>,
+    renew_every: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -253,7 +267,27 @@ pub struct Config {
     pub plugin_watch_interval: Duration,
     /// Where the records live (`[store]`).
     pub store: StoreConfig,
+    /// One replica of several (`[cluster]`), if configured; none: this process owns every
+    /// connection.
+    pub cluster: Option<ClusterConfig>,
 }
+
+/// The settings of a replica (`[cluster]`): connections are leased across the replicas that
+/// share one PostgreSQL store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// This replica's name, unique among the replicas (kebab-case).
+    pub replica: String,
+    /// How long a lease (and a heartbeat) lasts unless renewed.
+    pub lease: Duration,
+    /// How often the replica heartbeats, rebalances and renews its leases.
+    pub renew_every: Duration,
+}
+
+/// The shortest lease: renewals need a few round trips to the database within it.
+pub const MIN_LEASE: Duration = Duration::from_secs(2);
+/// The longest lease: a replica that dies is replaced within it.
+pub const MAX_LEASE: Duration = Duration::from_secs(600);
 
 /// The record store's backend (`[store]`).
 #[derive(Clone, Default)]
@@ -896,6 +930,11 @@ impl Validator<'_> {
         let sync = self.sync(&raw.sync)?;
         let api = raw.api.as_ref().map(|a| self.api(a)).transpose()?;
         let store = self.store(&raw.store)?;
+        let cluster = raw
+            .cluster
+            .as_ref()
+            .map(|c| self.cluster(c, &store))
+            .transpose()?;
         Ok(Config {
             path: self.path.to_path_buf(),
             data_dir,
@@ -907,6 +946,77 @@ impl Validator<'_> {
             plugin_dir: plugin_dir.map(|(dir, _)| dir),
             plugin_watch_interval,
             store,
+            cluster,
+        })
+    }
+
+    fn cluster(
+        &self,
+        raw: &Spanned<RawCluster>,
+        store: &StoreConfig,
+    ) -> anyhow::Result<ClusterConfig> {
+        if matches!(store, StoreConfig::Sled) {
+            return self.error(
+                raw.span(),
+                "cluster",
+                "needs `[store] postgres`: replicas share their records and leases in PostgreSQL; add a `[store]` section with `postgres = \"...\"` or remove `[cluster]`",
+            );
+        }
+        let c = raw.get_ref();
+        let Some(replica) = &c.replica else {
+            return self.error(
+                raw.span(),
+                "cluster.replica",
+                "is missing: name this replica, for example `replica = \"replica-a\"` (unique among the replicas)",
+            );
+        };
+        let name = replica.get_ref();
+        let kebab = !name.is_empty()
+            && name.len() <= 63
+            && name
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+            && !name.starts_with('-')
+            && !name.ends_with('-');
+        if !kebab {
+            return self.error(
+                replica.span(),
+                "cluster.replica",
+                format!(
+                    "`{}` is not a replica name: use 1 to 63 lowercase letters, digits and inner dashes, like \"replica-a\"",
+                    name.escape_debug()
+                ),
+            );
+        }
+        let lease = self.duration(&c.lease, "cluster.lease", Duration::from_secs(30))?;
+        if !(MIN_LEASE..=MAX_LEASE).contains(&lease) {
+            let span = c.lease.as_ref().map_or(raw.span(), |l| l.span());
+            return self.error(
+                span,
+                "cluster.lease",
+                format!(
+                    "`{}` is out of range: write a duration from 2s to 10min",
+                    humantime::format_duration(lease)
+                ),
+            );
+        }
+        let renew_every = self.duration(&c.renew_every, "cluster.renew-every", lease / 3)?;
+        if renew_every >= lease / 2 {
+            let span = c.renew_every.as_ref().map_or(raw.span(), |r| r.span());
+            return self.error(
+                span,
+                "cluster.renew-every",
+                format!(
+                    "`{}` is too long for a lease of {}: renew more often than every half lease (a lost renewal must leave time for another), or leave it out (lease/3)",
+                    humantime::format_duration(renew_every),
+                    humantime::format_duration(lease)
+                ),
+            );
+        }
+        Ok(ClusterConfig {
+            replica: name.clone(),
+            lease,
+            renew_every,
         })
     }
 
@@ -1598,5 +1708,77 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
             .unwrap_err()
             .to_string();
         assert!(e.contains("postgre"), "{e}");
+    }
+    #[test]
+    fn cluster_needs_postgres_a_replica_name_and_a_sane_lease() {
+        const PG: &str = "\n[store]\npostgres = \"postgresql://h/db\"\n";
+        assert_eq!(parse(GOOD).unwrap().cluster, None);
+        let c = parse(&format!("{GOOD}{PG}[cluster]\nreplica = \"replica-a\"\n")).unwrap();
+        assert_eq!(
+            c.cluster,
+            Some(ClusterConfig {
+                replica: "replica-a".into(),
+                lease: Duration::from_secs(30),
+                renew_every: Duration::from_secs(10),
+            })
+        );
+        let c = parse(&format!(
+            "{GOOD}{PG}[cluster]\nreplica = \"b\"\nlease = \"2s\"\nrenew-every = \"500ms\"\n"
+        ))
+        .unwrap()
+        .cluster
+        .unwrap();
+        assert_eq!(
+            (c.lease, c.renew_every),
+            (Duration::from_secs(2), Duration::from_millis(500))
+        );
+
+        let e = parse(&format!("{GOOD}\n[cluster]\nreplica = \"replica-a\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("psahost.toml") && e.contains("`cluster`") && e.contains("[store] postgres"),
+            "{e}"
+        );
+        let e = parse(&format!("{GOOD}{PG}[cluster]\nlease = \"30s\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cluster.replica") && e.contains("missing"),
+            "{e}"
+        );
+        let text = format!("{GOOD}{PG}[cluster]\nreplica = \"Replica_A\"\n");
+        let e = parse(&text).unwrap_err().to_string();
+        let line = text.lines().count();
+        assert!(
+            e.contains("cluster.replica")
+                && e.contains("Replica_A")
+                && e.contains(&format!("line {line}")),
+            "{e}"
+        );
+        let e = parse(&format!(
+            "{GOOD}{PG}[cluster]\nreplica = \"a\"\nlease = \"1s\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("cluster.lease") && e.contains("1s"), "{e}");
+        let e = parse(&format!(
+            "{GOOD}{PG}[cluster]\nreplica = \"a\"\nlease = \"11min\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("cluster.lease") && e.contains("11m"), "{e}");
+        let e = parse(&format!(
+            "{GOOD}{PG}[cluster]\nreplica = \"a\"\nlease = \"10s\"\nrenew-every = \"5s\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("cluster.renew-every") && e.contains("5s"), "{e}");
+        let e = parse(&format!(
+            "{GOOD}{PG}[cluster]\nreplica = \"a\"\nleese = \"10s\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("leese"), "{e}");
     }
 }
