@@ -14,11 +14,18 @@
 //!   the scheduler (running syncs get a bounded grace to finish; a run cut short resumes from
 //!   its last committed page next time), then the API, and flushes the stores.
 //!
+//! With `[cluster]`, the daemon is one replica among several sharing a PostgreSQL store: it
+//! opens the store as a [`PgStore`] (the sync engine writes through it, so the writes are
+//! fenced by the leases) and starts its [`membership::Membership`], which leases it a share of
+//! the connections; the scheduler runs only the connections it owns ([`Daemon::owns`]), and a
+//! graceful stop releases its leases. Without it, the daemon owns every connection.
+//!
 //! Connections hold an `Arc<Plugin>`: a reload swaps in a new [`Connection`] for new calls while
 //! calls in flight finish on the clone they hold, with the old version.
 
 pub mod api;
 pub mod cluster;
+pub mod membership;
 pub mod reload;
 pub mod scheduler;
 
@@ -27,7 +34,7 @@ use psahost_config::{Config, ConnectionConfig, PluginConfig};
 use psahost_sandbox::capabilities::kv::KvStore;
 use psahost_sandbox::connector::Connection;
 use psahost_sandbox::runtime::{BundledPlugins, Plugin, PluginSource, Runtime};
-use psahost_store::{RecordStore, format_time};
+use psahost_store::{Lease, PgStore, RecordStore, format_time};
 use psahost_workflows::sync::SyncEngine;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -210,6 +217,9 @@ pub struct Readiness {
     pub connections_not_open: BTreeMap<String, String>,
     /// Whether the daemon is shutting down.
     pub shutting_down: bool,
+    /// With `[cluster]`: the replica, its leases and its peers (ready once it joined).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<membership::ClusterStatus>,
 }
 
 /// The daemon's state, shared by the scheduler, the watcher and the API.
@@ -219,6 +229,8 @@ pub struct Daemon {
     store: Arc<dyn RecordStore>,
     kv: KvStore,
     engine: Arc<SyncEngine>,
+    /// With `[cluster]`: the replica's membership (its leases).
+    cluster: Option<Arc<membership::Membership>>,
     metrics: Arc<Metrics>,
     plugins: BTreeMap<String, PluginSlot>,
     connections: BTreeMap<String, ConnectionSlot>,
@@ -282,7 +294,25 @@ impl Daemon {
     /// `runtime.compile-timeout`), and the API answers meanwhile, reporting such a plugin as
     /// `loading` and its connections as not open yet.
     pub async fn start(config: Config) -> anyhow::Result<Arc<Daemon>> {
-        let store = config.open_store().await?;
+        let (store, cluster) = match (&config.cluster, &config.store) {
+            (Some(cluster), psahost_config::StoreConfig::Postgres { url, options }) => {
+                // The engine writes through this very store, so the leases fence its writes.
+                let pg = Arc::new(PgStore::connect(url, options.clone()).await.map_err(|e| {
+                    e.context("cannot open the PostgreSQL record store (`[store] postgres`)")
+                })?);
+                let membership = Arc::new(membership::Membership::new(
+                    cluster.clone(),
+                    pg.clone(),
+                    config.connections.keys().cloned().collect(),
+                ));
+                let store: Arc<dyn RecordStore> = pg;
+                (store, Some(membership))
+            }
+            (Some(_), psahost_config::StoreConfig::Sled) => {
+                anyhow::bail!("`[cluster]` needs `[store] postgres`: add it or remove `[cluster]`")
+            }
+            (None, _) => (config.open_store().await?, None),
+        };
         let kv = KvStore::open(&config.kv_dir())?;
         let runtime = Runtime::new(config.runtime.clone())?;
         let metrics = Arc::new(Metrics::new());
@@ -327,6 +357,7 @@ impl Daemon {
             store,
             kv,
             engine,
+            cluster,
             metrics,
             plugins,
             connections,
@@ -334,6 +365,9 @@ impl Daemon {
             started_at: OffsetDateTime::now_utc(),
             shutting_down: AtomicBool::new(false),
         });
+        if let Some(membership) = &daemon.cluster {
+            membership.start();
+        }
         let loader = daemon.clone();
         tokio::spawn(async move {
             loader.load_plugins().await;
@@ -464,6 +498,33 @@ impl Daemon {
         &self.connections
     }
 
+    /// With `[cluster]`: the replica's membership.
+    pub fn cluster(&self) -> Option<&Arc<membership::Membership>> {
+        self.cluster.as_ref()
+    }
+
+    /// Whether this process owns connection `id` now: always without `[cluster]`; with it,
+    /// while it holds the connection's lease.
+    pub fn owns(&self, id: &str) -> bool {
+        self.cluster.as_ref().is_none_or(|c| c.owns(id))
+    }
+
+    /// The leases this replica holds (none without `[cluster]`).
+    pub fn leases(&self) -> Vec<Lease> {
+        self.cluster
+            .as_ref()
+            .map(|c| c.leases())
+            .unwrap_or_default()
+    }
+
+    /// Leaves the cluster gracefully (releases the leases, marks the replica gone); nothing
+    /// without `[cluster]`. [`Daemon::run`] does it when it stops.
+    pub async fn leave_cluster(&self) {
+        if let Some(c) = &self.cluster {
+            c.stop().await;
+        }
+    }
+
     /// When the daemon started.
     pub fn started_at(&self) -> OffsetDateTime {
         self.started_at
@@ -506,15 +567,18 @@ impl Daemon {
             .map(|(id, _)| (id.clone(), "not open: see /v1/connections".to_string()))
             .collect();
         let shutting_down = self.shutting_down.load(Ordering::Relaxed);
+        let cluster = self.cluster.as_ref().map(|c| c.status());
         Readiness {
             ready: plugins_not_loaded.is_empty()
                 && connections_not_open.is_empty()
-                && !shutting_down,
+                && !shutting_down
+                && cluster.as_ref().is_none_or(|c| c.joined),
             config: self.config.path.display().to_string(),
             store: true,
             plugins_not_loaded,
             connections_not_open,
             shutting_down,
+            cluster,
         }
     }
 
@@ -551,6 +615,7 @@ impl Daemon {
                     Ok(Err(e)) => tracing::error!("the API server task failed: {e}"),
                     Err(_) => tracing::warn!("requests still running after the grace: dropped"),
                 }
+                self.leave_cluster().await;
                 self.store.flush().await?;
                 self.kv.flush().await?;
                 return Ok(());
@@ -604,6 +669,8 @@ impl Daemon {
             Ok(Err(e)) => tracing::error!("the API server task failed: {e}"),
             Err(_) => tracing::warn!("requests still running after the grace: dropped"),
         }
+        // After the syncs stopped: their last writes were made under the leases.
+        self.leave_cluster().await;
         tracing::info!("shutting down: flushing the stores");
         self.store.flush().await?;
         self.kv.flush().await?;

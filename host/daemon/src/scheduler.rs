@@ -15,12 +15,16 @@
 //! - a run cut short by a crash or a shutdown (still `running` in the store) resumes at once;
 //! - a failed run is tried again at the next incremental time (it resumes from its checkpoint).
 //!
+//! - with `[cluster]`, a connection runs only while this replica owns it (checked before each
+//!   run); a run refused because the lease changed hands meanwhile is logged as "lease lost",
+//!   not as a failure: the connection's new owner resumes it from its checkpoint.
+//!
 //! The earliest due run goes first; a full sweep goes before an incremental run due at the same
 //! time.
 
 use super::Daemon;
 use psahost_store::Entity;
-use psahost_store::{RunStatus, SyncMode, format_time};
+use psahost_store::{RunStatus, StaleLease, SyncMode, format_time};
 use psahost_workflows::sync::SyncRequest;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -85,6 +89,19 @@ pub async fn run_connection(daemon: Arc<Daemon>, id: String, mut stop: watch::Re
         if *stop.borrow() {
             return;
         }
+        if !daemon.owns(&id) {
+            // Another replica owns it (or nobody yet): look again after the next lease round.
+            let wait = daemon.cluster().map_or(RETRY, |c| c.config().renew_every);
+            tracing::trace!(
+                connection = id.as_str(),
+                "scheduled sync skipped: another replica owns the connection"
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            continue;
+        }
         let conn = match daemon.connection(&id) {
             Ok(c) => c,
             Err(e) => {
@@ -133,6 +150,9 @@ pub async fn run_connection(daemon: Arc<Daemon>, id: String, mut stop: watch::Re
                         "scheduled sync suspended by a rate limit; the connection waits"
                     );
                 }
+            }
+            Err(e) if e.downcast_ref::<StaleLease>().is_some() => {
+                tracing::warn!(connection = id.as_str(), entity = %due.entity, "scheduled sync stopped: lease lost ({e:#}); the connection's new owner resumes it");
             }
             Err(e) => {
                 tracing::error!(connection = id.as_str(), entity = %due.entity, "scheduled sync failed: {e:#}");

@@ -317,6 +317,29 @@ fn sync_json(id: &str, result: ConnectionSync) -> Json<Value> {
     }))
 }
 
+/// With `[cluster]`, a sync of connection `id` runs only on the replica that owns it: elsewhere
+/// `409 not-owner`, naming the owner from the shared leases table. (Forwarding the request to
+/// the owner is not done yet: the client sends it there.)
+async fn require_owner(daemon: &Daemon, id: &str) -> Result<()> {
+    let Some(cluster) = daemon.cluster() else {
+        return Ok(());
+    };
+    if daemon.connections().get(id).is_none() || daemon.owns(id) {
+        return Ok(());
+    }
+    let me = &cluster.config().replica;
+    let message = match cluster.owner_of(id).await.map_err(internal)? {
+        Some(lease) if lease.owner != *me => format!(
+            "connection `{id}` is synced by replica `{}` (lease epoch {}), not by this replica `{me}`: send the request to `{}` (requests are not forwarded yet)",
+            lease.owner, lease.epoch, lease.owner
+        ),
+        _ => format!(
+            "no replica holds the lease of connection `{id}` right now (this is replica `{me}`): the replicas are rebalancing; try again in a few seconds"
+        ),
+    };
+    Err(ApiError::new(StatusCode::CONFLICT, "not-owner", message))
+}
+
 pub async fn sync_connection(
     State(daemon): D,
     Path(id): Path<String>,
@@ -324,6 +347,7 @@ pub async fn sync_connection(
 ) -> Result<Json<Value>> {
     let params = params(&query);
     let request = sync_request(&params)?;
+    require_owner(&daemon, &id).await?;
     let mut entities = Vec::new();
     for (k, v) in &params {
         if k == "entity" {
@@ -352,6 +376,7 @@ pub async fn sync_entity(
 ) -> Result<Json<Value>> {
     let request = sync_request(&params(&query))?;
     let entity = entity(&entity_name)?;
+    require_owner(&daemon, &id).await?;
     let conn = daemon.connection(&id)?;
     offered(&conn, entity)?;
     let result = daemon
@@ -367,6 +392,7 @@ pub async fn sync_record(
     Path((id, entity_name, record)): Path<(String, String, String)>,
 ) -> Result<Json<Value>> {
     let entity = entity(&entity_name)?;
+    require_owner(&daemon, &id).await?;
     let conn = daemon.connection(&id)?;
     let result = daemon
         .engine()

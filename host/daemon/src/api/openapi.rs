@@ -99,7 +99,7 @@ fn paths() -> Value {
         "/health": { "get": op("Liveness: the process answers.", "operations", vec![], json!({
             "200": ok("Alive.", json!({ "type": "object", "required": ["status"], "properties": { "status": { "const": "ok" } } })),
         }), false) },
-        "/ready": { "get": op("Readiness: configuration loaded, store open, every plugin loaded and connection open.", "operations", vec![], json!({
+        "/ready": { "get": op("Readiness: configuration loaded, store open, every plugin loaded and connection open; with `[cluster]`, the replica joined, and its leases and peers.", "operations", vec![], json!({
             "200": ok("Ready.", r("Readiness")),
             "503": ok("Not ready (or shutting down); the body says what is missing.", r("Readiness")),
         }), false) },
@@ -136,6 +136,7 @@ fn paths() -> Value {
             "200": ok("The runs (completed, held, suspended or failed) and the entities skipped.", r("SyncResult")),
             "400": error("A parameter is wrong."),
             "404": not_found("The connection"),
+            "409": error("With `[cluster]`: another replica owns the connection (the message names it; the request is not forwarded, send it there), or no replica holds its lease while the replicas rebalance."),
             "503": error("The connection is not open (its plugin did not load)."),
         }), true) },
         "/v1/connections/{id}/sync/{entity}": { "post": op("Syncs one entity of the connection and returns the run.", "sync", {
@@ -146,6 +147,7 @@ fn paths() -> Value {
             "200": ok("The run.", r("SyncResult")),
             "400": error("A parameter is wrong."),
             "404": not_found("The connection or entity"),
+            "409": error("With `[cluster]`: another replica owns the connection (the message names it; the request is not forwarded, send it there), or no replica holds its lease while the replicas rebalance."),
             "503": error("The connection is not open (its plugin did not load)."),
         }), true) },
         "/v1/connections/{id}/records/{entity}": { "get": op("Stored records of an entity, in id order, filtered and paged. Every query parameter other than `after`, `limit` and `updated-since` is a filter: the record's field (WIT name, nested with `/`, e.g. `company-id`, `status/name`) equals the value.", "records", vec![
@@ -167,6 +169,7 @@ fn paths() -> Value {
             "200": ok("What changed, and the record as now stored.", r("RecordSyncResult")),
             "404": not_found("The connection or entity"),
             "502": error("The connector or the PSA failed."),
+            "409": error("With `[cluster]`: another replica owns the connection (the message names it; the request is not forwarded, send it there), or no replica holds its lease while the replicas rebalance."),
             "503": error("The connection is not open (its plugin did not load)."),
         }), true) },
         "/v1/connections/{id}/changes": { "get": op("The change feed: every change of the connection's records after sequence `after`, in order. Read again from `next-after` to continue.", "records", vec![
@@ -331,7 +334,7 @@ fn schemas_0() -> Value {
     json!({
         "Error": { "type": "object", "required": ["error"], "properties": { "error": {
             "type": "object", "required": ["code", "message"], "properties": {
-                "code": { "enum": ["unauthorized", "not-found", "bad-request", "unavailable", "connector-error", "internal"] },
+                "code": { "enum": ["unauthorized", "not-found", "bad-request", "not-owner", "unavailable", "connector-error", "internal"] },
                 "message": { "type": "string" },
             } } } },
         "Entity": { "type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64,
@@ -344,6 +347,17 @@ fn schemas_0() -> Value {
             "plugins-not-loaded": { "type": "object", "additionalProperties": { "type": "string" } },
             "connections-not-open": { "type": "object", "additionalProperties": { "type": "string" } },
             "shutting-down": { "type": "boolean" },
+            "cluster": { "description": "Only with `[cluster]`: this replica, whether it joined (heartbeated and took its share once; not ready before), the leases it holds and the live peers.",
+                "type": "object", "required": ["replica", "joined", "leases", "peers"], "additionalProperties": false, "properties": {
+                "replica": { "type": "string" },
+                "joined": { "type": "boolean" },
+                "leases": { "type": "array", "items": { "type": "object", "required": ["connection", "epoch", "expires-at"], "additionalProperties": false, "properties": {
+                    "connection": { "type": "string" },
+                    "epoch": { "type": "integer", "minimum": 1 },
+                    "expires-at": { "type": "string", "format": "date-time" },
+                } } },
+                "peers": { "type": "array", "items": { "type": "string" } },
+            } },
         } },
     })
 }

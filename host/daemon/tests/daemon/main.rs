@@ -2,6 +2,7 @@
 //! loopback ([`api`]), and the identity of its plugins ([`plugins`]).
 
 mod api;
+mod cluster;
 mod plugins;
 mod versions;
 

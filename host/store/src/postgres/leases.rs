@@ -236,9 +236,23 @@ impl PgStore {
         fences.remove(connection);
     }
 
+    /// From now on, a write of a connection this store holds no fence of is refused too
+    /// ([`StaleLease`] at epoch 0: no lease), not made unchecked: a replica writes only the
+    /// connections it leased, including after it gave one up while a run of it was still going.
+    /// Set once per store (a second call with another name is ignored).
+    pub fn require_leases(&self, replica: &str) {
+        let _ = self.replica.set(replica.to_string());
+    }
+
     pub(super) fn fence_of(&self, connection: &str) -> Option<Fence> {
         let fences = self.fences.lock().unwrap_or_else(|e| e.into_inner());
-        fences.get(connection).cloned()
+        fences.get(connection).cloned().or_else(|| {
+            // Epochs start at 1: epoch 0 matches no lease row, so the write is refused.
+            self.replica.get().map(|owner| Fence {
+                owner: owner.clone(),
+                epoch: 0,
+            })
+        })
     }
 }
 

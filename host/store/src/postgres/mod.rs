@@ -62,6 +62,8 @@ pub struct PgStore {
     pool: Pool,
     /// The leases this replica writes under, by connection (see [`leases`]).
     fences: std::sync::Arc<std::sync::Mutex<HashMap<String, leases::Fence>>>,
+    /// Set by [`PgStore::require_leases`]: the replica whose writes need a lease.
+    replica: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -128,6 +130,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             fences: Default::default(),
+            replica: Default::default(),
         })
     }
 
