@@ -34,12 +34,13 @@ async fn shared_schema() -> (psahost_pgtest::PgFactory, PgStore) {
 }
 
 /// `psahost.toml` of replica `replica` in `dir`: the connections against `sim`, the shared
-/// schema, a 2 s lease renewed every 500 ms.
+/// schema, a 2 s lease renewed every 500 ms; companies synced hourly when `scheduled`.
 async fn write_config(
     dir: &Path,
     sim: &psa_sim::Simulator,
     schema: &str,
     replica: &str,
+    scheduled: bool,
 ) -> PathBuf {
     let url = tokio::task::spawn_blocking(psahost_pgtest::url)
         .await
@@ -91,6 +92,11 @@ page-size = 50
             "\n[connections.{id}]\nplugin = \"cw\"\nsettings = {{ {settings} }}\ngrant = {{ hosts = [{origin:?}] }}\nlimits = {{ max-retries = 0 }}\n",
             origin = sim.origin(),
         ));
+        if scheduled {
+            text.push_str(&format!(
+                "\n[connections.{id}.schedule]\ncompanies = \"1h\"\n"
+            ));
+        }
     }
     let path = dir.join("psahost.toml");
     std::fs::write(&path, text).unwrap();
@@ -103,8 +109,19 @@ async fn replica(
     schema: &str,
     name: &str,
 ) -> (Arc<Daemon>, tempfile::TempDir) {
+    scheduled_replica(sim, schema, name, false).await
+}
+
+/// Starts replica `name` in a directory of its own, its connections' companies scheduled
+/// hourly when `scheduled`.
+async fn scheduled_replica(
+    sim: &psa_sim::Simulator,
+    schema: &str,
+    name: &str,
+    scheduled: bool,
+) -> (Arc<Daemon>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let path = write_config(dir.path(), sim, schema, name).await;
+    let path = write_config(dir.path(), sim, schema, name, scheduled).await;
     let daemon = Daemon::open(Config::load(&path).expect("config"))
         .await
         .expect("daemon opens");
@@ -431,5 +448,78 @@ async fn a_replica_paused_past_its_lease_cannot_write() {
     sync(&b, &mine).await.expect("the new owner writes");
     assert_eq!(pg.runs(&mine, 10).await.unwrap().len(), 2);
     b.leave_cluster().await;
+    sim.shutdown().await;
+}
+
+/// The connections in `daemon`'s metrics that ran a sync.
+fn synced_by(daemon: &Daemon) -> BTreeSet<String> {
+    daemon
+        .metrics()
+        .encode()
+        .lines()
+        .filter(|l| l.starts_with("psahost_sync_runs_total{"))
+        .filter_map(|l| {
+            let rest = l.split("connection=\"").nth(1)?;
+            Some(rest.split('"').next()?.to_string())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_syncs_run_on_the_owner_only_once_each() {
+    let sim = simulator(5, None).await;
+    let (factory, pg) = shared_schema().await;
+    let schema = factory.schema.clone();
+    let (a, _da) = scheduled_replica(&sim, &schema, "replica-a", true).await;
+    let (b, _db) = scheduled_replica(&sim, &schema, "replica-b", true).await;
+    let stable = expected(&["replica-a", "replica-b"]);
+    wait_until(
+        LEASE * 5,
+        "each connection owned by its replica",
+        || owners(&[&a, &b]),
+        |o| *o == stable,
+    )
+    .await;
+    // The schedulers start with the leases settled (before, the first replica holds them all).
+    let (_api_a, stop_a, task_a) = serve(&a).await;
+    let (_api_b, stop_b, task_b) = serve(&b).await;
+    let started = Instant::now();
+    for id in connection_ids() {
+        loop {
+            let runs = pg.runs(&id, 10).await.unwrap();
+            if runs
+                .iter()
+                .any(|r| r.status == psahost_store::RunStatus::Completed)
+            {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{id} not synced: {runs:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    for id in connection_ids() {
+        assert_eq!(pg.runs(&id, 10).await.unwrap().len(), 1, "{id}: one run");
+    }
+    let owned = |name: &str| -> BTreeSet<String> {
+        stable
+            .iter()
+            .filter(|(_, o)| o[0] == name)
+            .map(|(id, _)| id.clone())
+            .collect()
+    };
+    assert_eq!(synced_by(&a), owned("replica-a"));
+    assert_eq!(synced_by(&b), owned("replica-b"));
+    for (stop, task) in [(stop_a, task_a), (stop_b, task_b)] {
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(15), task)
+            .await
+            .expect("stops")
+            .unwrap()
+            .unwrap();
+    }
+    assert!(pg.live_replicas().await.unwrap().is_empty());
     sim.shutdown().await;
 }
