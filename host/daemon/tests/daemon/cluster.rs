@@ -226,6 +226,28 @@ async fn connections_are_split_between_replicas_each_owned_once() {
         assert!(cluster.joined && ready.ready, "{cluster:?}");
         assert_eq!(cluster.peers.len(), 2, "{cluster:?}");
     }
+    // A lease lost behind a's back (lapsed in the table): a notices at its next renewal and
+    // takes the connection again, at a new epoch (its writes under the old one are refused).
+    let lost = a.leases()[0].clone();
+    let client = psahost_pgtest::raw_client(&schema).await;
+    let n = client
+        .execute(
+            "UPDATE leases SET expires_at = '-infinity' WHERE connection = $1",
+            &[&lost.connection],
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    wait_until(
+        LEASE * 3,
+        "a holding the lost lease again at a new epoch",
+        || a.leases(),
+        |held| {
+            held.iter()
+                .any(|l| l.connection == lost.connection && l.epoch > lost.epoch)
+        },
+    )
+    .await;
     for d in all {
         d.leave_cluster().await;
     }
