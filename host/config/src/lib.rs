@@ -458,8 +458,9 @@ impl Config {
         self.data_dir.join("store")
     }
 
-    /// Opens the record store: PostgreSQL when `[store] postgres` is set (its schema migrated),
-    /// sled in [`Config::store_dir`] otherwise.
+    /// Opens the record store: PostgreSQL when `[store] postgres` is set (its schema migrated;
+    /// with `[cluster]`, refusing writes of connections this process holds no lease of), sled
+    /// in [`Config::store_dir`] otherwise.
     pub async fn open_store(
         &self,
     ) -> anyhow::Result<std::sync::Arc<dyn psahost_store::RecordStore>> {
@@ -472,11 +473,18 @@ impl Config {
                         .context("cannot open the record store")??,
                 )
             }
-            StoreConfig::Postgres { url, options } => std::sync::Arc::new(
-                psahost_store::PgStore::connect(url, options.clone())
+            StoreConfig::Postgres { url, options } => {
+                let pg = psahost_store::PgStore::connect(url, options.clone())
                     .await
-                    .context("cannot open the PostgreSQL record store (`[store] postgres`)")?,
-            ),
+                    .context("cannot open the PostgreSQL record store (`[store] postgres`)")?;
+                // With `[cluster]`, only a replica holding a connection's lease writes it: a
+                // command writing the store directly would race the owner, so its writes are
+                // refused (reads are not).
+                if let Some(cluster) = &self.cluster {
+                    pg.require_leases(&cluster.replica);
+                }
+                std::sync::Arc::new(pg)
+            }
         })
     }
 }

@@ -434,6 +434,11 @@ async fn a_replica_paused_past_its_lease_cannot_write() {
         (0, true),
         "{stale:?}"
     );
+    let message = stale.to_string();
+    assert!(
+        message.contains("holds no lease") && message.contains(theirs.as_str()),
+        "{message}"
+    );
     assert_eq!(last_seq(&pg, &theirs).await, 0);
 
     // a freezes (no renewal, no release); after its lease, b takes its connections over.

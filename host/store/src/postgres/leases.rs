@@ -33,11 +33,10 @@ pub struct Lease {
     pub expires_at: OffsetDateTime,
 }
 
-/// A write of a connection refused because the writer's lease is no longer current.
+/// A write of a connection refused because the writer's lease is no longer current (or, at
+/// epoch 0, because the writer holds no lease of it, see [`PgStore::require_leases`]).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "the lease of connection `{connection}` held by `{owner}` at epoch {epoch} was taken over (now {current}): this replica no longer owns the connection, and its write was refused"
-)]
+#[error("{}", self.message())]
 pub struct StaleLease {
     /// The connection.
     pub connection: String,
@@ -47,6 +46,26 @@ pub struct StaleLease {
     pub epoch: u64,
     /// Who holds it now, and at which epoch (`replica-b at epoch 3`, or `no lease`).
     pub current: String,
+}
+
+impl StaleLease {
+    fn message(&self) -> String {
+        let StaleLease {
+            connection,
+            owner,
+            epoch,
+            current,
+        } = self;
+        if *epoch == 0 {
+            format!(
+                "replica `{owner}` holds no lease of connection `{connection}` (its lease: {current}), and its write was refused: a replica writes only the connections it owns; send the request to the owner's API"
+            )
+        } else {
+            format!(
+                "the lease of connection `{connection}` held by `{owner}` at epoch {epoch} was taken over (now {current}): this replica no longer owns the connection, and its write was refused"
+            )
+        }
+    }
 }
 
 /// The lease a replica writes under.
