@@ -63,6 +63,20 @@ pub async fn run_connection(daemon: Arc<Daemon>, id: String, mut stop: watch::Re
         if *stop.borrow() {
             return;
         }
+        if !daemon.owns(&id) {
+            // Another replica owns it (or nobody yet): look again after the next lease round,
+            // without reading its sync state meanwhile.
+            let wait = daemon.cluster().map_or(RETRY, |c| c.config().renew_every);
+            tracing::trace!(
+                connection = id.as_str(),
+                "scheduled sync skipped: another replica owns the connection"
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            continue;
+        }
         let (wait, due) = match next_run(&daemon, &id, &memory, started).await {
             Ok(Some(due)) => {
                 let wait =
@@ -90,16 +104,7 @@ pub async fn run_connection(daemon: Arc<Daemon>, id: String, mut stop: watch::Re
             return;
         }
         if !daemon.owns(&id) {
-            // Another replica owns it (or nobody yet): look again after the next lease round.
-            let wait = daemon.cluster().map_or(RETRY, |c| c.config().renew_every);
-            tracing::trace!(
-                connection = id.as_str(),
-                "scheduled sync skipped: another replica owns the connection"
-            );
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = stop.wait_for(|s| *s) => return,
-            }
+            // Lost while waiting for the due time: the loop's start waits for it again.
             continue;
         }
         let conn = match daemon.connection(&id) {
