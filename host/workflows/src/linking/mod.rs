@@ -106,7 +106,10 @@ impl Matcher {
         population: &dyn Records,
         subject: &SubjectRecord,
     ) -> Result<Outcome, RuleError> {
-        let rules = index.rules();
+        // The steps are this matcher's: a kept index is shared by the rule sets that differ
+        // only in their custom rules, so the index's own may name other rules (or none).
+        let rules = &self.rules;
+        debug_assert_eq!(rules.identifiers, index.rules().identifiers);
         let steps = rules.steps();
         let mut preselected: Option<(String, Vec<(usize, Found)>)> = None;
         for (i, step) in steps.iter().enumerate() {

@@ -8,7 +8,8 @@ use psahost_store::{Entity, RecordStore, SledStore};
 use psahost_testkit::sync::*;
 use psahost_workflows::linking::Matcher;
 use psahost_workflows::linking::customers::{
-    Customer, LinkReport, default_rules, link_customers, list_links, remove_link,
+    Customer, LinkReport, default_rules, link_customers, link_customers_kept, list_links,
+    remove_link,
 };
 use psahost_workflows::records;
 use psahost_workflows::sync::{NoProgress, SyncEngine, SyncRequest, SyncSettings};
@@ -323,9 +324,25 @@ async fn a_failing_custom_rule_is_an_error_in_the_report_never_a_link() {
         customer("t-twins", twins[0], &[]),
         customer("t-single", single[0], &[]),
     ];
-    let report = link_customers(store.as_ref(), "acme", &matcher, &customers, false)
+    // The index kept for the default rules serves this rule set too (they differ only in the
+    // custom rule), and the custom rule is still asked.
+    let indexes = psahost_workflows::linking::kept::CompanyIndexes::new(2);
+    let default = Matcher::new(default_rules(), &[]).unwrap();
+    let plain = link_customers_kept(store.as_ref(), "acme", &default, &indexes, &customers, true)
         .await
         .unwrap();
+    assert_eq!(outcome(&plain, "t-twins").0, "ambiguous:name");
+    let report = link_customers_kept(
+        store.as_ref(),
+        "acme",
+        &matcher,
+        &indexes,
+        &customers,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(indexes.stats().cold_builds, 1);
     let trapped = &report.customers[0];
     assert_eq!(trapped.outcome, "error");
     assert!(!trapped.stored && trapped.company.is_none());
@@ -348,7 +365,6 @@ async fn a_failing_custom_rule_is_an_error_in_the_report_never_a_link() {
 /// request rebuilds that one candidate, and answers as an index built from the whole store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_index_applies_only_the_changed_companies() {
-    use psahost_workflows::linking::customers::link_customers_kept;
     use psahost_workflows::linking::kept::{CompanyIndexes, IndexStats};
 
     let sim = simulator(200, Some(0)).await;
