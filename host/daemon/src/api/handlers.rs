@@ -661,7 +661,7 @@ const LINK_INDEX_STORES: usize = 4;
 /// The kept company indexes of `store`. They live beside the daemon rather than in it, keyed
 /// by the store's allocation: the `Weak` held here keeps that allocation from being reused by
 /// another store while the entry exists, so two stores never share an index.
-pub fn link_indexes(
+fn link_indexes(
     store: &Arc<dyn psahost_store::RecordStore>,
 ) -> Arc<psahost_workflows::linking::kept::CompanyIndexes> {
     use psahost_workflows::linking::kept::CompanyIndexes;

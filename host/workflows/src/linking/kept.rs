@@ -331,7 +331,15 @@ impl CompanyIndexes {
     ) -> anyhow::Result<tokio::sync::OwnedMutexGuard<Option<KeptCompanies>>> {
         let mut kept = self.slot(connection, rules).lock_owned().await;
         let refreshed = match kept.as_mut() {
-            Some(k) => k.refresh(store, connection).await?,
+            Some(k) => match k.refresh(store, connection).await {
+                Ok(refreshed) => refreshed,
+                Err(e) => {
+                    // Half replayed (a contact moved, its old company not yet rebuilt): the
+                    // next request builds it again rather than trust it.
+                    *kept = None;
+                    return Err(e);
+                }
+            },
             None => None,
         };
         let mut stats = IndexStats::default();
