@@ -32,7 +32,8 @@ pub struct IndexStats {
     pub cold_builds: u64,
     /// Requests that found their index and replayed the change feed onto it.
     pub warm_requests: u64,
-    /// Company candidates rebuilt from the change feed (each changed company once per request).
+    /// Company candidates rebuilt or removed from the change feed (each changed company once
+    /// per request).
     pub candidates_rebuilt: u64,
     /// Indexes dropped to keep the number bound.
     pub evicted: u64,
@@ -141,14 +142,17 @@ impl KeptCompanies {
                     let candidate = self.candidate(&company);
                     self.index.insert(candidate);
                     self.companies.insert(id, company);
+                    rebuilt += 1;
                 }
                 None => {
-                    self.index.remove(&id);
+                    // Also reached for a company already gone (its contacts moved after it).
+                    if self.index.remove(&id).is_some() {
+                        rebuilt += 1;
+                    }
                     self.companies.remove(&id);
                     self.eligibility.remove(&id);
                 }
             }
-            rebuilt += 1;
         }
         self.seq = seq;
         Ok(Some(rebuilt))

@@ -464,6 +464,42 @@ async fn a_kept_index_applies_only_the_changed_companies() {
         "{now:?}"
     );
 
+    // A contact leaves the PSA: its company's candidate (its e-mails) is rebuilt, that one.
+    let contact = load_all(
+        store.as_ref(),
+        "acme",
+        Entity::Contacts,
+        records::contact_from_json,
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .find(|c| {
+        // Of a company in the store (not every contact's company is), not the gone one.
+        c.company_id
+            .as_ref()
+            .is_some_and(|id| *id != gone_id && companies.iter().any(|x| x.id == *id))
+            && !c.emails.is_empty()
+    })
+    .expect("a contact with an e-mail and a company");
+    assert!(
+        sim.state()
+            .delete(psa_sim::Entity::Contact, contact.id.parse().unwrap())
+    );
+    engine
+        .sync_entity(&conn, Entity::Contacts, SyncRequest::full(), &NoProgress)
+        .await
+        .unwrap();
+    let after = kept().await;
+    assert_eq!(after, cold().await);
+    assert_eq!(
+        (
+            indexes.stats().warm_requests,
+            indexes.stats().candidates_rebuilt
+        ),
+        (4, 3)
+    );
+
     // Bounded: two more connections' indexes evict the least recently used.
     for other in ["other-1", "other-2"] {
         link_customers_kept(
