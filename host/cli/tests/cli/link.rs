@@ -1,7 +1,7 @@
 //! `psahost link` as an operator runs it, on the store a real `psahost sync` filled from the
 //! simulator: a dry run stores nothing, a real run stores the match, `link list` shows it,
 //! `link remove` removes it (and says so when there is nothing to remove), and bad input names
-//! its line.
+//! its line; the connection's configured rule set is used.
 
 use psahost_store::Entity;
 use psahost_testkit::sync::*;
@@ -138,6 +138,28 @@ async fn link_customers_list_and_remove_on_the_synced_store() {
     assert_eq!(
         run(&config, &["link", "list", "sim"]).await.stdout.trim(),
         "0 links"
+    );
+
+    // The connection's `[connections.sim.linking]` rule set replaces the built-in one: by
+    // phone alone, the customer known by name only matches nothing.
+    std::fs::write(
+        dir.path().join("phones.toml"),
+        "[[identifier]]\nname = \"phone\"\nsubject = \"phone\"\ncandidate = \"phone\"\ncompare = \"phone\"\n",
+    )
+    .unwrap();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[connections.sim.linking]\ncustomers-rules = \"phones.toml\"\n");
+    std::fs::write(&config, text).unwrap();
+    let by_phone = run(
+        &config,
+        &["link", "customers", "sim", "--input", input, "--dry-run"],
+    )
+    .await;
+    assert_eq!(by_phone.code, Some(0), "{}", by_phone.stderr);
+    assert!(
+        line(&by_phone, "t-1").contains("none"),
+        "{}",
+        by_phone.stdout
     );
     sim.shutdown().await;
 }
