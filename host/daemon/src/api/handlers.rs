@@ -541,7 +541,8 @@ pub async fn references(
 }
 
 /// Links the tool's customers in the body (a JSON array or JSON lines) to the connection's
-/// synced companies; `dry-run` stores nothing.
+/// synced companies by its customer rules, over the companies' index kept for the connection
+/// (brought up to date from the change feed); `dry-run` stores nothing.
 pub async fn link_customers(
     State(daemon): D,
     Path(id): Path<String>,
