@@ -44,7 +44,8 @@ pub struct CustomersArgs {
     /// Decide and show, store nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// A rule set (TOML) instead of the built-in customer rules (store only).
+    /// A rule set (TOML) instead of the connection's `[connections.ID.linking]` rules or the
+    /// built-in customer rules (store only).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
     /// A matching rule component (.wasm) the rule set names (`rule = "ID"`); repeatable. It
@@ -123,17 +124,27 @@ async fn link(args: CustomersArgs, config: Option<&Path>) -> anyhow::Result<Exit
     let text = read_input(&args.input)?;
     let report = match args.target.open(config).await? {
         Source::Store { config, store } => {
-            config.connection(&args.connection)?;
+            let linking = config.connection(&args.connection)?.linking.clone();
             let customers = customers::parse_customers(&text)
                 .with_context(|| format!("the customers `{}`", args.input.display()))?;
-            let rules = match &args.rules {
-                Some(path) => RuleSet::load(path)?,
-                None => customers::default_rules(),
+            // --rules replaces the connection's `[connections.ID.linking]` rule set (and its
+            // components), which replaces the built-in one.
+            let (rules, components) = match (&args.rules, linking.customers_rules) {
+                (Some(path), _) => (RuleSet::load(path)?, args.rule_plugin.clone()),
+                (None, Some((_, rules))) => (
+                    rules,
+                    linking
+                        .rule_plugins
+                        .into_iter()
+                        .chain(args.rule_plugin.iter().cloned())
+                        .collect(),
+                ),
+                (None, None) => (customers::default_rules(), args.rule_plugin.clone()),
             };
             let mut loaded = Vec::new();
-            if !args.rule_plugin.is_empty() {
+            if !components.is_empty() {
                 let runtime = Runtime::new(config.runtime.clone())?;
-                for path in &args.rule_plugin {
+                for path in &components {
                     let plugin = runtime.load(PluginSource::File(path.clone())).await?;
                     loaded.push(
                         Rule::open(runtime.clone(), plugin)
@@ -154,9 +165,9 @@ async fn link(args: CustomersArgs, config: Option<&Path>) -> anyhow::Result<Exit
             )
         }
         Source::Api(_) => {
-            if args.rules.is_some() {
+            if args.rules.is_some() || !args.rule_plugin.is_empty() {
                 bail!(
-                    "--rules and --rule-plugin work on the store only: the daemon links with the built-in customer rules"
+                    "--rules and --rule-plugin work on the store only: the daemon links by the connection's `[connections.ID.linking]` rules; set them there, or drop --api"
                 );
             }
             let query = if args.dry_run { "?dry-run=true" } else { "" };

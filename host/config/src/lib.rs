@@ -34,6 +34,10 @@
 //! tickets = "14days"             # `updated-at`); older ones leave the store with a change
 //! invoices = "2years"            # event. Entities and datasets alike.
 //!
+//! [connections.acme.linking]    # optional: how `POST .../link/customers` links customers
+//! customers-rules = "rules/customers.toml"  # a rule set (TOML) instead of the built-in one
+//! rule-plugins = ["rules/my-rule.wasm"]     # the matching rule components it names
+//!
 //! [api]                          # needed by `psahost serve`
 //! listen = "127.0.0.1:8780"
 //! token = "${env:PSAHOST_API_TOKEN}"   # bearer token of every API call (at least 16 characters)
@@ -215,6 +219,14 @@ struct RawConnection {
     limits: RawLimits,
     schedule: Option<BTreeMap<String, Spanned<String>>>,
     windows: Option<BTreeMap<String, Spanned<String>>>,
+    linking: Option<RawLinking>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLinking {
+    customers_rules: Option<Spanned<String>>,
+    rule_plugins: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize)]
@@ -408,6 +420,21 @@ pub struct ConnectionConfig {
     /// How far back, by `updated-at`, each windowed entity or dataset is kept
     /// (`[connections.ID.windows]`).
     pub windows: psahost_workflows::sync::Windows,
+    /// How its customers are linked (`[connections.ID.linking]`).
+    pub linking: LinkingConfig,
+}
+
+/// The most rule components one connection's linking loads.
+pub const MAX_RULE_PLUGINS: usize = 16;
+
+/// `[connections.ID.linking]`: the rule set customers are linked by and its components.
+#[derive(Clone, Debug, Default)]
+pub struct LinkingConfig {
+    /// The rule set (`customers-rules`, read and validated at load) and its file; the
+    /// built-in customer rules when absent.
+    pub customers_rules: Option<(PathBuf, psahost_matching::rules::RuleSet)>,
+    /// The matching rule components it names (`rule-plugins`), absolute paths.
+    pub rule_plugins: Vec<PathBuf>,
 }
 
 impl Config {
@@ -917,6 +944,10 @@ impl Validator<'_> {
                 Some(w) => self.windows(w, &format!("{field}.windows"))?,
                 None => Default::default(),
             };
+            let linking = match &c.linking {
+                Some(l) => self.linking(l, &format!("{field}.linking"))?,
+                None => LinkingConfig::default(),
+            };
             connections.insert(
                 id.clone(),
                 ConnectionConfig {
@@ -931,6 +962,7 @@ impl Validator<'_> {
                     },
                     schedule,
                     windows,
+                    linking,
                 },
             );
         }
@@ -1194,6 +1226,76 @@ impl Validator<'_> {
         Ok(windows)
     }
 
+    /// `[connections.ID.linking]`: the rule set is read and validated now, so that a bad file
+    /// stops the start, not a linking request; the components must be files (they are loaded
+    /// when the first request needs them).
+    fn linking(&self, raw: &RawLinking, field: &str) -> anyhow::Result<LinkingConfig> {
+        let rules_field = format!("{field}.customers-rules");
+        let plugins_field = format!("{field}.rule-plugins");
+        let customers_rules = match &raw.customers_rules {
+            Some(value) => {
+                let path = self.path_of(value.get_ref());
+                match psahost_matching::rules::RuleSet::load(&path) {
+                    Ok(rules) => Some((path, rules)),
+                    Err(e) => return self.error(value.span(), &rules_field, format!("{e:#}")),
+                }
+            }
+            None => None,
+        };
+        let plugins_span = raw.rule_plugins.as_ref().map_or(0..0, Spanned::span);
+        let plugins: &[Spanned<String>] = raw.rule_plugins.as_ref().map_or(&[], |p| p.get_ref());
+        if plugins.len() > MAX_RULE_PLUGINS {
+            return self.error(
+                plugins_span.clone(),
+                &plugins_field,
+                format!(
+                    "{} components, over {MAX_RULE_PLUGINS}: list only those the rule set names",
+                    plugins.len()
+                ),
+            );
+        }
+        let mut rule_plugins = Vec::with_capacity(plugins.len());
+        for value in plugins {
+            let path = self.path_of(value.get_ref());
+            if !path.is_file() {
+                return self.error(
+                    value.span(),
+                    &plugins_field,
+                    format!(
+                        "`{}` is not a file: give the path of a matching rule component (`.wasm`), relative to this file",
+                        path.display()
+                    ),
+                );
+            }
+            rule_plugins.push(path);
+        }
+        match &customers_rules {
+            None if !rule_plugins.is_empty() => {
+                return self.error(
+                    plugins_span,
+                    &plugins_field,
+                    "the built-in customer rules call no component: set `customers-rules` to a rule set naming them, or remove `rule-plugins`",
+                );
+            }
+            Some((path, rules)) if !rules.custom.is_empty() && rule_plugins.is_empty() => {
+                return self.error(
+                    raw.customers_rules.as_ref().map_or(0..0, Spanned::span),
+                    &rules_field,
+                    format!(
+                        "`{}` names matching rule `{}`: list its component in `rule-plugins`",
+                        path.display(),
+                        rules.custom[0].rule
+                    ),
+                );
+            }
+            _ => {}
+        }
+        Ok(LinkingConfig {
+            customers_rules,
+            rule_plugins,
+        })
+    }
+
     fn sync(&self, raw: &RawSync) -> anyhow::Result<psahost_workflows::sync::SyncSettings> {
         let defaults = psahost_workflows::sync::SyncSettings::default();
         let page_size = match &raw.page_size {
@@ -1421,6 +1523,94 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
             .unwrap_err()
             .to_string();
         assert!(e.contains("pagesize"), "{e}");
+    }
+
+    #[test]
+    fn linking_rules_and_their_components() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("rules")).unwrap();
+        std::fs::write(dir.path().join("rules/my-rule.wasm"), b"").unwrap();
+        std::fs::write(
+            dir.path().join("rules/customers.toml"),
+            "[[identifier]]\nname = \"name\"\nsubject = \"name\"\ncandidate = \"name\"\ncompare = \"company-name\"\n\n[[identifier]]\nrule = \"my-rule\"\ncandidates = \"preselected\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("rules/bad.toml"),
+            "[[identifier]]\nname = \"name\"\nsubject = \"name\"\ncandidate = \"name\"\ncompare = \"soundex\"\n",
+        )
+        .unwrap();
+        let parse = |extra: &str| {
+            Config::parse(
+                &format!("{GOOD}\n[connections.acme.linking]\n{extra}")
+                    .replace("${file:key.txt}", "k"),
+                &dir.path().join("psahost.toml"),
+            )
+        };
+        let c = parse(
+            "customers-rules = \"rules/customers.toml\"\nrule-plugins = [\"rules/my-rule.wasm\"]\n",
+        )
+        .unwrap();
+        let linking = &c.connection("acme").unwrap().linking;
+        let (path, rules) = linking.customers_rules.as_ref().unwrap();
+        assert_eq!(path, &dir.path().join("rules/customers.toml"));
+        assert_eq!(rules.custom[0].rule, "my-rule");
+        assert_eq!(
+            linking.rule_plugins,
+            [dir.path().join("rules/my-rule.wasm")]
+        );
+        assert!(
+            GOOD.contains("[connections.acme]")
+                && Config::parse(
+                    &GOOD.replace("${file:key.txt}", "k"),
+                    &dir.path().join("p.toml")
+                )
+                .unwrap()
+                .connection("acme")
+                .unwrap()
+                .linking
+                .customers_rules
+                .is_none(),
+            "absent: the built-in rules"
+        );
+        for (extra, wanted) in [
+            (
+                "customers-rules = \"rules/bad.toml\"\n",
+                &[
+                    "connections.acme.linking.customers-rules",
+                    "bad.toml",
+                    "line 5",
+                    "identifier[1].compare`",
+                    "soundex",
+                ][..],
+            ),
+            (
+                "customers-rules = \"rules/none.toml\"\n",
+                &["connections.acme.linking.customers-rules", "none.toml"],
+            ),
+            (
+                "customers-rules = \"rules/customers.toml\"\n",
+                &["names matching rule `my-rule`", "rule-plugins"],
+            ),
+            (
+                "customers-rules = \"rules/customers.toml\"\nrule-plugins = [\"rules/gone.wasm\"]\n",
+                &[
+                    "connections.acme.linking.rule-plugins",
+                    "gone.wasm",
+                    "is not a file",
+                ],
+            ),
+            (
+                "rule-plugins = [\"rules/my-rule.wasm\"]\n",
+                &["set `customers-rules`"],
+            ),
+            ("customer-rules = \"x\"\n", &["customer-rules"]),
+        ] {
+            let e = format!("{:#}", parse(extra).unwrap_err());
+            for w in wanted {
+                assert!(e.contains(w), "{extra}: {w} not in {e}");
+            }
+        }
     }
 
     #[test]

@@ -261,58 +261,16 @@ impl RuleSet {
     /// keys up instead of comparing it with every candidate: N subjects against M candidates
     /// cost about N + M. `similar` identifiers compare only candidates that share a blocking
     /// key (the first two characters of the first two words), as record linkage does.
+    /// [`OwnedIndex`] is the same index owning its candidates, updatable one by one.
     pub fn index<'c>(&'c self, candidates: &'c [Candidate]) -> Index<'c> {
-        let keys = self
-            .identifiers
-            .iter()
-            .map(|identifier| {
-                let mut map: HashMap<String, Vec<usize>> = HashMap::new();
-                for (at, candidate) in candidates.iter().enumerate() {
-                    for value in candidate
-                        .fields
-                        .get(&identifier.candidate_field)
-                        .into_iter()
-                        .flatten()
-                    {
-                        if let Some(key) = identifier.lookup_key(value) {
-                            let slot = map.entry(key).or_default();
-                            if slot.last() != Some(&at) {
-                                slot.push(at);
-                            }
-                        }
-                    }
-                }
-                map
-            })
-            .collect();
-        let folded = self
-            .identifiers
-            .iter()
-            .map(|identifier| match identifier.comparator {
-                Comparator::Similar(_) => candidates
-                    .iter()
-                    .map(|c| {
-                        c.fields
-                            .get(&identifier.candidate_field)
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|v| identifier.comparator.key(v))
-                            .collect()
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            })
-            .collect();
-        let mut by_company: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
-        for (at, c) in candidates.iter().enumerate() {
-            by_company.entry(c.company.as_deref()).or_default().push(at);
+        let mut table = Table::new(self, candidates.len());
+        for (at, candidate) in candidates.iter().enumerate() {
+            table.add(self, at, candidate);
         }
         Index {
             rules: self,
             candidates,
-            keys,
-            folded,
-            by_company,
+            table: std::borrow::Cow::Owned(table),
         }
     }
 
@@ -453,16 +411,192 @@ impl RuleSet {
     }
 }
 
-/// Candidates indexed for one rule set ([`RuleSet::index`]).
-pub struct Index<'c> {
-    rules: &'c RuleSet,
-    candidates: &'c [Candidate],
+/// The lookup structures of an index, by candidate position.
+#[derive(Clone, Debug, Default)]
+struct Table {
     /// Per identifier: lookup key -> candidate positions.
     keys: Vec<HashMap<String, Vec<usize>>>,
     /// Per `similar` identifier: each candidate's folded values (empty for the others).
     folded: Vec<Vec<Vec<String>>>,
     /// Candidate positions by company.
-    by_company: HashMap<Option<&'c str>, Vec<usize>>,
+    by_company: HashMap<Option<String>, Vec<usize>>,
+    /// Whether the position holds a candidate ([`OwnedIndex`] frees positions).
+    live: Vec<bool>,
+}
+
+impl Table {
+    fn new(rules: &RuleSet, capacity: usize) -> Table {
+        Table {
+            keys: vec![HashMap::new(); rules.identifiers.len()],
+            folded: vec![Vec::new(); rules.identifiers.len()],
+            by_company: HashMap::new(),
+            live: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// The lookup keys of `candidate` for `identifier`, without repeats.
+    fn keys_of(identifier: &Identifier, candidate: &Candidate) -> Vec<String> {
+        let mut keys: Vec<String> = candidate
+            .fields
+            .get(&identifier.candidate_field)
+            .into_iter()
+            .flatten()
+            .filter_map(|value| identifier.lookup_key(value))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    /// Indexes `candidate` at position `at` (free).
+    fn add(&mut self, rules: &RuleSet, at: usize, candidate: &Candidate) {
+        if self.live.len() <= at {
+            self.live.resize(at + 1, false);
+        }
+        self.live[at] = true;
+        for (n, identifier) in rules.identifiers.iter().enumerate() {
+            for key in Self::keys_of(identifier, candidate) {
+                self.keys[n].entry(key).or_default().push(at);
+            }
+            if let Comparator::Similar(_) = identifier.comparator {
+                let folded = &mut self.folded[n];
+                if folded.len() <= at {
+                    folded.resize(at + 1, Vec::new());
+                }
+                folded[at] = candidate
+                    .fields
+                    .get(&identifier.candidate_field)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| identifier.comparator.key(v))
+                    .collect();
+            }
+        }
+        self.by_company
+            .entry(candidate.company.clone())
+            .or_default()
+            .push(at);
+    }
+
+    /// Forgets `candidate`, indexed at position `at`: its keys are computed again, so only
+    /// the lists it is in are touched.
+    fn remove(&mut self, rules: &RuleSet, at: usize, candidate: &Candidate) {
+        let drop_from = |map: &mut HashMap<_, Vec<usize>>, key| {
+            if let Some(list) = map.get_mut(&key) {
+                list.retain(|&x| x != at);
+                if list.is_empty() {
+                    map.remove(&key);
+                }
+            }
+        };
+        for (n, identifier) in rules.identifiers.iter().enumerate() {
+            for key in Self::keys_of(identifier, candidate) {
+                drop_from(&mut self.keys[n], key);
+            }
+            if let Some(folded) = self.folded[n].get_mut(at) {
+                folded.clear();
+            }
+        }
+        let mut drop_company = |key: Option<String>| {
+            if let Some(list) = self.by_company.get_mut(&key) {
+                list.retain(|&x| x != at);
+                if list.is_empty() {
+                    self.by_company.remove(&key);
+                }
+            }
+        };
+        drop_company(candidate.company.clone());
+        self.live[at] = false;
+    }
+}
+
+/// Candidates indexed for one rule set ([`RuleSet::index`], or [`OwnedIndex::view`]).
+pub struct Index<'c> {
+    rules: &'c RuleSet,
+    candidates: &'c [Candidate],
+    table: std::borrow::Cow<'c, Table>,
+}
+
+/// An index that owns its candidates and follows their changes: [`OwnedIndex::insert`] and
+/// [`OwnedIndex::remove`] touch only the changed candidate's keys, so a host can keep it
+/// beside a feed of changes instead of building it again for every request. Deciding goes
+/// through [`OwnedIndex::view`], and answers as [`RuleSet::index`] of the same candidates.
+#[derive(Clone, Debug)]
+pub struct OwnedIndex {
+    rules: RuleSet,
+    /// By position; a freed position holds an empty candidate until it is reused.
+    candidates: Vec<Candidate>,
+    table: Table,
+    /// Candidate id -> position.
+    by_id: HashMap<String, usize>,
+    /// Freed positions, reused first so the index does not grow with churn.
+    free: Vec<usize>,
+}
+
+impl OwnedIndex {
+    /// An empty index for `rules`.
+    pub fn new(rules: RuleSet) -> OwnedIndex {
+        OwnedIndex {
+            table: Table::new(&rules, 0),
+            rules,
+            candidates: Vec::new(),
+            by_id: HashMap::new(),
+            free: Vec::new(),
+        }
+    }
+
+    /// Adds `candidate`, replacing the one of the same id if any.
+    pub fn insert(&mut self, candidate: Candidate) {
+        self.remove(&candidate.id);
+        let at = match self.free.pop() {
+            Some(at) => at,
+            None => {
+                self.candidates.push(Candidate::default());
+                self.candidates.len() - 1
+            }
+        };
+        self.table.add(&self.rules, at, &candidate);
+        self.by_id.insert(candidate.id.clone(), at);
+        self.candidates[at] = candidate;
+    }
+
+    /// Removes the candidate `id`; it is returned when there was one.
+    pub fn remove(&mut self, id: &str) -> Option<Candidate> {
+        let at = self.by_id.remove(id)?;
+        let candidate = std::mem::take(&mut self.candidates[at]);
+        self.table.remove(&self.rules, at, &candidate);
+        self.free.push(at);
+        Some(candidate)
+    }
+
+    /// The candidate `id`, if indexed.
+    pub fn get(&self, id: &str) -> Option<&Candidate> {
+        self.by_id.get(id).map(|&at| &self.candidates[at])
+    }
+
+    /// How many candidates are indexed.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The rule set.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// The index to decide with (borrowed, nothing is copied).
+    pub fn view(&self) -> Index<'_> {
+        Index {
+            rules: &self.rules,
+            candidates: &self.candidates,
+            table: std::borrow::Cow::Borrowed(&self.table),
+        }
+    }
 }
 
 impl<'c> Index<'c> {
@@ -518,18 +652,24 @@ impl<'c> Index<'c> {
     /// The positions of the candidates the conditions allow that belong to the subject's
     /// company (every allowed one when the subject names no company), in index order.
     pub fn of_company(&self, subject: &Subject) -> Vec<usize> {
-        let allowed = |at: &usize| self.rules.conditions.allow(subject, &self.candidates[*at]);
-        match &subject.company {
+        let allowed = |at: &usize| {
+            self.table.live[*at] && self.rules.conditions.allow(subject, &self.candidates[*at])
+        };
+        let mut at: Vec<usize> = match &subject.company {
             Some(company) => self
+                .table
                 .by_company
-                .get(&Some(company.as_str()))
+                .get(&Some(company.clone()))
                 .into_iter()
                 .flatten()
                 .copied()
                 .filter(allowed)
                 .collect(),
             None => (0..self.candidates.len()).filter(allowed).collect(),
-        }
+        };
+        // An owned index reuses freed positions, so its lists are not always in order.
+        at.sort_unstable();
+        at
     }
 
     /// The candidate at `at`.
@@ -566,7 +706,7 @@ impl<'c> Index<'c> {
             .into_iter()
             .flatten()
             .filter_map(|value| identifier.lookup_key(value))
-            .filter_map(|key| self.keys[n].get(&key))
+            .filter_map(|key| self.table.keys[n].get(&key))
             .flatten()
             .copied()
             .collect();
@@ -587,7 +727,7 @@ impl<'c> Index<'c> {
             Comparator::Similar(threshold) => ours
                 .iter()
                 .flat_map(|a| {
-                    self.folded[n][at]
+                    self.table.folded[n][at]
                         .iter()
                         .map(move |b| strsim::jaro_winkler(a, b))
                 })
@@ -1013,6 +1153,89 @@ compare = "host-name"
             outcomes.iter().all(|&n| n > 0),
             "every outcome is exercised: {outcomes:?}"
         );
+    }
+
+    #[test]
+    fn an_owned_index_follows_changes_and_answers_as_a_fresh_one() {
+        let rules = RuleSet::from_toml(
+            &format!(
+                "{DEVICES}\n[[identifier]]\nname = \"similar\"\nsubject = \"label\"\ncandidate = \"label\"\ncompare = \"similar\"\nthreshold = 0.9\n"
+            ),
+            Path::new("devices.toml"),
+        )
+        .unwrap();
+        let make = |i: usize, generation: usize| {
+            device(
+                &i.to_string(),
+                ["acme", "globex"][(i + generation) % 2],
+                !i.is_multiple_of(5),
+                &[
+                    ("serial-number", &[&format!("SN{:04}", i / 2 + generation)]),
+                    ("mac-address", &[&format!("00:1a:2b:00:00:{:02x}", i % 200)]),
+                    ("name", &[&format!("pc-{}", i % 97)]),
+                    ("label", &[&format!("westbrook landscaping {}", i % 13)]),
+                ],
+            )
+        };
+        let mut owned = OwnedIndex::new(rules.clone());
+        for i in 0..300 {
+            owned.insert(make(i, 0));
+        }
+        // Churn: a third removed, a third changed (other keys, other company), new ones
+        // taking the freed positions.
+        for i in (0..300).step_by(3) {
+            assert!(owned.remove(&i.to_string()).is_some(), "{i} was indexed");
+        }
+        for i in (1..300).step_by(3) {
+            owned.insert(make(i, 7));
+        }
+        for i in 300..350 {
+            owned.insert(make(i, 0));
+        }
+        assert!(owned.remove("0").is_none(), "removed twice");
+        let current: Vec<Candidate> = (0..350)
+            .filter(|i| i % 3 != 0 || *i >= 300)
+            .map(|i| make(i, if i % 3 == 1 && i < 300 { 7 } else { 0 }))
+            .collect();
+        assert_eq!(owned.len(), current.len());
+        assert_eq!(owned.candidates.len(), 300, "freed positions are reused");
+        let fresh = rules.index(&current);
+        let view = owned.view();
+        let mut matched = 0;
+        for i in 0..400 {
+            let s = Subject {
+                id: format!("s{i}"),
+                fields: fields(&[
+                    ("serial", &[&format!("SN{:04}", i / 2)]),
+                    ("macs", &[&format!("001a2b0000{:02x}", i % 256)]),
+                    ("host", &[&format!("pc-{}", i % 120)]),
+                    ("label", &[&format!("Westbrook Landscapin {}", i % 15)]),
+                ]),
+                company: (i % 3 != 0).then(|| ["acme", "globex"][i % 2].to_string()),
+                kind: None,
+            };
+            let decided = view.decide(&s);
+            assert_eq!(decided, fresh.decide(&s), "subject {i}");
+            assert_eq!(decided, rules.decide(&s, &current), "subject {i}");
+            matched += usize::from(matches!(decided, Outcome::Matched { .. }));
+            for n in 0..rules.identifiers.len() {
+                let ids = |found: Vec<(usize, Found)>| {
+                    found.into_iter().map(|(_, f)| f).collect::<Vec<_>>()
+                };
+                assert_eq!(ids(view.find(n, &s, None)), ids(fresh.find(n, &s, None)));
+            }
+            let companies = |index: &Index<'_>| {
+                let mut ids: Vec<String> = index
+                    .of_company(&s)
+                    .into_iter()
+                    .map(|at| index.candidate(at).id.clone())
+                    .collect();
+                ids.sort();
+                ids
+            };
+            assert_eq!(companies(&view), companies(&fresh), "subject {i}");
+        }
+        assert!(matched > 50, "the subjects match: {matched}");
     }
 
     #[test]

@@ -567,7 +567,8 @@ pub async fn references(
 }
 
 /// Links the tool's customers in the body (a JSON array or JSON lines) to the connection's
-/// synced companies; `dry-run` stores nothing.
+/// synced companies by its customer rules, over the companies' index kept for the connection
+/// (brought up to date from the change feed); `dry-run` stores nothing.
 pub async fn link_customers(
     State(daemon): D,
     Path(id): Path<String>,
@@ -578,13 +579,136 @@ pub async fn link_customers(
     let dry_run = flag(&params(&query), "dry-run")?;
     let customers =
         customers::parse_customers(&body).map_err(|e| ApiError::bad_request(format!("{e:#}")))?;
-    let matcher = psahost_workflows::linking::Matcher::new(customers::default_rules(), &[])
-        .map_err(internal)?;
-    let report =
-        customers::link_customers(daemon.store().as_ref(), &id, &matcher, &customers, dry_run)
-            .await
-            .map_err(internal)?;
+    let matcher = customer_matcher(&daemon, &id).await?;
+    let indexes = link_indexes(daemon.store());
+    let report = customers::link_customers_kept(
+        daemon.store().as_ref(),
+        &id,
+        &matcher,
+        &indexes,
+        &customers,
+        dry_run,
+    )
+    .await
+    .map_err(internal)?;
     Ok(Json(json!(report)))
+}
+
+/// The matcher of connection `id`'s customer linking: the rule set of its
+/// `[connections.ID.linking]` with the components it names, or the built-in customer rules.
+async fn customer_matcher(
+    daemon: &Arc<Daemon>,
+    id: &str,
+) -> Result<psahost_workflows::linking::Matcher> {
+    use psahost_workflows::linking::Matcher;
+    let linking = &daemon.config().connection(id).map_err(internal)?.linking;
+    let Some((path, rules)) = &linking.customers_rules else {
+        return Matcher::new(customers::default_rules(), &[]).map_err(internal);
+    };
+    let loaded = rule_components(daemon, &linking.rule_plugins).await?;
+    Matcher::new(rules.clone(), &loaded).map_err(|e| {
+        internal(e.context(format!(
+            "the customer rules `{}` of connection `{id}` (`[connections.{id}.linking]`)",
+            path.display()
+        )))
+    })
+}
+
+/// The most daemons whose rule components a process keeps loaded (one, but tests run several).
+const RULE_COMPONENT_DAEMONS: usize = 4;
+
+/// The matching rule components at `paths`, loaded on first use and kept for the daemon's
+/// life (a changed file is read again when the daemon restarts). They run in a runtime of
+/// their own, built from `[runtime]`: the daemon's is not reachable from its routes.
+async fn rule_components(
+    daemon: &Arc<Daemon>,
+    paths: &[std::path::PathBuf],
+) -> Result<Vec<psahost_sandbox::rule::Rule>> {
+    use psahost_sandbox::rule::Rule;
+    use psahost_sandbox::runtime::{PluginSource, Runtime};
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Weak};
+    struct Loaded {
+        daemon: Weak<Daemon>,
+        runtime: Arc<Runtime>,
+        rules: HashMap<std::path::PathBuf, Rule>,
+    }
+    // Loading is rare and slow (a compilation): one lock for all, held across it, so a
+    // component is never compiled twice at once.
+    static LOADED: LazyLock<tokio::sync::Mutex<Vec<Loaded>>> = LazyLock::new(Default::default);
+    let mut loaded = LOADED.lock().await;
+    loaded.retain(|l| l.daemon.strong_count() > 0);
+    let at = match loaded
+        .iter()
+        .position(|l| std::ptr::eq(l.daemon.as_ptr(), Arc::as_ptr(daemon)))
+    {
+        Some(at) => at,
+        None => {
+            if loaded.len() == RULE_COMPONENT_DAEMONS {
+                loaded.remove(0);
+            }
+            loaded.push(Loaded {
+                daemon: Arc::downgrade(daemon),
+                runtime: Runtime::new(daemon.config().runtime.clone()).map_err(internal)?,
+                rules: HashMap::new(),
+            });
+            loaded.len() - 1
+        }
+    };
+    let entry = &mut loaded[at];
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        if let Some(rule) = entry.rules.get(path) {
+            out.push(rule.clone());
+            continue;
+        }
+        let rule = async {
+            let plugin = entry
+                .runtime
+                .load(PluginSource::File(path.clone()))
+                .await?;
+            Rule::open(entry.runtime.clone(), plugin)
+        }
+        .await
+        .map_err(|e: anyhow::Error| {
+            internal(e.context(format!(
+                "the rule component `{}` (`rule-plugins`) did not load: fix or replace the file and restart",
+                path.display()
+            )))
+        })?;
+        entry.rules.insert(path.clone(), rule.clone());
+        out.push(rule);
+    }
+    Ok(out)
+}
+
+/// The most stores whose linking indexes a process keeps (a daemon has one; tests run several).
+const LINK_INDEX_STORES: usize = 4;
+
+/// The kept company indexes of `store`. They live beside the daemon rather than in it, keyed
+/// by the store's allocation: the `Weak` held here keeps that allocation from being reused by
+/// another store while the entry exists, so two stores never share an index.
+fn link_indexes(
+    store: &Arc<dyn psahost_store::RecordStore>,
+) -> Arc<psahost_workflows::linking::kept::CompanyIndexes> {
+    use psahost_workflows::linking::kept::CompanyIndexes;
+    use std::sync::{LazyLock, Mutex, Weak};
+    type Kept = Vec<(Weak<dyn psahost_store::RecordStore>, Arc<CompanyIndexes>)>;
+    static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
+    let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
+    kept.retain(|(weak, _)| weak.strong_count() > 0);
+    if let Some((_, indexes)) = kept
+        .iter()
+        .find(|(weak, _)| std::ptr::addr_eq(weak.as_ptr(), Arc::as_ptr(store)))
+    {
+        return indexes.clone();
+    }
+    if kept.len() == LINK_INDEX_STORES {
+        kept.remove(0);
+    }
+    let indexes = Arc::new(CompanyIndexes::default());
+    kept.push((Arc::downgrade(store), indexes.clone()));
+    indexes
 }
 
 /// The stored customer links of the connection, by customer id, in pages.

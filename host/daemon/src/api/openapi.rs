@@ -217,7 +217,7 @@ fn merged(parts: &[Value]) -> Value {
 fn paths_linking() -> Value {
     json!({
         "/v1/connections/{id}/link/customers": { "post": {
-            "summary": "Links the tool's customers to the connection's synced PSA companies (by a contact's e-mail, the name without legal forms, the domain, a phone, a similar name, in that order): per customer the matched company with the score and the evidence, the ambiguous candidates with theirs, or none, each with its eligibility. Without `dry-run`, matched customers' links are stored (replacing earlier ones).",
+            "summary": "Links the tool's customers to the connection's synced PSA companies by the connection's customer rules (`[connections.ID.linking] customers-rules`, with the matching rule components of `rule-plugins`) or, without them, the built-in ones (a contact's e-mail, the name without legal forms, the domain, a phone, a similar name, in that order): per customer the matched company with the score and the evidence, the ambiguous candidates with theirs, or none, each with its eligibility. Without `dry-run`, matched customers' links are stored (replacing earlier ones).",
             "tags": ["linking"],
             "parameters": [
                 connection_param(),
@@ -233,6 +233,7 @@ fn paths_linking() -> Value {
                 "401": error("The bearer token is missing or wrong."),
                 "404": not_found("The connection"),
                 "413": { "description": "The body is over 64 MiB." },
+                "500": error("The connection's customer rules cannot run: a component of `rule-plugins` did not load, or the rule set names a rule none of them is (the message names the file)."),
             },
         } },
         "/v1/connections/{id}/links/customers": { "get": op("The stored customer links by customer id, each with its status: `company-deleted` when its PSA company is no longer in the store (deleted or merged in the PSA).", "linking", vec![

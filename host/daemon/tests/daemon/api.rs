@@ -171,6 +171,87 @@ async fn customers_are_linked_listed_and_removed() {
     sim.shutdown().await;
 }
 
+/// The connection's `[connections.ID.linking]` rule set decides through the route: a custom
+/// rule judging every company (the hostile rule, well behaved: it matches all of them) makes
+/// the customer the built-in rules would match ambiguous, and when it traps the customer's
+/// result is an error naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_are_linked_by_the_connections_rules() {
+    let sim = psa_sim::Simulator::start(psa_sim::SimConfig::connectwise(12, 7))
+        .await
+        .expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), &sim, &ConfigSpec::default());
+    std::fs::write(
+        dir.path().join("customers.toml"),
+        "[[identifier]]\nrule = \"hostile-rule\"\ncandidates = \"company\"\n\n[[identifier]]\nname = \"name\"\nsubject = \"name\"\ncandidate = \"name\"\ncompare = \"company-name\"\n",
+    )
+    .unwrap();
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    config.push_str(&format!(
+        "\n[connections.sim.linking]\ncustomers-rules = \"customers.toml\"\nrule-plugins = [{:?}]\n",
+        plugin_artifacts::HOSTILE_RULE_PATH
+    ));
+    std::fs::write(&path, config).unwrap();
+    let (daemon, api, stop, task) = crate::serve(&path).await;
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(openapi_path()).unwrap()).unwrap();
+    let a = api.post("/v1/connections/sim/sync").await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let companies = daemon
+        .store()
+        .count("sim", psahost_store::Entity::Companies)
+        .await
+        .unwrap();
+    let first = daemon
+        .store()
+        .list("sim", psahost_store::Entity::Companies, Default::default())
+        .await
+        .unwrap()
+        .records
+        .remove(0);
+    let name = first.record["name"].as_str().unwrap();
+    let lines = format!(
+        "{}\n{}\n",
+        serde_json::json!({"id": "t-1", "name": name}),
+        serde_json::json!({"id": "t-2", "name": name, "address": "trap"}),
+    );
+    let a = send_body(
+        &api,
+        reqwest::Method::POST,
+        "/v1/connections/sim/link/customers?dry-run=true",
+        &lines,
+    )
+    .await;
+    check_answer(&doc, "post", "/v1/connections/{id}/link/customers", &a);
+    assert_eq!(a.status, 200, "{}", a.text);
+    let t1 = &a.body["customers"][0];
+    assert_eq!(
+        (
+            t1["outcome"].as_str(),
+            t1["decided-by"].as_str(),
+            t1["candidates-total"].as_u64()
+        ),
+        (Some("ambiguous"), Some("hostile-rule"), Some(companies)),
+        "{}",
+        a.text
+    );
+    let t2 = &a.body["customers"][1];
+    assert_eq!(t2["outcome"], "error", "{}", a.text);
+    assert!(
+        t2["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("hostile-rule")),
+        "{}",
+        a.text
+    );
+    assert_eq!(a.body["matched"], 0, "{}", a.text);
+
+    stop.send(()).unwrap();
+    task.await.unwrap().expect("a clean stop");
+    sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authentication_openapi_and_every_route() {
     let sim = psa_sim::Simulator::start(psa_sim::SimConfig::connectwise(12, 7))

@@ -8,16 +8,15 @@
 //! the company name without legal forms, the company domain (website or contacts' e-mails,
 //! free-mail never), a phone, and a similar name.
 
-use super::{Matcher, Population, SubjectRecord};
-use crate::views::companies_and_contacts;
-use crate::views::eligible::{self, Eligibility, Ineligible};
+use super::kept::CompanyIndexes;
+use super::{Matcher, SubjectRecord};
+use crate::views::eligible::Ineligible;
 use anyhow::{Context, bail};
-use psahost_matching::rules::{Candidate, Evidence, Fields, Found, Outcome, RuleSet, Subject};
-use psahost_sandbox::bindings::psa::connector::types::Contact;
+use psahost_matching::rules::{Evidence, Fields, Found, Outcome, RuleSet, Subject};
 use psahost_store::{Entity, RecordStore};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -337,76 +336,6 @@ pub struct StoredLink {
     pub status: String,
 }
 
-/// The connection's companies as candidates, with their contacts' e-mails and phones.
-struct Companies {
-    population: Population,
-    names: Vec<String>,
-    eligibility: Vec<Eligibility>,
-}
-
-impl Companies {
-    async fn load(store: &dyn RecordStore, connection: &str) -> anyhow::Result<Companies> {
-        let (companies, contacts) = companies_and_contacts(store, connection).await?;
-        let eligibility = eligible::eligible_companies(&companies, &contacts);
-        let mut of_company: HashMap<&str, Vec<&Contact>> = HashMap::new();
-        for c in &contacts {
-            if let Some(company) = c.company_id.as_deref() {
-                of_company.entry(company).or_default().push(c);
-            }
-        }
-        let mut candidates = Vec::with_capacity(companies.len());
-        let mut raw = Vec::with_capacity(companies.len());
-        let mut names = Vec::with_capacity(companies.len());
-        for company in &companies {
-            let mut fields = Fields::new();
-            let mut add = |field: &str, value: &str| {
-                fields
-                    .entry(field.to_string())
-                    .or_default()
-                    .push(value.to_string());
-            };
-            add("name", &company.name);
-            if let Some(website) = &company.website {
-                add("domain", website);
-            }
-            for phone in company
-                .phone
-                .iter()
-                .chain(company.sites.iter().filter_map(|s| s.phone.as_ref()))
-            {
-                add("phone", phone);
-            }
-            for contact in of_company.get(company.id.as_str()).into_iter().flatten() {
-                for email in &contact.emails {
-                    add("email", email);
-                    add("domain", email);
-                }
-                for phone in &contact.phones {
-                    add("phone", phone);
-                }
-            }
-            candidates.push(Candidate {
-                id: company.id.clone(),
-                fields,
-                active: company.active,
-                company: Some(company.id.clone()),
-                kind: None,
-            });
-            raw.push(company.raw.clone());
-            names.push(company.name.clone());
-        }
-        Ok(Companies {
-            population: Population {
-                entity: "company".into(),
-                candidates,
-                raw,
-            },
-            names,
-            eligibility,
-        })
-    }
-}
-
 /// The customer as the engine's subject and a custom rule's.
 fn subject(customer: &Customer) -> SubjectRecord {
     let mut fields = Fields::new();
@@ -445,7 +374,8 @@ fn subject(customer: &Customer) -> SubjectRecord {
 }
 
 /// Links `customers` to the companies of `connection` in `store` by `matcher`; unless
-/// `dry_run`, stores each matched customer's link (replacing an earlier one).
+/// `dry_run`, stores each matched customer's link (replacing an earlier one). The companies
+/// are loaded and indexed for this request alone: [`link_customers_kept`] keeps them.
 pub async fn link_customers(
     store: &dyn RecordStore,
     connection: &str,
@@ -453,24 +383,33 @@ pub async fn link_customers(
     customers: &[Customer],
     dry_run: bool,
 ) -> anyhow::Result<LinkReport> {
-    let companies = Companies::load(store, connection).await?;
-    let index = matcher.rules().index(&companies.population.candidates);
-    let position: HashMap<&str, usize> = companies
-        .population
-        .candidates
-        .iter()
-        .enumerate()
-        .map(|(n, c)| (c.id.as_str(), n))
-        .collect();
+    let indexes = CompanyIndexes::new(1);
+    link_customers_kept(store, connection, matcher, &indexes, customers, dry_run).await
+}
+
+/// [`link_customers`] with the companies' index kept in `indexes` between requests: only the
+/// companies changed since the last request (by the change feed) are indexed again.
+pub async fn link_customers_kept(
+    store: &dyn RecordStore,
+    connection: &str,
+    matcher: &Matcher,
+    indexes: &CompanyIndexes,
+    customers: &[Customer],
+    dry_run: bool,
+) -> anyhow::Result<LinkReport> {
+    let kept = indexes
+        .up_to_date(store, connection, matcher.rules())
+        .await?;
+    let companies = kept.as_ref().expect("an index up to date is there");
+    let index = companies.index().view();
     let company = |found: Found| -> CompanyMatch {
-        let at = position[found.candidate.as_str()];
-        let eligibility = &companies.eligibility[at];
+        let (name, eligibility) = companies.company(&found.candidate).unwrap_or(("", None));
         CompanyMatch {
-            name: companies.names[at].clone(),
+            name: name.to_string(),
             score: found.score,
             evidence: found.evidence.into_iter().map(agreed).collect(),
-            eligible: eligibility.eligible,
-            ineligible: eligibility.reason,
+            eligible: eligibility.is_some_and(|e| e.eligible),
+            ineligible: eligibility.and_then(|e| e.reason),
             company_id: found.candidate,
         }
     };
@@ -486,9 +425,7 @@ pub async fn link_customers(
         customers: Vec::with_capacity(customers.len()),
     };
     for customer in customers {
-        let decided = matcher
-            .decide(&index, &companies.population, &subject(customer))
-            .await;
+        let decided = matcher.decide(&index, companies, &subject(customer)).await;
         let mut link = CustomerLink {
             customer_id: customer.id.clone(),
             outcome: "none",

@@ -14,6 +14,7 @@
 //!   naming the rule: never a match.
 
 pub mod customers;
+pub mod kept;
 
 use psahost_matching::rules::{
     Candidate, Evidence, Found, Index, Outcome, RuleCandidates, RuleSet, Step, Subject,
@@ -35,6 +36,25 @@ pub struct SubjectRecord {
     pub kind: String,
     /// The tool's complete record, as JSON.
     pub raw: String,
+}
+
+/// What a custom rule is shown of the candidates besides their fields: their entity and
+/// their complete records.
+pub trait Records: Sync {
+    /// The PSA entity (`company`, `configuration`).
+    fn entity(&self) -> &str;
+    /// The record of `candidate`, at position `at` of the index, as JSON.
+    fn raw(&self, at: usize, candidate: &Candidate) -> String;
+}
+
+impl Records for Population {
+    fn entity(&self) -> &str {
+        &self.entity
+    }
+
+    fn raw(&self, at: usize, _: &Candidate) -> String {
+        self.raw.get(at).cloned().unwrap_or_else(|| "{}".into())
+    }
 }
 
 /// The candidates with what a custom rule is shown of them, position by position.
@@ -79,14 +99,17 @@ impl Matcher {
     }
 
     /// Decides `subject` against the indexed `population` ([`RuleSet::index`] of its
-    /// candidates, by [`Matcher::rules`]).
+    /// candidates, by [`Matcher::rules`], or a kept index's view).
     pub async fn decide(
         &self,
         index: &Index<'_>,
-        population: &Population,
+        population: &dyn Records,
         subject: &SubjectRecord,
     ) -> Result<Outcome, RuleError> {
-        let rules = index.rules();
+        // The steps are this matcher's: a kept index is shared by the rule sets that differ
+        // only in their custom rules, so the index's own may name other rules (or none).
+        let rules = &self.rules;
+        debug_assert_eq!(rules.identifiers, index.rules().identifiers);
         let steps = rules.steps();
         let mut preselected: Option<(String, Vec<(usize, Found)>)> = None;
         for (i, step) in steps.iter().enumerate() {
@@ -152,21 +175,17 @@ impl Matcher {
         &self,
         rule: &Rule,
         index: &Index<'_>,
-        population: &Population,
+        population: &dyn Records,
         subject: &SubjectRecord,
         at: &[usize],
     ) -> Result<Vec<(usize, Found)>, RuleError> {
         let candidates = at
             .iter()
             .map(|&a| wit::Candidate {
-                entity: population.entity.clone(),
+                entity: population.entity().to_string(),
                 id: index.candidate(a).id.clone(),
                 fields: pairs(&index.candidate(a).fields),
-                raw: population
-                    .raw
-                    .get(a)
-                    .cloned()
-                    .unwrap_or_else(|| "{}".into()),
+                raw: population.raw(a, index.candidate(a)),
             })
             .collect();
         let wit_subject = wit::Subject {

@@ -8,7 +8,8 @@ use psahost_store::{Entity, RecordStore, SledStore};
 use psahost_testkit::sync::*;
 use psahost_workflows::linking::Matcher;
 use psahost_workflows::linking::customers::{
-    Customer, LinkReport, default_rules, link_customers, list_links, remove_link,
+    Customer, LinkReport, default_rules, link_customers, link_customers_kept, list_links,
+    remove_link,
 };
 use psahost_workflows::records;
 use psahost_workflows::sync::{NoProgress, SyncEngine, SyncRequest, SyncSettings};
@@ -323,9 +324,25 @@ async fn a_failing_custom_rule_is_an_error_in_the_report_never_a_link() {
         customer("t-twins", twins[0], &[]),
         customer("t-single", single[0], &[]),
     ];
-    let report = link_customers(store.as_ref(), "acme", &matcher, &customers, false)
+    // The index kept for the default rules serves this rule set too (they differ only in the
+    // custom rule), and the custom rule is still asked.
+    let indexes = psahost_workflows::linking::kept::CompanyIndexes::new(2);
+    let default = Matcher::new(default_rules(), &[]).unwrap();
+    let plain = link_customers_kept(store.as_ref(), "acme", &default, &indexes, &customers, true)
         .await
         .unwrap();
+    assert_eq!(outcome(&plain, "t-twins").0, "ambiguous:name");
+    let report = link_customers_kept(
+        store.as_ref(),
+        "acme",
+        &matcher,
+        &indexes,
+        &customers,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(indexes.stats().cold_builds, 1);
     let trapped = &report.customers[0];
     assert_eq!(trapped.outcome, "error");
     assert!(!trapped.stored && trapped.company.is_none());
@@ -342,4 +359,161 @@ async fn a_failing_custom_rule_is_an_error_in_the_report_never_a_link() {
         .map(|l| l.customer_id)
         .collect();
     assert_eq!(stored, ["t-single"]);
+}
+
+/// A kept index follows the change feed: after a sync that changes one company, the next
+/// request rebuilds that one candidate, and answers as an index built from the whole store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_index_applies_only_the_changed_companies() {
+    use psahost_workflows::linking::kept::{CompanyIndexes, IndexStats};
+
+    let sim = simulator(200, Some(0)).await;
+    let (conn, store, engine, companies) = synced(&sim).await;
+    // Every company by its name, and one name no company has.
+    let mut customers: Vec<Customer> = companies
+        .iter()
+        .map(|c| customer(&format!("t-{}", c.id), &c.name, &[]))
+        .collect();
+    customers.push(customer("t-nobody", "Nonexistent Widgets GmbH", &[]));
+    let matcher = Matcher::new(default_rules(), &[]).unwrap();
+    let indexes = CompanyIndexes::new(2);
+    let kept = async || {
+        link_customers_kept(store.as_ref(), "acme", &matcher, &indexes, &customers, true)
+            .await
+            .unwrap()
+    };
+    let cold = async || {
+        link_customers(store.as_ref(), "acme", &matcher, &customers, true)
+            .await
+            .unwrap()
+    };
+
+    let first = kept().await;
+    assert_eq!(first, cold().await);
+    assert_eq!(
+        indexes.stats(),
+        IndexStats {
+            cold_builds: 1,
+            ..IndexStats::default()
+        }
+    );
+    assert_eq!(kept().await, first, "nothing changed");
+    assert_eq!(
+        (
+            indexes.stats().warm_requests,
+            indexes.stats().candidates_rebuilt
+        ),
+        (1, 0)
+    );
+
+    // The PSA edits one company: an incremental sync stores one change.
+    let edited: u64 = companies[3].id.parse().unwrap();
+    assert!(sim.state().touch(psa_sim::Entity::Company, edited));
+    engine
+        .sync_entity(
+            &conn,
+            Entity::Companies,
+            SyncRequest::incremental(),
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept().await, cold().await);
+    assert_eq!(
+        (
+            indexes.stats().warm_requests,
+            indexes.stats().candidates_rebuilt
+        ),
+        (2, 1)
+    );
+
+    // The PSA deletes a matched company: its customer no longer matches it, warm or cold.
+    let gone = &first
+        .customers
+        .iter()
+        .find(|c| c.outcome == "matched")
+        .expect("a matched customer")
+        .customer_id;
+    let gone_id = gone.trim_start_matches("t-").to_string();
+    assert!(
+        sim.state()
+            .delete(psa_sim::Entity::Company, gone_id.parse().unwrap())
+    );
+    engine
+        .sync_entity(&conn, Entity::Companies, SyncRequest::full(), &NoProgress)
+        .await
+        .unwrap();
+    let after = kept().await;
+    assert_eq!(after, cold().await);
+    assert_eq!(
+        indexes.stats(),
+        IndexStats {
+            cold_builds: 1,
+            warm_requests: 3,
+            candidates_rebuilt: 2,
+            evicted: 0,
+        }
+    );
+    let now = after
+        .customers
+        .iter()
+        .find(|c| &c.customer_id == gone)
+        .unwrap();
+    assert!(
+        now.company.as_ref().is_none_or(|m| m.company_id != gone_id),
+        "{now:?}"
+    );
+
+    // A contact leaves the PSA: its company's candidate (its e-mails) is rebuilt, that one.
+    let contact = load_all(
+        store.as_ref(),
+        "acme",
+        Entity::Contacts,
+        records::contact_from_json,
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .find(|c| {
+        // Of a company in the store (not every contact's company is), not the gone one.
+        c.company_id
+            .as_ref()
+            .is_some_and(|id| *id != gone_id && companies.iter().any(|x| x.id == *id))
+            && !c.emails.is_empty()
+    })
+    .expect("a contact with an e-mail and a company");
+    assert!(
+        sim.state()
+            .delete(psa_sim::Entity::Contact, contact.id.parse().unwrap())
+    );
+    engine
+        .sync_entity(&conn, Entity::Contacts, SyncRequest::full(), &NoProgress)
+        .await
+        .unwrap();
+    let after = kept().await;
+    assert_eq!(after, cold().await);
+    assert_eq!(
+        (
+            indexes.stats().warm_requests,
+            indexes.stats().candidates_rebuilt
+        ),
+        (4, 3)
+    );
+
+    // Bounded: two more connections' indexes evict the least recently used.
+    for other in ["other-1", "other-2"] {
+        link_customers_kept(
+            store.as_ref(),
+            other,
+            &matcher,
+            &indexes,
+            &customers[..1],
+            true,
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!((indexes.len(), indexes.stats().evicted), (2, 1));
+    assert_eq!(kept().await, after);
+    assert_eq!(indexes.stats().cold_builds, 4, "acme's was evicted");
 }

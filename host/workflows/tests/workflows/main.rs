@@ -4,6 +4,7 @@
 //! ([`linking`]).
 
 mod linking;
+mod linking_bench;
 mod postgres;
 mod rules;
 mod sync;
