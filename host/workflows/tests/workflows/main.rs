@@ -4,7 +4,6 @@
 //! ([`linking`]).
 
 mod linking;
-mod linking_bench;
 mod postgres;
 mod rules;
 mod sync;

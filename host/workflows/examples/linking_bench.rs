@@ -1,5 +1,6 @@
-//! Customer linking at scale, timed (ignored by default: it prints figures for BENCHMARKS.md):
-//! `cargo test -p psahost-workflows --test workflows -- --ignored --nocapture linking_bench`.
+//! Customer linking at scale, timed (it prints the figures in BENCHMARKS.md):
+//! `cargo run --release -p psahost-workflows --example linking_bench` (or without `--release`
+//! for the dev-profile figures).
 //!
 //! 20,000 companies with two contacts each, written straight into a sled store; 1,000
 //! customers: a request with a cold index (built from the store), then warm ones (the change
@@ -68,9 +69,8 @@ async fn commit(store: &dyn RecordStore, entity: Entity, upserts: Vec<RecordWrit
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a benchmark: run with --ignored --nocapture"]
-async fn linking_bench() {
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
     let store = SledStore::temporary().unwrap();
     for chunk in (0..COMPANIES).collect::<Vec<_>>().chunks(1000) {
         commit(
