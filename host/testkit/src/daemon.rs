@@ -42,11 +42,10 @@ impl Default for ConfigSpec<'_> {
     }
 }
 
-/// Writes `psahost.toml` in `dir` with connection `sim` against `sim`, an API on a free
-/// loopback port and the test token.
-pub fn write_config(dir: &Path, sim: &psa_sim::Simulator, spec: &ConfigSpec<'_>) -> PathBuf {
+/// The ConnectWise connector's settings for `sim`, as the inside of a TOML inline table.
+pub fn cw_settings_toml(sim: &psa_sim::Simulator) -> String {
     let c = &sim.config().credentials;
-    let settings = [
+    [
         ("site", sim.origin()),
         ("company-id", c.company_id.clone()),
         ("public-key", c.public_key.clone()),
@@ -56,7 +55,13 @@ pub fn write_config(dir: &Path, sim: &psa_sim::Simulator, spec: &ConfigSpec<'_>)
     .iter()
     .map(|(k, v)| format!("{k} = {v:?}"))
     .collect::<Vec<_>>()
-    .join(", ");
+    .join(", ")
+}
+
+/// Writes `psahost.toml` in `dir` with connection `sim` against `sim`, an API on a free
+/// loopback port and the test token.
+pub fn write_config(dir: &Path, sim: &psa_sim::Simulator, spec: &ConfigSpec<'_>) -> PathBuf {
+    let settings = cw_settings_toml(sim);
     let mut text = format!(
         r#"
 [runtime]

@@ -204,6 +204,8 @@ pub fn psahost_command(bin: &Path, config: &Path, args: &[&str]) -> tokio::proce
         .arg(config)
         .args(args)
         .env_remove("PSAHOST_CONFIG")
+        .env_remove("PSAHOST_API")
+        .env_remove("PSAHOST_API_TOKEN")
         .env("PSAHOST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -3,26 +3,9 @@
 //! `link remove` removes it (and says so when there is nothing to remove), and bad input names
 //! its line; the connection's configured rule set is used.
 
+use crate::{Out, run};
 use psahost_store::Entity;
 use psahost_testkit::sync::*;
-
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-async fn run(config: &std::path::Path, args: &[&str]) -> Out {
-    let out = psahost_command(crate::psahost_bin(), config, args)
-        .output()
-        .await
-        .unwrap();
-    Out {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_customers_list_and_remove_on_the_synced_store() {

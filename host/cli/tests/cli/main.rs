@@ -19,3 +19,23 @@ use std::path::Path;
 fn psahost_bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_psahost"))
 }
+
+/// What `psahost` printed and how it exited.
+struct Out {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `psahost --config CONFIG ARGS...` to the end.
+async fn run(config: &Path, args: &[&str]) -> Out {
+    let out = psahost_testkit::sync::psahost_command(psahost_bin(), config, args)
+        .output()
+        .await
+        .unwrap();
+    Out {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

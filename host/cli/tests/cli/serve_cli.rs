@@ -4,32 +4,8 @@
 
 use psahost_testkit::daemon::*;
 use serde_json::Value;
-use std::path::Path;
 
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-async fn psahost(config: &Path, args: &[&str]) -> Out {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_psahost"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("PSAHOST_CONFIG")
-        .env_remove("PSAHOST_API")
-        .env_remove("PSAHOST_API_TOKEN")
-        .env("PSAHOST_LOG", "warn")
-        .output()
-        .await
-        .unwrap();
-    Out {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use crate::{Out, run as psahost};
 
 fn json(out: &Out) -> Value {
     assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);

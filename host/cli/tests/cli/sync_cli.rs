@@ -1,26 +1,9 @@
 //! `psahost sync` as an operator runs it: summaries, the held mass delete and how to force it,
 //! one-record sync, a rate limit outlasting `--max-wait`, and exit codes.
 
+use crate::run;
 use psahost_store::Entity;
 use psahost_testkit::sync::*;
-
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-async fn run(config: &std::path::Path, args: &[&str]) -> Out {
-    let out = psahost_command(crate::psahost_bin(), config, args)
-        .output()
-        .await
-        .unwrap();
-    Out {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_command_reports_held_deletions_and_exit_codes() {

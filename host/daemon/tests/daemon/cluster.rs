@@ -5,9 +5,9 @@
 //! "sync now" to the owner by naming it.
 
 use psahost_config::Config;
-use psahost_daemon::{Daemon, RunOptions};
+use psahost_daemon::Daemon;
 use psahost_store::{Entity, PgStore, RecordStore, StaleLease};
-use psahost_testkit::daemon::{Api, TOKEN, check_answer, openapi_path};
+use psahost_testkit::daemon::{TOKEN, check_answer, cw_settings_toml, openapi_path};
 use psahost_testkit::sync::{last_seq, simulator};
 use psahost_workflows::sync::{NoProgress, SyncRequest};
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,18 +45,7 @@ async fn write_config(
     let url = tokio::task::spawn_blocking(psahost_pgtest::url)
         .await
         .unwrap();
-    let c = &sim.config().credentials;
-    let settings = [
-        ("site", sim.origin()),
-        ("company-id", c.company_id.clone()),
-        ("public-key", c.public_key.clone()),
-        ("private-key", c.private_key.clone()),
-        ("client-id", c.client_id.clone()),
-    ]
-    .iter()
-    .map(|(k, v)| format!("{k} = {v:?}"))
-    .collect::<Vec<_>>()
-    .join(", ");
+    let settings = cw_settings_toml(sim);
     let mut text = format!(
         r#"
 [runtime]
@@ -256,34 +245,8 @@ async fn connections_are_split_between_replicas_each_owned_once() {
     sim.shutdown().await;
 }
 
-/// Serves `daemon`'s API on a free port until the sender is used (its `run` then leaves the
-/// cluster).
-async fn serve(
-    daemon: &Arc<Daemon>,
-) -> (
-    Api,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<anyhow::Result<()>>,
-) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = Api::new(&format!("http://{}", listener.local_addr().unwrap()));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = daemon.clone();
-    let task = tokio::spawn(async move {
-        running
-            .run(
-                listener,
-                async {
-                    let _ = stopped.await;
-                },
-                RunOptions {
-                    shutdown_grace: Duration::from_secs(5),
-                },
-            )
-            .await
-    });
-    (api, stop, task)
-}
+/// Serves `daemon`'s API (its `run` leaves the cluster when stopped).
+use crate::serve_daemon as serve;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_now_answers_409_on_a_non_owner_and_a_stopped_replica_hands_over() {

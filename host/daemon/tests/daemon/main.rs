@@ -23,6 +23,18 @@ pub(crate) async fn serve(
 ) {
     let config = Config::load(path).expect("config");
     let daemon = Daemon::open(config).await.expect("daemon opens");
+    let (api, stop, task) = serve_daemon(&daemon).await;
+    (daemon, api, stop, task)
+}
+
+/// Serves `daemon`'s API on a free loopback port until the sender is used.
+pub(crate) async fn serve_daemon(
+    daemon: &std::sync::Arc<Daemon>,
+) -> (
+    Api,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = Api::new(&format!("http://{}", listener.local_addr().unwrap()));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -40,5 +52,5 @@ pub(crate) async fn serve(
             )
             .await
     });
-    (daemon, api, stop, task)
+    (api, stop, task)
 }
