@@ -294,6 +294,7 @@ impl Daemon {
     /// `runtime.compile-timeout`), and the API answers meanwhile, reporting such a plugin as
     /// `loading` and its connections as not open yet.
     pub async fn start(config: Config) -> anyhow::Result<Arc<Daemon>> {
+        let metrics = Arc::new(Metrics::new());
         let (store, cluster) = match (&config.cluster, &config.store) {
             (Some(cluster), psahost_config::StoreConfig::Postgres { url, options }) => {
                 // The engine writes through this very store, so the leases fence its writes.
@@ -304,6 +305,7 @@ impl Daemon {
                     cluster.clone(),
                     pg.clone(),
                     config.connections.keys().cloned().collect(),
+                    metrics.clone(),
                 ));
                 let store: Arc<dyn RecordStore> = pg;
                 (store, Some(membership))
@@ -315,7 +317,6 @@ impl Daemon {
         };
         let kv = KvStore::open(&config.kv_dir())?;
         let runtime = Runtime::new(config.runtime.clone())?;
-        let metrics = Arc::new(Metrics::new());
         runtime.set_observer(metrics.clone());
         let engine = Arc::new(SyncEngine::new(store.clone(), config.sync.clone()));
         for (id, connection) in &config.connections {

@@ -73,12 +73,19 @@ pub struct Membership {
     state: Mutex<State>,
     stop: watch::Sender<bool>,
     task: Mutex<Option<JoinHandle<()>>>,
+    metrics: Arc<crate::api::metrics::Metrics>,
 }
 
 impl Membership {
     /// The membership of replica `config.replica` over `connections`, writing through `pg`
     /// (which from now on refuses writes of connections without a lease). Not started.
-    pub fn new(config: ClusterConfig, pg: Arc<PgStore>, connections: Vec<String>) -> Membership {
+    /// Its rounds are counted in `metrics` (leases held, peers, leases taken, given up, lost).
+    pub fn new(
+        config: ClusterConfig,
+        pg: Arc<PgStore>,
+        connections: Vec<String>,
+        metrics: Arc<crate::api::metrics::Metrics>,
+    ) -> Membership {
         pg.require_leases(&config.replica);
         Membership {
             config,
@@ -87,6 +94,7 @@ impl Membership {
             state: Mutex::default(),
             stop: watch::channel(false).0,
             task: Mutex::default(),
+            metrics,
         }
     }
 
@@ -146,6 +154,7 @@ impl Membership {
             let Some(h) = self.state().held.remove(connection) else {
                 continue;
             };
+            self.metrics.lease_change("given-up");
             // `release_lease` unfences first: from then on the store refuses this replica's
             // writes of the connection (no lease), a run still going included.
             match self.pg.release_lease(&h.lease).await {
@@ -175,6 +184,7 @@ impl Membership {
                 None => {
                     self.pg.unfence(&h.lease.connection);
                     self.state().held.remove(&h.lease.connection);
+                    self.metrics.lease_change("lost");
                     tracing::warn!(
                         replica = me,
                         connection = h.lease.connection.as_str(),
@@ -190,6 +200,7 @@ impl Membership {
             match self.pg.acquire_lease(connection, me, ttl).await? {
                 Some(lease) => {
                     self.pg.fence(&lease);
+                    self.metrics.lease_change("taken");
                     tracing::info!(
                         replica = me,
                         connection = connection.as_str(),
@@ -213,6 +224,8 @@ impl Membership {
         let mut state = self.state();
         state.peers = live.into_iter().filter(|r| r != me).collect();
         state.joined = true;
+        self.metrics
+            .cluster_round(state.held.len(), state.peers.len());
         Ok(())
     }
 

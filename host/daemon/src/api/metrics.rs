@@ -25,6 +25,7 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetri
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use psahost_sandbox::capabilities::http::HttpStats;
@@ -64,6 +65,11 @@ struct RunLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LeaseLabels {
+    change: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RecordLabels {
     connection: String,
     entity: String,
@@ -79,6 +85,9 @@ pub struct Metrics {
     runs: Family<RunLabels, Counter>,
     run_seconds: Family<RunLabels, Histogram>,
     records: Family<RecordLabels, Counter>,
+    leases_held: Gauge,
+    peers: Gauge,
+    lease_changes: Family<LeaseLabels, Counter>,
     http: Arc<HttpCollector>,
     /// Runs in progress: (connection, run id) -> when this part started, counts then.
     running: Mutex<HashMap<(String, u64), RunStart>>,
@@ -147,6 +156,24 @@ impl Metrics {
             "Records written by sync runs, by change (created, updated, unchanged, deleted)",
             records.clone(),
         );
+        let leases_held = Gauge::default();
+        registry.register(
+            "psahost_cluster_leases_held",
+            "Connections this replica holds the lease of (with [cluster]; else 0)",
+            leases_held.clone(),
+        );
+        let peers = Gauge::default();
+        registry.register(
+            "psahost_cluster_peers",
+            "Live replicas other than this one, as of the last membership round",
+            peers.clone(),
+        );
+        let lease_changes = Family::<LeaseLabels, Counter>::default();
+        registry.register(
+            "psahost_cluster_lease_changes",
+            "Leases this replica took, gave up (rebalancing) or lost (expired before renewal)",
+            lease_changes.clone(),
+        );
         let http = Arc::new(HttpCollector::default());
         registry.register_collector(Box::new(http.clone()));
         Metrics {
@@ -157,9 +184,27 @@ impl Metrics {
             runs,
             run_seconds,
             records,
+            leases_held,
+            peers,
+            lease_changes,
             http,
             running: Mutex::default(),
         }
+    }
+
+    /// A membership round ended with `held` leases and `peers` live other replicas.
+    pub fn cluster_round(&self, held: usize, peers: usize) {
+        self.leases_held.set(held as i64);
+        self.peers.set(peers as i64);
+    }
+
+    /// Counts a lease `taken`, `given-up` or `lost`.
+    pub fn lease_change(&self, change: &str) {
+        self.lease_changes
+            .get_or_create(&LeaseLabels {
+                change: change.to_string(),
+            })
+            .inc();
     }
 
     /// Counts the outbound HTTP of `connection` through `stats` (one more opening of it).

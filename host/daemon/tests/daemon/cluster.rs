@@ -214,6 +214,16 @@ async fn connections_are_split_between_replicas_each_owned_once() {
         let cluster = ready.cluster.expect("a cluster status");
         assert!(cluster.joined && ready.ready, "{cluster:?}");
         assert_eq!(cluster.peers.len(), 2, "{cluster:?}");
+        // Each replica's metrics: its own leases and peers.
+        let metrics = d.metrics().encode();
+        assert!(
+            metrics.contains(&format!(
+                "psahost_cluster_leases_held {}\n",
+                d.leases().len()
+            )) && metrics.contains("psahost_cluster_peers 2\n")
+                && metrics.contains("psahost_cluster_lease_changes_total{change=\"taken\"}"),
+            "{metrics}"
+        );
     }
     // A lease lost behind a's back (lapsed in the table): a notices at its next renewal and
     // takes the connection again, at a new epoch (its writes under the old one are refused).
