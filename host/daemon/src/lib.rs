@@ -229,6 +229,8 @@ pub struct Daemon {
     store: Arc<dyn RecordStore>,
     kv: KvStore,
     engine: Arc<SyncEngine>,
+    /// The linking workflow's company indexes, kept up to date from the change feed.
+    link_indexes: Arc<psahost_workflows::linking::kept::CompanyIndexes>,
     /// With `[cluster]`: the replica's membership (its leases).
     cluster: Option<Arc<membership::Membership>>,
     metrics: Arc<Metrics>,
@@ -319,6 +321,8 @@ impl Daemon {
         let runtime = Runtime::new(config.runtime.clone())?;
         runtime.set_observer(metrics.clone());
         let engine = Arc::new(SyncEngine::new(store.clone(), config.sync.clone()));
+        let link_indexes = Arc::new(psahost_workflows::linking::kept::CompanyIndexes::default());
+        metrics.track_linking(link_indexes.clone());
         for (id, connection) in &config.connections {
             engine.set_windows(id, connection.windows.clone());
         }
@@ -358,6 +362,7 @@ impl Daemon {
             store,
             kv,
             engine,
+            link_indexes,
             cluster,
             metrics,
             plugins,
@@ -477,6 +482,11 @@ impl Daemon {
     /// The record store.
     pub fn store(&self) -> &Arc<dyn RecordStore> {
         &self.store
+    }
+
+    /// The linking workflow's kept company indexes.
+    pub fn link_indexes(&self) -> &Arc<psahost_workflows::linking::kept::CompanyIndexes> {
+        &self.link_indexes
     }
 
     /// The sync engine.

@@ -580,7 +580,7 @@ pub async fn link_customers(
     let customers =
         customers::parse_customers(&body).map_err(|e| ApiError::bad_request(format!("{e:#}")))?;
     let matcher = customer_matcher(&daemon, &id).await?;
-    let indexes = link_indexes(daemon.store());
+    let indexes = daemon.link_indexes().clone();
     let report = customers::link_customers_kept(
         daemon.store().as_ref(),
         &id,
@@ -680,35 +680,6 @@ async fn rule_components(
         out.push(rule);
     }
     Ok(out)
-}
-
-/// The most stores whose linking indexes a process keeps (a daemon has one; tests run several).
-const LINK_INDEX_STORES: usize = 4;
-
-/// The kept company indexes of `store`. They live beside the daemon rather than in it, keyed
-/// by the store's allocation: the `Weak` held here keeps that allocation from being reused by
-/// another store while the entry exists, so two stores never share an index.
-fn link_indexes(
-    store: &Arc<dyn psahost_store::RecordStore>,
-) -> Arc<psahost_workflows::linking::kept::CompanyIndexes> {
-    use psahost_workflows::linking::kept::CompanyIndexes;
-    use std::sync::{LazyLock, Mutex, Weak};
-    type Kept = Vec<(Weak<dyn psahost_store::RecordStore>, Arc<CompanyIndexes>)>;
-    static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
-    let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
-    kept.retain(|(weak, _)| weak.strong_count() > 0);
-    if let Some((_, indexes)) = kept
-        .iter()
-        .find(|(weak, _)| std::ptr::addr_eq(weak.as_ptr(), Arc::as_ptr(store)))
-    {
-        return indexes.clone();
-    }
-    if kept.len() == LINK_INDEX_STORES {
-        kept.remove(0);
-    }
-    let indexes = Arc::new(CompanyIndexes::default());
-    kept.push((Arc::downgrade(store), indexes.clone()));
-    indexes
 }
 
 /// The stored customer links of the connection, by customer id, in pages.

@@ -31,6 +31,7 @@ use prometheus_client::registry::Registry;
 use psahost_sandbox::capabilities::http::HttpStats;
 use psahost_sandbox::runtime::CallObserver;
 use psahost_store::RunRecord;
+use psahost_workflows::linking::kept::CompanyIndexes;
 use psahost_workflows::sync::{Progress, ProgressSink};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
@@ -89,6 +90,7 @@ pub struct Metrics {
     peers: Gauge,
     lease_changes: Family<LeaseLabels, Counter>,
     http: Arc<HttpCollector>,
+    linking: Arc<LinkingCollector>,
     /// Runs in progress: (connection, run id) -> when this part started, counts then.
     running: Mutex<HashMap<(String, u64), RunStart>>,
 }
@@ -176,6 +178,8 @@ impl Metrics {
         );
         let http = Arc::new(HttpCollector::default());
         registry.register_collector(Box::new(http.clone()));
+        let linking = Arc::new(LinkingCollector::default());
+        registry.register_collector(Box::new(linking.clone()));
         Metrics {
             registry,
             calls,
@@ -188,8 +192,18 @@ impl Metrics {
             peers,
             lease_changes,
             http,
+            linking,
             running: Mutex::default(),
         }
+    }
+
+    /// Reports the counters of the linking workflow's kept indexes (read at scrape time).
+    pub fn track_linking(&self, indexes: Arc<CompanyIndexes>) {
+        *self
+            .linking
+            .indexes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(indexes);
     }
 
     /// A membership round ended with `held` leases and `peers` live other replicas.
@@ -324,6 +338,58 @@ impl ProgressSink for Metrics {
             Progress::Finished { connection, run } => self.run_finished(connection, run),
             Progress::Page { .. } | Progress::Retrying { .. } => {}
         }
+    }
+}
+
+/// The counters of the kept linking indexes, read at scrape time.
+#[derive(Default)]
+struct LinkingCollector {
+    indexes: Mutex<Option<Arc<CompanyIndexes>>>,
+}
+
+impl std::fmt::Debug for LinkingCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkingCollector").finish_non_exhaustive()
+    }
+}
+
+impl Collector for LinkingCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let Some(indexes) = self
+            .indexes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        else {
+            return Ok(());
+        };
+        let stats = indexes.stats();
+        for (name, help, value) in [
+            (
+                "psahost_linking_index_cold_builds",
+                "Linking indexes built from every company and contact of the store",
+                stats.cold_builds,
+            ),
+            (
+                "psahost_linking_index_warm_requests",
+                "Linking requests whose kept index was brought up to date from the change feed",
+                stats.warm_requests,
+            ),
+            (
+                "psahost_linking_index_candidates_rebuilt",
+                "Companies rebuilt in kept indexes from the change feed",
+                stats.candidates_rebuilt,
+            ),
+            (
+                "psahost_linking_index_evictions",
+                "Kept linking indexes dropped to keep their number bound",
+                stats.evicted,
+            ),
+        ] {
+            let metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            ConstCounter::new(value).encode(metric)?;
+        }
+        Ok(())
     }
 }
 

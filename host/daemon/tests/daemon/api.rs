@@ -125,6 +125,13 @@ async fn customers_are_linked_listed_and_removed() {
     assert_eq!(links.body["links"][0]["customer-id"], "t-1");
     assert_eq!(links.body["links"][0]["status"], "linked");
     assert_eq!(links.body["links"].as_array().unwrap().len(), 1);
+    // The dry run built the kept index; the real run only brought it up to date.
+    let metrics = api.get("/metrics").await.text;
+    assert!(
+        metrics.contains("psahost_linking_index_cold_builds_total 1\n")
+            && metrics.contains("psahost_linking_index_warm_requests_total 1\n"),
+        "{metrics}"
+    );
 
     let a = send_body(
         &api,
