@@ -140,6 +140,12 @@ CREATE TABLE audit (
 );
 "#;
 
+/// Version 6: the address at which each replica serves its API (`[cluster] advertise`), so a
+/// replica can forward a request for a connection to the replica that holds its lease.
+const V6: &str = r#"
+ALTER TABLE replicas ADD COLUMN address text;
+"#;
+
 /// Every migration, in order.
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -166,6 +172,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 5,
         description: "the audit trail of writes to the PSA",
         sql: V5,
+    },
+    Migration {
+        version: 6,
+        description: "the API address of each replica",
+        sql: V6,
     },
 ];
 

@@ -350,8 +350,10 @@ async fn leases_have_one_owner_and_fence_stale_writers() {
         ]
     );
     // Replicas: live while their heartbeat lasts, gone at once when they leave.
-    a.heartbeat("replica-a", long).await.unwrap();
-    b.heartbeat("replica-b", Duration::from_millis(200))
+    a.heartbeat("replica-a", long, Some("http://127.0.0.1:8081"))
+        .await
+        .unwrap();
+    b.heartbeat("replica-b", Duration::from_millis(200), None)
         .await
         .unwrap();
     let live = a.live_replicas().await.unwrap();
@@ -359,12 +361,19 @@ async fn leases_have_one_owner_and_fence_stale_writers() {
         live.into_iter().collect::<Vec<_>>(),
         ["replica-a", "replica-b"]
     );
+    // Each heartbeat says where the replica serves its API (forwarding), or that it does not.
+    assert_eq!(
+        b.replica_address("replica-a").await.unwrap().as_deref(),
+        Some("http://127.0.0.1:8081")
+    );
+    assert_eq!(a.replica_address("replica-b").await.unwrap(), None);
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
         a.live_replicas().await.unwrap().len(),
         1,
         "b's heartbeat lapsed"
     );
+    assert_eq!(a.replica_address("nobody").await.unwrap(), None);
     a.leave("replica-a").await.unwrap();
     assert!(b.live_replicas().await.unwrap().is_empty());
     // Out-of-range lease lengths are refused.
