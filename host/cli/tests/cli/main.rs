@@ -4,6 +4,7 @@
 //! `link` ([`link`]) and `serve` ([`serve`], [`serve_cli`], [`serve_reload`]).
 
 mod all_pages;
+mod cluster;
 mod commands;
 mod link;
 mod plugin_check;

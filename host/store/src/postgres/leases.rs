@@ -177,20 +177,25 @@ impl PgStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT connection, owner, epoch, expires_at FROM leases ORDER BY connection",
+                // A released lease expired at `-infinity`, which no `OffsetDateTime` holds: it
+                // reads as expired at the Unix epoch.
+                "SELECT connection, owner, epoch, greatest(expires_at, 'epoch'::timestamptz)
+                 FROM leases ORDER BY connection",
                 &[],
             )
             .await
             .context("cannot read the leases")?;
-        Ok(rows
-            .iter()
-            .map(|r| Lease {
-                connection: r.get(0),
-                owner: r.get(1),
-                epoch: r.get::<_, i64>(2) as u64,
-                expires_at: r.get(3),
+        rows.iter()
+            .map(|r| {
+                Ok(Lease {
+                    connection: r.try_get(0)?,
+                    owner: r.try_get(1)?,
+                    epoch: r.try_get::<_, i64>(2)? as u64,
+                    expires_at: r.try_get(3)?,
+                })
             })
-            .collect())
+            .collect::<Result<_, tokio_postgres::Error>>()
+            .context("cannot read the leases")
     }
 
     /// Records that `replica` is alive until `ttl` from now (its heartbeat), serving its API at

@@ -333,6 +333,12 @@ async fn leases_have_one_owner_and_fence_stale_writers() {
 
     // A graceful stop releases at once; the next owner gets a new epoch.
     assert!(a.release_lease(&lease_a).await.unwrap());
+    let released = b.leases().await.expect("a released lease reads as expired");
+    let acme = released.iter().find(|l| l.connection == "acme").unwrap();
+    assert!(
+        acme.expires_at < time::OffsetDateTime::now_utc(),
+        "{acme:?}"
+    );
     let lease_b2 = b
         .acquire_lease("acme", "replica-b", long)
         .await

@@ -1,0 +1,321 @@
+//! `psahost serve` as three replicas (three processes) over one PostgreSQL schema and one
+//! simulator: a joining replica takes its share; SIGKILL of a connection's owner in the middle
+//! of a sync: another replica takes the connection over once the lease lapses and finishes the
+//! run from its checkpoint, and the change feed ends with every record once and no gap; SIGSTOP
+//! of an owner past its lease, then SIGCONT: its pending writes are refused and nothing is
+//! written twice.
+
+use psahost_store::{ChangeKind, Entity, PgStore, RecordStore};
+use psahost_testkit::daemon::{Served, TOKEN};
+use psahost_testkit::sync::{cw_settings, simulator};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const CONNECTIONS: usize = 6;
+const LEASE: Duration = Duration::from_secs(2);
+const COMPANIES: usize = 120;
+
+fn connection_ids() -> Vec<String> {
+    (0..CONNECTIONS).map(|i| format!("sim-{i}")).collect()
+}
+
+/// The configuration of replica `replica`: every connection against `sim`, small pages.
+fn write_config(dir: &Path, sim: &psa_sim::Simulator, schema: &str, replica: &str) -> PathBuf {
+    let settings = cw_settings(sim)
+        .into_iter()
+        .map(|(k, v)| format!("{k} = {v:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut text = format!(
+        r#"
+[runtime]
+data-dir = "data-{replica}"
+cache-dir = {cache:?}
+call-timeout = "60s"
+
+[api]
+listen = "127.0.0.1:0"
+token = "{TOKEN}"
+
+[plugins.cw]
+path = {plugin:?}
+
+[store]
+postgres = {url:?}
+schema = {schema:?}
+max-connections = 4
+
+[cluster]
+replica = {replica:?}
+lease = "2s"
+renew-every = "500ms"
+advertise = "listen"
+
+[sync]
+page-size = 10
+"#,
+        cache = psahost_testkit::cache_dir().display().to_string(),
+        plugin = plugin_artifacts::CONNECTWISE_MANAGE_PATH,
+        url = psahost_pgtest::url(),
+    );
+    for id in connection_ids() {
+        text.push_str(&format!(
+            "\n[connections.{id}]\nplugin = \"cw\"\nsettings = {{ {settings} }}\ngrant = {{ hosts = [{origin:?}] }}\nlimits = {{ max-retries = 0 }}\n",
+            origin = sim.origin(),
+        ));
+    }
+    let path = dir.join(format!("{replica}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The unexpired leases: connection -> owner.
+async fn owners(pg: &PgStore) -> BTreeMap<String, String> {
+    let now = time::OffsetDateTime::now_utc();
+    pg.leases()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.expires_at > now)
+        .map(|l| (l.connection, l.owner))
+        .collect()
+}
+
+/// What rendezvous hashing gives each of `live`: connection -> owner.
+fn fair(live: &[&str]) -> BTreeMap<String, String> {
+    let replicas: BTreeSet<String> = live.iter().map(|s| s.to_string()).collect();
+    let ids = connection_ids();
+    let mut out = BTreeMap::new();
+    for me in live {
+        let plan = psahost_daemon::cluster::plan(
+            ids.iter().map(String::as_str),
+            &replicas,
+            me,
+            &BTreeSet::new(),
+        );
+        for c in plan.take {
+            out.insert(c, me.to_string());
+        }
+    }
+    out
+}
+
+async fn wait_for<T: std::fmt::Debug>(
+    what: &str,
+    timeout: Duration,
+    mut probe: impl AsyncFnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let started = Instant::now();
+    loop {
+        let value = probe().await;
+        if done(&value) {
+            return value;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "timed out waiting for {what}: {value:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The change feed of `connection` is gapless and holds one `created` event per simulator
+/// company, and nothing else.
+async fn feed_has_each_company_once(pg: &PgStore, connection: &str, expected: &[String]) {
+    let changes = pg.changes(connection, 0, 100_000).await.unwrap();
+    let seqs: Vec<u64> = changes.iter().map(|c| c.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=changes.len() as u64).collect::<Vec<_>>(),
+        "{connection}: a gapless feed"
+    );
+    let mut created: Vec<String> = changes
+        .iter()
+        .filter(|c| c.entity == Entity::Companies && c.kind == ChangeKind::Created)
+        .map(|c| c.id.clone())
+        .collect();
+    created.sort();
+    let mut want = expected.to_vec();
+    want.sort();
+    assert_eq!(created, want, "{connection}: every company created once");
+    assert_eq!(changes.len(), expected.len(), "{connection}: nothing else");
+    assert_eq!(
+        pg.count(connection, Entity::Companies).await.unwrap() as usize,
+        expected.len()
+    );
+}
+
+fn signal(served: &Served, name: &str) {
+    let pid = served.child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &pid])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{name} {pid}");
+}
+
+/// Starts a sync now of `connection`'s companies through `served` (forwarded to the owner)
+/// in the background, and waits until `pages` pages are committed.
+async fn sync_in_background(pg: &PgStore, served: &Served, connection: &str, pages: u64) {
+    let api = served.api.clone();
+    let path = format!("/v1/connections/{connection}/sync?entity=companies");
+    // The answer may never come (its owner is killed): only the progress in the store counts.
+    tokio::spawn(async move { api.post(&path).await });
+    wait_for(
+        "pages committed",
+        Duration::from_secs(60),
+        async || pg.changes(connection, 0, 100_000).await.unwrap().len() as u64,
+        |n| *n >= pages * 10,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_join_take_over_a_killed_owner_and_fence_a_stopped_one() {
+    let sim = simulator(COMPANIES, None).await;
+    // The connector reads the companies the PSA has not marked deleted.
+    let expected: Vec<String> = sim.state().read(|d| {
+        d.companies
+            .values()
+            .filter(|c| !c.deleted)
+            .map(|c| c.id.to_string())
+            .collect()
+    });
+    assert!(expected.len() > COMPANIES / 2, "{}", expected.len());
+    let factory = psahost_pgtest::PgFactory::new();
+    // Migrated once before the replicas start.
+    let pg = psahost_pgtest::open(&factory.schema).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = crate::psahost_bin();
+    let start = |name: &str| {
+        let config = write_config(dir.path(), &sim, &factory.schema, name);
+        async move { Served::start(bin, &config, &[]).await }
+    };
+
+    // Two replicas, then a third joins and takes its share: the rendezvous assignment.
+    let a = start("replica-a").await;
+    let b = start("replica-b").await;
+    let two = fair(&["replica-a", "replica-b"]);
+    wait_for(
+        "two replicas sharing every connection",
+        LEASE * 10,
+        async || owners(&pg).await,
+        |o| *o == two,
+    )
+    .await;
+    let c = start("replica-c").await;
+    let three = fair(&["replica-a", "replica-b", "replica-c"]);
+    assert!(
+        three.values().any(|o| o == "replica-c"),
+        "this hash gives the third replica a share: {three:?}"
+    );
+    wait_for(
+        "three replicas sharing every connection",
+        LEASE * 10,
+        async || owners(&pg).await,
+        |o| *o == three,
+    )
+    .await;
+    let mut served: BTreeMap<&str, Served> =
+        [("replica-a", a), ("replica-b", b), ("replica-c", c)].into();
+
+    // SIGKILL of an owner in the middle of a sync of one of its connections.
+    sim.faults().set_delay_ms(60);
+    let victim = "replica-c";
+    let doomed = three
+        .iter()
+        .find(|(_, o)| *o == victim)
+        .map(|(c, _)| c.clone())
+        .unwrap();
+    sync_in_background(&pg, &served["replica-a"], &doomed, 3).await;
+    let mut killed = served.remove(victim).unwrap();
+    killed.child.kill().await.expect("SIGKILL");
+    let killed_at = Instant::now();
+    let after_kill = wait_for(
+        "the killed replica's connections taken over",
+        LEASE * 10,
+        async || owners(&pg).await,
+        |o| o.len() == CONNECTIONS && o.values().all(|r| r != victim),
+    )
+    .await;
+    eprintln!(
+        "taken over {:?} after the SIGKILL (lease {LEASE:?})",
+        killed_at.elapsed()
+    );
+    assert_eq!(after_kill, fair(&["replica-a", "replica-b"]));
+    let partial = pg.changes(&doomed, 0, 100_000).await.unwrap().len();
+    assert!(
+        partial < COMPANIES,
+        "killed mid-sync: {partial} of {COMPANIES}"
+    );
+    // A sync now (sent to any replica, forwarded to the new owner) resumes the run.
+    sim.faults().set_delay_ms(0);
+    let answer = served["replica-b"]
+        .api
+        .post(&format!("/v1/connections/{doomed}/sync?entity=companies"))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["all-completed"], true, "{}", answer.text);
+    feed_has_each_company_once(&pg, &doomed, &expected).await;
+
+    // SIGSTOP of an owner in the middle of a sync, past its lease; another finishes the run;
+    // SIGCONT: the stopped replica's pending writes are refused.
+    sim.faults().set_delay_ms(60);
+    let paused = "replica-a";
+    let frozen = after_kill
+        .iter()
+        .find(|(_, o)| *o == paused)
+        .map(|(c, _)| c.clone())
+        .unwrap();
+    sync_in_background(&pg, &served["replica-b"], &frozen, 3).await;
+    signal(&served[paused], "STOP");
+    let taken = wait_for(
+        "the stopped replica's connections taken over",
+        LEASE * 10,
+        async || owners(&pg).await,
+        |o| o.len() == CONNECTIONS && o.values().all(|r| r != paused),
+    )
+    .await;
+    assert!(taken.values().all(|r| r == "replica-b"), "{taken:?}");
+    sim.faults().set_delay_ms(0);
+    let answer = served["replica-b"]
+        .api
+        .post(&format!("/v1/connections/{frozen}/sync?entity=companies"))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["all-completed"], true, "{}", answer.text);
+    let done = pg.changes(&frozen, 0, 100_000).await.unwrap().len();
+    signal(&served[paused], "CONT");
+    // The woken replica's run goes on where it was stopped, and the database refuses its next
+    // write (it logs so); its leases are lost.
+    let woken = &served[paused];
+    wait_for(
+        "the woken replica's pending write refused",
+        LEASE * 10,
+        async || woken.log_text(),
+        |log| log.contains(&format!("`{frozen}`")) && log.contains("its write was refused"),
+    )
+    .await;
+    // It rejoins and takes its share back.
+    wait_for(
+        "the woken replica back with its share",
+        LEASE * 10,
+        async || owners(&pg).await,
+        |o| *o == fair(&["replica-a", "replica-b"]),
+    )
+    .await;
+    assert_eq!(
+        pg.changes(&frozen, 0, 100_000).await.unwrap().len(),
+        done,
+        "nothing written after the run finished"
+    );
+    feed_has_each_company_once(&pg, &frozen, &expected).await;
+
+    for (_, s) in served {
+        let (code, log) = s.terminate().await;
+        assert_eq!(code, Some(0), "{log}");
+    }
+    sim.shutdown().await;
+}
