@@ -4,7 +4,6 @@ use crate::terminal;
 use anyhow::anyhow;
 use clap::Subcommand;
 use psahost_config::Config;
-use psahost_sandbox::capabilities::kv::KvStore;
 use psahost_sandbox::connector::Connection;
 use psahost_sandbox::runtime::Runtime;
 use std::path::Path;
@@ -51,7 +50,7 @@ pub async fn open(config: &Config, id: &str) -> anyhow::Result<Connection> {
         )
         .await?;
     plugin_config.check_claim(&plugin, &config.runtime.bundled)?;
-    let kv = KvStore::open(&config.kv_dir())?;
+    let kv = config.open_kv(None).await?;
     Connection::open(
         runtime,
         plugin,

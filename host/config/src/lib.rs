@@ -86,6 +86,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
 
+mod kv;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
@@ -493,9 +495,36 @@ impl Config {
         })
     }
 
-    /// Where the kv namespaces live.
+    /// Where the kv namespaces live with sled (without `[store] postgres`).
     pub fn kv_dir(&self) -> PathBuf {
         self.data_dir.join("kv")
+    }
+
+    /// Opens the connectors' kv namespaces: in PostgreSQL when `[store] postgres` is set
+    /// (through `pg`, the record store's pool, when the caller has it), so a connector's saved
+    /// state follows its connection from replica to replica; sled in [`Config::kv_dir`]
+    /// otherwise.
+    pub async fn open_kv(
+        &self,
+        pg: Option<&psahost_store::PgStore>,
+    ) -> anyhow::Result<psahost_sandbox::capabilities::kv::KvStore> {
+        match (&self.store, pg) {
+            (StoreConfig::Sled, _) => {
+                let dir = self.kv_dir();
+                tokio::task::spawn_blocking(move || {
+                    psahost_sandbox::capabilities::kv::KvStore::open(&dir)
+                })
+                .await
+                .context("cannot open the kv store")?
+            }
+            (StoreConfig::Postgres { .. }, Some(pg)) => Ok(kv::shared_kv(pg.clone())),
+            (StoreConfig::Postgres { url, options }, None) => {
+                let pg = psahost_store::PgStore::connect(url, options.clone())
+                    .await
+                    .context("cannot open the PostgreSQL store of the kv namespaces (`[store] postgres`)")?;
+                Ok(kv::shared_kv(pg))
+            }
+        }
     }
 
     /// Where the sled record store lives.

@@ -299,7 +299,7 @@ impl Daemon {
     /// `loading` and its connections as not open yet.
     pub async fn start(config: Config) -> anyhow::Result<Arc<Daemon>> {
         let metrics = Arc::new(Metrics::new());
-        let (store, cluster) = match (&config.cluster, &config.store) {
+        let (store, cluster, pg) = match (&config.cluster, &config.store) {
             (Some(cluster), psahost_config::StoreConfig::Postgres { url, options }) => {
                 // The engine writes through this very store, so the leases fence its writes.
                 let pg = Arc::new(PgStore::connect(url, options.clone()).await.map_err(|e| {
@@ -311,15 +311,18 @@ impl Daemon {
                     config.connections.keys().cloned().collect(),
                     metrics.clone(),
                 ));
+                let shared = (*pg).clone();
                 let store: Arc<dyn RecordStore> = pg;
-                (store, Some(membership))
+                (store, Some(membership), Some(shared))
             }
             (Some(_), psahost_config::StoreConfig::Sled) => {
                 anyhow::bail!("`[cluster]` needs `[store] postgres`: add it or remove `[cluster]`")
             }
-            (None, _) => (config.open_store().await?, None),
+            (None, _) => (config.open_store().await?, None, None),
         };
-        let kv = KvStore::open(&config.kv_dir())?;
+        // With PostgreSQL, the kv namespaces are there too (a connector's saved state follows
+        // its connection to another replica).
+        let kv = config.open_kv(pg.as_ref()).await?;
         let runtime = Runtime::new(config.runtime.clone())?;
         runtime.set_observer(metrics.clone());
         let engine = Arc::new(SyncEngine::new(store.clone(), config.sync.clone()));

@@ -259,6 +259,16 @@ async fn replicas_join_take_over_a_killed_owner_and_fence_a_stopped_one() {
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(answer.body["all-completed"], true, "{}", answer.text);
     feed_has_each_company_once(&pg, &doomed, &expected).await;
+    // The connector's saved state (the ConnectWise codebase it caches) is in the shared
+    // store, where the new owner found it; no replica keeps a kv of its own.
+    assert!(
+        !pg.kv_keys(&doomed, "").await.unwrap().is_empty(),
+        "the connector's kv is in PostgreSQL"
+    );
+    for replica in ["replica-a", "replica-b", "replica-c"] {
+        let own = dir.path().join(format!("data-{replica}/kv"));
+        assert!(!own.exists(), "{} exists", own.display());
+    }
 
     // SIGSTOP of an owner in the middle of a sync, past its lease; another finishes the run;
     // SIGCONT: the stopped replica's pending writes are refused.

@@ -1,7 +1,9 @@
-//! The `kv` capability: a small key-value store per connection, in sled.
+//! The `kv` capability: a small key-value store per connection, in sled, or in a shared
+//! database through a [`KvBackend`] (the PostgreSQL store of several replicas, so a connector's
+//! saved state follows its connection from one replica to another).
 //!
-//! Each connection gets its own sled tree (`kv/<connection id>`), so one connection can never
-//! name another's keys. Keys and values have size caps and each namespace has a byte quota.
+//! Each connection gets its own sled tree (`kv/<connection id>`), or its own rows, so one
+//! connection can never name another's keys. Keys and values have size caps and each namespace has a byte quota.
 //! The bytes a namespace uses are kept in the `kv-sizes` tree and updated in the same sled
 //! transaction as each write, so the quota check reads one counter instead of scanning the
 //! namespace; a namespace from before the counter is measured once when it is opened.
@@ -37,10 +39,43 @@ impl Default for KvLimits {
     }
 }
 
+/// A database holding the connections' namespaces other than the embedded sled one. The
+/// namespace checks the key and value caps before it calls the backend; the backend keeps each
+/// namespace's byte count with its writes and enforces the quota in the same transaction.
+pub trait KvBackend: Send + Sync + 'static {
+    /// The value of `key` in namespace `connection`.
+    fn get<'a>(&'a self, connection: &'a str, key: &'a str) -> KvFuture<'a, Option<Vec<u8>>>;
+    /// Sets `key` unless the namespace's bytes (keys and values) would then exceed `quota`
+    /// and the write grows it: false when the quota refused it.
+    fn set<'a>(
+        &'a self,
+        connection: &'a str,
+        key: &'a str,
+        value: &'a [u8],
+        quota: u64,
+    ) -> KvFuture<'a, bool>;
+    /// Removes `key` (absent: nothing happens).
+    fn delete<'a>(&'a self, connection: &'a str, key: &'a str) -> KvFuture<'a, ()>;
+    /// Bytes of keys and values in the namespace (the counter the quota is checked against).
+    fn used_bytes<'a>(&'a self, connection: &'a str) -> KvFuture<'a, u64>;
+    /// The keys starting with `prefix`, in byte order.
+    fn list_keys<'a>(&'a self, connection: &'a str, prefix: &'a str) -> KvFuture<'a, Vec<String>>;
+}
+
+/// What a [`KvBackend`] call returns.
+pub type KvFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<T>> + Send + 'a>>;
+
 /// The database holding every connection's namespace.
 #[derive(Clone)]
 pub struct KvStore {
-    db: sled::Db,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sled(sled::Db),
+    Shared(std::sync::Arc<dyn KvBackend>),
 }
 
 impl KvStore {
@@ -48,7 +83,9 @@ impl KvStore {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         let db = sled::open(path)
             .with_context(|| format!("cannot open the kv store at `{}`", path.display()))?;
-        Ok(KvStore { db })
+        Ok(KvStore {
+            backend: Backend::Sled(db),
+        })
     }
 
     /// A store that lives in memory only (for one-off commands and tests).
@@ -57,17 +94,37 @@ impl KvStore {
             .temporary(true)
             .open()
             .context("cannot create a temporary kv store")?;
-        Ok(KvStore { db })
+        Ok(KvStore {
+            backend: Backend::Sled(db),
+        })
+    }
+
+    /// The namespaces in `backend` (a shared database).
+    pub fn shared(backend: std::sync::Arc<dyn KvBackend>) -> Self {
+        KvStore {
+            backend: Backend::Shared(backend),
+        }
     }
 
     /// The namespace of `connection`.
     pub fn namespace(&self, connection: &str, limits: KvLimits) -> anyhow::Result<KvNamespace> {
+        let db = match &self.backend {
+            Backend::Sled(db) => db,
+            Backend::Shared(backend) => {
+                return Ok(KvNamespace {
+                    place: Place::Shared {
+                        backend: backend.clone(),
+                        connection: connection.to_string(),
+                    },
+                    limits,
+                });
+            }
+        };
         let cannot = || format!("cannot open the kv namespace of connection `{connection}`");
-        let tree = self
-            .db
+        let tree = db
             .open_tree(format!("kv/{connection}"))
             .with_context(cannot)?;
-        let sizes = self.db.open_tree("kv-sizes").with_context(cannot)?;
+        let sizes = db.open_tree("kv-sizes").with_context(cannot)?;
         let id = connection.as_bytes().to_vec();
         if sizes.get(&id).with_context(cannot)?.is_none() {
             let used: u64 = tree
@@ -81,19 +138,18 @@ impl KvStore {
                 .ok(); // someone else measured it first: theirs counts
         }
         Ok(KvNamespace {
-            tree,
-            sizes,
-            id,
+            place: Place::Sled { tree, sizes, id },
             limits,
         })
     }
 
-    /// Flushes everything to disk.
+    /// Flushes everything to disk (a shared database made each write durable already).
     pub async fn flush(&self) -> anyhow::Result<()> {
-        self.db
-            .flush_async()
-            .await
-            .context("cannot flush the kv store")?;
+        if let Backend::Sled(db) = &self.backend {
+            db.flush_async()
+                .await
+                .context("cannot flush the kv store")?;
+        }
         Ok(())
     }
 }
@@ -101,10 +157,28 @@ impl KvStore {
 /// One connection's keys.
 #[derive(Clone)]
 pub struct KvNamespace {
-    tree: sled::Tree,
-    sizes: sled::Tree,
-    id: Vec<u8>,
+    place: Place,
     limits: KvLimits,
+}
+
+#[derive(Clone)]
+enum Place {
+    Sled {
+        tree: sled::Tree,
+        sizes: sled::Tree,
+        id: Vec<u8>,
+    },
+    Shared {
+        backend: std::sync::Arc<dyn KvBackend>,
+        connection: String,
+    },
+}
+
+/// A shared backend's failure, as the guest sees it: the database's own text stays in the
+/// host's log (a third party's code learns nothing of the operator's database).
+fn shared(e: anyhow::Error) -> KvError {
+    tracing::warn!("the shared kv store failed: {e:#}");
+    KvError::Storage("the host's kv store is unavailable; try again later".into())
 }
 
 fn storage(e: sled::Error) -> KvError {
@@ -135,7 +209,13 @@ impl KvNamespace {
     /// The value of `key`.
     pub async fn get(&self, key: String) -> Result<Option<Vec<u8>>, KvError> {
         self.check_key(&key)?;
-        let tree = self.tree.clone();
+        let tree = match &self.place {
+            Place::Sled { tree, .. } => tree.clone(),
+            Place::Shared {
+                backend,
+                connection,
+            } => return backend.get(connection, &key).await.map_err(shared),
+        };
         blocking(move || {
             tree.get(key.as_bytes())
                 .map(|v| v.map(|v| v.to_vec()))
@@ -150,8 +230,20 @@ impl KvNamespace {
         if value.len() > self.limits.max_value_bytes as usize {
             return Err(KvError::ValueTooLarge(self.limits.max_value_bytes));
         }
-        let (tree, sizes, id) = (self.tree.clone(), self.sizes.clone(), self.id.clone());
         let quota = self.limits.quota_bytes;
+        let (tree, sizes, id) = match &self.place {
+            Place::Sled { tree, sizes, id } => (tree.clone(), sizes.clone(), id.clone()),
+            Place::Shared {
+                backend,
+                connection,
+            } => {
+                return match backend.set(connection, &key, &value, quota).await {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err(KvError::QuotaExceeded(quota)),
+                    Err(e) => Err(shared(e)),
+                };
+            }
+        };
         blocking(move || {
             use sled::Transactional;
             use sled::transaction::ConflictableTransactionError::Abort;
@@ -179,7 +271,13 @@ impl KvNamespace {
     /// Removes `key`.
     pub async fn delete(&self, key: String) -> Result<(), KvError> {
         self.check_key(&key)?;
-        let (tree, sizes, id) = (self.tree.clone(), self.sizes.clone(), self.id.clone());
+        let (tree, sizes, id) = match &self.place {
+            Place::Sled { tree, sizes, id } => (tree.clone(), sizes.clone(), id.clone()),
+            Place::Shared {
+                backend,
+                connection,
+            } => return backend.delete(connection, &key).await.map_err(shared),
+        };
         blocking(move || {
             use sled::Transactional;
             (&tree, &sizes)
@@ -198,13 +296,25 @@ impl KvNamespace {
 
     /// Bytes of keys and values the namespace holds (the counter the quota is checked against).
     pub async fn used_bytes(&self) -> Result<u64, KvError> {
-        let (sizes, id) = (self.sizes.clone(), self.id.clone());
+        let (sizes, id) = match &self.place {
+            Place::Sled { sizes, id, .. } => (sizes.clone(), id.clone()),
+            Place::Shared {
+                backend,
+                connection,
+            } => return backend.used_bytes(connection).await.map_err(shared),
+        };
         blocking(move || sizes.get(&id).map(decode).map_err(storage)).await
     }
 
     /// The keys starting with `prefix`.
     pub async fn list_keys(&self, prefix: String) -> Result<Vec<String>, KvError> {
-        let tree = self.tree.clone();
+        let tree = match &self.place {
+            Place::Sled { tree, .. } => tree.clone(),
+            Place::Shared {
+                backend,
+                connection,
+            } => return backend.list_keys(connection, &prefix).await.map_err(shared),
+        };
         blocking(move || {
             tree.scan_prefix(prefix.as_bytes())
                 .keys()
@@ -326,12 +436,18 @@ mod tests {
         a.delete("missing".into()).await.unwrap();
         assert_eq!(a.used_bytes().await.unwrap(), 4);
         // The counter is what is checked: the namespace is not scanned per write.
-        a.tree.insert("hidden", vec![0; 30]).unwrap();
+        let Place::Sled { tree, .. } = &a.place else {
+            unreachable!("a sled store")
+        };
+        tree.insert("hidden", vec![0; 30]).unwrap();
         a.set("k3".into(), vec![0; 16]).await.unwrap();
         assert_eq!(a.used_bytes().await.unwrap(), 4 + 18);
         // A namespace without a counter (written before it existed) is measured once at open.
         drop(a);
-        store.db.open_tree("kv-sizes").unwrap().remove("a").unwrap();
+        let Backend::Sled(db) = &store.backend else {
+            unreachable!("a sled store")
+        };
+        db.open_tree("kv-sizes").unwrap().remove("a").unwrap();
         let a = ns(&store, "a");
         assert_eq!(a.used_bytes().await.unwrap(), 4 + 18 + 36);
         assert_eq!(

@@ -16,6 +16,7 @@
 //!
 //! The schema and its migrations are in [`schema`]; the store applies them when it connects.
 
+mod kv;
 mod leases;
 mod schema;
 

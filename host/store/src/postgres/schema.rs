@@ -146,6 +146,24 @@ const V6: &str = r#"
 ALTER TABLE replicas ADD COLUMN address text;
 "#;
 
+/// Version 7: the connectors' kv namespaces, shared by the replicas so a connector's saved
+/// state (a token, a cached base URL) follows its connection. `kv_sizes` holds each
+/// namespace's byte count (keys and values), updated with each write under its row's lock, so
+/// a quota check reads one row and never scans the namespace.
+const V7: &str = r#"
+CREATE TABLE kv (
+    connection text COLLATE "C" NOT NULL,
+    key        text COLLATE "C" NOT NULL,
+    value      bytea NOT NULL,
+    PRIMARY KEY (connection, key)
+);
+
+CREATE TABLE kv_sizes (
+    connection text COLLATE "C" PRIMARY KEY,
+    used       bigint NOT NULL DEFAULT 0 CHECK (used >= 0)
+);
+"#;
+
 /// Every migration, in order.
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -177,6 +195,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 6,
         description: "the API address of each replica",
         sql: V6,
+    },
+    Migration {
+        version: 7,
+        description: "the connectors' kv namespaces",
+        sql: V7,
     },
 ];
 

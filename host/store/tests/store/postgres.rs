@@ -389,3 +389,58 @@ async fn leases_have_one_owner_and_fence_stale_writers() {
             .is_err()
     );
 }
+
+/// The connectors' kv namespaces in PostgreSQL: values by key, namespaces apart, a byte count
+/// kept with every write, the quota refusing what would grow past it (not what shrinks),
+/// prefixes matched literally, and everything seen by another store (replica) at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kv_namespaces_are_shared_counted_and_capped() {
+    let f = PgFactory::new();
+    let a = open(&f.schema).await.unwrap();
+    let b = open(&f.schema).await.unwrap();
+    assert_eq!(a.kv_get("acme", "token").await.unwrap(), None);
+    assert!(a.kv_set("acme", "token", b"abc", 100).await.unwrap());
+    assert!(a.kv_set("globex", "token", b"other", 100).await.unwrap());
+    assert_eq!(
+        b.kv_get("acme", "token").await.unwrap().as_deref(),
+        Some(&b"abc"[..]),
+        "another replica reads it"
+    );
+    assert_eq!(b.kv_used_bytes("acme").await.unwrap(), 5 + 3);
+    // Replacing counts the difference; the quota refuses growth past it, not shrinking.
+    assert!(a.kv_set("acme", "token", &[7; 40], 100).await.unwrap());
+    assert_eq!(a.kv_used_bytes("acme").await.unwrap(), 45);
+    assert!(!a.kv_set("acme", "more", &[1; 60], 100).await.unwrap());
+    assert_eq!(a.kv_get("acme", "more").await.unwrap(), None, "refused");
+    assert_eq!(a.kv_used_bytes("acme").await.unwrap(), 45);
+    assert!(
+        a.kv_set("acme", "token", b"x", 10).await.unwrap(),
+        "shrinks"
+    );
+    assert!(a.kv_set("acme", "50%_off", b"", 100).await.unwrap());
+    assert!(a.kv_set("acme", "50x_off", b"", 100).await.unwrap());
+    assert_eq!(a.kv_keys("acme", "50%").await.unwrap(), ["50%_off"]);
+    assert_eq!(
+        a.kv_keys("acme", "").await.unwrap(),
+        ["50%_off", "50x_off", "token"]
+    );
+    a.kv_delete("acme", "token").await.unwrap();
+    a.kv_delete("acme", "token").await.unwrap();
+    assert_eq!(a.kv_used_bytes("acme").await.unwrap(), 14);
+    assert_eq!(b.kv_keys("globex", "").await.unwrap(), ["token"]);
+    // Concurrent writers of one namespace keep the count exact.
+    let writes = (0..20).map(|n| {
+        let (a, b) = (a.clone(), b.clone());
+        tokio::spawn(async move {
+            let store = if n % 2 == 0 { a } else { b };
+            store
+                .kv_set("initech", &format!("k{n:02}"), &[0; 10], 1000)
+                .await
+                .unwrap()
+        })
+    });
+    for w in writes.collect::<Vec<_>>() {
+        assert!(w.await.unwrap());
+    }
+    assert_eq!(a.kv_used_bytes("initech").await.unwrap(), 20 * (3 + 10));
+}
