@@ -82,23 +82,11 @@ async fn owners(pg: &PgStore) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// What rendezvous hashing gives each of `live`: connection -> owner.
+/// What the bounded-load rendezvous hash gives each of `live`: connection -> owner.
 fn fair(live: &[&str]) -> BTreeMap<String, String> {
     let replicas: BTreeSet<String> = live.iter().map(|s| s.to_string()).collect();
     let ids = connection_ids();
-    let mut out = BTreeMap::new();
-    for me in live {
-        let plan = psahost_daemon::cluster::plan(
-            ids.iter().map(String::as_str),
-            &replicas,
-            me,
-            &BTreeSet::new(),
-        );
-        for c in plan.take {
-            out.insert(c, me.to_string());
-        }
-    }
-    out
+    psahost_daemon::cluster::assignment(ids.iter().map(String::as_str), &replicas)
 }
 
 async fn wait_for<T: std::fmt::Debug>(
@@ -207,10 +195,10 @@ async fn replicas_join_take_over_a_killed_owner_and_fence_a_stopped_one() {
     .await;
     let c = start("replica-c").await;
     let three = fair(&["replica-a", "replica-b", "replica-c"]);
-    assert!(
-        three.values().any(|o| o == "replica-c"),
-        "this hash gives the third replica a share: {three:?}"
-    );
+    for r in ["replica-a", "replica-b", "replica-c"] {
+        let share = three.values().filter(|o| *o == r).count();
+        assert_eq!(share, CONNECTIONS / 3, "an even share for {r}: {three:?}");
+    }
     wait_for(
         "three replicas sharing every connection",
         LEASE * 10,

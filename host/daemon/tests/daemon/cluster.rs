@@ -155,18 +155,14 @@ async fn wait_until<T: std::fmt::Debug>(
     }
 }
 
-/// The stable assignment over `live`: each connection owned by the replica the rendezvous hash
-/// names.
+/// The stable assignment over `live`: each connection owned by the replica the bounded-load
+/// rendezvous hash names.
 fn expected(live: &[&str]) -> BTreeMap<String, Vec<String>> {
     let live: BTreeSet<String> = live.iter().map(|s| s.to_string()).collect();
-    connection_ids()
+    let ids = connection_ids();
+    psahost_daemon::cluster::assignment(ids.iter().map(String::as_str), &live)
         .into_iter()
-        .map(|id| {
-            let owner = psahost_daemon::cluster::owner_of(&id, &live)
-                .unwrap()
-                .to_string();
-            (id, vec![owner])
-        })
+        .map(|(id, owner)| (id, vec![owner]))
         .collect()
 }
 
