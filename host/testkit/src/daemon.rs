@@ -42,6 +42,59 @@ impl Default for ConfigSpec<'_> {
     }
 }
 
+/// `REPLICA.toml` in `dir`: replica `replica` of a cluster over PostgreSQL (`url`, schema
+/// `schema`) with `connections`, each the ConnectWise connector against `sim` (no retries), a
+/// 2 s lease renewed every 500 ms, its API on a free loopback port and advertised, its data in
+/// `data-REPLICA`; `extra` is appended (a `[sync]` section, schedules).
+pub fn cluster_config(
+    dir: &Path,
+    sim: &psa_sim::Simulator,
+    (url, schema): (&str, &str),
+    replica: &str,
+    connections: &[String],
+    extra: &str,
+) -> PathBuf {
+    let settings = cw_settings_toml(sim);
+    let mut text = format!(
+        r#"
+[runtime]
+data-dir = "data-{replica}"
+cache-dir = {cache:?}
+call-timeout = "60s"
+
+[api]
+listen = "127.0.0.1:0"
+token = "{TOKEN}"
+
+[plugins.cw]
+path = {plugin:?}
+
+[store]
+postgres = {url:?}
+schema = {schema:?}
+max-connections = 4
+
+[cluster]
+replica = {replica:?}
+lease = "2s"
+renew-every = "500ms"
+advertise = "listen"
+"#,
+        cache = crate::cache_dir().display().to_string(),
+        plugin = plugin_artifacts::CONNECTWISE_MANAGE_PATH,
+    );
+    for id in connections {
+        text.push_str(&format!(
+            "\n[connections.{id}]\nplugin = \"cw\"\nsettings = {{ {settings} }}\ngrant = {{ hosts = [{origin:?}] }}\nlimits = {{ max-retries = 0 }}\n",
+            origin = sim.origin(),
+        ));
+    }
+    text.push_str(extra);
+    let path = dir.join(format!("{replica}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// The ConnectWise connector's settings for `sim`, as the inside of a TOML inline table.
 pub fn cw_settings_toml(sim: &psa_sim::Simulator) -> String {
     let c = &sim.config().credentials;

@@ -93,6 +93,18 @@ pub fn sim_ids(sim: &Simulator, entity: Entity) -> Vec<String> {
         .collect()
 }
 
+/// The ids of the simulator's companies a connector lists: those the PSA has not marked
+/// deleted, as strings, ascending.
+pub fn listed_company_ids(sim: &Simulator) -> Vec<String> {
+    sim.state().read(|d| {
+        d.companies
+            .values()
+            .filter(|c| !c.deleted)
+            .map(|c| c.id.to_string())
+            .collect()
+    })
+}
+
 /// Every change of `connection` after `after`.
 pub async fn changes_after(store: &dyn RecordStore, connection: &str, after: u64) -> Vec<Change> {
     let mut out = Vec::new();

@@ -6,8 +6,8 @@
 //! written twice.
 
 use psahost_store::{ChangeKind, Entity, PgStore, RecordStore};
-use psahost_testkit::daemon::{Served, TOKEN};
-use psahost_testkit::sync::{cw_settings, simulator};
+use psahost_testkit::daemon::{Served, cluster_config};
+use psahost_testkit::sync::{listed_company_ids, simulator};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -22,52 +22,14 @@ fn connection_ids() -> Vec<String> {
 
 /// The configuration of replica `replica`: every connection against `sim`, small pages.
 fn write_config(dir: &Path, sim: &psa_sim::Simulator, schema: &str, replica: &str) -> PathBuf {
-    let settings = cw_settings(sim)
-        .into_iter()
-        .map(|(k, v)| format!("{k} = {v:?}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut text = format!(
-        r#"
-[runtime]
-data-dir = "data-{replica}"
-cache-dir = {cache:?}
-call-timeout = "60s"
-
-[api]
-listen = "127.0.0.1:0"
-token = "{TOKEN}"
-
-[plugins.cw]
-path = {plugin:?}
-
-[store]
-postgres = {url:?}
-schema = {schema:?}
-max-connections = 4
-
-[cluster]
-replica = {replica:?}
-lease = "2s"
-renew-every = "500ms"
-advertise = "listen"
-
-[sync]
-page-size = 10
-"#,
-        cache = psahost_testkit::cache_dir().display().to_string(),
-        plugin = plugin_artifacts::CONNECTWISE_MANAGE_PATH,
-        url = psahost_pgtest::url(),
-    );
-    for id in connection_ids() {
-        text.push_str(&format!(
-            "\n[connections.{id}]\nplugin = \"cw\"\nsettings = {{ {settings} }}\ngrant = {{ hosts = [{origin:?}] }}\nlimits = {{ max-retries = 0 }}\n",
-            origin = sim.origin(),
-        ));
-    }
-    let path = dir.join(format!("{replica}.toml"));
-    std::fs::write(&path, text).unwrap();
-    path
+    cluster_config(
+        dir,
+        sim,
+        (psahost_pgtest::url(), schema),
+        replica,
+        &connection_ids(),
+        "\n[sync]\npage-size = 10\n",
+    )
 }
 
 /// The unexpired leases: connection -> owner.
@@ -163,14 +125,7 @@ async fn sync_in_background(pg: &PgStore, served: &Served, connection: &str, pag
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_join_take_over_a_killed_owner_and_fence_a_stopped_one() {
     let sim = simulator(COMPANIES, None).await;
-    // The connector reads the companies the PSA has not marked deleted.
-    let expected: Vec<String> = sim.state().read(|d| {
-        d.companies
-            .values()
-            .filter(|c| !c.deleted)
-            .map(|c| c.id.to_string())
-            .collect()
-    });
+    let expected = listed_company_ids(&sim);
     assert!(expected.len() > COMPANIES / 2, "{}", expected.len());
     let factory = psahost_pgtest::PgFactory::new();
     // Migrated once before the replicas start.

@@ -7,7 +7,7 @@
 use psahost_config::Config;
 use psahost_daemon::Daemon;
 use psahost_store::{Entity, PgStore, RecordStore, StaleLease};
-use psahost_testkit::daemon::{TOKEN, check_answer, cw_settings_toml, openapi_path};
+use psahost_testkit::daemon::{check_answer, openapi_path};
 use psahost_testkit::sync::{last_seq, simulator};
 use psahost_workflows::sync::{NoProgress, SyncRequest};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,8 +33,8 @@ async fn shared_schema() -> (psahost_pgtest::PgFactory, PgStore) {
     (factory, store)
 }
 
-/// `psahost.toml` of replica `replica` in `dir`: the connections against `sim`, the shared
-/// schema, a 2 s lease renewed every 500 ms; companies synced hourly when `scheduled`.
+/// The configuration of replica `replica` in `dir`: the connections against `sim`, the shared
+/// schema; companies synced hourly when `scheduled`.
 async fn write_config(
     dir: &Path,
     sim: &psa_sim::Simulator,
@@ -45,52 +45,16 @@ async fn write_config(
     let url = tokio::task::spawn_blocking(psahost_pgtest::url)
         .await
         .unwrap();
-    let settings = cw_settings_toml(sim);
-    let mut text = format!(
-        r#"
-[runtime]
-data-dir = "data"
-cache-dir = {cache:?}
-call-timeout = "60s"
-
-[api]
-listen = "127.0.0.1:0"
-token = "{TOKEN}"
-
-[plugins.cw]
-path = {plugin:?}
-
-[store]
-postgres = {url:?}
-schema = {schema:?}
-max-connections = 4
-
-[cluster]
-replica = {replica:?}
-lease = "2s"
-renew-every = "500ms"
-advertise = "listen"
-
-[sync]
-page-size = 50
-"#,
-        cache = psahost_testkit::cache_dir().display().to_string(),
-        plugin = plugin_artifacts::CONNECTWISE_MANAGE_PATH,
-    );
-    for id in connection_ids() {
-        text.push_str(&format!(
-            "\n[connections.{id}]\nplugin = \"cw\"\nsettings = {{ {settings} }}\ngrant = {{ hosts = [{origin:?}] }}\nlimits = {{ max-retries = 0 }}\n",
-            origin = sim.origin(),
-        ));
-        if scheduled {
-            text.push_str(&format!(
+    let ids = connection_ids();
+    let mut extra = "\n[sync]\npage-size = 50\n".to_string();
+    if scheduled {
+        for id in &ids {
+            extra.push_str(&format!(
                 "\n[connections.{id}.schedule]\ncompanies = \"1h\"\n"
             ));
         }
     }
-    let path = dir.join("psahost.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    psahost_testkit::daemon::cluster_config(dir, sim, (url, schema), replica, &ids, &extra)
 }
 
 /// Starts replica `name` in a directory of its own.

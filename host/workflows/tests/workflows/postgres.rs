@@ -98,14 +98,7 @@ async fn a_postgres_restart_mid_sync_fails_the_run_and_the_next_resumes() {
         .expect("PgStore opens"),
     );
     let sim = simulator(150, None).await;
-    // The connector reads the companies the PSA has not marked deleted.
-    let expected: Vec<String> = sim.state().read(|d| {
-        d.companies
-            .values()
-            .filter(|c| !c.deleted)
-            .map(|c| c.id.to_string())
-            .collect()
-    });
+    let expected = listed_company_ids(&sim);
     let conn = connect(&sim, "acme").await;
     let engine = Arc::new(SyncEngine::new(
         pg.clone(),

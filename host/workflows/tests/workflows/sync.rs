@@ -292,13 +292,7 @@ async fn rate_limit_suspends_and_resumes_from_the_checkpoint() {
     let sim = simulator(60, None).await;
     let conn = connect(&sim, "acme").await;
     let (engine, store) = engine(10);
-    let expected: Vec<String> = sim.state().read(|d| {
-        d.companies
-            .values()
-            .filter(|c| !c.deleted)
-            .map(|c| c.id.to_string())
-            .collect()
-    });
+    let expected = listed_company_ids(&sim);
     let pages = expected.len().div_ceil(10);
     assert!(pages >= 4, "{} companies", expected.len());
     // Every third API request is answered 429 with Retry-After: 1.
