@@ -19,6 +19,8 @@
 //!              private-key = "${env:ACME_CW_PRIVATE_KEY}", client-id = "..." }
 //! grant = { hosts = ["requested"] }      # or explicit origins; private-networks = true
 //! limits = { rate = "600/min", max-concurrent = 4 }
+//!                                # rate-burst = 1: never more than the rate in any minute
+//!                                # (for a PSA counting per window); without it, a burst of 600
 //!
 //! [plugins]                      # optional: every `*.wasm` in a directory is a plugin too,
 //! dir = "plugins"                # its id is the file name without `.wasm`; pin one with
@@ -247,6 +249,7 @@ struct RawGrant {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawLimits {
     rate: Option<Spanned<String>>,
+    rate_burst: Option<Spanned<u32>>,
     max_concurrent: Option<u32>,
     connect_timeout: Option<Spanned<String>>,
     request_timeout: Option<Spanned<String>>,
@@ -677,7 +680,7 @@ impl Validator<'_> {
                 "h" | "hour" => Duration::from_secs(3600),
                 _ => return None,
             };
-            Some(Rate { requests, period })
+            Some(Rate::new(requests, period))
         });
         match parsed {
             Some(rate) => Ok(rate),
@@ -687,6 +690,45 @@ impl Validator<'_> {
                 format!("`{text}` is not a rate; write requests per period, for example \"600/min\" (periods: s, min, h)"),
             ),
         }
+    }
+
+    /// `rate`, with `rate-burst` when given: never more than the rate in any period.
+    fn rate_with_burst(
+        &self,
+        l: &RawLimits,
+        rate_field: &str,
+        burst_field: &str,
+    ) -> anyhow::Result<Option<Rate>> {
+        let rate = l
+            .rate
+            .as_ref()
+            .map(|r| self.rate(r, rate_field))
+            .transpose()?;
+        let Some(burst) = &l.rate_burst else {
+            return Ok(rate);
+        };
+        let Some(rate) = rate else {
+            return self.error(
+                burst.span(),
+                burst_field,
+                "needs a `rate`: add one, for example `rate = \"100/min\"`, or remove `rate-burst`",
+            );
+        };
+        let n = *burst.get_ref();
+        if !(1..=rate.requests).contains(&n) {
+            return self.error(
+                burst.span(),
+                burst_field,
+                format!(
+                    "{n} is out of range: write a number from 1 to the rate's {} requests",
+                    rate.requests
+                ),
+            );
+        }
+        Ok(Some(Rate {
+            burst: Some(n),
+            ..rate
+        }))
     }
 
     fn config(&self, raw: RawConfig) -> anyhow::Result<Config> {
@@ -937,11 +979,7 @@ impl Validator<'_> {
                     65_536,
                 )?,
                 connection: ScopeLimits {
-                    rate: l
-                        .rate
-                        .as_ref()
-                        .map(|r| self.rate(r, &lf("rate")))
-                        .transpose()?,
+                    rate: self.rate_with_burst(l, &lf("rate"), &lf("rate-burst"))?,
                     max_concurrent: l.max_concurrent,
                 },
             };
@@ -1923,6 +1961,35 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
                 && e.contains("defined plugins: cw"),
             "{e}"
         );
+        let burst = |b: &str| {
+            parse(&GOOD.replace("rate = \"600/min\"", b)).map(|c| {
+                c.connections["acme"]
+                    .policy
+                    .http
+                    .connection
+                    .rate
+                    .and_then(|r| r.burst)
+            })
+        };
+        assert_eq!(
+            burst("rate = \"600/min\", rate-burst = 1").unwrap(),
+            Some(1)
+        );
+        assert_eq!(burst("rate = \"600/min\"").unwrap(), None);
+        for (bad, says) in [
+            ("rate = \"600/min\", rate-burst = 0", "0 is out of range"),
+            (
+                "rate = \"600/min\", rate-burst = 601",
+                "the rate's 600 requests",
+            ),
+            ("rate-burst = 5", "needs a `rate`"),
+        ] {
+            let e = burst(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("connections.acme.limits.rate-burst") && e.contains(says),
+                "{bad}: {e}"
+            );
+        }
         let e = parse(&GOOD.replace("600/min", "600 per minute"))
             .unwrap_err()
             .to_string();

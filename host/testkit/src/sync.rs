@@ -38,6 +38,19 @@ pub fn cw_settings(sim: &Simulator) -> Vec<(&'static str, String)> {
 /// The real ConnectWise connector bound to `sim` as connection `id`. The host's own 429/503
 /// retries are off so the connector (and the sync engine) see the PSA's answers.
 pub async fn connect(sim: &Simulator, id: &str) -> Connection {
+    connect_limited(
+        sim,
+        id,
+        HttpLimits {
+            max_retries: 0,
+            ..HttpLimits::default()
+        },
+    )
+    .await
+}
+
+/// The real ConnectWise connector bound to `sim` as connection `id`, under `http` limits.
+pub async fn connect_limited(sim: &Simulator, id: &str, http: HttpLimits) -> Connection {
     let runtime = Runtime::new(RuntimeConfig {
         cache_dir: Some(crate::cache_dir()),
         call_timeout: Duration::from_secs(60),
@@ -61,10 +74,7 @@ pub async fn connect(sim: &Simulator, id: &str) -> Connection {
             all_requested: false,
             allow_private_networks: false,
         },
-        http: HttpLimits {
-            max_retries: 0,
-            ..HttpLimits::default()
-        },
+        http,
         kv: KvLimits::default(),
         log: Default::default(),
     };

@@ -100,6 +100,19 @@ pub struct Faults {
     delay_ms: AtomicU64,
     malformed: EveryNth,
     api_requests: AtomicU64,
+    quota: std::sync::Mutex<Option<WindowQuota>>,
+    throttled: AtomicU64,
+}
+
+/// A PSA's request budget per fixed window: beyond `requests` in the current window, 429 with
+/// `Retry-After` up to the window's end.
+#[derive(Debug)]
+struct WindowQuota {
+    requests: u64,
+    window: Duration,
+    start: std::time::Instant,
+    index: u64,
+    used: u64,
 }
 
 impl Faults {
@@ -163,6 +176,47 @@ impl Faults {
         self.malformed.set(every);
     }
 
+    /// From now on at most `requests` API requests per fixed `window` (the first starting now)
+    /// are served; the others are answered 429 with `Retry-After` up to the window's end, in
+    /// whole seconds. `requests` 0 turns it off.
+    pub fn set_window_quota(&self, requests: u64, window: Duration) {
+        *self.quota.lock().unwrap_or_else(|e| e.into_inner()) = (requests > 0 && !window.is_zero())
+            .then(|| WindowQuota {
+                requests,
+                window,
+                start: std::time::Instant::now(),
+                index: 0,
+                used: 0,
+            });
+        self.throttled.store(0, Ordering::SeqCst);
+    }
+
+    /// API requests answered 429 by the window quota since it was set.
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::SeqCst)
+    }
+
+    /// The window quota's 429, if this request is over the budget.
+    fn over_quota(&self) -> Option<Fault> {
+        let mut quota = self.quota.lock().unwrap_or_else(|e| e.into_inner());
+        let q = quota.as_mut()?;
+        let elapsed = q.start.elapsed();
+        let index = (elapsed.as_nanos() / q.window.as_nanos().max(1)) as u64;
+        if index != q.index {
+            q.index = index;
+            q.used = 0;
+        }
+        if q.used < q.requests {
+            q.used += 1;
+            return None;
+        }
+        self.throttled.fetch_add(1, Ordering::SeqCst);
+        let end = q.window * (index as u32 + 1);
+        Some(Fault::TooManyRequests {
+            retry_after_secs: end.saturating_sub(elapsed).as_secs_f64().ceil() as u64,
+        })
+    }
+
     /// API requests counted so far (whether or not a fault was injected).
     pub fn api_requests(&self) -> u64 {
         self.api_requests.load(Ordering::SeqCst)
@@ -175,7 +229,9 @@ impl Faults {
         let too_many = self.too_many.fires();
         let server_error = self.server_error.fires();
         let malformed = self.malformed.fires();
-        let fault = if too_many {
+        let fault = if let Some(quota) = self.over_quota() {
+            Some(quota)
+        } else if too_many {
             Some(Fault::TooManyRequests {
                 retry_after_secs: self.retry_after_secs.load(Ordering::SeqCst),
             })
@@ -206,6 +262,23 @@ pub fn truncate_body(body: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_quota_answers_429_until_the_window_ends() {
+        let f = Faults::new(&FaultConfig::default());
+        f.set_window_quota(3, Duration::from_secs(10));
+        let faults: Vec<Option<Fault>> = (0..5).map(|_| f.next().fault).collect();
+        assert_eq!(&faults[..3], &[None, None, None]);
+        for fault in &faults[3..] {
+            assert!(
+                matches!(fault, Some(Fault::TooManyRequests { retry_after_secs }) if (9..=10).contains(retry_after_secs)),
+                "{fault:?}"
+            );
+        }
+        assert_eq!((f.throttled(), f.api_requests()), (2, 5));
+        f.set_window_quota(0, Duration::from_secs(10));
+        assert_eq!(f.next().fault, None, "off");
+    }
 
     #[test]
     fn every_nth_counts_from_when_it_was_set() {

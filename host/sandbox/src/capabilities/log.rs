@@ -36,10 +36,7 @@ impl Default for LogLimits {
         LogLimits {
             max_line_bytes: 4096,
             lines_per_call: 1000,
-            rate: Rate {
-                requests: 6000,
-                period: Duration::from_secs(60),
-            },
+            rate: Rate::new(6000, Duration::from_secs(60)),
         }
     }
 }
@@ -345,10 +342,7 @@ mod tests {
         let budget = Arc::new(LogBudget::new(LogLimits {
             max_line_bytes: 10,
             lines_per_call: 3,
-            rate: Rate {
-                requests: 5,
-                period: Duration::from_secs(3600),
-            },
+            rate: Rate::new(5, Duration::from_secs(3600)),
         }));
         let call = CallLog::new(budget.clone());
         let admitted = (0..10).filter(|_| call.admit()).count();

@@ -191,9 +191,11 @@ fn limit_hints(info: &ConnectorInfo) -> (ScopeLimits, ScopeLimits) {
     let mut endpoint = ScopeLimits::default();
     for hint in &info.rate_limits {
         let limits = ScopeLimits {
-            rate: (hint.requests > 0 && hint.per_seconds > 0).then(|| Rate {
-                requests: hint.requests,
-                period: Duration::from_secs(u64::from(hint.per_seconds)),
+            rate: (hint.requests > 0 && hint.per_seconds > 0).then(|| {
+                Rate::new(
+                    hint.requests,
+                    Duration::from_secs(u64::from(hint.per_seconds)),
+                )
             }),
             max_concurrent: (hint.max_concurrent > 0).then_some(hint.max_concurrent),
         };

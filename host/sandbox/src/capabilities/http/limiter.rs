@@ -15,18 +15,51 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-/// A request budget: `requests` per `period`, all of which may be spent at once.
+/// A request budget: `requests` per `period`.
+///
+/// Without `burst`, a classic token bucket: all `requests` may be spent at once, and they come
+/// back at `requests / period`; a period that starts with a full bucket can then see up to
+/// twice the budget. With `burst` (1 to `requests`), never more than `requests` in any window
+/// of one `period`, whatever its start: `burst` at once, the rest paced over the period (a PSA
+/// that counts requests per fixed window then never answers 429; with a burst of 1 the pace
+/// is `requests - 1` per period, so one request of margin absorbs the network's jitter).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Rate {
-    /// Requests allowed per period (also the burst).
+    /// Requests allowed per period.
     pub requests: u32,
     /// The period.
     pub period: Duration,
+    /// At most this many at once, and never more than `requests` in any period; none: a
+    /// burst of `requests` (see the type's documentation).
+    pub burst: Option<u32>,
 }
 
 impl Rate {
+    /// `requests` per `period`, a classic token bucket.
+    pub fn new(requests: u32, period: Duration) -> Rate {
+        Rate {
+            requests,
+            period,
+            burst: None,
+        }
+    }
+
+    /// The bucket's size and its refill per second.
+    fn bucket(&self) -> (f64, f64) {
+        let requests = f64::from(self.requests.max(1));
+        let period = self.period.as_secs_f64();
+        match self.burst {
+            None => (requests, requests / period),
+            Some(burst) => {
+                let burst = f64::from(burst.clamp(1, self.requests.max(1)));
+                // Any window of one period: `burst` + refill x period <= requests.
+                (burst, (requests - burst).max(1.0) / period)
+            }
+        }
+    }
+
     fn per_second(&self) -> f64 {
-        f64::from(self.requests) / self.period.as_secs_f64()
+        self.bucket().1
     }
 }
 
@@ -70,10 +103,11 @@ struct Bucket {
 
 impl Bucket {
     fn new(rate: Rate) -> Self {
+        let (capacity, per_second) = rate.bucket();
         Bucket {
-            capacity: f64::from(rate.requests.max(1)),
-            per_second: rate.per_second(),
-            tokens: f64::from(rate.requests.max(1)),
+            capacity,
+            per_second,
+            tokens: capacity,
             updated: Instant::now(),
         }
     }
@@ -289,10 +323,7 @@ mod tests {
     use super::*;
 
     fn rate(requests: u32, ms: u64) -> Option<Rate> {
-        Some(Rate {
-            requests,
-            period: Duration::from_millis(ms),
-        })
+        Some(Rate::new(requests, Duration::from_millis(ms)))
     }
 
     #[tokio::test(start_paused = true)]
@@ -318,6 +349,72 @@ mod tests {
             third.waited >= Duration::from_millis(490),
             "{:?}",
             third.waited
+        );
+    }
+
+    /// The most requests of `times` in any window of `period` (from each request on).
+    fn busiest_window(times: &[Instant], period: Duration) -> usize {
+        times
+            .iter()
+            .map(|&t| times.iter().filter(|&&u| u >= t && u < t + period).count())
+            .max()
+            .unwrap_or(0)
+    }
+
+    async fn send_times(rate: Rate, n: usize) -> Vec<Instant> {
+        let limiter = Limiter::new(
+            ScopeLimits {
+                rate: Some(rate),
+                max_concurrent: None,
+            },
+            ScopeLimits::default(),
+        );
+        let mut times = Vec::new();
+        for _ in 0..n {
+            let _permit = limiter
+                .acquire("/a", Duration::from_secs(600))
+                .await
+                .unwrap();
+            times.push(Instant::now());
+        }
+        times
+    }
+
+    /// A classic bucket lets a period that starts full see up to twice its budget; with a
+    /// burst, no window of one period ever holds more than the budget, and the pace uses all
+    /// of it but one request.
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_keeps_every_window_within_the_budget() {
+        let second = Duration::from_secs(1);
+        let classic = send_times(Rate::new(20, second), 100).await;
+        assert!(busiest_window(&classic, second) > 20);
+        for burst in [1, 5, 20] {
+            let rate = Rate {
+                burst: Some(burst),
+                ..Rate::new(20, second)
+            };
+            let times = send_times(rate, 100).await;
+            assert!(
+                busiest_window(&times, second) <= 20,
+                "burst {burst}: {}",
+                busiest_window(&times, second)
+            );
+            let at_once = times.iter().filter(|&&t| t == times[0]).count();
+            assert_eq!(at_once, burst as usize, "the first `burst` go at once");
+        }
+        // Burst 1: 19 a second, steadily.
+        let times = send_times(
+            Rate {
+                burst: Some(1),
+                ..Rate::new(20, second)
+            },
+            58,
+        )
+        .await;
+        let elapsed = times[57] - times[0];
+        assert!(
+            (Duration::from_millis(2950)..=Duration::from_millis(3050)).contains(&elapsed),
+            "{elapsed:?}"
         );
     }
 
