@@ -128,6 +128,18 @@ CREATE TABLE links (
 );
 "#;
 
+/// Version 5: the audit trail, what the host wrote to a connection's PSA, numbered per
+/// connection. An append locks the connection's row in `connections` (as every write of a
+/// connection does, so fencing applies) and takes the next number under that lock.
+const V5: &str = r#"
+CREATE TABLE audit (
+    connection text COLLATE "C" NOT NULL,
+    seq        bigint NOT NULL CHECK (seq >= 1),
+    body       text NOT NULL,
+    PRIMARY KEY (connection, seq)
+);
+"#;
+
 /// Every migration, in order.
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -149,6 +161,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 4,
         description: "links of the tool's records",
         sql: V4,
+    },
+    Migration {
+        version: 5,
+        description: "the audit trail of writes to the PSA",
+        sql: V5,
     },
 ];
 

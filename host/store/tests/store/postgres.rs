@@ -287,6 +287,27 @@ async fn leases_have_one_owner_and_fence_stale_writers() {
         0,
         "nothing written"
     );
+    // A workflow's intents (links) and its audit trail are fenced alike.
+    let err = a
+        .set_link(
+            "globex",
+            "deliveries",
+            "alert-1",
+            Some(json!({"intent": "create"})),
+        )
+        .await
+        .expect_err("a stale writer's link is refused");
+    assert!(err.downcast_ref::<StaleLease>().is_some(), "{err:#}");
+    let err = a
+        .append_audit("globex", json!({"wrote": "ticket"}))
+        .await
+        .expect_err("a stale writer's audit entry is refused");
+    assert!(err.downcast_ref::<StaleLease>().is_some(), "{err:#}");
+    assert_eq!(
+        a.get_link("globex", "deliveries", "alert-1").await.unwrap(),
+        None
+    );
+    assert!(a.audit("globex", 0, 0).await.unwrap().is_empty());
     b.fence(&lease_b);
     b.commit(PageCommit {
         connection: "globex".into(),
@@ -295,6 +316,20 @@ async fn leases_have_one_owner_and_fence_stale_writers() {
     .await
     .expect("the new owner writes");
     assert_eq!(b.count("globex", Entity::Companies).await.unwrap(), 1);
+    b.set_link(
+        "globex",
+        "deliveries",
+        "alert-1",
+        Some(json!({"intent": "create"})),
+    )
+    .await
+    .expect("the new owner writes links");
+    assert_eq!(
+        b.append_audit("globex", json!({"wrote": "ticket"}))
+            .await
+            .unwrap(),
+        1
+    );
 
     // A graceful stop releases at once; the next owner gets a new epoch.
     assert!(a.release_lease(&lease_a).await.unwrap());
