@@ -211,7 +211,10 @@ pub fn parse_devices(text: &str) -> anyhow::Result<Vec<Device>> {
         .map(|(at, d)| {
             let d = d.validate().with_context(|| at.clone())?;
             if !seen.insert(d.id.clone()) {
-                bail!("{at}: device id `{}` appears twice: ids must be unique", d.id);
+                bail!(
+                    "{at}: device id `{}` appears twice: ids must be unique",
+                    d.id
+                );
             }
             Ok(d)
         })
@@ -230,14 +233,17 @@ mod tests {
         assert_eq!(got[0].serial_number.as_deref(), Some("SN1"));
         assert_eq!(got[0].values["ports"], "24");
         assert!(got[1].deleted && got[1].id == "2");
-        let array = "[{\"id\": \"d1\", \"managed\": true, \"first-online\": \"2026-01-31T08:00:00Z\"}]";
+        let array =
+            "[{\"id\": \"d1\", \"managed\": true, \"first-online\": \"2026-01-31T08:00:00Z\"}]";
         assert!(parse_devices(array).unwrap()[0].first_online.is_some());
     }
 
     #[test]
     fn bad_devices_are_named() {
         let err = |t: &str| format!("{:#}", parse_devices(t).unwrap_err());
-        let e = err("{\"id\": \"d1\", \"managed\": true}\n{\"id\": \"d2\", \"managed\": true, \"colour\": 1}");
+        let e = err(
+            "{\"id\": \"d1\", \"managed\": true}\n{\"id\": \"d2\", \"managed\": true, \"colour\": 1}",
+        );
         assert!(e.contains("line 2") && e.contains("colour"), "{e}");
         let e = err("{\"id\": \"d1\", \"managed\": true}\n{\"id\": \"d1\", \"managed\": true}");
         assert!(e.contains("`d1` appears twice"), "{e}");
@@ -245,7 +251,10 @@ mod tests {
         assert!(e.contains("managed"), "{e}");
         let e = err("{\"id\": \"d1\", \"managed\": true, \"first-online\": \"yesterday\"}");
         assert!(e.contains("`yesterday`"), "{e}");
-        let long = format!("{{\"id\": \"d\", \"managed\": true, \"model\": \"{}\"}}", "x".repeat(MAX_LINE_BYTES));
+        let long = format!(
+            "{{\"id\": \"d\", \"managed\": true, \"model\": \"{}\"}}",
+            "x".repeat(MAX_LINE_BYTES)
+        );
         assert!(err(&long).contains("over the 65536"));
     }
 }

@@ -9,9 +9,11 @@ use super::settings::{
 use super::state::{DeviceRecord, NotSynced};
 use super::{Device, MAX_SHOWN_CANDIDATES};
 use anyhow::bail;
-use psahost_matching::normalize;
-use psahost_matching::rules::{self, Candidate, Conditions, Fields, Index, Outcome, RuleSet, Subject};
 use psahost_matching::Comparator;
+use psahost_matching::normalize;
+use psahost_matching::rules::{
+    self, Candidate, Conditions, Fields, Index, Outcome, RuleSet, Subject,
+};
 use psahost_sandbox::bindings::psa::connector::types::{
     Configuration, ConfigurationAnswer, ConfigurationChanges, NewConfiguration,
 };
@@ -90,7 +92,11 @@ pub fn find_entry<'l>(list: &'l [Entry], value: &str, what: &str) -> anyhow::Res
         } else {
             names.join(", ")
         },
-        if list.len() > names.len() { ", ..." } else { "" }
+        if list.len() > names.len() {
+            ", ..."
+        } else {
+            ""
+        }
     )
 }
 
@@ -457,7 +463,10 @@ impl Planner<'_> {
         type_id: Option<&str>,
         class_follows: bool,
         make_follows: bool,
-    ) -> (BTreeMap<&'static str, (ConfigurationField, String)>, Vec<ConfigurationAnswer>) {
+    ) -> (
+        BTreeMap<&'static str, (ConfigurationField, String)>,
+        Vec<ConfigurationAnswer>,
+    ) {
         let mut fields = BTreeMap::new();
         for m in &self.settings.fields {
             let Target::Field(target) = m.target else {
@@ -471,7 +480,10 @@ impl Planner<'_> {
                 (DeviceField::Make, ConfigurationField::Manufacturer) if make_follows => {
                     self.make(device).and_then(|(_, m)| m.clone())
                 }
-                (DeviceField::Make, ConfigurationField::Vendor | ConfigurationField::Manufacturer) => {
+                (
+                    DeviceField::Make,
+                    ConfigurationField::Vendor | ConfigurationField::Manufacturer,
+                ) => {
                     continue;
                 }
                 (source, _) => self.value(device, source),
@@ -668,8 +680,8 @@ impl Planner<'_> {
     fn inactivate(&self, c: &Configuration) -> Plan {
         let status = self.resolved.inactive_status.clone();
         let type_name = c.configuration_type.as_ref().and_then(|t| t.name.clone());
-        let already = !c.active
-            && (status.is_none() || c.status.as_ref().map(|s| &s.id) == status.as_ref());
+        let already =
+            !c.active && (status.is_none() || c.status.as_ref().map(|s| &s.id) == status.as_ref());
         let mut fields = Vec::new();
         if c.active {
             fields.push(FieldChange {
@@ -818,10 +830,13 @@ impl Planner<'_> {
             }
         }
         for q in questions {
-            let now = c.questions.iter().find(|a| match (&q.question_id, &a.question_id) {
-                (Some(x), Some(y)) => x == y,
-                _ => normalize::fold(&a.question) == normalize::fold(&q.question),
-            });
+            let now = c
+                .questions
+                .iter()
+                .find(|a| match (&q.question_id, &a.question_id) {
+                    (Some(x), Some(y)) => x == y,
+                    _ => normalize::fold(&a.question) == normalize::fold(&q.question),
+                });
             let now = now.and_then(|a| a.answer.clone());
             if now.as_deref().map(str::trim) != q.answer.as_deref().map(str::trim) {
                 fields.push(FieldChange {

@@ -21,7 +21,7 @@ use crate::records;
 use crate::sync::{NoProgress, SyncEngine, SyncRequest};
 use anyhow::Context;
 use psahost_matching::normalize;
-use psahost_matching::rules::{Conditions, OwnedIndex, Outcome, Subject};
+use psahost_matching::rules::{Conditions, Outcome, OwnedIndex, Subject};
 use psahost_sandbox::bindings::psa::connector::types::{
     Configuration, Error as PsaError, ReferenceKind,
 };
@@ -223,7 +223,10 @@ async fn save(
 }
 
 /// Records one write in the audit trail.
-async fn audit(store: &dyn RecordStore, connection: &str, entry: Value) -> anyhow::Result<()> {
+async fn audit(store: &dyn RecordStore, connection: &str, mut entry: Value) -> anyhow::Result<()> {
+    if let Some(m) = entry.as_object_mut() {
+        m.insert("workflow".into(), json!("inventory"));
+    }
     store.append_audit(connection, entry).await?;
     Ok(())
 }
@@ -232,7 +235,9 @@ async fn audit(store: &dyn RecordStore, connection: &str, entry: Value) -> anyho
 fn answer(result: &Result<Configuration, ConnectorError>) -> Value {
     match result {
         Ok(c) => json!({"ok": true, "configuration-id": c.id}),
-        Err(ConnectorError::Psa(e)) => json!({"ok": false, "error": error_kind(e), "message": e.to_string()}),
+        Err(ConnectorError::Psa(e)) => {
+            json!({"ok": false, "error": error_kind(e), "message": e.to_string()})
+        }
         Err(e) => json!({"ok": false, "error": "call", "message": e.to_string()}),
     }
 }
@@ -321,7 +326,12 @@ pub async fn sync_inventory(
     // The configurations as the PSA has them now (an interrupted create included).
     let started = Instant::now();
     let run = engine
-        .sync_entity(conn, Entity::Configurations, SyncRequest::incremental(), &NoProgress)
+        .sync_entity(
+            conn,
+            Entity::Configurations,
+            SyncRequest::incremental(),
+            &NoProgress,
+        )
         .await?;
     match run.status {
         RunStatus::Completed | RunStatus::Held => {}
@@ -362,7 +372,12 @@ pub async fn sync_inventory(
                     mapped_at: now(),
                 };
                 store
-                    .set_link(connection, AUTO_MAKES, &key, Some(serde_json::to_value(&m)?))
+                    .set_link(
+                        connection,
+                        AUTO_MAKES,
+                        &key,
+                        Some(serde_json::to_value(&m)?),
+                    )
                     .await?;
             }
             report.makes_mapped.push(make);
@@ -473,20 +488,19 @@ pub async fn sync_inventory(
             .as_ref()
             .and_then(|o| settings.companies.get(o).or_else(|| customers.get(o)))
             .cloned()
-            .or_else(|| record.and_then(|r| r.company_id.clone()).filter(|_| device.organisation.is_none()));
+            .or_else(|| {
+                record
+                    .and_then(|r| r.company_id.clone())
+                    .filter(|_| device.organisation.is_none())
+            });
         let mapped = record
             .and_then(|r| r.configuration_id.as_deref())
             .and_then(|id| population.get(id));
         let planned = {
             let view = population.index.view();
-            planner.plan(
-                device,
-                company.as_deref(),
-                record,
-                mapped,
-                &view,
-                |id| population.get(id),
-            )
+            planner.plan(device, company.as_deref(), record, mapped, &view, |id| {
+                population.get(id)
+            })
         };
         matching += t.elapsed().as_secs_f64();
         let t = Instant::now();
@@ -520,7 +534,11 @@ pub async fn sync_inventory(
 
 /// The configuration an intent created, if the PSA has it: the one configuration of its
 /// company the intent's identifiers match (active or not, whatever its type).
-fn find_created(population: &Population, settings: &InventorySettings, intent: &Intent) -> Option<String> {
+fn find_created(
+    population: &Population,
+    settings: &InventorySettings,
+    intent: &Intent,
+) -> Option<String> {
     let mut rules = plan::rule_set(settings);
     rules.conditions = Conditions {
         active_only: false,
@@ -545,9 +563,7 @@ fn find_created(population: &Population, settings: &InventorySettings, intent: &
         Outcome::Ambiguous { found, .. } => found
             .into_iter()
             .map(|f| f.candidate)
-            .max_by(|a, b| {
-                (a.len(), a.as_str()).cmp(&(b.len(), b.as_str()))
-            }),
+            .max_by(|a, b| (a.len(), a.as_str()).cmp(&(b.len(), b.as_str()))),
         Outcome::None => None,
     }
 }
@@ -583,7 +599,10 @@ async fn execute(
         updated_at: String::new(),
     });
     record.site = device.site.clone();
-    record.device_name = device.device_name.clone().or_else(|| device.host_name.clone());
+    record.device_name = device
+        .device_name
+        .clone()
+        .or_else(|| device.host_name.clone());
     record.company_id = company.clone().or(record.company_id);
     record.updated_at = now();
     record.note = None;
@@ -598,7 +617,7 @@ async fn execute(
         not_synced: None,
         note: None,
     };
-    let mut not_synced = |record: &mut DeviceRecord, result: &mut DeviceResult, why: NotSynced| {
+    let not_synced = |record: &mut DeviceRecord, result: &mut DeviceResult, why: NotSynced| {
         result.reason = Some(why.describe());
         result.not_synced = Some(why.clone());
         record.not_synced = Some(why);
@@ -636,7 +655,12 @@ async fn execute(
                     at: now(),
                 };
                 store
-                    .set_link(connection, INTENTS, &device.id, Some(serde_json::to_value(&intent)?))
+                    .set_link(
+                        connection,
+                        INTENTS,
+                        &device.id,
+                        Some(serde_json::to_value(&intent)?),
+                    )
                     .await?;
                 record.state = MappingState::MatchingInProgress;
                 save(store, connection, &record).await?;
@@ -661,14 +685,18 @@ async fn execute(
                         record.make = fold(&device.make);
                         record.inactivated = None;
                         save(store, connection, &record).await?;
-                        store.set_link(connection, INTENTS, &device.id, None).await?;
+                        store
+                            .set_link(connection, INTENTS, &device.id, None)
+                            .await?;
                         population.put(c, settings);
                     }
                     Err(e) if rate_limited(&e) => {
                         report.stopped = Some(format!("the PSA rate-limits the writes: {e}"));
                         record.state = MappingState::ReadyToMatch;
                         save(store, connection, &record).await?;
-                        store.set_link(connection, INTENTS, &device.id, None).await?;
+                        store
+                            .set_link(connection, INTENTS, &device.id, None)
+                            .await?;
                     }
                     Err(e) => {
                         report.failed += 1;
@@ -679,8 +707,16 @@ async fn execute(
                             ));
                             result.note = record.note.clone();
                         } else {
-                            store.set_link(connection, INTENTS, &device.id, None).await?;
-                            not_synced(&mut record, &mut result, NotSynced::Failed { error: e.to_string() });
+                            store
+                                .set_link(connection, INTENTS, &device.id, None)
+                                .await?;
+                            not_synced(
+                                &mut record,
+                                &mut result,
+                                NotSynced::Failed {
+                                    error: e.to_string(),
+                                },
+                            );
                         }
                     }
                 }
@@ -714,7 +750,9 @@ async fn execute(
                 (Some(changes), false) => {
                     report.writes += 1;
                     let request = changes_json(&changes);
-                    let updated = conn.update_configuration(configuration_id.clone(), changes).await;
+                    let updated = conn
+                        .update_configuration(configuration_id.clone(), changes)
+                        .await;
                     audit(
                         store,
                         connection,
