@@ -369,6 +369,9 @@ mod tests {
     use std::path::Path;
 
     const BASE: &str = r#"
+[runtime]
+data-dir = "data"
+
 [plugins.cw]
 builtin = "connectwise-manage"
 
