@@ -436,8 +436,8 @@ pub async fn sync_inventory(
                 company_id: Some(intent.company_id.clone()),
                 not_synced: None,
                 note: None,
-                class: None,
-                make: None,
+                mapped_class: None,
+                mapped_make: None,
                 inactivated: None,
                 updated_at: now(),
             });
@@ -593,8 +593,8 @@ async fn execute(
         company_id: None,
         not_synced: None,
         note: None,
-        class: None,
-        make: None,
+        mapped_class: None,
+        mapped_make: None,
         inactivated: None,
         updated_at: String::new(),
     });
@@ -681,8 +681,8 @@ async fn execute(
                         keep(store, connection, &c).await?;
                         record.state = MappingState::MappedAndSyncing;
                         record.configuration_id = Some(c.id.clone());
-                        record.class = fold(&device.device_class);
-                        record.make = fold(&device.make);
+                        record.mapped_class = fold(&device.device_class);
+                        record.mapped_make = fold(&device.make);
                         record.inactivated = None;
                         save(store, connection, &record).await?;
                         store
@@ -792,8 +792,8 @@ async fn execute(
                     }
                     Action::Create | Action::None => {}
                 }
-                record.class = fold(&device.device_class);
-                record.make = fold(&device.make);
+                record.mapped_class = fold(&device.device_class);
+                record.mapped_make = fold(&device.make);
             }
             if device.deleted {
                 // Deleted: not synced any more, the configuration kept for a re-discovery.

@@ -139,11 +139,11 @@ pub struct DeviceRecord {
     pub note: Option<String>,
     /// The device class (folded) when the configuration took its type: a class mapping
     /// edited later changes only configurations created afterwards.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapped_class: Option<String>,
     /// The make (folded) when the configuration took its vendor and manufacturer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub make: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapped_make: Option<String>,
     /// psahost marked the configuration inactive (the device was deleted), with the status it
     /// had before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
