@@ -657,8 +657,7 @@ fn schemas_inventory() -> Value {
         "organisation": nullable("string"),
         "error": text(),
     } });
-    json!({
-        "Device": { "type": "object", "required": ["id", "managed"], "additionalProperties": false, "properties": {
+    let device = json!({ "type": "object", "required": ["id", "managed"], "additionalProperties": false, "properties": {
             "id": { "type": ["string", "number"] },
             "site": text(), "organisation": { "type": ["string", "number"] },
             "device-name": text(), "host-name": text(), "serial-number": text(),
@@ -668,8 +667,8 @@ fn schemas_inventory() -> Value {
             "first-online": { "type": ["string", "null"], "description": "RFC 3339; null: not online yet (the device waits)." },
             "deleted": { "type": "boolean" },
             "values": { "type": "object", "description": "Other field values (firmware, software version, warranty...), at most 64.", "additionalProperties": { "type": ["string", "number", "boolean", "null"] } },
-        } },
-        "InventoryReport": { "type": "object", "required": ["dry-run", "devices", "created", "updated", "activated", "inactivated", "unchanged", "not-synced", "waiting", "failed", "writes", "intents-resolved", "makes-mapped", "configurations", "timings", "results"], "properties": {
+        } });
+    let results = json!({ "type": "object", "required": ["dry-run", "devices", "created", "updated", "activated", "inactivated", "unchanged", "not-synced", "waiting", "failed", "writes", "intents-resolved", "makes-mapped", "configurations", "timings", "results"], "properties": {
             "dry-run": { "type": "boolean" },
             "devices": { "type": "integer" }, "created": { "type": "integer" }, "updated": { "type": "integer" },
             "activated": { "type": "integer" }, "inactivated": { "type": "integer" }, "unchanged": { "type": "integer" },
@@ -683,7 +682,9 @@ fn schemas_inventory() -> Value {
                 "refresh-seconds": { "type": "number" }, "index-seconds": { "type": "number" },
                 "matching-seconds": { "type": "number" }, "writes-seconds": { "type": "number" },
             } },
-            "results": { "type": "array", "items": { "type": "object", "required": ["device-id", "action", "state"], "properties": {
+            "results": { "type": "array", "items": r("InventoryResult") },
+        } });
+    let result = json!({ "type": "object", "required": ["device-id", "action", "state"], "properties": {
                 "device-id": text(),
                 "action": { "enum": ["create", "update", "activate", "inactivate", "none"] },
                 "state": state,
@@ -694,9 +695,8 @@ fn schemas_inventory() -> Value {
                 "reason": text(),
                 "not-synced": not_synced,
                 "note": text(),
-            } } },
-        } },
-        "InventoryDevices": { "type": "object", "required": ["connection", "devices", "next"], "properties": {
+            } });
+    let listed = json!({ "type": "object", "required": ["connection", "devices", "next"], "properties": {
             "connection": text(),
             "devices": { "type": "array", "items": { "type": "object", "required": ["device-id", "state", "updated-at"], "properties": {
                 "device-id": text(), "site": nullable("string"), "device-name": nullable("string"),
@@ -709,8 +709,8 @@ fn schemas_inventory() -> Value {
                 "updated-at": text(),
             } } },
             "next": nullable("string"),
-        } },
-        "InventoryAudit": { "type": "object", "required": ["connection", "entries", "next"], "properties": {
+        } });
+    let audit = json!({ "type": "object", "required": ["connection", "entries", "next"], "properties": {
             "connection": text(),
             "entries": { "type": "array", "items": { "type": "object", "required": ["seq", "entry"], "properties": {
                 "seq": { "type": "integer" },
@@ -723,6 +723,12 @@ fn schemas_inventory() -> Value {
                 } },
             } } },
             "next": { "type": ["integer", "null"] },
-        } },
+        } });
+    json!({
+        "Device": device,
+        "InventoryReport": results,
+        "InventoryResult": result,
+        "InventoryDevices": listed,
+        "InventoryAudit": audit,
     })
 }

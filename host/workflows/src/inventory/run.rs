@@ -468,6 +468,31 @@ pub async fn sync_inventory(
         store.flush().await?;
     }
 
+    // Every device received and never seen is ready to match: a run stopped early (a rate
+    // limit, a crash) leaves the rest in that state.
+    if !dry_run {
+        for device in devices {
+            if records.contains_key(&device.id) {
+                continue;
+            }
+            let record = DeviceRecord {
+                device_id: device.id.clone(),
+                site: device.site.clone(),
+                device_name: device.device_name.clone().or_else(|| device.host_name.clone()),
+                state: MappingState::ReadyToMatch,
+                configuration_id: None,
+                company_id: None,
+                not_synced: None,
+                note: None,
+                mapped_class: None,
+                mapped_make: None,
+                inactivated: None,
+                updated_at: now(),
+            };
+            save(store, connection, &record).await?;
+        }
+    }
+
     let today = OffsetDateTime::now_utc().date().to_string();
     let planner = Planner {
         settings,
