@@ -125,8 +125,10 @@ async fn sync(args: SyncArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
                 ProgressDrawTarget::stderr(),
             );
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {elapsed:>4} devices {pos}/{len} {wide_bar}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{spinner} {elapsed:>4} devices {pos}/{len} {wide_bar}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar.enable_steady_tick(Duration::from_millis(120));
             let progress = Bar(bar);
@@ -186,7 +188,11 @@ async fn sync(args: SyncArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
                 "{:<16}   {}: {} -> {}",
                 "",
                 text(&c["field"]),
-                if c["from"].is_null() { "-".into() } else { text(&c["from"]) },
+                if c["from"].is_null() {
+                    "-".into()
+                } else {
+                    text(&c["from"])
+                },
                 text(&c["to"])
             );
         }
@@ -272,7 +278,7 @@ async fn list(args: ListArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
                 if let Some(c) = d["candidates"].as_array() {
                     r.push_str(&format!(
                         " ({})",
-                        c.iter().map(|v| text(v)).collect::<Vec<_>>().join(", ")
+                        c.iter().map(&text).collect::<Vec<_>>().join(", ")
                     ));
                 }
                 format!("  {}", terminal::safe(&r))

@@ -68,7 +68,11 @@ async fn main() {
             .take(DEVICES - NEW)
             .collect()
     });
-    assert_eq!(known.len(), DEVICES - NEW, "enough configurations with a unique serial");
+    assert_eq!(
+        known.len(),
+        DEVICES - NEW,
+        "enough configurations with a unique serial"
+    );
     let companies: Vec<String> = sim
         .state()
         .ids(psa_sim::Entity::Company)
@@ -83,7 +87,8 @@ async fn main() {
             device_name: Some(format!("device {n}")),
             serial_number: Some(serial.clone()),
             device_class: Some("firewall".into()),
-            ip_address: (n % 2 == 0).then(|| format!("10.{}.{}.{}", n / 65536, (n / 256) % 256, n % 256)),
+            ip_address: (n % 2 == 0)
+                .then(|| format!("10.{}.{}.{}", n / 65536, (n / 256) % 256, n % 256)),
             managed: true,
             first_online: Some("2026-01-05T08:00:00Z".into()),
             ..Device::default()

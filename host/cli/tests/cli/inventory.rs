@@ -74,21 +74,46 @@ async fn inventory_sync_dry_run_list_and_audit() {
     sim_config.configurations = Some(0);
     let sim = psa_sim::Simulator::start(sim_config).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), &sim, plugin_artifacts::CONNECTWISE_MANAGE_PATH, "");
+    let config = config(
+        dir.path(),
+        &sim,
+        plugin_artifacts::CONNECTWISE_MANAGE_PATH,
+        "",
+    );
     let devices = dir.path().join("devices.jsonl");
     std::fs::write(&devices, DEVICES).unwrap();
     let input = devices.to_str().unwrap();
 
-    let dry = crate::run(&config, &["inventory", "sync", "sim", "--input", input, "--dry-run"]).await;
+    let dry = crate::run(
+        &config,
+        &["inventory", "sync", "sim", "--input", input, "--dry-run"],
+    )
+    .await;
     assert_eq!(dry.code, Some(0), "{}\n{}", dry.stdout, dry.stderr);
-    assert!(dry.stdout.contains("dev-1") && dry.stdout.contains("create"), "{}", dry.stdout);
-    assert!(dry.stdout.contains("serial-number: - -> SN-CLI-0001"), "{}", dry.stdout);
-    assert!(dry.stdout.contains("(dry run: nothing written)"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("dev-1") && dry.stdout.contains("create"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout.contains("serial-number: - -> SN-CLI-0001"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout.contains("(dry run: nothing written)"),
+        "{}",
+        dry.stdout
+    );
     assert_eq!(sim.state().count(psa_sim::Entity::Configuration), 0);
 
     let out = crate::run(&config, &["inventory", "sync", "sim", "--input", input]).await;
     assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("3 devices: 1 created"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("3 devices: 1 created"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(sim.state().count(psa_sim::Entity::Configuration), 1);
 
     let list = crate::run(&config, &["inventory", "list", "sim"]).await;
@@ -100,9 +125,21 @@ async fn inventory_sync_dry_run_list_and_audit() {
             .unwrap_or_else(|| panic!("{id} in {}", list.stdout))
             .to_string()
     };
-    assert!(line("dev-1").contains("mapped-and-syncing"), "{}", list.stdout);
-    assert!(line("dev-2").contains("not-synced") && line("dev-2").contains("only-identifier-unknown"), "{}", list.stdout);
-    assert!(line("dev-3").contains("waiting-for-online-time"), "{}", list.stdout);
+    assert!(
+        line("dev-1").contains("mapped-and-syncing"),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        line("dev-2").contains("not-synced") && line("dev-2").contains("only-identifier-unknown"),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        line("dev-3").contains("waiting-for-online-time"),
+        "{}",
+        list.stdout
+    );
     assert!(list.stdout.contains("3 devices"));
 
     let audit = crate::run(&config, &["inventory", "audit", "sim"]).await;
@@ -118,14 +155,30 @@ async fn inventory_sync_dry_run_list_and_audit() {
 
     // Again: nothing to write.
     let again = crate::run(&config, &["inventory", "sync", "sim", "--input", input]).await;
-    assert!(again.stdout.contains("0 created, 0 updated"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("0 created, 0 updated"),
+        "{}",
+        again.stdout
+    );
     assert_eq!(sim.state().count(psa_sim::Entity::Configuration), 1);
 
     let bad = dir.path().join("bad.jsonl");
-    std::fs::write(&bad, "{\"id\": \"x\", \"managed\": true}\n{\"id\": \"y\"}\n").unwrap();
-    let out = crate::run(&config, &["inventory", "sync", "sim", "--input", bad.to_str().unwrap()]).await;
+    std::fs::write(
+        &bad,
+        "{\"id\": \"x\", \"managed\": true}\n{\"id\": \"y\"}\n",
+    )
+    .unwrap();
+    let out = crate::run(
+        &config,
+        &["inventory", "sync", "sim", "--input", bad.to_str().unwrap()],
+    )
+    .await;
     assert_ne!(out.code, Some(0));
-    assert!(out.stderr.contains("line 2") && out.stderr.contains("managed"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("line 2") && out.stderr.contains("managed"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// Autotask creates a configuration item with a POST and then reads it back with a GET: with
@@ -175,10 +228,18 @@ async fn sigkill_between_the_psas_create_and_the_local_record_creates_once() {
     {
         let store = SledStore::open(&dir.path().join("data/store")).unwrap();
         assert!(
-            store.get_link("sim", "inventory-intents", "dev-1").await.unwrap().is_some(),
+            store
+                .get_link("sim", "inventory-intents", "dev-1")
+                .await
+                .unwrap()
+                .is_some(),
             "killed before the outcome was recorded: the intent is there"
         );
-        let state = store.get_link("sim", "inventory-devices", "dev-1").await.unwrap().unwrap();
+        let state = store
+            .get_link("sim", "inventory-devices", "dev-1")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(state["state"], "matching-in-progress");
     }
 
@@ -193,13 +254,25 @@ async fn sigkill_between_the_psas_create_and_the_local_record_creates_once() {
     let id = sim.state().ids(psa_sim::Entity::Configuration)[0].to_string();
     assert!(out.stdout.contains("0 created"), "{}", out.stdout);
     let store = SledStore::open(&dir.path().join("data/store")).unwrap();
-    assert!(store.get_link("sim", "inventory-intents", "dev-1").await.unwrap().is_none());
-    let state = store.get_link("sim", "inventory-devices", "dev-1").await.unwrap().unwrap();
+    assert!(
+        store
+            .get_link("sim", "inventory-intents", "dev-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let state = store
+        .get_link("sim", "inventory-devices", "dev-1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(state["state"], "mapped-and-syncing");
     assert_eq!(state["configuration-id"], id.as_str());
     let audit = store.audit("sim", 0, 10).await.unwrap();
     assert!(
-        audit.iter().any(|(_, e)| e["action"] == "resolve-intent" && e["configuration-id"] == id.as_str()),
+        audit
+            .iter()
+            .any(|(_, e)| e["action"] == "resolve-intent" && e["configuration-id"] == id.as_str()),
         "{audit:#?}"
     );
 }

@@ -2,9 +2,7 @@
 //! the devices' mapping states, the audit trail of the writes.
 
 use super::ApiError;
-use super::handlers::{
-    D, Result, configured, flag, internal, limit, param, params, require_owner,
-};
+use super::handlers::{D, Result, configured, flag, internal, limit, param, params, require_owner};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -134,7 +132,9 @@ pub async fn audit(
         .await
         .map_err(internal)?;
     // The trail is shared by the workflows: a full page may have more after it, of any.
-    let next = (page.len() == limit).then(|| page.last().map(|(seq, _)| *seq)).flatten();
+    let next = (page.len() == limit)
+        .then(|| page.last().map(|(seq, _)| *seq))
+        .flatten();
     let entries: Vec<Value> = page
         .into_iter()
         .filter(|(_, e)| e["workflow"] == "inventory")

@@ -116,7 +116,10 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
                 ))
                 .get(inventory::devices),
         )
-        .route("/v1/connections/{id}/inventory/audit", get(inventory::audit))
+        .route(
+            "/v1/connections/{id}/inventory/audit",
+            get(inventory::audit),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             check,
             auth::require_token,

@@ -43,7 +43,13 @@ companies = {{ "org-a" = "{company}" }}
     let post = reqwest::Method::POST;
     let route = "/v1/connections/{id}/inventory/devices";
 
-    let a = send_body(&api, post.clone(), "/v1/connections/sim/inventory/devices?dry-run=true", devices).await;
+    let a = send_body(
+        &api,
+        post.clone(),
+        "/v1/connections/sim/inventory/devices?dry-run=true",
+        devices,
+    )
+    .await;
     check_answer(&doc, "post", route, &a);
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.body["results"][0]["action"], "create", "{}", a.text);
@@ -53,12 +59,26 @@ companies = {{ "org-a" = "{company}" }}
     check_answer(&doc, "get", route, &listed);
     assert_eq!(listed.body["devices"], serde_json::json!([]));
 
-    let a = send_body(&api, post.clone(), "/v1/connections/sim/inventory/devices", devices).await;
+    let a = send_body(
+        &api,
+        post.clone(),
+        "/v1/connections/sim/inventory/devices",
+        devices,
+    )
+    .await;
     check_answer(&doc, "post", route, &a);
     assert_eq!(a.status, 200, "{}", a.text);
-    assert_eq!((a.body["created"].as_u64(), a.body["not-synced"].as_u64()), (Some(1), Some(1)), "{}", a.text);
+    assert_eq!(
+        (a.body["created"].as_u64(), a.body["not-synced"].as_u64()),
+        (Some(1), Some(1)),
+        "{}",
+        a.text
+    );
     assert_eq!(sim.state().count(psa_sim::Entity::Configuration), 1);
-    let created = a.body["results"][0]["configuration-id"].as_str().unwrap().to_string();
+    let created = a.body["results"][0]["configuration-id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let listed = api.get("/v1/connections/sim/inventory/devices").await;
     check_answer(&doc, "get", route, &listed);
@@ -74,9 +94,18 @@ companies = {{ "org-a" = "{company}" }}
     let entries = audit.body["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{}", audit.text);
     assert_eq!(entries[0]["entry"]["action"], "create");
-    assert_eq!(entries[0]["entry"]["answer"]["configuration-id"], created.as_str());
+    assert_eq!(
+        entries[0]["entry"]["answer"]["configuration-id"],
+        created.as_str()
+    );
 
-    let bad = send_body(&api, post.clone(), "/v1/connections/sim/inventory/devices", "{\"id\": \"x\", \"managed\": true}\n{\"id\": 1, \"colour\": 2}\n").await;
+    let bad = send_body(
+        &api,
+        post.clone(),
+        "/v1/connections/sim/inventory/devices",
+        "{\"id\": \"x\", \"managed\": true}\n{\"id\": 1, \"colour\": 2}\n",
+    )
+    .await;
     check_answer(&doc, "post", route, &bad);
     assert_eq!(bad.status, 400, "{}", bad.text);
     assert!(bad.text.contains("line 2"), "{}", bad.text);

@@ -746,7 +746,8 @@ impl Planner<'_> {
         // or make changed since (an edited mapping changes only configurations created later).
         let mapped_before = record.filter(|r| r.configuration_id.as_deref() == Some(&c.id));
         let fold = |v: &Option<String>| v.as_deref().map(normalize::fold);
-        let class_follows = mapped_before.is_none_or(|r| r.mapped_class != fold(&device.device_class));
+        let class_follows =
+            mapped_before.is_none_or(|r| r.mapped_class != fold(&device.device_class));
         let make_follows = mapped_before.is_none_or(|r| r.mapped_make != fold(&device.make));
         let type_id = c.configuration_type.as_ref().map(|t| t.id.as_str());
         let (desired, questions) = self.desired(device, type_id, class_follows, make_follows);

@@ -478,7 +478,10 @@ pub async fn sync_inventory(
             let record = DeviceRecord {
                 device_id: device.id.clone(),
                 site: device.site.clone(),
-                device_name: device.device_name.clone().or_else(|| device.host_name.clone()),
+                device_name: device
+                    .device_name
+                    .clone()
+                    .or_else(|| device.host_name.clone()),
                 state: MappingState::ReadyToMatch,
                 configuration_id: None,
                 company_id: None,
