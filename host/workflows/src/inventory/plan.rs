@@ -907,3 +907,190 @@ impl Planner<'_> {
 pub fn read_only_note(type_name: &str) -> String {
     format!("configuration type `{type_name}` cannot be updated through the PSA's API: not patched")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use psahost_matching::rules::OwnedIndex;
+    use psahost_sandbox::bindings::psa::connector::types::EntityRef;
+
+    fn configuration(
+        id: &str,
+        name: &str,
+        serial: Option<&str>,
+        notes: Option<&str>,
+    ) -> Configuration {
+        Configuration {
+            id: id.into(),
+            company_id: Some("c1".into()),
+            name: name.into(),
+            configuration_type: Some(EntityRef {
+                id: "4".into(),
+                name: Some("Firewall".into()),
+            }),
+            status: None,
+            active: true,
+            serial_number: serial.map(str::to_string),
+            model_number: None,
+            mac_address: None,
+            ip_address: None,
+            device_identifier: None,
+            manufacturer: None,
+            vendor: None,
+            notes: notes.map(str::to_string),
+            questions: Vec::new(),
+            updated_at: None,
+            raw: "{}".into(),
+        }
+    }
+
+    fn settings(identifiers: Vec<Identifier>) -> InventorySettings {
+        InventorySettings {
+            identifiers,
+            create_missing: true,
+            use_type_when_matching: false,
+            only_active: false,
+            mark_active: None,
+            inactivate_on_delete: None,
+            only_managed: false,
+            class_types: Default::default(),
+            makes: Default::default(),
+            auto_makes: false,
+            fields: Vec::new(),
+            companies: Default::default(),
+            create_extra: None,
+        }
+    }
+
+    /// The configuration the device is mapped to (or why not), by `identifiers`.
+    fn decide(identifiers: Vec<Identifier>, configs: &[Configuration], device: &Device) -> String {
+        let s = settings(identifiers);
+        let resolved = Resolved::default();
+        let planner = Planner {
+            settings: &s,
+            resolved: &resolved,
+            read_only_types: &[],
+            today: "2026-01-05",
+        };
+        let mut index = OwnedIndex::new(rule_set(&s));
+        for c in configs {
+            index.insert(candidate(c, &s));
+        }
+        let view = index.view();
+        match planner.plan(device, Some("c1"), None, None, &view, |id| {
+            configs.iter().find(|c| c.id == id)
+        }) {
+            Plan::Sync {
+                configuration_id,
+                decided_by,
+                ..
+            } => format!("{configuration_id} by {decided_by}"),
+            Plan::NotSynced(why) => why.describe(),
+            Plan::Create { .. } => "create".into(),
+            Plan::Waiting => "waiting".into(),
+        }
+    }
+
+    fn device(name: Option<&str>, host: Option<&str>, serial: Option<&str>) -> Device {
+        Device {
+            id: "d".into(),
+            device_name: name.map(str::to_string),
+            host_name: host.map(str::to_string),
+            serial_number: serial.map(str::to_string),
+            managed: true,
+            first_online: Some("2026-01-05T08:00:00Z".into()),
+            ..Device::default()
+        }
+    }
+
+    #[test]
+    fn identifiers_in_priority_order_or_combined() {
+        let configs = [
+            configuration("x", "Other name", Some("SN-0001"), None),
+            configuration("y", "CORE SWITCH", Some("SN-0002"), Some("pc-01")),
+        ];
+        let d = device(
+            Some("Core switch"),
+            Some("PC-01.corp.example"),
+            Some("SN-0001"),
+        );
+        use Identifier::*;
+        assert_eq!(
+            decide(vec![SerialNumber, DeviceName], &configs, &d),
+            "x by serial-number"
+        );
+        assert_eq!(
+            decide(vec![DeviceName, SerialNumber], &configs, &d),
+            "y by device-name"
+        );
+        // OR: the serial matches nothing, the next identifier decides.
+        let d2 = device(Some("Core switch"), None, Some("SN-9999"));
+        assert_eq!(
+            decide(vec![SerialNumber, DeviceName], &configs, &d2),
+            "y by device-name"
+        );
+        // The host name in the notes (with or without its domain), or in the name.
+        assert_eq!(
+            decide(vec![HostName(HostNameField::Notes)], &configs, &d),
+            "y by host-name"
+        );
+        let named = [configuration("z", "pc-01", None, None)];
+        assert_eq!(
+            decide(vec![HostName(HostNameField::Name)], &named, &d),
+            "z by host-name"
+        );
+        // Placeholders identify nothing.
+        let unknown = device(Some("Unknown"), None, Some("To be filled by O.E.M."));
+        assert_eq!(
+            decide(vec![SerialNumber, DeviceName], &configs, &unknown),
+            "only identifier unknown"
+        );
+        // Nothing matches and no class maps: not created.
+        let new = device(Some("New"), None, Some("SN-7777"));
+        assert_eq!(
+            decide(vec![SerialNumber], &configs, &new),
+            "class not mapped (no class)"
+        );
+    }
+
+    #[test]
+    fn automatic_makes_add_only_new_ones() {
+        let catalog = Catalog {
+            manufacturers: vec![
+                Entry {
+                    id: "1".into(),
+                    name: "Cisco".into(),
+                },
+                Entry {
+                    id: "2".into(),
+                    name: "HP".into(),
+                },
+            ],
+            vendors: vec![Entry {
+                id: "9".into(),
+                name: "Cisco Systems, Inc.".into(),
+            }],
+            ..Catalog::default()
+        };
+        let mut s = settings(vec![Identifier::SerialNumber]);
+        s.makes
+            .insert("hp".into(), super::super::settings::MakeMapping::default());
+        let stored = [("dell".to_string(), (None, Some("3".to_string())))].into();
+        let added = auto_makes(
+            ["Cisco", "cisco", "HP", "Dell", "Acme"],
+            &s,
+            &stored,
+            &catalog,
+        );
+        assert_eq!(
+            added,
+            [(
+                "cisco".to_string(),
+                "Cisco".to_string(),
+                None,
+                Some("1".to_string())
+            )],
+            "Cisco once (its vendor's name has more than the make); HP is the operator's, Dell mapped before, Acme unknown"
+        );
+    }
+}
