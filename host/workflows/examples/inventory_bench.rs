@@ -4,7 +4,8 @@
 //! The ConnectWise simulator with 100,000 configurations over 500 companies, the real
 //! ConnectWise connector (wasm) over loopback, a sled store. 10,000 devices: 9,000 carry the
 //! serial number of one of the simulator's configurations (half of them with an IP address the
-//! configuration does not hold yet: an update each), 1,000 are new (a create each). A first run
+//! configuration does not hold yet: an update each, unless its type is one the PSA refuses to
+//! update), 1,000 are new (a create each). A first run
 //! (the configurations synced from scratch, then matched and written), then the same batch again
 //! (nothing to write).
 
@@ -63,7 +64,12 @@ async fn main() {
             .values()
             .filter_map(|c| {
                 let s = c.serial_number.clone()?;
-                (seen[&s] == 1 && c.active).then(|| (c.id.to_string(), c.company_id.to_string(), s))
+                let live = data
+                    .companies
+                    .get(&c.company_id)
+                    .is_some_and(|x| !x.deleted);
+                (seen[&s] == 1 && c.active && live)
+                    .then(|| (c.id.to_string(), c.company_id.to_string(), s))
             })
             .take(DEVICES - NEW)
             .collect()
@@ -73,12 +79,14 @@ async fn main() {
         DEVICES - NEW,
         "enough configurations with a unique serial"
     );
-    let companies: Vec<String> = sim
-        .state()
-        .ids(psa_sim::Entity::Company)
-        .into_iter()
-        .map(|id| id.to_string())
-        .collect();
+    // The new devices belong to companies the PSA has (not deleted).
+    let companies: Vec<String> = sim.state().read(|data| {
+        data.companies
+            .values()
+            .filter(|c| !c.deleted)
+            .map(|c| c.id.to_string())
+            .collect()
+    });
     let mut devices = Vec::with_capacity(DEVICES);
     for (n, (_, company, serial)) in known.iter().enumerate() {
         devices.push(Device {
