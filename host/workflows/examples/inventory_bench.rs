@@ -1,5 +1,5 @@
 //! Inventory sync at scale, against the simulator (it prints the figures in BENCHMARKS.md):
-//! `cargo run --release -p psahost-workflows --example inventory_bench`.
+//! `cargo run --release -p psahost-workflows --example inventory_bench` (figures in BENCHMARKS.md).
 //!
 //! The ConnectWise simulator with 100,000 configurations over 500 companies, the real
 //! ConnectWise connector (wasm) over loopback, a sled store. 10,000 devices: 9,000 carry the
