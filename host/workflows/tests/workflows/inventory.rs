@@ -802,3 +802,47 @@ async fn connectwise_faults_resume_without_duplicates() {
 async fn autotask_faults_resume_without_duplicates() {
     faults_resume_without_duplicates(Dialect::Autotask).await;
 }
+
+/// Autotask: a question mapping of one type is written as a user-defined field, only on
+/// configurations of that type, and a re-run writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autotask_question_field_on_one_type() {
+    let b = bench(Dialect::Autotask).await;
+    let s = InventorySettings {
+        fields: vec![FieldMapping {
+            device: DeviceField::parse("value:firmware").unwrap(),
+            target: Target::Question {
+                configuration_type: "Firewall".into(),
+                question: "Firmware version".into(),
+                question_id: None,
+            },
+        }],
+        ..settings(&b)
+    };
+    let r = b.run(&s, MAPPINGS, false).await;
+    let psa = |id: &str| {
+        b.sim
+            .state()
+            .get(psa_sim::Entity::Configuration, id.parse().unwrap())
+            .unwrap()
+    };
+    let firewall = psa(&summary(&r, "m1").1.unwrap());
+    let udfs = firewall["userDefinedFields"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        udfs.iter()
+            .any(|u| u["name"] == "Firmware version" && u["value"] == "7.2"),
+        "{firewall}"
+    );
+    let switch = psa(&summary(&r, "m2").1.unwrap());
+    assert!(
+        !switch["userDefinedFields"]
+            .as_array()
+            .is_some_and(|u| u.iter().any(|u| u["value"] == "9.9")),
+        "the question belongs to firewalls only: {switch}"
+    );
+    let again = b.run(&s, MAPPINGS, false).await;
+    assert_eq!(again.writes, 0, "{again:#?}");
+}
