@@ -97,8 +97,8 @@ pub(super) async fn run(cmd: LinkCommand, config: Option<&Path>) -> anyhow::Resu
     }
 }
 
-/// The input file (or standard input), at most [`MAX_INPUT_BYTES`].
-fn read_input(path: &Path) -> anyhow::Result<String> {
+/// The input file (or standard input) of `what` (`customers`), at most [`MAX_INPUT_BYTES`].
+pub(crate) fn read_input(path: &Path, what: &str) -> anyhow::Result<String> {
     let mut text = String::new();
     let read = if path == Path::new("-") {
         std::io::stdin()
@@ -106,14 +106,14 @@ fn read_input(path: &Path) -> anyhow::Result<String> {
             .read_to_string(&mut text)
     } else {
         std::fs::File::open(path)
-            .with_context(|| format!("cannot open the customers `{}`", path.display()))?
+            .with_context(|| format!("cannot open the {what} `{}`", path.display()))?
             .take(MAX_INPUT_BYTES + 1)
             .read_to_string(&mut text)
     };
-    read.with_context(|| format!("cannot read the customers `{}`", path.display()))?;
+    read.with_context(|| format!("cannot read the {what} `{}`", path.display()))?;
     if text.len() as u64 > MAX_INPUT_BYTES {
         bail!(
-            "`{}` is over {MAX_INPUT_BYTES} bytes: split the customers into several files",
+            "`{}` is over {MAX_INPUT_BYTES} bytes: split the {what} into several files",
             path.display()
         );
     }
@@ -121,7 +121,7 @@ fn read_input(path: &Path) -> anyhow::Result<String> {
 }
 
 async fn link(args: CustomersArgs, config: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let text = read_input(&args.input)?;
+    let text = read_input(&args.input, "customers")?;
     let report = match args.target.open(config).await? {
         Source::Store { config, store } => {
             let linking = config.connection(&args.connection)?.linking.clone();
@@ -335,7 +335,7 @@ async fn remove(args: RemoveArgs, config: Option<&Path>) -> anyhow::Result<ExitC
 }
 
 /// A request with a body to the daemon of `--api` (the data commands' client only reads).
-async fn api_send(
+pub(crate) async fn api_send(
     target: &Target,
     method: reqwest::Method,
     path: &str,

@@ -3,6 +3,7 @@
 mod client;
 mod connection;
 mod demo;
+mod inventory;
 mod link;
 mod mrr;
 mod plugin;
@@ -90,6 +91,10 @@ pub enum Command {
     /// Link the tool's customers to PSA companies; list and remove the links.
     #[command(subcommand)]
     Link(link::LinkCommand),
+    /// Sync the tool's devices to PSA configuration items; list their mapping states and the
+    /// audit trail of the writes.
+    #[command(subcommand)]
+    Inventory(inventory::InventoryCommand),
     /// Compiles a component for the host in a separate process (internal: the host runs it to
     /// bound a compilation's time and memory).
     #[command(name = "__compile-component", hide = true)]
@@ -141,6 +146,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mrr(args) => mrr::run_mrr(args, cli.config.as_deref()).await,
         Command::Eligible(args) => mrr::run_eligible(args, cli.config.as_deref()).await,
         Command::Link(cmd) => link::run(cmd, cli.config.as_deref()).await,
+        Command::Inventory(cmd) => inventory::run(cmd, cli.config.as_deref()).await,
         Command::CompileComponent {
             settings,
             input,

@@ -40,6 +40,9 @@
 //! customers-rules = "rules/customers.toml"  # a rule set (TOML) instead of the built-in one
 //! rule-plugins = ["rules/my-rule.wasm"]     # the matching rule components it names
 //!
+//! [connections.acme.inventory]   # optional: inventory sync (see `inventory.rs` for all keys)
+//! identifiers = ["serial-number"] # ...
+//!
 //! [api]                          # needed by `psahost serve`
 //! listen = "127.0.0.1:8780"
 //! token = "${env:PSAHOST_API_TOKEN}"   # bearer token of every API call (at least 16 characters)
@@ -71,6 +74,8 @@
 //! max-records-per-run = 10000000 # likewise for records (or twice what the store holds, if more)
 //! max-bytes-per-run = "8GiB"     # likewise for the records' text (counted since the run resumed)
 //! ```
+
+mod inventory;
 
 use anyhow::{Context, anyhow};
 use psahost_sandbox::capabilities::ConnectionPolicy;
@@ -228,6 +233,7 @@ struct RawConnection {
     schedule: Option<BTreeMap<String, Spanned<String>>>,
     windows: Option<BTreeMap<String, Spanned<String>>>,
     linking: Option<RawLinking>,
+    inventory: Option<inventory::RawInventory>,
 }
 
 #[derive(Deserialize)]
@@ -445,6 +451,8 @@ pub struct ConnectionConfig {
     pub windows: psahost_workflows::sync::Windows,
     /// How its customers are linked (`[connections.ID.linking]`).
     pub linking: LinkingConfig,
+    /// Its inventory sync (`[connections.ID.inventory]`), if configured.
+    pub inventory: Option<psahost_workflows::inventory::InventorySettings>,
 }
 
 /// The most rule components one connection's linking loads.
@@ -1033,6 +1041,11 @@ impl Validator<'_> {
                 Some(l) => self.linking(l, &format!("{field}.linking"))?,
                 None => LinkingConfig::default(),
             };
+            let inventory = c
+                .inventory
+                .as_ref()
+                .map(|i| self.inventory(i, &format!("{field}.inventory")))
+                .transpose()?;
             connections.insert(
                 id.clone(),
                 ConnectionConfig {
@@ -1048,6 +1061,7 @@ impl Validator<'_> {
                     schedule,
                     windows,
                     linking,
+                    inventory,
                 },
             );
         }

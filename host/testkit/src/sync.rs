@@ -38,19 +38,25 @@ pub fn cw_settings(sim: &Simulator) -> Vec<(&'static str, String)> {
 /// The real ConnectWise connector bound to `sim` as connection `id`. The host's own 429/503
 /// retries are off so the connector (and the sync engine) see the PSA's answers.
 pub async fn connect(sim: &Simulator, id: &str) -> Connection {
-    connect_limited(
-        sim,
-        id,
-        HttpLimits {
-            max_retries: 0,
-            ..HttpLimits::default()
-        },
-    )
-    .await
+    connect_plugin(sim, id, plugin_artifacts::CONNECTWISE_MANAGE_PATH).await
+}
+
+/// The connector at `plugin` (a `.wasm` path) bound to `sim` as connection `id`, with the
+/// simulator's settings for its dialect; the host's own 429/503 retries are off.
+pub async fn connect_plugin(sim: &Simulator, id: &str, plugin: &str) -> Connection {
+    let http = HttpLimits {
+        max_retries: 0,
+        ..HttpLimits::default()
+    };
+    open_connection(sim, id, plugin, http).await
 }
 
 /// The real ConnectWise connector bound to `sim` as connection `id`, under `http` limits.
 pub async fn connect_limited(sim: &Simulator, id: &str, http: HttpLimits) -> Connection {
+    open_connection(sim, id, plugin_artifacts::CONNECTWISE_MANAGE_PATH, http).await
+}
+
+async fn open_connection(sim: &Simulator, id: &str, plugin: &str, http: HttpLimits) -> Connection {
     let runtime = Runtime::new(RuntimeConfig {
         cache_dir: Some(crate::cache_dir()),
         call_timeout: Duration::from_secs(60),
@@ -59,14 +65,12 @@ pub async fn connect_limited(sim: &Simulator, id: &str, http: HttpLimits) -> Con
     })
     .expect("runtime");
     let plugin = runtime
-        .load(PluginSource::File(
-            plugin_artifacts::CONNECTWISE_MANAGE_PATH.into(),
-        ))
+        .load(PluginSource::File(plugin.into()))
         .await
-        .expect("connectwise-manage loads");
+        .expect("the connector loads");
     let mut settings = Settings::default();
-    for (k, v) in cw_settings(sim) {
-        settings.insert(k, v, k == "private-key");
+    for s in sim.connector_settings() {
+        settings.insert(s.name, s.value, s.secret);
     }
     let policy = ConnectionPolicy {
         grant: Grant {

@@ -1,12 +1,14 @@
 //! The psahost workflows: what the host does with connections ([`psahost_sandbox`]) and the
 //! record store ([`psahost_store`]).
 //!
+//! - [`inventory`]: inventory sync, the tool's devices to PSA configuration items;
 //! - [`linking`]: rule sets with custom rule components decided (the sandbox calls around
 //!   the pure [`psahost_matching`] engine), and linking the tool's customers to PSA companies;
 //! - [`records`]: the WIT records as stored JSON (kebab-case WIT field names) and back;
 //! - [`sync`]: the sync engine (incremental runs, full sweeps, resume, suspension);
 //! - [`views`]: business views over the stored records (MRR, eligible companies).
 
+pub mod inventory;
 pub mod linking;
 pub mod records;
 pub mod sync;

@@ -37,6 +37,19 @@ fn put_ids(body: &mut Map<String, Value>, refs: &[(&str, &str, &Option<String>)]
     Ok(())
 }
 
+/// Puts question answers into `body` as `userDefinedFields` (`[{"name", "value"}]`): Autotask
+/// names them by the field's name and changes only the fields a write lists.
+fn put_answers(body: &mut Map<String, Value>, answers: &[psa_sdk::types::ConfigurationAnswer]) {
+    if answers.is_empty() {
+        return;
+    }
+    let fields: Vec<Value> = answers
+        .iter()
+        .map(|a| json!({"name": a.question, "value": a.answer}))
+        .collect();
+    body.insert("userDefinedFields".into(), Value::Array(fields));
+}
+
 /// Puts the optional texts of `texts` (Autotask field, value) into `body`.
 fn put_texts(body: &mut Map<String, Value>, texts: &[(&str, &Option<String>)]) {
     for (key, value) in texts {
@@ -229,6 +242,7 @@ pub fn configuration_body(c: &NewConfiguration) -> Result<Value> {
         ],
     );
     put_ids(&mut body, &[("vendorID", "vendor-id", &c.vendor_id)])?;
+    put_answers(&mut body, &c.questions);
     merge_extra(&mut body, c.extra.as_deref())?;
     if body.get("productID").is_none_or(Value::is_null) {
         return Err(Error::invalid(
@@ -271,6 +285,7 @@ pub fn configuration_patch(id: u64, c: &ConfigurationChanges) -> Result<Option<V
         ],
     );
     put_ids(&mut body, &[("vendorID", "vendor-id", &c.vendor_id)])?;
+    put_answers(&mut body, &c.questions);
     merge_extra(&mut body, c.extra.as_deref())?;
     body.remove("id");
     if body.is_empty() {

@@ -138,8 +138,39 @@ pub fn configuration_body(c: &NewConfiguration) -> Result<Value> {
             body.insert(key.into(), json!(v));
         }
     }
+    if !c.questions.is_empty() {
+        body.insert("questions".into(), answers(&c.questions, &[])?);
+    }
     merge_extra(&mut body, c.extra.as_deref())?;
     Ok(Value::Object(body))
+}
+
+/// `questions` as ConnectWise takes them: `[{"questionId": n, "answer": ".."}]`, `changed`
+/// over `current` (ConnectWise replaces the whole list, the contract changes only the listed
+/// answers). ConnectWise names questions by id only.
+pub fn answers(
+    changed: &[psa_sdk::types::ConfigurationAnswer],
+    current: &[psa_sdk::types::ConfigurationAnswer],
+) -> Result<Value> {
+    let mut out: Vec<(u64, Option<String>)> = Vec::new();
+    for a in current.iter().chain(changed) {
+        let Some(id) = a.question_id.as_deref() else {
+            return Err(Error::invalid(
+                "questions",
+                format!(
+                    "ConnectWise names configuration questions by id: give the `question-id` of `{}`",
+                    a.question
+                ),
+            ));
+        };
+        let id = conditions::id("question-id", id)?;
+        out.retain(|(q, _)| *q != id);
+        out.push((id, a.answer.clone()));
+    }
+    Ok(out
+        .into_iter()
+        .map(|(id, answer)| json!({"questionId": id, "answer": answer}))
+        .collect())
 }
 
 fn replace(path: &str, value: Value) -> Value {
@@ -160,6 +191,7 @@ pub fn configuration_patch(c: &ConfigurationChanges) -> Result<Vec<Value>> {
         ops.push(replace("name", json!(name)));
     }
     let refs = [
+        ("type/id", "configuration-type-id", &c.configuration_type_id),
         ("status/id", "status-id", &c.status_id),
         ("manufacturer/id", "manufacturer-id", &c.manufacturer_id),
         ("vendor/id", "vendor-id", &c.vendor_id),
@@ -301,7 +333,16 @@ pub fn update_configuration(
     let id = conditions::id("id", id)?;
     let subject = format!("configuration {id}");
     let path = format!("company/configurations/{id}");
-    let ops = configuration_patch(changes)?;
+    let mut ops = configuration_patch(changes)?;
+    if !changes.questions.is_empty() {
+        // ConnectWise replaces the whole list: the answers not changed are sent as they are.
+        let current = client.send(Method::Get, &path, &[], &[], None, Some(&subject))?;
+        let current = map::one(&current.body, map::configuration_json)?;
+        ops.push(replace(
+            "questions",
+            answers(&changes.questions, &current.questions)?,
+        ));
+    }
     let response = if ops.is_empty() {
         client.send(Method::Get, &path, &[], &[], None, Some(&subject))?
     } else {
@@ -574,10 +615,33 @@ mod tests {
     }
 
     #[test]
+    fn question_answers_by_id_over_the_current_ones() {
+        let a = |id: Option<&str>, q: &str, answer: &str| psa_sdk::types::ConfigurationAnswer {
+            question_id: id.map(str::to_string),
+            question: q.into(),
+            answer: Some(answer.into()),
+        };
+        let current = [
+            a(Some("40"), "Firmware", "1.0"),
+            a(Some("41"), "Support", "yes"),
+        ];
+        let changed = [a(Some("40"), "Firmware", "2.0")];
+        assert_eq!(
+            answers(&changed, &current).unwrap(),
+            json!([{"questionId": 41, "answer": "yes"}, {"questionId": 40, "answer": "2.0"}])
+        );
+        let e = answers(&[a(None, "Firmware", "2.0")], &[]).unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidInput(ref p) if p.field == "questions"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
     fn configuration_patches() {
         let changes = ConfigurationChanges {
             name: Some("ACME-DC01".into()),
-            configuration_type_id: None,
+            configuration_type_id: Some("3".into()),
             questions: vec![],
             status_id: Some("5".into()),
             active: Some(false),
@@ -596,6 +660,7 @@ mod tests {
             Value::Array(ops),
             json!([
                 {"op": "replace", "path": "name", "value": "ACME-DC01"},
+                {"op": "replace", "path": "type/id", "value": 3},
                 {"op": "replace", "path": "status/id", "value": 5},
                 {"op": "replace", "path": "vendor/id", "value": 250},
                 {"op": "replace", "path": "activeFlag", "value": false},

@@ -17,8 +17,8 @@ use psahost_workflows::views;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-type D = State<Arc<Daemon>>;
-type Result<T> = std::result::Result<T, ApiError>;
+pub(super) type D = State<Arc<Daemon>>;
+pub(super) type Result<T> = std::result::Result<T, ApiError>;
 
 /// Records per page when the caller does not say.
 const DEFAULT_LIMIT: usize = 100;
@@ -26,7 +26,7 @@ const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
 /// The query string as (name, value) pairs.
-fn params(query: &Option<String>) -> Vec<(String, String)> {
+pub(super) fn params(query: &Option<String>) -> Vec<(String, String)> {
     query
         .as_deref()
         .map(|q| {
@@ -37,14 +37,14 @@ fn params(query: &Option<String>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
 }
 
-fn flag(params: &[(String, String)], name: &str) -> Result<bool> {
+pub(super) fn flag(params: &[(String, String)], name: &str) -> Result<bool> {
     match param(params, name) {
         None => Ok(false),
         Some("" | "true" | "1") => Ok(true),
@@ -55,7 +55,7 @@ fn flag(params: &[(String, String)], name: &str) -> Result<bool> {
     }
 }
 
-fn limit(params: &[(String, String)]) -> Result<usize> {
+pub(super) fn limit(params: &[(String, String)]) -> Result<usize> {
     match param(params, "limit") {
         None => Ok(DEFAULT_LIMIT),
         Some(v) => match v.parse::<usize>() {
@@ -93,7 +93,7 @@ fn offered(conn: &Connection, entity: Entity) -> Result<()> {
 }
 
 /// Checks that connection `id` is configured (it need not be open to read the store).
-fn configured(daemon: &Daemon, id: &str) -> Result<()> {
+pub(super) fn configured(daemon: &Daemon, id: &str) -> Result<()> {
     if daemon.connections().contains_key(id) {
         Ok(())
     } else {
@@ -103,7 +103,7 @@ fn configured(daemon: &Daemon, id: &str) -> Result<()> {
     }
 }
 
-fn internal(e: anyhow::Error) -> ApiError {
+pub(super) fn internal(e: anyhow::Error) -> ApiError {
     ApiError::internal(e)
 }
 
@@ -321,7 +321,7 @@ fn sync_json(id: &str, result: ConnectionSync) -> Json<Value> {
 /// forwarding middleware (`forward.rs`) sends such requests to the owner; this refuses what
 /// reaches a non-owner anyway (forwarded during a rebalancing, or the owner advertises no
 /// address) with `409 not-owner`, naming the owner from the shared leases table.
-async fn require_owner(daemon: &Daemon, id: &str) -> Result<()> {
+pub(super) async fn require_owner(daemon: &Daemon, id: &str) -> Result<()> {
     let Some(cluster) = daemon.cluster() else {
         return Ok(());
     };

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod forward;
 mod handlers;
+mod inventory;
 pub mod metrics;
 pub mod openapi;
 
@@ -55,6 +56,9 @@ pub const ROUTES: &[(&str, &str, bool)] = &[
         "/v1/connections/{id}/links/customers/{customer}",
         true,
     ),
+    ("post", "/v1/connections/{id}/inventory/devices", true),
+    ("get", "/v1/connections/{id}/inventory/devices", true),
+    ("get", "/v1/connections/{id}/inventory/audit", true),
 ];
 
 /// The largest body of a customer linking request, in bytes.
@@ -104,6 +108,18 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route(
             "/v1/connections/{id}/links/customers/{customer}",
             delete(h::remove_customer_link),
+        )
+        .route(
+            "/v1/connections/{id}/inventory/devices",
+            post(inventory::sync_devices)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    inventory::MAX_DEVICES_BODY,
+                ))
+                .get(inventory::devices),
+        )
+        .route(
+            "/v1/connections/{id}/inventory/audit",
+            get(inventory::audit),
         )
         // Layers run outermost last-added first: the token is checked before anything is
         // forwarded to another replica.

@@ -328,6 +328,7 @@ fn schemas() -> Value {
     all.extend(schemas_7().as_object().cloned().unwrap_or_default());
     all.extend(schemas_8().as_object().cloned().unwrap_or_default());
     all.extend(schemas_linking().as_object().cloned().unwrap_or_default());
+    all.extend(schemas_inventory().as_object().cloned().unwrap_or_default());
     Value::Object(all)
 }
 
@@ -577,7 +578,7 @@ pub fn document() -> Value {
         "info": {
             "title": "psahost API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The HTTP API of `psahost serve`: connections and their sync state, sync now (a connection, an entity, one record), the synced records and their change feed, MRR and eligible companies, picklists, customer linking; health, readiness and Prometheus metrics. Every route but /health and /ready needs `Authorization: Bearer <token>` ([api] token). Errors are {\"error\": {\"code\", \"message\"}}.",
+            "description": "The HTTP API of `psahost serve`: connections and their sync state, sync now (a connection, an entity, one record), the synced records and their change feed, MRR and eligible companies, picklists, customer linking, inventory sync; health, readiness and Prometheus metrics. Every route but /health and /ready needs `Authorization: Bearer <token>` ([api] token). Errors are {\"error\": {\"code\", \"message\"}}.",
         },
         "security": [{ "bearer": [] }],
         "tags": [
@@ -588,11 +589,148 @@ pub fn document() -> Value {
             { "name": "records", "description": "Synced records and the change feed." },
             { "name": "views", "description": "Business views: MRR, eligible companies." },
             { "name": "linking", "description": "Linking the tool's customers to PSA companies." },
+            { "name": "inventory", "description": "Inventory sync: the tool's devices to PSA configuration items." },
         ],
-        "paths": merged(&[paths(), paths_linking()]),
+        "paths": merged(&[paths(), paths_linking(), paths_inventory()]),
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "The [api] token of the configuration." } },
             "schemas": schemas(),
         },
+    })
+}
+
+fn paths_inventory() -> Value {
+    json!({
+        "/v1/connections/{id}/inventory/devices": {
+            "post": {
+                "summary": "Syncs a batch of the tool's devices to the connection's configuration items by its `[connections.ID.inventory]` settings: matched by the identifiers in priority order (serial number, host name, device name; the first that finds configurations decides, several are ambiguous), created when nothing matches (when enabled), kept in sync by the field mappings, marked active or inactive as the options say. A device's stored mapping is followed before any matching (a re-discovered device finds its inactivated configuration). Devices not in the batch are left alone. With `dry-run` nothing is written (the configurations are still refreshed from the PSA).",
+                "tags": ["inventory"],
+                "parameters": [
+                    connection_param(),
+                    query_param("dry-run", "Plan and answer, write nothing (to the PSA, the states or the audit trail).", json!({ "type": "boolean" })),
+                ],
+                "requestBody": { "required": true, "description": "The devices (at most 100,000; 64 MiB): a JSON array of objects, or JSON lines (at most 64 KiB each).", "content": {
+                    "application/json": { "schema": { "type": "array", "items": r("Device") } },
+                    "application/x-ndjson": { "schema": { "type": "string" } },
+                } },
+                "responses": {
+                    "200": ok("What became of each device.", r("InventoryReport")),
+                    "400": error("The body is not devices: the message names the line or position and the field; or a bad `dry-run`."),
+                    "401": error("The bearer token is missing or wrong."),
+                    "404": not_found("The connection"),
+                    "409": error("The connection has no inventory settings (`not-configured`), an inventory sync of it is under way (`busy`), or another replica owns it (`not-owner`)."),
+                    "413": { "description": "The body is over 64 MiB." },
+                    "500": error("The PSA could not be read (configurations, picklists) or a setting names a picklist entry the PSA does not have: the message says which."),
+                    "503": error("The connection is not open (its plugin failed to load)."),
+                },
+            },
+            "get": op("The devices' mapping states by device id: site, name, configuration, state, and why a device is not synced.", "inventory", vec![
+                connection_param(),
+                query_param("after", "Start after this device id (the previous page's `next`).", json!({ "type": "string" })),
+                limit_param(),
+            ], json!({
+                "200": ok("One page of devices.", r("InventoryDevices")),
+                "400": error("A bad `limit`."),
+                "404": not_found("The connection"),
+            }), true),
+        },
+        "/v1/connections/{id}/inventory/audit": { "get": op("The inventory entries of the connection's audit trail, oldest first: every write to the PSA (create, update, activate, inactivate) and every intent of an interrupted run resolved, with when, which device, the request and the PSA's answer.", "inventory", vec![
+            connection_param(),
+            query_param("after", "Only entries after this sequence number (the previous page's `next`).", json!({ "type": "integer", "minimum": 0 })),
+            limit_param(),
+        ], json!({
+            "200": ok("One page of the trail (a page may hold fewer inventory entries than `limit`: the trail is shared by the workflows).", r("InventoryAudit")),
+            "400": error("A bad `limit` or `after`."),
+            "404": not_found("The connection"),
+        }), true) },
+    })
+}
+
+fn schemas_inventory() -> Value {
+    let text = || json!({ "type": "string" });
+    let reason = json!({ "enum": ["only-identifier-unknown", "unmanaged", "class-not-mapped", "ambiguous", "no-match", "company-not-linked", "deleted", "failed"] });
+    let state = json!({ "enum": ["waiting-for-online-time", "ready-to-match", "matching-in-progress", "mapped-and-syncing", "not-synced"] });
+    let not_synced = json!({ "type": "object", "required": ["reason"], "properties": {
+        "reason": reason,
+        "class": nullable("string"),
+        "identifier": text(),
+        "candidates": { "type": "array", "items": text(), "maxItems": 20 },
+        "total": { "type": "integer" },
+        "organisation": nullable("string"),
+        "error": text(),
+    } });
+    let device = json!({ "type": "object", "required": ["id", "managed"], "additionalProperties": false, "properties": {
+            "id": { "type": ["string", "number"] },
+            "site": text(), "organisation": { "type": ["string", "number"] },
+            "device-name": text(), "host-name": text(), "serial-number": text(),
+            "mac-address": text(), "ip-address": text(), "device-class": text(),
+            "make": text(), "model": text(),
+            "managed": { "type": "boolean" },
+            "first-online": { "type": ["string", "null"], "description": "RFC 3339; null: not online yet (the device waits)." },
+            "deleted": { "type": "boolean" },
+            "values": { "type": "object", "description": "Other field values (firmware, software version, warranty...), at most 64.", "additionalProperties": { "type": ["string", "number", "boolean", "null"] } },
+        } });
+    let results = json!({ "type": "object", "required": ["dry-run", "devices", "created", "updated", "activated", "inactivated", "unchanged", "not-synced", "waiting", "failed", "writes", "intents-resolved", "makes-mapped", "configurations", "timings", "results"], "properties": {
+            "dry-run": { "type": "boolean" },
+            "devices": { "type": "integer" }, "created": { "type": "integer" }, "updated": { "type": "integer" },
+            "activated": { "type": "integer" }, "inactivated": { "type": "integer" }, "unchanged": { "type": "integer" },
+            "not-synced": { "type": "integer" }, "waiting": { "type": "integer" }, "failed": { "type": "integer" },
+            "writes": { "type": "integer", "description": "Write calls made to the PSA." },
+            "intents-resolved": { "type": "integer", "description": "Creates of an interrupted run looked up in the PSA first." },
+            "makes-mapped": { "type": "array", "items": text(), "description": "Makes mapped automatically by this run." },
+            "stopped": { "type": "string", "description": "The run stopped early (the PSA's rate limit): send the batch again later." },
+            "configurations": { "type": "integer", "description": "Configurations indexed." },
+            "timings": { "type": "object", "properties": {
+                "refresh-seconds": { "type": "number" }, "index-seconds": { "type": "number" },
+                "matching-seconds": { "type": "number" }, "writes-seconds": { "type": "number" },
+            } },
+            "results": { "type": "array", "items": r("InventoryResult") },
+        } });
+    let result = json!({ "type": "object", "required": ["device-id", "action", "state"], "properties": {
+                "device-id": text(),
+                "action": { "enum": ["create", "update", "activate", "inactivate", "none"] },
+                "state": state,
+                "configuration-id": text(),
+                "decided-by": text(),
+                "changes": { "type": "array", "items": { "type": "object", "required": ["field", "from", "to"], "properties": {
+                    "field": text(), "from": nullable("string"), "to": nullable("string") } } },
+                "reason": text(),
+                "not-synced": not_synced,
+                "note": text(),
+            } });
+    let listed = json!({ "type": "object", "required": ["connection", "devices", "next"], "properties": {
+            "connection": text(),
+            "devices": { "type": "array", "items": { "type": "object", "required": ["device-id", "state", "updated-at"], "properties": {
+                "device-id": text(), "site": nullable("string"), "device-name": nullable("string"),
+                "state": state, "configuration-id": nullable("string"), "company-id": nullable("string"),
+                "reason": reason, "class": nullable("string"), "identifier": text(),
+                "candidates": { "type": "array", "items": text() }, "total": { "type": "integer" },
+                "organisation": nullable("string"), "error": text(),
+                "note": text(), "mapped-class": text(), "mapped-make": text(),
+                "inactivated": { "type": "object", "properties": { "previous-status-id": nullable("string") } },
+                "updated-at": text(),
+            } } },
+            "next": nullable("string"),
+        } });
+    let audit = json!({ "type": "object", "required": ["connection", "entries", "next"], "properties": {
+            "connection": text(),
+            "entries": { "type": "array", "items": { "type": "object", "required": ["seq", "entry"], "properties": {
+                "seq": { "type": "integer" },
+                "entry": { "type": "object", "required": ["at", "workflow", "device-id", "action", "answer"], "properties": {
+                    "at": text(), "workflow": { "const": "inventory" }, "device-id": text(),
+                    "action": { "enum": ["create", "update", "activate", "inactivate", "resolve-intent"] },
+                    "configuration-id": nullable("string"),
+                    "request": { "type": "object" }, "intent": { "type": "object" },
+                    "answer": { "type": "object", "required": ["ok"], "properties": { "ok": { "type": "boolean" } } },
+                } },
+            } } },
+            "next": { "type": ["integer", "null"] },
+        } });
+    json!({
+        "Device": device,
+        "InventoryReport": results,
+        "InventoryResult": result,
+        "InventoryDevices": listed,
+        "InventoryAudit": audit,
     })
 }

@@ -34,7 +34,12 @@ fn concrete(template: &str) -> String {
 }
 
 /// A request with a body and the test token.
-async fn send_body(api: &Api, method: reqwest::Method, path: &str, body: &str) -> Answer {
+pub(crate) async fn send_body(
+    api: &Api,
+    method: reqwest::Method,
+    path: &str,
+    body: &str,
+) -> Answer {
     let response = reqwest::Client::new()
         .request(method, format!("{}{path}", api.base))
         .bearer_auth(TOKEN)

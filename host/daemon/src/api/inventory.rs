@@ -1,0 +1,146 @@
+//! The inventory sync routes: a batch of devices synced to the connection's configurations,
+//! the devices' mapping states, the audit trail of the writes.
+
+use super::ApiError;
+use super::handlers::{D, Result, configured, flag, internal, limit, param, params, require_owner};
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use psahost_workflows::inventory;
+use psahost_workflows::sync::NoProgress;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+/// The largest body of a device batch, in bytes.
+pub const MAX_DEVICES_BODY: usize = 64 * 1024 * 1024;
+
+/// The connections with an inventory run under way: two runs of one connection at once
+/// could both create a device's configuration, so the second is refused (`409 busy`).
+static RUNNING: LazyLock<Mutex<HashMap<String, Arc<()>>>> = LazyLock::new(Default::default);
+
+/// Held while a run goes on; released when dropped.
+struct Running(String);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.0);
+    }
+}
+
+fn start(key: String) -> Result<Running> {
+    let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+    if running.contains_key(&key) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "busy",
+            "an inventory sync of this connection is under way: send the batch again when it has finished",
+        ));
+    }
+    running.insert(key.clone(), Arc::new(()));
+    Ok(Running(key))
+}
+
+/// Syncs the batch of devices in the body to the connection's configurations by its
+/// `[connections.ID.inventory]` settings; `dry-run` writes nothing.
+pub async fn sync_devices(
+    State(daemon): D,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    body: String,
+) -> Result<Json<Value>> {
+    configured(&daemon, &id)?;
+    let dry_run = flag(&params(&query), "dry-run")?;
+    let settings = daemon
+        .config()
+        .connection(&id)
+        .map_err(internal)?
+        .inventory
+        .clone()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "not-configured",
+                format!(
+                    "connection `{id}` has no inventory settings: add `[connections.{id}.inventory]` to the configuration"
+                ),
+            )
+        })?;
+    let devices =
+        inventory::parse_devices(&body).map_err(|e| ApiError::bad_request(format!("{e:#}")))?;
+    require_owner(&daemon, &id).await?;
+    let conn = daemon.connection(&id)?;
+    // One process serves several daemons in the tests: the key names this one.
+    let _running = start(format!("{:p}/{id}", Arc::as_ptr(&daemon)))?;
+    let report = inventory::sync_inventory(
+        daemon.engine(),
+        &conn,
+        &settings,
+        &devices,
+        dry_run,
+        &NoProgress,
+    )
+    .await
+    .map_err(internal)?;
+    Ok(Json(json!(report)))
+}
+
+/// The devices' mapping states, by device id.
+pub async fn devices(
+    State(daemon): D,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>> {
+    configured(&daemon, &id)?;
+    let params = params(&query);
+    let limit = limit(&params)?;
+    let after = param(&params, "after").map(str::to_string);
+    let devices = inventory::list_devices(daemon.store().as_ref(), &id, after, limit)
+        .await
+        .map_err(internal)?;
+    let next = (devices.len() == limit)
+        .then(|| devices.last().map(|d| d.device_id.clone()))
+        .flatten();
+    Ok(Json(
+        json!({ "connection": id, "devices": devices, "next": next }),
+    ))
+}
+
+/// The inventory entries of the connection's audit trail, oldest first.
+pub async fn audit(
+    State(daemon): D,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>> {
+    configured(&daemon, &id)?;
+    let params = params(&query);
+    let limit = limit(&params)?;
+    let after = match param(&params, "after") {
+        None => 0,
+        Some(v) => v.parse::<u64>().map_err(|_| {
+            ApiError::bad_request(format!(
+                "`after` must be a sequence number (0 or more), not `{v}`"
+            ))
+        })?,
+    };
+    let page = daemon
+        .store()
+        .audit(&id, after, limit)
+        .await
+        .map_err(internal)?;
+    // The trail is shared by the workflows: a full page may have more after it, of any.
+    let next = (page.len() == limit)
+        .then(|| page.last().map(|(seq, _)| *seq))
+        .flatten();
+    let entries: Vec<Value> = page
+        .into_iter()
+        .filter(|(_, e)| e["workflow"] == "inventory")
+        .map(|(seq, entry)| json!({ "seq": seq, "entry": entry }))
+        .collect();
+    Ok(Json(
+        json!({ "connection": id, "entries": entries, "next": next }),
+    ))
+}
