@@ -961,9 +961,10 @@ impl Suite<'_> {
             match conn
                 .find_open_tickets(TicketFilter {
                     company_id: Some(company),
-                    summary: Some(summary),
+                    summary: Some(summary.clone()),
                     queue_id: None,
                     limit: 5,
+                    marker: None,
                 })
                 .await
             {
@@ -990,7 +991,95 @@ impl Suite<'_> {
                 }
             }
         }
+        if self.declares(Operation::FindNoteByMarker) {
+            if let Err(why) = self.check_markers(conn, &ticket.company_id, &summary).await {
+                return self.record("writes: ticket and note", Outcome::Fail, why);
+            }
+            detail.push_str(", found again by its markers");
+        }
         self.record("writes: ticket and note", Outcome::Pass, detail);
+    }
+
+    /// A ticket and a note created with markers are found by them (`ticket-filter.marker`,
+    /// `find-note-by-marker`), and a marker never used finds nothing.
+    async fn check_markers(
+        &mut self,
+        conn: &Connection,
+        company: &Option<String>,
+        summary: &str,
+    ) -> Result<(), String> {
+        let Some(company) = company.clone() else {
+            return Err("the created ticket has no company to create a marked one for".into());
+        };
+        let marker = format!("psahost-check-{}", self.seed);
+        let ticket = conn
+            .create_ticket(NewTicket {
+                marker: Some(marker.clone()),
+                ..NewTicket::new(company.clone(), format!("{summary} (marked)"))
+            })
+            .await
+            .map_err(|e| format!("create-ticket with a marker: {e}"))?;
+        let filter = |marker: &str| TicketFilter {
+            company_id: Some(company.clone()),
+            summary: None,
+            queue_id: None,
+            limit: 5,
+            marker: Some(marker.to_string()),
+        };
+        let found = conn
+            .find_open_tickets(filter(&marker))
+            .await
+            .map_err(|e| format!("find-open-tickets by marker: {e}"))?;
+        if found.len() != 1 || found[0].id != ticket.id {
+            return Err(format!(
+                "find-open-tickets by marker returned {} tickets, not the marked ticket {} alone",
+                found.len(),
+                ticket.id
+            ));
+        }
+        let unused = format!("{marker}-unused");
+        let none = conn
+            .find_open_tickets(filter(&unused))
+            .await
+            .map_err(|e| format!("find-open-tickets by an unused marker: {e}"))?;
+        if !none.is_empty() {
+            return Err(format!(
+                "find-open-tickets by a marker never used returned {} tickets",
+                none.len()
+            ));
+        }
+        let note = conn
+            .add_ticket_note(NewNote {
+                marker: Some(marker.clone()),
+                ..NewNote::new(ticket.id.clone(), "Marked by psahost.", true)
+            })
+            .await
+            .map_err(|e| format!("add-ticket-note with a marker: {e}"))?;
+        match conn
+            .find_note_by_marker(ticket.id.clone(), marker.clone())
+            .await
+            .map_err(|e| format!("find-note-by-marker: {e}"))?
+        {
+            Some(n) if n.id == note.id => {}
+            other => {
+                return Err(format!(
+                    "find-note-by-marker found {:?}, not note {}",
+                    other.map(|n| n.id),
+                    note.id
+                ));
+            }
+        }
+        match conn
+            .find_note_by_marker(ticket.id.clone(), unused)
+            .await
+            .map_err(|e| format!("find-note-by-marker with an unused marker: {e}"))?
+        {
+            None => Ok(()),
+            Some(n) => Err(format!(
+                "find-note-by-marker with a marker never used found note {}",
+                n.id
+            )),
+        }
     }
 
     async fn check_fault(
