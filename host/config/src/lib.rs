@@ -51,6 +51,9 @@
 //! replica = "replica-a"          # this replica's name, unique among them (kebab-case)
 //! lease = "30s"                  # how long a connection's lease lasts unless renewed (2s..10min)
 //! renew-every = "10s"            # heartbeat and lease renewal (default lease/3; < lease/2)
+//! advertise = "listen"           # optional: where the others reach this replica's API, to
+//!                                # forward it requests for its connections: "listen" (the
+//!                                # `[api] listen` address) or a URL, "http://10.0.0.5:8780"
 //!
 //! [sync]                         # optional; these are the defaults
 //! page-size = 250                # records asked for per page (default: each entity's or
@@ -105,6 +108,7 @@ struct RawCluster {
     replica: Option<Spanned<String>>,
     lease: Option<Spanned<String>>,
     renew_every: Option<Spanned<String>>,
+    advertise: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -294,6 +298,20 @@ pub struct ClusterConfig {
     pub lease: Duration,
     /// How often the replica heartbeats, rebalances and renews its leases.
     pub renew_every: Duration,
+    /// Where the other replicas reach this replica's API to forward it the requests for the
+    /// connections it owns; none: they answer `409 not-owner` naming it instead.
+    pub advertise: Option<Advertise>,
+}
+
+/// How a replica tells the others where its API is (`[cluster] advertise`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Advertise {
+    /// `"listen"`: `http://` and the address the API is bound to (a specific address, so the
+    /// others can reach it: not `0.0.0.0` or `::`).
+    Listen,
+    /// A base URL (`http://` or `https://`, a host and maybe a port, no path), for an address
+    /// the others see differently (a container's published port, a load balancer).
+    Url(String),
 }
 
 /// The shortest lease: renewals need a few round trips to the database within it.
@@ -973,7 +991,7 @@ impl Validator<'_> {
         let cluster = raw
             .cluster
             .as_ref()
-            .map(|c| self.cluster(c, &store))
+            .map(|c| self.cluster(c, &store, api.as_ref()))
             .transpose()?;
         Ok(Config {
             path: self.path.to_path_buf(),
@@ -994,6 +1012,7 @@ impl Validator<'_> {
         &self,
         raw: &Spanned<RawCluster>,
         store: &StoreConfig,
+        api: Option<&ApiConfig>,
     ) -> anyhow::Result<ClusterConfig> {
         if matches!(store, StoreConfig::Sled) {
             return self.error(
@@ -1053,11 +1072,65 @@ impl Validator<'_> {
                 ),
             );
         }
+        let advertise = match &c.advertise {
+            None => None,
+            Some(a) => Some(self.advertise(a, api)?),
+        };
         Ok(ClusterConfig {
             replica: name.clone(),
             lease,
             renew_every,
+            advertise,
         })
+    }
+
+    fn advertise(
+        &self,
+        raw: &Spanned<String>,
+        api: Option<&ApiConfig>,
+    ) -> anyhow::Result<Advertise> {
+        let value = raw.get_ref();
+        if value == "listen" {
+            return match api {
+                None => self.error(
+                    raw.span(),
+                    "cluster.advertise",
+                    "`listen` needs an `[api]` section: add one with `listen = \"10.0.0.5:8780\"`, or advertise a URL",
+                ),
+                Some(api) if api.listen.ip().is_unspecified() => self.error(
+                    raw.span(),
+                    "cluster.advertise",
+                    format!(
+                        "`listen` cannot advertise `{}`: the other replicas cannot reach an unspecified address; advertise the URL they reach this replica at, like \"http://10.0.0.5:{}\"",
+                        api.listen,
+                        api.listen.port()
+                    ),
+                ),
+                Some(_) => Ok(Advertise::Listen),
+            };
+        }
+        let rest = value
+            .strip_prefix("http://")
+            .or_else(|| value.strip_prefix("https://"));
+        let authority = rest.map(|r| r.strip_suffix('/').unwrap_or(r));
+        let valid = authority.is_some_and(|a| {
+            !a.is_empty()
+                && a.len() <= 255
+                && a.chars().all(|ch| {
+                    ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | ':' | '[' | ']')
+                })
+        });
+        if !valid {
+            return self.error(
+                raw.span(),
+                "cluster.advertise",
+                format!(
+                    "`{}` is not an API address: write \"listen\" or a URL with a host and a port and nothing after, like \"http://10.0.0.5:8780\"",
+                    value.escape_debug()
+                ),
+            );
+        }
+        Ok(Advertise::Url(value.trim_end_matches('/').to_string()))
     }
 
     fn store(&self, raw: &RawStore) -> anyhow::Result<StoreConfig> {
@@ -1918,8 +1991,53 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
                 replica: "replica-a".into(),
                 lease: Duration::from_secs(30),
                 renew_every: Duration::from_secs(10),
+                advertise: None,
             })
         );
+        let with = |advertise: &str| {
+            parse(&format!(
+                "{GOOD}{PG}\n[api]\nlisten = \"127.0.0.1:8780\"\ntoken = \"0123456789abcdef\"\n\
+                 [cluster]\nreplica = \"a\"\nadvertise = {advertise:?}\n"
+            ))
+            .map(|c| c.cluster.unwrap().advertise)
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(with("listen"), Ok(Some(Advertise::Listen)));
+        assert_eq!(
+            with("https://replica-a.example:8780/"),
+            Ok(Some(Advertise::Url(
+                "https://replica-a.example:8780".into()
+            )))
+        );
+        for bad in [
+            "10.0.0.5:8780",
+            "http://h/path",
+            "ftp://h",
+            "http://",
+            "http://a b",
+        ] {
+            let e = with(bad).unwrap_err();
+            assert!(
+                e.contains("cluster.advertise") && e.contains(bad),
+                "{bad}: {e}"
+            );
+        }
+        let e = parse(&format!(
+            "{GOOD}{PG}\n[api]\nlisten = \"0.0.0.0:8780\"\ntoken = \"0123456789abcdef\"\n\
+             [cluster]\nreplica = \"a\"\nadvertise = \"listen\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("cluster.advertise") && e.contains("0.0.0.0:8780"),
+            "{e}"
+        );
+        let e = parse(&format!(
+            "{GOOD}{PG}[cluster]\nreplica = \"a\"\nadvertise = \"listen\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("needs an `[api]` section"), "{e}");
         let c = parse(&format!(
             "{GOOD}{PG}[cluster]\nreplica = \"b\"\nlease = \"2s\"\nrenew-every = \"500ms\"\n"
         ))

@@ -233,6 +233,8 @@ pub struct Daemon {
     link_indexes: Arc<psahost_workflows::linking::kept::CompanyIndexes>,
     /// With `[cluster]`: the replica's membership (its leases).
     cluster: Option<Arc<membership::Membership>>,
+    /// With `[cluster]`: the client that forwards requests to a connection's owner.
+    forward_client: reqwest::Client,
     metrics: Arc<Metrics>,
     plugins: BTreeMap<String, PluginSlot>,
     connections: BTreeMap<String, ConnectionSlot>,
@@ -363,6 +365,12 @@ impl Daemon {
             kv,
             engine,
             link_indexes,
+            // Replicas talk directly: a proxy of the environment is never used.
+            forward_client: reqwest::Client::builder().no_proxy().build().map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot make the HTTP client that forwards requests to other replicas: {e}"
+                )
+            })?,
             cluster,
             metrics,
             plugins,
@@ -482,6 +490,11 @@ impl Daemon {
     /// The record store.
     pub fn store(&self) -> &Arc<dyn RecordStore> {
         &self.store
+    }
+
+    /// The HTTP client that forwards requests to the replica owning a connection.
+    pub fn forward_client(&self) -> &reqwest::Client {
+        &self.forward_client
     }
 
     /// The linking workflow's kept company indexes.
@@ -606,6 +619,9 @@ impl Daemon {
         // The API answers at once; the scheduler and the watcher wait for the first loads.
         let (api_stop_tx, mut api_stop_rx) = watch::channel(false);
         let app = crate::api::router(self.clone());
+        if let (Some(cluster), Ok(addr)) = (&self.cluster, listener.local_addr()) {
+            cluster.api_bound(addr);
+        }
         let api = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {

@@ -74,6 +74,9 @@ pub struct Membership {
     stop: watch::Sender<bool>,
     task: Mutex<Option<JoinHandle<()>>>,
     metrics: Arc<crate::api::metrics::Metrics>,
+    /// The API address this replica advertises in its heartbeats (`[cluster] advertise`),
+    /// once known (`listen`: when the API is bound).
+    address: Mutex<Option<String>>,
 }
 
 impl Membership {
@@ -87,7 +90,12 @@ impl Membership {
         metrics: Arc<crate::api::metrics::Metrics>,
     ) -> Membership {
         pg.require_leases(&config.replica);
+        let address = match &config.advertise {
+            Some(psahost_config::Advertise::Url(url)) => Some(url.clone()),
+            _ => None,
+        };
         Membership {
+            address: Mutex::new(address),
             config,
             pg,
             connections,
@@ -105,6 +113,28 @@ impl Membership {
     /// The replica's settings.
     pub fn config(&self) -> &ClusterConfig {
         &self.config
+    }
+
+    /// The API is bound to `addr`: with `advertise = "listen"`, the replica advertises it from
+    /// its next heartbeat on.
+    pub fn api_bound(&self, addr: std::net::SocketAddr) {
+        if self.config.advertise == Some(psahost_config::Advertise::Listen) {
+            *self.address.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(format!("http://{addr}"));
+        }
+    }
+
+    /// The API address this replica advertises, if any (yet).
+    pub fn address(&self) -> Option<String> {
+        self.address
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The API address replica `replica` advertises, if it is live and advertises one.
+    pub async fn address_of(&self, replica: &str) -> anyhow::Result<Option<String>> {
+        self.pg.replica_address(replica).await
     }
 
     /// Starts the membership task: a round at once, then one every `renew-every`.
@@ -140,7 +170,8 @@ impl Membership {
     async fn round(&self) -> anyhow::Result<()> {
         let me = self.config.replica.as_str();
         let ttl = self.config.lease;
-        self.pg.heartbeat(me, ttl).await?;
+        let address = self.address();
+        self.pg.heartbeat(me, ttl, address.as_deref()).await?;
         let live = self.pg.live_replicas().await?;
         let held: BTreeSet<String> = self.state().held.keys().cloned().collect();
         let plan = crate::cluster::plan(

@@ -49,6 +49,7 @@ macro_rules! store_conformance_tests {
             interrupted_commit_applies_whole_or_not_at_all,
             reopening_keeps_data_and_sequence,
             links_are_set_listed_and_removed,
+            audit_trail_is_numbered_per_connection,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
@@ -1017,7 +1018,73 @@ pub async fn links_are_set_listed_and_removed(f: &dyn StoreFactory) {
         .collect();
     assert_eq!(keys, ["t-1", "t-3"]);
     assert_eq!(
+        store.get_link(CONN, "customers", "t-3").await.unwrap(),
+        Some(link("30"))
+    );
+    assert_eq!(
+        store.get_link(CONN, "customers", "t-2").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.get_link(CONN, "devices", "t-3").await.unwrap(),
+        None,
+        "kinds are apart"
+    );
+    assert_eq!(
         store.links("other", "customers", None, 0).await.unwrap(),
         [("t-1".to_string(), link("98"))]
     );
+}
+
+/// The audit trail numbers its entries 1, 2, 3, ... per connection, also under concurrent
+/// appends, lists them after a sequence number in pages, keeps them across a reopen, and never
+/// touches the change feed.
+pub async fn audit_trail_is_numbered_per_connection(f: &dyn StoreFactory) {
+    let store = f.open().await.unwrap();
+    assert!(store.audit(CONN, 0, 0).await.unwrap().is_empty());
+    let entry = |n: u64| json!({"workflow": "test", "n": n});
+    assert_eq!(store.append_audit(CONN, entry(1)).await.unwrap(), 1);
+    assert_eq!(store.append_audit(CONN, entry(2)).await.unwrap(), 2);
+    assert_eq!(
+        store.append_audit("other", entry(100)).await.unwrap(),
+        1,
+        "numbered per connection"
+    );
+    let appends = (3..=22).map(|n| {
+        let store = store.clone();
+        tokio::spawn(async move { store.append_audit(CONN, entry(n)).await.unwrap() })
+    });
+    let mut numbers = Vec::new();
+    for task in appends.collect::<Vec<_>>() {
+        numbers.push(task.await.unwrap());
+    }
+    numbers.sort_unstable();
+    assert_eq!(
+        numbers,
+        (3..=22).collect::<Vec<u64>>(),
+        "gapless and unique"
+    );
+
+    let all = store.audit(CONN, 0, 1000).await.unwrap();
+    assert_eq!(all.len(), 22);
+    assert_eq!(all[0], (1, entry(1)));
+    assert_eq!(all[1], (2, entry(2)));
+    assert!(all.windows(2).all(|w| w[0].0 + 1 == w[1].0));
+    let page = store.audit(CONN, 20, 0).await.unwrap();
+    assert_eq!(
+        page.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(),
+        [21, 22]
+    );
+    assert_eq!(store.audit(CONN, 5, 2).await.unwrap().len(), 2);
+    assert!(store.audit(CONN, u64::MAX, 0).await.unwrap().is_empty());
+    assert!(
+        store.changes(CONN, 0, 100).await.unwrap().is_empty(),
+        "the audit trail has no change events"
+    );
+    store.flush().await.unwrap();
+    drop(store);
+    let store = f.open().await.unwrap();
+    assert_eq!(store.audit(CONN, 21, 0).await.unwrap().len(), 1);
+    assert_eq!(store.append_audit(CONN, entry(23)).await.unwrap(), 23);
+    assert_eq!(store.audit("other", 0, 0).await.unwrap(), [(1, entry(100))]);
 }

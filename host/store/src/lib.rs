@@ -422,6 +422,24 @@ pub trait RecordStore: Send + Sync {
         limit: usize,
     ) -> StoreFuture<'_, Vec<(String, Value)>>;
 
+    /// The link `key` of kind `kind`, if there is one.
+    fn get_link(&self, connection: &str, kind: &str, key: &str) -> StoreFuture<'_, Option<Value>>;
+
+    /// Appends `entry` to the connection's audit trail (the host's record of what it wrote to
+    /// the PSA: a workflow, its subject, the write and the PSA's answer) and returns its
+    /// sequence number: 1 for the connection's first entry, then one more than the last. Entries
+    /// are never changed or removed; they are not records, so no change events.
+    fn append_audit(&self, connection: &str, entry: Value) -> StoreFuture<'_, u64>;
+
+    /// The audit trail's entries after sequence number `after_seq`, oldest first, at most
+    /// `limit` (0: 100).
+    fn audit(
+        &self,
+        connection: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<(u64, Value)>>;
+
     /// Makes everything committed so far durable.
     fn flush(&self) -> StoreFuture<'_, ()>;
 }

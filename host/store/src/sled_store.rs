@@ -46,6 +46,8 @@ struct Trees {
     runs: sled::Tree,
     /// `kind \0 key` -> the link's JSON.
     links: sled::Tree,
+    /// Sequence number (u64, big-endian) -> the audit entry's JSON.
+    audit: sled::Tree,
 }
 
 /// The sled record store.
@@ -103,6 +105,7 @@ impl SledStore {
             seen: open("seen")?,
             runs: open("runs")?,
             links: open("links")?,
+            audit: open("audit")?,
         };
         cache.insert(connection.to_string(), trees.clone());
         Ok(trees)
@@ -149,6 +152,14 @@ fn entity_prefix(entity: Entity) -> Vec<u8> {
     let mut k = entity.name().as_bytes().to_vec();
     k.push(0);
     k
+}
+
+/// The sequence number of an audit key.
+fn seq_of_key(key: &[u8]) -> anyhow::Result<u64> {
+    let bytes: [u8; 8] = key
+        .try_into()
+        .map_err(|_| anyhow!("a stored audit key is damaged"))?;
+    Ok(u64::from_be_bytes(bytes))
 }
 
 fn id_of_key(key: &[u8], prefix_len: usize) -> String {
@@ -545,6 +556,63 @@ impl RecordStore for SledStore {
                     let (k, v) = item?;
                     let link = serde_json::from_slice(&v).context("a stored link is damaged")?;
                     Ok((id_of_key(&k, prefix.len()), link))
+                })
+                .collect()
+        })
+    }
+
+    fn get_link(&self, connection: &str, kind: &str, key: &str) -> StoreFuture<'_, Option<Value>> {
+        let at = link_key(kind, key);
+        self.blocking(connection, move |_, t| {
+            t.links
+                .get(at)?
+                .map(|v| serde_json::from_slice(&v).context("a stored link is damaged"))
+                .transpose()
+        })
+    }
+
+    fn append_audit(&self, connection: &str, entry: Value) -> StoreFuture<'_, u64> {
+        self.blocking(connection, move |store, t| {
+            let body = json_bytes(&entry);
+            // The next number is the last key plus one; a compare-and-swap on that key makes
+            // two appends at once take different numbers.
+            loop {
+                let seq = match t.audit.last()? {
+                    Some((k, _)) => seq_of_key(&k)? + 1,
+                    None => 1,
+                };
+                let swapped =
+                    t.audit
+                        .compare_and_swap(seq.to_be_bytes(), None::<&[u8]>, Some(&body[..]))?;
+                if swapped.is_ok() {
+                    if store.flush_each_commit {
+                        t.audit.flush()?;
+                    }
+                    return Ok(seq);
+                }
+            }
+        })
+    }
+
+    fn audit(
+        &self,
+        connection: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<(u64, Value)>> {
+        self.blocking(connection, move |_, t| {
+            let limit = if limit == 0 { 100 } else { limit };
+            let Some(start) = after_seq.checked_add(1) else {
+                return Ok(Vec::new());
+            };
+            t.audit
+                .range(start.to_be_bytes()..)
+                .take(limit)
+                .map(|item| {
+                    let (k, v) = item?;
+                    let entry =
+                        serde_json::from_slice(&v).context("a stored audit entry is damaged")?;
+                    Ok((seq_of_key(&k)?, entry))
                 })
                 .collect()
         })

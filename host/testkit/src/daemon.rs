@@ -164,6 +164,28 @@ impl Api {
         Answer { status, body, text }
     }
 
+    /// A request with the test token and `headers`; the answer and its headers.
+    pub async fn send_with_headers(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (Answer, reqwest::header::HeaderMap) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(TOKEN);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("the API answers");
+        let status = response.status().as_u16();
+        let answer_headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
+        (Answer { status, body, text }, answer_headers)
+    }
+
     /// Polls `path` until `check` holds on a 200 answer, or panics after `timeout`.
     pub async fn wait_for(
         &self,

@@ -317,9 +317,10 @@ fn sync_json(id: &str, result: ConnectionSync) -> Json<Value> {
     }))
 }
 
-/// With `[cluster]`, a sync of connection `id` runs only on the replica that owns it: elsewhere
-/// `409 not-owner`, naming the owner from the shared leases table. (Forwarding the request to
-/// the owner is not done yet: the client sends it there.)
+/// With `[cluster]`, a sync of connection `id` runs only on the replica that owns it. The
+/// forwarding middleware (`forward.rs`) sends such requests to the owner; this refuses what
+/// reaches a non-owner anyway (forwarded during a rebalancing, or the owner advertises no
+/// address) with `409 not-owner`, naming the owner from the shared leases table.
 async fn require_owner(daemon: &Daemon, id: &str) -> Result<()> {
     let Some(cluster) = daemon.cluster() else {
         return Ok(());
@@ -330,7 +331,7 @@ async fn require_owner(daemon: &Daemon, id: &str) -> Result<()> {
     let me = &cluster.config().replica;
     let message = match cluster.owner_of(id).await.map_err(internal)? {
         Some(lease) if lease.owner != *me => format!(
-            "connection `{id}` is synced by replica `{}` (lease epoch {}), not by this replica `{me}`: send the request to `{}` (requests are not forwarded yet)",
+            "connection `{id}` is synced by replica `{}` (lease epoch {}), not by this replica `{me}`: send the request to `{}`",
             lease.owner, lease.epoch, lease.owner
         ),
         _ => format!(

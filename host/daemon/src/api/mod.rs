@@ -7,6 +7,7 @@
 //! `{"error": {"code": "...", "message": "..."}}` with one of the codes of [`ApiError`].
 
 pub mod auth;
+pub mod forward;
 mod handlers;
 pub mod metrics;
 pub mod openapi;
@@ -104,6 +105,12 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
             "/v1/connections/{id}/links/customers/{customer}",
             delete(h::remove_customer_link),
         )
+        // Layers run outermost last-added first: the token is checked before anything is
+        // forwarded to another replica.
+        .route_layer(axum::middleware::from_fn_with_state(
+            daemon.clone(),
+            forward::to_owner,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             check,
             auth::require_token,

@@ -136,7 +136,8 @@ fn paths() -> Value {
             "200": ok("The runs (completed, held, suspended or failed) and the entities skipped.", r("SyncResult")),
             "400": error("A parameter is wrong."),
             "404": not_found("The connection"),
-            "409": error("With `[cluster]`: another replica owns the connection (the message names it; the request is not forwarded, send it there), or no replica holds its lease while the replicas rebalance."),
+            "409": error("With `[cluster]`: the request could not reach the connection's owner (the replicas are rebalancing, or the owner advertises no address: the message names it), or arrived forwarded at a replica that no longer owns it. Otherwise a request sent to a replica that does not own the connection is forwarded to its owner (see the header `psahost-replica`)."),
+            "502": error("With `[cluster]`: forwarding to the connection's owner failed (`owner-unreachable`), or the connector or the PSA failed (`connector-error`)."),
             "503": error("The connection is not open (its plugin did not load)."),
         }), true) },
         "/v1/connections/{id}/sync/{entity}": { "post": op("Syncs one entity of the connection and returns the run.", "sync", {
@@ -147,7 +148,8 @@ fn paths() -> Value {
             "200": ok("The run.", r("SyncResult")),
             "400": error("A parameter is wrong."),
             "404": not_found("The connection or entity"),
-            "409": error("With `[cluster]`: another replica owns the connection (the message names it; the request is not forwarded, send it there), or no replica holds its lease while the replicas rebalance."),
+            "409": error("With `[cluster]`: the request could not reach the connection's owner (the replicas are rebalancing, or the owner advertises no address: the message names it), or arrived forwarded at a replica that no longer owns it. Otherwise a request sent to a replica that does not own the connection is forwarded to its owner (see the header `psahost-replica`)."),
+            "502": error("With `[cluster]`: forwarding to the connection's owner failed (`owner-unreachable`), or the connector or the PSA failed (`connector-error`)."),
             "503": error("The connection is not open (its plugin did not load)."),
         }), true) },
         "/v1/connections/{id}/records/{entity}": { "get": op("Stored records of an entity, in id order, filtered and paged. Every query parameter other than `after`, `limit` and `updated-since` is a filter: the record's field (WIT name, nested with `/`, e.g. `company-id`, `status/name`) equals the value.", "records", vec![
@@ -168,8 +170,8 @@ fn paths() -> Value {
         "/v1/connections/{id}/records/{entity}/{record}/sync": { "post": op("Syncs one record by id from the PSA (the \"Sync\" on one customer). A record the PSA no longer has is deleted from the store.", "sync", vec![connection_param(), entity_param(), path_param("record", "The record's PSA id.")], json!({
             "200": ok("What changed, and the record as now stored.", r("RecordSyncResult")),
             "404": not_found("The connection or entity"),
-            "502": error("The connector or the PSA failed."),
-            "409": error("With `[cluster]`: another replica owns the connection (the message names it; the request is not forwarded, send it there), or no replica holds its lease while the replicas rebalance."),
+            "409": error("With `[cluster]`: the request could not reach the connection's owner (the replicas are rebalancing, or the owner advertises no address: the message names it), or arrived forwarded at a replica that no longer owns it. Otherwise a request sent to a replica that does not own the connection is forwarded to its owner (see the header `psahost-replica`)."),
+            "502": error("With `[cluster]`: forwarding to the connection's owner failed (`owner-unreachable`), or the connector or the PSA failed (`connector-error`)."),
             "503": error("The connection is not open (its plugin did not load)."),
         }), true) },
         "/v1/connections/{id}/changes": { "get": op("The change feed: every change of the connection's records after sequence `after`, in order. Read again from `next-after` to continue.", "records", vec![
@@ -335,7 +337,7 @@ fn schemas_0() -> Value {
     json!({
         "Error": { "type": "object", "required": ["error"], "properties": { "error": {
             "type": "object", "required": ["code", "message"], "properties": {
-                "code": { "enum": ["unauthorized", "not-found", "bad-request", "not-owner", "unavailable", "connector-error", "internal"] },
+                "code": { "enum": ["unauthorized", "not-found", "bad-request", "not-owner", "owner-unreachable", "unavailable", "connector-error", "internal"] },
                 "message": { "type": "string" },
             } } } },
         "Entity": { "type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64,

@@ -69,6 +69,7 @@ max-connections = 4
 replica = {replica:?}
 lease = "2s"
 renew-every = "500ms"
+advertise = "listen"
 
 [sync]
 page-size = 50
@@ -259,7 +260,7 @@ async fn connections_are_split_between_replicas_each_owned_once() {
 use crate::serve_daemon as serve;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_now_answers_409_on_a_non_owner_and_a_stopped_replica_hands_over() {
+async fn sync_now_is_forwarded_to_the_owner_and_a_stopped_replica_hands_over() {
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(openapi_path()).unwrap()).unwrap();
     let sim = simulator(5, None).await;
@@ -301,32 +302,77 @@ async fn sync_now_answers_409_on_a_non_owner_and_a_stopped_replica_hands_over() 
         .collect();
     assert_eq!(shown, of_a);
 
-    // Sync now of b's connection on a: 409 naming b, and nothing synced.
+    // A request that arrives forwarded at a replica that does not own the connection (the
+    // replicas rebalancing) is refused, never forwarded again: 409, and nothing synced.
     let theirs = &of_b[0];
-    let refused = api_a
-        .post(&format!("/v1/connections/{theirs}/sync?entity=companies"))
+    let post = reqwest::Method::POST;
+    let sync_path = format!("/v1/connections/{theirs}/sync?entity=companies");
+    let (refused, headers) = api_a
+        .send_with_headers(
+            post.clone(),
+            &sync_path,
+            &[("psahost-forwarded-by", "replica-c")],
+        )
         .await;
     check_answer(&doc, "post", "/v1/connections/{id}/sync", &refused);
     assert_eq!(refused.status, 409, "{}", refused.text);
     assert_eq!(refused.body["error"]["code"], "not-owner");
+    assert_eq!(headers["psahost-replica"], "replica-a");
     let message = refused.body["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("replica-b") && message.contains(theirs.as_str()),
+        message.contains("replica-c") && message.contains(theirs.as_str()),
         "{message}"
     );
     assert_eq!(last_seq(&pg, theirs).await, 0, "nothing synced by a");
-    let refused = api_a
-        .post(&format!("/v1/connections/{theirs}/sync/companies"))
-        .await;
-    check_answer(&doc, "post", "/v1/connections/{id}/sync/{entity}", &refused);
-    assert_eq!(refused.status, 409, "{}", refused.text);
-    // On its owner it syncs.
-    let synced = api_b
-        .post(&format!("/v1/connections/{theirs}/sync?entity=companies"))
-        .await;
+    // Sync now of b's connection sent to a: a forwards it to b, the owner, and relays b's
+    // answer, which says where it ran.
+    let (synced, headers) = api_a.send_with_headers(post.clone(), &sync_path, &[]).await;
     check_answer(&doc, "post", "/v1/connections/{id}/sync", &synced);
     assert_eq!(synced.status, 200, "{}", synced.text);
+    assert_eq!(
+        (
+            headers["psahost-replica"].to_str().unwrap(),
+            headers["psahost-forwarded-by"].to_str().unwrap()
+        ),
+        ("replica-b", "replica-a")
+    );
     assert!(last_seq(&pg, theirs).await > 0);
+    let ran_on_b = synced_by(&b);
+    assert!(ran_on_b.contains(theirs.as_str()), "{ran_on_b:?}");
+    assert!(!synced_by(&a).contains(theirs.as_str()), "a ran nothing");
+    // The same through `sync/{entity}`; and a's own connections run on a, not forwarded.
+    let (synced, headers) = api_a
+        .send_with_headers(
+            post.clone(),
+            &format!("/v1/connections/{theirs}/sync/companies"),
+            &[],
+        )
+        .await;
+    check_answer(&doc, "post", "/v1/connections/{id}/sync/{entity}", &synced);
+    assert_eq!(synced.status, 200, "{}", synced.text);
+    assert_eq!(headers["psahost-replica"], "replica-b");
+    let mine = &of_a[0];
+    let (synced, headers) = api_a
+        .send_with_headers(
+            post.clone(),
+            &format!("/v1/connections/{mine}/sync?entity=companies"),
+            &[],
+        )
+        .await;
+    assert_eq!(synced.status, 200, "{}", synced.text);
+    assert_eq!(headers["psahost-replica"], "replica-a");
+    assert!(headers.get("psahost-forwarded-by").is_none());
+    // Reads are served by any replica from the shared store.
+    let (records, headers) = api_a
+        .send_with_headers(
+            reqwest::Method::GET,
+            &format!("/v1/connections/{theirs}/records/companies"),
+            &[],
+        )
+        .await;
+    assert_eq!(records.status, 200, "{}", records.text);
+    assert_eq!(headers["psahost-replica"], "replica-a");
+    assert!(!records.body["records"].as_array().unwrap().is_empty());
 
     // a stops gracefully: b holds everything well within a lease.
     stop_a.send(()).unwrap();

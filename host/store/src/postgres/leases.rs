@@ -193,17 +193,24 @@ impl PgStore {
             .collect())
     }
 
-    /// Records that `replica` is alive until `ttl` from now (its heartbeat).
-    pub async fn heartbeat(&self, replica: &str, ttl: Duration) -> anyhow::Result<()> {
+    /// Records that `replica` is alive until `ttl` from now (its heartbeat), serving its API at
+    /// `address` (an URL such as `http://10.0.0.5:8080`) when it has one.
+    pub async fn heartbeat(
+        &self,
+        replica: &str,
+        ttl: Duration,
+        address: Option<&str>,
+    ) -> anyhow::Result<()> {
         let seconds = ttl_of(ttl)?;
         let client = self.client().await?;
         client
             .execute(
-                "INSERT INTO replicas (replica, seen_at, expires_at)
-                 VALUES ($1, now(), now() + make_interval(secs => $2))
+                "INSERT INTO replicas (replica, seen_at, expires_at, address)
+                 VALUES ($1, now(), now() + make_interval(secs => $2), $3)
                  ON CONFLICT (replica) DO UPDATE
-                   SET seen_at = excluded.seen_at, expires_at = excluded.expires_at",
-                &[&replica, &seconds],
+                   SET seen_at = excluded.seen_at, expires_at = excluded.expires_at,
+                       address = excluded.address",
+                &[&replica, &seconds, &address],
             )
             .await
             .with_context(|| format!("cannot record the heartbeat of replica `{replica}`"))?;
@@ -234,6 +241,19 @@ impl PgStore {
             .await
             .context("cannot read the live replicas")?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// The API address `replica` advertised in its last heartbeat, if it is live and gave one.
+    pub async fn replica_address(&self, replica: &str) -> anyhow::Result<Option<String>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT address FROM replicas WHERE replica = $1 AND expires_at > now()",
+                &[&replica],
+            )
+            .await
+            .with_context(|| format!("cannot read the address of replica `{replica}`"))?;
+        Ok(row.and_then(|r| r.get(0)))
     }
 
     /// From now on, this store's writes of `lease.connection` are made under `lease`: each is

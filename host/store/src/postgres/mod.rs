@@ -811,7 +811,16 @@ impl RecordStore for PgStore {
     ) -> StoreFuture<'_, bool> {
         let (connection, kind, key) = (connection.to_string(), kind.to_string(), key.to_string());
         Box::pin(async move {
-            let client = self.client().await?;
+            let mut client = self.client().await?;
+            // A fenced connection's links are written by its lease holder alone (a workflow's
+            // intents and outcomes are links): lock and check as a page commit does.
+            let fenced = self.fence_of(&connection);
+            let tx = client.transaction().await?;
+            if let Some(fence) = fenced {
+                lock_connection(&tx, &connection).await?;
+                leases::check_fence(&tx, &connection, &fence).await?;
+            }
+            let client = &tx;
             let before = match link {
                 Some(link) => {
                     // `xmax <> 0` tells an update of an existing row from an insert.
@@ -837,6 +846,9 @@ impl RecordStore for PgStore {
                     client.execute(&st, &[&connection, &kind, &key]).await? > 0
                 }
             };
+            tx.commit()
+                .await
+                .context("cannot write the link to the PostgreSQL record store")?;
             Ok(before)
         })
     }
@@ -867,6 +879,78 @@ impl RecordStore for PgStore {
                     let link =
                         serde_json::from_str(row.get(1)).context("a stored link is damaged")?;
                     Ok((row.get(0), link))
+                })
+                .collect()
+        })
+    }
+
+    fn get_link(&self, connection: &str, kind: &str, key: &str) -> StoreFuture<'_, Option<Value>> {
+        let (connection, kind, key) = (connection.to_string(), kind.to_string(), key.to_string());
+        Box::pin(async move {
+            let client = self.client().await?;
+            let st = client
+                .prepare_cached(
+                    "SELECT body FROM links WHERE connection = $1 AND kind = $2 AND key = $3",
+                )
+                .await?;
+            client
+                .query_opt(&st, &[&connection, &kind, &key])
+                .await?
+                .map(|row| serde_json::from_str(row.get(0)).context("a stored link is damaged"))
+                .transpose()
+        })
+    }
+
+    fn append_audit(&self, connection: &str, entry: Value) -> StoreFuture<'_, u64> {
+        let connection = connection.to_string();
+        Box::pin(async move {
+            let body = serde_json::to_string(&entry)?;
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            lock_connection(&tx, &connection).await?;
+            if let Some(fence) = self.fence_of(&connection) {
+                leases::check_fence(&tx, &connection, &fence).await?;
+            }
+            let st = tx
+                .prepare_cached(
+                    "INSERT INTO audit (connection, seq, body)
+                     SELECT $1, coalesce(max(seq), 0) + 1, $2 FROM audit WHERE connection = $1
+                     RETURNING seq",
+                )
+                .await?;
+            let seq: i64 = tx.query_one(&st, &[&connection, &body]).await?.get(0);
+            tx.commit()
+                .await
+                .context("cannot append to the audit trail in the PostgreSQL record store")?;
+            Ok(seq as u64)
+        })
+    }
+
+    fn audit(
+        &self,
+        connection: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<(u64, Value)>> {
+        let connection = connection.to_string();
+        Box::pin(async move {
+            let limit = if limit == 0 { 100 } else { limit };
+            let after = i64::try_from(after_seq).unwrap_or(i64::MAX);
+            let client = self.client().await?;
+            let st = client
+                .prepare_cached(
+                    "SELECT seq, body FROM audit WHERE connection = $1 AND seq > $2
+                     ORDER BY seq LIMIT $3",
+                )
+                .await?;
+            client
+                .query(&st, &[&connection, &after, &sql_limit(limit)])
+                .await?
+                .iter()
+                .map(|row| {
+                    let entry = serde_json::from_str(row.get(1))
+                        .context("a stored audit entry is damaged")?;
+                    Ok((row.get::<_, i64>(0) as u64, entry))
                 })
                 .collect()
         })

@@ -128,6 +128,24 @@ CREATE TABLE links (
 );
 "#;
 
+/// Version 5: the audit trail, what the host wrote to a connection's PSA, numbered per
+/// connection. An append locks the connection's row in `connections` (as every write of a
+/// connection does, so fencing applies) and takes the next number under that lock.
+const V5: &str = r#"
+CREATE TABLE audit (
+    connection text COLLATE "C" NOT NULL,
+    seq        bigint NOT NULL CHECK (seq >= 1),
+    body       text NOT NULL,
+    PRIMARY KEY (connection, seq)
+);
+"#;
+
+/// Version 6: the address at which each replica serves its API (`[cluster] advertise`), so a
+/// replica can forward a request for a connection to the replica that holds its lease.
+const V6: &str = r#"
+ALTER TABLE replicas ADD COLUMN address text;
+"#;
+
 /// Every migration, in order.
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -149,6 +167,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 4,
         description: "links of the tool's records",
         sql: V4,
+    },
+    Migration {
+        version: 5,
+        description: "the audit trail of writes to the PSA",
+        sql: V5,
+    },
+    Migration {
+        version: 6,
+        description: "the API address of each replica",
+        sql: V6,
     },
 ];
 

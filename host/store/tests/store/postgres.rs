@@ -287,6 +287,27 @@ async fn leases_have_one_owner_and_fence_stale_writers() {
         0,
         "nothing written"
     );
+    // A workflow's intents (links) and its audit trail are fenced alike.
+    let err = a
+        .set_link(
+            "globex",
+            "deliveries",
+            "alert-1",
+            Some(json!({"intent": "create"})),
+        )
+        .await
+        .expect_err("a stale writer's link is refused");
+    assert!(err.downcast_ref::<StaleLease>().is_some(), "{err:#}");
+    let err = a
+        .append_audit("globex", json!({"wrote": "ticket"}))
+        .await
+        .expect_err("a stale writer's audit entry is refused");
+    assert!(err.downcast_ref::<StaleLease>().is_some(), "{err:#}");
+    assert_eq!(
+        a.get_link("globex", "deliveries", "alert-1").await.unwrap(),
+        None
+    );
+    assert!(a.audit("globex", 0, 0).await.unwrap().is_empty());
     b.fence(&lease_b);
     b.commit(PageCommit {
         connection: "globex".into(),
@@ -295,6 +316,20 @@ async fn leases_have_one_owner_and_fence_stale_writers() {
     .await
     .expect("the new owner writes");
     assert_eq!(b.count("globex", Entity::Companies).await.unwrap(), 1);
+    b.set_link(
+        "globex",
+        "deliveries",
+        "alert-1",
+        Some(json!({"intent": "create"})),
+    )
+    .await
+    .expect("the new owner writes links");
+    assert_eq!(
+        b.append_audit("globex", json!({"wrote": "ticket"}))
+            .await
+            .unwrap(),
+        1
+    );
 
     // A graceful stop releases at once; the next owner gets a new epoch.
     assert!(a.release_lease(&lease_a).await.unwrap());
@@ -315,8 +350,10 @@ async fn leases_have_one_owner_and_fence_stale_writers() {
         ]
     );
     // Replicas: live while their heartbeat lasts, gone at once when they leave.
-    a.heartbeat("replica-a", long).await.unwrap();
-    b.heartbeat("replica-b", Duration::from_millis(200))
+    a.heartbeat("replica-a", long, Some("http://127.0.0.1:8081"))
+        .await
+        .unwrap();
+    b.heartbeat("replica-b", Duration::from_millis(200), None)
         .await
         .unwrap();
     let live = a.live_replicas().await.unwrap();
@@ -324,12 +361,19 @@ async fn leases_have_one_owner_and_fence_stale_writers() {
         live.into_iter().collect::<Vec<_>>(),
         ["replica-a", "replica-b"]
     );
+    // Each heartbeat says where the replica serves its API (forwarding), or that it does not.
+    assert_eq!(
+        b.replica_address("replica-a").await.unwrap().as_deref(),
+        Some("http://127.0.0.1:8081")
+    );
+    assert_eq!(a.replica_address("replica-b").await.unwrap(), None);
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
         a.live_replicas().await.unwrap().len(),
         1,
         "b's heartbeat lapsed"
     );
+    assert_eq!(a.replica_address("nobody").await.unwrap(), None);
     a.leave("replica-a").await.unwrap();
     assert!(b.live_replicas().await.unwrap().is_empty());
     // Out-of-range lease lengths are refused.
