@@ -372,7 +372,11 @@ pub fn find_open_tickets(client: &mut Client, f: &TicketFilter) -> Result<Vec<Ti
 /// The filter of `find-note-by-marker`: the ticket's notes whose description contains the
 /// marker's line.
 pub fn note_marker_filter(ticket_id: &str, marker: &str) -> Result<Vec<Filter>> {
-    let line = format!("{}{}", psa_sdk::marker::NOTE_PREFIX, psa_sdk::marker::check(marker)?);
+    let line = format!(
+        "{}{}",
+        psa_sdk::marker::NOTE_PREFIX,
+        psa_sdk::marker::check(marker)?
+    );
     Ok(vec![
         Filter::eq("ticketID", query::id("ticket-id", ticket_id)?),
         Filter::cmp("contains", "description", line),

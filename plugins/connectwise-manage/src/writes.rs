@@ -300,7 +300,11 @@ pub fn find_open_tickets(client: &mut Client, f: &TicketFilter) -> Result<Vec<Ti
 
 /// The conditions of `find-note-by-marker`: notes whose text contains the marker's line.
 pub fn note_marker_conditions(marker: &str) -> Result<String> {
-    let line = format!("{}{}", psa_sdk::marker::NOTE_PREFIX, psa_sdk::marker::check(marker)?);
+    let line = format!(
+        "{}{}",
+        psa_sdk::marker::NOTE_PREFIX,
+        psa_sdk::marker::check(marker)?
+    );
     let mut c = Conditions::new();
     c.push("text", "contains", conditions::string(&line));
     Ok(c.build().unwrap_or_default())
@@ -308,7 +312,11 @@ pub fn note_marker_conditions(marker: &str) -> Result<String> {
 
 /// `find-note-by-marker`: the ticket's notes whose text contains the marker's line, checked
 /// exactly here (`contains` also matches a longer marker), the first that carries it.
-pub fn find_note_by_marker(client: &mut Client, ticket_id: &str, marker: &str) -> Result<Option<Note>> {
+pub fn find_note_by_marker(
+    client: &mut Client,
+    ticket_id: &str,
+    marker: &str,
+) -> Result<Option<Note>> {
     let ticket = conditions::id("ticket-id", ticket_id)?;
     let query = vec![
         ("conditions".to_string(), note_marker_conditions(marker)?),

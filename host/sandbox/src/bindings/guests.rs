@@ -132,7 +132,9 @@ impl ConnectorGuest {
         <S as AsContext>::Data: Send,
     {
         match self {
-            ConnectorGuest::Current(g) => g.call_find_note_by_marker(store, ticket_id, marker).await,
+            ConnectorGuest::Current(g) => {
+                g.call_find_note_by_marker(store, ticket_id, marker).await
+            }
             ConnectorGuest::V0_1(_) => Ok(Err(v1::no_note_markers())),
         }
     }
