@@ -2,6 +2,7 @@
 
 mod client;
 mod connection;
+mod delivery;
 mod demo;
 mod link;
 mod mrr;
@@ -90,6 +91,18 @@ pub enum Command {
     /// Link the tool's customers to PSA companies; list and remove the links.
     #[command(subcommand)]
     Link(link::LinkCommand),
+    /// Check a connection's alert delivery settings against the PSA (`delivery check ID`).
+    #[command(subcommand)]
+    Delivery(delivery::DeliveryCommand),
+    /// Deliver alerts as tickets or grouped notes, exactly once (`alerts deliver ID`).
+    #[command(subcommand)]
+    Alerts(delivery::AlertsCommand),
+    /// List deliveries and retry a failed one.
+    #[command(subcommand)]
+    Deliveries(delivery::DeliveriesCommand),
+    /// Sync billable user counts to contract service quantities once per month.
+    #[command(subcommand)]
+    Billable(delivery::BillableCommand),
     /// Compiles a component for the host in a separate process (internal: the host runs it to
     /// bound a compilation's time and memory).
     #[command(name = "__compile-component", hide = true)]
@@ -141,6 +154,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mrr(args) => mrr::run_mrr(args, cli.config.as_deref()).await,
         Command::Eligible(args) => mrr::run_eligible(args, cli.config.as_deref()).await,
         Command::Link(cmd) => link::run(cmd, cli.config.as_deref()).await,
+        Command::Delivery(cmd) => delivery::run_delivery(cmd, cli.config.as_deref()).await,
+        Command::Alerts(cmd) => delivery::run_alerts(cmd, cli.config.as_deref()).await,
+        Command::Deliveries(cmd) => delivery::run_deliveries(cmd, cli.config.as_deref()).await,
+        Command::Billable(cmd) => delivery::run_billable(cmd, cli.config.as_deref()).await,
         Command::CompileComponent {
             settings,
             input,

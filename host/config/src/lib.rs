@@ -70,6 +70,8 @@
 //! max-bytes-per-run = "8GiB"     # likewise for the records' text (counted since the run resumed)
 //! ```
 
+pub mod delivery;
+
 use anyhow::{Context, anyhow};
 use psahost_sandbox::capabilities::ConnectionPolicy;
 use psahost_sandbox::capabilities::http::{Grant, HttpLimits, OriginPattern, Rate, ScopeLimits};
@@ -224,6 +226,7 @@ struct RawConnection {
     schedule: Option<BTreeMap<String, Spanned<String>>>,
     windows: Option<BTreeMap<String, Spanned<String>>>,
     linking: Option<RawLinking>,
+    delivery: Option<Spanned<delivery::RawDelivery>>,
 }
 
 #[derive(Deserialize)]
@@ -440,6 +443,8 @@ pub struct ConnectionConfig {
     pub windows: psahost_workflows::sync::Windows,
     /// How its customers are linked (`[connections.ID.linking]`).
     pub linking: LinkingConfig,
+    /// Alert delivery and the billable sync (`[connections.ID.delivery]`), if configured.
+    pub delivery: Option<psahost_workflows::delivery::DeliverySettings>,
 }
 
 /// The most rule components one connection's linking loads.
@@ -966,6 +971,18 @@ impl Validator<'_> {
                 Some(l) => self.linking(l, &format!("{field}.linking"))?,
                 None => LinkingConfig::default(),
             };
+            let delivery = match &c.delivery {
+                Some(d) => Some(delivery::delivery(
+                    d.get_ref(),
+                    &format!("{field}.delivery"),
+                    d.span(),
+                    &|span, field, message| {
+                        self.error::<()>(span, field, message)
+                            .expect_err("an error is an error")
+                    },
+                )?),
+                None => None,
+            };
             connections.insert(
                 id.clone(),
                 ConnectionConfig {
@@ -981,6 +998,7 @@ impl Validator<'_> {
                     schedule,
                     windows,
                     linking,
+                    delivery,
                 },
             );
         }
