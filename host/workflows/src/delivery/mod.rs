@@ -860,11 +860,19 @@ impl<'a> Delivery<'a> {
                 rec.state.name()
             );
         }
-        rec.intent = None;
         rec.reason = None;
-        let (target, _) = self.route(&rec.alert.organisation);
-        rec.account = target.account.clone();
+        let attempted = rec.intent.is_some();
+        if !attempted {
+            let (target, _) = self.route(&rec.alert.organisation);
+            rec.account = target.account.clone();
+        }
         self.push(&mut rec).await?;
+        if attempted {
+            // A write was sent: the PSA may hold it (an answer it refused to parse, ...), so
+            // the drain looks for the marker before sending it again.
+            rec.state = State::Sending;
+            self.save(&mut rec).await?;
+        }
         self.audit(&rec, "retried").await?;
         Ok(rec)
     }

@@ -339,6 +339,10 @@ impl Checker {
     /// An entry that belongs to a queue or a ticket type (`parent-id`) must belong to the
     /// chosen one.
     fn parent(&mut self, field: &str, r: Option<&Reference>, parents: &[Option<&str>]) {
+        // Without every parent chosen (itself a problem already) there is nothing to compare.
+        if parents.iter().any(Option::is_none) {
+            return;
+        }
         if let Some(r) = r
             && let Some(p) = &r.parent_id
             && !parents.iter().flatten().any(|x| x == p)
