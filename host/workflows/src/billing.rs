@@ -173,12 +173,37 @@ pub async fn sync_billable(
             json!({"state": state, "count": count, "contract": contract, "service": service,
                    "at": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()})
         };
+        // The service is a picklist entry (a product); the quantity is the contract's line of it.
+        let line = match conn.get_agreement(contract.clone()).await {
+            Ok(a) => a
+                .lines
+                .iter()
+                .find(|l| l.product.as_ref().is_some_and(|p| p.id == service))
+                .map(|l| l.id.clone()),
+            Err(e) => {
+                outcome.action = "failed".into();
+                outcome.reason = Some(crate::delivery::short(
+                    &format!("cannot read contract {contract}: {e}"),
+                    500,
+                ));
+                out.push(outcome);
+                continue;
+            }
+        };
+        let Some(line) = line else {
+            outcome.action = "failed".into();
+            outcome.reason = Some(format!(
+                "contract {contract} has no line of service {service}: add the service to the contract in the PSA"
+            ));
+            out.push(outcome);
+            continue;
+        };
         store
             .set_link(connection, PERIODS, &key, Some(record("sending")))
             .await?;
         store.flush().await?;
         match conn
-            .set_contract_service_quantity(contract.clone(), service.clone(), count.to_string())
+            .set_contract_service_quantity(contract.clone(), line.clone(), count.to_string())
             .await
         {
             Ok(()) => {
@@ -195,6 +220,7 @@ pub async fn sync_billable(
                             "period": period,
                             "contract": contract,
                             "service": service,
+                            "line": line,
                             "count": count,
                             "previous": held_count,
                             "forced": force && state == Some("written"),

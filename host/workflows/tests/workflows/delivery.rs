@@ -388,8 +388,14 @@ async fn a_lost_answer_is_resolved_by_the_marker_in_each_dialect() {
             1,
             "{dialect:?}: one ticket"
         );
-        assert_eq!(applied, 1, "{dialect:?}: the create was applied, its answer lost");
-        assert_eq!(again.resolved, 1, "{dialect:?}: found by its marker, not sent again");
+        assert_eq!(
+            applied, 1,
+            "{dialect:?}: the create was applied, its answer lost"
+        );
+        assert_eq!(
+            again.resolved, 1,
+            "{dialect:?}: found by its marker, not sent again"
+        );
         let rec = &records(store.as_ref()).await["a-unmapped"];
         assert_eq!(rec.state, State::Delivered);
         assert_eq!(
@@ -657,8 +663,8 @@ async fn contact_by_email_then_the_default_then_the_check_error() {
     );
 }
 
-/// An agreement of the simulator with a line (addition), and its company.
-fn agreement_with_line(sim: &Simulator) -> (String, String, String) {
+/// An agreement of the simulator with a line (addition), its company and the line's product.
+fn agreement_with_line(sim: &Simulator) -> (String, String, String, String) {
     sim.state().read(|data| {
         let line = data
             .agreement_lines
@@ -670,6 +676,7 @@ fn agreement_with_line(sim: &Simulator) -> (String, String, String) {
             agreement.company_id.to_string(),
             agreement.id.to_string(),
             line.id.to_string(),
+            line.product_id.to_string(),
         )
     })
 }
@@ -693,7 +700,7 @@ async fn billable_sync_once_per_period_across_a_restart_and_the_31st_in_february
     let sim = start(Dialect::ConnectWise).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
-    let (company, agreement, line) = agreement_with_line(&sim);
+    let (company, agreement, line, product) = agreement_with_line(&sim);
     let mut s;
     {
         let conn = connect(&sim, Duration::from_secs(60)).await;
@@ -702,7 +709,7 @@ async fn billable_sync_once_per_period_across_a_restart_and_the_31st_in_february
         let accounts = companies_with_contacts(store.as_ref()).await;
         s = settings(&conn, &accounts).await;
         s.billing = Some(BillingSettings {
-            service: line.clone(),
+            service: product.clone(),
             day: 31,
         });
         s.organisations.insert(
