@@ -883,6 +883,28 @@ enum Step {
     Blocked(String),
 }
 
+/// One lock per connection: a process drains a connection's queue one request at a time (two
+/// drains at once would both send the same queued alert). The daemon keeps one.
+#[derive(Default)]
+pub struct DeliveryLocks {
+    locks:
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl DeliveryLocks {
+    /// Waits for connection `id`'s lock; held until the guard is dropped.
+    pub async fn lock(&self, id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self
+            .locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(id.to_string())
+            .or_default()
+            .clone();
+        lock.lock_owned().await
+    }
+}
+
 /// The deliveries of a connection, by alert id, after `after`, at most `limit` (0: 100).
 pub async fn list(
     store: &dyn RecordStore,
