@@ -410,3 +410,138 @@ pub(crate) fn delivery(
         billing,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Config;
+    use psahost_workflows::delivery::settings::Severity;
+    use std::path::Path;
+
+    const BASE: &str = r#"
+[runtime]
+data-dir = "data"
+
+[plugins.cw]
+builtin = "connectwise-manage"
+
+[connections.acme]
+plugin = "cw"
+settings = { site = "api-na.myconnectwise.net" }
+grant = { hosts = ["requested"] }
+"#;
+
+    const DELIVERY: &str = r#"
+[connections.acme.delivery]
+catch-all = { account = "250", contact = "7" }
+attach-contacts = true
+ignored-accounts = ["13"]
+account-filter = { types = ["Customer"] }
+
+[connections.acme.delivery.organisations."Contoso Ltd"]
+account = "19"
+tickets = false
+contract = "7"
+
+[connections.acme.delivery.ticket]
+queue = "1"
+status = "2"
+ticket-type = "3"
+source = "4"
+subject = "MDR {severity}: {title}"
+priorities = { Critical = "1", high = "2", medium = "3", low = "4" }
+
+[connections.acme.delivery.note]
+visibility = "internal"
+title = "Alert {id}"
+
+[connections.acme.delivery.overrides]
+respond-rules = { isolate-host = { ticket-type = "9", sub-type = "10" } }
+
+[connections.acme.delivery.billing]
+service = "12"
+day = 31
+"#;
+
+    fn parse(extra: &str) -> anyhow::Result<Config> {
+        Config::parse(
+            &format!("{BASE}{extra}"),
+            Path::new("/etc/psahost/psahost.toml"),
+        )
+    }
+
+    fn error(extra: &str) -> String {
+        format!("{:#}", parse(extra).unwrap_err())
+    }
+
+    #[test]
+    fn a_delivery_section_is_parsed_into_settings() {
+        let c = parse(DELIVERY).unwrap();
+        let d = c.connection("acme").unwrap().delivery.clone().unwrap();
+        assert_eq!(d.catch_all.account, "250");
+        assert_eq!(d.catch_all.contact.as_deref(), Some("7"));
+        let org = &d.organisations["Contoso Ltd"];
+        assert_eq!((org.target.account.as_str(), org.tickets), ("19", false));
+        assert_eq!(d.ticket.priorities[&Severity::Critical], "1");
+        assert_eq!(d.note.internal, Some(true));
+        assert_eq!(
+            d.overrides.respond_rules["isolate-host"]
+                .sub_type
+                .as_deref(),
+            Some("10")
+        );
+        assert_eq!(d.billing.as_ref().unwrap().day, 31);
+        assert!(d.ignored.contains("13"));
+        assert!(
+            parse("")
+                .unwrap()
+                .connection("acme")
+                .unwrap()
+                .delivery
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn form_errors_name_the_file_the_field_and_the_value() {
+        let cases = [
+            (
+                DELIVERY.replace("catch-all = { account = \"250\", contact = \"7\" }\n", ""),
+                "connections.acme.delivery.catch-all",
+            ),
+            (
+                DELIVERY.replace("{severity}", "{nope}"),
+                "connections.acme.delivery.ticket.subject",
+            ),
+            (
+                DELIVERY.replace("visibility = \"internal\"", "visibility = \"secret\""),
+                "connections.acme.delivery.note.visibility",
+            ),
+            (
+                DELIVERY.replace("day = 31", "day = 32"),
+                "connections.acme.delivery.billing.day",
+            ),
+            (
+                DELIVERY.replace("service = \"12\"\n", ""),
+                "connections.acme.delivery.billing.service",
+            ),
+            (
+                DELIVERY.replace("Critical = \"1\"", "urgent = \"1\""),
+                "connections.acme.delivery.ticket.priorities.urgent",
+            ),
+        ];
+        for (text, field) in cases {
+            let e = error(&text);
+            assert!(e.contains(field), "{field}: {e}");
+            assert!(e.contains("/etc/psahost/psahost.toml"), "{e}");
+            assert!(e.contains("line "), "{e}");
+        }
+        assert!(
+            error(&DELIVERY.replace("visibility = \"internal\"", "visibility = \"secret\""))
+                .contains("`secret`")
+        );
+        assert!(
+            error(&DELIVERY.replace("attach-contacts", "attach-contact"))
+                .contains("attach-contact")
+        );
+    }
+}

@@ -38,6 +38,9 @@
 //! customers-rules = "rules/customers.toml"  # a rule set (TOML) instead of the built-in one
 //! rule-plugins = ["rules/my-rule.wasm"]     # the matching rule components it names
 //!
+//! [connections.acme.delivery]   # optional: alert delivery and billable sync (see `delivery`)
+//! catch-all = { account = "250" }
+//!
 //! [api]                          # needed by `psahost serve`
 //! listen = "127.0.0.1:8780"
 //! token = "${env:PSAHOST_API_TOKEN}"   # bearer token of every API call (at least 16 characters)

@@ -529,7 +529,7 @@ mod tests {
         let ix = data.index();
         let t = data.tickets.values().next().unwrap();
         let v = ticket(&ix, t);
-        assert_eq!(v.as_object().unwrap().len(), 30);
+        assert_eq!(v.as_object().unwrap().len(), 31);
         let c = data
             .contacts
             .values()
