@@ -179,7 +179,7 @@ async fn sigkill_between_the_create_and_the_acknowledgement_then_one_ticket() {
     assert_eq!(found.len(), 1);
     let list = crate::run(&config, &["deliveries", "list", "sim"]).await;
     assert!(
-        list.stdout.contains(&format!("k-1\tdelivered\taccount"))
+        list.stdout.contains("k-1\tdelivered\taccount")
             && list.stdout.contains(&format!("ticket {}", found[0].id)),
         "{}",
         list.stdout
