@@ -870,16 +870,14 @@ impl Suite<'_> {
             );
         };
         let summary = format!("conformance check {}", self.seed);
-        let ticket = match conn
-            .create_ticket(NewTicket {
-                description: Some("Created by psahost plugin check.".into()),
-                queue_id: defaults.queue,
-                status_id: defaults.status,
-                priority_id: defaults.priority,
-                ..NewTicket::new(company.clone(), summary.clone())
-            })
-            .await
-        {
+        let new_ticket = NewTicket {
+            description: Some("Created by psahost plugin check.".into()),
+            queue_id: defaults.queue,
+            status_id: defaults.status,
+            priority_id: defaults.priority,
+            ..NewTicket::new(company.clone(), summary.clone())
+        };
+        let ticket = match conn.create_ticket(new_ticket.clone()).await {
             Ok(t) => t,
             Err(e) => {
                 self.note_error("create-ticket", &e);
@@ -992,7 +990,7 @@ impl Suite<'_> {
             }
         }
         if self.declares(Operation::FindNoteByMarker) {
-            if let Err(why) = self.check_markers(conn, &ticket.company_id, &summary).await {
+            if let Err(why) = self.check_markers(conn, new_ticket).await {
                 return self.record("writes: ticket and note", Outcome::Fail, why);
             }
             detail.push_str(", found again by its markers");
@@ -1005,17 +1003,15 @@ impl Suite<'_> {
     async fn check_markers(
         &mut self,
         conn: &Connection,
-        company: &Option<String>,
-        summary: &str,
+        template: NewTicket,
     ) -> Result<(), String> {
-        let Some(company) = company.clone() else {
-            return Err("the created ticket has no company to create a marked one for".into());
-        };
+        let company = template.company_id.clone();
         let marker = format!("psahost-check-{}", self.seed);
         let ticket = conn
             .create_ticket(NewTicket {
                 marker: Some(marker.clone()),
-                ..NewTicket::new(company.clone(), format!("{summary} (marked)"))
+                summary: format!("{} (marked)", template.summary),
+                ..template
             })
             .await
             .map_err(|e| format!("create-ticket with a marker: {e}"))?;
