@@ -2,6 +2,7 @@
 
 mod client;
 mod connection;
+mod delivery;
 mod demo;
 mod inventory;
 mod link;
@@ -95,6 +96,18 @@ pub enum Command {
     /// audit trail of the writes.
     #[command(subcommand)]
     Inventory(inventory::InventoryCommand),
+    /// Check a connection's alert delivery settings against the PSA (`delivery check ID`).
+    #[command(subcommand)]
+    Delivery(delivery::DeliveryCommand),
+    /// Deliver alerts as tickets or grouped notes, exactly once (`alerts deliver ID`).
+    #[command(subcommand)]
+    Alerts(delivery::AlertsCommand),
+    /// List deliveries and retry a failed one.
+    #[command(subcommand)]
+    Deliveries(delivery::DeliveriesCommand),
+    /// Sync billable user counts to contract service quantities once per month.
+    #[command(subcommand)]
+    Billable(delivery::BillableCommand),
     /// Compiles a component for the host in a separate process (internal: the host runs it to
     /// bound a compilation's time and memory).
     #[command(name = "__compile-component", hide = true)]
@@ -147,6 +160,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eligible(args) => mrr::run_eligible(args, cli.config.as_deref()).await,
         Command::Link(cmd) => link::run(cmd, cli.config.as_deref()).await,
         Command::Inventory(cmd) => inventory::run(cmd, cli.config.as_deref()).await,
+        Command::Delivery(cmd) => delivery::run_delivery(cmd, cli.config.as_deref()).await,
+        Command::Alerts(cmd) => delivery::run_alerts(cmd, cli.config.as_deref()).await,
+        Command::Deliveries(cmd) => delivery::run_deliveries(cmd, cli.config.as_deref()).await,
+        Command::Billable(cmd) => delivery::run_billable(cmd, cli.config.as_deref()).await,
         Command::CompileComponent {
             settings,
             input,

@@ -42,6 +42,8 @@
 //!
 //! [connections.acme.inventory]   # optional: inventory sync (see `inventory.rs` for all keys)
 //! identifiers = ["serial-number"] # ...
+//! [connections.acme.delivery]   # optional: alert delivery and billable sync (see `delivery`)
+//! catch-all = { account = "250" }
 //!
 //! [api]                          # needed by `psahost serve`
 //! listen = "127.0.0.1:8780"
@@ -75,6 +77,7 @@
 //! max-bytes-per-run = "8GiB"     # likewise for the records' text (counted since the run resumed)
 //! ```
 
+pub mod delivery;
 mod inventory;
 
 use anyhow::{Context, anyhow};
@@ -234,6 +237,7 @@ struct RawConnection {
     windows: Option<BTreeMap<String, Spanned<String>>>,
     linking: Option<RawLinking>,
     inventory: Option<inventory::RawInventory>,
+    delivery: Option<Spanned<delivery::RawDelivery>>,
 }
 
 #[derive(Deserialize)]
@@ -453,6 +457,8 @@ pub struct ConnectionConfig {
     pub linking: LinkingConfig,
     /// Its inventory sync (`[connections.ID.inventory]`), if configured.
     pub inventory: Option<psahost_workflows::inventory::InventorySettings>,
+    /// Alert delivery and the billable sync (`[connections.ID.delivery]`), if configured.
+    pub delivery: Option<psahost_workflows::delivery::DeliverySettings>,
 }
 
 /// The most rule components one connection's linking loads.
@@ -1046,6 +1052,18 @@ impl Validator<'_> {
                 .as_ref()
                 .map(|i| self.inventory(i, &format!("{field}.inventory")))
                 .transpose()?;
+            let delivery = match &c.delivery {
+                Some(d) => Some(delivery::delivery(
+                    d.get_ref(),
+                    &format!("{field}.delivery"),
+                    d.span(),
+                    &|span, field, message| {
+                        self.error::<()>(span, field, message)
+                            .expect_err("an error is an error")
+                    },
+                )?),
+                None => None,
+            };
             connections.insert(
                 id.clone(),
                 ConnectionConfig {
@@ -1062,6 +1080,7 @@ impl Validator<'_> {
                     windows,
                     linking,
                     inventory,
+                    delivery,
                 },
             );
         }

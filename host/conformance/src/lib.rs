@@ -870,16 +870,14 @@ impl Suite<'_> {
             );
         };
         let summary = format!("conformance check {}", self.seed);
-        let ticket = match conn
-            .create_ticket(NewTicket {
-                description: Some("Created by psahost plugin check.".into()),
-                queue_id: defaults.queue,
-                status_id: defaults.status,
-                priority_id: defaults.priority,
-                ..NewTicket::new(company.clone(), summary.clone())
-            })
-            .await
-        {
+        let new_ticket = NewTicket {
+            description: Some("Created by psahost plugin check.".into()),
+            queue_id: defaults.queue,
+            status_id: defaults.status,
+            priority_id: defaults.priority,
+            ..NewTicket::new(company.clone(), summary.clone())
+        };
+        let ticket = match conn.create_ticket(new_ticket.clone()).await {
             Ok(t) => t,
             Err(e) => {
                 self.note_error("create-ticket", &e);
@@ -961,9 +959,10 @@ impl Suite<'_> {
             match conn
                 .find_open_tickets(TicketFilter {
                     company_id: Some(company),
-                    summary: Some(summary),
+                    summary: Some(summary.clone()),
                     queue_id: None,
                     limit: 5,
+                    marker: None,
                 })
                 .await
             {
@@ -990,7 +989,93 @@ impl Suite<'_> {
                 }
             }
         }
+        if self.declares(Operation::FindNoteByMarker) {
+            if let Err(why) = self.check_markers(conn, new_ticket).await {
+                return self.record("writes: ticket and note", Outcome::Fail, why);
+            }
+            detail.push_str(", found again by its markers");
+        }
         self.record("writes: ticket and note", Outcome::Pass, detail);
+    }
+
+    /// A ticket and a note created with markers are found by them (`ticket-filter.marker`,
+    /// `find-note-by-marker`), and a marker never used finds nothing.
+    async fn check_markers(
+        &mut self,
+        conn: &Connection,
+        template: NewTicket,
+    ) -> Result<(), String> {
+        let company = template.company_id.clone();
+        let marker = format!("psahost-check-{}", self.seed);
+        let ticket = conn
+            .create_ticket(NewTicket {
+                marker: Some(marker.clone()),
+                summary: format!("{} (marked)", template.summary),
+                ..template
+            })
+            .await
+            .map_err(|e| format!("create-ticket with a marker: {e}"))?;
+        let filter = |marker: &str| TicketFilter {
+            company_id: Some(company.clone()),
+            summary: None,
+            queue_id: None,
+            limit: 5,
+            marker: Some(marker.to_string()),
+        };
+        let found = conn
+            .find_open_tickets(filter(&marker))
+            .await
+            .map_err(|e| format!("find-open-tickets by marker: {e}"))?;
+        if found.len() != 1 || found[0].id != ticket.id {
+            return Err(format!(
+                "find-open-tickets by marker returned {} tickets, not the marked ticket {} alone",
+                found.len(),
+                ticket.id
+            ));
+        }
+        let unused = format!("{marker}-unused");
+        let none = conn
+            .find_open_tickets(filter(&unused))
+            .await
+            .map_err(|e| format!("find-open-tickets by an unused marker: {e}"))?;
+        if !none.is_empty() {
+            return Err(format!(
+                "find-open-tickets by a marker never used returned {} tickets",
+                none.len()
+            ));
+        }
+        let note = conn
+            .add_ticket_note(NewNote {
+                marker: Some(marker.clone()),
+                ..NewNote::new(ticket.id.clone(), "Marked by psahost.", true)
+            })
+            .await
+            .map_err(|e| format!("add-ticket-note with a marker: {e}"))?;
+        match conn
+            .find_note_by_marker(ticket.id.clone(), marker.clone())
+            .await
+            .map_err(|e| format!("find-note-by-marker: {e}"))?
+        {
+            Some(n) if n.id == note.id => {}
+            other => {
+                return Err(format!(
+                    "find-note-by-marker found {:?}, not note {}",
+                    other.map(|n| n.id),
+                    note.id
+                ));
+            }
+        }
+        match conn
+            .find_note_by_marker(ticket.id.clone(), unused)
+            .await
+            .map_err(|e| format!("find-note-by-marker with an unused marker: {e}"))?
+        {
+            None => Ok(()),
+            Some(n) => Err(format!(
+                "find-note-by-marker with a marker never used found note {}",
+                n.id
+            )),
+        }
     }
 
     async fn check_fault(

@@ -231,6 +231,8 @@ pub struct Daemon {
     engine: Arc<SyncEngine>,
     /// The linking workflow's company indexes, kept up to date from the change feed.
     link_indexes: Arc<psahost_workflows::linking::kept::CompanyIndexes>,
+    /// One delivery queue drain at a time per connection.
+    delivery_locks: psahost_workflows::delivery::DeliveryLocks,
     /// With `[cluster]`: the replica's membership (its leases).
     cluster: Option<Arc<membership::Membership>>,
     /// With `[cluster]`: the client that forwards requests to a connection's owner.
@@ -368,6 +370,7 @@ impl Daemon {
             kv,
             engine,
             link_indexes,
+            delivery_locks: Default::default(),
             // Replicas talk directly: a proxy of the environment is never used.
             forward_client: reqwest::Client::builder().no_proxy().build().map_err(|e| {
                 anyhow::anyhow!(
@@ -503,6 +506,11 @@ impl Daemon {
     /// The linking workflow's kept company indexes.
     pub fn link_indexes(&self) -> &Arc<psahost_workflows::linking::kept::CompanyIndexes> {
         &self.link_indexes
+    }
+
+    /// The per-connection locks of alert delivery.
+    pub fn delivery_locks(&self) -> &psahost_workflows::delivery::DeliveryLocks {
+        &self.delivery_locks
     }
 
     /// The sync engine.

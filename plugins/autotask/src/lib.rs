@@ -267,6 +267,7 @@ impl Connector for Autotask {
                 Operation::CreateTicket,
                 Operation::AddTicketNote,
                 Operation::FindOpenTickets,
+                Operation::FindNoteByMarker,
                 Operation::CreateConfiguration,
                 Operation::UpdateConfiguration,
                 Operation::SetContractServiceQuantity,
@@ -433,6 +434,11 @@ impl Connector for Autotask {
         writes::find_open_tickets(&mut Client::connect()?, &filter)
     }
 
+    fn find_note_by_marker(ticket_id: String, marker: String) -> Result<Option<Note>> {
+        writes::note_marker_filter(&ticket_id, &marker)?;
+        writes::find_note_by_marker(&mut Client::connect()?, &ticket_id, &marker)
+    }
+
     fn create_configuration(configuration: NewConfiguration) -> Result<Configuration> {
         writes::configuration_body(&configuration)?;
         writes::create_configuration(&mut Client::connect()?, &configuration)
@@ -547,7 +553,7 @@ mod tests {
             info.outbound_hosts,
             vec!["{discovery-url}", "https://*.autotask.net", "{zone-url}"]
         );
-        assert_eq!(info.operations.len(), 19);
+        assert_eq!(info.operations.len(), 20);
         let names: Vec<_> = info.settings.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,

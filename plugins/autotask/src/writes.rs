@@ -91,6 +91,10 @@ pub fn ticket_body(t: &NewTicket) -> Result<Value> {
         ],
     )?;
     merge_extra(&mut body, t.extra.as_deref())?;
+    // After `extra`: the marker is what finds the ticket again, so nothing may replace it.
+    if let Some(marker) = &t.marker {
+        body.insert("externalID".into(), json!(psa_sdk::marker::check(marker)?));
+    }
     Ok(Value::Object(body))
 }
 
@@ -126,10 +130,15 @@ pub fn note_body(n: &NewNote) -> Result<(u64, Value)> {
     } else {
         map::PUBLISH_ALL_USERS
     };
+    // Autotask ticket notes have no external reference: the marker is the text's last line.
+    let description = match &n.marker {
+        Some(marker) => psa_sdk::marker::note_text(&n.text, psa_sdk::marker::check(marker)?),
+        None => n.text.clone(),
+    };
     let mut body = Map::new();
     body.insert("ticketID".into(), json!(ticket_id));
     body.insert("title".into(), json!(title));
-    body.insert("description".into(), json!(n.text));
+    body.insert("description".into(), json!(description));
     body.insert("noteType".into(), json!(note_type));
     body.insert("publish".into(), json!(publish));
     merge_extra(&mut body, n.extra.as_deref())?;
@@ -137,8 +146,13 @@ pub fn note_body(n: &NewNote) -> Result<(u64, Value)> {
 }
 
 /// The filter of `find-open-tickets`: not Complete, and the given company, title and queue.
+///
+/// With a marker: the ticket whose `externalID` is the marker, open or closed.
 pub fn open_ticket_filter(f: &TicketFilter) -> Result<Vec<Filter>> {
-    let mut filter = vec![Filter::cmp("noteq", "status", map::STATUS_COMPLETE)];
+    let mut filter = match &f.marker {
+        Some(marker) => vec![Filter::eq("externalID", psa_sdk::marker::check(marker)?)],
+        None => vec![Filter::cmp("noteq", "status", map::STATUS_COMPLETE)],
+    };
     if let Some(company) = &f.company_id {
         filter.push(Filter::eq("companyID", query::id("company-id", company)?));
     }
@@ -159,7 +173,9 @@ pub fn select_open_tickets(items: Vec<Value>, f: &TicketFilter) -> Result<Vec<Ti
     if let Some(summary) = &f.summary {
         tickets.retain(|t| t.summary == summary.trim());
     }
-    tickets.retain(|t| !t.closed);
+    if f.marker.is_none() {
+        tickets.retain(|t| !t.closed);
+    }
     tickets.sort_by_key(|t| std::cmp::Reverse(t.id.parse::<u64>().unwrap_or(0)));
     tickets.truncate(f.limit as usize);
     Ok(tickets)
@@ -368,6 +384,37 @@ pub fn find_open_tickets(client: &mut Client, f: &TicketFilter) -> Result<Vec<Ti
     select_open_tickets(items, f)
 }
 
+/// The filter of `find-note-by-marker`: the ticket's notes whose description contains the
+/// marker's line.
+pub fn note_marker_filter(ticket_id: &str, marker: &str) -> Result<Vec<Filter>> {
+    let line = format!(
+        "{}{}",
+        psa_sdk::marker::NOTE_PREFIX,
+        psa_sdk::marker::check(marker)?
+    );
+    Ok(vec![
+        Filter::eq("ticketID", query::id("ticket-id", ticket_id)?),
+        Filter::cmp("contains", "description", line),
+    ])
+}
+
+/// `find-note-by-marker`: `TicketNotes/query`, the marker's line checked exactly here (`contains`
+/// also matches a longer marker).
+pub fn find_note_by_marker(
+    client: &mut Client,
+    ticket_id: &str,
+    marker: &str,
+) -> Result<Option<Note>> {
+    let filter = note_marker_filter(ticket_id, marker)?;
+    for v in client.query_all("TicketNotes", filter)? {
+        let note = map::note(&v, ticket_id)?;
+        if psa_sdk::marker::note_has(&note.text, marker) {
+            return Ok(Some(note));
+        }
+    }
+    Ok(None)
+}
+
 /// `create-configuration`: `POST ConfigurationItems`, then the stored item.
 pub fn create_configuration(client: &mut Client, c: &NewConfiguration) -> Result<Configuration> {
     let body = configuration_body(c)?;
@@ -476,6 +523,7 @@ mod tests {
             extra: Some(
                 r#"{"dueDateTime":"2026-03-02T17:00:00Z","configurationItemID":7001}"#.into(),
             ),
+            marker: None,
         }
     }
 
@@ -591,6 +639,7 @@ mod tests {
             title: None,
             note_type_id: None,
             extra: None,
+            marker: None,
         }
     }
 
@@ -670,6 +719,7 @@ mod tests {
             summary: Some(r#"CPU "high" on \\srv01"#.into()),
             queue_id: Some("5".into()),
             limit: 5,
+            marker: None,
         };
         let filter = open_ticket_filter(&f).unwrap();
         assert_eq!(
@@ -687,6 +737,7 @@ mod tests {
             summary: None,
             queue_id: None,
             limit: 2,
+            marker: None,
         };
         assert_eq!(open_ticket_filter(&only).unwrap().len(), 2);
         let bad = TicketFilter {

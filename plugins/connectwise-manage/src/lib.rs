@@ -247,6 +247,7 @@ impl Connector for ConnectWiseManage {
                 Operation::CreateTicket,
                 Operation::AddTicketNote,
                 Operation::FindOpenTickets,
+                Operation::FindNoteByMarker,
                 Operation::CreateConfiguration,
                 Operation::UpdateConfiguration,
                 Operation::SetContractServiceQuantity,
@@ -408,6 +409,11 @@ impl Connector for ConnectWiseManage {
         writes::find_open_tickets(&mut Client::connect()?, &filter)
     }
 
+    fn find_note_by_marker(ticket_id: String, marker: String) -> Result<Option<Note>> {
+        writes::note_marker_conditions(&marker)?;
+        writes::find_note_by_marker(&mut Client::connect()?, &ticket_id, &marker)
+    }
+
     fn create_configuration(configuration: NewConfiguration) -> Result<Configuration> {
         writes::configuration_body(&configuration)?;
         writes::create_configuration(&mut Client::connect()?, &configuration)
@@ -505,7 +511,7 @@ mod tests {
         assert_eq!(info.id, "connectwise-manage");
         assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
         assert_eq!(info.outbound_hosts, vec!["{site}"]);
-        assert_eq!(info.operations.len(), 19);
+        assert_eq!(info.operations.len(), 20);
         let names: Vec<_> = info.settings.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,

@@ -56,6 +56,13 @@ pub fn ticket_body(t: &NewTicket) -> Result<Value> {
         body.insert("initialDescription".into(), json!(d));
     }
     merge_extra(&mut body, t.extra.as_deref())?;
+    // After `extra`: the marker is what finds the ticket again, so nothing may replace it.
+    if let Some(marker) = &t.marker {
+        body.insert(
+            "externalXRef".into(),
+            json!(psa_sdk::marker::check(marker)?),
+        );
+    }
     Ok(Value::Object(body))
 }
 
@@ -78,6 +85,11 @@ pub fn note_body(n: &NewNote) -> Result<Value> {
     if text.trim().is_empty() {
         return Err(Error::invalid("text", "a note needs text"));
     }
+    // ConnectWise notes have no external reference: the marker is the text's last line.
+    let text = match &n.marker {
+        Some(marker) => psa_sdk::marker::note_text(&text, psa_sdk::marker::check(marker)?),
+        None => text,
+    };
     let mut body = Map::new();
     body.insert("text".into(), json!(text));
     body.insert("detailDescriptionFlag".into(), json!(!n.internal));
@@ -90,7 +102,15 @@ pub fn note_body(n: &NewNote) -> Result<Value> {
 /// The conditions of `find-open-tickets`.
 pub fn open_ticket_conditions(f: &TicketFilter) -> Result<String> {
     let mut c = Conditions::new();
-    c.push("closedFlag", "=", false);
+    // A marker finds its ticket open or closed (the contract's `ticket-filter.marker`).
+    match &f.marker {
+        Some(marker) => {
+            c.eq_str("externalXRef", psa_sdk::marker::check(marker)?);
+        }
+        None => {
+            c.push("closedFlag", "=", false);
+        }
+    }
     if let Some(company) = &f.company_id {
         c.push("company/id", "=", conditions::id("company-id", company)?);
     }
@@ -310,6 +330,50 @@ pub fn find_open_tickets(client: &mut Client, f: &TicketFilter) -> Result<Vec<Ti
     }
 }
 
+/// The conditions of `find-note-by-marker`: notes whose text contains the marker's line.
+pub fn note_marker_conditions(marker: &str) -> Result<String> {
+    let line = format!(
+        "{}{}",
+        psa_sdk::marker::NOTE_PREFIX,
+        psa_sdk::marker::check(marker)?
+    );
+    let mut c = Conditions::new();
+    c.push("text", "contains", conditions::string(&line));
+    Ok(c.build().unwrap_or_default())
+}
+
+/// `find-note-by-marker`: the ticket's notes whose text contains the marker's line, checked
+/// exactly here (`contains` also matches a longer marker), the first that carries it.
+pub fn find_note_by_marker(
+    client: &mut Client,
+    ticket_id: &str,
+    marker: &str,
+) -> Result<Option<Note>> {
+    let ticket = conditions::id("ticket-id", ticket_id)?;
+    let query = vec![
+        ("conditions".to_string(), note_marker_conditions(marker)?),
+        ("orderBy".to_string(), "id asc".to_string()),
+        ("pageSize".to_string(), "25".to_string()),
+    ];
+    let subject = format!("ticket {ticket}");
+    let response = client.send(
+        Method::Get,
+        &format!("service/tickets/{ticket}/notes"),
+        &query,
+        &[],
+        None,
+        Some(&subject),
+    )?;
+    let ticket = ticket.to_string();
+    for raw in psa_sdk::json::records(&response.body)? {
+        let note = map::note_json(raw.get(), &ticket)?;
+        if psa_sdk::marker::note_has(&note.text, marker) {
+            return Ok(Some(note));
+        }
+    }
+    Ok(None)
+}
+
 /// `create-configuration`.
 pub fn create_configuration(client: &mut Client, c: &NewConfiguration) -> Result<Configuration> {
     let body = to_bytes(&configuration_body(c)?)?;
@@ -393,6 +457,7 @@ mod tests {
             source_id: Some("6".into()),
             agreement_id: Some("5".into()),
             extra: Some(r#"{"severity":"High","item":{"id":3}}"#.into()),
+            marker: None,
         }
     }
 
@@ -506,6 +571,7 @@ mod tests {
             title: None,
             note_type_id: None,
             extra: None,
+            marker: None,
         }
     }
 
@@ -550,6 +616,7 @@ mod tests {
             summary: Some(r#"CPU "high" on \\srv01"#.into()),
             queue_id: Some("1".into()),
             limit: 5,
+            marker: None,
         };
         assert_eq!(
             open_ticket_conditions(&f).unwrap(),
@@ -560,6 +627,7 @@ mod tests {
             summary: None,
             queue_id: None,
             limit: 1,
+            marker: None,
         };
         assert_eq!(open_ticket_conditions(&only).unwrap(), "closedFlag = false");
         let bad = TicketFilter {

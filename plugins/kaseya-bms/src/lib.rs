@@ -177,6 +177,7 @@ impl Connector for KaseyaBms {
                 Operation::CreateTicket,
                 Operation::AddTicketNote,
                 Operation::FindOpenTickets,
+                Operation::FindNoteByMarker,
                 Operation::SetContractServiceQuantity,
                 Operation::ListDataset,
             ],
@@ -312,6 +313,12 @@ impl Connector for KaseyaBms {
         writes::find_open_tickets(&mut Client::connect()?, &filter)
     }
 
+    fn find_note_by_marker(ticket_id: String, marker: String) -> Result<Option<Note>> {
+        map::parse_id("ticket-id", &ticket_id)?;
+        psa_sdk::marker::check(&marker)?;
+        writes::find_note_by_marker(&mut Client::connect()?, &ticket_id, &marker)
+    }
+
     fn create_configuration(_configuration: NewConfiguration) -> Result<Configuration> {
         Err(Error::unsupported(NO_CONFIGURATIONS))
     }
@@ -413,7 +420,7 @@ mod tests {
         assert_eq!(info.id, "kaseya-bms");
         assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
         assert_eq!(info.outbound_hosts, vec!["{server}"]);
-        assert_eq!(info.operations.len(), 15);
+        assert_eq!(info.operations.len(), 16);
         for op in [
             Operation::ListConfigurations,
             Operation::CreateConfiguration,

@@ -29,6 +29,7 @@ pub const TICKET_FIELDS: &[(&str, &str)] = &[
     ("subIssueTypeId", "sub-type-id"),
     ("sourceId", "source-id"),
     ("contractId", "agreement-id"),
+    ("externalReference", "marker"),
 ];
 
 /// BMS note properties -> the contract's `new-note` fields.
@@ -91,6 +92,13 @@ pub fn ticket_body(t: &NewTicket) -> Result<Value> {
         }
     }
     merge_extra(&mut body, t.extra.as_deref())?;
+    // After `extra`: the marker is what finds the ticket again, so nothing may replace it.
+    if let Some(marker) = &t.marker {
+        body.insert(
+            "externalReference".into(),
+            json!(psa_sdk::marker::check(marker)?),
+        );
+    }
     let set = |k: &str| body.get(k).is_some_and(|v| !v.is_null());
     if set("subIssueTypeId") && !set("issueTypeId") {
         return Err(Error::invalid(
@@ -111,6 +119,11 @@ pub fn note_body(n: &NewNote) -> Result<Value> {
     if text.trim().is_empty() {
         return Err(Error::invalid("text", "a note needs text"));
     }
+    // BMS notes have no external reference: the marker is the text's last line.
+    let text = match &n.marker {
+        Some(marker) => psa_sdk::marker::note_text(&text, psa_sdk::marker::check(marker)?),
+        None => text,
+    };
     let mut body = Map::new();
     body.insert("details".into(), json!(text));
     body.insert("isInternal".into(), json!(n.internal));
@@ -124,8 +137,16 @@ pub fn note_body(n: &NewNote) -> Result<Value> {
 
 /// The filters of `find-open-tickets` (without paging): not closed, and the account, queue and
 /// exact title when given.
+///
+/// With a marker: the ticket whose `externalReference` is the marker, open or closed.
 pub fn open_ticket_query(f: &TicketFilter) -> Result<Vec<(String, String)>> {
-    let mut q = vec![("isClosed".to_string(), "false".to_string())];
+    let mut q = match &f.marker {
+        Some(marker) => vec![(
+            "externalReference".to_string(),
+            psa_sdk::marker::check(marker)?.to_string(),
+        )],
+        None => vec![("isClosed".to_string(), "false".to_string())],
+    };
     if let Some(company) = &f.company_id {
         q.push((
             "accountId".into(),
@@ -150,7 +171,13 @@ pub fn open_ticket_query(f: &TicketFilter) -> Result<Vec<(String, String)>> {
 /// Whether a ticket BMS returned for the filter really matches it. BMS compares titles without
 /// case; the contract wants them equal exactly (leading and trailing blanks aside).
 pub fn matches_filter(t: &Ticket, f: &TicketFilter) -> bool {
-    !t.closed
+    let marked = match &f.marker {
+        Some(marker) => serde_json::from_str::<Value>(&t.raw).is_ok_and(|v| {
+            v.get("externalReference").and_then(Value::as_str) == Some(marker.as_str())
+        }),
+        None => !t.closed,
+    };
+    marked
         && f.summary
             .as_deref()
             .is_none_or(|s| t.summary.trim() == s.trim())
@@ -262,6 +289,48 @@ pub fn find_open_tickets(client: &mut Client, f: &TicketFilter) -> Result<Vec<Ti
     Ok(out)
 }
 
+/// How many pages of a ticket's notes `find-note-by-marker` reads at most.
+pub const MAX_NOTE_PAGES: u32 = 100;
+
+/// `find-note-by-marker`: the ticket's notes, oldest first, page by page (BMS filters notes by
+/// nothing but paging), the first whose text carries the marker's line.
+pub fn find_note_by_marker(
+    client: &mut Client,
+    ticket_id: &str,
+    marker: &str,
+) -> Result<Option<Note>> {
+    let ticket = parse_id("ticket-id", ticket_id)?;
+    let marker = psa_sdk::marker::check(marker)?;
+    let path = format!("v2/servicedesk/tickets/{ticket}/notes");
+    let mut seen = 0u64;
+    for page in 1..=MAX_NOTE_PAGES {
+        let query = vec![
+            ("orderBy".to_string(), "id asc".to_string()),
+            ("pageSize".to_string(), MAX_PAGE_SIZE.to_string()),
+            ("pageNumber".to_string(), page.to_string()),
+        ];
+        let (items, total) = client.get_list(&path, &query)?;
+        seen += items.len() as u64;
+        for v in &items {
+            let note = map::note(v, &ticket.to_string())?;
+            if psa_sdk::marker::note_has(&note.text, marker) {
+                return Ok(Some(note));
+            }
+        }
+        let more = match total {
+            Some(total) => seen < total,
+            None => items.len() as u64 >= u64::from(MAX_PAGE_SIZE),
+        };
+        if items.is_empty() || !more {
+            return Ok(None);
+        }
+    }
+    Err(Error::unavailable(format!(
+        "ticket {ticket} has more than {} notes: the marked note cannot be looked for",
+        u64::from(MAX_NOTE_PAGES) * u64::from(MAX_PAGE_SIZE)
+    )))
+}
+
 /// `set-contract-service-quantity`.
 pub fn set_contract_service_quantity(
     client: &mut Client,
@@ -307,6 +376,7 @@ mod tests {
             source_id: Some("5".into()),
             agreement_id: Some("5".into()),
             extra: Some(r#"{"locationId":5101,"openDate":"2026-03-02T07:00:00Z"}"#.into()),
+            marker: None,
         }
     }
 
@@ -454,6 +524,7 @@ mod tests {
             title: None,
             note_type_id: None,
             extra: None,
+            marker: None,
         }
     }
 
@@ -501,6 +572,7 @@ mod tests {
             summary: Some(" CPU high on SRV01 ".into()),
             queue_id: Some("1".into()),
             limit: 5,
+            marker: None,
         }
     }
 
@@ -521,6 +593,7 @@ mod tests {
             summary: None,
             queue_id: None,
             limit: 1,
+            marker: None,
         };
         assert_eq!(open_ticket_query(&only).unwrap().len(), 1);
         let bad = TicketFilter {

@@ -110,6 +110,7 @@ pub mod input;
 pub mod json;
 pub mod kv;
 pub mod log;
+pub mod marker;
 pub mod message;
 pub mod oauth2;
 pub mod origin;
@@ -333,9 +334,15 @@ pub trait Connector {
     fn add_ticket_note(note: NewNote) -> Result<Note> {
         not_implemented("add-ticket-note")
     }
-    /// Open tickets matching a filter.
+    /// Open tickets matching a filter (with `filter.marker`: the ticket created with that
+    /// marker, open or closed; see [`marker`]).
     fn find_open_tickets(filter: TicketFilter) -> Result<Vec<Ticket>> {
         not_implemented("find-open-tickets")
+    }
+    /// The note of a ticket added with `new-note.marker` = `marker`, if any (see [`marker`]).
+    fn find_note_by_marker(ticket_id: String, marker: String) -> Result<Option<Note>> {
+        let _ = (ticket_id, marker);
+        not_implemented("find-note-by-marker")
     }
     /// Creates a configuration item.
     fn create_configuration(configuration: NewConfiguration) -> Result<Configuration> {
@@ -420,6 +427,9 @@ impl<T: Connector> bindings::exports::psa::connector::connector_api::Guest for C
     }
     fn find_open_tickets(filter: TicketFilter) -> Result<Vec<Ticket>> {
         T::find_open_tickets(filter)
+    }
+    fn find_note_by_marker(ticket_id: String, marker: String) -> Result<Option<Note>> {
+        T::find_note_by_marker(ticket_id, marker)
     }
     fn create_configuration(configuration: NewConfiguration) -> Result<Configuration> {
         T::create_configuration(configuration)

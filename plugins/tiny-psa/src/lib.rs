@@ -350,6 +350,13 @@ impl Connector for TinyPsa {
 
     fn create_ticket(new: NewTicket) -> Result<Ticket> {
         defect()?;
+        // Tiny PSA tickets have no field to keep a marker in: refuse it rather than drop it.
+        if new.marker.is_some() {
+            return Err(Error::invalid(
+                "marker",
+                "Tiny PSA tickets cannot keep a marker: create the ticket without one",
+            ));
+        }
         let body = TicketBody {
             company_id: &new.company_id,
             summary: &new.summary,
@@ -363,6 +370,12 @@ impl Connector for TinyPsa {
 
     fn add_ticket_note(new: NewNote) -> Result<Note> {
         defect()?;
+        if new.marker.is_some() {
+            return Err(Error::invalid(
+                "marker",
+                "Tiny PSA notes cannot keep a marker: add the note without one",
+            ));
+        }
         if new.ticket_id.is_empty() || !new.ticket_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::invalid(
                 "ticket-id",

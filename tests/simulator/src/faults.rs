@@ -88,6 +88,9 @@ pub struct FaultPlan {
     pub delay: Duration,
     /// The fault to inject, if any (429 before 5xx before malformed when several fire at once).
     pub fault: Option<Fault>,
+    /// Wait this long after handling the request, before the answer leaves: the request's
+    /// effect is applied while the client still waits (a lost answer when it gives up).
+    pub answer_delay: Duration,
 }
 
 /// The live fault knobs of a running simulator.
@@ -98,6 +101,8 @@ pub struct Faults {
     server_error: EveryNth,
     server_error_status: AtomicU16,
     delay_ms: AtomicU64,
+    answer_delay_ms: AtomicU64,
+    answer_delay_after: AtomicU64,
     malformed: EveryNth,
     api_requests: AtomicU64,
     quota: std::sync::Mutex<Option<WindowQuota>>,
@@ -146,6 +151,7 @@ impl Faults {
     /// Turns every fault off.
     pub fn clear(&self) {
         self.set(&FaultConfig::default());
+        self.set_answer_delay_ms(0);
     }
 
     /// Every `every`th API request from now on gets 429 with `Retry-After: retry_after_secs` (0 turns it off).
@@ -169,6 +175,21 @@ impl Faults {
     /// Delays every API response by `ms` milliseconds.
     pub fn set_delay_ms(&self, ms: u64) {
         self.delay_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// Delays every API answer by `ms` milliseconds after the request was handled (its
+    /// effect applied), unlike [`set_delay_ms`](Self::set_delay_ms); not part of
+    /// [`FaultConfig`], and [`clear`](Self::clear) turns it off too.
+    pub fn set_answer_delay_ms(&self, ms: u64) {
+        self.set_answer_delay_after(0, ms);
+    }
+
+    /// Like [`set_answer_delay_ms`](Self::set_answer_delay_ms), for the API requests after the
+    /// first `requests` counted so far ([`api_requests`](Self::api_requests)): a test lets the
+    /// reads it knows of through and delays the write that follows.
+    pub fn set_answer_delay_after(&self, requests: u64, ms: u64) {
+        self.answer_delay_after.store(requests, Ordering::SeqCst);
+        self.answer_delay_ms.store(ms, Ordering::SeqCst);
     }
 
     /// Every `every`th API request from now on gets a truncated body (0 turns it off).
@@ -224,7 +245,12 @@ impl Faults {
 
     /// Counts one API request and decides its fault.
     pub fn next(&self) -> FaultPlan {
-        self.api_requests.fetch_add(1, Ordering::SeqCst);
+        let number = self.api_requests.fetch_add(1, Ordering::SeqCst) + 1;
+        let answer_delay = if number > self.answer_delay_after.load(Ordering::SeqCst) {
+            self.answer_delay_ms.load(Ordering::SeqCst)
+        } else {
+            0
+        };
         // Every knob counts every request, even when an earlier knob already fired.
         let too_many = self.too_many.fires();
         let server_error = self.server_error.fires();
@@ -247,6 +273,7 @@ impl Faults {
         FaultPlan {
             delay: Duration::from_millis(self.delay_ms.load(Ordering::SeqCst)),
             fault,
+            answer_delay: Duration::from_millis(answer_delay),
         }
     }
 }

@@ -1,11 +1,12 @@
 //! The `psahost` binary as an operator runs it, one test binary with a module per command
 //! family: help and errors ([`commands`]), `plugin call --all-pages` ([`all_pages`]), `plugin
 //! check` against a vendor's server ([`plugin_check`]), `sync` ([`sync_cli`], [`sync_kill`]),
-//! `link` ([`link`]), `inventory` ([`inventory`]) and `serve` ([`serve`], [`serve_cli`], [`serve_reload`]).
+//! `link` ([`link`]), `inventory` ([`inventory`]), alert delivery and the billable sync ([`delivery`]) and `serve` ([`serve`], [`serve_cli`], [`serve_reload`]).
 
 mod all_pages;
 mod cluster;
 mod commands;
+mod delivery;
 mod inventory;
 mod link;
 mod plugin_check;

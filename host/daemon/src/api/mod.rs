@@ -7,6 +7,7 @@
 //! `{"error": {"code": "...", "message": "..."}}` with one of the codes of [`ApiError`].
 
 pub mod auth;
+pub mod delivery;
 pub mod forward;
 mod handlers;
 mod inventory;
@@ -59,6 +60,15 @@ pub const ROUTES: &[(&str, &str, bool)] = &[
     ("post", "/v1/connections/{id}/inventory/devices", true),
     ("get", "/v1/connections/{id}/inventory/devices", true),
     ("get", "/v1/connections/{id}/inventory/audit", true),
+    ("post", "/v1/connections/{id}/alerts", true),
+    ("get", "/v1/connections/{id}/deliveries", true),
+    (
+        "post",
+        "/v1/connections/{id}/deliveries/{alert}/retry",
+        true,
+    ),
+    ("get", "/v1/connections/{id}/delivery/check", true),
+    ("post", "/v1/connections/{id}/billable", true),
 ];
 
 /// The largest body of a customer linking request, in bytes.
@@ -120,6 +130,24 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route(
             "/v1/connections/{id}/inventory/audit",
             get(inventory::audit),
+        )
+        .route(
+            "/v1/connections/{id}/alerts",
+            post(delivery::alerts).layer(axum::extract::DefaultBodyLimit::max(
+                delivery::MAX_ALERTS_BODY,
+            )),
+        )
+        .route("/v1/connections/{id}/deliveries", get(delivery::deliveries))
+        .route(
+            "/v1/connections/{id}/deliveries/{alert}/retry",
+            post(delivery::retry),
+        )
+        .route("/v1/connections/{id}/delivery/check", get(delivery::check))
+        .route(
+            "/v1/connections/{id}/billable",
+            post(delivery::billable).layer(axum::extract::DefaultBodyLimit::max(
+                delivery::MAX_ALERTS_BODY,
+            )),
         )
         // Layers run outermost last-added first: the token is checked before anything is
         // forwarded to another replica.

@@ -258,6 +258,130 @@ fn paths_linking() -> Value {
     })
 }
 
+fn paths_delivery() -> Value {
+    let alerts_body = json!({ "required": true, "description": "One alert, a JSON array of alerts or JSON lines (at most 10,000 alerts; 16 MiB).", "content": {
+        "application/json": { "schema": { "oneOf": [r("Alert"), { "type": "array", "items": r("Alert") }] } },
+        "application/x-ndjson": { "schema": { "type": "string" } },
+    } });
+    json!({
+        "/v1/connections/{id}/alerts": { "post": {
+            "summary": "Queues the alerts and delivers the connection's queue in order: each alert is routed (organisation mapping, else the catch-all account), rendered (subject template, priority by severity, issue type overrides by respond rule, IOC rule or alert type) and becomes a ticket, or a note on the account's open ticket with the same subject. An alert id already known is not queued again (exactly once); a rate-limited or unavailable PSA leaves the account's deliveries queued for the next request. With `dry-run`, the tickets and notes are rendered and nothing is sent or stored. The settings are checked first (`GET .../delivery/check`).",
+            "tags": ["delivery"],
+            "parameters": [
+                connection_param(),
+                query_param("dry-run", "Render, send and store nothing.", json!({ "type": "boolean" })),
+            ],
+            "requestBody": alerts_body,
+            "responses": {
+                "200": ok("What was queued and what the drain did, or the previews of a dry run.", json!({ "type": "object", "required": ["connection"], "properties": {
+                    "connection": { "type": "string" },
+                    "dry-run": { "type": "boolean" },
+                    "previews": { "type": "array", "items": r("DeliveryPreview") },
+                    "accepted": { "type": "array", "items": r("AcceptedAlert") },
+                    "report": r("DrainReport"),
+                } })),
+                "400": error("The body is not alerts, or the delivery settings are incomplete (every problem named)."),
+                "401": error("The bearer token is missing or wrong."),
+                "404": not_found("The connection or its delivery settings"),
+                "413": { "description": "The body is over 16 MiB." },
+                "503": error("The connection is not open."),
+            },
+        } },
+        "/v1/connections/{id}/deliveries": { "get": op("The deliveries by alert id: queued, sending (outcome unknown, resolved by the marker next), delivered (ticket id), grouped (ticket and note id), failed (reason), skipped (ticket creation off).", "delivery", vec![
+            connection_param(),
+            query_param("after", "Start after this alert id (the previous page's `next`).", json!({ "type": "string" })),
+            limit_param(),
+        ], json!({
+            "200": ok("One page of deliveries.", json!({ "type": "object", "required": ["connection", "deliveries", "next"], "properties": {
+                "connection": { "type": "string" },
+                "deliveries": { "type": "array", "items": r("Delivery") },
+                "next": { "type": ["string", "null"] },
+            } })),
+            "400": error("A bad `limit`."),
+            "404": not_found("The connection or its delivery settings"),
+        }), true) },
+        "/v1/connections/{id}/deliveries/{alert}/retry": { "post": op("Queues a failed delivery again (a delivery whose write was sent is looked for by its marker first) and delivers the queue.", "delivery", vec![
+            connection_param(),
+            path_param("alert", "The alert id."),
+        ], json!({
+            "200": ok("Queued again, and the drain's report.", json!({ "type": "object", "required": ["connection", "alert-id", "report"], "properties": {
+                "connection": { "type": "string" }, "alert-id": { "type": "string" }, "report": r("DrainReport") } })),
+            "400": error("No such delivery, or it is not failed."),
+            "404": not_found("The connection or its delivery settings"),
+            "503": error("The connection is not open."),
+        }), true) },
+        "/v1/connections/{id}/delivery/check": { "get": op("Checks the delivery settings as the set-up wizard would, against the PSA's picklists and the synced companies and contacts: each missing required default, unknown id or inactive value names its field and the valid choices.", "delivery", vec![
+            connection_param(),
+        ], json!({
+            "200": ok("The problems (none: complete).", json!({ "type": "object", "required": ["connection", "ok", "problems"], "properties": {
+                "connection": { "type": "string" }, "ok": { "type": "boolean" },
+                "problems": { "type": "array", "items": { "type": "object", "required": ["field", "message"], "properties": {
+                    "field": { "type": "string" }, "message": { "type": "string" } } } } } })),
+            "404": not_found("The connection or its delivery settings"),
+            "503": error("The connection is not open."),
+        }), true) },
+        "/v1/connections/{id}/billable": { "post": {
+            "summary": "Writes each organisation's billable user count as the quantity of its contract's line of the billing service, once per month from the configured day (the 31st: a short month's last day). A count that changed after the month was written waits for the next month unless `force`. Every quantity written is in the audit trail.",
+            "tags": ["delivery"],
+            "parameters": [
+                connection_param(),
+                query_param("date", "The day to act as (YYYY-MM-DD, UTC); default today.", json!({ "type": "string", "format": "date" })),
+                query_param("force", "Write a changed count within a month already written.", json!({ "type": "boolean" })),
+            ],
+            "requestBody": { "required": true, "description": "`{\"organisation\": count}` or `[{\"organisation\": \"...\", \"count\": n}]` (at most 10,000).", "content": {
+                "application/json": { "schema": { "type": ["object", "array"] } },
+            } },
+            "responses": {
+                "200": ok("One outcome per organisation.", json!({ "type": "object", "required": ["connection", "outcomes"], "properties": {
+                    "connection": { "type": "string" },
+                    "outcomes": { "type": "array", "items": r("BillingOutcome") } } })),
+                "400": error("The body is not counts, a bad `date`, or the billable sync is not enabled."),
+                "401": error("The bearer token is missing or wrong."),
+                "404": not_found("The connection or its delivery settings"),
+                "503": error("The connection is not open."),
+            },
+        } },
+    })
+}
+
+fn schemas_delivery() -> Value {
+    let text = json!({ "type": "string" });
+    let opt = json!({ "type": ["string", "null"] });
+    json!({
+        "Alert": { "type": "object", "required": ["id", "organisation", "severity", "type", "title", "time"], "additionalProperties": false, "properties": {
+            "id": text, "organisation": text,
+            "severity": { "type": "string", "description": "critical, high, medium or low (case ignored)." },
+            "type": text, "respond-rule": opt, "ioc-rule": opt, "title": text, "description": opt,
+            "email": opt, "time": { "type": "string", "format": "date-time" },
+        } },
+        "AcceptedAlert": { "type": "object", "required": ["alert-id", "state", "duplicate"], "properties": {
+            "alert-id": text, "state": r("DeliveryState"), "duplicate": { "type": "boolean" } } },
+        "DeliveryState": { "enum": ["queued", "sending", "delivered", "grouped", "failed", "skipped"] },
+        "Delivery": { "type": "object", "required": ["alert", "state", "account", "seq", "marker", "attempts", "updated-at"], "properties": {
+            "alert": r("Alert"), "state": r("DeliveryState"), "account": text,
+            "seq": { "type": "integer" }, "marker": text,
+            "intent": { "type": ["object", "null"], "properties": { "kind": { "enum": ["ticket", "note"] }, "ticket-id": text } },
+            "ticket-id": opt, "note-id": opt, "reason": opt,
+            "attempts": { "type": "integer" }, "updated-at": text,
+        } },
+        "DrainReport": { "type": "object", "required": ["delivered", "grouped", "failed", "resolved", "still-queued", "psa-calls", "blocked"], "properties": {
+            "delivered": { "type": "integer" }, "grouped": { "type": "integer" }, "failed": { "type": "integer" },
+            "resolved": { "type": "integer", "description": "Found in the PSA by the marker after an unknown outcome." },
+            "still-queued": { "type": "integer" }, "psa-calls": { "type": "integer" },
+            "blocked": { "type": "array", "items": text },
+        } },
+        "DeliveryPreview": { "type": "object", "required": ["alert-id", "account", "action", "record"], "properties": {
+            "alert-id": text, "account": text, "action": { "enum": ["ticket", "note", "skipped", "failed"] },
+            "ticket-id": opt, "record": { "description": "The new ticket or note, WIT field names (null when skipped or failed)." }, "reason": opt,
+        } },
+        "BillingOutcome": { "type": "object", "required": ["organisation", "period", "count", "action"], "properties": {
+            "organisation": text, "period": text, "count": { "type": "integer" },
+            "action": { "enum": ["written", "already-written", "pending-next-period", "not-due", "no-contract", "not-mapped", "failed"] },
+            "contract": opt, "service": opt, "reason": opt,
+        } },
+    })
+}
+
 fn schemas_linking() -> Value {
     let company = json!({ "type": "object", "required": ["company-id", "name", "score", "evidence", "eligible"], "properties": {
         "company-id": { "type": "string" },
@@ -329,6 +453,7 @@ fn schemas() -> Value {
     all.extend(schemas_8().as_object().cloned().unwrap_or_default());
     all.extend(schemas_linking().as_object().cloned().unwrap_or_default());
     all.extend(schemas_inventory().as_object().cloned().unwrap_or_default());
+    all.extend(schemas_delivery().as_object().cloned().unwrap_or_default());
     Value::Object(all)
 }
 
@@ -590,8 +715,9 @@ pub fn document() -> Value {
             { "name": "views", "description": "Business views: MRR, eligible companies." },
             { "name": "linking", "description": "Linking the tool's customers to PSA companies." },
             { "name": "inventory", "description": "Inventory sync: the tool's devices to PSA configuration items." },
+            { "name": "delivery", "description": "Alerts delivered as PSA tickets or grouped notes, exactly once; billable user counts as contract quantities." },
         ],
-        "paths": merged(&[paths(), paths_linking(), paths_inventory()]),
+        "paths": merged(&[paths(), paths_linking(), paths_inventory(), paths_delivery()]),
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "The [api] token of the configuration." } },
             "schemas": schemas(),

@@ -31,6 +31,7 @@ fn concrete(template: &str) -> String {
         .replace("{record}", "1")
         .replace("{kind}", "queue")
         .replace("{customer}", "t-1")
+        .replace("{alert}", "a-1")
 }
 
 /// A request with a body and the test token.

@@ -1,8 +1,9 @@
 //! The daemon in process: its HTTP API over the real ConnectWise connector and the simulator on
-//! loopback ([`api`], [`inventory`]), and the identity of its plugins ([`plugins`]).
+//! loopback ([`api`], [`inventory`]), alert delivery through the API ([`delivery`]), and the identity of its plugins ([`plugins`]).
 
 mod api;
 mod cluster;
+mod delivery;
 mod inventory;
 mod plugins;
 mod versions;

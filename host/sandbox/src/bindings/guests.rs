@@ -89,13 +89,56 @@ calls! {
     call_list_tickets(page: &PageRequest => &page.clone().convert()) -> TicketPage;
     call_get_ticket(id: &str => id) -> Ticket;
     call_list_references(kind: ReferenceKind => kind.convert()) -> Vec<Reference>;
-    call_create_ticket(ticket: &NewTicket => &ticket.clone().convert()) -> Ticket;
-    call_add_ticket_note(note: &NewNote => &note.clone().convert()) -> Note;
-    call_find_open_tickets(filter: &TicketFilter => &filter.clone().convert()) -> Vec<Ticket>;
     call_set_contract_service_quantity(agreement_id: &str => agreement_id, service_id: &str => service_id, quantity: &Decimal => quantity) -> ();
 }
 
+/// The calls whose arguments a 0.1.x connector may not be able to take: converted down when
+/// they can be, else answered by the host (`unsupported`).
+macro_rules! fallible_calls {
+    ($( $call:ident ( $arg:ident : $ty:ty => $down:path ) -> $ret:ty; )*) => {
+        impl ConnectorGuest {
+            $(
+                pub(crate) async fn $call<S: AsContextMut>(&self, store: S, $arg: $ty) -> Answer<$ret>
+                where
+                    <S as AsContext>::Data: Send,
+                {
+                    match self {
+                        ConnectorGuest::Current(g) => g.$call(store, $arg).await,
+                        ConnectorGuest::V0_1(g) => match $down($arg) {
+                            Ok(old) => Ok(g.$call(store, &old).await?.convert()),
+                            Err(e) => Ok(Err(e)),
+                        },
+                    }
+                }
+            )*
+        }
+    };
+}
+
+fallible_calls! {
+    call_create_ticket(ticket: &NewTicket => v1::new_ticket) -> Ticket;
+    call_add_ticket_note(note: &NewNote => v1::new_note) -> Note;
+    call_find_open_tickets(filter: &TicketFilter => v1::ticket_filter) -> Vec<Ticket>;
+}
+
 impl ConnectorGuest {
+    pub(crate) async fn call_find_note_by_marker<S: AsContextMut>(
+        &self,
+        store: S,
+        ticket_id: &str,
+        marker: &str,
+    ) -> Answer<Option<Note>>
+    where
+        <S as AsContext>::Data: Send,
+    {
+        match self {
+            ConnectorGuest::Current(g) => {
+                g.call_find_note_by_marker(store, ticket_id, marker).await
+            }
+            ConnectorGuest::V0_1(_) => Ok(Err(v1::no_note_markers())),
+        }
+    }
+
     pub(crate) async fn call_describe<S: AsContextMut>(
         &self,
         store: S,

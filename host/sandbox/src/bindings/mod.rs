@@ -126,6 +126,7 @@ impl NewTicket {
             source_id: None,
             agreement_id: None,
             extra: None,
+            marker: None,
         }
     }
 }
@@ -141,6 +142,7 @@ impl NewNote {
             title: None,
             note_type_id: None,
             extra: None,
+            marker: None,
         }
     }
 }
@@ -179,6 +181,7 @@ impl Operation {
             Operation::CreateTicket => "create-ticket",
             Operation::AddTicketNote => "add-ticket-note",
             Operation::FindOpenTickets => "find-open-tickets",
+            Operation::FindNoteByMarker => "find-note-by-marker",
             Operation::CreateConfiguration => "create-configuration",
             Operation::UpdateConfiguration => "update-configuration",
             Operation::SetContractServiceQuantity => "set-contract-service-quantity",

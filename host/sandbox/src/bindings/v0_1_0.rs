@@ -263,14 +263,6 @@ cases!(t::ReferenceKind => old_t::ReferenceKind {
     NoteType, ConfigurationType, ConfigurationStatus, Manufacturer, Vendor, ContractService,
     CompanyStatus, CompanyType, AgreementType,
 });
-record!(t::NewTicket => old_t::NewTicket {
-    company_id, contact_id, summary, description, queue_id, status_id, priority_id,
-    ticket_type_id, sub_type_id, category_id, source_id, agreement_id, extra
-});
-record!(t::NewNote => old_t::NewNote {
-    ticket_id, text, internal, resolution, title, note_type_id, extra
-});
-record!(t::TicketFilter => old_t::TicketFilter { company_id, summary, queue_id, limit });
 record!(r::Subject => old_rule::Subject { kind, id, fields, raw });
 record!(r::Candidate => old_rule::Candidate { entity, id, fields, raw });
 
@@ -304,6 +296,65 @@ pub(crate) fn new_configuration(
         notes: c.notes,
         extra: c.extra,
     })
+}
+
+/// A new ticket for a 0.1.x connector, which cannot store a marker.
+pub(crate) fn new_ticket(n: &t::NewTicket) -> Result<old_t::NewTicket, t::Error> {
+    if n.marker.is_some() {
+        return Err(inexpressible("a ticket marker"));
+    }
+    let n = n.clone();
+    Ok(old_t::NewTicket {
+        company_id: n.company_id,
+        contact_id: n.contact_id,
+        summary: n.summary,
+        description: n.description,
+        queue_id: n.queue_id,
+        status_id: n.status_id,
+        priority_id: n.priority_id,
+        ticket_type_id: n.ticket_type_id,
+        sub_type_id: n.sub_type_id,
+        category_id: n.category_id,
+        source_id: n.source_id,
+        agreement_id: n.agreement_id,
+        extra: n.extra,
+    })
+}
+
+/// A new note for a 0.1.x connector, which cannot store a marker.
+pub(crate) fn new_note(n: &t::NewNote) -> Result<old_t::NewNote, t::Error> {
+    if n.marker.is_some() {
+        return Err(inexpressible("a note marker"));
+    }
+    let n = n.clone();
+    Ok(old_t::NewNote {
+        ticket_id: n.ticket_id,
+        text: n.text,
+        internal: n.internal,
+        resolution: n.resolution,
+        title: n.title,
+        note_type_id: n.note_type_id,
+        extra: n.extra,
+    })
+}
+
+/// A ticket filter for a 0.1.x connector, which cannot find a ticket by marker.
+pub(crate) fn ticket_filter(f: &t::TicketFilter) -> Result<old_t::TicketFilter, t::Error> {
+    if f.marker.is_some() {
+        return Err(inexpressible("finding a ticket by marker"));
+    }
+    let f = f.clone();
+    Ok(old_t::TicketFilter {
+        company_id: f.company_id,
+        summary: f.summary,
+        queue_id: f.queue_id,
+        limit: f.limit,
+    })
+}
+
+/// What `find-note-by-marker` answers for a 0.1.x connector, which has no such export.
+pub(crate) fn no_note_markers() -> t::Error {
+    inexpressible("finding a note by marker")
 }
 
 /// Configuration changes for a 0.1.x connector, which can change neither the type nor answers.

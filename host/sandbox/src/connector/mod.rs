@@ -651,6 +651,8 @@ typed_operations! {
     create_ticket(ticket: NewTicket => &ticket) -> Ticket = "create-ticket", call_create_ticket;
     /// Adds a note to a ticket.
     add_ticket_note(note: NewNote => &note) -> Note = "add-ticket-note", call_add_ticket_note;
+    /// The note of a ticket added with a marker, if any.
+    find_note_by_marker(ticket_id: String => &ticket_id, marker: String => &marker) -> Option<Note> = "find-note-by-marker", call_find_note_by_marker;
     /// Creates a configuration item.
     create_configuration(configuration: NewConfiguration => &configuration) -> Configuration = "create-configuration", call_create_configuration;
     /// Sets a contract service's quantity.

@@ -103,6 +103,7 @@ async fn creates_a_ticket_and_a_note_that_the_simulator_holds() {
                 summary: Some("Backup failed on \"FS01\"".into()),
                 queue_id: None,
                 limit: 5,
+                marker: None,
             },
         )
         .await

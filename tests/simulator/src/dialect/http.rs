@@ -130,7 +130,13 @@ pub(crate) async fn with_faults(
             response.headers_mut().remove(header::CONTENT_LENGTH);
             response
         }
-        None => handle.await,
+        None => {
+            let response = handle.await;
+            if !plan.answer_delay.is_zero() {
+                tokio::time::sleep(plan.answer_delay).await;
+            }
+            response
+        }
     }
 }
 

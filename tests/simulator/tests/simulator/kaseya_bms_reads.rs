@@ -379,6 +379,7 @@ async fn records_have_every_documented_property() {
             "contractId",
             "contractName",
             "isClosed",
+            "externalReference",
             "openDate",
             "closedOn",
             "createdOn",

@@ -340,6 +340,7 @@ static TICKET_FIELDS: &[Field] = &[
     f("ticketType", Ty::Integer).pick(Pick::TicketType),
     f("source", Ty::Integer).pick(Pick::Source),
     f("contractID", Ty::Integer).refs("Contract"),
+    f("externalID", Ty::Text(50)),
     f("configurationItemID", Ty::Integer).refs("ConfigurationItem"),
     f("assignedResourceID", Ty::Integer).refs("Resource"),
     f("assignedResourceRoleID", Ty::Integer).refs("Role"),

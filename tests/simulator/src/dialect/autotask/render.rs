@@ -683,6 +683,7 @@ mod tests {
                     "createdByContactID",
                     "emailAddress2",
                     "emailAddress3",
+                    "externalID",
                 ];
                 assert!(
                     seen_values.contains(f.name) || unset.contains(&f.name),

@@ -595,6 +595,9 @@ struct TicketJson<'a> {
     source: Option<Named<'a>>,
     agreement: Option<Named<'a>>,
     closed_flag: bool,
+    /// What an integration stored as its own reference (null when none did).
+    #[serde(rename = "externalXRef")]
+    external_x_ref: Option<&'a str>,
     #[serde(rename = "_info")]
     info: InfoJson<'a>,
 }
@@ -620,6 +623,9 @@ impl<'a> TicketJson<'a> {
                 name: data.agreements.get(&id).map(|a| a.name.as_str()),
             }),
             closed_flag: data.ticket_closed(t),
+            external_x_ref: data
+                .extra(Entity::Ticket, t.id, "externalXRef")
+                .and_then(Value::as_str),
             info: InfoJson {
                 date_entered: Some(Ts(t.date_entered)),
                 entered_by: Some(&t.entered_by),

@@ -193,8 +193,15 @@ pub(crate) fn create_ticket(shared: &Shared, body: &[u8]) -> Result<Response, Cw
     let mut t = Ticket::blank(&data.picklists, stamp());
     apply_ticket(&mut f, &data, &mut t, true);
     let description = f.text("initialDescription", LONG_TEXT).flatten();
+    // ConnectWise keeps an integration's own reference in `externalXRef` (100 characters).
+    let external = f.text("externalXRef", 100).flatten();
     f.finish("Ticket")?;
     let ticket_id = data.insert_ticket(t, description);
+    if let Some(external) = external {
+        let mut extras = serde_json::Map::new();
+        extras.insert("externalXRef".into(), external.into());
+        data.set_extras(Entity::Ticket, ticket_id, extras);
+    }
     let ticket = data
         .tickets
         .get(&ticket_id)

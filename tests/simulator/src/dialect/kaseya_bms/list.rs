@@ -22,6 +22,7 @@ pub(crate) enum Extra {
     QueueId,
     IsClosed,
     Title,
+    ExternalReference,
 }
 
 impl Extra {
@@ -31,6 +32,7 @@ impl Extra {
             Extra::QueueId => "queueId",
             Extra::IsClosed => "isClosed",
             Extra::Title => "title",
+            Extra::ExternalReference => "externalReference",
         }
     }
 }
@@ -48,6 +50,8 @@ pub(crate) struct ListQuery {
     pub(crate) is_closed: Option<bool>,
     /// Trimmed and lower-cased.
     pub(crate) title: Option<String>,
+    /// Compared exactly.
+    pub(crate) external_reference: Option<String>,
 }
 
 fn positive(raw: &str) -> Option<usize> {
@@ -135,6 +139,9 @@ impl ListQuery {
                             _ => fail("isClosed", format!("'{v}' is not true or false.")),
                         },
                         Some(Extra::Title) => q.title = Some(v.trim().to_lowercase()),
+                        Some(Extra::ExternalReference) => {
+                            q.external_reference = Some(v.to_string())
+                        }
                         None => {}
                     }
                 }

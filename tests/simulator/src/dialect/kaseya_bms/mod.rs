@@ -379,6 +379,7 @@ fn list(
                     Extra::QueueId,
                     Extra::IsClosed,
                     Extra::Title,
+                    Extra::ExternalReference,
                 ],
             )?;
             let rows = data
@@ -392,6 +393,11 @@ fn list(
                         && q.title
                             .as_deref()
                             .is_none_or(|title| t.summary.trim().to_lowercase() == title)
+                        && q.external_reference.as_deref().is_none_or(|e| {
+                            data.extra(Entity::Ticket, t.id, "externalReference")
+                                .and_then(Value::as_str)
+                                == Some(e)
+                        })
                         && q.keeps(t.id, t.info.last_updated)
                 })
                 .collect();

@@ -377,6 +377,7 @@ pub(crate) fn ticket(ix: &Index<'_>, t: &Ticket) -> Value {
         "contractId": t.agreement_id,
         "contractName": contract.map(|a| a.name.as_str()),
         "isClosed": closed,
+        "externalReference": data.extra(Entity::Ticket, t.id, "externalReference"),
         "openDate": timestamp(t.date_entered),
         "closedOn": closed.then(|| timestamp(t.info.last_updated)),
         "createdOn": timestamp(t.date_entered),
@@ -528,7 +529,7 @@ mod tests {
         let ix = data.index();
         let t = data.tickets.values().next().unwrap();
         let v = ticket(&ix, t);
-        assert_eq!(v.as_object().unwrap().len(), 30);
+        assert_eq!(v.as_object().unwrap().len(), 31);
         let c = data
             .contacts
             .values()

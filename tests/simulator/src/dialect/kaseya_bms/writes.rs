@@ -189,6 +189,14 @@ pub(crate) fn create_ticket(data: &mut DataSet, body: &[u8], by: &str) -> Result
         )
     });
     let open = b.time("openDate");
+    // The simulator's dialect: an integration's own reference, at most 100 characters.
+    let external = b.text("externalReference");
+    if external.as_ref().is_some_and(|e| e.chars().count() > 100) {
+        b.fail(
+            "externalReference",
+            "External reference cannot be longer than 100 characters.",
+        );
+    }
     b.finish("The ticket is invalid.")?;
 
     let info = Info::now(by);
@@ -221,6 +229,9 @@ pub(crate) fn create_ticket(data: &mut DataSet, body: &[u8], by: &str) -> Result
     }
     if let Some(l) = location {
         extras.insert("locationId".into(), l.into());
+    }
+    if let Some(e) = external {
+        extras.insert("externalReference".into(), e.into());
     }
     let id = data.insert_ticket(t, details);
     data.set_extras(Entity::Ticket, id, extras);
