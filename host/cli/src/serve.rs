@@ -50,6 +50,7 @@ pub(super) async fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Resul
             shutdown_signal(),
             RunOptions {
                 shutdown_grace: args.shutdown_grace,
+                ..RunOptions::default()
             },
         )
         .await?;

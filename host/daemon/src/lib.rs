@@ -25,6 +25,7 @@
 
 pub mod api;
 pub mod cluster;
+mod drain;
 pub mod membership;
 pub mod reload;
 pub mod scheduler;
@@ -251,12 +252,15 @@ pub struct Daemon {
 pub struct RunOptions {
     /// How long running syncs may go on after the shutdown signal before they are cut short.
     pub shutdown_grace: Duration,
+    /// How often a connection's queued deliveries are drained in the background.
+    pub delivery_drain_every: Duration,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             shutdown_grace: Duration::from_secs(10),
+            delivery_drain_every: Duration::from_secs(15),
         }
     }
 }
@@ -660,6 +664,14 @@ impl Daemon {
             }
         }
         for (id, slot) in &self.connections {
+            if slot.config.delivery.is_some() {
+                scheduled.spawn(drain::run_connection(
+                    self.clone(),
+                    id.clone(),
+                    options.delivery_drain_every,
+                    stop_rx.clone(),
+                ));
+            }
             if slot.config.schedule.is_empty() {
                 tracing::info!(
                     connection = id.as_str(),

@@ -70,10 +70,20 @@ async fn require_complete(
     conn: &psahost_sandbox::connector::Connection,
     s: &DeliverySettings,
 ) -> Result<()> {
+    // Checked once: later alerts are queued even while the PSA cannot answer the check.
+    if daemon.delivery_locks().checked(conn.id()) {
+        return Ok(());
+    }
     let problems = settings::check(s, conn, daemon.store().as_ref())
         .await
-        .map_err(internal)?;
+        .map_err(|e| {
+            ApiError::connector(format!(
+                "cannot check the delivery settings of connection `{}` against the PSA, nothing was queued: {e:#}; try again",
+                conn.id()
+            ))
+        })?;
     if problems.is_empty() {
+        daemon.delivery_locks().set_checked(conn.id());
         return Ok(());
     }
     let text: Vec<String> = problems

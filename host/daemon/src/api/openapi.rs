@@ -265,7 +265,7 @@ fn paths_delivery() -> Value {
     } });
     json!({
         "/v1/connections/{id}/alerts": { "post": {
-            "summary": "Queues the alerts and delivers the connection's queue in order: each alert is routed (organisation mapping, else the catch-all account), rendered (subject template, priority by severity, issue type overrides by respond rule, IOC rule or alert type) and becomes a ticket, or a note on the account's open ticket with the same subject. An alert id already known is not queued again (exactly once); a rate-limited or unavailable PSA leaves the account's deliveries queued for the next request. With `dry-run`, the tickets and notes are rendered and nothing is sent or stored. The settings are checked first (`GET .../delivery/check`).",
+            "summary": "Queues the alerts and delivers the connection's queue in order: each alert is routed (organisation mapping, else the catch-all account), rendered (subject template, priority by severity, issue type overrides by respond rule, IOC rule or alert type) and becomes a ticket, or a note on the account's open ticket with the same subject. An alert id already known is not queued again (exactly once); a rate-limited or unavailable PSA leaves the account's deliveries queued: the daemon drains each connection's queue in the background (and at each request). With `dry-run`, the tickets and notes are rendered and nothing is sent or stored. The settings are checked first, once per process (`GET .../delivery/check`).",
             "tags": ["delivery"],
             "parameters": [
                 connection_param(),
@@ -284,6 +284,7 @@ fn paths_delivery() -> Value {
                 "401": error("The bearer token is missing or wrong."),
                 "404": not_found("The connection or its delivery settings"),
                 "413": { "description": "The body is over 16 MiB." },
+                "502": error("The settings were never checked in this process and the PSA could not answer the check (`connector-error`): nothing was queued. Once checked, alerts are queued whatever the PSA answers."),
                 "503": error("The connection is not open."),
             },
         } },

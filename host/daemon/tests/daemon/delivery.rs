@@ -10,6 +10,9 @@ use serde_json::{Value, json};
 /// The batch of this test (a data file).
 const ALERTS: &str = include_str!("../fixtures/alerts.json");
 
+/// An alert sent while the PSA is rate-limited.
+const QUEUED: &str = r#"{"id": "api-q", "organisation": "Somewhere", "severity": "Critical", "type": "ransomware", "title": "Encryption detected", "time": "2026-03-03T09:00:00Z"}"#;
+
 async fn send_body(api: &Api, method: reqwest::Method, path: &str, body: &str) -> Answer {
     let response = reqwest::Client::new()
         .request(method, format!("{}{path}", api.base))
@@ -191,6 +194,29 @@ async fn alerts_are_delivered_listed_and_counted_through_the_api() {
         "{}",
         counts.text
     );
+
+    // A rate-limited PSA leaves new alerts queued; the daemon's background drain delivers
+    // them once the PSA answers again, without another request.
+    sim.faults().set_too_many_requests(1, 1);
+    let queued = send_body(&api, post.clone(), "/v1/connections/sim/alerts", QUEUED).await;
+    check_answer(&doc, "post", route, &queued);
+    assert_eq!(queued.status, 200, "{}", queued.text);
+    assert_eq!(queued.body["report"]["still-queued"], 1, "{}", queued.text);
+    let before = tickets();
+    sim.faults().clear();
+    api.wait_for(
+        "/v1/connections/sim/deliveries",
+        std::time::Duration::from_secs(60),
+        "the queued alert delivered by the drain",
+        |body| {
+            body["deliveries"].as_array().is_some_and(|all| {
+                all.iter()
+                    .any(|d| d["alert"]["id"] == "api-q" && d["state"] == "delivered")
+            })
+        },
+    )
+    .await;
+    assert_eq!(tickets(), before + 1);
 
     stop.send(()).unwrap();
     task.await.unwrap().unwrap();

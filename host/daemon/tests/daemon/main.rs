@@ -50,6 +50,8 @@ pub(crate) async fn serve_daemon(
                 },
                 RunOptions {
                     shutdown_grace: Duration::from_secs(5),
+                    // Queued deliveries drained soon (the delivery test waits for it).
+                    delivery_drain_every: Duration::from_millis(300),
                 },
             )
             .await

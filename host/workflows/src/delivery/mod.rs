@@ -884,14 +884,33 @@ enum Step {
 }
 
 /// One lock per connection: a process drains a connection's queue one request at a time (two
-/// drains at once would both send the same queued alert). The daemon keeps one.
+/// drains at once would both send the same queued alert). The daemon keeps one; it also
+/// remembers which connections' settings passed [`settings::check`], so alerts are still
+/// queued while the PSA is rate-limited or down (the check reads its picklists).
 #[derive(Default)]
 pub struct DeliveryLocks {
     locks:
         std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    checked: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl DeliveryLocks {
+    /// Connection `id`'s settings passed the check (they do not change while the process runs).
+    pub fn set_checked(&self, id: &str) {
+        self.checked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id.to_string());
+    }
+
+    /// Whether connection `id`'s settings passed the check in this process.
+    pub fn checked(&self, id: &str) -> bool {
+        self.checked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(id)
+    }
+
     /// Waits for connection `id`'s lock; held until the guard is dropped.
     pub async fn lock(&self, id: &str) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = self
