@@ -443,13 +443,26 @@ pub async fn sync_inventory(
             });
             record.updated_at = now();
             record.not_synced = None;
-            match &found {
-                Some(id) => {
+            let found = match found {
+                Created::Found(id) => {
                     record.state = MappingState::MappedAndSyncing;
                     record.configuration_id = Some(id.clone());
+                    Some(id)
                 }
-                None => record.state = MappingState::ReadyToMatch,
-            }
+                Created::Missing => {
+                    record.state = MappingState::ReadyToMatch;
+                    None
+                }
+                Created::Several(ids) => {
+                    record.state = MappingState::NotSynced;
+                    record.not_synced = Some(NotSynced::Ambiguous {
+                        identifier: "intent".into(),
+                        total: ids.len(),
+                        candidates: ids.into_iter().take(super::MAX_SHOWN_CANDIDATES).collect(),
+                    });
+                    None
+                }
+            };
             save(store, connection, &record).await?;
             audit(
                 store,
@@ -560,13 +573,43 @@ pub async fn sync_inventory(
     Ok(report)
 }
 
-/// The configuration an intent created, if the PSA has it: the one configuration of its
-/// company the intent's identifiers match (active or not, whatever its type).
-fn find_created(
+/// What became of an intent's create in the PSA.
+enum Created {
+    /// The one configuration the intent's identifiers match that was not there before.
+    Found(String),
+    /// None: the create did not happen (or the PSA lost it).
+    Missing,
+    /// Several new ones (another tool created one too): not guessed, the operator decides.
+    Several(Vec<String>),
+}
+
+/// The configuration an intent created: among the configurations of its company its
+/// identifiers match (active or not, whatever their type), those that were not there before.
+fn find_created(population: &Population, settings: &InventorySettings, intent: &Intent) -> Created {
+    let mut new: Vec<String> = matching_ids(
+        population,
+        settings,
+        &intent.company_id,
+        &intent.identifiers,
+    )
+    .into_iter()
+    .filter(|id| !intent.known.contains(id))
+    .collect();
+    match new.len() {
+        0 => Created::Missing,
+        1 => Created::Found(new.remove(0)),
+        _ => Created::Several(new),
+    }
+}
+
+/// The configurations of `company_id` that `identifiers` match at their best priority (active
+/// or not, whatever their type).
+fn matching_ids(
     population: &Population,
     settings: &InventorySettings,
-    intent: &Intent,
-) -> Option<String> {
+    company_id: &str,
+    identifiers: &BTreeMap<String, Vec<String>>,
+) -> Vec<String> {
     let mut rules = plan::rule_set(settings);
     rules.conditions = Conditions {
         active_only: false,
@@ -576,23 +619,19 @@ fn find_created(
     let candidates: Vec<_> = population
         .configs
         .iter()
-        .filter(|c| c.company_id.as_deref() == Some(intent.company_id.as_str()))
+        .filter(|c| c.company_id.as_deref() == Some(company_id))
         .map(|c| plan::candidate(c, settings))
         .collect();
     let subject = Subject {
-        id: intent.device_id.clone(),
-        fields: intent.identifiers.clone(),
-        company: Some(intent.company_id.clone()),
+        id: String::new(),
+        fields: identifiers.clone(),
+        company: Some(company_id.to_string()),
         kind: None,
     };
     match rules.decide(&subject, &candidates) {
-        Outcome::Matched { found, .. } => Some(found.candidate),
-        // Several: the newest (the highest id among equals) is the one just created.
-        Outcome::Ambiguous { found, .. } => found
-            .into_iter()
-            .map(|f| f.candidate)
-            .max_by(|a, b| (a.len(), a.as_str()).cmp(&(b.len(), b.as_str()))),
-        Outcome::None => None,
+        Outcome::Matched { found, .. } => vec![found.candidate],
+        Outcome::Ambiguous { found, .. } => found.into_iter().map(|f| f.candidate).collect(),
+        Outcome::None => Vec::new(),
     }
 }
 
@@ -675,11 +714,13 @@ async fn execute(
                 record.state = MappingState::MappedAndSyncing;
             } else {
                 let planned_json = new_configuration_json(&new);
+                let known = matching_ids(population, settings, &new.company_id, &identifiers);
                 let intent = Intent {
                     device_id: device.id.clone(),
                     company_id: new.company_id.clone(),
                     identifiers,
                     planned: planned_json.clone(),
+                    known,
                     at: now(),
                 };
                 store

@@ -174,6 +174,10 @@ pub struct Intent {
     pub identifiers: BTreeMap<String, Vec<String>>,
     /// The configuration to create, as JSON (WIT field names).
     pub planned: serde_json::Value,
+    /// The configurations of the company the identifiers matched before the create (an
+    /// inactive one that "only active" set aside): never taken for the one created.
+    #[serde(default)]
+    pub known: Vec<String>,
     /// When (RFC 3339).
     pub at: String,
 }
