@@ -107,6 +107,23 @@ impl ApiClient {
         self.send(self.http.get(url)).await
     }
 
+    /// Every item of the paged list `key` at `path`: pages of 1,000 (`limit`), each after the
+    /// previous page's `next`.
+    pub async fn get_all(&self, path: &str, key: &str) -> anyhow::Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut query = vec![("limit", "1000".to_string())];
+            query.extend(after.iter().map(|a| ("after", a.clone())));
+            let page = self.get(path, &query).await?;
+            items.extend(page[key].as_array().cloned().unwrap_or_default());
+            match page["next"].as_str() {
+                Some(next) => after = Some(next.to_string()),
+                None => return Ok(items),
+            }
+        }
+    }
+
     /// `POST path?query` as JSON.
     pub async fn post(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<Value> {
         let url = self.url(path, query)?;

@@ -243,24 +243,13 @@ async fn list(args: ListArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
                 }
             }
         }
-        Source::Api(api) => loop {
-            let mut query = vec![("limit", "1000".to_string())];
-            query.extend(after.iter().map(|a| ("after", a.clone())));
-            let page = api
-                .get(
-                    &format!(
-                        "v1/connections/{}/inventory/devices",
-                        segment(&args.connection)
-                    ),
-                    &query,
-                )
-                .await?;
-            devices.extend(page["devices"].as_array().cloned().unwrap_or_default());
-            match page["next"].as_str() {
-                Some(next) => after = Some(next.to_string()),
-                None => break,
-            }
-        },
+        Source::Api(api) => {
+            let path = format!(
+                "v1/connections/{}/inventory/devices",
+                segment(&args.connection)
+            );
+            devices = api.get_all(&path, "devices").await?;
+        }
     }
     if args.json {
         println!("{}", terminal::json(&json!(devices))?);

@@ -239,3 +239,70 @@ pub fn psahost_command(bin: &Path, config: &Path, args: &[&str]) -> tokio::proce
         .kill_on_drop(true);
     cmd
 }
+
+/// Ticket defaults a delivery configuration can use on `sim` (ConnectWise), read from its
+/// picklists through the real connector, and a company with an agreement line.
+#[derive(Clone, Debug)]
+pub struct TicketDefaults {
+    /// The first active queue (board).
+    pub queue: String,
+    /// An open status of that queue.
+    pub status: String,
+    /// A type of that queue.
+    pub ticket_type: String,
+    /// The first active source.
+    pub source: String,
+    /// The first active priority.
+    pub priority: String,
+    /// The company of `agreement`.
+    pub company: String,
+    /// An agreement with a line.
+    pub agreement: String,
+    /// That line's product (a contract service).
+    pub product: String,
+}
+
+/// See [`TicketDefaults`].
+pub async fn ticket_defaults(sim: &Simulator) -> TicketDefaults {
+    use psahost_sandbox::bindings::psa::connector::types::ReferenceKind;
+    let conn = connect(sim, "probe").await;
+    let active = async |kind| {
+        conn.list_references(kind)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.active)
+            .collect::<Vec<_>>()
+    };
+    let queue = active(ReferenceKind::Queue).await[0].id.clone();
+    let of_queue = |p: &Option<String>| p.as_deref().is_none_or(|p| p == queue);
+    let status = active(ReferenceKind::TicketStatus)
+        .await
+        .into_iter()
+        .find(|s| of_queue(&s.parent_id) && !s.name.to_ascii_lowercase().contains("clos"))
+        .unwrap()
+        .id;
+    let ticket_type = active(ReferenceKind::TicketType)
+        .await
+        .into_iter()
+        .find(|t| of_queue(&t.parent_id))
+        .unwrap()
+        .id;
+    let source = active(ReferenceKind::TicketSource).await[0].id.clone();
+    let priority = active(ReferenceKind::TicketPriority).await[0].id.clone();
+    let (agreement, product) = sim.state().read(|d| {
+        let l = d.agreement_lines.values().next().unwrap();
+        (l.agreement_id, l.product_id)
+    });
+    let company = sim.state().read(|d| d.agreements[&agreement].company_id);
+    TicketDefaults {
+        queue,
+        status,
+        ticket_type,
+        source,
+        priority,
+        company: company.to_string(),
+        agreement: agreement.to_string(),
+        product: product.to_string(),
+    }
+}

@@ -2,7 +2,7 @@
 //! the PSA's create and the acknowledgement, then a restart: one ticket), `deliveries list`
 //! and `billable sync`, with the real ConnectWise connector against the simulator.
 
-use psahost_sandbox::bindings::psa::connector::types::{ReferenceKind, TicketFilter};
+use psahost_sandbox::bindings::psa::connector::types::TicketFilter;
 use psahost_testkit::sync::*;
 use psahost_workflows::delivery::marker;
 use std::path::{Path, PathBuf};
@@ -15,36 +15,16 @@ const ALERT: &str = include_str!("../fixtures/alert.jsonl");
 /// its ticket keys left out.
 async fn config(dir: &Path, sim: &psa_sim::Simulator, without: Option<&str>) -> PathBuf {
     let path = write_config(dir, sim, 100);
-    let conn = connect(sim, "probe").await;
-    let first = async |kind| {
-        conn.list_references(kind)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|r| r.active)
-            .collect::<Vec<_>>()
-    };
-    let queue = first(ReferenceKind::Queue).await[0].id.clone();
-    let of_queue = |p: &Option<String>| p.as_deref().is_none_or(|p| p == queue);
-    let status = first(ReferenceKind::TicketStatus)
-        .await
-        .into_iter()
-        .find(|s| of_queue(&s.parent_id) && !s.name.to_ascii_lowercase().contains("clos"))
-        .unwrap()
-        .id;
-    let ty = first(ReferenceKind::TicketType)
-        .await
-        .into_iter()
-        .find(|t| of_queue(&t.parent_id))
-        .unwrap()
-        .id;
-    let source = first(ReferenceKind::TicketSource).await[0].id.clone();
-    let p = first(ReferenceKind::TicketPriority).await[0].id.clone();
-    let (agreement, line) = sim.state().read(|d| {
-        let l = d.agreement_lines.values().next().unwrap();
-        (l.agreement_id, l.product_id)
-    });
-    let company = sim.state().read(|d| d.agreements[&agreement].company_id);
+    let TicketDefaults {
+        queue,
+        status,
+        ticket_type: ty,
+        source,
+        priority: p,
+        company,
+        agreement,
+        product: line,
+    } = ticket_defaults(sim).await;
     let mut ticket = vec![
         format!("queue = {queue:?}"),
         format!("status = {status:?}"),

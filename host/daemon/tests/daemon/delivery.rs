@@ -3,7 +3,6 @@
 //! batch again (nothing new), the deliveries listed, a retry refused for a delivered alert,
 //! billable counts; every answer valid against the OpenAPI document.
 
-use psahost_sandbox::bindings::psa::connector::types::ReferenceKind;
 use psahost_testkit::daemon::*;
 use serde_json::{Value, json};
 
@@ -30,36 +29,16 @@ async fn send_body(api: &Api, method: reqwest::Method, path: &str, body: &str) -
 /// `[connections.sim.delivery]` with the simulator's first open status, type, source and
 /// priority of its first board; the catch-all is a company with an agreement line.
 async fn delivery_section(sim: &psa_sim::Simulator) -> String {
-    let conn = psahost_testkit::sync::connect(sim, "probe").await;
-    let active = async |kind| {
-        conn.list_references(kind)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|r| r.active)
-            .collect::<Vec<_>>()
-    };
-    let queue = active(ReferenceKind::Queue).await[0].id.clone();
-    let of_queue = |p: &Option<String>| p.as_deref().is_none_or(|p| p == queue);
-    let status = active(ReferenceKind::TicketStatus)
-        .await
-        .into_iter()
-        .find(|s| of_queue(&s.parent_id) && !s.name.to_ascii_lowercase().contains("clos"))
-        .unwrap()
-        .id;
-    let ty = active(ReferenceKind::TicketType)
-        .await
-        .into_iter()
-        .find(|t| of_queue(&t.parent_id))
-        .unwrap()
-        .id;
-    let source = active(ReferenceKind::TicketSource).await[0].id.clone();
-    let p = active(ReferenceKind::TicketPriority).await[0].id.clone();
-    let (agreement, product) = sim.state().read(|d| {
-        let l = d.agreement_lines.values().next().unwrap();
-        (l.agreement_id, l.product_id)
-    });
-    let company = sim.state().read(|d| d.agreements[&agreement].company_id);
+    let psahost_testkit::sync::TicketDefaults {
+        queue,
+        status,
+        ticket_type: ty,
+        source,
+        priority: p,
+        company,
+        agreement,
+        product,
+    } = psahost_testkit::sync::ticket_defaults(sim).await;
     format!(
         r#"
 [connections.sim.delivery]

@@ -165,47 +165,16 @@ const FIELDS: &str = "id, site, organisation, device-name, host-name, serial-num
 /// Devices from a JSON array or JSON lines (one object a line; blank lines skipped). Errors
 /// name the device's position (or line) and say what is wrong; ids must be unique.
 pub fn parse_devices(text: &str) -> anyhow::Result<Vec<Device>> {
-    let raw: Vec<(String, RawDevice)> = if text.trim_start().starts_with('[') {
-        let items: Vec<Value> = serde_json::from_str(text)
-            .context("the devices are not a JSON array: send an array of objects or JSON lines")?;
-        if items.len() > MAX_DEVICES {
-            bail!(
-                "{} devices, over the {MAX_DEVICES} of one batch: send them in parts",
-                items.len()
-            );
-        }
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(n, v)| {
-                let at = format!("device {}", n + 1);
-                let d = serde_json::from_value(v)
-                    .with_context(|| format!("{at}: not a device object ({FIELDS})"))?;
-                Ok((at, d))
-            })
-            .collect::<anyhow::Result<_>>()?
-    } else {
-        let mut out = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let at = format!("line {}", n + 1);
-            if line.trim().is_empty() {
-                continue;
-            }
-            if line.len() > MAX_LINE_BYTES {
-                bail!(
-                    "{at}: {} bytes, over the {MAX_LINE_BYTES} of one device",
-                    line.len()
-                );
-            }
-            if out.len() == MAX_DEVICES {
-                bail!("more than {MAX_DEVICES} devices: send them in parts");
-            }
-            let d = serde_json::from_str(line)
-                .with_context(|| format!("{at}: not a device object ({FIELDS})"))?;
-            out.push((at, d));
-        }
-        out
-    };
+    let raw: Vec<(String, RawDevice)> = crate::input::read(
+        text,
+        &crate::input::Records {
+            noun: "device",
+            plural: "devices",
+            max: MAX_DEVICES,
+            max_line_bytes: MAX_LINE_BYTES,
+            fields: FIELDS,
+        },
+    )?;
     let mut seen = HashSet::new();
     raw.into_iter()
         .map(|(at, d)| {

@@ -176,48 +176,16 @@ impl RawCustomer {
 /// Customers from a JSON array or JSON lines (one object a line; blank lines skipped). Errors
 /// name the customer's position (or line) and say what is wrong; ids must be unique.
 pub fn parse_customers(text: &str) -> anyhow::Result<Vec<Customer>> {
-    let raw: Vec<(String, RawCustomer)> = if text.trim_start().starts_with('[') {
-        let items: Vec<Value> = serde_json::from_str(text).context(
-            "the customers are not a JSON array: send an array of objects or JSON lines",
-        )?;
-        if items.len() > MAX_CUSTOMERS {
-            bail!(
-                "{} customers, over the {MAX_CUSTOMERS} one request links: send them in parts",
-                items.len()
-            );
-        }
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(n, v)| {
-                let at = format!("customer {}", n + 1);
-                let c = serde_json::from_value(v).with_context(|| at.clone())?;
-                Ok((at, c))
-            })
-            .collect::<anyhow::Result<_>>()?
-    } else {
-        let mut out = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let at = format!("line {}", n + 1);
-            if line.trim().is_empty() {
-                continue;
-            }
-            if line.len() > MAX_LINE_BYTES {
-                bail!(
-                    "{at}: {} bytes, over the {MAX_LINE_BYTES} of one customer",
-                    line.len()
-                );
-            }
-            if out.len() == MAX_CUSTOMERS {
-                bail!("more than {MAX_CUSTOMERS} customers: send them in parts");
-            }
-            let c = serde_json::from_str(line).with_context(|| {
-                format!("{at}: not a customer object (id, name, emails, phones, domain, address)")
-            })?;
-            out.push((at, c));
-        }
-        out
-    };
+    let raw: Vec<(String, RawCustomer)> = crate::input::read(
+        text,
+        &crate::input::Records {
+            noun: "customer",
+            plural: "customers",
+            max: MAX_CUSTOMERS,
+            max_line_bytes: MAX_LINE_BYTES,
+            fields: "id, name, emails, phones, domain, address",
+        },
+    )?;
     let mut seen = HashSet::new();
     raw.into_iter()
         .map(|(at, c)| {
