@@ -52,7 +52,10 @@
 //! [store]                        # optional; without it the records are in sled, <data-dir>/store
 //! postgres = "${env:PSAHOST_DATABASE_URL}"   # PostgreSQL instead: postgresql://user:pw@host/db
 //! schema = "psahost"             # optional: the schema of its tables (default: the search path)
-//! max-connections = 16           # optional: the pool's size (no TLS yet: local servers)
+//! max-connections = 16           # optional: the pool's size
+//! ca-file = "pg-ca.pem"          # optional: with `?sslmode=require` in the URL (TLS, the server's
+//!                                # certificate and host name verified), the CAs to trust
+//!                                # instead of the public roots
 //!
 //! [cluster]                      # optional, needs `[store] postgres`: one of several replicas
 //! replica = "replica-a"          # this replica's name, unique among them (kebab-case)
@@ -129,6 +132,7 @@ struct RawStore {
     postgres: Option<Spanned<String>>,
     schema: Option<Spanned<String>>,
     max_connections: Option<Spanned<u32>>,
+    ca_file: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -1241,6 +1245,9 @@ impl Validator<'_> {
             if let Some(n) = &raw.max_connections {
                 return self.error(n.span(), "store.max-connections", "needs `postgres`");
             }
+            if let Some(f) = &raw.ca_file {
+                return self.error(f.span(), "store.ca-file", "needs `postgres`");
+            }
             return Ok(StoreConfig::Sled);
         };
         // Literal or reference, the value is treated as a secret (it may hold a password):
@@ -1263,13 +1270,26 @@ impl Validator<'_> {
             &url,
             &psahost_store::PgOptions {
                 schema: None,
+                ca_file: None,
                 ..options.clone()
             },
         ) {
             return self.error(postgres.span(), "store.postgres", format!("{e:#}"));
         }
-        if let (Some(schema), Err(e)) = (&raw.schema, psahost_store::PgStore::check("", &options)) {
+        let only_schema = psahost_store::PgOptions {
+            ca_file: None,
+            ..options.clone()
+        };
+        if let (Some(schema), Err(e)) =
+            (&raw.schema, psahost_store::PgStore::check("", &only_schema))
+        {
             return self.error(schema.span(), "store.schema", format!("{e:#}"));
+        }
+        if let Some(f) = &raw.ca_file {
+            options.ca_file = Some(self.path_of(f.get_ref()));
+            if let Err(e) = psahost_store::PgStore::check(&url, &options) {
+                return self.error(f.span(), "store.ca-file", format!("{e:#}"));
+            }
         }
         Ok(StoreConfig::Postgres { url, options })
     }
@@ -2109,6 +2129,55 @@ limits = { rate = "600/min", max-concurrent = 4, kv-quota = "2MiB" }
             .to_string();
         assert!(e.contains("postgre"), "{e}");
     }
+
+    #[test]
+    fn store_ca_file_needs_tls_and_a_readable_bundle() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("key.txt"), "k3y\n").unwrap();
+        let parse_in = |store: &str| {
+            Config::parse(
+                &format!("{GOOD}\n[store]\n{store}"),
+                &dir.path().join("psahost.toml"),
+            )
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+        };
+        let e = parse_in("ca-file = \"ca.pem\"\n");
+        assert!(
+            e.contains("store.ca-file") && e.contains("needs `postgres`"),
+            "{e}"
+        );
+        let e = parse_in("postgres = \"postgresql://u:s3cret@h/db\"\nca-file = \"ca.pem\"\n");
+        assert!(
+            e.contains("store.ca-file") && e.contains("sslmode=require") && !e.contains("s3cret"),
+            "{e}"
+        );
+        // The path is the configuration's directory's, and its failure names it.
+        let e = parse_in(
+            "postgres = \"postgresql://u:s3cret@h/db?sslmode=require\"\nca-file = \"ca.pem\"\n",
+        );
+        let path = dir.path().join("ca.pem");
+        assert!(
+            e.contains("store.ca-file")
+                && e.contains(&path.display().to_string())
+                && !e.contains("s3cret"),
+            "{e}"
+        );
+        std::fs::write(
+            &path,
+            "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let e = parse_in(
+            "postgres = \"postgresql://u:s3cret@h/db?sslmode=require\"\nca-file = \"ca.pem\"\n",
+        );
+        assert!(
+            e.contains("store.ca-file") && e.contains("certificate 1"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn cluster_needs_postgres_a_replica_name_and_a_sane_lease() {
         const PG: &str = "\n[store]\npostgres = \"postgresql://h/db\"\n";

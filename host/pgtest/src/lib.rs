@@ -214,8 +214,52 @@ rm -rf "$2""#;
 
     /// Starts the server (unix socket in its directory only, durability off); blocking.
     pub fn start(&self) -> Result<(), String> {
+        self.start_with("-c listen_addresses=")
+    }
+
+    /// Starts the server with TLS on, listening on 127.0.0.1 too (TLS needs TCP: PostgreSQL
+    /// never negotiates it on a unix socket), with the given PEM certificate (chain) and key;
+    /// blocking. Returns the TCP port.
+    pub fn start_tls(&self, cert_pem: &str, key_pem: &str) -> Result<u16, String> {
+        let cert = self.dir.join("server.crt");
+        let key = self.dir.join("server.key");
+        self.write_private(&cert, cert_pem)?;
+        self.write_private(&key, key_pem)?;
+        // A free port now; another process taking it before the server does makes start fail
+        // with the log saying so, never a wrong server.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("cannot find a free port on 127.0.0.1: {e}"))?
+            .port();
+        self.start_with(&format!(
+            "-c listen_addresses=127.0.0.1 -c port={port} -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            cert.display(),
+            key.display()
+        ))?;
+        Ok(port)
+    }
+
+    /// Writes a file the server reads, readable by its user alone (PostgreSQL refuses a key
+    /// readable by others).
+    fn write_private(&self, path: &Path, text: &str) -> Result<(), String> {
+        use std::os::unix::fs::PermissionsExt;
+        let fail = |e: std::io::Error| format!("cannot write `{}`: {e}", path.display());
+        std::fs::write(path, text).map_err(fail)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+        if self.root {
+            let id = |flag: &str| {
+                run(Command::new("id").args([flag, "postgres"]), "`id postgres`")?
+                    .parse::<u32>()
+                    .map_err(|e| format!("`id {flag} postgres`: {e}"))
+            };
+            std::os::unix::fs::chown(path, Some(id("-u")?), Some(id("-g")?)).map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    fn start_with(&self, listen: &str) -> Result<(), String> {
         let options = format!(
-            "-k {} -c listen_addresses= -c fsync=off -c synchronous_commit=off \
+            "-k {} {listen} -c fsync=off -c synchronous_commit=off \
              -c full_page_writes=off -c max_connections=400",
             self.dir.display()
         );
@@ -315,6 +359,7 @@ pub async fn open(schema: &str) -> anyhow::Result<PgStore> {
         PgOptions {
             schema: Some(schema.to_string()),
             max_connections: 6,
+            ..PgOptions::default()
         },
     )
     .await

@@ -19,6 +19,7 @@
 mod kv;
 mod leases;
 mod schema;
+mod tls;
 
 pub use leases::{Lease, StaleLease};
 pub use schema::SCHEMA_VERSION;
@@ -37,6 +38,7 @@ use std::str::FromStr;
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio_postgres::NoTls;
+use tokio_postgres::config::SslMode;
 
 /// How [`PgStore::connect`] uses the database.
 #[derive(Clone, Debug)]
@@ -46,6 +48,9 @@ pub struct PgOptions {
     pub schema: Option<String>,
     /// The most connections the store opens at once.
     pub max_connections: usize,
+    /// With `sslmode=require`: a PEM file of the CA certificates that sign the server's
+    /// certificate (else the public roots compiled in); see [`tls`].
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for PgOptions {
@@ -53,6 +58,7 @@ impl Default for PgOptions {
         PgOptions {
             schema: None,
             max_connections: 16,
+            ca_file: None,
         }
     }
 }
@@ -71,6 +77,29 @@ impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgStore").finish_non_exhaustive()
     }
+}
+
+/// An error and its sources, at most 2,000 bytes: the pool's error names only its own layer, the
+/// cause (a refused certificate, an unreachable host) is in its sources.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.ends_with(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    if text.len() > 2000 {
+        let mut end = 2000;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
 
 /// Is `schema` a plain lower-case SQL identifier?
@@ -108,13 +137,15 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("psahost");
         }
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = if config.get_ssl_mode() == SslMode::Require {
+            let tls = tls::connector(options.ca_file.as_deref())?;
+            Manager::from_config(config, tls, manager_config)
+        } else {
+            Manager::from_config(config, NoTls, manager_config)
+        };
         let pool = Pool::builder(manager)
             .max_size(options.max_connections.max(1))
             .runtime(Runtime::Tokio1)
@@ -122,10 +153,13 @@ impl PgStore {
             .wait_timeout(Some(Duration::from_secs(60)))
             .build()
             .context("cannot make the PostgreSQL connection pool")?;
-        let mut client = pool
-            .get()
-            .await
-            .map_err(|e| anyhow!("cannot connect to the PostgreSQL record store: {e}"))?;
+        let mut client = pool.get().await.map_err(|e| {
+            let e = error_chain(&e);
+            anyhow!(
+                "cannot connect to the PostgreSQL record store: {e}{}",
+                tls::hint(&e)
+            )
+        })?;
         schema::migrate(&mut client, options.schema.as_deref()).await?;
         drop(client);
         Ok(PgStore {
@@ -147,6 +181,14 @@ impl PgStore {
             bail!(
                 "`{schema}` is not a schema name psahost uses: lower-case letters, digits and `_`, not starting with a digit or `pg_`"
             );
+        }
+        if let Some(ca_file) = &options.ca_file {
+            if config.get_ssl_mode() != SslMode::Require {
+                bail!(
+                    "a CA file is used only with TLS: add `sslmode=require` to the connection string, or remove the CA file"
+                );
+            }
+            tls::read_ca_file(ca_file)?;
         }
         Ok(config)
     }

@@ -3,3 +3,4 @@
 
 mod postgres;
 mod sled;
+mod tls;

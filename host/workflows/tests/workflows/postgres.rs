@@ -92,6 +92,7 @@ async fn a_postgres_restart_mid_sync_fails_the_run_and_the_next_resumes() {
             PgOptions {
                 schema: None,
                 max_connections: 4,
+                ..PgOptions::default()
             },
         )
         .await
