@@ -8,7 +8,9 @@
 //! left behind (the process died between the PSA's create and the local record, or the PSA's
 //! answer was lost) refreshes the configurations from the PSA first and looks each intent's
 //! configuration up by its identifiers in its company: found, the device is mapped to it;
-//! not found, the device is matched (and created) as usual. So a create is never repeated.
+//! not found, the device is matched (and created) as usual; several new ones, the device is
+//! reported ambiguous. So a create is never repeated. A dry run resolves the intents too, in
+//! memory, so its preview never shows a second create.
 
 use super::plan::{self, Action, Catalog, Entry, FieldChange, Plan, Planner};
 use super::settings::InventorySettings;
@@ -104,7 +106,8 @@ pub struct InventoryReport {
     pub failed: usize,
     /// Write calls made (creates and updates).
     pub writes: usize,
-    /// Intents of an earlier, interrupted run resolved first.
+    /// Intents of an earlier, interrupted run resolved first (a dry run resolves them in
+    /// memory only: its preview accounts for them, the intents stay for the real run).
     pub intents_resolved: usize,
     /// Makes mapped automatically by this run.
     pub makes_mapped: Vec<String>,
@@ -420,9 +423,10 @@ pub async fn sync_inventory(
     report.timings.index_seconds = started.elapsed().as_secs_f64();
 
     // Intents an interrupted run left: their configurations are looked for before anything
-    // is created.
+    // is created. A dry run resolves them too, in memory only, so its preview shows an update
+    // of the configuration a lost answer created, not a second create.
     let intents = all_links(store, connection, INTENTS).await?;
-    if !dry_run {
+    {
         for (key, value) in intents {
             let intent: Intent = serde_json::from_value(value)
                 .with_context(|| format!("the stored intent of device `{key}` is damaged"))?;
@@ -463,22 +467,26 @@ pub async fn sync_inventory(
                     None
                 }
             };
-            save(store, connection, &record).await?;
-            audit(
-                store,
-                connection,
-                json!({
-                    "at": now(), "device-id": key, "action": "resolve-intent",
-                    "configuration-id": found, "intent": intent.planned,
-                    "answer": {"ok": true, "found": found.is_some()},
-                }),
-            )
-            .await?;
-            records.insert(key.clone(), record);
-            store.set_link(connection, INTENTS, &key, None).await?;
+            if !dry_run {
+                save(store, connection, &record).await?;
+                audit(
+                    store,
+                    connection,
+                    json!({
+                        "at": now(), "device-id": key, "action": "resolve-intent",
+                        "configuration-id": found, "intent": intent.planned,
+                        "answer": {"ok": true, "found": found.is_some()},
+                    }),
+                )
+                .await?;
+                store.set_link(connection, INTENTS, &key, None).await?;
+            }
+            records.insert(key, record);
             report.intents_resolved += 1;
         }
-        store.flush().await?;
+        if !dry_run {
+            store.flush().await?;
+        }
     }
 
     // Every device received and never seen is ready to match: a run stopped early (a rate

@@ -846,3 +846,103 @@ async fn autotask_question_field_on_one_type() {
     let again = b.run(&s, MAPPINGS, false).await;
     assert_eq!(again.writes, 0, "{again:#?}");
 }
+
+/// Creates whose answers were lost (the PSA made the configuration, psahost kept only the
+/// intent it wrote before asking): a dry run resolves them in memory (no second create in its
+/// preview, nothing stored, the intents kept), then the real run maps the device to the one
+/// configuration made, reports two new matching ones as ambiguous (not guessed), and creates
+/// where nothing new matches (a configuration matched before the create is never taken).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_creates_are_resolved_from_their_intents_in_a_dry_run_too() {
+    use psahost_workflows::inventory::state::{INTENTS, Intent, NotSynced};
+    let b = bench(Dialect::ConnectWise).await;
+    let s = settings(&b);
+    let known = b
+        .configuration("Old FW", FIREWALL, Some("SN-LOST-2"), None, false)
+        .await;
+    let made = b
+        .configuration("Lost FW", FIREWALL, Some("SN-LOST-1"), None, true)
+        .await;
+    let twin_a = b
+        .configuration("Twin A", FIREWALL, Some("SN-TWIN"), None, true)
+        .await;
+    let twin_b = b
+        .configuration("Twin B", FIREWALL, Some("SN-TWIN"), None, true)
+        .await;
+    for (device, serial, known) in [
+        ("lost-1", "SN-LOST-1", vec![]),
+        ("twin", "SN-TWIN", vec![]),
+        ("lost-2", "SN-LOST-2", vec![known.clone()]),
+    ] {
+        let intent = Intent {
+            device_id: device.into(),
+            company_id: b.company.clone(),
+            identifiers: [("serial-number".to_string(), vec![serial.to_string()])].into(),
+            planned: serde_json::json!({"name": device}),
+            known,
+            at: "2026-12-06T08:00:00Z".into(),
+        };
+        b.store()
+            .set_link(
+                "acme",
+                INTENTS,
+                device,
+                Some(serde_json::to_value(&intent).unwrap()),
+            )
+            .await
+            .unwrap();
+    }
+    let devices = ["lost-1", "twin", "lost-2"]
+        .map(|id| {
+            let serial = match id {
+                "lost-1" => "SN-LOST-1",
+                "twin" => "SN-TWIN",
+                _ => "SN-LOST-2",
+            };
+            format!(
+                r#"{{"id": "{id}", "organisation": "org-a", "device-name": "{id}", "serial-number": "{serial}", "device-class": "firewall", "managed": true, "first-online": "2026-01-05T08:00:00Z"}}"#
+            )
+        })
+        .join("\n");
+    let before = b.psa().len();
+    let intents_left = || async {
+        b.store()
+            .links("acme", INTENTS, None, 100)
+            .await
+            .unwrap()
+            .len()
+    };
+
+    let dry = b.run(&s, &devices, true).await;
+    assert_eq!(dry.intents_resolved, 3, "{dry:#?}");
+    let (action, id, _) = summary(&dry, "lost-1");
+    assert!(
+        action != "create" && id.as_deref() == Some(made.as_str()),
+        "{dry:#?}"
+    );
+    assert_eq!(summary(&dry, "lost-2").0, "create", "{dry:#?}");
+    assert_eq!(b.psa().len(), before, "a dry run writes nothing to the PSA");
+    assert_eq!(intents_left().await, 3, "a dry run keeps the intents");
+
+    let real = b.run(&s, &devices, false).await;
+    assert_eq!(real.intents_resolved, 3, "{real:#?}");
+    let (action, id, _) = summary(&real, "lost-1");
+    assert!(
+        action != "create" && id.as_deref() == Some(made.as_str()),
+        "{real:#?}"
+    );
+    let twin = result(&real, "twin");
+    assert_eq!(twin.state, MappingState::NotSynced, "{real:#?}");
+    let Some(NotSynced::Ambiguous { candidates, .. }) = &twin.not_synced else {
+        panic!("twin is ambiguous: {real:#?}")
+    };
+    let mut candidates = candidates.clone();
+    candidates.sort();
+    let mut twins = vec![twin_a, twin_b];
+    twins.sort();
+    assert_eq!(candidates, twins);
+    let (action, id, _) = summary(&real, "lost-2");
+    assert!(action == "create" && id != Some(known), "{real:#?}");
+    assert_eq!(b.psa().len(), before + 1, "only lost-2 was created");
+    assert_eq!(intents_left().await, 0, "every intent resolved");
+}
