@@ -47,6 +47,16 @@ async fn start(dialect: Dialect) -> Simulator {
 /// The bundled connector of the simulator's dialect, connection `acme`, calls bounded by
 /// `call_timeout`.
 async fn connect(sim: &Simulator, call_timeout: Duration) -> Connection {
+    let path = match sim.config().dialect {
+        Dialect::ConnectWise => plugin_artifacts::CONNECTWISE_MANAGE_PATH,
+        Dialect::Autotask => plugin_artifacts::AUTOTASK_PATH,
+        Dialect::KaseyaBms => plugin_artifacts::KASEYA_BMS_PATH,
+    };
+    connect_path(sim, call_timeout, path).await
+}
+
+/// The connector at `path`, connection `acme` of `sim`, calls bounded by `call_timeout`.
+async fn connect_path(sim: &Simulator, call_timeout: Duration, path: &str) -> Connection {
     let runtime = Arc::new(
         Runtime::new(RuntimeConfig {
             cache_dir: Some(psahost_testkit::cache_dir()),
@@ -56,11 +66,6 @@ async fn connect(sim: &Simulator, call_timeout: Duration) -> Connection {
         })
         .expect("runtime"),
     );
-    let path = match sim.config().dialect {
-        Dialect::ConnectWise => plugin_artifacts::CONNECTWISE_MANAGE_PATH,
-        Dialect::Autotask => plugin_artifacts::AUTOTASK_PATH,
-        Dialect::KaseyaBms => plugin_artifacts::KASEYA_BMS_PATH,
-    };
     let plugin = Arc::new(
         runtime
             .load(PluginSource::File(path.into()))
@@ -403,6 +408,91 @@ async fn a_lost_answer_is_resolved_by_the_marker_in_each_dialect() {
             [rec.ticket_id.clone().unwrap()]
         );
     }
+}
+
+/// Delays the answer of the write after the lookup `d`'s dry run of `alert` makes (the write is
+/// applied, its answer comes after the call's deadline), drains, and clears the fault.
+async fn drain_losing_the_answer(sim: &Simulator, d: &Delivery<'_>, alert: &Alert) {
+    let first = sim.faults().api_requests();
+    d.dry_run(std::slice::from_ref(alert)).await.unwrap();
+    let lookup = sim.faults().api_requests() - first;
+    sim.faults()
+        .set_answer_delay_after(sim.faults().api_requests() + lookup, 6_000);
+    let lost = d.drain(0).await.unwrap();
+    sim.faults().clear();
+    assert_eq!(lost.still_queued, 1, "{lost:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_markers_a_lost_ticket_is_found_by_subject_and_company() {
+    // The frozen ConnectWise connector of contract 0.1.0: no marker field, no
+    // find-note-by-marker. Calls give up after 3 s; the lost answers come after 6 s.
+    let sim = start(Dialect::ConnectWise).await;
+    let conn = connect_path(
+        &sim,
+        Duration::from_secs(3),
+        plugin_artifacts::CONNECTWISE_MANAGE_V0_1_0_PATH,
+    )
+    .await;
+    let store: Arc<dyn RecordStore> = Arc::new(SledStore::temporary().unwrap());
+    sync_into(&conn, store.clone()).await;
+    let accounts = companies_with_contacts(store.as_ref()).await;
+    let settings = settings(&conn, &accounts).await;
+    let d = Delivery::new(store.as_ref(), &conn, &settings);
+    let tickets = || sim.state().count(psa_sim::Entity::Ticket);
+    let notes = || sim.state().count(psa_sim::Entity::Note);
+
+    // A ticket whose answer was lost: found by its subject and company, not sent again.
+    let before = tickets();
+    d.enqueue(&[alert("a-unmapped")]).await.unwrap();
+    drain_losing_the_answer(&sim, &d, &alert("a-unmapped")).await;
+    assert_eq!(
+        records(store.as_ref()).await["a-unmapped"].state,
+        State::Sending
+    );
+    assert_eq!(tickets() - before, 1, "the create was applied");
+    let again = d.drain(0).await.unwrap();
+    assert_eq!((again.resolved, again.failed), (1, 0), "{again:?}");
+    assert_eq!(tickets() - before, 1, "one ticket");
+    let rec = &records(store.as_ref()).await["a-unmapped"];
+    assert_eq!(rec.state, State::Delivered);
+    let ticket = conn
+        .get_ticket(rec.ticket_id.clone().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(ticket.summary, rec.subject.clone().unwrap());
+    assert_eq!(ticket.company_id.as_deref(), Some(accounts[0].as_str()));
+
+    // Grouping works without markers; a note whose answer was lost cannot be looked for:
+    // it fails naming the ticket, and a retry adds it.
+    d.enqueue(&[alert("a-mapped-1")]).await.unwrap();
+    let first = d.drain(0).await.unwrap();
+    assert_eq!(first.delivered, 1, "{first:?}");
+    let before_notes = notes();
+    d.enqueue(&[alert("a-mapped-2")]).await.unwrap();
+    drain_losing_the_answer(&sim, &d, &alert("a-mapped-2")).await;
+    assert_eq!(notes() - before_notes, 1, "the note was applied");
+    let unknown = d.drain(0).await.unwrap();
+    assert_eq!(unknown.failed, 1, "{unknown:?}");
+    let rec = records(store.as_ref()).await["a-mapped-2"].clone();
+    let mapped_ticket = records(store.as_ref()).await["a-mapped-1"]
+        .ticket_id
+        .clone()
+        .unwrap();
+    assert_eq!(rec.state, State::Failed);
+    assert!(
+        rec.reason.as_deref().unwrap().contains(&mapped_ticket),
+        "{:?}",
+        rec.reason
+    );
+    assert_eq!(notes() - before_notes, 1, "nothing sent again by itself");
+    d.retry("a-mapped-2").await.unwrap();
+    let retried = d.drain(0).await.unwrap();
+    assert_eq!(retried.grouped, 1, "{retried:?}");
+    assert_eq!(
+        records(store.as_ref()).await["a-mapped-2"].ticket_id,
+        Some(mapped_ticket)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
