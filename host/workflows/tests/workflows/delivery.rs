@@ -884,3 +884,116 @@ async fn billable_sync_once_per_period_across_a_restart_and_the_31st_in_february
         .collect();
     assert_eq!(written, [17, 20, 21], "every quantity change is audited");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_and_billing_on_postgres_once_each() {
+    // Two stores on one PostgreSQL schema, as two replicas share it.
+    let factory = psahost_pgtest::PgFactory::new();
+    let pg: Arc<dyn RecordStore> = Arc::new(
+        psahost_pgtest::open(&factory.schema)
+            .await
+            .expect("PgStore opens"),
+    );
+    let other: Arc<dyn RecordStore> = Arc::new(
+        psahost_pgtest::open(&factory.schema)
+            .await
+            .expect("PgStore opens"),
+    );
+    let sim = start(Dialect::ConnectWise).await;
+    // Calls give up after 3 s; a lost answer comes after 6 s.
+    let conn = connect(&sim, Duration::from_secs(3)).await;
+    sync_into(&conn, pg.clone()).await;
+    let accounts = companies_with_contacts(pg.as_ref()).await;
+    let mut s = settings(&conn, &accounts).await;
+    let (company, agreement, line, product) = agreement_with_line(&sim);
+    s.billing = Some(BillingSettings {
+        service: product,
+        day: 31,
+    });
+    s.organisations.insert(
+        "billed".into(),
+        Organisation {
+            target: AccountTarget {
+                account: company,
+                contact: None,
+            },
+            tickets: true,
+            contract: Some(agreement),
+            service: None,
+        },
+    );
+    assert_eq!(check(&s, &conn, pg.as_ref()).await.unwrap(), []);
+
+    // Enqueued, drained; the same alerts again (through the other store): nothing new.
+    let tickets = || sim.state().count(psa_sim::Entity::Ticket);
+    let before = tickets();
+    let d = Delivery::new(pg.as_ref(), &conn, &s);
+    let all = alerts();
+    d.enqueue(&all).await.unwrap();
+    let report = d.drain(0).await.unwrap();
+    assert_eq!((report.failed, report.still_queued), (0, 0), "{report:?}");
+    let created = tickets() - before;
+    let recs = records(pg.as_ref()).await;
+    assert_eq!(recs["a-mapped-2"].state, State::Grouped);
+    let d2 = Delivery::new(other.as_ref(), &conn, &s);
+    assert!(d2.enqueue(&all).await.unwrap().iter().all(|a| a.duplicate));
+    assert_eq!(d2.drain(0).await.unwrap().psa_calls, 0);
+    assert_eq!(
+        tickets() - before,
+        created,
+        "the same alerts twice: no new ticket"
+    );
+
+    // A lost answer: the next drain finds the ticket by its marker, one ticket.
+    let lost = Alert {
+        id: "pg-lost".into(),
+        title: "Lost on PostgreSQL".into(),
+        ..alert("a-unmapped")
+    };
+    let before = tickets();
+    d.enqueue(std::slice::from_ref(&lost)).await.unwrap();
+    drain_losing_the_answer(&sim, &d, &lost).await;
+    let again = d2.drain(0).await.unwrap();
+    assert_eq!((again.resolved, again.failed), (1, 0), "{again:?}");
+    assert_eq!(tickets() - before, 1, "one ticket");
+
+    // Billing: counts kept, written once per period on its day, by either store.
+    let counts = BTreeMap::from([("billed".to_string(), 33u64)]);
+    let early = billing::sync_billable(pg.as_ref(), &conn, &s, &counts, day("2026-02-27"), false)
+        .await
+        .unwrap();
+    assert_eq!(early[0].action, "not-due");
+    assert_eq!(
+        billing::kept_counts(other.as_ref(), "acme").await.unwrap(),
+        counts
+    );
+    let due = billing::sync_kept(other.as_ref(), &conn, &s, day("2026-02-28"))
+        .await
+        .unwrap();
+    assert_eq!(due[0].action, "written", "{due:?}");
+    assert_eq!(quantity(&sim, &line), "33");
+    let requests = sim.faults().api_requests();
+    assert_eq!(
+        billing::sync_kept(pg.as_ref(), &conn, &s, day("2026-02-28"))
+            .await
+            .unwrap(),
+        [],
+        "the period is written"
+    );
+    let twice = billing::sync_billable(pg.as_ref(), &conn, &s, &counts, day("2026-02-28"), false)
+        .await
+        .unwrap();
+    assert_eq!(twice[0].action, "already-written");
+    assert_eq!(sim.faults().api_requests(), requests, "no PSA call");
+
+    // Settings set through the API are seen through the other store.
+    let doc = serde_json::json!({"catch-all": {"account": "1"}});
+    let stored =
+        psahost_workflows::delivery::settings::store_settings(pg.as_ref(), "acme", Some(doc))
+            .await
+            .unwrap();
+    let seen = psahost_workflows::delivery::settings::stored(other.as_ref(), "acme")
+        .await
+        .unwrap();
+    assert_eq!(seen, Some(stored));
+}
