@@ -1041,8 +1041,9 @@ fn pick_by_subject(
 
 /// One lock per connection: a process drains a connection's queue one request at a time (two
 /// drains at once would both send the same queued alert). The daemon keeps one; it also
-/// remembers which connections' settings passed [`settings::check`], so alerts are still
-/// queued while the PSA is rate-limited or down (the check reads its picklists).
+/// remembers which settings passed [`settings::check`] (by a key naming the connection and the
+/// settings' version), so alerts are still queued while the PSA is rate-limited or down (the
+/// check reads its picklists).
 #[derive(Default)]
 pub struct DeliveryLocks {
     locks:
@@ -1051,7 +1052,7 @@ pub struct DeliveryLocks {
 }
 
 impl DeliveryLocks {
-    /// Connection `id`'s settings passed the check (they do not change while the process runs).
+    /// The settings named `id` (a connection and its settings' version) passed the check.
     pub fn set_checked(&self, id: &str) {
         self.checked
             .lock()
@@ -1059,7 +1060,7 @@ impl DeliveryLocks {
             .insert(id.to_string());
     }
 
-    /// Whether connection `id`'s settings passed the check in this process.
+    /// Whether the settings named `id` passed the check in this process.
     pub fn checked(&self, id: &str) -> bool {
         self.checked
             .lock()
