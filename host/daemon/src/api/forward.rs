@@ -122,7 +122,7 @@ async fn forward(
         .map_or(parts.uri.path(), |p| p.as_str());
     let mut out = daemon
         .forward_client()
-        .post(format!("{address}{path}"))
+        .request(parts.method.clone(), format!("{address}{path}"))
         .timeout(FORWARD_TIMEOUT)
         .header(FORWARDED_BY_HEADER, me)
         .body(body);
