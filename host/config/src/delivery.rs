@@ -445,6 +445,29 @@ fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// The field at byte `at` of TOML text written by `toml::to_string` (a table header per line,
+/// then `key = value` lines): the header's path and the line's key, quotes removed.
+fn field_at(text: &str, at: usize) -> Option<String> {
+    let before = text.get(..at)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let key = line
+        .split_once(" = ")
+        .map(|(k, _)| k.trim().replace('"', ""))
+        .filter(|k| !k.starts_with('['));
+    let header = before[..line_start]
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('[') && l.ends_with(']'))
+        .map(|h| h.trim_matches(|c| c == '[' || c == ']').replace('"', ""));
+    match (header, key) {
+        (Some(h), Some(k)) => Some(format!("{h}.{k}")),
+        (Some(h), None) => Some(h),
+        (None, Some(k)) => Some(k),
+        (None, None) => None,
+    }
+}
+
 /// Settings given as JSON in the shape of the `[connections.ID.delivery]` table (kebab-case
 /// keys, `null` for an absent field), validated exactly as the configuration's table is.
 pub fn from_json(document: &serde_json::Value) -> Result<DeliverySettings, FormError> {
@@ -468,7 +491,13 @@ pub fn from_json(document: &serde_json::Value) -> Result<DeliverySettings, FormE
             "the settings cannot be read as the TOML table: {e}"
         ))
     })?;
-    let raw: RawDelivery = toml::from_str(&text).map_err(|e| whole(e.message().to_string()))?;
+    let raw: RawDelivery = toml::from_str(&text).map_err(|e| FormError {
+        field: e
+            .span()
+            .and_then(|span| field_at(&text, span.start))
+            .unwrap_or_else(|| "delivery".into()),
+        message: e.message().to_string(),
+    })?;
     let err = |_span: std::ops::Range<usize>, field: &str, message: String| {
         anyhow::Error::new(FormError {
             field: field.strip_prefix("delivery.").unwrap_or(field).to_string(),
@@ -805,7 +834,13 @@ day = 31
         cases.push((d, "billing.day", "`32`"));
         let mut d = doc.clone();
         d["attach-contact"] = true.into();
-        cases.push((d, "delivery", "attach-contact"));
+        cases.push((d, "attach-contact", "unknown field"));
+        let mut d = doc.clone();
+        d["catch-all"]["account"] = 250.into();
+        cases.push((d, "catch-all.account", "string"));
+        let mut d = doc.clone();
+        d["organisations"]["Contoso Ltd"]["tickets"] = "yes".into();
+        cases.push((d, "organisations.Contoso Ltd.tickets", "bool"));
         cases.push((serde_json::json!([1]), "delivery", "JSON object"));
         for (d, field, text) in cases {
             let e = super::from_json(&d).unwrap_err();
