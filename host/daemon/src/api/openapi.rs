@@ -396,6 +396,8 @@ fn schemas_delivery() -> Value {
             "intent": { "type": ["object", "null"], "properties": { "kind": { "enum": ["ticket", "note"] }, "ticket-id": text } },
             "ticket-id": opt, "note-id": opt, "reason": opt,
             "attempts": { "type": "integer" }, "updated-at": text,
+            "subject": { "type": "string", "description": "The ticket's subject when the last write was sent (a connector without markers: the ticket is looked for by it)." },
+            "sent-at": { "type": "string", "description": "When the last write was sent (RFC 3339)." },
         } },
         "DrainReport": { "type": "object", "required": ["delivered", "grouped", "failed", "resolved", "still-queued", "psa-calls", "blocked"], "properties": {
             "delivered": { "type": "integer" }, "grouped": { "type": "integer" }, "failed": { "type": "integer" },
