@@ -411,6 +411,261 @@ pub(crate) fn delivery(
     })
 }
 
+/// A form error of settings given as JSON (`PUT /v1/connections/{id}/delivery/settings`): the
+/// field as in the TOML table (`ticket.subject`) and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FormError {
+    /// The field, as in the TOML table (`ticket.subject`, `catch-all`); `delivery` for the
+    /// document as a whole.
+    pub field: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl std::fmt::Display for FormError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "delivery.{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for FormError {}
+
+/// `value` without its `null`s (TOML has none: a `null` field is an absent one).
+fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The field at byte `at` of TOML text written by `toml::to_string` (a table header per line,
+/// then `key = value` lines): the header's path and the line's key, quotes removed.
+fn field_at(text: &str, at: usize) -> Option<String> {
+    let before = text.get(..at)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let key = line
+        .split_once(" = ")
+        .map(|(k, _)| k.trim().replace('"', ""))
+        .filter(|k| !k.starts_with('['));
+    let header = before[..line_start]
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('[') && l.ends_with(']'))
+        .map(|h| h.trim_matches(|c| c == '[' || c == ']').replace('"', ""));
+    match (header, key) {
+        (Some(h), Some(k)) => Some(format!("{h}.{k}")),
+        (Some(h), None) => Some(h),
+        (None, Some(k)) => Some(k),
+        (None, None) => None,
+    }
+}
+
+/// Settings given as JSON in the shape of the `[connections.ID.delivery]` table (kebab-case
+/// keys, `null` for an absent field), validated exactly as the configuration's table is.
+pub fn from_json(document: &serde_json::Value) -> Result<DeliverySettings, FormError> {
+    let whole = |message: String| FormError {
+        field: "delivery".into(),
+        message,
+    };
+    if !document.is_object() {
+        return Err(whole(
+            "the settings are a JSON object of the `[connections.ID.delivery]` table's shape, e.g. {\"catch-all\": {\"account\": \"250\"}, \"ticket\": {...}, \"note\": {...}}".into(),
+        ));
+    }
+    // Through TOML text, so the settings are read by the very code that reads the file.
+    let table = toml::Value::try_from(without_nulls(document)).map_err(|e| {
+        whole(format!(
+            "the settings cannot be read as the TOML table: {e}"
+        ))
+    })?;
+    let text = toml::to_string(&table).map_err(|e| {
+        whole(format!(
+            "the settings cannot be read as the TOML table: {e}"
+        ))
+    })?;
+    let raw: RawDelivery = toml::from_str(&text).map_err(|e| FormError {
+        field: e
+            .span()
+            .and_then(|span| field_at(&text, span.start))
+            .unwrap_or_else(|| "delivery".into()),
+        message: e.message().to_string(),
+    })?;
+    let err = |_span: std::ops::Range<usize>, field: &str, message: String| {
+        anyhow::Error::new(FormError {
+            field: field.strip_prefix("delivery.").unwrap_or(field).to_string(),
+            message,
+        })
+    };
+    delivery(&raw, "delivery", 0..0, &err).map_err(|e| match e.downcast::<FormError>() {
+        Ok(fe) => fe,
+        Err(e) => whole(format!("{e:#}")),
+    })
+}
+
+/// Settings as JSON in the shape of the `[connections.ID.delivery]` table ([`from_json`] reads
+/// it back to the same settings). Delivery settings hold ids and templates, no secret.
+pub fn to_json(s: &DeliverySettings) -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    fn put(map: &mut Map<String, Value>, key: &str, value: &Option<String>) {
+        if let Some(v) = value {
+            map.insert(key.into(), Value::String(v.clone()));
+        }
+    }
+    let target = |t: &AccountTarget| {
+        let mut m = Map::new();
+        m.insert("account".into(), json!(t.account));
+        put(&mut m, "contact", &t.contact);
+        m
+    };
+    let organisations: Map<String, Value> = s
+        .organisations
+        .iter()
+        .map(|(name, o)| {
+            let mut m = target(&o.target);
+            m.insert("tickets".into(), json!(o.tickets));
+            put(&mut m, "contract", &o.contract);
+            put(&mut m, "service", &o.service);
+            (name.clone(), Value::Object(m))
+        })
+        .collect();
+    let t = &s.ticket;
+    let mut ticket = Map::new();
+    put(&mut ticket, "category", &t.category);
+    put(&mut ticket, "ticket-type", &t.ticket_type);
+    put(&mut ticket, "status", &t.status);
+    put(&mut ticket, "queue", &t.queue);
+    put(&mut ticket, "source", &t.source);
+    put(&mut ticket, "subject", &t.subject);
+    ticket.insert(
+        "priorities".into(),
+        Value::Object(
+            t.priorities
+                .iter()
+                .map(|(sev, id)| (sev.name().to_string(), json!(id)))
+                .collect(),
+        ),
+    );
+    let mut note = Map::new();
+    put(&mut note, "note-type", &s.note.note_type);
+    put(
+        &mut note,
+        "visibility",
+        &s.note
+            .internal
+            .map(|i| if i { "internal" } else { "public" }.to_string()),
+    );
+    put(&mut note, "title", &s.note.title);
+    let issues = |map: &BTreeMap<String, IssueOverride>| {
+        Value::Object(
+            map.iter()
+                .map(|(k, o)| {
+                    let mut m = Map::new();
+                    m.insert("ticket-type".into(), json!(o.ticket_type));
+                    put(&mut m, "sub-type", &o.sub_type);
+                    (k.clone(), Value::Object(m))
+                })
+                .collect(),
+        )
+    };
+    let mut out = json!({
+        "catch-all": target(&s.catch_all),
+        "attach-contacts": s.attach_contacts,
+        "ignored-accounts": s.ignored,
+        "account-filter": {
+            "types": s.filter.types,
+            "classifications": s.filter.classifications,
+            "market-segments": s.filter.market_segments,
+        },
+        "organisations": organisations,
+        "ticket": ticket,
+        "note": note,
+        "overrides": {
+            "alert-types": issues(&s.overrides.alert_types),
+            "respond-rules": issues(&s.overrides.respond_rules),
+            "ioc-rules": issues(&s.overrides.ioc_rules),
+        },
+    });
+    if let Some(b) = &s.billing {
+        out["billing"] = json!({ "service": b.service, "day": b.day });
+    }
+    out
+}
+
+/// Where a connection's delivery settings in effect come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SettingsSource {
+    /// Set through the API (`PUT .../delivery/settings`), stored in the store: they replace
+    /// the TOML table until cleared.
+    Api,
+    /// `[connections.ID.delivery]` of the configuration.
+    Toml,
+}
+
+/// A connection's delivery settings in effect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Effective {
+    /// The settings.
+    pub settings: DeliverySettings,
+    /// Where they come from.
+    pub source: SettingsSource,
+    /// The stored settings' version (API), none for the TOML table.
+    pub version: Option<u64>,
+    /// When they were set through the API (RFC 3339).
+    pub set_at: Option<String>,
+}
+
+impl Effective {
+    /// A key naming these settings of connection `id` (for "checked once" caches): another
+    /// version, or the TOML table, is another key.
+    pub fn check_key(&self, id: &str) -> String {
+        match self.version {
+            Some(v) => format!("{id}@api-{v}"),
+            None => format!("{id}@toml"),
+        }
+    }
+}
+
+/// Connection `id`'s delivery settings in effect: the ones set through the API when there are
+/// (they replace the TOML table until cleared), else its TOML table (`toml`), else none.
+/// Every process reading the same store (replicas over PostgreSQL) sees the same ones.
+pub async fn effective(
+    store: &dyn psahost_store::RecordStore,
+    id: &str,
+    toml: Option<&DeliverySettings>,
+) -> anyhow::Result<Option<Effective>> {
+    use psahost_workflows::delivery::settings::stored;
+    if let Some(s) = stored(store, id).await?
+        && let Some(document) = &s.document
+    {
+        let settings = from_json(document).map_err(|e| {
+            anyhow::anyhow!(
+                "the delivery settings set through the API for connection `{id}` no longer load ({e}): set them again (`PUT .../delivery/settings`) or clear them (`DELETE`)"
+            )
+        })?;
+        return Ok(Some(Effective {
+            settings,
+            source: SettingsSource::Api,
+            version: Some(s.version),
+            set_at: Some(s.at),
+        }));
+    }
+    Ok(toml.map(|t| Effective {
+        settings: t.clone(),
+        source: SettingsSource::Toml,
+        version: None,
+        set_at: None,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::Config;
@@ -543,5 +798,54 @@ day = 31
             error(&DELIVERY.replace("attach-contacts", "attach-contact"))
                 .contains("attach-contact")
         );
+    }
+
+    #[test]
+    fn json_settings_read_back_as_the_toml_table_reads() {
+        let c = parse(DELIVERY).unwrap();
+        let d = c.connection("acme").unwrap().delivery.clone().unwrap();
+        let doc = super::to_json(&d);
+        assert_eq!(super::from_json(&doc).unwrap(), d);
+        // A null is an absent field.
+        let mut with_null = doc.clone();
+        with_null["catch-all"]["contact"] = serde_json::Value::Null;
+        assert_eq!(
+            super::from_json(&with_null).unwrap().catch_all.contact,
+            None
+        );
+    }
+
+    #[test]
+    fn json_form_errors_name_the_field_and_the_value() {
+        let c = parse(DELIVERY).unwrap();
+        let doc = super::to_json(&c.connection("acme").unwrap().delivery.clone().unwrap());
+        let mut cases = Vec::new();
+        let mut d = doc.clone();
+        d.as_object_mut().unwrap().remove("catch-all");
+        cases.push((d, "catch-all", "catch-all account is required"));
+        let mut d = doc.clone();
+        d["ticket"]["subject"] = "MDR {nope}".into();
+        cases.push((d, "ticket.subject", "`{nope}`"));
+        let mut d = doc.clone();
+        d["note"]["visibility"] = "secret".into();
+        cases.push((d, "note.visibility", "`secret`"));
+        let mut d = doc.clone();
+        d["billing"]["day"] = 32.into();
+        cases.push((d, "billing.day", "`32`"));
+        let mut d = doc.clone();
+        d["attach-contact"] = true.into();
+        cases.push((d, "attach-contact", "unknown field"));
+        let mut d = doc.clone();
+        d["catch-all"]["account"] = 250.into();
+        cases.push((d, "catch-all.account", "string"));
+        let mut d = doc.clone();
+        d["organisations"]["Contoso Ltd"]["tickets"] = "yes".into();
+        cases.push((d, "organisations.Contoso Ltd.tickets", "bool"));
+        cases.push((serde_json::json!([1]), "delivery", "JSON object"));
+        for (d, field, text) in cases {
+            let e = super::from_json(&d).unwrap_err();
+            assert_eq!(e.field, field, "{e}");
+            assert!(e.message.contains(text), "{field}: {e}");
+        }
     }
 }

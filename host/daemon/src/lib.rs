@@ -252,8 +252,11 @@ pub struct Daemon {
 pub struct RunOptions {
     /// How long running syncs may go on after the shutdown signal before they are cut short.
     pub shutdown_grace: Duration,
-    /// How often a connection's queued deliveries are drained in the background.
+    /// How often a connection's queued deliveries are drained (and its due billable counts
+    /// written) in the background.
     pub delivery_drain_every: Duration,
+    /// Today's date (UTC) for the background billable sync; tests set their own clock.
+    pub today: fn() -> time::Date,
 }
 
 impl Default for RunOptions {
@@ -261,6 +264,7 @@ impl Default for RunOptions {
         RunOptions {
             shutdown_grace: Duration::from_secs(10),
             delivery_drain_every: Duration::from_secs(15),
+            today: || OffsetDateTime::now_utc().date(),
         }
     }
 }
@@ -664,14 +668,14 @@ impl Daemon {
             }
         }
         for (id, slot) in &self.connections {
-            if slot.config.delivery.is_some() {
-                scheduled.spawn(drain::run_connection(
-                    self.clone(),
-                    id.clone(),
-                    options.delivery_drain_every,
-                    stop_rx.clone(),
-                ));
-            }
+            // Every connection: delivery settings may be set through the API at any time.
+            scheduled.spawn(drain::run_connection(
+                self.clone(),
+                id.clone(),
+                options.delivery_drain_every,
+                options.today,
+                stop_rx.clone(),
+            ));
             if slot.config.schedule.is_empty() {
                 tracing::info!(
                     connection = id.as_str(),

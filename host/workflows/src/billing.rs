@@ -7,6 +7,11 @@
 //! idempotent, so a `sending` period (a crash, a failed call) is simply written again. A count
 //! that changes after the period was written waits for the next period unless forced. Every
 //! quantity written is in the audit trail.
+//!
+//! The counts posted (API, `--input`) are kept, per organisation with when they were posted
+//! (links of kind `billable-counts`), so the period is written on its day even when the
+//! operator's product posted the counts before it: the daemon's background loop calls
+//! [`sync_kept`] with them.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +26,8 @@ use crate::delivery::DeliverySettings;
 
 /// Link kind of the billing periods.
 pub const PERIODS: &str = "billing-periods";
+/// Link kind of the latest counts posted, by organisation.
+pub const COUNTS: &str = "billable-counts";
 /// The most organisations one input holds.
 pub const MAX_COUNTS: usize = 10_000;
 
@@ -93,9 +100,60 @@ pub fn parse_counts(text: &str) -> anyhow::Result<BTreeMap<String, u64>> {
     Ok(out)
 }
 
-/// Writes each organisation's billable count as its contract service's quantity, once per
-/// period, when `today` is on or past the period's sync day. `force` writes a changed count
-/// within a period that was already written.
+/// Keeps `counts` as the latest posted counts of their organisations (those mapped with a
+/// contract: the others are never written, so the kept counts stay bounded by the settings).
+pub async fn keep_counts(
+    store: &dyn RecordStore,
+    connection: &str,
+    settings: &DeliverySettings,
+    counts: &BTreeMap<String, u64>,
+) -> anyhow::Result<()> {
+    let at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    for (org, count) in counts {
+        if settings
+            .organisation(org)
+            .is_some_and(|o| o.contract.is_some())
+        {
+            store
+                .set_link(
+                    connection,
+                    COUNTS,
+                    org,
+                    Some(json!({ "count": count, "posted-at": at })),
+                )
+                .await?;
+        }
+    }
+    store.flush().await
+}
+
+/// The latest counts posted, by organisation.
+pub async fn kept_counts(
+    store: &dyn RecordStore,
+    connection: &str,
+) -> anyhow::Result<BTreeMap<String, u64>> {
+    let mut out = BTreeMap::new();
+    let mut after = None;
+    loop {
+        let page = store.links(connection, COUNTS, after, 500).await?;
+        let Some((last, _)) = page.last() else {
+            return Ok(out);
+        };
+        after = Some(last.clone());
+        for (org, v) in page {
+            if let Some(n) = v.get("count").and_then(Value::as_u64) {
+                out.insert(org, n);
+            }
+        }
+        if out.len() > MAX_COUNTS {
+            return Ok(out);
+        }
+    }
+}
+
+/// Keeps the posted `counts` ([`keep_counts`]), then writes them ([`write_counts`]).
 pub async fn sync_billable(
     store: &dyn RecordStore,
     conn: &Connection,
@@ -104,15 +162,76 @@ pub async fn sync_billable(
     today: Date,
     force: bool,
 ) -> anyhow::Result<Vec<BillingOutcome>> {
+    enabled(settings, conn.id())?;
+    keep_counts(store, conn.id(), settings, counts).await?;
+    write_counts(store, conn, settings, counts, today, force).await
+}
+
+/// The background sync: on or past the period's day, the kept counts of the organisations
+/// whose period is not written yet are written (never forced). Before the day, or with every
+/// period written, nothing is asked of the PSA and nothing is returned.
+pub async fn sync_kept(
+    store: &dyn RecordStore,
+    conn: &Connection,
+    settings: &DeliverySettings,
+    today: Date,
+) -> anyhow::Result<Vec<BillingOutcome>> {
     let Some(billing) = &settings.billing else {
-        anyhow::bail!(
-            "billable sync is not enabled for connection `{}`: set [connections.{}.delivery.billing] with a service and a day",
-            conn.id(),
-            conn.id()
-        );
+        return Ok(Vec::new());
     };
+    if today.day() < sync_day(today.year(), today.month(), billing.day) {
+        return Ok(Vec::new());
+    }
+    let period = period_of(today);
+    let mut due = BTreeMap::new();
+    for (org, count) in kept_counts(store, conn.id()).await? {
+        let held = store
+            .get_link(conn.id(), PERIODS, &format!("{org}/{period}"))
+            .await?;
+        let written = held
+            .as_ref()
+            .and_then(|v| v.get("state"))
+            .and_then(Value::as_str)
+            == Some("written");
+        if !written {
+            due.insert(org, count);
+        }
+    }
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    write_counts(store, conn, settings, &due, today, false).await
+}
+
+fn period_of(today: Date) -> String {
+    format!("{:04}-{:02}", today.year(), u8::from(today.month()))
+}
+
+fn enabled<'s>(
+    settings: &'s DeliverySettings,
+    connection: &str,
+) -> anyhow::Result<&'s crate::delivery::settings::BillingSettings> {
+    settings.billing.as_ref().with_context(|| {
+        format!(
+            "billable sync is not enabled for connection `{connection}`: set [connections.{connection}.delivery.billing] with a service and a day"
+        )
+    })
+}
+
+/// Writes each organisation's billable count as its contract service's quantity, once per
+/// period, when `today` is on or past the period's sync day. `force` writes a changed count
+/// within a period that was already written.
+pub async fn write_counts(
+    store: &dyn RecordStore,
+    conn: &Connection,
+    settings: &DeliverySettings,
+    counts: &BTreeMap<String, u64>,
+    today: Date,
+    force: bool,
+) -> anyhow::Result<Vec<BillingOutcome>> {
+    let billing = enabled(settings, conn.id())?;
     let connection = conn.id();
-    let period = format!("{:04}-{:02}", today.year(), u8::from(today.month()));
+    let period = period_of(today);
     let due = today.day() >= sync_day(today.year(), today.month(), billing.day);
     let mut out = Vec::new();
     for (org_name, &count) in counts {

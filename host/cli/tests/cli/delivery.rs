@@ -1,6 +1,8 @@
 //! `psahost delivery check`, `alerts deliver` (dry run, the same alert twice, SIGKILL between
 //! the PSA's create and the acknowledgement, then a restart: one ticket), `deliveries list`
-//! and `billable sync`, with the real ConnectWise connector against the simulator.
+//! and `billable sync`, with the real ConnectWise connector against the simulator; and every
+//! delivery command through a running `psahost serve` (`--api`), the settings set, shown and
+//! cleared through it included.
 
 use psahost_sandbox::bindings::psa::connector::types::TicketFilter;
 use psahost_testkit::sync::*;
@@ -14,7 +16,12 @@ const ALERT: &str = include_str!("../fixtures/alert.jsonl");
 /// A `psahost.toml` for `sim` with a `[connections.sim.delivery]` section, `without` one of
 /// its ticket keys left out.
 async fn config(dir: &Path, sim: &psa_sim::Simulator, without: Option<&str>) -> PathBuf {
-    let path = write_config(dir, sim, 100);
+    with_delivery(write_config(dir, sim, 100), sim, without).await
+}
+
+/// `path` with a `[connections.sim.delivery]` section appended, `without` one of its ticket
+/// keys.
+async fn with_delivery(path: PathBuf, sim: &psa_sim::Simulator, without: Option<&str>) -> PathBuf {
     let TicketDefaults {
         queue,
         status,
@@ -209,4 +216,119 @@ async fn check_names_a_missing_default_and_billable_sync_runs_once() {
     );
     let again = sync("2026-04-30").await;
     assert!(again.stdout.contains("already-written"), "{}", again.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_commands_through_a_running_daemon() {
+    use psahost_testkit::daemon::{ConfigSpec, Served, TOKEN};
+    let sim = simulator(20, Some(0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = with_delivery(
+        psahost_testkit::daemon::write_config(dir.path(), &sim, &ConfigSpec::default()),
+        &sim,
+        None,
+    )
+    .await;
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let alerts = file("alert.jsonl", ALERT);
+    let counts = file("counts.json", r#"{"billed": 42}"#);
+    let served = Served::start(crate::psahost_bin(), &config, &[]).await;
+    let synced = served.api.post("/v1/connections/sim/sync").await;
+    assert_eq!(synced.status, 200, "{}", synced.text);
+    let url = served.api.base.clone();
+    let remote = |args: &[&str]| {
+        let config = config.clone();
+        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        v.extend(["--api".into(), url.clone(), "--token".into(), TOKEN.into()]);
+        async move {
+            let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+            crate::run(&config, &refs).await
+        }
+    };
+
+    let check = remote(&["delivery", "check", "sim"]).await;
+    assert_eq!(check.code, Some(0), "{}{}", check.stdout, check.stderr);
+    assert!(check.stdout.contains("complete"), "{}", check.stdout);
+    let show = remote(&["delivery", "settings", "show", "sim"]).await;
+    assert_eq!(show.code, Some(0), "{}", show.stderr);
+    let shown: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
+    assert_eq!(shown["source"], "toml", "{}", show.stdout);
+
+    // Settings through the daemon: an invalid field is refused and named, nothing stored.
+    let mut settings = shown["settings"].clone();
+    settings["note"]["visibility"] = "secret".into();
+    let bad = file("bad.json", &settings.to_string());
+    let refused = remote(&["delivery", "settings", "set", "sim", "--input", &bad]).await;
+    assert_eq!(refused.code, Some(1), "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains("422") && refused.stderr.contains("note.visibility"),
+        "{}",
+        refused.stderr
+    );
+    let mut settings = shown["settings"].clone();
+    settings["ticket"]["subject"] = "API {severity}: {title}".into();
+    let good = file("good.json", &settings.to_string());
+    let set = remote(&["delivery", "settings", "set", "sim", "--input", &good]).await;
+    assert_eq!(set.code, Some(0), "{}", set.stderr);
+    assert!(set.stdout.contains("\"source\": \"api\""), "{}", set.stdout);
+
+    let dry = remote(&["alerts", "deliver", "sim", "--input", &alerts, "--dry-run"]).await;
+    assert_eq!(dry.code, Some(0), "{}", dry.stderr);
+    assert!(
+        dry.stdout.contains("k-1 -> account") && dry.stdout.contains("API critical: Beaconing"),
+        "{}",
+        dry.stdout
+    );
+    let before = tickets(&sim);
+    let sent = remote(&["alerts", "deliver", "sim", "--input", &alerts]).await;
+    assert_eq!(sent.code, Some(0), "{}{}", sent.stdout, sent.stderr);
+    assert!(
+        sent.stdout.contains("queued 1 alerts") && sent.stdout.contains("delivered 1"),
+        "{}",
+        sent.stdout
+    );
+    assert_eq!(tickets(&sim), before + 1);
+    let twice = remote(&["alerts", "deliver", "sim", "--input", &alerts]).await;
+    assert!(twice.stdout.contains("1 already known"), "{}", twice.stdout);
+    assert_eq!(tickets(&sim), before + 1, "one ticket");
+    let list = remote(&["deliveries", "list", "sim"]).await;
+    assert!(
+        list.stdout.contains("k-1\tdelivered\taccount"),
+        "{}{}",
+        list.stdout,
+        list.stderr
+    );
+    let retry = remote(&["deliveries", "retry", "sim", "k-1"]).await;
+    assert_eq!(retry.code, Some(1));
+    assert!(retry.stderr.contains("not failed"), "{}", retry.stderr);
+    let billed = remote(&[
+        "billable",
+        "sync",
+        "sim",
+        "--input",
+        &counts,
+        "--date",
+        "2026-04-30",
+    ])
+    .await;
+    assert!(
+        billed.stdout.contains("billed\t2026-04\t42\twritten"),
+        "{}{}",
+        billed.stdout,
+        billed.stderr
+    );
+
+    let cleared = remote(&["delivery", "settings", "clear", "sim"]).await;
+    assert_eq!(cleared.code, Some(0), "{}", cleared.stderr);
+    assert!(
+        cleared.stdout.contains("\"source\": \"toml\""),
+        "{}",
+        cleared.stdout
+    );
+    let (code, log) = served.terminate().await;
+    assert_eq!(code, Some(0), "{log}");
 }

@@ -1,12 +1,20 @@
 //! The delivery routes: alerts in (`POST .../alerts`, one or a batch, `?dry-run=true`), the
 //! deliveries' states, the retry of a failed one, the settings' check and the billable-user
-//! counts. A connection's queue is drained by one request at a time
-//! ([`Daemon::delivery_locks`]).
+//! counts; the settings themselves (`GET`, `PUT`, `DELETE .../delivery/settings`). A
+//! connection's queue is drained by one request at a time ([`Daemon::delivery_locks`]).
+//!
+//! Settings set through the API are stored (the store's `delivery-settings` link, audited) and
+//! replace the connection's `[connections.ID.delivery]` until cleared; every route, the
+//! background drain and the billable sync use the settings in effect
+//! ([`psahost_config::delivery::effective`]).
 
 use super::ApiError;
 use crate::Daemon;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use psahost_config::delivery::{Effective, FormError};
 use psahost_workflows::billing;
 use psahost_workflows::delivery::{self, Delivery, DeliverySettings, alerts, settings};
 use serde_json::{Value, json};
@@ -51,30 +59,40 @@ fn internal(e: anyhow::Error) -> ApiError {
     ApiError::internal(e)
 }
 
-/// Connection `id`'s delivery settings.
-fn settings_of(daemon: &Daemon, id: &str) -> Result<DeliverySettings> {
+/// Connection `id`'s delivery settings in effect (set through the API, else its TOML table).
+async fn effective_of(daemon: &Daemon, id: &str) -> Result<Effective> {
     let conn = daemon
         .config()
         .connection(id)
         .map_err(|e| ApiError::not_found(format!("{e:#}")))?;
-    conn.delivery.clone().ok_or_else(|| {
-        ApiError::not_found(format!(
-            "connection `{id}` has no delivery settings: add [connections.{id}.delivery] to the configuration"
-        ))
-    })
+    psahost_config::delivery::effective(daemon.store().as_ref(), id, conn.delivery.as_ref())
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "connection `{id}` has no delivery settings: add [connections.{id}.delivery] to the configuration or set them with `PUT /v1/connections/{id}/delivery/settings`"
+            ))
+        })
+}
+
+/// Connection `id`'s delivery settings in effect.
+async fn settings_of(daemon: &Daemon, id: &str) -> Result<DeliverySettings> {
+    Ok(effective_of(daemon, id).await?.settings)
 }
 
 /// The check's problems as an error answer, if any.
 async fn require_complete(
     daemon: &Daemon,
     conn: &psahost_sandbox::connector::Connection,
-    s: &DeliverySettings,
+    e: &Effective,
 ) -> Result<()> {
-    // Checked once: later alerts are queued even while the PSA cannot answer the check.
-    if daemon.delivery_locks().checked(conn.id()) {
+    // Checked once per version of the settings: later alerts are queued even while the PSA
+    // cannot answer the check.
+    let key = e.check_key(conn.id());
+    if daemon.delivery_locks().checked(&key) {
         return Ok(());
     }
-    let problems = settings::check(s, conn, daemon.store().as_ref())
+    let problems = settings::check(&e.settings, conn, daemon.store().as_ref())
         .await
         .map_err(|e| {
             ApiError::connector(format!(
@@ -83,7 +101,7 @@ async fn require_complete(
             ))
         })?;
     if problems.is_empty() {
-        daemon.delivery_locks().set_checked(conn.id());
+        daemon.delivery_locks().set_checked(&key);
         return Ok(());
     }
     let text: Vec<String> = problems
@@ -99,7 +117,7 @@ async fn require_complete(
 
 /// `GET /v1/connections/{id}/delivery/check`.
 pub async fn check(State(daemon): D, Path(id): Path<String>) -> Result<Json<Value>> {
-    let s = settings_of(&daemon, &id)?;
+    let s = settings_of(&daemon, &id).await?;
     let conn = daemon.connection(&id)?;
     let problems = settings::check(&s, &conn, daemon.store().as_ref())
         .await
@@ -119,10 +137,11 @@ pub async fn alerts(
     body: String,
 ) -> Result<Json<Value>> {
     let dry_run = flag(&params(&query), "dry-run")?;
-    let s = settings_of(&daemon, &id)?;
+    let e = effective_of(&daemon, &id).await?;
     let alerts = alerts::parse(&body).map_err(|e| ApiError::bad_request(format!("{e:#}")))?;
     let conn = daemon.connection(&id)?;
-    require_complete(&daemon, &conn, &s).await?;
+    require_complete(&daemon, &conn, &e).await?;
+    let s = e.settings;
     let store = daemon.store().clone();
     let d = Delivery::new(store.as_ref(), &conn, &s);
     if dry_run {
@@ -147,7 +166,7 @@ pub async fn deliveries(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>> {
-    settings_of(&daemon, &id)?;
+    settings_of(&daemon, &id).await?;
     let p = params(&query);
     let limit = match param(&p, "limit") {
         None => 100,
@@ -179,7 +198,7 @@ pub async fn retry(
     State(daemon): D,
     Path((id, alert)): Path<(String, String)>,
 ) -> Result<Json<Value>> {
-    let s = settings_of(&daemon, &id)?;
+    let s = settings_of(&daemon, &id).await?;
     let conn = daemon.connection(&id)?;
     let store = daemon.store().clone();
     let d = Delivery::new(store.as_ref(), &conn, &s);
@@ -211,7 +230,7 @@ pub async fn billable(
             .map_err(|_| ApiError::bad_request(format!("`date` must be YYYY-MM-DD, not `{d}`")))?,
         None => time::OffsetDateTime::now_utc().date(),
     };
-    let s = settings_of(&daemon, &id)?;
+    let s = settings_of(&daemon, &id).await?;
     let counts =
         billing::parse_counts(&body).map_err(|e| ApiError::bad_request(format!("{e:#}")))?;
     let conn = daemon.connection(&id)?;
@@ -221,4 +240,129 @@ pub async fn billable(
             .await
             .map_err(|e| ApiError::bad_request(format!("{e:#}")))?;
     Ok(Json(json!({ "connection": id, "outcomes": outcomes })))
+}
+
+/// The settings answer: where the settings in effect come from and what they are.
+fn settings_answer(id: &str, e: Option<&Effective>) -> Value {
+    json!({
+        "connection": id,
+        "source": e.map(|e| e.source),
+        "version": e.and_then(|e| e.version),
+        "set-at": e.and_then(|e| e.set_at.clone()),
+        "settings": e.map(|e| psahost_config::delivery::to_json(&e.settings)),
+    })
+}
+
+/// `422 invalid-settings` with every problem (field and message).
+fn invalid(id: &str, problems: &[FormError]) -> Response {
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "error": {
+            "code": "invalid-settings",
+            "message": format!(
+                "the delivery settings for connection `{id}` were not stored: {}",
+                text.join("; ")
+            ),
+            "problems": problems,
+        } })),
+    )
+        .into_response()
+}
+
+/// `GET /v1/connections/{id}/delivery/settings`: the settings in effect and their source
+/// (`api`: set through the API, `toml`: the configuration's table, `null`: none).
+pub async fn get_settings(State(daemon): D, Path(id): Path<String>) -> Result<Json<Value>> {
+    let conn = daemon
+        .config()
+        .connection(&id)
+        .map_err(|e| ApiError::not_found(format!("{e:#}")))?;
+    let e =
+        psahost_config::delivery::effective(daemon.store().as_ref(), &id, conn.delivery.as_ref())
+            .await
+            .map_err(internal)?;
+    Ok(Json(settings_answer(&id, e.as_ref())))
+}
+
+/// `PUT /v1/connections/{id}/delivery/settings`: settings in the TOML table's shape, validated
+/// as the configuration is and checked against the PSA as the set-up wizard checks them;
+/// stored (audited) when complete, in effect at once for every process of the store.
+pub async fn put_settings(
+    State(daemon): D,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response> {
+    daemon
+        .config()
+        .connection(&id)
+        .map_err(|e| ApiError::not_found(format!("{e:#}")))?;
+    let document: Value = serde_json::from_str(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the body is not JSON ({e}): send the settings as a JSON object of the `[connections.{id}.delivery]` table's shape"
+        ))
+    })?;
+    let s = match psahost_config::delivery::from_json(&document) {
+        Ok(s) => s,
+        Err(problem) => return Ok(invalid(&id, &[problem])),
+    };
+    let conn = daemon.connection(&id)?;
+    let problems = settings::check(&s, &conn, daemon.store().as_ref())
+        .await
+        .map_err(|e| {
+            ApiError::connector(format!(
+                "cannot check the delivery settings of connection `{id}` against the PSA, nothing was stored: {e:#}; try again"
+            ))
+        })?;
+    if !problems.is_empty() {
+        let problems: Vec<FormError> = problems
+            .into_iter()
+            .map(|p| FormError {
+                field: p.field,
+                message: p.message,
+            })
+            .collect();
+        return Ok(invalid(&id, &problems));
+    }
+    // One change of a connection's settings at a time, and none during a drain.
+    let _one = daemon.delivery_locks().lock(&id).await;
+    // What is stored is the settings as read, so a later read gives the same settings.
+    let stored = settings::store_settings(
+        daemon.store().as_ref(),
+        &id,
+        Some(psahost_config::delivery::to_json(&s)),
+    )
+    .await
+    .map_err(internal)?;
+    let e = Effective {
+        settings: s,
+        source: psahost_config::delivery::SettingsSource::Api,
+        version: Some(stored.version),
+        set_at: Some(stored.at),
+    };
+    // Checked just now.
+    daemon.delivery_locks().set_checked(&e.check_key(&id));
+    Ok(Json(settings_answer(&id, Some(&e))).into_response())
+}
+
+/// `DELETE /v1/connections/{id}/delivery/settings`: clears the settings set through the API;
+/// the connection's TOML table, if any, is in effect again.
+pub async fn delete_settings(State(daemon): D, Path(id): Path<String>) -> Result<Json<Value>> {
+    let conn = daemon
+        .config()
+        .connection(&id)
+        .map_err(|e| ApiError::not_found(format!("{e:#}")))?;
+    let _one = daemon.delivery_locks().lock(&id).await;
+    let held = settings::stored(daemon.store().as_ref(), &id)
+        .await
+        .map_err(internal)?;
+    if held.is_some_and(|s| s.document.is_some()) {
+        settings::store_settings(daemon.store().as_ref(), &id, None)
+            .await
+            .map_err(internal)?;
+    }
+    let e =
+        psahost_config::delivery::effective(daemon.store().as_ref(), &id, conn.delivery.as_ref())
+            .await
+            .map_err(internal)?;
+    Ok(Json(settings_answer(&id, e.as_ref())))
 }

@@ -1,5 +1,6 @@
-//! With `[cluster]`: the requests that act through a connection (every `POST` under
-//! `/v1/connections/{id}/`: a sync now, a linking run, a delivery or an inventory batch) run on
+//! With `[cluster]`: the requests that act through a connection (every `POST`, `PUT` and
+//! `DELETE` under `/v1/connections/{id}/`: a sync now, a linking run, a delivery or an
+//! inventory batch, the delivery settings, a link removed) run on
 //! the replica that holds the connection's lease, so the PSA's rate limits are counted by one
 //! process and the writes are fenced by one lease. Any other replica forwards such a request to
 //! the owner, at the API address the owner advertises in its heartbeats (`[cluster]
@@ -62,7 +63,10 @@ pub async fn to_owner(
 
 /// The connection id when `request` acts through a connection this replica does not own.
 fn owned_elsewhere(daemon: &Daemon, request: &Request, params: &RawPathParams) -> Option<String> {
-    if request.method() != Method::POST || !request.uri().path().starts_with("/v1/connections/") {
+    // What writes through a connection (POST, and the settings' PUT and DELETE) runs on its
+    // owner: the shared store refuses another replica's writes.
+    let writes = [Method::POST, Method::PUT, Method::DELETE].contains(request.method());
+    if !writes || !request.uri().path().starts_with("/v1/connections/") {
         return None;
     }
     let id = params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v)?;
@@ -118,7 +122,7 @@ async fn forward(
         .map_or(parts.uri.path(), |p| p.as_str());
     let mut out = daemon
         .forward_client()
-        .post(format!("{address}{path}"))
+        .request(parts.method.clone(), format!("{address}{path}"))
         .timeout(FORWARD_TIMEOUT)
         .header(FORWARDED_BY_HEADER, me)
         .body(body);

@@ -68,6 +68,9 @@ pub const ROUTES: &[(&str, &str, bool)] = &[
         true,
     ),
     ("get", "/v1/connections/{id}/delivery/check", true),
+    ("get", "/v1/connections/{id}/delivery/settings", true),
+    ("put", "/v1/connections/{id}/delivery/settings", true),
+    ("delete", "/v1/connections/{id}/delivery/settings", true),
     ("post", "/v1/connections/{id}/billable", true),
 ];
 
@@ -143,6 +146,15 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
             post(delivery::retry),
         )
         .route("/v1/connections/{id}/delivery/check", get(delivery::check))
+        .route(
+            "/v1/connections/{id}/delivery/settings",
+            get(delivery::get_settings)
+                .put(delivery::put_settings)
+                .delete(delivery::delete_settings)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    delivery::MAX_ALERTS_BODY,
+                )),
+        )
         .route(
             "/v1/connections/{id}/billable",
             post(delivery::billable).layer(axum::extract::DefaultBodyLimit::max(

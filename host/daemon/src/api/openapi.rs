@@ -321,6 +321,38 @@ fn paths_delivery() -> Value {
             "404": not_found("The connection or its delivery settings"),
             "503": error("The connection is not open."),
         }), true) },
+        "/v1/connections/{id}/delivery/settings": {
+            "get": op("The connection's delivery settings in effect and where they come from: `api` (set with `PUT`, stored, seen by every replica; they replace the TOML table until cleared), `toml` (`[connections.ID.delivery]`), or `null` (none).", "delivery", vec![
+                connection_param(),
+            ], json!({
+                "200": ok("The settings in effect.", r("DeliverySettingsAnswer")),
+                "404": not_found("The connection"),
+            }), true),
+            "put": {
+                "summary": "Sets the connection's delivery settings: a JSON object of the `[connections.ID.delivery]` table's shape (kebab-case keys; `null` is an absent field), validated as the configuration file is, then checked against the PSA's picklists and the synced companies and contacts as the set-up wizard checks them. Complete settings are stored (an audit entry), replace the TOML table until `DELETE`, and are used at once by the deliveries, the background drain and the billable sync of every replica.",
+                "tags": ["delivery"],
+                "parameters": [connection_param()],
+                "requestBody": { "required": true, "description": "The settings (at most 16 MiB).", "content": {
+                    "application/json": { "schema": r("DeliverySettingsDocument") },
+                } },
+                "responses": {
+                    "200": ok("Stored: the settings now in effect.", r("DeliverySettingsAnswer")),
+                    "400": error("The body is not JSON."),
+                    "401": error("The bearer token is missing or wrong."),
+                    "404": not_found("The connection"),
+                    "413": { "description": "The body is over 16 MiB." },
+                    "422": ok("The settings are invalid or incomplete; nothing was stored. Every problem names its field (as in the TOML table) and, for an id, the valid choices.", r("SettingsInvalid")),
+                    "502": error("The PSA could not answer the check; nothing was stored."),
+                    "503": error("The connection is not open."),
+                },
+            },
+            "delete": op("Clears the delivery settings set through the API (an audit entry): the connection's `[connections.ID.delivery]`, if any, is in effect again.", "delivery", vec![
+                connection_param(),
+            ], json!({
+                "200": ok("The settings now in effect.", r("DeliverySettingsAnswer")),
+                "404": not_found("The connection"),
+            }), true),
+        },
         "/v1/connections/{id}/billable": { "post": {
             "summary": "Writes each organisation's billable user count as the quantity of its contract's line of the billing service, once per month from the configured day (the 31st: a short month's last day). A count that changed after the month was written waits for the next month unless `force`. Every quantity written is in the audit trail.",
             "tags": ["delivery"],
@@ -364,6 +396,8 @@ fn schemas_delivery() -> Value {
             "intent": { "type": ["object", "null"], "properties": { "kind": { "enum": ["ticket", "note"] }, "ticket-id": text } },
             "ticket-id": opt, "note-id": opt, "reason": opt,
             "attempts": { "type": "integer" }, "updated-at": text,
+            "subject": { "type": "string", "description": "The ticket's subject when the last write was sent (a connector without markers: the ticket is looked for by it)." },
+            "sent-at": { "type": "string", "description": "When the last write was sent (RFC 3339)." },
         } },
         "DrainReport": { "type": "object", "required": ["delivered", "grouped", "failed", "resolved", "still-queued", "psa-calls", "blocked"], "properties": {
             "delivered": { "type": "integer" }, "grouped": { "type": "integer" }, "failed": { "type": "integer" },
@@ -375,6 +409,32 @@ fn schemas_delivery() -> Value {
             "alert-id": text, "account": text, "action": { "enum": ["ticket", "note", "skipped", "failed"] },
             "ticket-id": opt, "record": { "description": "The new ticket or note, WIT field names (null when skipped or failed)." }, "reason": opt,
         } },
+        "DeliverySettingsDocument": { "type": "object", "description": "The `[connections.ID.delivery]` table as JSON: `catch-all` (`account`, `contact`), `attach-contacts`, `ignored-accounts`, `account-filter` (`types`, `classifications`, `market-segments`), `organisations` (by name: `account`, `contact`, `tickets`, `contract`, `service`), `ticket` (`category`, `ticket-type`, `status`, `queue`, `source`, `subject`, `priorities`), `note` (`note-type`, `visibility`, `title`), `overrides` (`alert-types`, `respond-rules`, `ioc-rules`: `ticket-type`, `sub-type`), `billing` (`service`, `day`). See the README.",
+            "properties": {
+                "catch-all": { "type": "object", "required": ["account"], "properties": { "account": text, "contact": opt } },
+                "attach-contacts": { "type": "boolean" },
+                "ignored-accounts": { "type": "array", "items": text },
+                "account-filter": { "type": "object" },
+                "organisations": { "type": "object", "additionalProperties": { "type": "object", "required": ["account"] } },
+                "ticket": { "type": "object" },
+                "note": { "type": "object" },
+                "overrides": { "type": "object" },
+                "billing": { "type": ["object", "null"], "properties": { "service": text, "day": { "type": "integer", "minimum": 1, "maximum": 31 } } },
+            } },
+        "DeliverySettingsAnswer": { "type": "object", "required": ["connection", "source", "version", "set-at", "settings"], "properties": {
+            "connection": text,
+            "source": { "enum": ["api", "toml", null], "description": "`api`: set through the API (they replace the TOML table until cleared); `toml`: the configuration's table; null: none." },
+            "version": { "type": ["integer", "null"], "description": "The stored settings' version (api)." },
+            "set-at": { "type": ["string", "null"], "description": "When they were set through the API (RFC 3339)." },
+            "settings": { "oneOf": [r("DeliverySettingsDocument"), { "type": "null" }] },
+        } },
+        "SettingsInvalid": { "type": "object", "required": ["error"], "properties": { "error": {
+            "type": "object", "required": ["code", "message", "problems"], "properties": {
+                "code": { "const": "invalid-settings" },
+                "message": text,
+                "problems": { "type": "array", "items": { "type": "object", "required": ["field", "message"], "properties": {
+                    "field": text, "message": text } } },
+            } } } },
         "BillingOutcome": { "type": "object", "required": ["organisation", "period", "count", "action"], "properties": {
             "organisation": text, "period": text, "count": { "type": "integer" },
             "action": { "enum": ["written", "already-written", "pending-next-period", "not-due", "no-contract", "not-mapped", "failed"] },

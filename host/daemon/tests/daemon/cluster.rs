@@ -311,6 +311,23 @@ async fn sync_now_is_forwarded_to_the_owner_and_a_stopped_replica_hands_over() {
     check_answer(&doc, "post", "/v1/connections/{id}/sync/{entity}", &synced);
     assert_eq!(synced.status, 200, "{}", synced.text);
     assert_eq!(headers["psahost-replica"], "replica-b");
+    // A write that is not a POST (the delivery settings' DELETE) is forwarded too, with its
+    // method.
+    let (cleared, headers) = api_a
+        .send_with_headers(
+            reqwest::Method::DELETE,
+            &format!("/v1/connections/{theirs}/delivery/settings"),
+            &[],
+        )
+        .await;
+    check_answer(
+        &doc,
+        "delete",
+        "/v1/connections/{id}/delivery/settings",
+        &cleared,
+    );
+    assert_eq!(cleared.status, 200, "{}", cleared.text);
+    assert_eq!(headers["psahost-replica"], "replica-b");
     let mine = &of_a[0];
     let (synced, headers) = api_a
         .send_with_headers(

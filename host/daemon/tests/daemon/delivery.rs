@@ -12,7 +12,12 @@ const ALERTS: &str = include_str!("../fixtures/alerts.json");
 /// An alert sent while the PSA is rate-limited.
 const QUEUED: &str = r#"{"id": "api-q", "organisation": "Somewhere", "severity": "Critical", "type": "ransomware", "title": "Encryption detected", "time": "2026-03-03T09:00:00Z"}"#;
 
-async fn send_body(api: &Api, method: reqwest::Method, path: &str, body: &str) -> Answer {
+pub(crate) async fn send_body(
+    api: &Api,
+    method: reqwest::Method,
+    path: &str,
+    body: &str,
+) -> Answer {
     let response = reqwest::Client::new()
         .request(method, format!("{}{path}", api.base))
         .bearer_auth(TOKEN)
@@ -28,7 +33,7 @@ async fn send_body(api: &Api, method: reqwest::Method, path: &str, body: &str) -
 
 /// `[connections.sim.delivery]` with the simulator's first open status, type, source and
 /// priority of its first board; the catch-all is a company with an agreement line.
-async fn delivery_section(sim: &psa_sim::Simulator) -> String {
+pub(crate) async fn delivery_section(sim: &psa_sim::Simulator) -> String {
     let psahost_testkit::sync::TicketDefaults {
         queue,
         status,

@@ -4,6 +4,7 @@
 mod api;
 mod cluster;
 mod delivery;
+mod delivery_settings;
 mod inventory;
 mod plugins;
 mod versions;
@@ -37,6 +38,27 @@ pub(crate) async fn serve_daemon(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<anyhow::Result<()>>,
 ) {
+    serve_daemon_with(
+        daemon,
+        RunOptions {
+            shutdown_grace: Duration::from_secs(5),
+            // Queued deliveries drained soon (the delivery test waits for it).
+            delivery_drain_every: Duration::from_millis(300),
+            ..RunOptions::default()
+        },
+    )
+    .await
+}
+
+/// Serves `daemon`'s API with `options` on a free loopback port until the sender is used.
+pub(crate) async fn serve_daemon_with(
+    daemon: &std::sync::Arc<Daemon>,
+    options: RunOptions,
+) -> (
+    Api,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = Api::new(&format!("http://{}", listener.local_addr().unwrap()));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -48,11 +70,7 @@ pub(crate) async fn serve_daemon(
                 async {
                     let _ = stopped.await;
                 },
-                RunOptions {
-                    shutdown_grace: Duration::from_secs(5),
-                    // Queued deliveries drained soon (the delivery test waits for it).
-                    delivery_drain_every: Duration::from_millis(300),
-                },
+                options,
             )
             .await
     });

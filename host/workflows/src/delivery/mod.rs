@@ -14,6 +14,16 @@
 //! `find-note-by-marker`) before anything is sent again. The same alert id enqueued twice is
 //! delivered once.
 //!
+//! **Connectors without markers** (contract 0.1.x, or a connector answering `unsupported` to
+//! the marker lookup): the host puts the marker in the ticket's text itself (its last line,
+//! `psahost-marker: ...`) and sends no marker field; an unfinished ticket is looked for by
+//! subject and company ([`Delivery`]'s `resolve_by_subject`): the account's open tickets with
+//! the subject rendered when the intent was written, the one whose text (where the PSA gives
+//! it in the ticket's record) holds the marker; where no text is given, the one ticket with
+//! no other alert's marker created since the intent. Several such tickets: the delivery fails
+//! with their ids (nothing is sent twice). A note cannot be looked for without a marker: an
+//! unfinished note fails with the ticket to look at, and `retry` adds it again.
+//!
 //! **Order.** The queue is drained in arrival order; an account whose call was rate-limited or
 //! unavailable is left for the next drain with everything after it (its alerts keep their
 //! order), the other accounts go on.
@@ -24,8 +34,9 @@ pub mod settings;
 use std::collections::BTreeSet;
 
 use anyhow::Context;
+use psahost_sandbox::bindings::ContractVersion;
 use psahost_sandbox::bindings::psa::connector::types::{
-    Error as PsaError, NewNote, NewTicket, TicketFilter,
+    Error as PsaError, NewNote, NewTicket, Ticket, TicketFilter,
 };
 use psahost_sandbox::connector::{Connection, ConnectorError};
 use psahost_store::RecordStore;
@@ -115,6 +126,13 @@ pub struct DeliveryRecord {
     pub reason: Option<String>,
     /// PSA calls that created (or tried to create) it.
     pub attempts: u32,
+    /// The ticket's subject when the intent was written (the subject path of the resolution
+    /// looks for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// When the last create was sent (RFC 3339): a ticket found by subject is at most this old.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<String>,
     /// When the record last changed (RFC 3339).
     pub updated_at: String,
 }
@@ -233,6 +251,15 @@ pub fn render(template: &str, alert: &Alert, max: usize) -> String {
     cut(line.trim(), max)
 }
 
+/// The line of a ticket's text holding the marker, for connectors that store none.
+pub const MARKER_LINE: &str = "psahost-marker: ";
+
+/// How far a PSA's clock may be behind the host's when a ticket is looked for by subject.
+const CLOCK_SKEW: time::Duration = time::Duration::minutes(10);
+
+/// The most open tickets with the subject read when looking for one without a marker.
+const MAX_SUBJECT_MATCHES: u32 = 50;
+
 /// The body text of a ticket or note: the title, the description and the alert's facts.
 fn body_text(alert: &Alert) -> String {
     let mut text = alert.title.clone();
@@ -314,6 +341,11 @@ impl<'a> Delivery<'a> {
         self.conn.id()
     }
 
+    /// Whether the connector keeps markers (contract 0.2.0 on); a 0.1.x one cannot.
+    fn markers(&self) -> bool {
+        self.conn.plugin().contract() != ContractVersion::V0_1
+    }
+
     /// The account an organisation's alerts go to: its mapping when the account may be mapped
     /// (not ignored, passes the filter, checked by [`settings::check`]), else the catch-all.
     pub fn route(&self, organisation: &str) -> (&AccountTarget, Option<&settings::Organisation>) {
@@ -385,9 +417,16 @@ impl<'a> Delivery<'a> {
             .or_else(|| o.alert_types.get(&alert.alert_type));
         let contact = self.contact(alert, target).await?;
         let marker = marker(&alert.id);
+        let markers = self.markers();
+        let mut description = body_text(alert);
+        if !markers {
+            // The connector cannot keep a marker: the host puts it in the ticket's text.
+            description.push_str(&format!("\n{MARKER_LINE}{marker}"));
+        }
+        let marker = markers.then_some(marker);
         let ticket = NewTicket {
             contact_id: contact,
-            description: Some(body_text(alert)),
+            description: Some(description),
             queue_id: t.queue.clone(),
             status_id: t.status.clone(),
             priority_id: t.priorities.get(&alert.severity()).cloned(),
@@ -398,7 +437,7 @@ impl<'a> Delivery<'a> {
             category_id: t.category.clone(),
             source_id: t.source.clone(),
             agreement_id: org.and_then(|o| o.contract.clone()),
-            marker: Some(marker.clone()),
+            marker: marker.clone(),
             ..NewTicket::new(target.account.clone(), subject)
         };
         let n = &s.note;
@@ -409,7 +448,7 @@ impl<'a> Delivery<'a> {
                 MAX_TITLE_CHARS,
             )),
             note_type_id: n.note_type.clone(),
-            marker: Some(marker),
+            marker,
             ..NewNote::new(String::new(), body_text(alert), n.internal.unwrap_or(true))
         };
         Ok(Some(Plan {
@@ -615,6 +654,8 @@ impl<'a> Delivery<'a> {
                 note_id: None,
                 reason: None,
                 attempts: 0,
+                subject: None,
+                sent_at: None,
                 updated_at: now(),
             };
             if org.is_some_and(|o| !o.tickets) {
@@ -734,6 +775,8 @@ impl<'a> Delivery<'a> {
         rec.intent = Some(intent.clone());
         rec.account = plan.account.clone();
         rec.attempts += 1;
+        rec.subject = Some(plan.ticket.summary.clone());
+        rec.sent_at = Some(now());
         self.save(&mut rec).await?;
         report.psa_calls += 1;
         let result = match &intent {
@@ -762,8 +805,9 @@ impl<'a> Delivery<'a> {
         }
     }
 
-    /// A `sending` record: the PSA is asked for its marker. `Some`: decided (found, or the
-    /// lookup was blocked); `None`: not in the PSA, send again.
+    /// A `sending` record: the PSA is asked for its marker (without markers: for the ticket by
+    /// subject and company). `Some`: decided (found, failed, or the lookup was blocked);
+    /// `None`: not in the PSA, send again.
     async fn resolve(
         &self,
         rec: &mut DeliveryRecord,
@@ -771,22 +815,54 @@ impl<'a> Delivery<'a> {
     ) -> anyhow::Result<Option<Step>> {
         report.psa_calls += 1;
         let found = match rec.intent.clone() {
-            Some(Intent::Note { ticket_id }) => self
-                .conn
-                .find_note_by_marker(ticket_id.clone(), rec.marker.clone())
-                .await
-                .map(|n| n.map(|n| (ticket_id, Some(n.id)))),
-            _ => self
-                .conn
-                .find_open_tickets(TicketFilter {
-                    company_id: Some(rec.account.clone()),
-                    summary: None,
-                    queue_id: None,
-                    limit: 1,
-                    marker: Some(rec.marker.clone()),
-                })
-                .await
-                .map(|t| t.into_iter().next().map(|t| (t.id, None))),
+            Some(Intent::Note { ticket_id }) => {
+                let found = if self.markers() {
+                    self.conn
+                        .find_note_by_marker(ticket_id.clone(), rec.marker.clone())
+                        .await
+                } else {
+                    Err(ConnectorError::Psa(PsaError::Unsupported(String::new())))
+                };
+                match found {
+                    Err(ConnectorError::Psa(PsaError::Unsupported(_))) => {
+                        // No way to tell: the operator looks, and a retry adds it again.
+                        rec.intent = None;
+                        let why = format!(
+                            "the note may be on ticket {ticket_id} already (its answer was lost and this connector cannot find a note by marker): look at the ticket, and retry to add it again"
+                        );
+                        return Ok(Some(self.fail(rec, why, report).await?));
+                    }
+                    other => other.map(|n| n.map(|n| (ticket_id, Some(n.id)))),
+                }
+            }
+            _ => {
+                let found = if self.markers() {
+                    self.conn
+                        .find_open_tickets(TicketFilter {
+                            company_id: Some(rec.account.clone()),
+                            summary: None,
+                            queue_id: None,
+                            limit: 1,
+                            marker: Some(rec.marker.clone()),
+                        })
+                        .await
+                        .map(|t| t.into_iter().next().map(|t| t.id))
+                } else {
+                    Err(ConnectorError::Psa(PsaError::Unsupported(String::new())))
+                };
+                let found = match found {
+                    Err(ConnectorError::Psa(PsaError::Unsupported(_))) => {
+                        report.psa_calls += u64::from(self.markers());
+                        match self.resolve_by_subject(rec).await {
+                            Ok(Ok(found)) => Ok(found),
+                            Ok(Err(why)) => return Ok(Some(self.fail(rec, why, report).await?)),
+                            Err(e) => Err(e),
+                        }
+                    }
+                    other => other,
+                };
+                found.map(|t| t.map(|id| (id, None)))
+            }
         };
         match found {
             Ok(Some((ticket_id, note_id))) => {
@@ -808,6 +884,36 @@ impl<'a> Delivery<'a> {
         }
     }
 
+    /// The ticket of an unfinished create, looked for without a marker lookup: among the
+    /// account's open tickets with the subject of the intent, the one whose text holds the
+    /// marker; where the PSA gives no text, the one ticket holding no other alert's marker,
+    /// created since the intent (less [`CLOCK_SKEW`]). `Ok(Err(why))`: several could be it.
+    pub async fn resolve_by_subject(
+        &self,
+        rec: &DeliveryRecord,
+    ) -> Result<Result<Option<String>, String>, ConnectorError> {
+        let subject = match &rec.subject {
+            Some(s) => s.clone(),
+            None => self
+                .plan(&rec.alert)
+                .await
+                .ok()
+                .flatten()
+                .map(|p| p.ticket.summary)
+                .unwrap_or_default(),
+        };
+        let tickets = self
+            .conn
+            .find_open_tickets(TicketFilter {
+                company_id: Some(rec.account.clone()),
+                summary: Some(subject.clone()),
+                queue_id: None,
+                limit: MAX_SUBJECT_MATCHES,
+                marker: None,
+            })
+            .await?;
+        Ok(pick_by_subject(rec, &subject, &tickets))
+    }
     async fn finish(
         &self,
         rec: &mut DeliveryRecord,
@@ -883,10 +989,61 @@ enum Step {
     Blocked(String),
 }
 
+/// See [`Delivery::resolve_by_subject`].
+fn pick_by_subject(
+    rec: &DeliveryRecord,
+    subject: &str,
+    tickets: &[Ticket],
+) -> Result<Option<String>, String> {
+    let ours = format!("{MARKER_LINE}{}", rec.marker);
+    let same: Vec<&Ticket> = tickets
+        .iter()
+        .filter(|t| t.company_id.as_deref() == Some(rec.account.as_str()))
+        .filter(|t| t.summary.trim() == subject.trim())
+        .collect();
+    if let Some(t) = same.iter().find(|t| t.raw.contains(&ours)) {
+        return Ok(Some(t.id.clone()));
+    }
+    let sent = rec.sent_at.as_deref().and_then(|s| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+    });
+    let recent = |t: &Ticket| {
+        let created = t.created_at.as_deref().and_then(|c| {
+            time::OffsetDateTime::parse(c, &time::format_description::well_known::Rfc3339).ok()
+        });
+        match (created, sent) {
+            (Some(c), Some(s)) => c >= s - CLOCK_SKEW,
+            _ => true,
+        }
+    };
+    // Without the ticket's text: a ticket holding another alert's marker is not ours.
+    let candidates: Vec<&&Ticket> = same
+        .iter()
+        .filter(|t| !t.raw.contains(MARKER_LINE))
+        .filter(|t| recent(t))
+        .collect();
+    match candidates.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.id.clone())),
+        several => Err(format!(
+            "its answer was lost and {} open tickets of account {} have its subject `{}` (ids {}): look which one is this alert's; nothing was sent again",
+            several.len(),
+            rec.account,
+            short(subject, 100),
+            several
+                .iter()
+                .map(|t| t.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 /// One lock per connection: a process drains a connection's queue one request at a time (two
 /// drains at once would both send the same queued alert). The daemon keeps one; it also
-/// remembers which connections' settings passed [`settings::check`], so alerts are still
-/// queued while the PSA is rate-limited or down (the check reads its picklists).
+/// remembers which settings passed [`settings::check`] (by a key naming the connection and the
+/// settings' version), so alerts are still queued while the PSA is rate-limited or down (the
+/// check reads its picklists).
 #[derive(Default)]
 pub struct DeliveryLocks {
     locks:
@@ -895,7 +1052,7 @@ pub struct DeliveryLocks {
 }
 
 impl DeliveryLocks {
-    /// Connection `id`'s settings passed the check (they do not change while the process runs).
+    /// The settings named `id` (a connection and its settings' version) passed the check.
     pub fn set_checked(&self, id: &str) {
         self.checked
             .lock()
@@ -903,7 +1060,7 @@ impl DeliveryLocks {
             .insert(id.to_string());
     }
 
-    /// Whether connection `id`'s settings passed the check in this process.
+    /// Whether the settings named `id` passed the check in this process.
     pub fn checked(&self, id: &str) -> bool {
         self.checked
             .lock()
@@ -956,4 +1113,83 @@ pub fn note_json(n: &NewNote) -> Value {
         "ticket-id": n.ticket_id, "text": n.text, "internal": n.internal, "title": n.title,
         "note-type-id": n.note_type_id, "marker": n.marker,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(id: &str, company: &str, summary: &str, created: &str, raw: &str) -> Ticket {
+        Ticket {
+            id: id.into(),
+            summary: summary.into(),
+            company_id: Some(company.into()),
+            contact_id: None,
+            queue: None,
+            status: None,
+            priority: None,
+            ticket_type: None,
+            sub_type: None,
+            source: None,
+            agreement_id: None,
+            closed: false,
+            created_at: Some(created.into()),
+            updated_at: None,
+            raw: raw.into(),
+        }
+    }
+
+    fn record() -> DeliveryRecord {
+        DeliveryRecord {
+            alert: alerts::parse(
+                r#"{"id": "a-1", "organisation": "o", "severity": "high", "type": "t", "title": "x", "time": "2026-03-03T08:00:00Z"}"#,
+            )
+            .unwrap()
+            .remove(0),
+            state: State::Sending,
+            account: "19".into(),
+            seq: 1,
+            marker: marker("a-1"),
+            intent: Some(Intent::Ticket),
+            ticket_id: None,
+            note_id: None,
+            reason: None,
+            attempts: 1,
+            subject: Some("MDR high: x".into()),
+            sent_at: Some("2026-03-03T08:00:00Z".into()),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn by_subject_the_marker_in_the_text_wins_then_the_one_recent_ticket_without_one() {
+        let rec = record();
+        let s = "MDR high: x";
+        let ours = format!("{{\"description\": \"x\\n{MARKER_LINE}{}\"}}", rec.marker);
+        let other = format!("{{\"description\": \"{MARKER_LINE}{}\"}}", marker("a-2"));
+        let at = "2026-03-03T08:00:01Z";
+        // The marker in the text wins over a ticket without text.
+        let tickets = [
+            ticket("1", "19", s, at, "{}"),
+            ticket("2", "19", s, at, &ours),
+        ];
+        assert_eq!(pick_by_subject(&rec, s, &tickets), Ok(Some("2".into())));
+        // Another alert's ticket, another company's, another subject, an older one: not it.
+        let tickets = [
+            ticket("3", "19", s, at, &other),
+            ticket("4", "20", s, at, "{}"),
+            ticket("5", "19", "MDR low: y", at, "{}"),
+            ticket("6", "19", s, "2026-03-02T08:00:00Z", "{}"),
+        ];
+        assert_eq!(pick_by_subject(&rec, s, &tickets), Ok(None));
+        // One recent ticket without text: it; two: nothing is guessed.
+        let one = [ticket("7", "19", s, at, "{}")];
+        assert_eq!(pick_by_subject(&rec, s, &one), Ok(Some("7".into())));
+        let two = [
+            ticket("7", "19", s, at, "{}"),
+            ticket("8", "19", s, at, "{}"),
+        ];
+        let why = pick_by_subject(&rec, s, &two).unwrap_err();
+        assert!(why.contains("7, 8"), "{why}");
+    }
 }

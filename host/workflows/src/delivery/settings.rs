@@ -661,3 +661,85 @@ pub async fn check(
     }
     Ok(c.problems)
 }
+
+/// Link kind of the settings set through the API (one link per connection, key
+/// [`SETTINGS_KEY`]): they replace `[connections.ID.delivery]` until cleared.
+pub const SETTINGS: &str = "delivery-settings";
+/// The key of a connection's settings link.
+pub const SETTINGS_KEY: &str = "current";
+
+/// A connection's settings set through the API, as stored (the document is validated by
+/// `psahost-config` before it is stored, and again when it is read).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct StoredSettings {
+    /// The settings, in the shape of the TOML table as JSON; `None` once cleared (the
+    /// connection's TOML settings are in effect again).
+    pub document: Option<Value>,
+    /// 1 for the connection's first set, then one more at each set or clear: whoever checked
+    /// one version against the PSA knows a later one is another.
+    pub version: u64,
+    /// When it was set or cleared (RFC 3339).
+    pub at: String,
+}
+
+/// The settings set through the API for `connection`, if any were ever set (a cleared one has
+/// no document).
+pub async fn stored(
+    store: &dyn RecordStore,
+    connection: &str,
+) -> anyhow::Result<Option<StoredSettings>> {
+    store
+        .get_link(connection, SETTINGS, SETTINGS_KEY)
+        .await?
+        .map(|v| {
+            serde_json::from_value(v).map_err(|e| {
+                anyhow::anyhow!(
+                    "the delivery settings stored for connection `{connection}` are malformed ({e}): set them again or clear them"
+                )
+            })
+        })
+        .transpose()
+}
+
+/// Stores `document` (`None`: clears) as `connection`'s settings set through the API, with an
+/// audit entry (`"workflow": "delivery"`, `settings-set` or `settings-cleared`, the version
+/// and the document), durably; returns what was stored.
+pub async fn store_settings(
+    store: &dyn RecordStore,
+    connection: &str,
+    document: Option<Value>,
+) -> anyhow::Result<StoredSettings> {
+    let version = stored(store, connection)
+        .await?
+        .map_or(1, |s| s.version.saturating_add(1));
+    let at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let stored = StoredSettings {
+        document,
+        version,
+        at,
+    };
+    store
+        .append_audit(
+            connection,
+            serde_json::json!({
+                "workflow": "delivery",
+                "event": if stored.document.is_some() { "settings-set" } else { "settings-cleared" },
+                "version": version,
+                "settings": stored.document,
+            }),
+        )
+        .await?;
+    store
+        .set_link(
+            connection,
+            SETTINGS,
+            SETTINGS_KEY,
+            Some(serde_json::to_value(&stored)?),
+        )
+        .await?;
+    store.flush().await?;
+    Ok(stored)
+}

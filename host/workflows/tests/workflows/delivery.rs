@@ -47,6 +47,16 @@ async fn start(dialect: Dialect) -> Simulator {
 /// The bundled connector of the simulator's dialect, connection `acme`, calls bounded by
 /// `call_timeout`.
 async fn connect(sim: &Simulator, call_timeout: Duration) -> Connection {
+    let path = match sim.config().dialect {
+        Dialect::ConnectWise => plugin_artifacts::CONNECTWISE_MANAGE_PATH,
+        Dialect::Autotask => plugin_artifacts::AUTOTASK_PATH,
+        Dialect::KaseyaBms => plugin_artifacts::KASEYA_BMS_PATH,
+    };
+    connect_path(sim, call_timeout, path).await
+}
+
+/// The connector at `path`, connection `acme` of `sim`, calls bounded by `call_timeout`.
+async fn connect_path(sim: &Simulator, call_timeout: Duration, path: &str) -> Connection {
     let runtime = Arc::new(
         Runtime::new(RuntimeConfig {
             cache_dir: Some(psahost_testkit::cache_dir()),
@@ -56,11 +66,6 @@ async fn connect(sim: &Simulator, call_timeout: Duration) -> Connection {
         })
         .expect("runtime"),
     );
-    let path = match sim.config().dialect {
-        Dialect::ConnectWise => plugin_artifacts::CONNECTWISE_MANAGE_PATH,
-        Dialect::Autotask => plugin_artifacts::AUTOTASK_PATH,
-        Dialect::KaseyaBms => plugin_artifacts::KASEYA_BMS_PATH,
-    };
     let plugin = Arc::new(
         runtime
             .load(PluginSource::File(path.into()))
@@ -403,6 +408,91 @@ async fn a_lost_answer_is_resolved_by_the_marker_in_each_dialect() {
             [rec.ticket_id.clone().unwrap()]
         );
     }
+}
+
+/// Delays the answer of the write after the lookup `d`'s dry run of `alert` makes (the write is
+/// applied, its answer comes after the call's deadline), drains, and clears the fault.
+async fn drain_losing_the_answer(sim: &Simulator, d: &Delivery<'_>, alert: &Alert) {
+    let first = sim.faults().api_requests();
+    d.dry_run(std::slice::from_ref(alert)).await.unwrap();
+    let lookup = sim.faults().api_requests() - first;
+    sim.faults()
+        .set_answer_delay_after(sim.faults().api_requests() + lookup, 6_000);
+    let lost = d.drain(0).await.unwrap();
+    sim.faults().clear();
+    assert_eq!(lost.still_queued, 1, "{lost:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_markers_a_lost_ticket_is_found_by_subject_and_company() {
+    // The frozen ConnectWise connector of contract 0.1.0: no marker field, no
+    // find-note-by-marker. Calls give up after 3 s; the lost answers come after 6 s.
+    let sim = start(Dialect::ConnectWise).await;
+    let conn = connect_path(
+        &sim,
+        Duration::from_secs(3),
+        plugin_artifacts::CONNECTWISE_MANAGE_V0_1_0_PATH,
+    )
+    .await;
+    let store: Arc<dyn RecordStore> = Arc::new(SledStore::temporary().unwrap());
+    sync_into(&conn, store.clone()).await;
+    let accounts = companies_with_contacts(store.as_ref()).await;
+    let settings = settings(&conn, &accounts).await;
+    let d = Delivery::new(store.as_ref(), &conn, &settings);
+    let tickets = || sim.state().count(psa_sim::Entity::Ticket);
+    let notes = || sim.state().count(psa_sim::Entity::Note);
+
+    // A ticket whose answer was lost: found by its subject and company, not sent again.
+    let before = tickets();
+    d.enqueue(&[alert("a-unmapped")]).await.unwrap();
+    drain_losing_the_answer(&sim, &d, &alert("a-unmapped")).await;
+    assert_eq!(
+        records(store.as_ref()).await["a-unmapped"].state,
+        State::Sending
+    );
+    assert_eq!(tickets() - before, 1, "the create was applied");
+    let again = d.drain(0).await.unwrap();
+    assert_eq!((again.resolved, again.failed), (1, 0), "{again:?}");
+    assert_eq!(tickets() - before, 1, "one ticket");
+    let rec = &records(store.as_ref()).await["a-unmapped"];
+    assert_eq!(rec.state, State::Delivered);
+    let ticket = conn
+        .get_ticket(rec.ticket_id.clone().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(ticket.summary, rec.subject.clone().unwrap());
+    assert_eq!(ticket.company_id.as_deref(), Some(accounts[0].as_str()));
+
+    // Grouping works without markers; a note whose answer was lost cannot be looked for:
+    // it fails naming the ticket, and a retry adds it.
+    d.enqueue(&[alert("a-mapped-1")]).await.unwrap();
+    let first = d.drain(0).await.unwrap();
+    assert_eq!(first.delivered, 1, "{first:?}");
+    let before_notes = notes();
+    d.enqueue(&[alert("a-mapped-2")]).await.unwrap();
+    drain_losing_the_answer(&sim, &d, &alert("a-mapped-2")).await;
+    assert_eq!(notes() - before_notes, 1, "the note was applied");
+    let unknown = d.drain(0).await.unwrap();
+    assert_eq!(unknown.failed, 1, "{unknown:?}");
+    let rec = records(store.as_ref()).await["a-mapped-2"].clone();
+    let mapped_ticket = records(store.as_ref()).await["a-mapped-1"]
+        .ticket_id
+        .clone()
+        .unwrap();
+    assert_eq!(rec.state, State::Failed);
+    assert!(
+        rec.reason.as_deref().unwrap().contains(&mapped_ticket),
+        "{:?}",
+        rec.reason
+    );
+    assert_eq!(notes() - before_notes, 1, "nothing sent again by itself");
+    d.retry("a-mapped-2").await.unwrap();
+    let retried = d.drain(0).await.unwrap();
+    assert_eq!(retried.grouped, 1, "{retried:?}");
+    assert_eq!(
+        records(store.as_ref()).await["a-mapped-2"].ticket_id,
+        Some(mapped_ticket)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -793,4 +883,117 @@ async fn billable_sync_once_per_period_across_a_restart_and_the_31st_in_february
         .map(|(_, e)| e["count"].as_u64().unwrap())
         .collect();
     assert_eq!(written, [17, 20, 21], "every quantity change is audited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_and_billing_on_postgres_once_each() {
+    // Two stores on one PostgreSQL schema, as two replicas share it.
+    let factory = psahost_pgtest::PgFactory::new();
+    let pg: Arc<dyn RecordStore> = Arc::new(
+        psahost_pgtest::open(&factory.schema)
+            .await
+            .expect("PgStore opens"),
+    );
+    let other: Arc<dyn RecordStore> = Arc::new(
+        psahost_pgtest::open(&factory.schema)
+            .await
+            .expect("PgStore opens"),
+    );
+    let sim = start(Dialect::ConnectWise).await;
+    // Calls give up after 3 s; a lost answer comes after 6 s.
+    let conn = connect(&sim, Duration::from_secs(3)).await;
+    sync_into(&conn, pg.clone()).await;
+    let accounts = companies_with_contacts(pg.as_ref()).await;
+    let mut s = settings(&conn, &accounts).await;
+    let (company, agreement, line, product) = agreement_with_line(&sim);
+    s.billing = Some(BillingSettings {
+        service: product,
+        day: 31,
+    });
+    s.organisations.insert(
+        "billed".into(),
+        Organisation {
+            target: AccountTarget {
+                account: company,
+                contact: None,
+            },
+            tickets: true,
+            contract: Some(agreement),
+            service: None,
+        },
+    );
+    assert_eq!(check(&s, &conn, pg.as_ref()).await.unwrap(), []);
+
+    // Enqueued, drained; the same alerts again (through the other store): nothing new.
+    let tickets = || sim.state().count(psa_sim::Entity::Ticket);
+    let before = tickets();
+    let d = Delivery::new(pg.as_ref(), &conn, &s);
+    let all = alerts();
+    d.enqueue(&all).await.unwrap();
+    let report = d.drain(0).await.unwrap();
+    assert_eq!((report.failed, report.still_queued), (0, 0), "{report:?}");
+    let created = tickets() - before;
+    let recs = records(pg.as_ref()).await;
+    assert_eq!(recs["a-mapped-2"].state, State::Grouped);
+    let d2 = Delivery::new(other.as_ref(), &conn, &s);
+    assert!(d2.enqueue(&all).await.unwrap().iter().all(|a| a.duplicate));
+    assert_eq!(d2.drain(0).await.unwrap().psa_calls, 0);
+    assert_eq!(
+        tickets() - before,
+        created,
+        "the same alerts twice: no new ticket"
+    );
+
+    // A lost answer: the next drain finds the ticket by its marker, one ticket.
+    let lost = Alert {
+        id: "pg-lost".into(),
+        title: "Lost on PostgreSQL".into(),
+        ..alert("a-unmapped")
+    };
+    let before = tickets();
+    d.enqueue(std::slice::from_ref(&lost)).await.unwrap();
+    drain_losing_the_answer(&sim, &d, &lost).await;
+    let again = d2.drain(0).await.unwrap();
+    assert_eq!((again.resolved, again.failed), (1, 0), "{again:?}");
+    assert_eq!(tickets() - before, 1, "one ticket");
+
+    // Billing: counts kept, written once per period on its day, by either store.
+    let counts = BTreeMap::from([("billed".to_string(), 33u64)]);
+    let early = billing::sync_billable(pg.as_ref(), &conn, &s, &counts, day("2026-02-27"), false)
+        .await
+        .unwrap();
+    assert_eq!(early[0].action, "not-due");
+    assert_eq!(
+        billing::kept_counts(other.as_ref(), "acme").await.unwrap(),
+        counts
+    );
+    let due = billing::sync_kept(other.as_ref(), &conn, &s, day("2026-02-28"))
+        .await
+        .unwrap();
+    assert_eq!(due[0].action, "written", "{due:?}");
+    assert_eq!(quantity(&sim, &line), "33");
+    let requests = sim.faults().api_requests();
+    assert_eq!(
+        billing::sync_kept(pg.as_ref(), &conn, &s, day("2026-02-28"))
+            .await
+            .unwrap(),
+        [],
+        "the period is written"
+    );
+    let twice = billing::sync_billable(pg.as_ref(), &conn, &s, &counts, day("2026-02-28"), false)
+        .await
+        .unwrap();
+    assert_eq!(twice[0].action, "already-written");
+    assert_eq!(sim.faults().api_requests(), requests, "no PSA call");
+
+    // Settings set through the API are seen through the other store.
+    let doc = serde_json::json!({"catch-all": {"account": "1"}});
+    let stored =
+        psahost_workflows::delivery::settings::store_settings(pg.as_ref(), "acme", Some(doc))
+            .await
+            .unwrap();
+    let seen = psahost_workflows::delivery::settings::stored(other.as_ref(), "acme")
+        .await
+        .unwrap();
+    assert_eq!(seen, Some(stored));
 }
