@@ -234,6 +234,7 @@ pub struct Daemon {
     link_indexes: Arc<psahost_workflows::linking::kept::CompanyIndexes>,
     /// One delivery queue drain at a time per connection.
     delivery_locks: psahost_workflows::delivery::DeliveryLocks,
+    inventory_locks: psahost_workflows::locks::ConnectionLocks,
     /// With `[cluster]`: the replica's membership (its leases).
     cluster: Option<Arc<membership::Membership>>,
     /// With `[cluster]`: the client that forwards requests to a connection's owner.
@@ -379,6 +380,7 @@ impl Daemon {
             engine,
             link_indexes,
             delivery_locks: Default::default(),
+            inventory_locks: Default::default(),
             // Replicas talk directly: a proxy of the environment is never used.
             forward_client: reqwest::Client::builder().no_proxy().build().map_err(|e| {
                 anyhow::anyhow!(
@@ -519,6 +521,11 @@ impl Daemon {
     /// The per-connection locks of alert delivery.
     pub fn delivery_locks(&self) -> &psahost_workflows::delivery::DeliveryLocks {
         &self.delivery_locks
+    }
+
+    /// The inventory batches under way, one per connection (a second is refused as busy).
+    pub fn inventory_locks(&self) -> &psahost_workflows::locks::ConnectionLocks {
+        &self.inventory_locks
     }
 
     /// The sync engine.

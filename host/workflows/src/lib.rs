@@ -17,6 +17,7 @@ pub mod delivery;
 pub mod input;
 pub mod inventory;
 pub mod linking;
+pub mod locks;
 pub mod records;
 pub mod sync;
 pub mod views;

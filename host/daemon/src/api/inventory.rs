@@ -9,40 +9,9 @@ use axum::http::StatusCode;
 use psahost_workflows::inventory;
 use psahost_workflows::sync::NoProgress;
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
 
 /// The largest body of a device batch, in bytes.
 pub const MAX_DEVICES_BODY: usize = 64 * 1024 * 1024;
-
-/// The connections with an inventory run under way: two runs of one connection at once
-/// could both create a device's configuration, so the second is refused (`409 busy`).
-static RUNNING: LazyLock<Mutex<HashMap<String, Arc<()>>>> = LazyLock::new(Default::default);
-
-/// Held while a run goes on; released when dropped.
-struct Running(String);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        RUNNING
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.0);
-    }
-}
-
-fn start(key: String) -> Result<Running> {
-    let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-    if running.contains_key(&key) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "busy",
-            "an inventory sync of this connection is under way: send the batch again when it has finished",
-        ));
-    }
-    running.insert(key.clone(), Arc::new(()));
-    Ok(Running(key))
-}
 
 /// Syncs the batch of devices in the body to the connection's configurations by its
 /// `[connections.ID.inventory]` settings; `dry-run` writes nothing.
@@ -73,8 +42,14 @@ pub async fn sync_devices(
         inventory::parse_devices(&body).map_err(|e| ApiError::bad_request(format!("{e:#}")))?;
     require_owner(&daemon, &id).await?;
     let conn = daemon.connection(&id)?;
-    // One process serves several daemons in the tests: the key names this one.
-    let _running = start(format!("{:p}/{id}", Arc::as_ptr(&daemon)))?;
+    // Two runs of one connection at once could both create a device's configuration.
+    let _running = daemon.inventory_locks().try_lock(&id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "busy",
+            "an inventory sync of this connection is under way: send the batch again when it has finished",
+        )
+    })?;
     let report = inventory::sync_inventory(
         daemon.engine(),
         &conn,

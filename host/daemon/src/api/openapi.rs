@@ -524,7 +524,7 @@ fn schemas_0() -> Value {
     json!({
         "Error": { "type": "object", "required": ["error"], "properties": { "error": {
             "type": "object", "required": ["code", "message"], "properties": {
-                "code": { "enum": ["unauthorized", "not-found", "bad-request", "not-owner", "owner-unreachable", "unavailable", "connector-error", "internal"] },
+                "code": { "enum": ["unauthorized", "not-found", "bad-request", "not-owner", "owner-unreachable", "not-configured", "busy", "invalid-settings", "unavailable", "connector-error", "internal"] },
                 "message": { "type": "string" },
             } } } },
         "Entity": { "type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64,

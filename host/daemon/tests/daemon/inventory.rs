@@ -1,7 +1,7 @@
 //! Inventory sync through the API: a dry run writes nothing, a real run creates the missing
 //! configuration and stores the states and the audit trail, which are listed; bad input is a
-//! 400 naming the line; every answer is
-//! valid against the document.
+//! 400 naming the line; a second batch while one runs is a 409; every answer is valid against
+//! the document.
 
 use crate::api::send_body;
 use psahost_testkit::daemon::*;
@@ -109,6 +109,29 @@ companies = {{ "org-a" = "{company}" }}
     check_answer(&doc, "post", route, &bad);
     assert_eq!(bad.status, 400, "{}", bad.text);
     assert!(bad.text.contains("line 2"), "{}", bad.text);
+
+    // Two batches of one connection at once: one runs, the other is refused as busy (the PSA
+    // slowed down so that the first is still refreshing when the second arrives).
+    sim.faults().set_delay_ms(300);
+    let path = "/v1/connections/sim/inventory/devices";
+    let (a, b) = tokio::join!(
+        send_body(&api, post.clone(), path, devices),
+        send_body(&api, post.clone(), path, devices)
+    );
+    sim.faults().clear();
+    for answer in [&a, &b] {
+        check_answer(&doc, "post", route, answer);
+    }
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{}\n{}", a.text, b.text);
+    let refused = if a.status == 409 { &a } else { &b };
+    assert_eq!(refused.body["error"]["code"], "busy", "{}", refused.text);
+    assert_eq!(
+        sim.state().count(psa_sim::Entity::Configuration),
+        1,
+        "nothing created twice"
+    );
 
     stop.send(()).ok();
     task.await.unwrap().unwrap();

@@ -1046,8 +1046,7 @@ fn pick_by_subject(
 /// check reads its picklists).
 #[derive(Default)]
 pub struct DeliveryLocks {
-    locks:
-        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    locks: crate::locks::ConnectionLocks,
     checked: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
@@ -1068,16 +1067,9 @@ impl DeliveryLocks {
             .contains(id)
     }
 
-    /// Waits for connection `id`'s lock; held until the guard is dropped.
+    /// Waits for connection `id`'s drain lock; held until the guard is dropped.
     pub async fn lock(&self, id: &str) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = self
-            .locks
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(id.to_string())
-            .or_default()
-            .clone();
-        lock.lock_owned().await
+        self.locks.lock(id).await
     }
 }
 
