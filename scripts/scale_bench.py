@@ -328,10 +328,17 @@ def cmd_tenants(args):
             with open(path, "w") as f:
                 f.write(text + conns)
             configs.append(path)
-        # Migrate the schema once before timing (as an operator's first start would).
-        migrate, base, _ = serve(procs, args.bin, configs[0], os.path.join(work, "migrate.log"))
+        # Migrate the schema once before timing (as an operator's first start would), with
+        # no connection (so nothing syncs yet).
+        migrate_config = os.path.join(work, "migrate.toml")
+        with open(migrate_config, "w") as f:
+            f.write(
+                f"[runtime]\ndata-dir = {json.dumps(f'{work}/data-migrate')}\n"
+                f"\n[api]\nlisten = \"127.0.0.1:0\"\ntoken = \"{TOKEN}\"\n"
+                f"\n[store]\npostgres = {json.dumps(args.database_url)}\nschema = \"{schema}\"\n"
+            )
+        migrate, _, _ = serve(procs, args.bin, migrate_config, os.path.join(work, "migrate.log"))
         procs.stop(migrate)
-        psql(args.database_url, f'DELETE FROM "{schema}".leases; DELETE FROM "{schema}".replicas;')
         replicas = []
         t0 = time.monotonic()
         for r, path in enumerate(configs):
