@@ -121,6 +121,9 @@ pub enum Command {
     },
 }
 
+/// The async runtime's blocking threads at most (see [`main`]).
+const BLOCKING_THREADS: usize = 16;
+
 /// Parses the command line, runs the command, prints errors; the process's exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -130,6 +133,12 @@ pub fn main() -> ExitCode {
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // The record store's and the kv store's sled operations run on the blocking pool. With
+        // tokio's default (512 threads), a daemon starting 1,000 new connections ran one
+        // thread per connection at once, and each kept garbage of sled's (a copy of the tree
+        // map per tree created) until it exited: 2.6 GB resident instead of 0.6 GB with 16
+        // threads, and the first syncs were slower (BENCHMARKS.md, "1,000 connections").
+        .max_blocking_threads(BLOCKING_THREADS)
         .build()
     {
         Ok(rt) => rt,

@@ -412,23 +412,34 @@ impl Daemon {
         let _ = loaded.wait_for(|done| *done).await;
     }
 
-    /// Loads the plugins in order (a later plugin is checked against the earlier ones, see
-    /// [`admit`]), each followed by its connections.
+    /// Loads the plugins (compiled, or read from the cache, all at once), then admits them in
+    /// order (a later plugin is checked against the earlier ones, see [`admit`]), each followed
+    /// by its connections.
     async fn load_plugins(&self) {
-        for (id, slot) in &self.plugins {
+        let loads: Vec<_> = self
+            .plugins
+            .values()
+            .map(|slot| {
+                let stamp = match &slot.config.source {
+                    PluginSource::File(path) => reload::FileStamp::of(path).ok(),
+                    _ => None,
+                };
+                let runtime = self.runtime.clone();
+                let (source, pin) = (slot.config.source.clone(), slot.config.sha256.clone());
+                let load =
+                    tokio::spawn(async move { runtime.load_pinned(source, pin.as_deref()).await });
+                (stamp, load)
+            })
+            .collect();
+        for ((id, slot), (stamp, load)) in self.plugins.iter().zip(loads) {
             let plugin_config = &slot.config;
-            let stamp = match &plugin_config.source {
-                PluginSource::File(path) => reload::FileStamp::of(path).ok(),
-                _ => None,
+            let result = match load.await {
+                Ok(result) => result.map_err(anyhow::Error::from),
+                Err(e) => Err(anyhow::anyhow!(
+                    "the load of plugin `{id}` stopped: {e}; restart the daemon"
+                )),
             };
-            let loaded = match self
-                .runtime
-                .load_pinned(
-                    plugin_config.source.clone(),
-                    plugin_config.sha256.as_deref(),
-                )
-                .await
-            {
+            let loaded = match result {
                 Ok(plugin) => admit(
                     plugin_config,
                     &plugin,
@@ -438,7 +449,7 @@ impl Daemon {
                         .filter_map(|(other, slot)| Some((other.as_str(), slot.current()?))),
                 )
                 .map(|()| plugin),
-                Err(e) => Err(e.into()),
+                Err(e) => Err(e),
             };
             let current = match loaded {
                 Ok(plugin) => {

@@ -7,7 +7,8 @@
 //! give up (so their new owner need not wait for expiry), renews the ones it keeps (a renewal
 //! that fails means the lease was lost: the connection is no longer owned), and takes the ones
 //! it should own and does not hold yet (a lease still held by another replica is taken at a
-//! later round, once that replica gave it up or it expired). Each held lease fences the store's
+//! later round, once that replica gave it up or it expired), each step in statements of up
+//! to 1,000 leases. Each held lease fences the store's
 //! writes of its connection ([`PgStore::fence`]), and the store refuses writes of connections
 //! without a lease ([`PgStore::require_leases`]).
 //!
@@ -23,6 +24,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// Leases taken, renewed or given up in one statement at most.
+const LEASE_BATCH: usize = 1000;
 
 /// A lease this replica holds, and until when it counts it as owned.
 #[derive(Clone, Debug)]
@@ -181,74 +185,101 @@ impl Membership {
             &held,
         );
 
-        for connection in &plan.give_up {
-            let Some(h) = self.state().held.remove(connection) else {
-                continue;
-            };
-            self.metrics.lease_change("given-up");
-            // `release_lease` unfences first: from then on the store refuses this replica's
-            // writes of the connection (no lease), a run still going included.
-            match self.pg.release_lease(&h.lease).await {
-                Ok(_) => tracing::info!(
-                    replica = me,
-                    connection = connection.as_str(),
-                    epoch = h.lease.epoch,
-                    "lease given up (rebalancing)"
-                ),
+        // A batch of leases a statement: one statement a lease took longer than a lease once
+        // a replica held thousands of connections (BENCHMARKS.md, "10,000 small tenants").
+        let give_up: Vec<Lease> = {
+            let mut state = self.state();
+            plan.give_up
+                .iter()
+                .filter_map(|c| state.held.remove(c).map(|h| h.lease))
+                .collect()
+        };
+        for chunk in give_up.chunks(LEASE_BATCH) {
+            for _ in chunk {
+                self.metrics.lease_change("given-up");
+            }
+            // `release_leases` unfences first: from then on the store refuses this replica's
+            // writes of these connections (no lease), a run still going included.
+            match self.pg.release_leases(chunk).await {
+                Ok(_) => {
+                    for lease in chunk {
+                        tracing::info!(
+                            replica = me,
+                            connection = lease.connection.as_str(),
+                            epoch = lease.epoch,
+                            "lease given up (rebalancing)"
+                        );
+                    }
+                }
                 Err(e) => tracing::warn!(
                     replica = me,
-                    connection = connection.as_str(),
-                    "lease given up, but not released (it lapses at expiry): {e:#}"
+                    leases = chunk.len(),
+                    "leases given up, but not released (they lapse at expiry): {e:#}"
                 ),
             }
         }
 
-        let keep: Vec<Held> = self.state().held.values().cloned().collect();
-        for h in keep {
+        let keep: Vec<Lease> = self
+            .state()
+            .held
+            .values()
+            .map(|h| h.lease.clone())
+            .collect();
+        for chunk in keep.chunks(LEASE_BATCH) {
+            // Taken before the renewal is sent, so it never outlives the database's expiry.
             let deadline = Instant::now() + ttl;
-            match self.pg.renew_lease(&h.lease, ttl).await? {
-                Some(lease) => {
-                    self.state()
-                        .held
-                        .insert(lease.connection.clone(), Held { lease, deadline });
-                }
-                None => {
-                    self.pg.unfence(&h.lease.connection);
-                    self.state().held.remove(&h.lease.connection);
-                    self.metrics.lease_change("lost");
-                    tracing::warn!(
-                        replica = me,
-                        connection = h.lease.connection.as_str(),
-                        epoch = h.lease.epoch,
-                        "lease lost (it expired before its renewal, and may be another replica's now): the connection is no longer synced here"
-                    );
+            let mut renewed: BTreeMap<String, Lease> = self
+                .pg
+                .renew_leases(chunk, ttl)
+                .await?
+                .into_iter()
+                .map(|l| (l.connection.clone(), l))
+                .collect();
+            for old in chunk {
+                match renewed.remove(&old.connection) {
+                    Some(lease) => {
+                        self.state()
+                            .held
+                            .insert(lease.connection.clone(), Held { lease, deadline });
+                    }
+                    None => {
+                        self.pg.unfence(&old.connection);
+                        self.state().held.remove(&old.connection);
+                        self.metrics.lease_change("lost");
+                        tracing::warn!(
+                            replica = me,
+                            connection = old.connection.as_str(),
+                            epoch = old.epoch,
+                            "lease lost (it expired before its renewal, and may be another replica's now): the connection is no longer synced here"
+                        );
+                    }
                 }
             }
         }
 
-        for connection in &plan.take {
+        for chunk in plan.take.chunks(LEASE_BATCH) {
             let deadline = Instant::now() + ttl;
-            match self.pg.acquire_lease(connection, me, ttl).await? {
-                Some(lease) => {
-                    self.pg.fence(&lease);
-                    self.metrics.lease_change("taken");
-                    tracing::info!(
-                        replica = me,
-                        connection = connection.as_str(),
-                        epoch = lease.epoch,
-                        "lease taken"
-                    );
-                    self.state()
-                        .held
-                        .insert(connection.clone(), Held { lease, deadline });
-                }
-                // Still held by another replica: it gives it up at its next round, or the
-                // lease expires; taken at a later round.
-                None => tracing::debug!(
+            let taken = self.pg.acquire_leases(chunk, me, ttl).await?;
+            // The others are still held by another replica: it gives them up at its next
+            // round, or they expire; taken at a later round.
+            tracing::debug!(
+                replica = me,
+                taken = taken.len(),
+                still_held = chunk.len() - taken.len(),
+                "leases taken"
+            );
+            for lease in taken {
+                self.pg.fence(&lease);
+                self.metrics.lease_change("taken");
+                tracing::info!(
                     replica = me,
-                    connection = connection.as_str(),
-                    "lease still held by another replica; trying at the next round"
-                ),
+                    connection = lease.connection.as_str(),
+                    epoch = lease.epoch,
+                    "lease taken"
+                );
+                self.state()
+                    .held
+                    .insert(lease.connection.clone(), Held { lease, deadline });
             }
         }
 

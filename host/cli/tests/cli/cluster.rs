@@ -3,9 +3,10 @@
 //! of a sync: another replica takes the connection over once the lease lapses and finishes the
 //! run from its checkpoint, and the change feed ends with every record once and no gap; SIGSTOP
 //! of an owner past its lease, then SIGCONT: its pending writes are refused and nothing is
-//! written twice.
+//! written twice. Three replicas running a schedule through a replica leaving and one joining:
+//! every connection synced exactly once per period.
 
-use psahost_store::{ChangeKind, Entity, PgStore, RecordStore};
+use psahost_store::{ChangeKind, Entity, PgStore, RecordStore, RunStatus};
 use psahost_testkit::daemon::{Served, cluster_config};
 use psahost_testkit::sync::{listed_company_ids, simulator};
 use std::collections::{BTreeMap, BTreeSet};
@@ -271,4 +272,149 @@ async fn replicas_join_take_over_a_killed_owner_and_fence_a_stopped_one() {
         assert_eq!(code, Some(0), "{log}");
     }
     sim.shutdown().await;
+}
+
+/// The schedule's interval in [`every_connection_synced_once_per_period`].
+const PERIOD: Duration = Duration::from_secs(3);
+
+/// Waits `periods` schedule periods.
+async fn periods(periods: u32) {
+    tokio::time::sleep(PERIOD * periods).await;
+}
+
+/// Three replicas syncing six connections on a schedule (`companies = "3s"`), through a
+/// graceful leave of one replica and its return (two rebalances): every connection is synced
+/// exactly once per period. The scheduler's period is "the interval after the last run's end"
+/// (see `scheduler.rs`), wherever that run ran, so over the whole test, from the runs in the
+/// shared store, for each connection and each two consecutive runs:
+/// - the next started at least one interval after the previous ended: no replica synced a
+///   connection another had just synced (two owners would run within one period, or at once);
+/// - the next started before a second interval was over: no period was skipped, not even
+///   while the connection moved between replicas (the slack, one interval, covers a lease
+///   handoff: a release, the taker's next round and its scheduler's look, about a second);
+///
+/// and each connection's last run ended less than two intervals before the observation ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_connection_synced_once_per_period() {
+    let sim = simulator(20, None).await;
+    let factory = psahost_pgtest::PgFactory::new();
+    let pg = psahost_pgtest::open(&factory.schema).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = crate::psahost_bin();
+    let mut extra = String::from("\n[sync]\npage-size = 10\n");
+    for id in connection_ids() {
+        extra.push_str(&format!(
+            "\n[connections.{id}.schedule]\ncompanies = \"{}s\"\n",
+            PERIOD.as_secs()
+        ));
+    }
+    let start = |name: &str| {
+        let config = cluster_config(
+            dir.path(),
+            &sim,
+            (psahost_pgtest::url(), &factory.schema),
+            name,
+            &connection_ids(),
+            &extra,
+        );
+        async move { Served::start(bin, &config, &[]).await }
+    };
+    let all = ["replica-a", "replica-b", "replica-c"];
+    let mut served: BTreeMap<&str, Served> = BTreeMap::new();
+    for name in all {
+        served.insert(name, start(name).await);
+    }
+    wait_for(
+        "three replicas sharing every connection",
+        LEASE * 10,
+        async || owners(&pg).await,
+        |o| *o == fair(&all),
+    )
+    .await;
+    periods(4).await;
+
+    // replica-c leaves gracefully: its connections move to the two others.
+    let (code, log) = served.remove("replica-c").unwrap().terminate().await;
+    assert_eq!(code, Some(0), "{log}");
+    wait_for(
+        "two replicas sharing every connection",
+        LEASE * 10,
+        async || owners(&pg).await,
+        |o| *o == fair(&["replica-a", "replica-b"]),
+    )
+    .await;
+    periods(3).await;
+
+    // It comes back and takes its share again.
+    served.insert("replica-c", start("replica-c").await);
+    wait_for(
+        "three replicas sharing every connection again",
+        LEASE * 10,
+        async || owners(&pg).await,
+        |o| *o == fair(&all),
+    )
+    .await;
+    periods(3).await;
+    let observed_until = time::OffsetDateTime::now_utc();
+    for (_, s) in served {
+        let (code, log) = s.terminate().await;
+        assert_eq!(code, Some(0), "{log}");
+    }
+    sim.shutdown().await;
+
+    let period = time::Duration::try_from(PERIOD).unwrap();
+    for id in connection_ids() {
+        let mut runs = pg.runs(&id, 1000).await.unwrap();
+        runs.sort_by_key(|r| r.started_at);
+        let summary: Vec<String> = runs
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {}..{:?}",
+                    r.id,
+                    r.status.name(),
+                    r.started_at,
+                    r.finished_at
+                )
+            })
+            .collect();
+        // 10 periods observed at least (plus the start-ups): one run at once, then one a
+        // period, each period at most two intervals long.
+        assert!(runs.len() >= 6, "{id}: {} runs: {summary:#?}", runs.len());
+        for r in &runs {
+            assert_eq!(r.status, RunStatus::Completed, "{id}: {summary:#?}");
+            assert_eq!(r.entity, Entity::Companies);
+        }
+        for pair in runs.windows(2) {
+            let ended = pair[0].finished_at.expect("a completed run has ended");
+            let gap = pair[1].started_at - ended;
+            assert!(
+                gap >= period,
+                "{id}: run {} started {gap} after run {} ended, within one period: synced twice; {summary:#?}",
+                pair[1].id,
+                pair[0].id
+            );
+            assert!(
+                gap < period * 2,
+                "{id}: run {} started {gap} after run {} ended: a period was skipped; {summary:#?}",
+                pair[1].id,
+                pair[0].id
+            );
+        }
+        let gaps: Vec<f64> = runs
+            .windows(2)
+            .map(|p| (p[1].started_at - p[0].finished_at.unwrap()).as_seconds_f64())
+            .collect();
+        eprintln!(
+            "{id}: {} runs, from a run's end to the next's start {:.3} s to {:.3} s",
+            runs.len(),
+            gaps.iter().copied().fold(f64::INFINITY, f64::min),
+            gaps.iter().copied().fold(0.0, f64::max)
+        );
+        let last = runs.last().unwrap().finished_at.unwrap();
+        assert!(
+            observed_until - last < period * 2,
+            "{id}: no run in the last two periods before {observed_until}: {summary:#?}"
+        );
+    }
 }

@@ -434,3 +434,52 @@ fn plugin_new_writes_a_connector_crate() {
         );
     }
 }
+
+#[test]
+fn a_compiled_plugin_is_kept_and_a_damaged_copy_is_compiled_again() {
+    let cache = tempfile::tempdir().unwrap();
+    let inspect = || {
+        Command::new(env!("CARGO_BIN_EXE_psahost"))
+            .args(["plugin", "inspect", "builtin:autotask"])
+            .env("PSAHOST_CACHE_DIR", cache.path())
+            .env_remove("PSAHOST_CONFIG")
+            .output()
+            .expect("run psahost")
+    };
+    let first = inspect();
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let kept: Vec<_> = std::fs::read_dir(cache.path().join("psahost-artifacts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let name = kept[0].file_name().unwrap().to_str().unwrap().to_string();
+    let sha256 = text(&first.stdout)
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("sha256:")
+                .map(|s| s.trim().to_string())
+        })
+        .expect("inspect shows the sha256");
+    assert!(name.starts_with(&format!("{sha256}-")), "{name}");
+    assert!(name.ends_with(".cwasm"), "{name}");
+    let size = std::fs::metadata(&kept[0]).unwrap().len();
+
+    // The next start maps the kept artifact: the same plugin.
+    let second = inspect();
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert_eq!(text(&second.stdout), text(&first.stdout));
+
+    // A damaged artifact is refused by wasmtime's checks, compiled again and kept again.
+    std::fs::write(&kept[0], b"not an artifact").unwrap();
+    let third = inspect();
+    assert!(third.status.success(), "{}", text(&third.stderr));
+    assert_eq!(text(&third.stdout), text(&first.stdout));
+    assert!(
+        text(&third.stderr).contains("does not load"),
+        "{}",
+        text(&third.stderr)
+    );
+    assert_eq!(std::fs::metadata(&kept[0]).unwrap().len(), size);
+}

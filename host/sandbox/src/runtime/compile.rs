@@ -73,14 +73,48 @@ pub fn compile_child_main(settings: &str, input: &Path, output: &Path) -> anyhow
     std::fs::write(output, artifact).with_context(|| format!("cannot write `{}`", output.display()))
 }
 
-/// Compiles `bytes` for `engine`: in a child process when `child` is set, else in process.
+/// Where the artifact of the component whose sha256 is `sha256`, compiled for `engine`, is
+/// kept in the cache directory `cache_dir`: `psahost-artifacts/SHA256-ENGINE.cwasm`, ENGINE
+/// hashing everything that makes an artifact compatible with an engine (wasmtime's version,
+/// the compiler's and the runtime's settings), so a host with other settings never finds it.
+fn artifact_path(engine: &Engine, cache_dir: &Path, sha256: &str) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    cache_dir
+        .join("psahost-artifacts")
+        .join(format!("{sha256}-{:016x}.cwasm", hasher.finish()))
+}
+
+/// Keeps `artifact` at `path` for the next start (written aside, then renamed, so a reader
+/// never sees half a file). A failure only costs a compilation next time: it is logged.
+fn keep_artifact(path: &Path, artifact: &[u8]) {
+    let result = (|| {
+        let dir = path.parent().expect("an artifact path has a directory");
+        std::fs::create_dir_all(dir)?;
+        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        std::io::Write::write_all(&mut file, artifact)?;
+        file.persist(path).map_err(|e| e.error)?;
+        Ok::<(), std::io::Error>(())
+    })();
+    if let Err(e) = result {
+        tracing::warn!(
+            "cannot keep the compiled component at `{}` ({e}); it is compiled again at the next start",
+            path.display()
+        );
+    }
+}
+
+/// Compiles `bytes` (whose sha256 is `sha256`) for `engine`: in a child process when `child`
+/// is set, else in process. With a child compiler and a cache directory, the artifact is kept
+/// there and loaded from it by the next start, mapped from the file, without a child process.
 pub(crate) async fn compile(
     engine: &Engine,
     settings: &EngineSettings,
     allocator: AllocatorKind,
     child: Option<&ChildCompiler>,
     limits: CompileLimits,
-    bytes: Arc<[u8]>,
+    (bytes, sha256): (Arc<[u8]>, &str),
 ) -> Result<Component, CompileFailure> {
     let Some(child) = child else {
         let engine = engine.clone();
@@ -89,7 +123,31 @@ pub(crate) async fn compile(
             .map_err(|e| CompileFailure::Invalid(format!("compilation task failed: {e}")))?
             .map_err(|e| CompileFailure::Invalid(format!("{e:#}")));
     };
+    let kept = settings
+        .cache_dir
+        .as_deref()
+        .map(|dir| artifact_path(engine, dir, sha256));
+    if let Some(path) = kept.as_deref().filter(|p| p.is_file()) {
+        // SAFETY: `deserialize_file` requires a file wasmtime itself serialized, unchanged
+        // while it is mapped. This one was written by `keep_artifact` below, from our own
+        // compiler process's output, into the operator's cache directory: the directory
+        // wasmtime's own cache (which the compiler process reads) trusts the same way; it is
+        // replaced only by a rename, never rewritten in place. wasmtime still checks the
+        // artifact's version and engine compatibility and refuses a mismatch.
+        #[allow(unsafe_code)]
+        let component = unsafe { Component::deserialize_file(engine, path) };
+        match component {
+            Ok(component) => return Ok(component),
+            Err(e) => tracing::warn!(
+                "the compiled component kept at `{}` does not load ({e:#}); compiling it again",
+                path.display()
+            ),
+        }
+    }
     let artifact = in_child(settings, allocator, child, limits, &bytes).await?;
+    if let Some(path) = &kept {
+        keep_artifact(path, &artifact);
+    }
     // SAFETY: `deserialize` requires bytes that wasmtime itself serialized. These were written
     // by our own compiler process (`compile_child_main`, the same wasmtime) into a fresh
     // directory only this user can reach, for an engine built from the same settings; wasmtime

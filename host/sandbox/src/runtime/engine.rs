@@ -3,6 +3,8 @@
 
 use anyhow::Context;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use wasmtime::{
     Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
@@ -112,17 +114,64 @@ fn pooling(settings: &EngineSettings) -> PoolingAllocationConfig {
     pool
 }
 
-/// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
-pub fn start_epoch_ticker(engine: &Engine) {
+/// Whether calls are running: the epoch ticker advances the epoch only then, so an idle host
+/// does not wake up every [`EPOCH_TICK`].
+#[derive(Default)]
+pub struct EpochActivity {
+    running: AtomicUsize,
+    ticker: OnceLock<std::thread::Thread>,
+}
+
+impl EpochActivity {
+    /// A call starts (its store is about to run guest code): the ticker runs until the
+    /// returned guard, and every other one, is dropped.
+    pub fn enter(self: &Arc<Self>) -> ActiveCall {
+        if self.running.fetch_add(1, Ordering::SeqCst) == 0
+            && let Some(ticker) = self.ticker.get()
+        {
+            ticker.unpark();
+        }
+        ActiveCall(self.clone())
+    }
+}
+
+/// A running call, for the epoch ticker (see [`EpochActivity::enter`]).
+pub struct ActiveCall(Arc<EpochActivity>);
+
+impl Drop for ActiveCall {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] while a call is running (see
+/// [`EpochActivity`]), until the engine is dropped. Deadlines are counted from the epoch when
+/// a call starts, so the pauses in between shorten none.
+pub fn start_epoch_ticker(engine: &Engine) -> Arc<EpochActivity> {
+    let activity = Arc::new(EpochActivity::default());
     let weak = engine.weak();
-    std::thread::Builder::new()
+    let shared = activity.clone();
+    let ticker = std::thread::Builder::new()
         .name("psahost-epoch".into())
         .spawn(move || {
-            while let Some(engine) = weak.upgrade() {
+            loop {
+                if shared.running.load(Ordering::SeqCst) == 0 {
+                    // Woken by the next call; a call entering between the load and the park
+                    // leaves the unpark token, so the park returns at once. The timeout only
+                    // notices a dropped engine.
+                    std::thread::park_timeout(Duration::from_secs(1));
+                    if weak.upgrade().is_none() {
+                        return;
+                    }
+                    continue;
+                }
+                let Some(engine) = weak.upgrade() else { return };
                 engine.increment_epoch();
                 drop(engine);
                 std::thread::sleep(EPOCH_TICK);
             }
         })
         .expect("cannot start the epoch thread");
+    let _ = activity.ticker.set(ticker.thread().clone());
+    activity
 }

@@ -200,6 +200,8 @@ pub struct Runtime {
     config: RuntimeConfig,
     allocator: AllocatorKind,
     observer: std::sync::OnceLock<Arc<dyn CallObserver>>,
+    /// Calls running, for the epoch ticker.
+    activity: Arc<engine::EpochActivity>,
 }
 
 impl Runtime {
@@ -217,7 +219,7 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
         crate::bindings::link_imports(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
-        engine::start_epoch_ticker(&engine);
+        let activity = engine::start_epoch_ticker(&engine);
         tracing::debug!(?allocator, "runtime ready");
         Ok(Arc::new(Runtime {
             engine,
@@ -226,13 +228,16 @@ impl Runtime {
             config,
             allocator,
             observer: std::sync::OnceLock::new(),
+            activity,
         }))
     }
 
-    /// Compiles a component for this runtime's engine, in the child compiler if there is one.
+    /// Compiles a component (its bytes and their sha256) for this runtime's engine, in the
+    /// child compiler if there is one (or loads the artifact it kept, see [`compile::compile`]).
     pub(crate) async fn compile(
         &self,
         bytes: Arc<[u8]>,
+        sha256: &str,
     ) -> Result<wasmtime::component::Component, compile::CompileFailure> {
         compile::compile(
             &self.engine,
@@ -240,7 +245,7 @@ impl Runtime {
             self.allocator,
             self.config.child_compiler.as_ref(),
             self.config.compile_limits,
-            bytes,
+            (bytes, sha256),
         )
         .await
     }
@@ -331,6 +336,8 @@ impl Runtime {
             }
         }
         let _notice = Notice(tag.clone());
+        // Declared before the store too: the epoch advances until the store is gone.
+        let _active = self.activity.enter();
         let mut store = Store::new(
             &self.engine,
             CallState {

@@ -403,23 +403,24 @@ pub(super) async fn load(
         });
     }
 
-    let component = runtime
-        .compile(bytes.clone())
-        .await
-        .map_err(|failure| match failure {
-            CompileFailure::Invalid(message) => LoadError::Invalid {
-                source_name: source_name.clone(),
-                message,
-            },
-            CompileFailure::Timeout(limit) => LoadError::CompileTimeout {
-                source_name: source_name.clone(),
-                limit_ms: limit.as_millis() as u64,
-            },
-            CompileFailure::Memory(limit) => LoadError::CompileMemory {
-                source_name: source_name.clone(),
-                limit,
-            },
-        })?;
+    let component =
+        runtime
+            .compile(bytes.clone(), &sha256)
+            .await
+            .map_err(|failure| match failure {
+                CompileFailure::Invalid(message) => LoadError::Invalid {
+                    source_name: source_name.clone(),
+                    message,
+                },
+                CompileFailure::Timeout(limit) => LoadError::CompileTimeout {
+                    source_name: source_name.clone(),
+                    limit_ms: limit.as_millis() as u64,
+                },
+                CompileFailure::Memory(limit) => LoadError::CompileMemory {
+                    source_name: source_name.clone(),
+                    limit,
+                },
+            })?;
 
     let (kind, wit_version, contract) = classify_exports(&component, runtime, &source_name)?;
     let pre =

@@ -151,6 +151,72 @@ impl PgStore {
         Ok(row.map(|r| lease_of(&lease.connection, &r)))
     }
 
+    /// Takes the leases of `connections` for `owner` for `ttl` in one statement, each if
+    /// nobody else holds it unexpired (as [`PgStore::acquire_lease`]); the ones taken. Rows are
+    /// locked in the connections' order, the same in every replica. A replica holding
+    /// thousands of connections takes them within a round, where one statement each took
+    /// longer than a lease.
+    pub async fn acquire_leases(
+        &self,
+        connections: &[String],
+        owner: &str,
+        ttl: Duration,
+    ) -> anyhow::Result<Vec<Lease>> {
+        let seconds = ttl_of(ttl)?;
+        let mut sorted = connections.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "INSERT INTO leases (connection, owner, epoch, expires_at)
+                 SELECT c, $2, 1, now() + make_interval(secs => $3)
+                   FROM unnest($1::text[]) AS c ORDER BY c
+                 ON CONFLICT (connection) DO UPDATE
+                   SET owner = excluded.owner, epoch = leases.epoch + 1,
+                       expires_at = excluded.expires_at
+                   WHERE leases.expires_at <= now()
+                 RETURNING owner, epoch, expires_at, connection",
+                &[&sorted, &owner, &seconds],
+            )
+            .await
+            .with_context(|| format!("cannot take the leases of {} connections", sorted.len()))?;
+        Ok(rows.iter().map(|r| lease_of(r.get(3), r)).collect())
+    }
+
+    /// Extends every lease of `leases` (all held by one owner) by `ttl` from now in one
+    /// statement (as [`PgStore::renew_lease`]); the ones renewed. A lease missing from the
+    /// answer was lost.
+    pub async fn renew_leases(
+        &self,
+        leases: &[Lease],
+        ttl: Duration,
+    ) -> anyhow::Result<Vec<Lease>> {
+        let seconds = ttl_of(ttl)?;
+        let Some(owner) = leases.first().map(|l| l.owner.as_str()) else {
+            return Ok(Vec::new());
+        };
+        anyhow::ensure!(
+            leases.iter().all(|l| l.owner == owner),
+            "the leases renewed together have one owner"
+        );
+        let connections: Vec<&str> = leases.iter().map(|l| l.connection.as_str()).collect();
+        let epochs: Vec<i64> = leases.iter().map(|l| l.epoch as i64).collect();
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "UPDATE leases SET expires_at = now() + make_interval(secs => $4)
+                   FROM unnest($1::text[], $2::bigint[]) AS held(connection, epoch)
+                 WHERE leases.connection = held.connection AND leases.epoch = held.epoch
+                   AND leases.owner = $3 AND leases.expires_at > now()
+                 RETURNING leases.owner, leases.epoch, leases.expires_at, leases.connection",
+                &[&connections, &epochs, &owner, &seconds],
+            )
+            .await
+            .with_context(|| format!("cannot renew the leases of {} connections", leases.len()))?;
+        Ok(rows.iter().map(|r| lease_of(r.get(3), r)).collect())
+    }
+
     /// Gives `lease` up at once (a graceful stop), so another replica need not wait for its
     /// expiry. The row stays, with its epoch. Also removes this store's fence of it.
     pub async fn release_lease(&self, lease: &Lease) -> anyhow::Result<bool> {
@@ -170,6 +236,39 @@ impl PgStore {
                 )
             })?;
         Ok(released == 1)
+    }
+
+    /// Gives every lease of `leases` (all held by one owner) up at once in one statement (as
+    /// [`PgStore::release_lease`], this store's fences removed first); the connections whose
+    /// lease was still theirs.
+    pub async fn release_leases(&self, leases: &[Lease]) -> anyhow::Result<Vec<String>> {
+        let Some(owner) = leases.first().map(|l| l.owner.as_str()) else {
+            return Ok(Vec::new());
+        };
+        anyhow::ensure!(
+            leases.iter().all(|l| l.owner == owner),
+            "the leases released together have one owner"
+        );
+        for lease in leases {
+            self.unfence(&lease.connection);
+        }
+        let connections: Vec<&str> = leases.iter().map(|l| l.connection.as_str()).collect();
+        let epochs: Vec<i64> = leases.iter().map(|l| l.epoch as i64).collect();
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "UPDATE leases SET expires_at = '-infinity'
+                   FROM unnest($1::text[], $2::bigint[]) AS held(connection, epoch)
+                 WHERE leases.connection = held.connection AND leases.epoch = held.epoch
+                   AND leases.owner = $3
+                 RETURNING leases.connection",
+                &[&connections, &epochs, &owner],
+            )
+            .await
+            .with_context(|| {
+                format!("cannot release the leases of {} connections", leases.len())
+            })?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     /// Every lease row (held, expired or released), by connection.

@@ -444,3 +444,74 @@ async fn kv_namespaces_are_shared_counted_and_capped() {
     }
     assert_eq!(a.kv_used_bytes("initech").await.unwrap(), 20 * (3 + 10));
 }
+
+/// Leases taken, renewed and released in batches (a replica holding thousands of connections)
+/// keep the rules of one at a time: a lease another replica holds unexpired is not taken, an
+/// expired one is not renewed, a lease given up or lost is not released, and taking one back
+/// raises its epoch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leases_in_batches_keep_the_rules_of_one_lease() {
+    use std::time::Duration;
+    let f = PgFactory::new();
+    let a = open(&f.schema).await.unwrap();
+    let b = open(&f.schema).await.unwrap();
+    let long = Duration::from_secs(60);
+    let ids = |leases: &[psahost_store::Lease]| {
+        let mut ids: Vec<(String, u64)> = leases
+            .iter()
+            .map(|l| (l.connection.clone(), l.epoch))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    let held_a = a
+        .acquire_leases(&names(&["c", "a", "b", "a"]), "replica-a", long)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&held_a),
+        [("a".into(), 1), ("b".into(), 1), ("c".into(), 1)]
+    );
+    assert!(held_a.iter().all(|l| l.owner == "replica-a"));
+    let held_b = b
+        .acquire_leases(&names(&["b", "d"]), "replica-b", long)
+        .await
+        .unwrap();
+    assert_eq!(ids(&held_b), [("d".into(), 1)], "b is replica-a's");
+
+    let short = a
+        .acquire_leases(&names(&["e"]), "replica-a", Duration::from_millis(200))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let all: Vec<_> = held_a.iter().chain(&short).cloned().collect();
+    let renewed = a.renew_leases(&all, long).await.unwrap();
+    assert_eq!(
+        ids(&renewed),
+        [("a".into(), 1), ("b".into(), 1), ("c".into(), 1)],
+        "e expired: not renewed"
+    );
+    assert!(renewed.iter().all(|l| l.expires_at >= held_a[0].expires_at));
+
+    let lease_a = held_a.iter().find(|l| l.connection == "a").unwrap().clone();
+    let stale = psahost_store::Lease {
+        epoch: 7,
+        ..held_a.iter().find(|l| l.connection == "b").unwrap().clone()
+    };
+    assert_eq!(
+        a.release_leases(&[lease_a, stale]).await.unwrap(),
+        ["a"],
+        "only a lease still held at its epoch is released"
+    );
+    let taken_back = b
+        .acquire_leases(&names(&["a", "b", "e"]), "replica-b", long)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&taken_back),
+        [("a".into(), 2), ("e".into(), 2)],
+        "released and expired leases change hands with a higher epoch; b is still replica-a's"
+    );
+}
