@@ -112,16 +112,19 @@ fn pooling(settings: &EngineSettings) -> PoolingAllocationConfig {
         .total_tables(n * 8)
         .total_stacks(n)
         .max_memory_size(usize::try_from(settings.memory_limit).unwrap_or(usize::MAX))
-        .max_unused_warm_slots(n.min(16))
-        // A slot given back is reset for its next instance. By default every page of it is
-        // decommitted (`madvise`), and the next call faults each page back in: measured, that
-        // was most of a connector call's cost over an empty component's. Instead, the pages the
-        // instance touched are found (`PAGEMAP_SCAN`, Linux 6.7+; without it, the first bytes
-        // of the memory) and reset in place, up to these sizes; only beyond them is memory
-        // decommitted. Either way the next instance sees only the component's initial image.
-        .pagemap_scan(Enabled::Auto)
-        .linear_memory_keep_resident(KEEP_RESIDENT)
-        .table_keep_resident(KEEP_RESIDENT / 16);
+        .max_unused_warm_slots(n.min(16));
+    // A slot given back is reset for its next instance. By default every page of it is
+    // decommitted (`madvise`), and the next call faults each page back in: measured, that was
+    // most of a connector call's cost over an empty component's. Where the kernel can say which
+    // pages an instance touched (`PAGEMAP_SCAN`, Linux 6.7+), those are reset in place instead,
+    // up to these sizes, and only the rest is decommitted. Without it the default stays: keeping
+    // memory resident would then mean resetting all of it on every call. Either way the next
+    // instance sees only the component's initial image.
+    if PoolingAllocationConfig::is_pagemap_scan_available() {
+        pool.pagemap_scan(Enabled::Yes)
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT / 16);
+    }
     pool
 }
 
