@@ -6,6 +6,11 @@
 //! export and drops the store, exactly as every call of the host does. Each paged-pull iteration
 //! reads every company of a 5,000-company simulator in pages of 1,000 (one sandboxed call and
 //! one HTTP request over loopback per page, JSON mapped to the WIT records in the guest).
+//!
+//! Next to the connector's calls, in the same run: an empty component (one core module, one
+//! export returning a constant, built here from WAT) loaded with the same engine, pooling
+//! allocator and linker and called through the same path (`Runtime::call_bare`), the floor of
+//! what the sandbox costs per call. Target: the connector's instantiate + call within 1.2x of it.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use psahost_e2e::*;
@@ -13,6 +18,15 @@ use psahost_sandbox::bindings::psa::connector::types::ReferenceKind;
 use psahost_sandbox::capabilities::kv::KvStore;
 use psahost_sandbox::runtime::AllocatorKind;
 use std::time::Duration;
+
+/// The smallest component with one export: `run() -> u32`.
+const EMPTY_COMPONENT: &str = r#"
+(component
+  (core module $m
+    (func (export "run") (result i32) i32.const 7))
+  (core instance $i (instantiate $m))
+  (func (export "run") (result u32) (canon lift (core func $i "run"))))
+"#;
 
 fn instantiate_and_call(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -37,6 +51,24 @@ fn instantiate_and_call(c: &mut Criterion) {
         &kv,
     );
     let mut group = c.benchmark_group("instantiate+call");
+    let empty = runtime
+        .load_bare("empty", EMPTY_COMPONENT.as_bytes())
+        .expect("the empty component");
+    group.bench_function("empty component run (no import, no memory)", |b| {
+        b.to_async(&rt).iter(|| async {
+            let answer = runtime
+                .call_bare(&empty, "run", |store, instance| {
+                    Box::pin(async move {
+                        let run = instance.get_typed_func::<(), (u32,)>(&mut *store, "run")?;
+                        let (answer,) = run.call_async(&mut *store, ()).await?;
+                        Ok(answer)
+                    })
+                })
+                .await
+                .unwrap();
+            assert_eq!(answer, 7);
+        })
+    });
     group.bench_function("hostile test-connection (one settings import)", |b| {
         b.to_async(&rt)
             .iter(|| async { conn.test_connection().await.unwrap() })
@@ -72,6 +104,88 @@ fn instantiate_and_call(c: &mut Criterion) {
         },
     );
     group.finish();
+}
+
+/// The empty component and the connector's `list-references` called in alternation (rounds of
+/// 200 calls each), so both see the same load: prints each one's median time per call over the
+/// rounds and their ratio (target: at most 1.2).
+fn ratio_to_empty(_: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let runtime = runtime(64 << 20, Duration::from_secs(30));
+    let kv = KvStore::temporary().unwrap();
+    let empty = runtime
+        .load_bare("empty", EMPTY_COMPONENT.as_bytes())
+        .expect("the empty component");
+    let cw = rt.block_on(load(&runtime, CONNECTWISE_MANAGE_PATH));
+    let cw_conn = connect(
+        &runtime,
+        &cw,
+        "bench-cw",
+        settings(
+            &[
+                ("site", "api-na.myconnectwise.net"),
+                ("company-id", "acme"),
+                ("public-key", "pub"),
+                ("private-key", "priv"),
+                ("client-id", "00000000-0000-0000-0000-000000000000"),
+            ],
+            &["private-key"],
+        ),
+        &grant(&["https://api-na.myconnectwise.net"]),
+        &kv,
+    );
+    const CALLS: u32 = 200;
+    let rounds = std::env::var("PSAHOST_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30usize);
+    let (mut empty_us, mut cw_us) = (Vec::new(), Vec::new());
+    rt.block_on(async {
+        for round in 0..=rounds {
+            let started = std::time::Instant::now();
+            for _ in 0..CALLS {
+                runtime
+                    .call_bare(&empty, "run", |store, instance| {
+                        Box::pin(async move {
+                            let run = instance.get_typed_func::<(), (u32,)>(&mut *store, "run")?;
+                            let (answer,) = run.call_async(&mut *store, ()).await?;
+                            Ok(answer)
+                        })
+                    })
+                    .await
+                    .unwrap();
+            }
+            let e = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
+            let started = std::time::Instant::now();
+            for _ in 0..CALLS {
+                cw_conn
+                    .list_references(ReferenceKind::TicketCategory)
+                    .await
+                    .unwrap_err();
+            }
+            let c = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
+            // The first round warms both up.
+            if round > 0 {
+                empty_us.push(e);
+                cw_us.push(c);
+            }
+        }
+    });
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (e, c) = (median(&mut empty_us), median(&mut cw_us));
+    println!(
+        "\ninstantiate+call, alternating, {rounds} rounds of {CALLS} calls (median µs per call):\n\
+         empty component run                 {e:8.1} µs\n\
+         connectwise-manage list-references  {c:8.1} µs\n\
+         ratio connector / empty             {:8.2} (target <= 1.2)\n",
+        c / e
+    );
 }
 
 fn paged_pull(c: &mut Criterion) {
@@ -127,6 +241,6 @@ fn paged_pull(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(5));
-    targets = instantiate_and_call, paged_pull
+    targets = instantiate_and_call, ratio_to_empty, paged_pull
 }
 criterion_main!(benches);

@@ -3,7 +3,9 @@
 //!
 //! Run: `cargo bench -p psahost-e2e --bench sync` (release). Set `PSAHOST_BENCH_CONFIGURATIONS`
 //! for another size, `PSAHOST_BENCH_ROUNDS` for more rounds (default 3), `PSAHOST_BENCH_PAGE`
-//! for another page size (default 1000, ConnectWise's maximum).
+//! for another page size (default 1000, ConnectWise's maximum), `PSAHOST_BENCH_ONLY` for a
+//! subset of the measurements (comma-separated: `wasm-pull`, `native-pull`, `sled`,
+//! `native-sled`, `postgres`), e.g. to profile one of them.
 //!
 //! Four measurements, each a full read of every configuration, in pages:
 //! - **wasm pull**: the ConnectWise connector's `list-configurations` through the host (a fresh
@@ -16,9 +18,13 @@
 //! - **wasm sync**: the sync engine's full sweep into a sled record store (what `psahost sync
 //!   --full` does);
 //! - **native sync**: the native pull committing each page into a sled record store the same way
-//!   (one transaction per page, committed while the next page is read, as the engine does).
+//!   (one transaction per page, committed while the next page is read, as the engine does);
+//! - **wasm sync (engine + PostgreSQL)**, when `PSAHOST_BENCH_DATABASE_URL` names a database
+//!   (e.g. `postgresql://postgres@127.0.0.1:5432/postgres`): the same full sweep as the wasm sync
+//!   into a `PgStore`, in a new schema each round (dropped afterwards).
 //!
-//! The figure is records per second; the ratio wasm / native (target: at least 0.8).
+//! The figure is records per second; the ratio wasm / native of the pull (target: at least
+//! 0.95) and the full sync's time into sled (target: under 4 s for 100,000).
 
 use psa_sim::{SimConfig, Simulator};
 use psahost_e2e::*;
@@ -26,7 +32,9 @@ use psahost_sandbox::bindings::psa::connector::types::PageRequest;
 use psahost_sandbox::capabilities::kv::KvStore;
 use psahost_sandbox::connector::Connection;
 use psahost_store::Entity;
-use psahost_store::{PageCommit, RecordStore, RecordWrite, SledStore, SyncMode};
+use psahost_store::{
+    PageCommit, PgOptions, PgStore, RecordStore, RecordWrite, SledStore, SyncMode,
+};
 use psahost_workflows::records;
 use psahost_workflows::sync::{NoProgress, SyncEngine, SyncRequest, SyncSettings};
 use serde_json::{Value, json};
@@ -207,6 +215,67 @@ async fn native_sync(native: &Native, page_size: u32, store: &SledStore) -> usiz
     count
 }
 
+/// A full sweep of configurations by the sync engine into `store`: records per second.
+async fn engine_sync(
+    conn: &Connection,
+    store: Arc<dyn RecordStore>,
+    page_size: u32,
+    expected: usize,
+) -> f64 {
+    let engine = SyncEngine::new(
+        store,
+        SyncSettings {
+            page_size: Some(page_size),
+            ..SyncSettings::default()
+        },
+    );
+    let started = Instant::now();
+    let run = engine
+        .sync_entity(
+            conn,
+            Entity::Configurations,
+            SyncRequest::full(),
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    let rate = timed(run.created as usize, started);
+    assert_eq!((run.mode, run.created as usize), (SyncMode::Full, expected));
+    rate
+}
+
+/// The same sweep into PostgreSQL at `url`, in a new schema dropped afterwards.
+async fn postgres_sync(
+    conn: &Connection,
+    url: &str,
+    round: usize,
+    page_size: u32,
+    expected: usize,
+) -> f64 {
+    let schema = format!("psahost_sync_bench_{}_{round}", std::process::id());
+    let store = PgStore::connect(
+        url,
+        PgOptions {
+            schema: Some(schema.clone()),
+            ..PgOptions::default()
+        },
+    )
+    .await
+    .expect("the PostgreSQL record store");
+    let rate = engine_sync(conn, Arc::new(store), page_size, expected).await;
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("a connection to drop the schema");
+    let task = tokio::spawn(connection);
+    client
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .expect("the benchmark's schema dropped");
+    drop(client);
+    let _ = task.await;
+    rate
+}
+
 struct Figures {
     name: &'static str,
     rates: Vec<f64>,
@@ -229,6 +298,13 @@ fn main() {
     let n = env_or("PSAHOST_BENCH_CONFIGURATIONS", 100_000);
     let rounds = env_or("PSAHOST_BENCH_ROUNDS", 3).max(1);
     let page_size = env_or("PSAHOST_BENCH_PAGE", 1000) as u32;
+    // A comma-separated subset of the measurements (to profile one): wasm-pull, native-pull,
+    // sled, native-sled, postgres.
+    let only = std::env::var("PSAHOST_BENCH_ONLY").unwrap_or_default();
+    let want = |name: &str| only.is_empty() || only.split(',').any(|o| o.trim() == name);
+    let database = std::env::var("PSAHOST_BENCH_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -262,48 +338,60 @@ fn main() {
             Figures { name: "native pull", rates: vec![] },
             Figures { name: "wasm sync (engine + sled)", rates: vec![] },
             Figures { name: "native sync (sled)", rates: vec![] },
+            Figures { name: "wasm sync (engine + PostgreSQL)", rates: vec![] },
         ];
         for round in 0..rounds {
-            let started = Instant::now();
-            let count = wasm_pull(&conn, page_size).await;
-            figures[0].rates.push(timed(count, started));
+            if want("wasm-pull") {
+                let started = Instant::now();
+                let count = wasm_pull(&conn, page_size).await;
+                figures[0].rates.push(timed(count, started));
+            }
 
-            let started = Instant::now();
-            let count = native
-                .pull(page_size, async |w| {
-                    std::hint::black_box(w);
-                })
-                .await;
-            figures[1].rates.push(timed(count, started));
+            if want("native-pull") {
+                let started = Instant::now();
+                let count = native
+                    .pull(page_size, async |w| {
+                        std::hint::black_box(w);
+                    })
+                    .await;
+                figures[1].rates.push(timed(count, started));
+            }
 
             let dir = tempfile::tempdir().unwrap();
-            let store: Arc<dyn RecordStore> =
-                Arc::new(SledStore::open(&dir.path().join("wasm")).unwrap());
-            let engine = SyncEngine::new(
-                store.clone(),
-                SyncSettings {
-                    page_size: Some(page_size),
-                    ..SyncSettings::default()
-                },
-            );
-            let started = Instant::now();
-            let run = engine
-                .sync_entity(&conn, Entity::Configurations, SyncRequest::full(), &NoProgress)
-                .await
-                .unwrap();
-            figures[2].rates.push(timed(run.created as usize, started));
-            assert_eq!((run.mode, run.created as usize), (SyncMode::Full, n));
+            if want("sled") {
+                let store: Arc<dyn RecordStore> =
+                    Arc::new(SledStore::open(&dir.path().join("wasm")).unwrap());
+                figures[2]
+                    .rates
+                    .push(engine_sync(&conn, store, page_size, n).await);
+            }
 
-            let native_store = SledStore::open(&dir.path().join("native")).unwrap();
-            let started = Instant::now();
-            let count = native_sync(&native, page_size, &native_store).await;
-            figures[3].rates.push(timed(count, started));
-            assert_eq!(native_store.count("bench", Entity::Configurations).await.unwrap() as usize, n);
+            if want("native-sled") {
+                let native_store = SledStore::open(&dir.path().join("native")).unwrap();
+                let started = Instant::now();
+                let count = native_sync(&native, page_size, &native_store).await;
+                figures[3].rates.push(timed(count, started));
+                assert_eq!(
+                    native_store
+                        .count("bench", Entity::Configurations)
+                        .await
+                        .unwrap() as usize,
+                    n
+                );
+            }
+
+            if let Some(url) = &database
+                && want("postgres")
+            {
+                let rate = postgres_sync(&conn, url, round, page_size, n).await;
+                figures[4].rates.push(rate);
+            }
             eprintln!(
                 "round {}: {}",
                 round + 1,
                 figures
                     .iter()
+                    .filter(|f| f.rates.len() > round)
                     .map(|f| format!("{} {:.0}/s", f.name, f.rates[round]))
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -311,13 +399,32 @@ fn main() {
         }
 
         println!("\nfull read of {n} configurations, page size {page_size}, {rounds} rounds (median records/s)");
-        for f in &figures {
+        for f in figures.iter().filter(|f| !f.rates.is_empty()) {
             println!("{:<28} {:>10.0} records/s", f.name, f.median());
         }
-        let pull = figures[0].median() / figures[1].median();
-        let sync = figures[2].median() / figures[3].median();
-        println!("ratio wasm/native, pull:     {pull:.2} (target >= 0.8)");
-        println!("ratio wasm/native, sync:     {sync:.2}");
+        let both = |a: usize, b: usize| !figures[a].rates.is_empty() && !figures[b].rates.is_empty();
+        if both(0, 1) {
+            let pull = figures[0].median() / figures[1].median();
+            println!("ratio wasm/native, pull:     {pull:.2} (target >= 0.95)");
+        }
+        if both(2, 3) {
+            let sync = figures[2].median() / figures[3].median();
+            println!("ratio wasm/native, sync:     {sync:.2}");
+        }
+        if !figures[2].rates.is_empty() {
+            println!(
+                "full sync, sled:              {:.2} s for {n} (target < 4 s)",
+                n as f64 / figures[2].median()
+            );
+        }
+        if !figures[4].rates.is_empty() {
+            println!(
+                "full sync, PostgreSQL:        {:.2} s for {n}",
+                n as f64 / figures[4].median()
+            );
+        } else if database.is_none() {
+            println!("(set PSAHOST_BENCH_DATABASE_URL to measure the sync into PostgreSQL too)");
+        }
         sim.shutdown().await;
     });
 }

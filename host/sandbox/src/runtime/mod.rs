@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::{Instance, Linker, ResourceTable};
+use wasmtime::component::{Instance, InstancePre, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -192,6 +192,22 @@ impl WasiView for CallState {
     }
 }
 
+/// A component outside the plugin contract (no `describe`, no export checked), compiled and
+/// pre-instantiated with the runtime's engine and linker: a baseline that costs what the
+/// sandbox itself costs, for benchmarks (an empty component's instantiate + call next to a
+/// connector's). Called with [`Runtime::call_bare`], through the same path as every plugin call.
+pub struct BareComponent {
+    name: String,
+    pre: InstancePre<CallState>,
+}
+
+impl BareComponent {
+    /// The name it was loaded under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 /// The engine, the linker with every host capability, and the runtime settings.
 pub struct Runtime {
     engine: Engine,
@@ -294,6 +310,38 @@ impl Runtime {
         &self.linker
     }
 
+    /// Compiles `bytes` (a component, or its WAT text) in this process, without bounds (only
+    /// for trusted components), and pre-instantiates it with the host's linker, without the
+    /// plugin contract's checks: see [`BareComponent`].
+    pub fn load_bare(&self, name: &str, bytes: &[u8]) -> anyhow::Result<BareComponent> {
+        let component = wasmtime::component::Component::new(&self.engine, bytes)
+            .map_err(|e| anyhow::anyhow!("cannot compile component `{name}`: {e:#}"))?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| anyhow::anyhow!("cannot link component `{name}`: {e:#}"))?;
+        Ok(BareComponent {
+            name: name.to_string(),
+            pre,
+        })
+    }
+
+    /// [`Runtime::call`] for a [`BareComponent`]: a fresh store and instance, no capabilities.
+    pub async fn call_bare<R: Send>(
+        &self,
+        component: &BareComponent,
+        operation: &str,
+        body: impl for<'a> FnOnce(
+            &'a mut Store<CallState>,
+            &'a Instance,
+        )
+            -> Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>
+        + Send,
+    ) -> Result<R, CallError> {
+        self.call_pre(&component.name, &component.pre, None, operation, body)
+            .await
+    }
+
     /// Runs `body` on a fresh instance of `plugin`, with the connection's capabilities, under
     /// the memory cap and the deadline.
     pub async fn call<R: Send>(
@@ -308,9 +356,27 @@ impl Runtime {
             -> Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>
         + Send,
     ) -> Result<R, CallError> {
+        self.call_pre(plugin.id(), plugin.pre(), capabilities, operation, body)
+            .await
+    }
+
+    /// A call of the component pre-instantiated as `pre` (plugin `id`).
+    async fn call_pre<R: Send>(
+        &self,
+        id: &str,
+        pre: &InstancePre<CallState>,
+        capabilities: Option<Arc<Capabilities>>,
+        operation: &str,
+        body: impl for<'a> FnOnce(
+            &'a mut Store<CallState>,
+            &'a Instance,
+        )
+            -> Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>
+        + Send,
+    ) -> Result<R, CallError> {
         let timeout = self.config.call_timeout;
         let tag = LogTag {
-            plugin: plugin.id().into(),
+            plugin: id.into(),
             connection: capabilities
                 .as_ref()
                 .map(|c| c.connection.as_str())
@@ -355,11 +421,10 @@ impl Runtime {
         store.epoch_deadline_trap();
 
         let failure = |store: &Store<CallState>, e: wasmtime::Error| {
-            classify(plugin.id(), operation, timeout, store.data(), e)
+            classify(id, operation, timeout, store.data(), e)
         };
         let run = async {
-            let instance = plugin
-                .pre()
+            let instance = pre
                 .instantiate_async(&mut store)
                 .await
                 .map_err(|e| (true, e))?;
@@ -372,7 +437,7 @@ impl Runtime {
                 let err = failure(&store, e);
                 let err = match err {
                     CallError::Trap { message, .. } if instantiating => CallError::Setup {
-                        plugin: plugin.id().to_string(),
+                        plugin: id.to_string(),
                         operation: operation.to_string(),
                         message,
                     },
@@ -380,7 +445,7 @@ impl Runtime {
                 };
                 // A trap's message is guest text (a panic message): one line, escaped.
                 tracing::warn!(
-                    plugin = plugin.id(),
+                    plugin = id,
                     connection = &*tag.connection,
                     "{}",
                     one_line(&tag.redactor.redact(&err.to_string()))
@@ -389,11 +454,11 @@ impl Runtime {
             }
             Err(_) => {
                 let err = CallError::Deadline {
-                    plugin: plugin.id().to_string(),
+                    plugin: id.to_string(),
                     operation: operation.to_string(),
                     limit_ms: timeout.as_millis() as u64,
                 };
-                tracing::warn!(plugin = plugin.id(), connection = &*tag.connection, "{err}");
+                tracing::warn!(plugin = id, connection = &*tag.connection, "{err}");
                 Err(err)
             }
         }
