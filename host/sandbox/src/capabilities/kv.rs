@@ -121,9 +121,18 @@ impl KvStore {
             }
         };
         let cannot = || format!("cannot open the kv namespace of connection `{connection}`");
-        let tree = db
-            .open_tree(format!("kv/{connection}"))
-            .with_context(cannot)?;
+        // On a thread that ends, as the record store opens its trees: sled keeps the copy of its
+        // tree-name map that each new tree replaces in the creating thread's garbage bag until
+        // that thread ends (see `psahost_store::SledStore`).
+        let tree = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("psahost-sled-open".into())
+                .spawn_scoped(s, || db.open_tree(format!("kv/{connection}")))
+                .map_err(|e| anyhow::anyhow!("{}: cannot start a thread: {e}", cannot()))?
+                .join()
+                .map_err(|_| anyhow::anyhow!("{}: the thread panicked", cannot()))?
+                .with_context(cannot)
+        })?;
         let sizes = db.open_tree("kv-sizes").with_context(cannot)?;
         let id = connection.as_bytes().to_vec();
         if sizes.get(&id).with_context(cannot)?.is_none() {
