@@ -306,17 +306,6 @@ pub(super) async fn run_delivery(
     }
 }
 
-/// The settings answer, as the API gives it.
-fn settings_answer(id: &str, e: Option<&Effective>) -> Value {
-    json!({
-        "connection": id,
-        "source": e.map(|e| e.source),
-        "version": e.and_then(|e| e.version),
-        "set-at": e.and_then(|e| e.set_at.clone()),
-        "settings": e.map(|e| psahost_config::delivery::to_json(&e.settings)),
-    })
-}
-
 /// Runs `psahost delivery settings ...`.
 async fn run_settings(cmd: SettingsCommand, config: Option<&Path>) -> anyhow::Result<ExitCode> {
     let (id, target) = match &cmd {
@@ -384,7 +373,7 @@ async fn run_settings(cmd: SettingsCommand, config: Option<&Path>) -> anyhow::Re
                 }
             }
             let e = psahost_config::delivery::effective(store.as_ref(), &id, toml.as_ref()).await?;
-            settings_answer(&id, e.as_ref())
+            psahost_config::delivery::answer(&id, e.as_ref())
         }
     };
     println!("{}", terminal::json(&answer)?);

@@ -510,6 +510,18 @@ pub fn from_json(document: &serde_json::Value) -> Result<DeliverySettings, FormE
     })
 }
 
+/// The answer about connection `id`'s settings in effect (`GET`/`PUT`/`DELETE .../delivery/settings`
+/// and `psahost delivery settings show`): their source, version, when they were set, and them.
+pub fn answer(id: &str, e: Option<&Effective>) -> serde_json::Value {
+    serde_json::json!({
+        "connection": id,
+        "source": e.map(|e| e.source),
+        "version": e.and_then(|e| e.version),
+        "set-at": e.and_then(|e| e.set_at.clone()),
+        "settings": e.map(|e| to_json(&e.settings)),
+    })
+}
+
 /// Settings as JSON in the shape of the `[connections.ID.delivery]` table ([`from_json`] reads
 /// it back to the same settings). Delivery settings hold ids and templates, no secret.
 pub fn to_json(s: &DeliverySettings) -> serde_json::Value {

@@ -242,17 +242,6 @@ pub async fn billable(
     Ok(Json(json!({ "connection": id, "outcomes": outcomes })))
 }
 
-/// The settings answer: where the settings in effect come from and what they are.
-fn settings_answer(id: &str, e: Option<&Effective>) -> Value {
-    json!({
-        "connection": id,
-        "source": e.map(|e| e.source),
-        "version": e.and_then(|e| e.version),
-        "set-at": e.and_then(|e| e.set_at.clone()),
-        "settings": e.map(|e| psahost_config::delivery::to_json(&e.settings)),
-    })
-}
-
 /// `422 invalid-settings` with every problem (field and message).
 fn invalid(id: &str, problems: &[FormError]) -> Response {
     let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -281,7 +270,7 @@ pub async fn get_settings(State(daemon): D, Path(id): Path<String>) -> Result<Js
         psahost_config::delivery::effective(daemon.store().as_ref(), &id, conn.delivery.as_ref())
             .await
             .map_err(internal)?;
-    Ok(Json(settings_answer(&id, e.as_ref())))
+    Ok(Json(psahost_config::delivery::answer(&id, e.as_ref())))
 }
 
 /// `PUT /v1/connections/{id}/delivery/settings`: settings in the TOML table's shape, validated
@@ -341,7 +330,7 @@ pub async fn put_settings(
     };
     // Checked just now.
     daemon.delivery_locks().set_checked(&e.check_key(&id));
-    Ok(Json(settings_answer(&id, Some(&e))).into_response())
+    Ok(Json(psahost_config::delivery::answer(&id, Some(&e))).into_response())
 }
 
 /// `DELETE /v1/connections/{id}/delivery/settings`: clears the settings set through the API;
@@ -364,5 +353,5 @@ pub async fn delete_settings(State(daemon): D, Path(id): Path<String>) -> Result
         psahost_config::delivery::effective(daemon.store().as_ref(), &id, conn.delivery.as_ref())
             .await
             .map_err(internal)?;
-    Ok(Json(settings_answer(&id, e.as_ref())))
+    Ok(Json(psahost_config::delivery::answer(&id, e.as_ref())))
 }
