@@ -159,3 +159,34 @@ pub fn segment(s: &str) -> String {
         .collect::<String>()
         .replace('+', "%20")
 }
+
+/// Every item of a paged store listing as JSON: `page(after)` gives up to 1,000 items after the
+/// key `after`, `key` names an item; pages are read until one is short (the store-side
+/// counterpart of [`ApiClient::get_all`]).
+pub async fn store_all<T, F, Fut>(
+    mut page: F,
+    key: impl Fn(&T) -> String,
+) -> anyhow::Result<Vec<Value>>
+where
+    T: serde::Serialize,
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Vec<T>>>,
+{
+    let mut items = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let got = page(after.take()).await?;
+        let full = got.len() == STORE_PAGE;
+        let last = got.last().map(&key);
+        for item in &got {
+            items.push(serde_json::to_value(item)?);
+        }
+        match (full, last) {
+            (true, Some(last)) => after = Some(last),
+            _ => return Ok(items),
+        }
+    }
+}
+
+/// The page size of [`store_all`].
+pub const STORE_PAGE: usize = 1000;

@@ -2,7 +2,7 @@
 //! and lists the devices' mapping states and the audit trail of the writes; on the store of
 //! the configuration, or through a running daemon (`--api`).
 
-use super::client::{Source, Target, segment};
+use super::client::{STORE_PAGE, Source, Target, segment, store_all};
 use crate::terminal;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
@@ -225,32 +225,25 @@ async fn sync(args: SyncArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
 }
 
 async fn list(args: ListArgs, config: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let mut devices = Vec::new();
-    let mut after: Option<String> = None;
-    match args.target.open(config).await? {
+    let devices = match args.target.open(config).await? {
         Source::Store { config, store } => {
             config.connection(&args.connection)?;
-            loop {
-                let page =
-                    inventory::list_devices(store.as_ref(), &args.connection, after.clone(), 1000)
-                        .await?;
-                let last = page.last().map(|d| d.device_id.clone());
-                let full = page.len() == 1000;
-                devices.extend(page.iter().map(|d| json!(d)));
-                match (full, last) {
-                    (true, Some(last)) => after = Some(last),
-                    _ => break,
-                }
-            }
+            store_all(
+                |after| {
+                    inventory::list_devices(store.as_ref(), &args.connection, after, STORE_PAGE)
+                },
+                |d| d.device_id.clone(),
+            )
+            .await?
         }
         Source::Api(api) => {
             let path = format!(
                 "v1/connections/{}/inventory/devices",
                 segment(&args.connection)
             );
-            devices = api.get_all(&path, "devices").await?;
+            api.get_all(&path, "devices").await?
         }
-    }
+    };
     if args.json {
         println!("{}", terminal::json(&json!(devices))?);
         return Ok(ExitCode::SUCCESS);

@@ -2,7 +2,7 @@
 //! and removes the stored links; on the store of the configuration, or through a running
 //! daemon (`--api`).
 
-use super::client::{Source, Target, segment};
+use super::client::{STORE_PAGE, Source, Target, segment, store_all};
 use crate::terminal;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
@@ -244,32 +244,23 @@ async fn link(args: CustomersArgs, config: Option<&Path>) -> anyhow::Result<Exit
 }
 
 async fn list(args: ListArgs, config: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let mut links = Vec::new();
-    let mut after: Option<String> = None;
-    match args.target.open(config).await? {
+    let links = match args.target.open(config).await? {
         Source::Store { config, store } => {
             config.connection(&args.connection)?;
-            loop {
-                let page =
-                    customers::list_links(store.as_ref(), &args.connection, after.clone(), 1000)
-                        .await?;
-                let last = page.last().map(|l| l.customer_id.clone());
-                let full = page.len() == 1000;
-                links.extend(page.iter().map(|l| json!(l)));
-                match (full, last) {
-                    (true, Some(last)) => after = Some(last),
-                    _ => break,
-                }
-            }
+            store_all(
+                |after| customers::list_links(store.as_ref(), &args.connection, after, STORE_PAGE),
+                |l| l.customer_id.clone(),
+            )
+            .await?
         }
         Source::Api(api) => {
             let path = format!(
                 "v1/connections/{}/links/customers",
                 segment(&args.connection)
             );
-            links = api.get_all(&path, "links").await?;
+            api.get_all(&path, "links").await?
         }
-    }
+    };
     if args.json {
         println!("{}", terminal::json(&json!(links))?);
         return Ok(ExitCode::SUCCESS);

@@ -183,14 +183,7 @@ pub async fn deliveries(
     let records = delivery::list(daemon.store().as_ref(), &id, after, limit)
         .await
         .map_err(internal)?;
-    let next = (records.len() == limit)
-        .then(|| records.last().map(|r| r.alert.id.clone()))
-        .flatten();
-    Ok(Json(json!({
-        "connection": id,
-        "deliveries": records,
-        "next": next,
-    })))
+    super::handlers::keyed_page(&id, "deliveries", records, limit, |r| r.alert.id.clone())
 }
 
 /// `POST /v1/connections/{id}/deliveries/{alert}/retry`.

@@ -696,13 +696,24 @@ pub async fn customer_links(
     let links = customers::list_links(daemon.store().as_ref(), &id, after, limit)
         .await
         .map_err(internal)?;
-    // A full page may have more after it.
-    let next = (links.len() == limit)
-        .then(|| links.last().map(|l| l.customer_id.clone()))
+    keyed_page(&id, "links", links, limit, |l| l.customer_id.clone())
+}
+
+/// A page of a list keyed by text ids: `{connection, NAME: items, next}`, `next` the last
+/// item's key when the page is full (a full page may have more after it).
+pub(super) fn keyed_page<T: serde::Serialize>(
+    connection: &str,
+    name: &str,
+    items: Vec<T>,
+    limit: usize,
+    key: impl Fn(&T) -> String,
+) -> Result<Json<Value>> {
+    let next = (items.len() == limit)
+        .then(|| items.last().map(key))
         .flatten();
-    Ok(Json(
-        json!({ "connection": id, "links": links, "next": next }),
-    ))
+    let mut answer = json!({ "connection": connection, "next": next });
+    answer[name] = serde_json::to_value(items).map_err(|e| internal(e.into()))?;
+    Ok(Json(answer))
 }
 
 /// Removes one customer's link.

@@ -2,7 +2,9 @@
 //! the devices' mapping states, the audit trail of the writes.
 
 use super::ApiError;
-use super::handlers::{D, Result, configured, flag, internal, limit, param, params, require_owner};
+use super::handlers::{
+    D, Result, configured, flag, internal, keyed_page, limit, param, params, require_owner,
+};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -76,12 +78,7 @@ pub async fn devices(
     let devices = inventory::list_devices(daemon.store().as_ref(), &id, after, limit)
         .await
         .map_err(internal)?;
-    let next = (devices.len() == limit)
-        .then(|| devices.last().map(|d| d.device_id.clone()))
-        .flatten();
-    Ok(Json(
-        json!({ "connection": id, "devices": devices, "next": next }),
-    ))
+    keyed_page(&id, "devices", devices, limit, |d| d.device_id.clone())
 }
 
 /// The inventory entries of the connection's audit trail, oldest first.
