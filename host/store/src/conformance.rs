@@ -50,6 +50,8 @@ macro_rules! store_conformance_tests {
             reopening_keeps_data_and_sequence,
             links_are_set_listed_and_removed,
             audit_trail_is_numbered_per_connection,
+            connections_whose_ids_are_prefixes_of_each_other_are_isolated,
+            commits_of_several_connections_at_once_stay_gapless,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
@@ -1087,4 +1089,182 @@ pub async fn audit_trail_is_numbered_per_connection(f: &dyn StoreFactory) {
     assert_eq!(store.audit(CONN, 21, 0).await.unwrap().len(), 1);
     assert_eq!(store.append_audit(CONN, entry(23)).await.unwrap(), 23);
     assert_eq!(store.audit("other", 0, 0).await.unwrap(), [(1, entry(100))]);
+}
+
+/// Connections whose ids are prefixes of one another (`a`, `ab`, `a/b`) see only their own
+/// records, feed, sync state, seen ids, runs, links and audit trail: a backend that keys shared
+/// tables or trees by connection must not let a prefix scan of `a` reach `ab`.
+pub async fn connections_whose_ids_are_prefixes_of_each_other_are_isolated(f: &dyn StoreFactory) {
+    let s = f.open().await.unwrap();
+    let names = ["a", "ab", "a/b", "b"];
+    let mut runs = Vec::new();
+    for (n, name) in names.iter().enumerate() {
+        let id = s.next_run_id().await.unwrap();
+        let run = RunRecord::new(id, Entity::Companies, SyncMode::Full);
+        let state = SyncState {
+            last_run: Some(id),
+            ..SyncState::default()
+        };
+        let mut p = companies(
+            (0..=n)
+                .map(|i| write(&format!("{i}"), json!({"connection": name})))
+                .collect(),
+            vec![],
+        );
+        p.connection = name.to_string();
+        p.mark_seen = true;
+        p.checkpoint = Some(checkpoint(&run, &state));
+        let out = s.commit(p).await.unwrap();
+        assert_eq!(out.last_seq, n as u64 + 1, "`{name}` has its own sequence");
+        runs.push(out.run.unwrap());
+        s.set_link(name, "customers", "t", Some(json!({"of": name})))
+            .await
+            .unwrap();
+        assert_eq!(s.append_audit(name, json!({"of": name})).await.unwrap(), 1);
+    }
+    // Writes of `a` after the others' do not move into their ranges either.
+    let mut more = companies(vec![write("x", json!({"connection": "a"}))], vec!["0"]);
+    more.connection = "a".into();
+    assert_eq!(s.commit(more).await.unwrap().last_seq, 3);
+
+    for (n, name) in names.iter().enumerate() {
+        let page = s
+            .list(name, Entity::Companies, ListQuery::default())
+            .await
+            .unwrap();
+        assert!(
+            page.records
+                .iter()
+                .all(|r| r.record == json!({"connection": name})),
+            "`{name}` lists only its records"
+        );
+        let count = s.count(name, Entity::Companies).await.unwrap();
+        assert_eq!(count, page.records.len() as u64);
+        let feed = s.changes(name, 0, 100).await.unwrap();
+        let expected = if *name == "a" { 3 } else { n + 1 };
+        assert_eq!(
+            feed.iter().map(|c| c.seq).collect::<Vec<_>>(),
+            (1..=expected as u64).collect::<Vec<_>>(),
+            "`{name}`'s feed is its own"
+        );
+        if *name == "a" {
+            assert_eq!((count, feed[2].kind), (1, ChangeKind::Deleted));
+        } else {
+            assert_eq!(count, n as u64 + 1);
+        }
+        assert_eq!(
+            s.get(name, Entity::Companies, &n.to_string())
+                .await
+                .unwrap()
+                .map(|r| r.record),
+            (*name != "a").then(|| json!({"connection": name}))
+        );
+        assert_eq!(
+            s.sync_state(name, Entity::Companies)
+                .await
+                .unwrap()
+                .last_run,
+            Some(runs[n].id)
+        );
+        assert_eq!(s.runs(name, 10).await.unwrap(), vec![runs[n].clone()]);
+        for (m, other) in runs.iter().enumerate() {
+            assert_eq!(
+                s.run(name, other.id).await.unwrap().is_some(),
+                m == n,
+                "`{name}` reads only its own runs"
+            );
+        }
+        let diff = s.sweep_diff(name, Entity::Companies).await.unwrap();
+        assert_eq!(diff.stored, count);
+        let expected_unseen: Vec<String> = if *name == "a" {
+            vec!["x".into()]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(diff.unseen, expected_unseen, "`{name}`'s seen ids");
+        assert_eq!(
+            s.links(name, "customers", None, 0).await.unwrap(),
+            vec![("t".to_string(), json!({"of": name}))]
+        );
+        assert_eq!(
+            s.audit(name, 0, 0).await.unwrap(),
+            vec![(1, json!({"of": name}))]
+        );
+    }
+    for name in ["", "a\u{ff}", "aa"] {
+        assert!(s.changes(name, 0, 10).await.unwrap().is_empty());
+        assert!(s.runs(name, 10).await.unwrap().is_empty());
+        assert!(s.audit(name, 0, 0).await.unwrap().is_empty());
+        assert_eq!(s.count(name, Entity::Companies).await.unwrap(), 0);
+    }
+}
+
+/// Several connections committing at the same time (as the scheduler's syncs do): each
+/// connection's feed is gapless, every page got a contiguous block of its connection's numbers,
+/// and no record or event lands in another connection.
+pub async fn commits_of_several_connections_at_once_stay_gapless(f: &dyn StoreFactory) {
+    const CONNECTIONS: usize = 6;
+    const PAGES: usize = 8;
+    const PER_PAGE: usize = 10;
+    let s = f.open().await.unwrap();
+    let name = |c: usize| "c".repeat(c + 1); // `c`, `cc`, ...: prefixes of one another
+    let mut writers = Vec::new();
+    for c in 0..CONNECTIONS {
+        for p in 0..PAGES {
+            let s = s.clone();
+            let connection = name(c);
+            writers.push(tokio::spawn(async move {
+                let recs = (0..PER_PAGE)
+                    .map(|i| write(&format!("{p}-{i}"), json!({"c": connection, "p": p})))
+                    .collect();
+                let mut page = companies(recs, vec![]);
+                page.connection = connection.clone();
+                let out = s.commit(page).await.unwrap();
+                assert_eq!(out.created, PER_PAGE as u64);
+                (c, out.last_seq)
+            }));
+        }
+    }
+    let mut lasts = vec![Vec::new(); CONNECTIONS];
+    for w in writers {
+        let (c, last) = w.await.unwrap();
+        lasts[c].push(last);
+    }
+    let total = (PAGES * PER_PAGE) as u64;
+    for (c, mut lasts) in lasts.into_iter().enumerate() {
+        let connection = name(c);
+        lasts.sort_unstable();
+        assert_eq!(
+            lasts,
+            (1..=PAGES as u64)
+                .map(|k| k * PER_PAGE as u64)
+                .collect::<Vec<_>>(),
+            "`{connection}`: each page got a contiguous block of numbers"
+        );
+        let feed = s.changes(&connection, 0, 10_000).await.unwrap();
+        assert_eq!(
+            feed.iter().map(|c| c.seq).collect::<Vec<_>>(),
+            (1..=total).collect::<Vec<_>>(),
+            "`{connection}`'s feed is gapless"
+        );
+        let distinct: HashSet<&str> = feed.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(distinct.len(), total as usize, "every record once");
+        let page = s
+            .list(
+                &connection,
+                Entity::Companies,
+                ListQuery {
+                    limit: 1000,
+                    ..ListQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.records.len() as u64, total);
+        assert!(
+            page.records
+                .iter()
+                .all(|r| r.record["c"] == json!(connection))
+        );
+    }
 }

@@ -1,21 +1,36 @@
-//! The embedded [`RecordStore`]: sled, one set of trees per connection.
+//! The embedded [`RecordStore`]: sled, one fixed set of trees shared by every connection.
 //!
-//! Key layout (`C` = connection id, `E` = entity name, `\0` = a zero byte, `u64` = 8 bytes big
+//! Key layout (`C` = the connection prefix: the connection id's length in bytes as a `u32`
+//! big endian, then the id's bytes; `E` = entity name, `\0` = a zero byte, `u64` = 8 bytes big
 //! endian so byte order is numeric order):
 //!
 //! | tree | key | value |
 //! | --- | --- | --- |
-//! | `records/C` | `E \0 id` | 32-byte SHA-256 of the JSON, `u64` seq of its last change, `i64` unix ms of that change, then the record's JSON |
-//! | `changes/C` | `u64` seq | JSON [`Change`] |
-//! | `meta/C` | `seq` | `u64` last change sequence number |
-//! | `state/C` | `E` | JSON [`SyncState`] |
-//! | `seen/C` | `E \0 id` | empty: ids seen by the entity's current full sweep |
-//! | `runs/C` | `u64` run id | JSON [`RunRecord`] |
+//! | `records` | `C E \0 id` | 32-byte SHA-256 of the JSON, `u64` seq of its last change, `i64` unix ms of that change, then the record's JSON |
+//! | `changes` | `C u64` seq | JSON [`Change`] |
+//! | `meta` | `C seq` | `u64` last change sequence number |
+//! | `state` | `C E` | JSON [`SyncState`] |
+//! | `seen` | `C E \0 id` | empty: ids seen by the entity's current full sweep |
+//! | `runs` | `C u64` run id | JSON [`RunRecord`] |
+//! | `links` | `C kind \0 key` | the link's JSON |
+//! | `audit` | `C u64` seq | the audit entry's JSON |
+//! | default tree | `format` | `u64` the layout version ([`FORMAT`], 2) |
+//!
+//! The length prefix makes a connection's keys exactly the keys starting with its prefix: no
+//! other connection's prefix starts with it (connection `a`, prefix `00000001 a`, never sees
+//! `ab`'s keys, prefix `00000002 ab`), whatever bytes an id holds (ids are not restricted).
+//! Nine trees for any number of connections: sled 0.34 copies its whole map of tree names for
+//! each tree it creates, so one set of trees per connection (layout 1, see [`migrate`]) cost
+//! memory and disk quadratic in the number of connections.
 //!
 //! Run ids come from sled's `generate_id` (unique and increasing across restarts). Every write
 //! of [`RecordStore::commit`] and [`RecordStore::save_run`] is one multi-tree sled transaction;
 //! sled recovers transactions atomically, and a commit is flushed before it returns, so an
-//! acknowledged page survives a crash and an unacknowledged one disappears as a whole.
+//! acknowledged page survives a crash and an unacknowledged one disappears as a whole. Sharing
+//! the trees does not make commits of different connections contend more than before: sled
+//! 0.34 runs every transaction of the process under one global write lock (its
+//! `concurrency_control`), whatever trees it touches, so transactions never conflict with each
+//! other and are not retried; they were serialised with one another in layout 1 already.
 
 use super::{
     Change, ChangeKind, Checkpoint, CommitOutcome, ListQuery, PageCommit, RecordPage, RecordStore,
@@ -27,15 +42,21 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 
 const HEADER: usize = 32 + 8 + 8;
 const SEQ_KEY: &[u8] = b"seq";
 
-/// The trees of one connection.
+/// The store's layout version: 1 had a set of trees per connection (see [`migrate`]), 2 has
+/// shared trees keyed by connection prefix.
+pub const FORMAT: u64 = 2;
+/// The default tree's key holding the layout version (`u64` big endian; absent: 1).
+const FORMAT_KEY: &[u8] = b"format";
+/// Keys of a migration's batches: a tree's content moves in batches of this many entries.
+const MIGRATION_BATCH: usize = 10_000;
+
+/// The shared trees, and the key prefix of the connection they are used for.
 #[derive(Clone)]
 struct Trees {
     records: sled::Tree,
@@ -44,22 +65,96 @@ struct Trees {
     state: sled::Tree,
     seen: sled::Tree,
     runs: sled::Tree,
-    /// `kind \0 key` -> the link's JSON.
+    /// `C kind \0 key` -> the link's JSON.
     links: sled::Tree,
-    /// Sequence number (u64, big-endian) -> the audit entry's JSON.
+    /// `C` + sequence number (u64, big-endian) -> the audit entry's JSON.
     audit: sled::Tree,
+    /// The connection's prefix (`C`, empty until [`Trees::of`]).
+    prefix: Vec<u8>,
+}
+
+impl Trees {
+    fn open(db: &sled::Db) -> anyhow::Result<Trees> {
+        let open = |name: &str| {
+            db.open_tree(name)
+                .with_context(|| format!("cannot open the record store's `{name}` tree"))
+        };
+        Ok(Trees {
+            records: open("records")?,
+            changes: open("changes")?,
+            meta: open("meta")?,
+            state: open("state")?,
+            seen: open("seen")?,
+            runs: open("runs")?,
+            links: open("links")?,
+            audit: open("audit")?,
+            prefix: Vec::new(),
+        })
+    }
+
+    /// The shared tree of `kind` (its name: `records`, `changes`, ...).
+    fn by_kind(&self, kind: &str) -> Option<&sled::Tree> {
+        Some(match kind {
+            "records" => &self.records,
+            "changes" => &self.changes,
+            "meta" => &self.meta,
+            "state" => &self.state,
+            "seen" => &self.seen,
+            "runs" => &self.runs,
+            "links" => &self.links,
+            "audit" => &self.audit,
+            _ => return None,
+        })
+    }
+
+    /// The trees, for `connection`'s keys.
+    fn of(&self, connection: &str) -> Trees {
+        Trees {
+            prefix: connection_prefix(connection),
+            ..self.clone()
+        }
+    }
+
+    /// `C key`.
+    fn key(&self, key: &[u8]) -> Vec<u8> {
+        let mut k = Vec::with_capacity(self.prefix.len() + key.len());
+        k.extend_from_slice(&self.prefix);
+        k.extend_from_slice(key);
+        k
+    }
+
+    /// `C u64`.
+    fn seq_key(&self, seq: u64) -> Vec<u8> {
+        self.key(&seq.to_be_bytes())
+    }
+
+    /// The `u64` at the end of a `C u64` key.
+    fn seq_of(&self, key: &[u8]) -> anyhow::Result<u64> {
+        seq_of_key(key.get(self.prefix.len()..).unwrap_or_default())
+    }
+}
+
+/// `C`: the id's length (`u32` big endian), then its bytes.
+fn connection_prefix(connection: &str) -> Vec<u8> {
+    let len = u32::try_from(connection.len()).expect("a connection id is shorter than 4 GiB");
+    let mut k = Vec::with_capacity(4 + connection.len());
+    k.extend_from_slice(&len.to_be_bytes());
+    k.extend_from_slice(connection.as_bytes());
+    k
 }
 
 /// The sled record store.
 #[derive(Clone)]
 pub struct SledStore {
     db: sled::Db,
-    trees: Arc<Mutex<HashMap<String, Trees>>>,
+    trees: Trees,
     flush_each_commit: bool,
 }
 
 impl SledStore {
-    /// Opens (or creates) the store in directory `path`.
+    /// Opens (or creates) the store in directory `path`, moving a store of the previous
+    /// layout (a set of trees per connection) into the shared trees first; refuses a store of
+    /// a newer layout than this binary knows.
     pub fn open(path: &Path) -> anyhow::Result<SledStore> {
         let db = sled::open(path).with_context(|| {
             format!(
@@ -67,7 +162,20 @@ impl SledStore {
                 path.display()
             )
         })?;
-        Ok(SledStore::from_db(db, true))
+        let store = SledStore::from_db(db, true)?;
+        // On a thread that ends: dropping a layout-1 tree copies sled's map of tree names,
+        // and the old copies wait in the dropping thread's garbage bag until it ends (see
+        // `Trees` on creating trees).
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("psahost-sled-migrate".into())
+                .spawn_scoped(s, || migrate(&store.db, &store.trees))
+                .map_err(|e| anyhow!("cannot start a thread to migrate the store: {e}"))?
+                .join()
+                .map_err(|_| anyhow!("migrating the record store panicked"))?
+        })
+        .with_context(|| format!("cannot open the record store at `{}`", path.display()))?;
+        Ok(store)
     }
 
     /// A store in memory only (tests, one-off commands).
@@ -76,54 +184,17 @@ impl SledStore {
             .temporary(true)
             .open()
             .context("cannot create a temporary record store")?;
-        Ok(SledStore::from_db(db, false))
+        let store = SledStore::from_db(db, false)?;
+        migrate(&store.db, &store.trees)?;
+        Ok(store)
     }
 
-    fn from_db(db: sled::Db, flush_each_commit: bool) -> SledStore {
-        SledStore {
+    fn from_db(db: sled::Db, flush_each_commit: bool) -> anyhow::Result<SledStore> {
+        Ok(SledStore {
+            trees: Trees::open(&db)?,
             db,
-            trees: Arc::default(),
             flush_each_commit,
-        }
-    }
-
-    fn trees(&self, connection: &str) -> anyhow::Result<Trees> {
-        let mut cache = self.trees.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = cache.get(connection) {
-            return Ok(t.clone());
-        }
-        let open = |kind: &str| {
-            self.db
-                .open_tree(format!("{kind}/{connection}"))
-                .with_context(|| format!("cannot open the {kind} of connection `{connection}`"))
-        };
-        let open_all = || -> anyhow::Result<Trees> {
-            Ok(Trees {
-                records: open("records")?,
-                changes: open("changes")?,
-                meta: open("meta")?,
-                state: open("state")?,
-                seen: open("seen")?,
-                runs: open("runs")?,
-                links: open("links")?,
-                audit: open("audit")?,
-            })
-        };
-        // On a thread of its own, which ends: sled copies its map of tree names for each tree it
-        // creates and frees the old copy through epoch-based reclamation, which keeps it in the
-        // creating thread's garbage bag until the bag fills or the thread ends. Created on the
-        // (long-lived) blocking threads, 1,000 new connections kept 0.6-2.6 GB of such copies
-        // resident; a thread that ends hands its bag over to be freed.
-        let trees = std::thread::scope(|s| {
-            std::thread::Builder::new()
-                .name("psahost-sled-open".into())
-                .spawn_scoped(s, open_all)
-                .map_err(|e| anyhow!("cannot start a thread to open the store's trees: {e}"))?
-                .join()
-                .map_err(|_| anyhow!("opening the trees of connection `{connection}` panicked"))?
-        })?;
-        cache.insert(connection.to_string(), trees.clone());
-        Ok(trees)
+        })
     }
 
     /// Runs `f` with the connection's trees on the blocking pool.
@@ -133,43 +204,114 @@ impl SledStore {
         f: impl FnOnce(&SledStore, Trees) -> anyhow::Result<T> + Send + 'static,
     ) -> StoreFuture<'_, T> {
         let this = self.clone();
-        let connection = connection.to_string();
+        let trees = self.trees.of(connection);
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                let trees = this.trees(&connection)?;
-                f(&this, trees)
-            })
-            .await
-            .map_err(|e| anyhow!("a record store task failed: {e}"))?
+            tokio::task::spawn_blocking(move || f(&this, trees))
+                .await
+                .map_err(|e| anyhow!("a record store task failed: {e}"))?
         })
     }
 }
 
-/// `kind \0 key`.
-fn link_key(kind: &str, key: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(kind.len() + 1 + key.len());
-    k.extend_from_slice(kind.as_bytes());
-    k.push(0);
-    k.extend_from_slice(key.as_bytes());
-    k
+/// Brings the store to layout [`FORMAT`].
+///
+/// Layout 1 (psahost before the shared trees) kept eight trees per connection `C`, named
+/// `records/C`, `changes/C`, `meta/C`, `state/C`, `seen/C`, `runs/C`, `links/C` and `audit/C`,
+/// with the keys and values of the shared trees' table in the module documentation without
+/// the leading `C` (`records/C`: `E \0 id`; `changes/C`: `u64` seq; `meta/C`: `seq`; and so
+/// on), and no `format` key. Each such tree's entries move into the shared tree of its kind
+/// under the connection's prefix, in batches of [`MIGRATION_BATCH`] (each batch atomic); the
+/// store is flushed, and only then the old tree is dropped. A migration interrupted at any
+/// point runs again at the next open: a key moved twice is written twice with the same
+/// value, so nothing is duplicated (a change keeps its number, the sequence its last value).
+/// The `format` key is written when no layout-1 tree is left.
+fn migrate(db: &sled::Db, trees: &Trees) -> anyhow::Result<()> {
+    let version = match db.get(FORMAT_KEY)? {
+        Some(v) => u64::from_be_bytes(
+            v.as_ref()
+                .try_into()
+                .map_err(|_| anyhow!("the store's layout version is damaged"))?,
+        ),
+        None => 1,
+    };
+    if version > FORMAT {
+        return Err(anyhow!(
+            "the store has layout version {version}, newer than this psahost knows ({FORMAT}): \
+             run the newer psahost that wrote it, or point `data-dir` elsewhere"
+        ));
+    }
+    if version == FORMAT {
+        return Ok(());
+    }
+    for name in db.tree_names() {
+        let Some((kind, connection)) = std::str::from_utf8(&name)
+            .ok()
+            .and_then(|n| n.split_once('/'))
+        else {
+            continue;
+        };
+        let Some(target) = trees.by_kind(kind) else {
+            continue;
+        };
+        let old = db.open_tree(&name)?;
+        move_prefixed(&old, target, &connection_prefix(connection))
+            .with_context(|| format!("cannot migrate the store's tree `{kind}/{connection}`"))?;
+        db.flush()?;
+        db.drop_tree(&name)?;
+    }
+    db.insert(FORMAT_KEY, &FORMAT.to_be_bytes()[..])?;
+    db.flush()?;
+    Ok(())
 }
 
-/// `E \0 id`.
-fn record_key(entity: Entity, id: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(entity.name().len() + 1 + id.len());
-    k.extend_from_slice(entity.name().as_bytes());
-    k.push(0);
-    k.extend_from_slice(id.as_bytes());
-    k
+/// Copies every entry of `from` into `to` with `prefix` before its key, in atomic batches.
+fn move_prefixed(from: &sled::Tree, to: &sled::Tree, prefix: &[u8]) -> sled::Result<()> {
+    let mut batch = sled::Batch::default();
+    let mut n = 0;
+    for item in from.iter() {
+        let (k, v) = item?;
+        let mut key = Vec::with_capacity(prefix.len() + k.len());
+        key.extend_from_slice(prefix);
+        key.extend_from_slice(&k);
+        batch.insert(key, v);
+        n += 1;
+        if n == MIGRATION_BATCH {
+            to.apply_batch(std::mem::take(&mut batch))?;
+            n = 0;
+        }
+    }
+    to.apply_batch(batch)
 }
 
-fn entity_prefix(entity: Entity) -> Vec<u8> {
-    let mut k = entity.name().as_bytes().to_vec();
-    k.push(0);
-    k
+impl Trees {
+    /// `C kind \0 key`.
+    fn link_key(&self, kind: &str, key: &str) -> Vec<u8> {
+        let mut k = Vec::with_capacity(self.prefix.len() + kind.len() + 1 + key.len());
+        k.extend_from_slice(&self.prefix);
+        k.extend_from_slice(kind.as_bytes());
+        k.push(0);
+        k.extend_from_slice(key.as_bytes());
+        k
+    }
+
+    /// `C E \0 id`.
+    fn record_key(&self, entity: Entity, id: &str) -> Vec<u8> {
+        let mut k = self.entity_prefix(entity);
+        k.extend_from_slice(id.as_bytes());
+        k
+    }
+
+    /// `C E \0`.
+    fn entity_prefix(&self, entity: Entity) -> Vec<u8> {
+        let mut k = Vec::with_capacity(self.prefix.len() + entity.name().len() + 1);
+        k.extend_from_slice(&self.prefix);
+        k.extend_from_slice(entity.name().as_bytes());
+        k.push(0);
+        k
+    }
 }
 
-/// The sequence number of an audit key.
+/// The sequence number of an audit key (without its connection prefix).
 fn seq_of_key(key: &[u8]) -> anyhow::Result<u64> {
     let bytes: [u8; 8] = key
         .try_into()
@@ -232,16 +374,17 @@ fn json_bytes<T: serde::Serialize>(value: &T) -> Vec<u8> {
 
 /// Writes a checkpoint inside a transaction: the entity state and the run entry.
 fn put_checkpoint(
+    t: &Trees,
     state_tree: &TransactionalTree,
     runs: &TransactionalTree,
     entity: Entity,
     checkpoint: &Checkpoint,
 ) -> TxResult<()> {
-    state_tree.insert(entity.name().as_bytes(), json_bytes(&checkpoint.state))?;
-    runs.insert(
-        &checkpoint.run.id.to_be_bytes()[..],
-        json_bytes(&checkpoint.run),
+    state_tree.insert(
+        t.key(entity.name().as_bytes()),
+        json_bytes(&checkpoint.state),
     )?;
+    runs.insert(t.seq_key(checkpoint.run.id), json_bytes(&checkpoint.run))?;
     Ok(())
 }
 
@@ -249,6 +392,7 @@ type TxResult<T> = Result<T, ConflictableTransactionError<anyhow::Error>>;
 
 /// Appends one change to the feed inside a transaction.
 fn put_change(
+    t: &Trees,
     changes: &TransactionalTree,
     seq: u64,
     entity: Entity,
@@ -263,7 +407,7 @@ fn put_change(
         kind,
         at,
     };
-    changes.insert(&seq.to_be_bytes()[..], json_bytes(&c))?;
+    changes.insert(t.seq_key(seq), json_bytes(&c))?;
     Ok(())
 }
 
@@ -279,21 +423,23 @@ impl RecordStore for SledStore {
                 .map(|w| {
                     let json = serde_json::to_vec(&w.record).expect("JSON values serialise");
                     let hash: [u8; 32] = Sha256::digest(&json).into();
-                    (record_key(page.entity, &w.id), hash, json)
+                    (t.record_key(page.entity, &w.id), hash, json)
                 })
                 .collect();
             let entity = page.entity;
+            let seq_key = t.key(SEQ_KEY);
+            let id_at = t.prefix.len() + entity.name().len() + 1;
             let outcome = (&t.records, &t.changes, &t.meta, &t.state, &t.seen, &t.runs)
                 .transaction(|(records, changes, meta, state, seen, runs)| {
                     let now = OffsetDateTime::now_utc();
                     let mut seq = meta
-                        .get(SEQ_KEY)?
+                        .get(&seq_key)?
                         .map(|v| u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])))
                         .unwrap_or(0);
                     let mut out = CommitOutcome::default();
                     let change = |seq: u64, key: &[u8], kind: ChangeKind| {
-                        let id = id_of_key(key, entity.name().len() + 1);
-                        put_change(changes, seq, entity, id, kind, now)
+                        let id = id_of_key(key, id_at);
+                        put_change(&t, changes, seq, entity, id, kind, now)
                     };
                     for (key, hash, json) in &writes {
                         if page.mark_seen {
@@ -318,14 +464,14 @@ impl RecordStore for SledStore {
                         change(seq, key, kind)?;
                     }
                     for id in &page.deletions {
-                        let key = record_key(entity, id);
+                        let key = t.record_key(entity, id);
                         if records.remove(key.as_slice())?.is_some() {
                             out.deleted += 1;
                             seq += 1;
                             change(seq, &key, ChangeKind::Deleted)?;
                         }
                     }
-                    meta.insert(SEQ_KEY, &seq.to_be_bytes()[..])?;
+                    meta.insert(seq_key.as_slice(), &seq.to_be_bytes()[..])?;
                     out.last_seq = seq;
                     if let Some(cp) = &page.checkpoint {
                         let mut cp = cp.clone();
@@ -333,7 +479,7 @@ impl RecordStore for SledStore {
                         cp.run.updated += out.updated;
                         cp.run.unchanged += out.unchanged;
                         cp.run.deleted += out.deleted;
-                        put_checkpoint(state, runs, entity, &cp)?;
+                        put_checkpoint(&t, state, runs, entity, &cp)?;
                         out.run = Some(cp.run);
                     }
                     Ok(out)
@@ -359,7 +505,7 @@ impl RecordStore for SledStore {
             if clear_seen {
                 // Outside the transaction: a crash before the state is saved leaves the entity
                 // without a sweep in progress, and the next sweep clears again.
-                let prefix = entity_prefix(entity);
+                let prefix = t.entity_prefix(entity);
                 let mut batch = sled::Batch::default();
                 for key in t.seen.scan_prefix(&prefix).keys() {
                     batch.remove(key?);
@@ -367,7 +513,7 @@ impl RecordStore for SledStore {
                 t.seen.apply_batch(batch)?;
             }
             (&t.state, &t.runs)
-                .transaction(|(state, runs)| put_checkpoint(state, runs, entity, &checkpoint))
+                .transaction(|(state, runs)| put_checkpoint(&t, state, runs, entity, &checkpoint))
                 .map_err(tx_error)?;
             if flush {
                 store.db.flush().context("cannot flush the record store")?;
@@ -399,7 +545,7 @@ impl RecordStore for SledStore {
         let id = id.to_string();
         self.blocking(connection, move |_, t| {
             t.records
-                .get(record_key(entity, &id))?
+                .get(t.record_key(entity, &id))?
                 .map(|v| decode_record(entity, id, &v))
                 .transpose()
         })
@@ -412,13 +558,13 @@ impl RecordStore for SledStore {
         query: ListQuery,
     ) -> StoreFuture<'_, RecordPage> {
         self.blocking(connection, move |_, t| {
-            let prefix = entity_prefix(entity);
+            let prefix = t.entity_prefix(entity);
             let limit = if query.limit == 0 { 100 } else { query.limit };
             let mut upper = prefix.clone();
             *upper.last_mut().expect("prefix ends with 0") = 1;
             let start = match &query.after {
                 Some(after) => {
-                    let mut k = record_key(entity, after);
+                    let mut k = t.record_key(entity, after);
                     k.push(0); // the smallest key after `after`
                     k
                 }
@@ -446,7 +592,7 @@ impl RecordStore for SledStore {
     fn count(&self, connection: &str, entity: Entity) -> StoreFuture<'_, u64> {
         self.blocking(connection, move |_, t| {
             let mut n = 0;
-            for key in t.records.scan_prefix(entity_prefix(entity)).keys() {
+            for key in t.records.scan_prefix(t.entity_prefix(entity)).keys() {
                 key?;
                 n += 1;
             }
@@ -465,7 +611,11 @@ impl RecordStore for SledStore {
                 return Ok(Vec::new());
             };
             t.changes
-                .range(start.to_be_bytes()..)
+                .range(t.seq_key(start)..)
+                .take_while(|item| {
+                    item.as_ref()
+                        .map_or(true, |(k, _)| k.starts_with(&t.prefix))
+                })
                 .take(limit)
                 .map(|item| {
                     let (_, v) = item?;
@@ -477,7 +627,7 @@ impl RecordStore for SledStore {
 
     fn sync_state(&self, connection: &str, entity: Entity) -> StoreFuture<'_, SyncState> {
         self.blocking(connection, move |_, t| {
-            match t.state.get(entity.name().as_bytes())? {
+            match t.state.get(t.key(entity.name().as_bytes()))? {
                 Some(v) => serde_json::from_slice(&v)
                     .with_context(|| format!("the stored sync state of {entity} is damaged")),
                 None => Ok(SyncState::default()),
@@ -487,7 +637,7 @@ impl RecordStore for SledStore {
 
     fn sweep_diff(&self, connection: &str, entity: Entity) -> StoreFuture<'_, SweepDiff> {
         self.blocking(connection, move |_, t| {
-            let prefix = entity_prefix(entity);
+            let prefix = t.entity_prefix(entity);
             let mut diff = SweepDiff::default();
             for key in t.records.scan_prefix(&prefix).keys() {
                 let key = key?;
@@ -503,7 +653,7 @@ impl RecordStore for SledStore {
     fn run(&self, connection: &str, id: u64) -> StoreFuture<'_, Option<RunRecord>> {
         self.blocking(connection, move |_, t| {
             t.runs
-                .get(id.to_be_bytes())?
+                .get(t.seq_key(id))?
                 .map(|v| serde_json::from_slice(&v).context("a stored run is damaged"))
                 .transpose()
         })
@@ -512,7 +662,7 @@ impl RecordStore for SledStore {
     fn runs(&self, connection: &str, limit: usize) -> StoreFuture<'_, Vec<RunRecord>> {
         self.blocking(connection, move |_, t| {
             t.runs
-                .iter()
+                .scan_prefix(&t.prefix)
                 .rev()
                 .take(limit)
                 .map(|item| {
@@ -530,8 +680,9 @@ impl RecordStore for SledStore {
         key: &str,
         link: Option<Value>,
     ) -> StoreFuture<'_, bool> {
-        let at = link_key(kind, key);
+        let (kind, key) = (kind.to_string(), key.to_string());
         self.blocking(connection, move |store, t| {
+            let at = t.link_key(&kind, &key);
             let before = match link {
                 Some(link) => t.links.insert(at, json_bytes(&link))?,
                 None => t.links.remove(at)?,
@@ -550,8 +701,9 @@ impl RecordStore for SledStore {
         after: Option<String>,
         limit: usize,
     ) -> StoreFuture<'_, Vec<(String, Value)>> {
-        let prefix = link_key(kind, "");
+        let kind = kind.to_string();
         self.blocking(connection, move |_, t| {
+            let prefix = t.link_key(&kind, "");
             let limit = if limit == 0 { 100 } else { limit };
             let start = match &after {
                 Some(after) => {
@@ -577,10 +729,10 @@ impl RecordStore for SledStore {
     }
 
     fn get_link(&self, connection: &str, kind: &str, key: &str) -> StoreFuture<'_, Option<Value>> {
-        let at = link_key(kind, key);
+        let (kind, key) = (kind.to_string(), key.to_string());
         self.blocking(connection, move |_, t| {
             t.links
-                .get(at)?
+                .get(t.link_key(&kind, &key))?
                 .map(|v| serde_json::from_slice(&v).context("a stored link is damaged"))
                 .transpose()
         })
@@ -592,13 +744,13 @@ impl RecordStore for SledStore {
             // The next number is the last key plus one; a compare-and-swap on that key makes
             // two appends at once take different numbers.
             loop {
-                let seq = match t.audit.last()? {
-                    Some((k, _)) => seq_of_key(&k)? + 1,
+                let seq = match t.audit.scan_prefix(&t.prefix).next_back().transpose()? {
+                    Some((k, _)) => t.seq_of(&k)? + 1,
                     None => 1,
                 };
                 let swapped =
                     t.audit
-                        .compare_and_swap(seq.to_be_bytes(), None::<&[u8]>, Some(&body[..]))?;
+                        .compare_and_swap(t.seq_key(seq), None::<&[u8]>, Some(&body[..]))?;
                 if swapped.is_ok() {
                     if store.flush_each_commit {
                         t.audit.flush()?;
@@ -621,13 +773,17 @@ impl RecordStore for SledStore {
                 return Ok(Vec::new());
             };
             t.audit
-                .range(start.to_be_bytes()..)
+                .range(t.seq_key(start)..)
+                .take_while(|item| {
+                    item.as_ref()
+                        .map_or(true, |(k, _)| k.starts_with(&t.prefix))
+                })
                 .take(limit)
                 .map(|item| {
                     let (k, v) = item?;
                     let entry =
                         serde_json::from_slice(&v).context("a stored audit entry is damaged")?;
-                    Ok((seq_of_key(&k)?, entry))
+                    Ok((t.seq_of(&k)?, entry))
                 })
                 .collect()
         })

@@ -2,11 +2,17 @@
 //! database through a [`KvBackend`] (the PostgreSQL store of several replicas, so a connector's
 //! saved state follows its connection from one replica to another).
 //!
-//! Each connection gets its own sled tree (`kv/<connection id>`), or its own rows, so one
-//! connection can never name another's keys. Keys and values have size caps and each namespace has a byte quota.
-//! The bytes a namespace uses are kept in the `kv-sizes` tree and updated in the same sled
-//! transaction as each write, so the quota check reads one counter instead of scanning the
-//! namespace; a namespace from before the counter is measured once when it is opened.
+//! In sled, every connection's keys are in one shared tree, `kv`, each key behind its
+//! connection's prefix (the id's length as a `u32` big endian, then the id's bytes: no
+//! connection's prefix starts with another's, so connection `a` never sees `ab`'s keys); in a
+//! shared database, each connection has its own rows. One connection can never name another's
+//! keys. Keys and values have size caps and each namespace has a byte quota.
+//! The bytes a namespace uses are kept in the `kv-sizes` tree (key: the connection id, value:
+//! `u64` big endian) and updated in the same sled transaction as each write, so the quota check
+//! reads one counter instead of scanning the namespace; a namespace from before the counter is
+//! measured once when it is opened. Layout 1 (before the shared tree) had a tree per connection,
+//! `kv/<connection id>`: [`KvStore::open`] moves them into `kv` (see `migrate`), and the
+//! default tree's `format` key holds the layout version ([`KV_FORMAT`]).
 //! sled calls block, so they run on tokio's blocking pool, never on the async workers.
 //!
 //! A write is not part of the call: a `set` or `delete` the guest saw succeed stays, even if
@@ -66,6 +72,14 @@ pub trait KvBackend: Send + Sync + 'static {
 pub type KvFuture<'a, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<T>> + Send + 'a>>;
 
+/// The kv store's sled layout version: 1 had a tree per connection (`kv/<connection id>`), 2 has
+/// the shared `kv` tree keyed by connection prefix.
+pub const KV_FORMAT: u64 = 2;
+/// The default tree's key holding the layout version (`u64` big endian; absent: 1).
+const FORMAT_KEY: &[u8] = b"format";
+/// Entries moved per atomic batch by the migration.
+const MIGRATION_BATCH: usize = 10_000;
+
 /// The database holding every connection's namespace.
 #[derive(Clone)]
 pub struct KvStore {
@@ -74,18 +88,35 @@ pub struct KvStore {
 
 #[derive(Clone)]
 enum Backend {
-    Sled(sled::Db),
+    Sled {
+        db: sled::Db,
+        /// Every connection's keys, behind its prefix.
+        kv: sled::Tree,
+        /// Connection id -> bytes its namespace uses (`u64` big endian).
+        sizes: sled::Tree,
+    },
     Shared(std::sync::Arc<dyn KvBackend>),
 }
 
 impl KvStore {
-    /// Opens (or creates) the store at `path`.
+    /// Opens (or creates) the store at `path`, moving the namespaces of the previous layout (a
+    /// tree per connection) into the shared tree first; refuses a store of a newer layout.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
-        let db = sled::open(path)
-            .with_context(|| format!("cannot open the kv store at `{}`", path.display()))?;
-        Ok(KvStore {
-            backend: Backend::Sled(db),
+        let cannot = || format!("cannot open the kv store at `{}`", path.display());
+        let db = sled::open(path).with_context(cannot)?;
+        let store = KvStore::sled(db).with_context(cannot)?;
+        // On a thread that ends: each dropped layout-1 tree copies sled's map of tree names,
+        // and the old copies stay in the dropping thread's garbage bag until it ends.
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("psahost-sled-migrate".into())
+                .spawn_scoped(s, || store.migrate())
+                .map_err(|e| anyhow::anyhow!("cannot start a thread to migrate: {e}"))?
+                .join()
+                .map_err(|_| anyhow::anyhow!("the migration panicked"))?
         })
+        .with_context(cannot)?;
+        Ok(store)
     }
 
     /// A store that lives in memory only (for one-off commands and tests).
@@ -94,9 +125,73 @@ impl KvStore {
             .temporary(true)
             .open()
             .context("cannot create a temporary kv store")?;
+        let store = KvStore::sled(db).context("cannot create a temporary kv store")?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn sled(db: sled::Db) -> anyhow::Result<Self> {
         Ok(KvStore {
-            backend: Backend::Sled(db),
+            backend: Backend::Sled {
+                kv: db.open_tree("kv")?,
+                sizes: db.open_tree("kv-sizes")?,
+                db,
+            },
         })
+    }
+
+    /// Brings a sled store to layout [`KV_FORMAT`]: each layout-1 tree `kv/C` (keys and values
+    /// as the guest wrote them) moves into `kv` under `C`'s prefix, in atomic batches; the
+    /// store is flushed and only then the old tree dropped, so an interrupted migration runs
+    /// again at the next open and writes the same keys again (nothing is duplicated). The
+    /// `kv-sizes` counters, keyed by connection id in both layouts, stay as they are. The
+    /// `format` key is written when no `kv/C` tree is left.
+    fn migrate(&self) -> anyhow::Result<()> {
+        let Backend::Sled { db, kv, .. } = &self.backend else {
+            return Ok(());
+        };
+        let version = match db.get(FORMAT_KEY)? {
+            Some(v) => u64::from_be_bytes(
+                v.as_ref()
+                    .try_into()
+                    .map_err(|_| anyhow::anyhow!("the kv store's layout version is damaged"))?,
+            ),
+            None => 1,
+        };
+        if version > KV_FORMAT {
+            anyhow::bail!(
+                "the kv store has layout version {version}, newer than this psahost knows \
+                 ({KV_FORMAT}): run the newer psahost that wrote it, or point `data-dir` elsewhere"
+            );
+        }
+        if version == KV_FORMAT {
+            return Ok(());
+        }
+        for name in db.tree_names() {
+            let Some(connection) = name.strip_prefix(b"kv/") else {
+                continue;
+            };
+            let connection = String::from_utf8_lossy(connection).into_owned();
+            let old = db.open_tree(&name)?;
+            let prefix = connection_prefix(&connection);
+            let mut batch = sled::Batch::default();
+            let mut n = 0;
+            for item in old.iter() {
+                let (k, v) = item?;
+                batch.insert(prefixed(&prefix, &k), v);
+                n += 1;
+                if n == MIGRATION_BATCH {
+                    kv.apply_batch(std::mem::take(&mut batch))?;
+                    n = 0;
+                }
+            }
+            kv.apply_batch(batch)?;
+            db.flush()?;
+            db.drop_tree(&name)?;
+        }
+        db.insert(FORMAT_KEY, &KV_FORMAT.to_be_bytes()[..])?;
+        db.flush()?;
+        Ok(())
     }
 
     /// The namespaces in `backend` (a shared database).
@@ -108,8 +203,8 @@ impl KvStore {
 
     /// The namespace of `connection`.
     pub fn namespace(&self, connection: &str, limits: KvLimits) -> anyhow::Result<KvNamespace> {
-        let db = match &self.backend {
-            Backend::Sled(db) => db,
+        let (kv, sizes) = match &self.backend {
+            Backend::Sled { kv, sizes, .. } => (kv, sizes),
             Backend::Shared(backend) => {
                 return Ok(KvNamespace {
                     place: Place::Shared {
@@ -121,24 +216,12 @@ impl KvStore {
             }
         };
         let cannot = || format!("cannot open the kv namespace of connection `{connection}`");
-        // On a thread that ends, as the record store opens its trees: sled keeps the copy of its
-        // tree-name map that each new tree replaces in the creating thread's garbage bag until
-        // that thread ends (see `psahost_store::SledStore`).
-        let tree = std::thread::scope(|s| {
-            std::thread::Builder::new()
-                .name("psahost-sled-open".into())
-                .spawn_scoped(s, || db.open_tree(format!("kv/{connection}")))
-                .map_err(|e| anyhow::anyhow!("{}: cannot start a thread: {e}", cannot()))?
-                .join()
-                .map_err(|_| anyhow::anyhow!("{}: the thread panicked", cannot()))?
-                .with_context(cannot)
-        })?;
-        let sizes = db.open_tree("kv-sizes").with_context(cannot)?;
+        let prefix = connection_prefix(connection);
         let id = connection.as_bytes().to_vec();
         if sizes.get(&id).with_context(cannot)?.is_none() {
-            let used: u64 = tree
-                .iter()
-                .map(|kv| kv.map(|(k, v)| (k.len() + v.len()) as u64))
+            let used: u64 = kv
+                .scan_prefix(&prefix)
+                .map(|kv| kv.map(|(k, v)| (k.len() - prefix.len() + v.len()) as u64))
                 .sum::<Result<u64, _>>()
                 .with_context(cannot)?;
             sizes
@@ -147,14 +230,19 @@ impl KvStore {
                 .ok(); // someone else measured it first: theirs counts
         }
         Ok(KvNamespace {
-            place: Place::Sled { tree, sizes, id },
+            place: Place::Sled {
+                tree: kv.clone(),
+                sizes: sizes.clone(),
+                id,
+                prefix,
+            },
             limits,
         })
     }
 
     /// Flushes everything to disk (a shared database made each write durable already).
     pub async fn flush(&self) -> anyhow::Result<()> {
-        if let Backend::Sled(db) = &self.backend {
+        if let Backend::Sled { db, .. } = &self.backend {
             db.flush_async()
                 .await
                 .context("cannot flush the kv store")?;
@@ -173,9 +261,13 @@ pub struct KvNamespace {
 #[derive(Clone)]
 enum Place {
     Sled {
+        /// The shared `kv` tree.
         tree: sled::Tree,
         sizes: sled::Tree,
+        /// The connection id (its key in `sizes`).
         id: Vec<u8>,
+        /// The connection's prefix in `tree`.
+        prefix: Vec<u8>,
     },
     Shared {
         backend: std::sync::Arc<dyn KvBackend>,
@@ -188,6 +280,20 @@ enum Place {
 fn shared(e: anyhow::Error) -> KvError {
     tracing::warn!("the shared kv store failed: {e:#}");
     KvError::Storage("the host's kv store is unavailable; try again later".into())
+}
+
+/// A connection's key prefix in the shared tree: the id's length (`u32` big endian), then its
+/// bytes (the record store's layout, `psahost_store::SledStore`).
+fn connection_prefix(connection: &str) -> Vec<u8> {
+    let len = u32::try_from(connection.len()).expect("a connection id is shorter than 4 GiB");
+    prefixed(&len.to_be_bytes(), connection.as_bytes())
+}
+
+fn prefixed(prefix: &[u8], key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + key.len());
+    k.extend_from_slice(prefix);
+    k.extend_from_slice(key);
+    k
 }
 
 fn storage(e: sled::Error) -> KvError {
@@ -218,19 +324,14 @@ impl KvNamespace {
     /// The value of `key`.
     pub async fn get(&self, key: String) -> Result<Option<Vec<u8>>, KvError> {
         self.check_key(&key)?;
-        let tree = match &self.place {
-            Place::Sled { tree, .. } => tree.clone(),
+        let (tree, at) = match &self.place {
+            Place::Sled { tree, prefix, .. } => (tree.clone(), prefixed(prefix, key.as_bytes())),
             Place::Shared {
                 backend,
                 connection,
             } => return backend.get(connection, &key).await.map_err(shared),
         };
-        blocking(move || {
-            tree.get(key.as_bytes())
-                .map(|v| v.map(|v| v.to_vec()))
-                .map_err(storage)
-        })
-        .await
+        blocking(move || tree.get(at).map(|v| v.map(|v| v.to_vec())).map_err(storage)).await
     }
 
     /// Sets `key`, within the caps and the quota.
@@ -240,8 +341,18 @@ impl KvNamespace {
             return Err(KvError::ValueTooLarge(self.limits.max_value_bytes));
         }
         let quota = self.limits.quota_bytes;
-        let (tree, sizes, id) = match &self.place {
-            Place::Sled { tree, sizes, id } => (tree.clone(), sizes.clone(), id.clone()),
+        let (tree, sizes, id, at) = match &self.place {
+            Place::Sled {
+                tree,
+                sizes,
+                id,
+                prefix,
+            } => (
+                tree.clone(),
+                sizes.clone(),
+                id.clone(),
+                prefixed(prefix, key.as_bytes()),
+            ),
             Place::Shared {
                 backend,
                 connection,
@@ -259,7 +370,7 @@ impl KvNamespace {
             (&tree, &sizes)
                 .transaction(|(tree, sizes)| {
                     let old_len = tree
-                        .get(key.as_bytes())?
+                        .get(at.as_slice())?
                         .map(|v| key.len() + v.len())
                         .unwrap_or(0) as u64;
                     let new_len = (key.len() + value.len()) as u64;
@@ -268,7 +379,7 @@ impl KvNamespace {
                     if new_len > old_len && after > quota {
                         return Err(Abort(KvError::QuotaExceeded(quota)));
                     }
-                    tree.insert(key.as_bytes(), value.as_slice())?;
+                    tree.insert(at.as_slice(), value.as_slice())?;
                     sizes.insert(id.as_slice(), &after.to_be_bytes())?;
                     Ok(())
                 })
@@ -280,8 +391,18 @@ impl KvNamespace {
     /// Removes `key`.
     pub async fn delete(&self, key: String) -> Result<(), KvError> {
         self.check_key(&key)?;
-        let (tree, sizes, id) = match &self.place {
-            Place::Sled { tree, sizes, id } => (tree.clone(), sizes.clone(), id.clone()),
+        let (tree, sizes, id, at) = match &self.place {
+            Place::Sled {
+                tree,
+                sizes,
+                id,
+                prefix,
+            } => (
+                tree.clone(),
+                sizes.clone(),
+                id.clone(),
+                prefixed(prefix, key.as_bytes()),
+            ),
             Place::Shared {
                 backend,
                 connection,
@@ -291,7 +412,7 @@ impl KvNamespace {
             use sled::Transactional;
             (&tree, &sizes)
                 .transaction(|(tree, sizes)| {
-                    if let Some(old) = tree.remove(key.as_bytes())? {
+                    if let Some(old) = tree.remove(at.as_slice())? {
                         let used = decode(sizes.get(&id)?);
                         let after = used.saturating_sub((key.len() + old.len()) as u64);
                         sizes.insert(id.as_slice(), &after.to_be_bytes())?;
@@ -317,18 +438,26 @@ impl KvNamespace {
 
     /// The keys starting with `prefix`.
     pub async fn list_keys(&self, prefix: String) -> Result<Vec<String>, KvError> {
-        let tree = match &self.place {
-            Place::Sled { tree, .. } => tree.clone(),
+        let (tree, skip, start) = match &self.place {
+            Place::Sled {
+                tree,
+                prefix: connection,
+                ..
+            } => (
+                tree.clone(),
+                connection.len(),
+                prefixed(connection, prefix.as_bytes()),
+            ),
             Place::Shared {
                 backend,
                 connection,
             } => return backend.list_keys(connection, &prefix).await.map_err(shared),
         };
         blocking(move || {
-            tree.scan_prefix(prefix.as_bytes())
+            tree.scan_prefix(start)
                 .keys()
                 .map(|k| {
-                    k.map(|k| String::from_utf8_lossy(&k).into_owned())
+                    k.map(|k| String::from_utf8_lossy(&k[skip..]).into_owned())
                         .map_err(storage)
                 })
                 .collect()
@@ -406,6 +535,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn namespaces_whose_ids_are_prefixes_of_each_other_are_isolated() {
+        let store = KvStore::temporary().unwrap();
+        let names = ["a", "ab", "a/b", "b"];
+        for name in names {
+            let n = ns(&store, name);
+            n.set("k".into(), name.as_bytes().to_vec()).await.unwrap();
+            n.set(format!("k{name}"), vec![1]).await.unwrap();
+        }
+        for name in names {
+            let n = ns(&store, name);
+            assert_eq!(
+                n.get("k".into()).await.unwrap(),
+                Some(name.as_bytes().to_vec())
+            );
+            assert_eq!(
+                n.list_keys(String::new()).await.unwrap(),
+                vec!["k".to_string(), format!("k{name}")],
+                "namespace `{name}` lists its keys only"
+            );
+            assert_eq!(
+                n.list_keys("ka".into()).await.unwrap().len(),
+                usize::from(name.starts_with('a'))
+            );
+            assert_eq!(n.used_bytes().await.unwrap(), (3 + 2 * name.len()) as u64);
+        }
+        ns(&store, "a").delete("k".into()).await.unwrap();
+        assert_eq!(
+            ns(&store, "ab").get("k".into()).await.unwrap(),
+            Some(b"ab".to_vec())
+        );
+    }
+
+    #[tokio::test]
     async fn caps_and_quota() {
         let store = KvStore::temporary().unwrap();
         let a = ns(&store, "a");
@@ -445,18 +607,19 @@ mod tests {
         a.delete("missing".into()).await.unwrap();
         assert_eq!(a.used_bytes().await.unwrap(), 4);
         // The counter is what is checked: the namespace is not scanned per write.
-        let Place::Sled { tree, .. } = &a.place else {
+        let Place::Sled { tree, prefix, .. } = &a.place else {
             unreachable!("a sled store")
         };
-        tree.insert("hidden", vec![0; 30]).unwrap();
+        tree.insert(prefixed(prefix, b"hidden"), vec![0; 30])
+            .unwrap();
         a.set("k3".into(), vec![0; 16]).await.unwrap();
         assert_eq!(a.used_bytes().await.unwrap(), 4 + 18);
         // A namespace without a counter (written before it existed) is measured once at open.
         drop(a);
-        let Backend::Sled(db) = &store.backend else {
+        let Backend::Sled { sizes, .. } = &store.backend else {
             unreachable!("a sled store")
         };
-        db.open_tree("kv-sizes").unwrap().remove("a").unwrap();
+        sizes.remove("a").unwrap();
         let a = ns(&store, "a");
         assert_eq!(a.used_bytes().await.unwrap(), 4 + 18 + 36);
         assert_eq!(
@@ -465,5 +628,90 @@ mod tests {
         );
         // Another connection has its own count.
         assert_eq!(ns(&store, "b").used_bytes().await.unwrap(), 0);
+    }
+
+    /// A kv store of layout 1 (a tree `kv/<connection id>` per connection, the guest's keys
+    /// as they are, `kv-sizes` by connection id), written with raw sled calls as the old code
+    /// wrote it, opens with every namespace in the shared tree.
+    #[tokio::test]
+    async fn a_store_of_the_old_layout_is_migrated_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            let a = db.open_tree("kv/a").unwrap();
+            a.insert("token", b"t-a".to_vec()).unwrap();
+            a.insert("cursor", b"12".to_vec()).unwrap();
+            let ab = db.open_tree("kv/ab").unwrap();
+            ab.insert("token", b"t-ab".to_vec()).unwrap();
+            // `a` has its counter; `ab` is from before the counter.
+            db.open_tree("kv-sizes")
+                .unwrap()
+                .insert("a", &(5u64 + 3 + 6 + 2).to_be_bytes()[..])
+                .unwrap();
+            // An interrupted migration: part of `kv/ab` moved already, its tree not dropped.
+            db.open_tree("kv")
+                .unwrap()
+                .insert(
+                    prefixed(&connection_prefix("ab"), b"token"),
+                    b"t-ab".to_vec(),
+                )
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let store = KvStore::open(dir.path()).unwrap();
+        let (a, ab) = (ns(&store, "a"), ns(&store, "ab"));
+        assert_eq!(a.get("token".into()).await.unwrap(), Some(b"t-a".to_vec()));
+        assert_eq!(
+            a.list_keys(String::new()).await.unwrap(),
+            vec!["cursor", "token"]
+        );
+        assert_eq!(a.used_bytes().await.unwrap(), 16);
+        assert_eq!(ab.list_keys(String::new()).await.unwrap(), vec!["token"]);
+        assert_eq!(
+            ab.get("token".into()).await.unwrap(),
+            Some(b"t-ab".to_vec())
+        );
+        assert_eq!(ab.used_bytes().await.unwrap(), 5 + 4);
+        // The limits hold on the migrated namespace: 16 + 2 + 16 > 40 is refused.
+        a.set("k".into(), vec![0; 15]).await.unwrap();
+        assert_eq!(
+            a.set("k2".into(), vec![0; 16]).await,
+            Err(KvError::QuotaExceeded(40))
+        );
+        let Backend::Sled { db, .. } = &store.backend else {
+            unreachable!("a sled store")
+        };
+        assert!(
+            db.tree_names().iter().all(|n| !n.starts_with(b"kv/")),
+            "the old trees are dropped"
+        );
+        assert_eq!(
+            db.get(FORMAT_KEY).unwrap().as_deref(),
+            Some(&KV_FORMAT.to_be_bytes()[..])
+        );
+        drop((a, ab, store));
+        // Opened again: nothing to move, everything kept.
+        let store = KvStore::open(dir.path()).unwrap();
+        assert_eq!(
+            ns(&store, "a").list_keys(String::new()).await.unwrap(),
+            vec!["cursor", "k", "token"]
+        );
+        let Backend::Sled { db, .. } = &store.backend else {
+            unreachable!("a sled store")
+        };
+        // A store of a newer layout is refused, naming its directory.
+        db.insert(FORMAT_KEY, &(KV_FORMAT + 1).to_be_bytes()[..])
+            .unwrap();
+        db.flush().unwrap();
+        drop(store);
+        let e = KvStore::open(dir.path())
+            .err()
+            .expect("a newer layout is refused");
+        let text = format!("{e:#}");
+        assert!(text.contains(&dir.path().display().to_string()), "{text}");
+        assert!(
+            text.contains("layout version 3, newer than this psahost knows (2)"),
+            "{text}"
+        );
     }
 }

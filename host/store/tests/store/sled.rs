@@ -34,3 +34,228 @@ async fn a_temporary_store_works_and_starts_empty() {
     assert!(s.changes("acme", 0, 10).await.unwrap().is_empty());
     assert_eq!(s.next_run_id().await.unwrap(), 1);
 }
+
+/// A store of layout 1 (eight trees per connection, `records/C` ... `audit/C`, keys without a
+/// connection prefix, no `format` key), written with raw sled calls in that layout's encoding,
+/// opens with everything in it moved into the shared trees; an interrupted migration (part of a
+/// tree moved, the tree not dropped) finishes without duplicating anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_of_the_per_connection_layout_is_migrated_at_open() {
+    use psahost_store::{
+        Change, ChangeKind, Entity, ListQuery, PageCommit, RecordWrite, RunRecord, SyncMode,
+        SyncState,
+    };
+    use serde_json::{Value, json};
+    use sha2::{Digest, Sha256};
+    use time::OffsetDateTime;
+
+    let dir = tempfile::tempdir().unwrap();
+    let at = OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
+    let record = |seq: u64, json: &Value| {
+        let body = serde_json::to_vec(json).unwrap();
+        let mut v = Sha256::digest(&body).to_vec();
+        v.extend_from_slice(&seq.to_be_bytes());
+        v.extend_from_slice(&(at.unix_timestamp() * 1000).to_be_bytes());
+        v.extend_from_slice(&body);
+        v
+    };
+    let change = |seq: u64, id: &str| {
+        serde_json::to_vec(&Change {
+            seq,
+            entity: Entity::Companies,
+            id: id.into(),
+            kind: ChangeKind::Created,
+            at,
+        })
+        .unwrap()
+    };
+    let run = RunRecord::new(7, Entity::Companies, SyncMode::Full);
+    let state = SyncState {
+        last_run: Some(7),
+        ..SyncState::default()
+    };
+    {
+        let db = sled::open(dir.path()).unwrap();
+        for _ in 0..7 {
+            db.generate_id().unwrap(); // run ids 1..=7 were handed out
+        }
+        let tree = |kind: &str, c: &str| db.open_tree(format!("{kind}/{c}")).unwrap();
+        let records = tree("records", "a");
+        records
+            .insert(b"companies\x001", record(1, &json!({"n": 1})))
+            .unwrap();
+        records
+            .insert(b"companies\x002", record(2, &json!({"n": 2})))
+            .unwrap();
+        let changes = tree("changes", "a");
+        changes.insert(1u64.to_be_bytes(), change(1, "1")).unwrap();
+        changes.insert(2u64.to_be_bytes(), change(2, "2")).unwrap();
+        tree("meta", "a")
+            .insert(b"seq", &2u64.to_be_bytes()[..])
+            .unwrap();
+        tree("state", "a")
+            .insert(b"companies", serde_json::to_vec(&state).unwrap())
+            .unwrap();
+        tree("seen", "a")
+            .insert(b"companies\x001", &[] as &[u8])
+            .unwrap();
+        tree("runs", "a")
+            .insert(7u64.to_be_bytes(), serde_json::to_vec(&run).unwrap())
+            .unwrap();
+        tree("links", "a")
+            .insert(
+                b"customers\0t-1",
+                serde_json::to_vec(&json!({"company-id": "1"})).unwrap(),
+            )
+            .unwrap();
+        tree("audit", "a")
+            .insert(
+                1u64.to_be_bytes(),
+                serde_json::to_vec(&json!({"w": "x"})).unwrap(),
+            )
+            .unwrap();
+        tree("records", "ab")
+            .insert(b"companies\x001", record(1, &json!({"n": "ab"})))
+            .unwrap();
+        tree("changes", "ab")
+            .insert(1u64.to_be_bytes(), change(1, "1"))
+            .unwrap();
+        tree("meta", "ab")
+            .insert(b"seq", &1u64.to_be_bytes()[..])
+            .unwrap();
+        // An interrupted migration: `changes/a`'s first entry was moved already (under `a`'s
+        // prefix, the id's length then its bytes) and the old tree is still there.
+        db.open_tree("changes")
+            .unwrap()
+            .insert(b"\0\0\0\x01a\0\0\0\0\0\0\0\x01", change(1, "1"))
+            .unwrap();
+        db.flush().unwrap();
+    }
+
+    let s = SledStore::open(dir.path()).unwrap();
+    let one = s.get("a", Entity::Companies, "1").await.unwrap().unwrap();
+    assert_eq!(
+        (one.record, one.seq, one.changed_at, one.hash),
+        (
+            json!({"n": 1}),
+            1,
+            at,
+            hex::encode(Sha256::digest(br#"{"n":1}"#))
+        )
+    );
+    let page = s
+        .list("a", Entity::Companies, ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.records.len(), 2);
+    assert_eq!(s.count("ab", Entity::Companies).await.unwrap(), 1);
+    assert_eq!(
+        s.get("ab", Entity::Companies, "1")
+            .await
+            .unwrap()
+            .unwrap()
+            .record,
+        json!({"n": "ab"})
+    );
+    let feed = s.changes("a", 0, 100).await.unwrap();
+    assert_eq!(
+        feed.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        [1, 2],
+        "no change twice"
+    );
+    assert_eq!(s.sync_state("a", Entity::Companies).await.unwrap(), state);
+    assert_eq!(s.run("a", 7).await.unwrap(), Some(run.clone()));
+    assert_eq!(s.runs("a", 10).await.unwrap(), vec![run]);
+    assert_eq!(
+        s.sweep_diff("a", Entity::Companies).await.unwrap().unseen,
+        vec!["2".to_string()]
+    );
+    assert_eq!(
+        s.get_link("a", "customers", "t-1").await.unwrap(),
+        Some(json!({"company-id": "1"}))
+    );
+    assert_eq!(
+        s.audit("a", 0, 0).await.unwrap(),
+        vec![(1, json!({"w": "x"}))]
+    );
+    assert_eq!(s.append_audit("a", json!({"w": "y"})).await.unwrap(), 2);
+    assert!(
+        s.next_run_id().await.unwrap() > 7,
+        "run ids keep increasing"
+    );
+    // The sequences continue without a gap.
+    let out = s
+        .commit(PageCommit {
+            connection: "a".into(),
+            entity: Entity::Companies,
+            upserts: vec![RecordWrite {
+                id: "3".into(),
+                record: json!({"n": 3}),
+            }],
+            deletions: vec!["1".into()],
+            mark_seen: false,
+            checkpoint: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!((out.created, out.deleted, out.last_seq), (1, 1, 4));
+    assert_eq!(
+        s.changes("a", 0, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.seq)
+            .collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    let mut ab = PageCommit {
+        connection: "ab".into(),
+        entity: Entity::Companies,
+        upserts: vec![RecordWrite {
+            id: "2".into(),
+            record: json!({"n": "ab2"}),
+        }],
+        deletions: vec![],
+        mark_seen: false,
+        checkpoint: None,
+    };
+    assert_eq!(s.commit(ab.clone()).await.unwrap().last_seq, 2);
+    drop(s);
+
+    // The old trees are gone and the layout version is written.
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let names: Vec<String> = db
+            .tree_names()
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n.contains('/')), "{names:?}");
+        assert_eq!(
+            db.get("format").unwrap().as_deref(),
+            Some(&2u64.to_be_bytes()[..])
+        );
+    }
+    // Reopened: nothing moves again, nothing is lost.
+    let s = SledStore::open(dir.path()).unwrap();
+    assert_eq!(s.changes("a", 0, 100).await.unwrap().len(), 4);
+    ab.upserts[0].id = "3".into();
+    assert_eq!(s.commit(ab).await.unwrap().last_seq, 3);
+    drop(s);
+
+    // A store of a newer layout is refused, naming its directory.
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.insert("format", &3u64.to_be_bytes()[..]).unwrap();
+        db.flush().unwrap();
+    }
+    let e = SledStore::open(dir.path())
+        .err()
+        .expect("a newer layout is refused");
+    let text = format!("{e:#}");
+    assert!(text.contains(&dir.path().display().to_string()), "{text}");
+    assert!(
+        text.contains("layout version 3, newer than this psahost knows (2)"),
+        "{text}"
+    );
+}
