@@ -221,7 +221,7 @@ impl SledStore {
 /// the leading `C` (`records/C`: `E \0 id`; `changes/C`: `u64` seq; `meta/C`: `seq`; and so
 /// on), and no `format` key. Each such tree's entries move into the shared tree of its kind
 /// under the connection's prefix, in batches of [`MIGRATION_BATCH`] (each batch atomic); the
-/// store is flushed, and only then the old trees are dropped. A migration interrupted at any
+/// store is flushed, and only then the old tree is dropped. A migration interrupted at any
 /// point runs again at the next open: a key moved twice is written twice with the same
 /// value, so nothing is duplicated (a change keeps its number, the sequence its last value).
 /// The `format` key is written when no layout-1 tree is left.
@@ -243,7 +243,6 @@ fn migrate(db: &sled::Db, trees: &Trees) -> anyhow::Result<()> {
     if version == FORMAT {
         return Ok(());
     }
-    let mut moved = Vec::new();
     for name in db.tree_names() {
         let Some((kind, connection)) = std::str::from_utf8(&name)
             .ok()
@@ -257,12 +256,7 @@ fn migrate(db: &sled::Db, trees: &Trees) -> anyhow::Result<()> {
         let old = db.open_tree(&name)?;
         move_prefixed(&old, target, &connection_prefix(connection))
             .with_context(|| format!("cannot migrate the store's tree `{kind}/{connection}`"))?;
-        moved.push(name);
-    }
-    // Every copy durable before the first old tree goes (one flush, not one a tree: 9,000
-    // fsyncs were most of the migration's time).
-    db.flush()?;
-    for name in moved {
+        db.flush()?;
         db.drop_tree(&name)?;
     }
     db.insert(FORMAT_KEY, &FORMAT.to_be_bytes()[..])?;

@@ -142,7 +142,7 @@ impl KvStore {
 
     /// Brings a sled store to layout [`KV_FORMAT`]: each layout-1 tree `kv/C` (keys and values
     /// as the guest wrote them) moves into `kv` under `C`'s prefix, in atomic batches; the
-    /// store is flushed and only then the old trees dropped, so an interrupted migration runs
+    /// store is flushed and only then the old tree dropped, so an interrupted migration runs
     /// again at the next open and writes the same keys again (nothing is duplicated). The
     /// `kv-sizes` counters, keyed by connection id in both layouts, stay as they are. The
     /// `format` key is written when no `kv/C` tree is left.
@@ -167,7 +167,6 @@ impl KvStore {
         if version == KV_FORMAT {
             return Ok(());
         }
-        let mut moved = Vec::new();
         for name in db.tree_names() {
             let Some(connection) = name.strip_prefix(b"kv/") else {
                 continue;
@@ -187,11 +186,7 @@ impl KvStore {
                 }
             }
             kv.apply_batch(batch)?;
-            moved.push(name);
-        }
-        // Every copy durable before the first old tree goes.
-        db.flush()?;
-        for name in moved {
+            db.flush()?;
             db.drop_tree(&name)?;
         }
         db.insert(FORMAT_KEY, &KV_FORMAT.to_be_bytes()[..])?;
