@@ -23,9 +23,9 @@ const RECORDS: usize = 100_000;
 const PAGE: usize = 250;
 
 fn record(i: usize) -> RecordWrite {
-    RecordWrite {
-        id: (i + 1).to_string(),
-        record: json!({
+    RecordWrite::new(
+        (i + 1).to_string(),
+        &json!({
             "id": (i + 1).to_string(),
             "name": format!("WS-{:06}", i + 1),
             "company-id": ((i % 5000) + 1).to_string(),
@@ -42,7 +42,7 @@ fn record(i: usize) -> RecordWrite {
             "updated-at": format!("2026-{:02}-{:02}T10:00:00Z", i % 12 + 1, i % 28 + 1),
             "raw": {"id": i + 1, "_info": {"lastUpdated": "2026-01-01T10:00:00Z"}},
         }),
-    }
+    )
 }
 
 async fn run(name: &str, store: &dyn RecordStore) -> anyhow::Result<()> {

@@ -82,13 +82,64 @@ pub struct StoredRecord {
     pub record: Value,
 }
 
-/// A record to write: its id and its JSON.
+/// A record to write: its id and its JSON text.
+///
+/// The stores keep the text as it is and hash it: the sync writes records without building a
+/// JSON tree for each (see the workflows crate's `records::*_to_text`). Two texts of the same
+/// JSON value (key order, spacing, escapes) are the same record: no change event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordWrite {
     /// The record's id.
     pub id: String,
-    /// The record, with the WIT field names.
-    pub record: Value,
+    /// The record: one JSON object with the WIT field names.
+    json: String,
+}
+
+impl RecordWrite {
+    /// A record from its JSON value.
+    pub fn new(id: impl Into<String>, record: &Value) -> RecordWrite {
+        RecordWrite {
+            id: id.into(),
+            json: record.to_string(),
+        }
+    }
+
+    /// A record from its JSON text, which the caller has written: it must be one JSON object
+    /// (checked in debug builds only; the sync writes 100,000s of them).
+    pub fn from_text(id: impl Into<String>, json: String) -> RecordWrite {
+        debug_assert!(
+            serde_json::from_str::<serde_json::Map<String, Value>>(&json).is_ok(),
+            "a record's text is one JSON object: {json}"
+        );
+        RecordWrite {
+            id: id.into(),
+            json,
+        }
+    }
+
+    /// The record's JSON text.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+}
+
+/// SHA-256 of a record's text, as the stores keep it.
+fn record_hash(json: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(json.as_bytes()).into()
+}
+
+/// Whether two record texts hold the same JSON value. The stores ask only when the hashes of
+/// the texts differ: a record written in other words (before the stores kept texts as they
+/// come, or by a PSA that reordered its keys) is the same record, not a change.
+fn same_json(a: &[u8], b: &[u8]) -> bool {
+    match (
+        serde_json::from_slice::<Value>(a),
+        serde_json::from_slice::<Value>(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// How a sync run reads the PSA.

@@ -6,11 +6,11 @@
 //!
 //! | tree | key | value |
 //! | --- | --- | --- |
-//! | `records` | `C E \0 id` | 32-byte SHA-256 of the JSON, `u64` seq of its last change, `i64` unix ms of that change, then the record's JSON |
+//! | `records` | `C E \0 id` | 32-byte SHA-256 of the JSON text, `u64` seq of its last change, `i64` unix ms of that change, then the record's JSON |
 //! | `changes` | `C u64` seq | JSON [`Change`] |
-//! | `meta` | `C seq` | `u64` last change sequence number |
+//! | `meta` | `C seq`; `C sweep-start \0 E` | `u64` last change sequence number; `u64` that number when the entity's current full sweep began (a record changed after it was seen by the sweep) |
 //! | `state` | `C E` | JSON [`SyncState`] |
-//! | `seen` | `C E \0 id` | empty: ids seen by the entity's current full sweep |
+//! | `seen` | `C E \0 id` | empty: seen by the entity's current full sweep unchanged; or the `u64` seq of a write by another commit since it began |
 //! | `runs` | `C u64` run id | JSON [`RunRecord`] |
 //! | `links` | `C kind \0 key` | the link's JSON |
 //! | `audit` | `C u64` seq | the audit entry's JSON |
@@ -34,12 +34,11 @@
 
 use super::{
     Change, ChangeKind, Checkpoint, CommitOutcome, ListQuery, PageCommit, RecordPage, RecordStore,
-    RunRecord, StoreFuture, StoredRecord, SweepDiff, SyncState,
+    RunRecord, StoreFuture, StoredRecord, SweepDiff, SyncState, record_hash, same_json,
 };
 use crate::Entity;
 use anyhow::{Context, anyhow};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use std::path::Path;
@@ -284,6 +283,14 @@ fn move_prefixed(from: &sled::Tree, to: &sled::Tree, prefix: &[u8]) -> sled::Res
 }
 
 impl Trees {
+    /// The `meta` key of an entity's sweep start (`C sweep-start \0 E`): the connection's last
+    /// sequence number when its current full sweep began.
+    fn sweep_key(&self, entity: Entity) -> Vec<u8> {
+        let mut k = self.key(b"sweep-start\0");
+        k.extend_from_slice(entity.name().as_bytes());
+        k
+    }
+
     /// `C kind \0 key`.
     fn link_key(&self, kind: &str, key: &str) -> Vec<u8> {
         let mut k = Vec::with_capacity(self.prefix.len() + kind.len() + 1 + key.len());
@@ -416,14 +423,17 @@ impl RecordStore for SledStore {
         let flush = self.flush_each_commit;
         let connection = page.connection.clone();
         let fut = self.blocking(&connection, move |store, t| {
-            // Hash and serialise outside the transaction (it may run more than once).
-            let writes: Vec<(Vec<u8>, [u8; 32], Vec<u8>)> = page
+            // Hash outside the transaction (it may run more than once).
+            let writes: Vec<(Vec<u8>, [u8; 32], &[u8])> = page
                 .upserts
                 .iter()
                 .map(|w| {
-                    let json = serde_json::to_vec(&w.record).expect("JSON values serialise");
-                    let hash: [u8; 32] = Sha256::digest(&json).into();
-                    (t.record_key(page.entity, &w.id), hash, json)
+                    let json = w.json().as_bytes();
+                    (
+                        t.record_key(page.entity, &w.id),
+                        record_hash(w.json()),
+                        json,
+                    )
                 })
                 .collect();
             let entity = page.entity;
@@ -441,13 +451,42 @@ impl RecordStore for SledStore {
                         let id = id_of_key(key, id_at);
                         put_change(&t, changes, seq, entity, id, kind, now)
                     };
-                    for (key, hash, json) in &writes {
+                    // A record a sweep's page creates or changes is seen through its new sequence
+                    // number; one written otherwise is marked with it (see `sweep_diff`).
+                    let sweep_started = meta.get(t.sweep_key(entity))?.is_some();
+                    let mark = |key: &[u8]| -> TxResult<()> {
                         if page.mark_seen {
-                            seen.insert(key.as_slice(), &[] as &[u8])?;
+                            seen.insert(key, &[] as &[u8])?;
                         }
+                        Ok(())
+                    };
+                    let mark_changed = |key: &[u8], seq: u64| -> TxResult<()> {
+                        match (page.mark_seen, sweep_started) {
+                            (true, false) => mark(key),
+                            (false, true) => {
+                                seen.insert(key, &seq.to_be_bytes()[..])?;
+                                Ok(())
+                            }
+                            _ => Ok(()),
+                        }
+                    };
+                    for (key, hash, json) in &writes {
                         let kind = match records.get(key)? {
                             Some(old) if old.len() >= 32 && old[..32] == hash[..] => {
                                 out.unchanged += 1;
+                                mark(key)?;
+                                continue;
+                            }
+                            Some(old) if old.len() >= HEADER && same_json(&old[HEADER..], json) => {
+                                // The same record in other words: it keeps its last change,
+                                // and its new text makes the next comparison a hash's.
+                                let mut restated = old.to_vec();
+                                restated[..32].copy_from_slice(hash);
+                                restated.truncate(HEADER);
+                                restated.extend_from_slice(json);
+                                records.insert(key.as_slice(), restated)?;
+                                out.unchanged += 1;
+                                mark(key)?;
                                 continue;
                             }
                             Some(_) => {
@@ -462,6 +501,7 @@ impl RecordStore for SledStore {
                         seq += 1;
                         records.insert(key.as_slice(), encode_record(hash, seq, now, json))?;
                         change(seq, key, kind)?;
+                        mark_changed(key, seq)?;
                     }
                     for id in &page.deletions {
                         let key = t.record_key(entity, id);
@@ -512,8 +552,18 @@ impl RecordStore for SledStore {
                 }
                 t.seen.apply_batch(batch)?;
             }
-            (&t.state, &t.runs)
-                .transaction(|(state, runs)| put_checkpoint(&t, state, runs, entity, &checkpoint))
+            (&t.state, &t.runs, &t.meta)
+                .transaction(|(state, runs, meta)| {
+                    if clear_seen {
+                        // Where the new sweep starts in the change feed: a record written after
+                        // it was seen by the sweep (`sweep_diff`).
+                        let seq = meta
+                            .get(t.key(SEQ_KEY))?
+                            .map_or([0; 8], |v| v.as_ref().try_into().unwrap_or([0; 8]));
+                        meta.insert(t.sweep_key(entity), &seq[..])?;
+                    }
+                    put_checkpoint(&t, state, runs, entity, &checkpoint)
+                })
                 .map_err(tx_error)?;
             if flush {
                 store.db.flush().context("cannot flush the record store")?;
@@ -639,10 +689,26 @@ impl RecordStore for SledStore {
         self.blocking(connection, move |_, t| {
             let prefix = t.entity_prefix(entity);
             let mut diff = SweepDiff::default();
-            for key in t.records.scan_prefix(&prefix).keys() {
-                let key = key?;
+            // Seen: marked empty by the sweep, or written by the sweep since it started (a
+            // sequence number after its start, unless marked with that number: written by a
+            // commit that was not the sweep's). A sweep begun before starts were kept has none
+            // (`u64::MAX`): only its marks count.
+            let start = match t.meta.get(t.sweep_key(entity))? {
+                Some(v) => u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
+                None => u64::MAX,
+            };
+            for item in t.records.scan_prefix(&prefix) {
+                let (key, value) = item?;
                 diff.stored += 1;
-                if !t.seen.contains_key(&key)? {
+                let seq = value
+                    .get(32..40)
+                    .map_or(0, |s| u64::from_be_bytes(s.try_into().expect("8 bytes")));
+                let seen = match t.seen.get(&key)? {
+                    Some(mark) if mark.is_empty() => true,
+                    Some(mark) if mark[..] == seq.to_be_bytes() => false,
+                    _ => seq > start,
+                };
+                if !seen {
                     diff.unseen.push(id_of_key(&key, prefix.len()));
                 }
             }

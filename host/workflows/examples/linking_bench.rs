@@ -45,14 +45,14 @@ fn company_name(i: usize) -> String {
 }
 
 fn company(i: usize, name: &str) -> RecordWrite {
-    RecordWrite {
-        id: i.to_string(),
-        record: json!({
+    RecordWrite::new(
+        i.to_string(),
+        &json!({
             "id": i.to_string(), "name": name, "active": true, "types": [],
             "phone": format!("+1 555 {:07}", i), "website": format!("https://c{i}.example"),
             "sites": [], "raw": {},
         }),
-    }
+    )
 }
 
 async fn commit(store: &dyn RecordStore, entity: Entity, upserts: Vec<RecordWrite>) {
@@ -85,13 +85,15 @@ async fn main() {
         let contacts = chunk
             .iter()
             .flat_map(|&i| {
-                (0..2).map(move |k| RecordWrite {
-                    id: format!("{i}-{k}"),
-                    record: json!({
-                        "id": format!("{i}-{k}"), "company-id": i.to_string(),
-                        "emails": [format!("p{k}@c{i}.example")], "phones": [],
-                        "active": true, "primary": k == 0, "raw": {},
-                    }),
+                (0..2).map(move |k| {
+                    RecordWrite::new(
+                        format!("{i}-{k}"),
+                        &json!({
+                            "id": format!("{i}-{k}"), "company-id": i.to_string(),
+                            "emails": [format!("p{k}@c{i}.example")], "phones": [],
+                            "active": true, "primary": k == 0, "raw": {},
+                        }),
+                    )
                 })
             })
             .collect();

@@ -9,16 +9,23 @@
 //! - an `option` is `null` or its value; a `list` is an array; an `entity-ref` is
 //!   `{"id": .., "name": ..}`; a `billing-cycle` is its WIT case name (`semi-annual`);
 //! - decimals, dates and timestamps stay strings, exactly as the connector wrote them;
-//! - `raw` (the PSA's own JSON text) is stored parsed when it is a JSON object or array, so
+//! - `raw` (the PSA's own JSON text) is stored as JSON when it is a JSON object or array, so
 //!   consumers get a document rather than a string; any other text is stored as a string.
 //!   Reading back serialises the parsed document again (same content, key order may differ).
+//!
+//! Each record is written once, by a borrowed `…Json` struct serialised with serde: to text for
+//! the store (`*_to_text`, the sync's hot path: the PSA's `raw` text goes in as it is, checked
+//! but never parsed into a tree) and to a [`Value`] for everything else (`*_to_json`). The store
+//! hashes the text and compares the JSON values when two texts differ (see `psahost_store`).
 
 use anyhow::{Context, anyhow, bail};
 use psahost_sandbox::bindings::psa::connector::types::{
     Address, Agreement, AgreementLine, BillingCycle, Company, Configuration, ConfigurationAnswer,
     Contact, DatasetRecord, EntityRef, Note, Site, Ticket,
 };
-use serde_json::{Map, Value, json};
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 // ---------------------------------------------------------------------------------------------
 // Shared parts
@@ -32,6 +39,30 @@ pub fn raw_to_json(raw: &str) -> Value {
     }
 }
 
+/// `raw` as it is serialised: the PSA's text itself when it is a JSON object or array (checked by
+/// a scan that builds no tree), else a JSON string. Serialised to a [`Value`] it is exactly
+/// [`raw_to_json`].
+pub struct RawJson<'a>(pub &'a str);
+
+impl Serialize for RawJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match serde_json::from_str::<&RawValue>(self.0) {
+            Ok(v) if v.get().starts_with(['{', '[']) => v.serialize(s),
+            _ => s.serialize_str(self.0),
+        }
+    }
+}
+
+/// A record's JSON text for the store.
+fn to_text(record: &impl Serialize) -> String {
+    serde_json::to_string(record).expect("records serialise: their keys are strings")
+}
+
+/// A record's JSON value.
+fn to_value(record: &impl Serialize) -> Value {
+    serde_json::to_value(record).expect("records serialise: their keys are strings")
+}
+
 /// A stored `raw` value back as JSON text (the inverse of [`raw_to_json`]).
 pub fn raw_from_json(value: &Value) -> String {
     match value {
@@ -42,12 +73,25 @@ pub fn raw_from_json(value: &Value) -> String {
 }
 
 /// An `entity-ref` as `{"id": .., "name": ..}`.
-pub fn entity_ref_to_json(r: &EntityRef) -> Value {
-    json!({ "id": r.id, "name": r.name })
+#[derive(Serialize)]
+struct RefJson<'a> {
+    id: &'a str,
+    name: &'a Option<String>,
 }
 
-fn opt_ref(r: &Option<EntityRef>) -> Value {
-    r.as_ref().map_or(Value::Null, entity_ref_to_json)
+fn opt_ref(r: &Option<EntityRef>) -> Option<RefJson<'_>> {
+    r.as_ref().map(|r| RefJson {
+        id: &r.id,
+        name: &r.name,
+    })
+}
+
+/// An `entity-ref` as `{"id": .., "name": ..}`.
+pub fn entity_ref_to_json(r: &EntityRef) -> Value {
+    to_value(&RefJson {
+        id: &r.id,
+        name: &r.name,
+    })
 }
 
 /// A `billing-cycle` as its WIT case name.
@@ -77,14 +121,25 @@ pub fn billing_cycle_from_name(name: &str) -> anyhow::Result<BillingCycle> {
     })
 }
 
-fn address_to_json(a: &Address) -> Value {
-    json!({
-        "line1": a.line1,
-        "line2": a.line2,
-        "city": a.city,
-        "state": a.state,
-        "postal-code": a.postal_code,
-        "country": a.country,
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct AddressJson<'a> {
+    line1: &'a Option<String>,
+    line2: &'a Option<String>,
+    city: &'a Option<String>,
+    state: &'a Option<String>,
+    postal_code: &'a Option<String>,
+    country: &'a Option<String>,
+}
+
+fn address_json(a: &Option<Address>) -> Option<AddressJson<'_>> {
+    a.as_ref().map(|a| AddressJson {
+        line1: &a.line1,
+        line2: &a.line2,
+        city: &a.city,
+        state: &a.state,
+        postal_code: &a.postal_code,
+        country: &a.country,
     })
 }
 
@@ -202,64 +257,111 @@ impl<'a> Fields<'a> {
 // ---------------------------------------------------------------------------------------------
 // Dataset records
 
-/// A dataset record as stored JSON: its id, time and the PSA's JSON (parsed, like `raw`
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct DatasetRecordJson<'a> {
+    id: &'a str,
+    updated_at: &'a Option<String>,
+    raw: RawJson<'a>,
+}
+
+fn dataset_record_json(r: &DatasetRecord) -> DatasetRecordJson<'_> {
+    DatasetRecordJson {
+        id: &r.id,
+        updated_at: &r.updated_at,
+        raw: RawJson(&r.raw),
+    }
+}
+
+/// A dataset record as stored JSON: its id, time and the PSA's JSON (a document, like `raw`
 /// everywhere).
 pub fn dataset_record_to_json(r: &DatasetRecord) -> Value {
-    json!({
-        "id": r.id,
-        "updated-at": r.updated_at,
-        "raw": raw_to_json(&r.raw),
-    })
+    to_value(&dataset_record_json(r))
+}
+
+/// [`dataset_record_to_json`] as text, for the store.
+pub fn dataset_record_to_text(r: &DatasetRecord) -> String {
+    to_text(&dataset_record_json(r))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Companies
 
-/// A company as stored JSON.
-pub fn company_to_json(c: &Company) -> Value {
-    let mut v = json!({
-        "id": c.id,
-        "name": c.name,
-        "identifier": c.identifier,
-        "status": opt_ref(&c.status),
-        "active": c.active,
-        "types": c.types,
-        "phone": c.phone,
-        "website": c.website,
-        "address": c.address.as_ref().map_or(Value::Null, address_to_json),
-        "updated-at": c.updated_at,
-        "raw": raw_to_json(&c.raw),
-    });
-    // Contract 0.2.0's fields are stored only when set, so what a 0.1.x connector returns
-    // keeps its content hash (and an upgrade of the host emits no change events).
-    let map = v.as_object_mut().expect("a company is an object");
-    if let Some(p) = &c.parent_id {
-        map.insert("parent-id".into(), json!(p));
-    }
-    if c.classification.is_some() {
-        map.insert("classification".into(), opt_ref(&c.classification));
-    }
-    if c.market_segment.is_some() {
-        map.insert("market-segment".into(), opt_ref(&c.market_segment));
-    }
-    if !c.sites.is_empty() {
-        map.insert(
-            "sites".into(),
-            c.sites.iter().map(site_to_json).collect::<Vec<_>>().into(),
-        );
-    }
-    v
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct CompanyJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    identifier: &'a Option<String>,
+    status: Option<RefJson<'a>>,
+    active: bool,
+    types: &'a [String],
+    phone: &'a Option<String>,
+    website: &'a Option<String>,
+    address: Option<AddressJson<'a>>,
+    updated_at: &'a Option<String>,
+    raw: RawJson<'a>,
+    // Contract 0.2.0's fields are stored only when set, so what a 0.1.x connector returns keeps
+    // its content (and an upgrade of the host emits no change events).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_id: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    classification: Option<RefJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    market_segment: Option<RefJson<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sites: Vec<SiteJson<'a>>,
 }
 
-fn site_to_json(s: &Site) -> Value {
-    json!({
-        "id": s.id,
-        "name": s.name,
-        "address": s.address.as_ref().map_or(Value::Null, address_to_json),
-        "phone": s.phone,
-        "primary": s.primary,
-        "active": s.active,
-    })
+#[derive(Serialize)]
+struct SiteJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    address: Option<AddressJson<'a>>,
+    phone: &'a Option<String>,
+    primary: bool,
+    active: bool,
+}
+
+fn company_json(c: &Company) -> CompanyJson<'_> {
+    CompanyJson {
+        id: &c.id,
+        name: &c.name,
+        identifier: &c.identifier,
+        status: opt_ref(&c.status),
+        active: c.active,
+        types: &c.types,
+        phone: &c.phone,
+        website: &c.website,
+        address: address_json(&c.address),
+        updated_at: &c.updated_at,
+        raw: RawJson(&c.raw),
+        parent_id: &c.parent_id,
+        classification: opt_ref(&c.classification),
+        market_segment: opt_ref(&c.market_segment),
+        sites: c
+            .sites
+            .iter()
+            .map(|s| SiteJson {
+                id: &s.id,
+                name: &s.name,
+                address: address_json(&s.address),
+                phone: &s.phone,
+                primary: s.primary,
+                active: s.active,
+            })
+            .collect(),
+    }
+}
+
+/// A company as stored JSON.
+pub fn company_to_json(c: &Company) -> Value {
+    to_value(&company_json(c))
+}
+
+/// [`company_to_json`] as text, for the store.
+pub fn company_to_text(c: &Company) -> String {
+    to_text(&company_json(c))
 }
 
 fn address_from_json(v: &Value) -> anyhow::Result<Option<Address>> {
@@ -317,21 +419,46 @@ pub fn company_from_json(v: &Value) -> anyhow::Result<Company> {
 // ---------------------------------------------------------------------------------------------
 // Contacts
 
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ContactJson<'a> {
+    id: &'a str,
+    company_id: &'a Option<String>,
+    first_name: &'a Option<String>,
+    last_name: &'a Option<String>,
+    title: &'a Option<String>,
+    emails: &'a [String],
+    phones: &'a [String],
+    active: bool,
+    primary: bool,
+    updated_at: &'a Option<String>,
+    raw: RawJson<'a>,
+}
+
+fn contact_json(c: &Contact) -> ContactJson<'_> {
+    ContactJson {
+        id: &c.id,
+        company_id: &c.company_id,
+        first_name: &c.first_name,
+        last_name: &c.last_name,
+        title: &c.title,
+        emails: &c.emails,
+        phones: &c.phones,
+        active: c.active,
+        primary: c.primary,
+        updated_at: &c.updated_at,
+        raw: RawJson(&c.raw),
+    }
+}
+
 /// A contact as stored JSON.
 pub fn contact_to_json(c: &Contact) -> Value {
-    json!({
-        "id": c.id,
-        "company-id": c.company_id,
-        "first-name": c.first_name,
-        "last-name": c.last_name,
-        "title": c.title,
-        "emails": c.emails,
-        "phones": c.phones,
-        "active": c.active,
-        "primary": c.primary,
-        "updated-at": c.updated_at,
-        "raw": raw_to_json(&c.raw),
-    })
+    to_value(&contact_json(c))
+}
+
+/// [`contact_to_json`] as text, for the store.
+pub fn contact_to_text(c: &Contact) -> String {
+    to_text(&contact_json(c))
 }
 
 /// A stored contact back as the WIT record.
@@ -355,20 +482,39 @@ pub fn contact_from_json(v: &Value) -> anyhow::Result<Contact> {
 // ---------------------------------------------------------------------------------------------
 // Agreements
 
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct AgreementLineJson<'a> {
+    id: &'a str,
+    product: Option<RefJson<'a>>,
+    description: &'a Option<String>,
+    quantity: &'a str,
+    unit_price: &'a str,
+    billable: bool,
+    billing_cycle: Option<&'static str>,
+    effective_date: &'a Option<String>,
+    cancelled_date: &'a Option<String>,
+    raw: RawJson<'a>,
+}
+
+fn agreement_line_json(l: &AgreementLine) -> AgreementLineJson<'_> {
+    AgreementLineJson {
+        id: &l.id,
+        product: opt_ref(&l.product),
+        description: &l.description,
+        quantity: &l.quantity,
+        unit_price: &l.unit_price,
+        billable: l.billable,
+        billing_cycle: l.billing_cycle.map(billing_cycle_name),
+        effective_date: &l.effective_date,
+        cancelled_date: &l.cancelled_date,
+        raw: RawJson(&l.raw),
+    }
+}
+
 /// An agreement line as stored JSON.
 pub fn agreement_line_to_json(l: &AgreementLine) -> Value {
-    json!({
-        "id": l.id,
-        "product": opt_ref(&l.product),
-        "description": l.description,
-        "quantity": l.quantity,
-        "unit-price": l.unit_price,
-        "billable": l.billable,
-        "billing-cycle": l.billing_cycle.map(billing_cycle_name),
-        "effective-date": l.effective_date,
-        "cancelled-date": l.cancelled_date,
-        "raw": raw_to_json(&l.raw),
-    })
+    to_value(&agreement_line_json(l))
 }
 
 /// A stored agreement line back as the WIT record.
@@ -392,24 +538,52 @@ pub fn agreement_line_from_json(v: &Value) -> anyhow::Result<AgreementLine> {
     })
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct AgreementJson<'a> {
+    id: &'a str,
+    company_id: &'a str,
+    name: &'a str,
+    agreement_type: Option<RefJson<'a>>,
+    status: &'a Option<String>,
+    start_date: &'a Option<String>,
+    end_date: &'a Option<String>,
+    recurring: bool,
+    cancelled: bool,
+    billing_cycle: &'static str,
+    bill_amount: &'a Option<String>,
+    lines: Vec<AgreementLineJson<'a>>,
+    updated_at: &'a Option<String>,
+    raw: RawJson<'a>,
+}
+
+fn agreement_json(a: &Agreement) -> AgreementJson<'_> {
+    AgreementJson {
+        id: &a.id,
+        company_id: &a.company_id,
+        name: &a.name,
+        agreement_type: opt_ref(&a.agreement_type),
+        status: &a.status,
+        start_date: &a.start_date,
+        end_date: &a.end_date,
+        recurring: a.recurring,
+        cancelled: a.cancelled,
+        billing_cycle: billing_cycle_name(a.billing_cycle),
+        bill_amount: &a.bill_amount,
+        lines: a.lines.iter().map(agreement_line_json).collect(),
+        updated_at: &a.updated_at,
+        raw: RawJson(&a.raw),
+    }
+}
+
 /// An agreement, with its lines, as stored JSON.
 pub fn agreement_to_json(a: &Agreement) -> Value {
-    json!({
-        "id": a.id,
-        "company-id": a.company_id,
-        "name": a.name,
-        "agreement-type": opt_ref(&a.agreement_type),
-        "status": a.status,
-        "start-date": a.start_date,
-        "end-date": a.end_date,
-        "recurring": a.recurring,
-        "cancelled": a.cancelled,
-        "billing-cycle": billing_cycle_name(a.billing_cycle),
-        "bill-amount": a.bill_amount,
-        "lines": a.lines.iter().map(agreement_line_to_json).collect::<Vec<_>>(),
-        "updated-at": a.updated_at,
-        "raw": raw_to_json(&a.raw),
-    })
+    to_value(&agreement_json(a))
+}
+
+/// [`agreement_to_json`] as text, for the store.
+pub fn agreement_to_text(a: &Agreement) -> String {
+    to_text(&agreement_json(a))
 }
 
 /// A stored agreement back as the WIT record.
@@ -445,38 +619,86 @@ pub fn agreement_from_json(v: &Value) -> anyhow::Result<Agreement> {
 // ---------------------------------------------------------------------------------------------
 // Configurations
 
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ConfigurationJson<'a> {
+    id: &'a str,
+    company_id: &'a Option<String>,
+    name: &'a str,
+    configuration_type: Option<RefJson<'a>>,
+    status: Option<RefJson<'a>>,
+    active: bool,
+    serial_number: &'a Option<String>,
+    model_number: &'a Option<String>,
+    mac_address: &'a Option<String>,
+    ip_address: &'a Option<String>,
+    device_identifier: &'a Option<String>,
+    manufacturer: Option<RefJson<'a>>,
+    vendor: Option<RefJson<'a>>,
+    notes: &'a Option<String>,
+    updated_at: &'a Option<String>,
+    raw: RawJson<'a>,
+    /// Stored only when set, as the company's 0.2.0 fields.
+    #[serde(
+        skip_serializing_if = "no_answers",
+        serialize_with = "serialize_answers"
+    )]
+    questions: &'a [ConfigurationAnswer],
+}
+
+fn no_answers(answers: &&[ConfigurationAnswer]) -> bool {
+    answers.is_empty()
+}
+
+/// Configuration answers as `[{"question-id": .., "question": .., "answer": ..}]`.
+fn serialize_answers<S: Serializer>(
+    answers: &&[ConfigurationAnswer],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct AnswerJson<'a> {
+        question_id: &'a Option<String>,
+        question: &'a str,
+        answer: &'a Option<String>,
+    }
+    s.collect_seq(answers.iter().map(|q| AnswerJson {
+        question_id: &q.question_id,
+        question: &q.question,
+        answer: &q.answer,
+    }))
+}
+
+fn configuration_json(c: &Configuration) -> ConfigurationJson<'_> {
+    ConfigurationJson {
+        id: &c.id,
+        company_id: &c.company_id,
+        name: &c.name,
+        configuration_type: opt_ref(&c.configuration_type),
+        status: opt_ref(&c.status),
+        active: c.active,
+        serial_number: &c.serial_number,
+        model_number: &c.model_number,
+        mac_address: &c.mac_address,
+        ip_address: &c.ip_address,
+        device_identifier: &c.device_identifier,
+        manufacturer: opt_ref(&c.manufacturer),
+        vendor: opt_ref(&c.vendor),
+        notes: &c.notes,
+        updated_at: &c.updated_at,
+        raw: RawJson(&c.raw),
+        questions: &c.questions,
+    }
+}
+
 /// A configuration item as stored JSON.
 pub fn configuration_to_json(c: &Configuration) -> Value {
-    let mut v = json!({
-        "id": c.id,
-        "company-id": c.company_id,
-        "name": c.name,
-        "configuration-type": opt_ref(&c.configuration_type),
-        "status": opt_ref(&c.status),
-        "active": c.active,
-        "serial-number": c.serial_number,
-        "model-number": c.model_number,
-        "mac-address": c.mac_address,
-        "ip-address": c.ip_address,
-        "device-identifier": c.device_identifier,
-        "manufacturer": opt_ref(&c.manufacturer),
-        "vendor": opt_ref(&c.vendor),
-        "notes": c.notes,
-        "updated-at": c.updated_at,
-        "raw": raw_to_json(&c.raw),
-    });
-    // Stored only when set, as the company's 0.2.0 fields.
-    if !c.questions.is_empty() {
-        let answers: Vec<Value> = c
-            .questions
-            .iter()
-            .map(|q| json!({ "question-id": q.question_id, "question": q.question, "answer": q.answer }))
-            .collect();
-        v.as_object_mut()
-            .expect("a configuration is an object")
-            .insert("questions".into(), answers.into());
-    }
-    v
+    to_value(&configuration_json(c))
+}
+
+/// [`configuration_to_json`] as text, for the store.
+pub fn configuration_to_text(c: &Configuration) -> String {
+    to_text(&configuration_json(c))
 }
 
 fn answer_from_json(v: &Value) -> anyhow::Result<ConfigurationAnswer> {
@@ -515,25 +737,54 @@ pub fn configuration_from_json(v: &Value) -> anyhow::Result<Configuration> {
 // ---------------------------------------------------------------------------------------------
 // Tickets and notes
 
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct TicketJson<'a> {
+    id: &'a str,
+    summary: &'a str,
+    company_id: &'a Option<String>,
+    contact_id: &'a Option<String>,
+    queue: Option<RefJson<'a>>,
+    status: Option<RefJson<'a>>,
+    priority: Option<RefJson<'a>>,
+    ticket_type: Option<RefJson<'a>>,
+    sub_type: Option<RefJson<'a>>,
+    source: Option<RefJson<'a>>,
+    agreement_id: &'a Option<String>,
+    closed: bool,
+    created_at: &'a Option<String>,
+    updated_at: &'a Option<String>,
+    raw: RawJson<'a>,
+}
+
+fn ticket_json(t: &Ticket) -> TicketJson<'_> {
+    TicketJson {
+        id: &t.id,
+        summary: &t.summary,
+        company_id: &t.company_id,
+        contact_id: &t.contact_id,
+        queue: opt_ref(&t.queue),
+        status: opt_ref(&t.status),
+        priority: opt_ref(&t.priority),
+        ticket_type: opt_ref(&t.ticket_type),
+        sub_type: opt_ref(&t.sub_type),
+        source: opt_ref(&t.source),
+        agreement_id: &t.agreement_id,
+        closed: t.closed,
+        created_at: &t.created_at,
+        updated_at: &t.updated_at,
+        raw: RawJson(&t.raw),
+    }
+}
+
 /// A ticket as stored JSON.
 pub fn ticket_to_json(t: &Ticket) -> Value {
-    json!({
-        "id": t.id,
-        "summary": t.summary,
-        "company-id": t.company_id,
-        "contact-id": t.contact_id,
-        "queue": opt_ref(&t.queue),
-        "status": opt_ref(&t.status),
-        "priority": opt_ref(&t.priority),
-        "ticket-type": opt_ref(&t.ticket_type),
-        "sub-type": opt_ref(&t.sub_type),
-        "source": opt_ref(&t.source),
-        "agreement-id": t.agreement_id,
-        "closed": t.closed,
-        "created-at": t.created_at,
-        "updated-at": t.updated_at,
-        "raw": raw_to_json(&t.raw),
-    })
+    to_value(&ticket_json(t))
+}
+
+/// [`ticket_to_json`] as text, for the store.
+pub fn ticket_to_text(t: &Ticket) -> String {
+    to_text(&ticket_json(t))
 }
 
 /// A stored ticket back as the WIT record.
@@ -560,15 +811,27 @@ pub fn ticket_from_json(v: &Value) -> anyhow::Result<Ticket> {
 
 /// A ticket note as stored JSON.
 pub fn note_to_json(n: &Note) -> Value {
-    json!({
-        "id": n.id,
-        "ticket-id": n.ticket_id,
-        "text": n.text,
-        "internal": n.internal,
-        "resolution": n.resolution,
-        "created-at": n.created_at,
-        "created-by": n.created_by,
-        "raw": raw_to_json(&n.raw),
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct NoteJson<'a> {
+        id: &'a str,
+        ticket_id: &'a str,
+        text: &'a str,
+        internal: bool,
+        resolution: bool,
+        created_at: &'a Option<String>,
+        created_by: &'a Option<String>,
+        raw: RawJson<'a>,
+    }
+    to_value(&NoteJson {
+        id: &n.id,
+        ticket_id: &n.ticket_id,
+        text: &n.text,
+        internal: n.internal,
+        resolution: n.resolution,
+        created_at: &n.created_at,
+        created_by: &n.created_by,
+        raw: RawJson(&n.raw),
     })
 }
 
@@ -590,6 +853,7 @@ pub fn note_from_json(v: &Value) -> anyhow::Result<Note> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn r(id: &str, name: Option<&str>) -> Option<EntityRef> {
         Some(EntityRef {
@@ -679,6 +943,7 @@ mod tests {
         assert_eq!(v["status"], json!({"id": "1", "name": "Active"}));
         assert_eq!(v["raw"]["name"], "Acme");
         assert_eq!(company_from_json(&v).unwrap(), c);
+        assert_eq!(parsed(&company_to_text(&c)), v);
     }
 
     #[test]
@@ -711,6 +976,7 @@ mod tests {
             raw: "[1,2]".into(),
         };
         let v = agreement_to_json(&a);
+        assert_eq!(parsed(&agreement_to_text(&a)), v);
         assert_eq!(v["billing-cycle"], "semi-annual");
         assert_eq!(v["lines"][0]["billing-cycle"], "one-time");
         assert_eq!(v["lines"][0]["unit-price"], "12.50");
@@ -739,6 +1005,7 @@ mod tests {
             raw: "{}".into(),
         };
         assert_eq!(contact_from_json(&contact_to_json(&c)).unwrap(), c);
+        assert_eq!(parsed(&contact_to_text(&c)), contact_to_json(&c));
         let cfg = Configuration {
             id: "9".into(),
             company_id: None,
@@ -763,6 +1030,7 @@ mod tests {
             raw: "{}".into(),
         };
         let v = configuration_to_json(&cfg);
+        assert_eq!(parsed(&configuration_to_text(&cfg)), v);
         assert_eq!(v["questions"][0]["question"], "Firmware");
         assert_eq!(v["serial-number"], "SN1");
         assert_eq!(configuration_from_json(&v).unwrap(), cfg);
@@ -784,6 +1052,7 @@ mod tests {
             raw: "{}".into(),
         };
         assert_eq!(ticket_from_json(&ticket_to_json(&t)).unwrap(), t);
+        assert_eq!(parsed(&ticket_to_text(&t)), ticket_to_json(&t));
         let n = Note {
             id: "8".into(),
             ticket_id: "5".into(),
@@ -795,6 +1064,47 @@ mod tests {
             raw: "{}".into(),
         };
         assert_eq!(note_from_json(&note_to_json(&n)).unwrap(), n);
+    }
+
+    fn parsed(text: &str) -> Value {
+        serde_json::from_str(text).unwrap()
+    }
+
+    /// The stored text keeps the PSA's `raw` as it came when it is a JSON document (no tree is
+    /// built for it) and as a string otherwise; parsed, it is the stored value, which is
+    /// [`raw_to_json`]'s.
+    #[test]
+    fn raw_goes_into_the_text_as_it_is() {
+        let record = |raw: &str| DatasetRecord {
+            id: "1".into(),
+            updated_at: None,
+            raw: raw.into(),
+        };
+        for (raw, text) in [
+            (
+                r#" {"b": 1,  "a": [1.50, "\u00e9"]} "#,
+                r#"{"id":"1","updated-at":null,"raw":{"b": 1,  "a": [1.50, "\u00e9"]}}"#,
+            ),
+            ("[]", r#"{"id":"1","updated-at":null,"raw":[]}"#),
+            ("42", r#"{"id":"1","updated-at":null,"raw":"42"}"#),
+            (
+                r#"{"a": 1"#,
+                r#"{"id":"1","updated-at":null,"raw":"{\"a\": 1"}"#,
+            ),
+            (
+                "not json",
+                r#"{"id":"1","updated-at":null,"raw":"not json"}"#,
+            ),
+            (
+                r#"{"a":1} {"b":2}"#,
+                r#"{"id":"1","updated-at":null,"raw":"{\"a\":1} {\"b\":2}"}"#,
+            ),
+        ] {
+            let r = record(raw);
+            assert_eq!(dataset_record_to_text(&r), text, "{raw}");
+            assert_eq!(parsed(text)["raw"], raw_to_json(raw), "{raw}");
+            assert_eq!(parsed(text), dataset_record_to_json(&r), "{raw}");
+        }
     }
 
     #[test]

@@ -352,7 +352,8 @@ fn shorten(cursor: &str) -> String {
 
 /// A page read from the connector: (id, updated-at, JSON) per record, and the next cursor.
 struct Fetched {
-    items: Vec<(String, Option<String>, Value)>,
+    /// Each record's id, `updated-at` and stored text.
+    items: Vec<(String, Option<String>, String)>,
     next: Option<String>,
     /// The PSA's count of the whole read, when the connector reported it.
     total: Option<u64>,
@@ -381,11 +382,11 @@ async fn fetch_page(
         }};
     }
     Ok(match entity {
-        Entity::Companies => page!(list_companies, records::company_to_json),
-        Entity::Contacts => page!(list_contacts, records::contact_to_json),
-        Entity::Agreements => page!(list_agreements, records::agreement_to_json),
-        Entity::Configurations => page!(list_configurations, records::configuration_to_json),
-        Entity::Tickets => page!(list_tickets, records::ticket_to_json),
+        Entity::Companies => page!(list_companies, records::company_to_text),
+        Entity::Contacts => page!(list_contacts, records::contact_to_text),
+        Entity::Agreements => page!(list_agreements, records::agreement_to_text),
+        Entity::Configurations => page!(list_configurations, records::configuration_to_text),
+        Entity::Tickets => page!(list_tickets, records::ticket_to_text),
         Entity::Dataset(d) => {
             let page = conn.list_dataset(d.name(), request).await?;
             Fetched {
@@ -393,7 +394,7 @@ async fn fetch_page(
                     .items
                     .iter()
                     .map(|r| {
-                        let json = records::dataset_record_to_json(r);
+                        let json = records::dataset_record_to_text(r);
                         (r.id.clone(), r.updated_at.clone(), json)
                     })
                     .collect(),
@@ -410,17 +411,17 @@ async fn fetch_one(
     conn: &Connection,
     entity: Entity,
     id: &str,
-) -> Result<Option<Value>, ConnectorError> {
+) -> Result<Option<String>, ConnectorError> {
     let id = id.to_string();
     Ok(Some(match entity {
         Entity::Dataset(_) => return Ok(None),
-        Entity::Companies => records::company_to_json(&conn.get_company(id).await?),
-        Entity::Contacts => records::contact_to_json(&conn.get_contact(id).await?),
-        Entity::Agreements => records::agreement_to_json(&conn.get_agreement(id).await?),
+        Entity::Companies => records::company_to_text(&conn.get_company(id).await?),
+        Entity::Contacts => records::contact_to_text(&conn.get_contact(id).await?),
+        Entity::Agreements => records::agreement_to_text(&conn.get_agreement(id).await?),
         Entity::Configurations => {
-            records::configuration_to_json(&conn.get_configuration(id).await?)
+            records::configuration_to_text(&conn.get_configuration(id).await?)
         }
-        Entity::Tickets => records::ticket_to_json(&conn.get_ticket(id).await?),
+        Entity::Tickets => records::ticket_to_text(&conn.get_ticket(id).await?),
     }))
 }
 
@@ -803,7 +804,7 @@ impl SyncEngine {
                 {
                     continue;
                 }
-                upserts.push(RecordWrite { id, record });
+                upserts.push(RecordWrite::from_text(id, record));
             }
             cursor.paged = page.next.is_none();
             cursor.cursor = page.next;
@@ -1079,14 +1080,7 @@ impl SyncEngine {
         let _permit = self.permits.acquire().await?;
         let (upserts, deletions, found) = match fetch_one(conn, entity, id).await {
             Ok(None) => unreachable!("datasets were refused above"),
-            Ok(Some(record)) => (
-                vec![RecordWrite {
-                    id: id.to_string(),
-                    record,
-                }],
-                Vec::new(),
-                true,
-            ),
+            Ok(Some(record)) => (vec![RecordWrite::from_text(id, record)], Vec::new(), true),
             Err(ConnectorError::Psa(PsaError::NotFound(_))) => {
                 (Vec::new(), vec![id.to_string()], false)
             }

@@ -10,7 +10,7 @@
 //! Four measurements, each a full read of every configuration, in pages:
 //! - **wasm pull**: the ConnectWise connector's `list-configurations` through the host (a fresh
 //!   sandbox per page, HTTP through the host's `http` capability), each record converted to the
-//!   stored JSON shape (`records::configuration_to_json`);
+//!   stored JSON text (`records::configuration_to_text`);
 //! - **native pull**: reqwest with the same requests (the connector's own page positions and
 //!   `Link` handling, `connectwise_manage::paging`, compiled natively), the same JSON parsing and
 //!   mapping of each page (`connectwise_manage::map::configurations_page`, what the connector's
@@ -37,7 +37,8 @@ use psahost_store::{
 };
 use psahost_workflows::records;
 use psahost_workflows::sync::{NoProgress, SyncEngine, SyncRequest, SyncSettings};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,31 +49,60 @@ fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// The stored shape of a configuration mapped by the natively compiled connector code (the
-/// same fields as `records::configuration_to_json`, from the guest's type).
-fn native_to_json(c: &psa_sdk::types::Configuration) -> Value {
-    let r = |e: &Option<psa_sdk::types::EntityRef>| {
-        e.as_ref()
-            .map_or(Value::Null, |e| json!({"id": e.id, "name": e.name}))
-    };
-    json!({
-        "id": c.id,
-        "company-id": c.company_id,
-        "name": c.name,
-        "configuration-type": r(&c.configuration_type),
-        "status": r(&c.status),
-        "active": c.active,
-        "serial-number": c.serial_number,
-        "model-number": c.model_number,
-        "mac-address": c.mac_address,
-        "ip-address": c.ip_address,
-        "device-identifier": c.device_identifier,
-        "manufacturer": r(&c.manufacturer),
-        "vendor": r(&c.vendor),
-        "notes": c.notes,
-        "updated-at": c.updated_at,
-        "raw": records::raw_to_json(&c.raw),
+/// The stored text of a configuration mapped by the natively compiled connector code: the same
+/// fields, written the same way as `records::configuration_to_text` (a borrowed struct
+/// serialised by serde, `raw` as it is), from the guest's type.
+fn native_to_text(c: &psa_sdk::types::Configuration) -> String {
+    #[derive(Serialize)]
+    struct Ref<'a> {
+        id: &'a str,
+        name: &'a Option<String>,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct Stored<'a> {
+        id: &'a str,
+        company_id: &'a Option<String>,
+        name: &'a str,
+        configuration_type: Option<Ref<'a>>,
+        status: Option<Ref<'a>>,
+        active: bool,
+        serial_number: &'a Option<String>,
+        model_number: &'a Option<String>,
+        mac_address: &'a Option<String>,
+        ip_address: &'a Option<String>,
+        device_identifier: &'a Option<String>,
+        manufacturer: Option<Ref<'a>>,
+        vendor: Option<Ref<'a>>,
+        notes: &'a Option<String>,
+        updated_at: &'a Option<String>,
+        raw: records::RawJson<'a>,
+    }
+    fn r(e: &Option<psa_sdk::types::EntityRef>) -> Option<Ref<'_>> {
+        e.as_ref().map(|e| Ref {
+            id: &e.id,
+            name: &e.name,
+        })
+    }
+    serde_json::to_string(&Stored {
+        id: &c.id,
+        company_id: &c.company_id,
+        name: &c.name,
+        configuration_type: r(&c.configuration_type),
+        status: r(&c.status),
+        active: c.active,
+        serial_number: &c.serial_number,
+        model_number: &c.model_number,
+        mac_address: &c.mac_address,
+        ip_address: &c.ip_address,
+        device_identifier: &c.device_identifier,
+        manufacturer: r(&c.manufacturer),
+        vendor: r(&c.vendor),
+        notes: &c.notes,
+        updated_at: &c.updated_at,
+        raw: records::RawJson(&c.raw),
     })
+    .unwrap()
 }
 
 /// The plain native client: codebase discovery, then pages of `company/configurations` with
@@ -141,10 +171,7 @@ impl Native {
             let writes: Vec<RecordWrite> = connectwise_manage::map::configurations_page(&body)
                 .unwrap()
                 .iter()
-                .map(|c| RecordWrite {
-                    id: c.id.clone(),
-                    record: native_to_json(c),
-                })
+                .map(|c| RecordWrite::from_text(c.id.clone(), native_to_text(c)))
                 .collect();
             total += writes.len();
             page(writes).await;
@@ -171,10 +198,7 @@ async fn wasm_pull(conn: &Connection, page_size: u32) -> usize {
         let writes: Vec<RecordWrite> = page
             .items
             .iter()
-            .map(|c| RecordWrite {
-                id: c.id.clone(),
-                record: records::configuration_to_json(c),
-            })
+            .map(|c| RecordWrite::from_text(c.id.clone(), records::configuration_to_text(c)))
             .collect();
         total += writes.len();
         std::hint::black_box(writes);

@@ -22,6 +22,9 @@ pub(crate) struct Shared {
     pub(crate) config: SimConfig,
     pub(crate) origin: String,
     data: RwLock<DataSet>,
+    /// Counts the changes of `data`: bumped under its write lock, so a reader holding the read
+    /// lock sees the count of the data it reads (what cached listings are checked against).
+    generation: AtomicU64,
     codebase: RwLock<String>,
     pub(crate) faults: Faults,
     requests: AtomicU64,
@@ -29,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) autotask: dialect::autotask::AtState,
     /// The Kaseya BMS dialect's tokens and budgets.
     pub(crate) bms: dialect::kaseya_bms::BmsState,
+    /// The ConnectWise dialect's listings kept for their next pages.
+    pub(crate) connectwise: dialect::connectwise::CwState,
 }
 
 impl Shared {
@@ -40,6 +45,8 @@ impl Shared {
             config,
             origin,
             data: RwLock::new(data),
+            generation: AtomicU64::new(0),
+            connectwise: dialect::connectwise::CwState::default(),
             codebase: RwLock::new(DEFAULT_CODEBASE.to_string()),
             faults,
             requests: AtomicU64::new(0),
@@ -54,7 +61,16 @@ impl Shared {
 
     /// Changes the data set.
     pub(crate) fn write(&self) -> RwLockWriteGuard<'_, DataSet> {
-        self.data.write().unwrap_or_else(|e| e.into_inner())
+        let guard = self.data.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        guard
+    }
+
+    /// The data set with the count of its changes (see `generation`).
+    pub(crate) fn read_generation(&self) -> (RwLockReadGuard<'_, DataSet>, u64) {
+        let guard = self.read();
+        let generation = self.generation.load(Ordering::SeqCst);
+        (guard, generation)
     }
 
     /// The codebase currently served, with its trailing slash.

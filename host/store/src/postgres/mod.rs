@@ -32,7 +32,6 @@ use crate::Entity;
 use anyhow::{Context, anyhow, bail};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Transaction};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
@@ -216,7 +215,7 @@ impl PgStore {
         let entity = page.entity.name();
         // Serialise, hash and read `updated-at` before the transaction.
         let writes: Vec<Prepared> = page.upserts.iter().map(Prepared::new).collect();
-        let mut lookup: Vec<&str> = writes.iter().map(|w| w.id.as_str()).collect();
+        let mut lookup: Vec<&str> = writes.iter().map(|w| w.id).collect();
         lookup.extend(page.deletions.iter().map(String::as_str));
         lookup.sort_unstable();
         lookup.dedup();
@@ -248,15 +247,24 @@ impl PgStore {
             .filter_map(|r| Some((r.get::<_, String>(0), Some(r.get::<_, Option<Vec<u8>>>(1)?))))
             .collect();
         let existed: HashSet<String> = current.keys().cloned().collect();
+        let restated = restated(&tx, &page.connection, entity, &writes, &current).await?;
         let now = micros(OffsetDateTime::now_utc());
         let mut out = CommitOutcome::default();
         // The final write of each id (None: deleted), and the events in order.
         let mut last: HashMap<&str, Option<(u64, &Prepared)>> = HashMap::new();
         let mut events: Vec<(u64, &str, ChangeKind)> = Vec::new();
+        // Records written in other words: their new text, without a change.
+        let mut rewrites: HashMap<&str, &Prepared> = HashMap::new();
         for w in &writes {
-            let kind = match current.get(&w.id) {
+            let kind = match current.get(w.id) {
                 Some(Some(h)) if h[..] == w.hash[..] => {
                     out.unchanged += 1;
+                    continue;
+                }
+                Some(Some(h)) if restated.contains(&(w.id, hash_of(h), w.hash)) => {
+                    out.unchanged += 1;
+                    current.insert(w.id.to_string(), Some(w.hash.to_vec()));
+                    rewrites.insert(w.id, w);
                     continue;
                 }
                 Some(Some(_)) => {
@@ -269,9 +277,9 @@ impl PgStore {
                 }
             };
             seq += 1;
-            current.insert(w.id.clone(), Some(w.hash.to_vec()));
-            last.insert(&w.id, Some((seq, w)));
-            events.push((seq, &w.id, kind));
+            current.insert(w.id.to_string(), Some(w.hash.to_vec()));
+            last.insert(w.id, Some((seq, w)));
+            events.push((seq, w.id, kind));
         }
         for id in &page.deletions {
             if let Some(Some(_)) = current.get(id) {
@@ -282,6 +290,8 @@ impl PgStore {
                 events.push((seq, id, ChangeKind::Deleted));
             }
         }
+        // A later write or deletion of the page replaces a restatement.
+        rewrites.retain(|id, _| !last.contains_key(id));
 
         let mut up_ids = Vec::new();
         let mut up_hashes = Vec::new();
@@ -296,7 +306,7 @@ impl PgStore {
                     up_hashes.push(&w.hash[..]);
                     up_seqs.push(*s as i64);
                     up_updated.push(w.updated_at);
-                    up_bodies.push(w.json.as_str());
+                    up_bodies.push(w.json);
                 }
                 None if existed.contains(*id) => deleted.push(*id),
                 None => {}
@@ -313,7 +323,7 @@ impl PgStore {
         });
         let mut seen_ids: Vec<&str> = Vec::new();
         if page.mark_seen {
-            seen_ids = writes.iter().map(|w| w.id.as_str()).collect();
+            seen_ids = writes.iter().map(|w| w.id).collect();
             seen_ids.sort_unstable();
             seen_ids.dedup();
         }
@@ -354,6 +364,25 @@ impl PgStore {
             )
             .await
             .context("cannot write the page's records")?;
+            anyhow::Ok(())
+        };
+        let restate = async {
+            if rewrites.is_empty() {
+                return Ok(());
+            }
+            let ids: Vec<&str> = rewrites.keys().copied().collect();
+            let hashes: Vec<&[u8]> = rewrites.values().map(|w| &w.hash[..]).collect();
+            let bodies: Vec<&str> = rewrites.values().map(|w| w.json).collect();
+            let st = tx
+                .prepare_cached(
+                    "UPDATE records r SET hash = u.hash, body = u.body
+                     FROM unnest($3::text[], $4::bytea[], $5::text[]) AS u(id, hash, body)
+                     WHERE r.connection = $1 AND r.entity = $2 AND r.id = u.id",
+                )
+                .await?;
+            tx.execute(&st, &[connection, &entity, &ids, &hashes, &bodies])
+                .await
+                .context("cannot write the page's restated records")?;
             anyhow::Ok(())
         };
         let delete = async {
@@ -407,7 +436,7 @@ impl PgStore {
                 None => Ok(()),
             }
         };
-        tokio::try_join!(upsert, delete, feed, seen, state)?;
+        tokio::try_join!(upsert, restate, delete, feed, seen, state)?;
         out.run = checkpoint.map(|cp| cp.run);
         tx.commit()
             .await
@@ -504,29 +533,86 @@ impl PgStore {
 }
 
 /// A record ready to write.
-struct Prepared {
-    id: String,
+struct Prepared<'a> {
+    id: &'a str,
     hash: [u8; 32],
-    json: String,
+    json: &'a str,
     updated_at: Option<OffsetDateTime>,
 }
 
-impl Prepared {
-    fn new(w: &crate::RecordWrite) -> Prepared {
-        let json = serde_json::to_string(&w.record).expect("JSON values serialise");
-        let hash: [u8; 32] = Sha256::digest(json.as_bytes()).into();
-        let updated_at = w
-            .record
-            .get("updated-at")
-            .and_then(Value::as_str)
-            .and_then(|s| super::parse_time(s).ok());
+impl Prepared<'_> {
+    fn new(w: &crate::RecordWrite) -> Prepared<'_> {
+        /// The one field the table keeps beside the text (the other fields are skipped, not
+        /// built).
+        #[derive(serde::Deserialize)]
+        struct UpdatedAt<'a> {
+            #[serde(rename = "updated-at", borrow)]
+            updated_at: Option<std::borrow::Cow<'a, str>>,
+        }
+        let updated_at = serde_json::from_str::<UpdatedAt<'_>>(w.json())
+            .ok()
+            .and_then(|u| u.updated_at)
+            .and_then(|s| super::parse_time(&s).ok());
         Prepared {
-            id: w.id.clone(),
-            hash,
-            json,
+            id: &w.id,
+            hash: super::record_hash(w.json()),
+            json: w.json(),
             updated_at,
         }
     }
+}
+
+/// A stored hash as an array (a damaged one as zeros: it then matches nothing).
+fn hash_of(h: &[u8]) -> [u8; 32] {
+    h.try_into().unwrap_or([0; 32])
+}
+
+/// The (id, stored hash, new hash) of the page's records whose text differs from the stored one
+/// but holds the same JSON value (`same_json`). The stored texts are read only for the records
+/// whose hash differs: none in a page of unchanged records.
+async fn restated<'a>(
+    tx: &Transaction<'_>,
+    connection: &str,
+    entity: &str,
+    writes: &[Prepared<'a>],
+    current: &HashMap<String, Option<Vec<u8>>>,
+) -> anyhow::Result<HashSet<(&'a str, [u8; 32], [u8; 32])>> {
+    let differing: Vec<&Prepared<'a>> = writes
+        .iter()
+        .filter(|w| matches!(current.get(w.id), Some(Some(h)) if h[..] != w.hash[..]))
+        .collect();
+    if differing.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut ids: Vec<&str> = differing.iter().map(|w| w.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    // Per-id probes, as the hash lookup of `commit_page` (see there).
+    let rows = tx
+        .query(
+            &tx.prepare_cached(
+                "SELECT u.id, (SELECT r.body FROM records r
+                               WHERE r.connection = $1 AND r.entity = $2 AND r.id = u.id)
+                 FROM unnest($3::text[]) AS u(id)",
+            )
+            .await?,
+            &[&connection, &entity, &ids],
+        )
+        .await
+        .context("cannot read the stored records the page changes")?;
+    let stored: HashMap<String, String> = rows
+        .iter()
+        .filter_map(|r| Some((r.get::<_, String>(0), r.get::<_, Option<String>>(1)?)))
+        .collect();
+    let mut out = HashSet::new();
+    for w in differing {
+        if let (Some(body), Some(Some(h))) = (stored.get(w.id), current.get(w.id))
+            && super::same_json(body.as_bytes(), w.json.as_bytes())
+        {
+            out.insert((w.id, hash_of(h), w.hash));
+        }
+    }
+    Ok(out)
 }
 
 /// Locks the connection's row (creating it) and returns its last sequence number. Every write

@@ -65,10 +65,7 @@ where
 async fn a_commit_the_server_refuses_leaves_nothing() {
     let f = PgFactory::new();
     let s = open(&f.schema).await.unwrap();
-    let write = |id: &str| RecordWrite {
-        id: id.into(),
-        record: json!({"id": id}),
-    };
+    let write = |id: &str| RecordWrite::new(id, &json!({"id": id}));
     let page = |ids: &[&str]| PageCommit {
         connection: "acme".into(),
         entity: Entity::Companies,
@@ -138,10 +135,7 @@ async fn stores_in_two_schemas_are_apart() {
     sa.commit(PageCommit {
         connection: "acme".into(),
         entity: Entity::Companies,
-        upserts: vec![RecordWrite {
-            id: "1".into(),
-            record: json!({}),
-        }],
+        upserts: vec![RecordWrite::new("1", &json!({}))],
         deletions: vec![],
         mark_seen: false,
         checkpoint: None,
@@ -172,10 +166,7 @@ async fn a_server_restart_fails_commits_cleanly_then_they_resume() {
         connection: "acme".into(),
         entity: Entity::Companies,
         upserts: (from..from + 10)
-            .map(|i| RecordWrite {
-                id: i.to_string(),
-                record: json!({"i": i}),
-            })
+            .map(|i| RecordWrite::new(i.to_string(), &json!({"i": i})))
             .collect(),
         deletions: vec![],
         mark_seen: false,
@@ -240,10 +231,7 @@ async fn leases_have_one_owner_and_fence_stale_writers() {
     let page = |id: &str| PageCommit {
         connection: "acme".into(),
         entity: Entity::Companies,
-        upserts: vec![RecordWrite {
-            id: id.into(),
-            record: json!({"id": id}),
-        }],
+        upserts: vec![RecordWrite::new(id, &json!({"id": id}))],
         deletions: vec![],
         mark_seen: false,
         checkpoint: None,

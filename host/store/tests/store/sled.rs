@@ -188,10 +188,7 @@ async fn a_store_of_the_per_connection_layout_is_migrated_at_open() {
         .commit(PageCommit {
             connection: "a".into(),
             entity: Entity::Companies,
-            upserts: vec![RecordWrite {
-                id: "3".into(),
-                record: json!({"n": 3}),
-            }],
+            upserts: vec![RecordWrite::new("3", &json!({"n": 3}))],
             deletions: vec!["1".into()],
             mark_seen: false,
             checkpoint: None,
@@ -211,10 +208,7 @@ async fn a_store_of_the_per_connection_layout_is_migrated_at_open() {
     let mut ab = PageCommit {
         connection: "ab".into(),
         entity: Entity::Companies,
-        upserts: vec![RecordWrite {
-            id: "2".into(),
-            record: json!({"n": "ab2"}),
-        }],
+        upserts: vec![RecordWrite::new("2", &json!({"n": "ab2"}))],
         deletions: vec![],
         mark_seen: false,
         checkpoint: None,

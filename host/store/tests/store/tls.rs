@@ -70,10 +70,7 @@ async fn sslmode_require_verifies_the_server_and_encrypts() {
         .commit(PageCommit {
             connection: "acme".into(),
             entity: Entity::Companies,
-            upserts: vec![RecordWrite {
-                id: "1".into(),
-                record: json!({"name": "Acme"}),
-            }],
+            upserts: vec![RecordWrite::new("1", &json!({"name": "Acme"}))],
             deletions: vec![],
             mark_seen: false,
             checkpoint: None,

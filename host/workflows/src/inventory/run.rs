@@ -275,10 +275,10 @@ async fn keep(store: &dyn RecordStore, connection: &str, c: &Configuration) -> a
         .commit(PageCommit {
             connection: connection.to_string(),
             entity: Entity::Configurations,
-            upserts: vec![RecordWrite {
-                id: c.id.clone(),
-                record: records::configuration_to_json(c),
-            }],
+            upserts: vec![RecordWrite::from_text(
+                c.id.clone(),
+                records::configuration_to_text(c),
+            )],
             deletions: Vec::new(),
             mark_seen: true,
             checkpoint: None,

@@ -770,3 +770,101 @@ async fn endless_paging_fails_the_run_at_its_bounds() {
         "{run:?}"
     );
 }
+
+/// A store written by an older host kept each record as its JSON value's canonical text (keys
+/// sorted, `raw` parsed and serialised again). The sync now writes the connector's text as it
+/// comes; an upgraded host syncing the same PSA must see every record unchanged: no change
+/// event, the same sequence numbers, and then hash comparisons again (the texts kept).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_stored_by_an_older_host_are_unchanged_after_an_upgrade() {
+    let sim = simulator(40, None).await;
+    let conn = connect(&sim, "acme").await;
+    let (engine, store) = engine(25);
+    let full = || SyncRequest::full();
+    let first = engine
+        .sync_entity(&conn, Entity::Companies, full(), &NoProgress)
+        .await
+        .unwrap();
+    assert!(first.created > 30, "{first:?}");
+
+    // Every record back in the text an older host wrote (the canonical form of its value).
+    let mut page = store
+        .list("acme", Entity::Companies, Default::default())
+        .await
+        .unwrap();
+    let mut old = Vec::new();
+    loop {
+        for r in &page.records {
+            old.push(psahost_store::RecordWrite::new(r.id.clone(), &r.record));
+        }
+        let Some(after) = page.next.clone() else {
+            break;
+        };
+        page = store
+            .list(
+                "acme",
+                Entity::Companies,
+                psahost_store::ListQuery {
+                    after: Some(after),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(old.len() as u64, first.created);
+    let before = store
+        .get("acme", Entity::Companies, &old[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    let outcome = store
+        .commit(psahost_store::PageCommit {
+            connection: "acme".into(),
+            entity: Entity::Companies,
+            upserts: old,
+            deletions: Vec::new(),
+            mark_seen: false,
+            checkpoint: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(outcome.unchanged, first.created, "{outcome:?}");
+    let canonical = store
+        .get("acme", Entity::Companies, &before.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        canonical.hash, before.hash,
+        "the older host's text is stored"
+    );
+    let seq = last_seq(store.as_ref(), "acme").await;
+
+    // The upgraded host's sync: nothing changed, and the connector's texts are kept again.
+    let second = engine
+        .sync_entity(&conn, Entity::Companies, full(), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            second.created,
+            second.updated,
+            second.deleted,
+            second.unchanged
+        ),
+        (0, 0, 0, first.created),
+        "{second:?}"
+    );
+    assert_eq!(
+        last_seq(store.as_ref(), "acme").await,
+        seq,
+        "no change event"
+    );
+    let after = store
+        .get("acme", Entity::Companies, &before.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((after.hash, after.seq), (before.hash, before.seq));
+}

@@ -287,3 +287,36 @@ async fn bad_query_parameters_get_400_in_the_connectwise_shape() {
     );
     sim.shutdown().await;
 }
+
+/// The simulator keeps the ids a listing selected for its next pages; a change of the data
+/// between two pages must show, as it would on the PSA: a company deleted from page 1 shifts
+/// page 2 by one, and the last page's number follows the count.
+#[tokio::test]
+async fn a_change_between_pages_shows_on_the_next_page() {
+    let sim = start(30, 7).await;
+    let client = Client::new(&sim);
+    let url = |page: usize| client.url(&format!("company/companies?pageSize=10&page={page}"));
+    let first = client.get_url(&url(1), &[]).await;
+    let page_two = client.get_url(&url(2), &[]).await.ids();
+    let again = client.get_url(&url(2), &[]).await.ids();
+    assert_eq!(page_two, again, "the kept listing answers the same page");
+    let visible = first.ids().len() + page_two.len();
+    assert_eq!(visible, 20);
+
+    assert!(sim.state().delete(Entity::Company, first.ids()[0]));
+    let shifted = client.get_url(&url(2), &[]).await;
+    assert_eq!(shifted.ids()[..9], page_two[1..], "page 2 moved up by one");
+    let count = client.get("company/companies/count").await.json()["count"]
+        .as_u64()
+        .unwrap() as usize;
+    let last = count.div_ceil(10);
+    assert!(
+        shifted
+            .link("last")
+            .unwrap()
+            .ends_with(&format!("page={last}")),
+        "{:?}",
+        shifted.header("link")
+    );
+    sim.shutdown().await;
+}

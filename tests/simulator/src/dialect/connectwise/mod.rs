@@ -37,6 +37,7 @@ use crate::dialect::http::{
 };
 use crate::state::Shared;
 
+pub(crate) use self::listing::CwState;
 pub(crate) use self::render::render_entity;
 
 /// The dialect's routes.
@@ -165,7 +166,8 @@ fn dispatch(
         Route::SystemInfo => Ok(reads::system_info()),
         Route::List(c) => {
             let q = list_query()?;
-            reads::list(&shared.read(), c, &q)
+            let (data, generation) = shared.read_generation();
+            reads::list(&data, c, &q, (&shared.connectwise, generation))
         }
         Route::Count(c) => {
             let q = list_query()?;

@@ -113,9 +113,34 @@ pub(crate) fn find(c: Collection, data: &DataSet, id: Id) -> Result<&dyn CwRecor
     found.ok_or_else(|| CwError::record_not_found(c.noun(), id))
 }
 
-/// `GET collection`.
-pub(crate) fn list(data: &DataSet, c: Collection, q: &ListQuery) -> Result<Response, CwError> {
-    listing::list(q, data, records(c, data)?)
+/// `GET collection`. Collections whose records are found by id keep the ids a listing
+/// selected for its next pages (`listing::CwState`).
+pub(crate) fn list(
+    data: &DataSet,
+    c: Collection,
+    q: &ListQuery,
+    (state, generation): (&listing::CwState, u64),
+) -> Result<Response, CwError> {
+    let index = match c {
+        Collection::Companies
+        | Collection::Contacts
+        | Collection::Agreements
+        | Collection::Configurations
+        | Collection::Tickets
+        | Collection::TimeEntries
+        | Collection::Opportunities
+        | Collection::Projects
+        | Collection::ProjectTickets
+        | Collection::Invoices
+        | Collection::Members => Some(listing::Indexed {
+            state,
+            collection: c,
+            generation,
+            find: &|id| find(c, data, id).ok(),
+        }),
+        _ => None,
+    };
+    listing::list(q, data, records(c, data)?, index)
 }
 
 /// `GET collection/count`.

@@ -142,11 +142,87 @@ fn agreement_status(s: AgreementStatus) -> &'static str {
     }
 }
 
-/// Implements `render` of [`CwRecord`] from one serialisable view.
+/// Copies the compact JSON value at `src[i..]` to `out` without the object members whose value
+/// is `null` (what [`strip_nulls`] does to a value); returns where the value ends.
+fn copy_without_nulls(src: &[u8], mut i: usize, out: &mut Vec<u8>) -> usize {
+    /// The end of the string starting at `src[i]` (its opening quote).
+    fn string_end(src: &[u8], mut i: usize) -> usize {
+        i += 1;
+        while i < src.len() {
+            match src[i] {
+                b'\\' => i += 2,
+                b'"' => return i + 1,
+                _ => i += 1,
+            }
+        }
+        i
+    }
+    match src.get(i) {
+        Some(b'{') => {
+            out.push(b'{');
+            i += 1;
+            let mut first = true;
+            while i < src.len() && src[i] != b'}' {
+                let key = i;
+                i = string_end(src, i) + 1; // the key and its colon
+                if src[i..].starts_with(b"null") {
+                    i += 4;
+                } else {
+                    if !first {
+                        out.push(b',');
+                    }
+                    first = false;
+                    out.extend_from_slice(&src[key..i]);
+                    i = copy_without_nulls(src, i, out);
+                }
+                if src.get(i) == Some(&b',') {
+                    i += 1;
+                }
+            }
+            out.push(b'}');
+            i + 1
+        }
+        Some(b'[') => {
+            out.push(b'[');
+            i += 1;
+            while i < src.len() && src[i] != b']' {
+                i = copy_without_nulls(src, i, out);
+                if src.get(i) == Some(&b',') {
+                    out.push(b',');
+                    i += 1;
+                }
+            }
+            out.push(b']');
+            i + 1
+        }
+        Some(b'"') => {
+            let end = string_end(src, i);
+            out.extend_from_slice(&src[i..end]);
+            end
+        }
+        _ => {
+            let end = src[i..]
+                .iter()
+                .position(|b| matches!(b, b',' | b']' | b'}'))
+                .map_or(src.len(), |n| i + n);
+            out.extend_from_slice(&src[i..end]);
+            end
+        }
+    }
+}
+
+/// Implements `render` and `write` of [`CwRecord`] from one serialisable view: `write`
+/// serialises the view and drops its null members as it copies it, without a JSON tree.
 macro_rules! view_methods {
     ($view:ident) => {
         fn render(&self, data: &DataSet) -> Value {
             serde_json::to_value($view::new(self, data)).unwrap_or(Value::Null)
+        }
+
+        fn write(&self, data: &DataSet, out: &mut Vec<u8>) -> serde_json::Result<()> {
+            let text = serde_json::to_vec(&$view::new(self, data))?;
+            copy_without_nulls(&text, 0, out);
+            Ok(())
         }
     };
 }
@@ -795,4 +871,33 @@ pub(crate) fn render_entity(data: &DataSet, entity: Entity, id: Id) -> Option<Va
         Entity::Note => data.notes.get(&id)?,
     };
     Some(strip_nulls(record.render(data)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The copy drops exactly what `strip_nulls` drops, at any depth, and nothing from arrays
+    /// or strings.
+    #[test]
+    fn copying_without_nulls_is_strip_nulls() {
+        for value in [
+            json!({"a": null, "b": 1, "c": null}),
+            json!({"a": null}),
+            json!({}),
+            json!([]),
+            json!([null, {"x": null, "y": [null, {"z": null, "w": "null"}]}, null]),
+            json!({"s": "a \"quoted\" \\ null, {}", "n": {"m": null}, "t": true, "f": -1.5e-7}),
+            json!({"k\"ey": null, "k\\": "v", "last": null}),
+            json!(null),
+            json!("text"),
+        ] {
+            let text = serde_json::to_vec(&value).unwrap();
+            let mut out = Vec::new();
+            assert_eq!(copy_without_nulls(&text, 0, &mut out), text.len());
+            let copied: Value = serde_json::from_slice(&out)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out)));
+            assert_eq!(copied, strip_nulls(value));
+        }
+    }
 }
