@@ -242,24 +242,41 @@ fn migrate(db: &sled::Db, trees: &Trees) -> anyhow::Result<()> {
     if version == FORMAT {
         return Ok(());
     }
-    for name in db.tree_names() {
-        let Some((kind, connection)) = std::str::from_utf8(&name)
-            .ok()
-            .and_then(|n| n.split_once('/'))
-        else {
-            continue;
-        };
-        let Some(target) = trees.by_kind(kind) else {
-            continue;
-        };
-        let old = db.open_tree(&name)?;
+    let old_trees: Vec<(sled::IVec, String, String)> = db
+        .tree_names()
+        .into_iter()
+        .filter_map(|name| {
+            let (kind, connection) = std::str::from_utf8(&name).ok()?.split_once('/')?;
+            trees.by_kind(kind)?;
+            let (kind, connection) = (kind.to_string(), connection.to_string());
+            Some((name, kind, connection))
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    if !old_trees.is_empty() {
+        // Seconds for thousands of connections, before the daemon is ready: say why.
+        tracing::info!(
+            trees = old_trees.len(),
+            "moving the record store to layout {FORMAT} (shared trees), once"
+        );
+    }
+    for (name, kind, connection) in &old_trees {
+        let target = trees.by_kind(kind).expect("kept above");
+        let old = db.open_tree(name)?;
         move_prefixed(&old, target, &connection_prefix(connection))
             .with_context(|| format!("cannot migrate the store's tree `{kind}/{connection}`"))?;
         db.flush()?;
-        db.drop_tree(&name)?;
+        db.drop_tree(name)?;
     }
     db.insert(FORMAT_KEY, &FORMAT.to_be_bytes()[..])?;
     db.flush()?;
+    if !old_trees.is_empty() {
+        tracing::info!(
+            trees = old_trees.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "the record store is at layout {FORMAT}"
+        );
+    }
     Ok(())
 }
 

@@ -167,6 +167,18 @@ impl KvStore {
         if version == KV_FORMAT {
             return Ok(());
         }
+        let old_trees = db
+            .tree_names()
+            .iter()
+            .filter(|n| n.starts_with(b"kv/"))
+            .count();
+        if old_trees > 0 {
+            // Seconds for thousands of connections, before the daemon is ready: say why.
+            tracing::info!(
+                trees = old_trees,
+                "moving the kv store to layout {KV_FORMAT} (one shared tree), once"
+            );
+        }
         for name in db.tree_names() {
             let Some(connection) = name.strip_prefix(b"kv/") else {
                 continue;
