@@ -30,19 +30,10 @@ use serde_json::{Map, Value};
 // ---------------------------------------------------------------------------------------------
 // Shared parts
 
-/// `raw` JSON text as a stored value: the parsed document when it is an object or an array,
-/// else the text itself.
-pub fn raw_to_json(raw: &str) -> Value {
-    match serde_json::from_str::<Value>(raw) {
-        Ok(v @ (Value::Object(_) | Value::Array(_))) => v,
-        _ => Value::String(raw.to_string()),
-    }
-}
-
 /// `raw` as it is serialised: the PSA's text itself when it is a JSON object or array (checked by
-/// a scan that builds no tree), else a JSON string. Serialised to a [`Value`] it is exactly
-/// [`raw_to_json`].
-pub struct RawJson<'a>(pub &'a str);
+/// a scan that builds no tree), else a JSON string. Serialised to a [`Value`] it is the parsed
+/// document or the string.
+struct RawJson<'a>(&'a str);
 
 impl Serialize for RawJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -63,7 +54,7 @@ fn to_value(record: &impl Serialize) -> Value {
     serde_json::to_value(record).expect("records serialise: their keys are strings")
 }
 
-/// A stored `raw` value back as JSON text (the inverse of [`raw_to_json`]).
+/// A stored `raw` value back as JSON text (the inverse of [`RawJson`]).
 pub fn raw_from_json(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
@@ -81,14 +72,6 @@ struct RefJson<'a> {
 
 fn opt_ref(r: &Option<EntityRef>) -> Option<RefJson<'_>> {
     r.as_ref().map(|r| RefJson {
-        id: &r.id,
-        name: &r.name,
-    })
-}
-
-/// An `entity-ref` as `{"id": .., "name": ..}`.
-pub fn entity_ref_to_json(r: &EntityRef) -> Value {
-    to_value(&RefJson {
         id: &r.id,
         name: &r.name,
     })
@@ -510,11 +493,6 @@ fn agreement_line_json(l: &AgreementLine) -> AgreementLineJson<'_> {
         cancelled_date: &l.cancelled_date,
         raw: RawJson(&l.raw),
     }
-}
-
-/// An agreement line as stored JSON.
-pub fn agreement_line_to_json(l: &AgreementLine) -> Value {
-    to_value(&agreement_line_json(l))
 }
 
 /// A stored agreement line back as the WIT record.
@@ -1064,6 +1042,15 @@ mod tests {
             raw: "{}".into(),
         };
         assert_eq!(note_from_json(&note_to_json(&n)).unwrap(), n);
+    }
+
+    /// What `raw` was stored as before records were written as text: the parsed document when
+    /// it is an object or an array, else the text itself.
+    fn raw_to_json(raw: &str) -> Value {
+        match serde_json::from_str::<Value>(raw) {
+            Ok(v @ (Value::Object(_) | Value::Array(_))) => v,
+            _ => Value::String(raw.to_string()),
+        }
     }
 
     fn parsed(text: &str) -> Value {

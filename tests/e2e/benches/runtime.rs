@@ -28,6 +28,51 @@ const EMPTY_COMPONENT: &str = r#"
   (func (export "run") (result u32) (canon lift (core func $i "run"))))
 "#;
 
+/// The ConnectWise connector's connection, with settings that answer `list-references` without
+/// I/O.
+fn connectwise_offline(
+    rt: &tokio::runtime::Runtime,
+    runtime: &std::sync::Arc<psahost_sandbox::runtime::Runtime>,
+    kv: &KvStore,
+) -> psahost_sandbox::connector::Connection {
+    let cw = rt.block_on(load(runtime, CONNECTWISE_MANAGE_PATH));
+    connect(
+        runtime,
+        &cw,
+        "bench-cw",
+        settings(
+            &[
+                ("site", "api-na.myconnectwise.net"),
+                ("company-id", "acme"),
+                ("public-key", "pub"),
+                ("private-key", "priv"),
+                ("client-id", "00000000-0000-0000-0000-000000000000"),
+            ],
+            &["private-key"],
+        ),
+        &grant(&["https://api-na.myconnectwise.net"]),
+        kv,
+    )
+}
+
+/// One call of the empty component's `run`, through the path of every plugin call.
+async fn run_empty(
+    runtime: &psahost_sandbox::runtime::Runtime,
+    empty: &psahost_sandbox::runtime::BareComponent,
+) {
+    let answer = runtime
+        .call_bare(empty, "run", |store, instance| {
+            Box::pin(async move {
+                let run = instance.get_typed_func::<(), (u32,)>(&mut *store, "run")?;
+                let (answer,) = run.call_async(&mut *store, ()).await?;
+                Ok(answer)
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer, 7);
+}
+
 fn instantiate_and_call(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -55,43 +100,14 @@ fn instantiate_and_call(c: &mut Criterion) {
         .load_bare("empty", EMPTY_COMPONENT.as_bytes())
         .expect("the empty component");
     group.bench_function("empty component run (no import, no memory)", |b| {
-        b.to_async(&rt).iter(|| async {
-            let answer = runtime
-                .call_bare(&empty, "run", |store, instance| {
-                    Box::pin(async move {
-                        let run = instance.get_typed_func::<(), (u32,)>(&mut *store, "run")?;
-                        let (answer,) = run.call_async(&mut *store, ()).await?;
-                        Ok(answer)
-                    })
-                })
-                .await
-                .unwrap();
-            assert_eq!(answer, 7);
-        })
+        b.to_async(&rt).iter(|| run_empty(&runtime, &empty))
     });
     group.bench_function("hostile test-connection (one settings import)", |b| {
         b.to_async(&rt)
             .iter(|| async { conn.test_connection().await.unwrap() })
     });
 
-    let cw = rt.block_on(load(&runtime, CONNECTWISE_MANAGE_PATH));
-    let cw_conn = connect(
-        &runtime,
-        &cw,
-        "bench-cw",
-        settings(
-            &[
-                ("site", "api-na.myconnectwise.net"),
-                ("company-id", "acme"),
-                ("public-key", "pub"),
-                ("private-key", "priv"),
-                ("client-id", "00000000-0000-0000-0000-000000000000"),
-            ],
-            &["private-key"],
-        ),
-        &grant(&["https://api-na.myconnectwise.net"]),
-        &kv,
-    );
+    let cw_conn = connectwise_offline(&rt, &runtime, &kv);
     group.bench_function(
         "connectwise-manage list-references (answered without I/O)",
         |b| {
@@ -119,24 +135,7 @@ fn ratio_to_empty(_: &mut Criterion) {
     let empty = runtime
         .load_bare("empty", EMPTY_COMPONENT.as_bytes())
         .expect("the empty component");
-    let cw = rt.block_on(load(&runtime, CONNECTWISE_MANAGE_PATH));
-    let cw_conn = connect(
-        &runtime,
-        &cw,
-        "bench-cw",
-        settings(
-            &[
-                ("site", "api-na.myconnectwise.net"),
-                ("company-id", "acme"),
-                ("public-key", "pub"),
-                ("private-key", "priv"),
-                ("client-id", "00000000-0000-0000-0000-000000000000"),
-            ],
-            &["private-key"],
-        ),
-        &grant(&["https://api-na.myconnectwise.net"]),
-        &kv,
-    );
+    let cw_conn = connectwise_offline(&rt, &runtime, &kv);
     const CALLS: u32 = 200;
     let rounds = std::env::var("PSAHOST_BENCH_ROUNDS")
         .ok()
@@ -147,16 +146,7 @@ fn ratio_to_empty(_: &mut Criterion) {
         for round in 0..=rounds {
             let started = std::time::Instant::now();
             for _ in 0..CALLS {
-                runtime
-                    .call_bare(&empty, "run", |store, instance| {
-                        Box::pin(async move {
-                            let run = instance.get_typed_func::<(), (u32,)>(&mut *store, "run")?;
-                            let (answer,) = run.call_async(&mut *store, ()).await?;
-                            Ok(answer)
-                        })
-                    })
-                    .await
-                    .unwrap();
+                run_empty(&runtime, &empty).await;
             }
             let e = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
             let started = std::time::Instant::now();

@@ -28,7 +28,7 @@
 
 use psa_sim::{SimConfig, Simulator};
 use psahost_e2e::*;
-use psahost_sandbox::bindings::psa::connector::types::PageRequest;
+use psahost_sandbox::bindings::psa::connector::types::{self, PageRequest};
 use psahost_sandbox::capabilities::kv::KvStore;
 use psahost_sandbox::connector::Connection;
 use psahost_store::Entity;
@@ -37,7 +37,6 @@ use psahost_store::{
 };
 use psahost_workflows::records;
 use psahost_workflows::sync::{NoProgress, SyncEngine, SyncRequest, SyncSettings};
-use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,60 +48,43 @@ fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// The stored text of a configuration mapped by the natively compiled connector code: the same
-/// fields, written the same way as `records::configuration_to_text` (a borrowed struct
-/// serialised by serde, `raw` as it is), from the guest's type.
-fn native_to_text(c: &psa_sdk::types::Configuration) -> String {
-    #[derive(Serialize)]
-    struct Ref<'a> {
-        id: &'a str,
-        name: &'a Option<String>,
-    }
-    #[derive(Serialize)]
-    #[serde(rename_all = "kebab-case")]
-    struct Stored<'a> {
-        id: &'a str,
-        company_id: &'a Option<String>,
-        name: &'a str,
-        configuration_type: Option<Ref<'a>>,
-        status: Option<Ref<'a>>,
-        active: bool,
-        serial_number: &'a Option<String>,
-        model_number: &'a Option<String>,
-        mac_address: &'a Option<String>,
-        ip_address: &'a Option<String>,
-        device_identifier: &'a Option<String>,
-        manufacturer: Option<Ref<'a>>,
-        vendor: Option<Ref<'a>>,
-        notes: &'a Option<String>,
-        updated_at: &'a Option<String>,
-        raw: records::RawJson<'a>,
-    }
-    fn r(e: &Option<psa_sdk::types::EntityRef>) -> Option<Ref<'_>> {
-        e.as_ref().map(|e| Ref {
-            id: &e.id,
-            name: &e.name,
+/// A configuration mapped by the natively compiled connector code, moved into the host's type
+/// (no string is copied), so the native pull stores it through the same
+/// `records::configuration_to_text` as the wasm pull.
+fn host_configuration(c: psa_sdk::types::Configuration) -> types::Configuration {
+    fn r(e: Option<psa_sdk::types::EntityRef>) -> Option<types::EntityRef> {
+        e.map(|e| types::EntityRef {
+            id: e.id,
+            name: e.name,
         })
     }
-    serde_json::to_string(&Stored {
-        id: &c.id,
-        company_id: &c.company_id,
-        name: &c.name,
-        configuration_type: r(&c.configuration_type),
-        status: r(&c.status),
+    types::Configuration {
+        id: c.id,
+        company_id: c.company_id,
+        name: c.name,
+        configuration_type: r(c.configuration_type),
+        status: r(c.status),
         active: c.active,
-        serial_number: &c.serial_number,
-        model_number: &c.model_number,
-        mac_address: &c.mac_address,
-        ip_address: &c.ip_address,
-        device_identifier: &c.device_identifier,
-        manufacturer: r(&c.manufacturer),
-        vendor: r(&c.vendor),
-        notes: &c.notes,
-        updated_at: &c.updated_at,
-        raw: records::RawJson(&c.raw),
-    })
-    .unwrap()
+        serial_number: c.serial_number,
+        model_number: c.model_number,
+        mac_address: c.mac_address,
+        ip_address: c.ip_address,
+        device_identifier: c.device_identifier,
+        manufacturer: r(c.manufacturer),
+        vendor: r(c.vendor),
+        notes: c.notes,
+        questions: c
+            .questions
+            .into_iter()
+            .map(|q| types::ConfigurationAnswer {
+                question_id: q.question_id,
+                question: q.question,
+                answer: q.answer,
+            })
+            .collect(),
+        updated_at: c.updated_at,
+        raw: c.raw,
+    }
 }
 
 /// The plain native client: codebase discovery, then pages of `company/configurations` with
@@ -170,8 +152,11 @@ impl Native {
             let body = response.bytes().await.unwrap();
             let writes: Vec<RecordWrite> = connectwise_manage::map::configurations_page(&body)
                 .unwrap()
-                .iter()
-                .map(|c| RecordWrite::from_text(c.id.clone(), native_to_text(c)))
+                .into_iter()
+                .map(|c| {
+                    let c = host_configuration(c);
+                    RecordWrite::from_text(c.id.clone(), records::configuration_to_text(&c))
+                })
                 .collect();
             total += writes.len();
             page(writes).await;

@@ -19,8 +19,6 @@ use crate::capabilities::settings::{Redactor, Settings};
 use crate::capabilities::{Capabilities, ConnectionPolicy};
 use crate::runtime::{CallError, CallState, Plugin, PluginKind, Runtime};
 use anyhow::{Context, anyhow, bail};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use wasmtime::Store;
 use wasmtime::component::Val;
@@ -102,8 +100,7 @@ pub fn describe_psa_error(e: &PsaError) -> String {
     }
 }
 
-type GuestFuture<'a, R> =
-    Pin<Box<dyn Future<Output = wasmtime::Result<Result<R, PsaError>>> + Send + 'a>>;
+type GuestFuture<'a, R> = crate::runtime::CallFuture<'a, Result<R, PsaError>>;
 
 /// A connector plugin bound to one connection's settings, grant, limits and kv namespace.
 #[derive(Clone)]

@@ -155,6 +155,9 @@ pub trait CallObserver: Send + Sync {
     fn call_finished(&self, plugin: &str, operation: &str, outcome: &str, elapsed: Duration);
 }
 
+/// What the body of a call returns: the work on the instance, borrowing its store.
+pub type CallFuture<'a, R> = Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>;
+
 /// The state of one call's store: WASI (with nothing granted), the memory limiter, the log tag,
 /// the connection's capabilities (none for `describe` and for matching rules) and the deadline.
 pub struct CallState {
@@ -331,12 +334,7 @@ impl Runtime {
         &self,
         component: &BareComponent,
         operation: &str,
-        body: impl for<'a> FnOnce(
-            &'a mut Store<CallState>,
-            &'a Instance,
-        )
-            -> Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>
-        + Send,
+        body: impl for<'a> FnOnce(&'a mut Store<CallState>, &'a Instance) -> CallFuture<'a, R> + Send,
     ) -> Result<R, CallError> {
         self.call_pre(&component.name, &component.pre, None, operation, body)
             .await
@@ -349,12 +347,7 @@ impl Runtime {
         plugin: &Plugin,
         capabilities: Option<Arc<Capabilities>>,
         operation: &str,
-        body: impl for<'a> FnOnce(
-            &'a mut Store<CallState>,
-            &'a Instance,
-        )
-            -> Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>
-        + Send,
+        body: impl for<'a> FnOnce(&'a mut Store<CallState>, &'a Instance) -> CallFuture<'a, R> + Send,
     ) -> Result<R, CallError> {
         self.call_pre(plugin.id(), plugin.pre(), capabilities, operation, body)
             .await
@@ -367,12 +360,7 @@ impl Runtime {
         pre: &InstancePre<CallState>,
         capabilities: Option<Arc<Capabilities>>,
         operation: &str,
-        body: impl for<'a> FnOnce(
-            &'a mut Store<CallState>,
-            &'a Instance,
-        )
-            -> Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>
-        + Send,
+        body: impl for<'a> FnOnce(&'a mut Store<CallState>, &'a Instance) -> CallFuture<'a, R> + Send,
     ) -> Result<R, CallError> {
         let timeout = self.config.call_timeout;
         let tag = LogTag {
