@@ -45,11 +45,13 @@ pub async fn run_connection(
         let Some(config) = daemon.config().connections.get(&id) else {
             return;
         };
-        let settings = match psahost_config::delivery::effective(
+        // The work of a round is boxed (here and below): inline, its futures would size this
+        // task's, which sleeps between rounds for each of thousands of connections.
+        let settings = match Box::pin(psahost_config::delivery::effective(
             daemon.store().as_ref(),
             &id,
             config.delivery.as_ref(),
-        )
+        ))
         .await
         {
             Ok(Some(e)) => e.settings,
@@ -71,7 +73,7 @@ pub async fn run_connection(
         let day = today();
         let retry_due = billing_failed.is_none_or(|at| at.elapsed() >= BILLING_RETRY);
         if settings.billing.is_some() && billed != Some(day) && retry_due {
-            match bill(&daemon, &conn, &settings, day).await {
+            match Box::pin(bill(&daemon, &conn, &settings, day)).await {
                 Ok(()) => {
                     billed = Some(day);
                     billing_failed = None;
@@ -80,7 +82,7 @@ pub async fn run_connection(
             }
         }
         let delivery = Delivery::new(daemon.store().as_ref(), &conn, &settings);
-        match delivery.drain(0).await {
+        match Box::pin(delivery.drain(0)).await {
             Ok(report) => {
                 let done = report.delivered + report.grouped + report.failed + report.resolved;
                 if done > 0 {

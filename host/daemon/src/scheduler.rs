@@ -77,7 +77,7 @@ pub async fn run_connection(daemon: Arc<Daemon>, id: String, mut stop: watch::Re
             }
             continue;
         }
-        let (wait, due) = match next_run(&daemon, &id, &memory, started).await {
+        let (wait, due) = match Box::pin(next_run(&daemon, &id, &memory, started)).await {
             Ok(Some(due)) => {
                 let wait =
                     Duration::try_from(due.at - OffsetDateTime::now_utc()).unwrap_or_default();
@@ -141,10 +141,15 @@ pub async fn run_connection(daemon: Arc<Daemon>, id: String, mut stop: watch::Re
             SyncMode::Incremental => SyncRequest::incremental(),
         };
         tracing::debug!(connection = id.as_str(), entity = %due.entity, mode = due.mode.name(), "scheduled sync starts");
-        match daemon
-            .engine()
-            .sync_entity(&conn, due.entity, request, daemon.metrics().as_ref())
-            .await
+        // Boxed: a run's future is kilobytes, and inline it would size this task's future,
+        // which waits between runs for each of thousands of connections.
+        match Box::pin(daemon.engine().sync_entity(
+            &conn,
+            due.entity,
+            request,
+            daemon.metrics().as_ref(),
+        ))
+        .await
         {
             Ok(run) => {
                 if run.status == RunStatus::Suspended {

@@ -20,6 +20,7 @@
 mod address;
 mod limiter;
 mod origin;
+mod tls;
 
 pub use address::{PolicyResolver, PrivateAddressDenied, is_public};
 pub use limiter::{
@@ -188,6 +189,7 @@ impl HttpCapability {
             .user_agent(user_agent)
             .connect_timeout(limits.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .use_preconfigured_tls(tls::connection_config()?)
             .dns_resolver(Arc::new(PolicyResolver {
                 allow_private: grant.allow_private_networks,
             }))
