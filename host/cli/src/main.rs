@@ -11,6 +11,7 @@ mod plugin;
 mod records;
 mod scaffold;
 mod serve;
+mod store;
 mod sync;
 mod terminal;
 
@@ -108,6 +109,9 @@ pub enum Command {
     /// Sync billable user counts to contract service quantities once per month.
     #[command(subcommand)]
     Billable(delivery::BillableCommand),
+    /// Maintain the embedded store (`store compact`: give back unused disk space, offline).
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// Compiles a component for the host in a separate process (internal: the host runs it to
     /// bound a compilation's time and memory).
     #[command(name = "__compile-component", hide = true)]
@@ -173,6 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Alerts(cmd) => delivery::run_alerts(cmd, cli.config.as_deref()).await,
         Command::Deliveries(cmd) => delivery::run_deliveries(cmd, cli.config.as_deref()).await,
         Command::Billable(cmd) => delivery::run_billable(cmd, cli.config.as_deref()).await,
+        Command::Store(cmd) => store::run(cmd, cli.config.as_deref()).await,
         Command::CompileComponent {
             settings,
             input,

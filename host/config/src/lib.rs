@@ -532,6 +532,7 @@ impl Config {
         match (&self.store, pg) {
             (StoreConfig::Sled, _) => {
                 let dir = self.kv_dir();
+                psahost_store::compact::check_not_interrupted(&dir)?;
                 tokio::task::spawn_blocking(move || {
                     psahost_sandbox::capabilities::kv::KvStore::open(&dir)
                 })

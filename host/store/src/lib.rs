@@ -16,6 +16,7 @@
 //! Records are JSON objects with the WIT field names (the workflows crate's `records` module
 //! converts them). The store knows no WIT type: it holds JSON.
 
+pub mod compact;
 pub mod conformance;
 mod entity;
 mod postgres;

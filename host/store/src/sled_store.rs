@@ -155,6 +155,7 @@ impl SledStore {
     /// layout (a set of trees per connection) into the shared trees first; refuses a store of
     /// a newer layout than this binary knows.
     pub fn open(path: &Path) -> anyhow::Result<SledStore> {
+        crate::compact::check_not_interrupted(path)?;
         let db = sled::open(path).with_context(|| {
             format!(
                 "cannot open the record store at `{}` (is another psahost using it?)",

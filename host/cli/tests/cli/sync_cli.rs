@@ -158,3 +158,58 @@ async fn sync_command_waits_out_a_short_rate_limit() {
     assert!(out.stdout.contains("resumed"), "{}", out.stdout);
     sim.shutdown().await;
 }
+
+/// `store compact` after syncs: the records read the same afterwards, both embedded stores are
+/// reported, and a store with nothing in it yet is named as none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_compact_keeps_what_was_synced() {
+    let sim = simulator(30, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &sim, 50);
+
+    let help = run(&config, &["store", "compact", "--help"]).await;
+    assert_eq!(help.code, Some(0), "{}", help.stderr);
+    assert!(
+        help.stdout.contains("stop `psahost serve` first"),
+        "{}",
+        help.stdout
+    );
+
+    let none = run(&config, &["store", "compact"]).await;
+    assert_eq!(none.code, Some(0), "{}", none.stderr);
+    assert!(
+        none.stdout.contains("none (nothing to compact)"),
+        "{}",
+        none.stdout
+    );
+
+    for _ in 0..3 {
+        let sync = run(&config, &["sync", "sim", "--full"]).await;
+        assert_eq!(sync.code, Some(0), "{}\n{}", sync.stdout, sync.stderr);
+    }
+    let list = ["records", "list", "sim", "contacts", "--limit", "1000"];
+    let before = run(&config, &list).await;
+    assert_eq!(before.code, Some(0), "{}", before.stderr);
+    assert!(before.stdout.contains("\"records\""), "{}", before.stdout);
+
+    let compact = run(&config, &["store", "compact"]).await;
+    assert_eq!(
+        compact.code,
+        Some(0),
+        "{}\n{}",
+        compact.stdout,
+        compact.stderr
+    );
+    for store in ["record store", "kv store"] {
+        assert!(
+            compact
+                .stdout
+                .lines()
+                .any(|l| l.starts_with(store) && l.contains("entries in")),
+            "{store}: {}",
+            compact.stdout
+        );
+    }
+    let after = run(&config, &list).await;
+    assert_eq!(after.stdout, before.stdout);
+}

@@ -253,3 +253,152 @@ async fn a_store_of_the_per_connection_layout_is_migrated_at_open() {
         "{text}"
     );
 }
+
+/// Everything a store holds for `connection` that a compaction must keep: every record of
+/// companies (in pages), the whole change feed, the sync state.
+async fn contents(store: &SledStore, connection: &str) -> String {
+    use psahost_store::{Entity, ListQuery};
+    let mut out = String::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list(
+                connection,
+                Entity::Companies,
+                ListQuery {
+                    after,
+                    limit: 1000,
+                    ..ListQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        out += &format!("{:?}\n", page.records);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    out += &format!(
+        "{:?}\n",
+        store.changes(connection, 0, 1_000_000).await.unwrap()
+    );
+    out += &format!(
+        "{:?}\n",
+        store
+            .sync_state(connection, Entity::Companies)
+            .await
+            .unwrap()
+    );
+    out
+}
+
+/// A store whose records were rewritten many times holds the same records, change feed and
+/// state after `compact_sled`, in less space; it refuses while the store is open; and a
+/// compaction that stopped between its two renames makes the store refuse to open (rather than
+/// start empty) until compacting again finishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compacted_store_holds_the_same_data_in_less_space() {
+    use psahost_store::compact::{check_not_interrupted, compact_sled};
+    use psahost_store::{Entity, PageCommit, RecordWrite};
+    use serde_json::json;
+
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("store");
+    {
+        let store = SledStore::open(&dir).unwrap();
+        for round in 0..6 {
+            let upserts = (0..2000)
+                .map(|i| {
+                    RecordWrite::new(
+                        format!("{i}"),
+                        &json!({"name": format!("company {i} round {round}"), "notes": "x".repeat(400)}),
+                    )
+                })
+                .collect();
+            store
+                .commit(PageCommit {
+                    connection: "acme".into(),
+                    entity: Entity::Companies,
+                    upserts,
+                    deletions: if round == 5 { vec!["7".into()] } else { vec![] },
+                    mark_seen: false,
+                    checkpoint: None,
+                })
+                .await
+                .unwrap();
+        }
+        store.flush().await.unwrap();
+    }
+    let before = contents(&SledStore::open(&dir).unwrap(), "acme").await;
+    assert!(before.contains("round 5"), "the last round is stored");
+
+    // While the store is open, nothing happens.
+    {
+        let open = SledStore::open(&dir).unwrap();
+        let e = format!("{:#}", compact_sled(&dir, &mut |_| {}).unwrap_err());
+        assert!(e.contains("stop the `psahost serve`"), "{e}");
+        assert!(!root.path().join("store.compacting").exists());
+        drop(open);
+    }
+
+    let mut seen = Vec::new();
+    let report = compact_sled(&dir, &mut |n| seen.push(n)).unwrap();
+    assert!(report.entries > 2000, "{report:?}");
+    assert_eq!(seen.last(), Some(&report.entries));
+    assert!(
+        report.replaced && report.bytes_after < report.bytes_before,
+        "the copy is smaller and took the original's place: {report:?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(root.path()).unwrap().count(),
+        1,
+        "only the store is left"
+    );
+    assert_eq!(
+        contents(&SledStore::open(&dir).unwrap(), "acme").await,
+        before
+    );
+
+    // Again: never larger than it was, and nothing left beside it.
+    let again = compact_sled(&dir, &mut |_| {}).unwrap();
+    assert!(again.bytes_after <= again.bytes_before, "{again:?}");
+    assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
+    assert_eq!(
+        contents(&SledStore::open(&dir).unwrap(), "acme").await,
+        before
+    );
+
+    // Stopped between the renames: the original moved aside, the verified copy beside it.
+    let (aside, copy) = (
+        root.path().join("store.before-compact"),
+        root.path().join("store.compacting"),
+    );
+    std::fs::rename(&dir, &aside).unwrap();
+    copy_dir(&aside, &copy);
+    let e = check_not_interrupted(&dir).unwrap_err().to_string();
+    assert!(e.contains("run `psahost store compact` again"), "{e}");
+    let e = format!("{:#}", SledStore::open(&dir).err().unwrap());
+    assert!(e.contains("run `psahost store compact` again"), "{e}");
+    assert!(!dir.exists(), "no empty store was created");
+    let finished = compact_sled(&dir, &mut |_| {}).unwrap();
+    assert_eq!(finished.entries, report.entries);
+    assert!(!aside.exists() && !copy.exists());
+    assert_eq!(
+        contents(&SledStore::open(&dir).unwrap(), "acme").await,
+        before
+    );
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
