@@ -30,7 +30,7 @@ pub(super) async fn run(cmd: ConnectionCommand, config: Option<&Path>) -> anyhow
     match cmd {
         ConnectionCommand::List => {
             for c in config.connections.values() {
-                println!("{}\tplugin {}", c.id, c.plugin);
+                outln!("{}\tplugin {}", c.id, c.plugin);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -65,11 +65,11 @@ async fn test(config: &Config, id: &str) -> anyhow::Result<ExitCode> {
     let connection = open(config, id).await?;
     match connection.test_connection().await {
         Ok(report) => {
-            println!("ok: {}", terminal::safe(&report.message));
+            outln!("ok: {}", terminal::safe(&report.message));
             if let Ok(details) = serde_json::from_str::<serde_json::Value>(&report.details)
                 && details.as_object().is_some_and(|o| !o.is_empty())
             {
-                println!("{}", terminal::json(&details)?);
+                outln!("{}", terminal::json(&details)?);
             }
             Ok(ExitCode::SUCCESS)
         }

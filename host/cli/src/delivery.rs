@@ -242,7 +242,7 @@ async fn api_send(
 
 fn print_problems(problems: &[Value], json: bool, ok: bool) -> anyhow::Result<()> {
     if json {
-        println!(
+        outln!(
             "{}",
             terminal::json(&json!({ "ok": ok, "problems": problems }))?
         );
@@ -295,7 +295,7 @@ pub(super) async fn run_delivery(
     };
     if ok {
         if !args.json {
-            println!(
+            outln!(
                 "ok: the delivery settings of connection `{}` are complete",
                 terminal::safe(&args.connection)
             );
@@ -376,16 +376,16 @@ async fn run_settings(cmd: SettingsCommand, config: Option<&Path>) -> anyhow::Re
             psahost_config::delivery::answer(&id, e.as_ref())
         }
     };
-    println!("{}", terminal::json(&answer)?);
+    outln!("{}", terminal::json(&answer)?);
     Ok(ExitCode::SUCCESS)
 }
 
 fn print_report(report: &Value, json: bool) -> anyhow::Result<ExitCode> {
     let n = |k: &str| report[k].as_u64().unwrap_or(0);
     if json {
-        println!("{}", terminal::json(report)?);
+        outln!("{}", terminal::json(report)?);
     } else {
-        println!(
+        outln!(
             "delivered {}, grouped {}, failed {}, resolved by marker {}, still queued {}, PSA calls {}",
             n("delivered"),
             n("grouped"),
@@ -395,7 +395,7 @@ fn print_report(report: &Value, json: bool) -> anyhow::Result<ExitCode> {
             n("psa-calls")
         );
         for b in report["blocked"].as_array().into_iter().flatten() {
-            println!("left queued: {}", terminal::safe(b.as_str().unwrap_or("")));
+            outln!("left queued: {}", terminal::safe(b.as_str().unwrap_or("")));
         }
     }
     Ok(if n("still-queued") > 0 {
@@ -409,12 +409,12 @@ fn print_report(report: &Value, json: bool) -> anyhow::Result<ExitCode> {
 
 fn print_previews(previews: &[Value], json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", terminal::json(&previews)?);
+        outln!("{}", terminal::json(&previews)?);
         return Ok(());
     }
     let text = |v: &Value| terminal::safe(v.as_str().unwrap_or("")).into_owned();
     for p in previews {
-        println!(
+        outln!(
             "{} -> account {}: {}{}",
             text(&p["alert-id"]),
             text(&p["account"]),
@@ -425,10 +425,10 @@ fn print_previews(previews: &[Value], json: bool) -> anyhow::Result<()> {
                 .unwrap_or_default()
         );
         if !p["record"].is_null() {
-            println!("{}", terminal::json(&p["record"])?);
+            outln!("{}", terminal::json(&p["record"])?);
         }
         if let Some(r) = p["reason"].as_str() {
-            println!("  {}", terminal::safe(r));
+            outln!("  {}", terminal::safe(r));
         }
     }
     Ok(())
@@ -437,7 +437,7 @@ fn print_previews(previews: &[Value], json: bool) -> anyhow::Result<()> {
 fn print_accepted(accepted: &[Value], json: bool) {
     if !json {
         let duplicates = accepted.iter().filter(|a| a["duplicate"] == true).count();
-        println!(
+        outln!(
             "queued {} alerts ({duplicates} already known, delivered once)",
             accepted.len() - duplicates
         );
@@ -548,7 +548,7 @@ pub(super) async fn run_deliveries(
                     .collect::<anyhow::Result<_>>()?,
             };
             if args.json {
-                println!("{}", terminal::json(&all)?);
+                outln!("{}", terminal::json(&all)?);
             } else {
                 for r in &all {
                     let detail = match r.state {
@@ -562,7 +562,7 @@ pub(super) async fn run_deliveries(
                         ),
                         _ => r.reason.clone().unwrap_or_default(),
                     };
-                    println!(
+                    outln!(
                         "{}\t{}\t{}\taccount {}\t{}",
                         r.seq,
                         terminal::safe(&r.alert.id),
@@ -596,7 +596,7 @@ pub(super) async fn run_deliveries(
                     answer["report"].clone()
                 }
             };
-            println!("queued again: {}", terminal::safe(&args.alert));
+            outln!("queued again: {}", terminal::safe(&args.alert));
             print_report(&report, false)
         }
     }
@@ -648,14 +648,14 @@ pub(super) async fn run_billable(
         }
     };
     if args.json {
-        println!("{}", terminal::json(&outcomes)?);
+        outln!("{}", terminal::json(&outcomes)?);
     } else {
         let text = |v: &Value| match v {
             Value::String(s) => terminal::safe(s).into_owned(),
             other => other.to_string(),
         };
         for out in &outcomes {
-            println!(
+            outln!(
                 "{}\t{}\t{}\t{}{}",
                 text(&out["organisation"]),
                 text(&out["period"]),

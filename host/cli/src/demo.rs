@@ -47,7 +47,7 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         AllocatorKind::Pooling => "pooling",
         AllocatorKind::OnDemand => "on-demand",
     };
-    println!(
+    outln!(
         "psahost demo: the bundled connectors against the PSA simulator ({allocator} allocator)"
     );
     let dialects = match args.psa {
@@ -62,7 +62,7 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         sim.shutdown().await;
         result.with_context(|| format!("the {} demo failed", dialect.product()))?;
     }
-    println!("done in {}", millis(started.elapsed()));
+    outln!("done in {}", millis(started.elapsed()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -75,7 +75,7 @@ fn millis(d: Duration) -> String {
 }
 
 fn line(label: &str, text: impl std::fmt::Display) {
-    println!("  {label:<24}{text}");
+    outln!("  {label:<24}{text}");
 }
 
 fn psa(e: ConnectorError) -> anyhow::Error {
@@ -84,8 +84,8 @@ fn psa(e: ConnectorError) -> anyhow::Error {
 
 async fn demo(runtime: &Arc<Runtime>, sim: &Simulator, args: &DemoArgs) -> anyhow::Result<()> {
     let dialect = sim.config().dialect;
-    println!();
-    println!("{}", dialect.product());
+    outln!();
+    outln!("{}", dialect.product());
     line(
         "simulator",
         format!(

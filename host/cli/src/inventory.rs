@@ -159,7 +159,7 @@ async fn sync(args: SyncArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
         }
     };
     if args.json {
-        println!("{}", terminal::json(&report)?);
+        outln!("{}", terminal::json(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
     let text = |v: &Value| match v {
@@ -182,9 +182,9 @@ async fn sync(args: SyncArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
                 line.push_str(&text(extra));
             }
         }
-        println!("{}", line.trim_end());
+        outln!("{}", line.trim_end());
         for c in d["changes"].as_array().unwrap_or(&empty) {
-            println!(
+            outln!(
                 "{:<16}   {}: {} -> {}",
                 "",
                 text(&c["field"]),
@@ -197,7 +197,7 @@ async fn sync(args: SyncArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
             );
         }
     }
-    println!(
+    outln!(
         "{} devices: {} created, {} updated, {} activated, {} inactivated, {} unchanged, {} not synced, {} waiting, {} failed{}",
         report["devices"],
         report["created"],
@@ -215,7 +215,7 @@ async fn sync(args: SyncArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
         }
     );
     if let Some(stopped) = report["stopped"].as_str() {
-        println!(
+        outln!(
             "stopped early: {}; run it again to go on",
             terminal::safe(stopped)
         );
@@ -245,13 +245,17 @@ async fn list(args: ListArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
         }
     };
     if args.json {
-        println!("{}", terminal::json(&json!(devices))?);
+        outln!("{}", terminal::json(&json!(devices))?);
         return Ok(ExitCode::SUCCESS);
     }
     let text = |v: &Value| terminal::safe(v.as_str().unwrap_or_default()).into_owned();
-    println!(
+    outln!(
         "{:<12} {:<16} {:<24} {:<10} {:<24}",
-        "SITE", "DEVICE", "NAME", "CONFIG", "STATE"
+        "SITE",
+        "DEVICE",
+        "NAME",
+        "CONFIG",
+        "STATE"
     );
     for d in &devices {
         let reason = match d["reason"].as_str() {
@@ -271,7 +275,7 @@ async fn list(args: ListArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
             .as_str()
             .map(|n| format!("  {}", terminal::safe(n)))
             .unwrap_or_default();
-        println!(
+        outln!(
             "{:<12} {:<16} {:<24} {:<10} {:<24}{reason}{note}",
             text(&d["site"]),
             text(&d["device-id"]),
@@ -280,7 +284,7 @@ async fn list(args: ListArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
             text(&d["state"]),
         );
     }
-    println!("{} devices", devices.len());
+    outln!("{} devices", devices.len());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -315,7 +319,7 @@ async fn audit(args: AuditArgs, config: Option<&Path>) -> anyhow::Result<ExitCod
         bail!("the store answered more entries than asked for");
     }
     for e in &entries {
-        println!("{}", terminal::json_line(e)?);
+        outln!("{}", terminal::json_line(e)?);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -184,7 +184,7 @@ async fn link(args: CustomersArgs, config: Option<&Path>) -> anyhow::Result<Exit
         }
     };
     if args.json {
-        println!("{}", terminal::json(&report)?);
+        outln!("{}", terminal::json(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
     let text = |v: &Value| terminal::safe(v.as_str().unwrap_or_default()).into_owned();
@@ -206,7 +206,7 @@ async fn link(args: CustomersArgs, config: Option<&Path>) -> anyhow::Result<Exit
         let id = text(&c["customer-id"]);
         let by = text(&c["decided-by"]);
         match c["outcome"].as_str().unwrap_or_default() {
-            "matched" => println!(
+            "matched" => outln!(
                 "{id:<16} matched    {} by {by}{}",
                 company(&c["company"]),
                 if c["stored"].as_bool().unwrap_or(false) {
@@ -216,19 +216,19 @@ async fn link(args: CustomersArgs, config: Option<&Path>) -> anyhow::Result<Exit
                 }
             ),
             "ambiguous" => {
-                println!(
+                outln!(
                     "{id:<16} ambiguous  {} candidates by {by}:",
                     c["candidates-total"]
                 );
                 for candidate in c["candidates"].as_array().unwrap_or(&empty) {
-                    println!("{:<16}              {}", "", company(candidate));
+                    outln!("{:<16}              {}", "", company(candidate));
                 }
             }
-            "error" => println!("{id:<16} error      {}", text(&c["error"])),
-            _ => println!("{id:<16} none"),
+            "error" => outln!("{id:<16} error      {}", text(&c["error"])),
+            _ => outln!("{id:<16} none"),
         }
     }
-    println!(
+    outln!(
         "{} matched{}, {} ambiguous, {} none, {} errors",
         report["matched"],
         if report["dry-run"].as_bool().unwrap_or(true) {
@@ -262,12 +262,12 @@ async fn list(args: ListArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
         }
     };
     if args.json {
-        println!("{}", terminal::json(&json!(links))?);
+        outln!("{}", terminal::json(&json!(links))?);
         return Ok(ExitCode::SUCCESS);
     }
     let text = |v: &Value| terminal::safe(v.as_str().unwrap_or_default()).into_owned();
     for l in &links {
-        println!(
+        outln!(
             "{:<16} -> {:<10} {:<16} by {} at {}{}",
             text(&l["customer-id"]),
             text(&l["company-id"]),
@@ -281,7 +281,7 @@ async fn list(args: ListArgs, config: Option<&Path>) -> anyhow::Result<ExitCode>
             }
         );
     }
-    println!("{} links", links.len());
+    outln!("{} links", links.len());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -307,7 +307,7 @@ async fn remove(args: RemoveArgs, config: Option<&Path>) -> anyhow::Result<ExitC
             .await?;
         }
     }
-    println!(
+    outln!(
         "removed the link of customer `{}`",
         terminal::safe(&args.customer)
     );

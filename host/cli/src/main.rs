@@ -1,5 +1,8 @@
 //! The `psahost` command line.
 
+// First: its output macros are used by the modules below.
+#[macro_use]
+mod terminal;
 mod client;
 mod connection;
 mod delivery;
@@ -13,7 +16,6 @@ mod scaffold;
 mod serve;
 mod store;
 mod sync;
-mod terminal;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};

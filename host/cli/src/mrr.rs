@@ -69,26 +69,26 @@ pub(super) async fn run_mrr(args: MrrArgs, config: Option<&Path>) -> anyhow::Res
         }
     };
     if args.json {
-        println!("{}", terminal::json(&report)?);
+        outln!("{}", terminal::json(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
     let text = |v: &Value| terminal::safe(v.as_str().unwrap_or_default()).into_owned();
-    println!("MRR of `{}` on {}", args.connection, text(&report["day"]));
+    outln!("MRR of `{}` on {}", args.connection, text(&report["day"]));
     let empty = Vec::new();
     let companies = report["companies"].as_array().unwrap_or(&empty);
-    println!("{:<16} {:>14}  agreements", "company", "mrr");
+    outln!("{:<16} {:>14}  agreements", "company", "mrr");
     for c in companies {
-        println!(
+        outln!(
             "{:<16} {:>14}  {}",
             text(&c["company-id"]),
             text(&c["mrr"]),
             c["agreements"].as_array().map_or(0, Vec::len)
         );
     }
-    println!("{:<16} {:>14}", "total", text(&report["total"]));
+    outln!("{:<16} {:>14}", "total", text(&report["total"]));
     let excluded = report["excluded"].as_array().map_or(0, Vec::len);
     if excluded > 0 {
-        println!("{excluded} agreements or lines did not count (--json shows why)");
+        outln!("{excluded} agreements or lines did not count (--json shows why)");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -125,7 +125,7 @@ pub(super) async fn run_eligible(
         }
     };
     if args.json {
-        println!("{}", terminal::json(&result)?);
+        outln!("{}", terminal::json(&result)?);
         return Ok(ExitCode::SUCCESS);
     }
     let empty = Vec::new();
@@ -134,14 +134,14 @@ pub(super) async fn run_eligible(
     for c in companies {
         let eligible = c["eligible"].as_bool().unwrap_or(false);
         if eligible {
-            println!(
+            outln!(
                 "{:<12} eligible      {} ({} active contacts)",
                 text(&c["company-id"]),
                 text(&c["name"]),
                 c["active-contacts"]
             );
         } else if args.all {
-            println!(
+            outln!(
                 "{:<12} not eligible  {}: {}",
                 text(&c["company-id"]),
                 text(&c["name"]),
@@ -149,7 +149,7 @@ pub(super) async fn run_eligible(
             );
         }
     }
-    println!(
+    outln!(
         "{} of {} companies eligible",
         result["eligible"],
         companies.len()

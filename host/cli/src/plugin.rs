@@ -225,9 +225,9 @@ async fn check(args: CheckArgs, config: Option<&Path>) -> anyhow::Result<ExitCod
         None => check_any(&runtime, &plugin, &any_options(&args, config)?).await?,
     };
     if args.json {
-        println!("{}", terminal::json(&report)?);
+        outln!("{}", terminal::json(&report)?);
     } else {
-        print!("{}", report.table());
+        out!("{}", report.table());
     }
     Ok(if report.passed() {
         ExitCode::SUCCESS
@@ -240,9 +240,9 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let runtime = args.runtime.runtime()?;
     let plugin = runtime.load(PluginSource::parse(&args.file)).await?;
     if args.json {
-        println!("{}", terminal::json(&inspect_json(&plugin))?);
+        outln!("{}", terminal::json(&inspect_json(&plugin))?);
     } else {
-        print!("{}", inspect_text(&plugin));
+        out!("{}", inspect_text(&plugin));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -562,7 +562,7 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
             connection.call_json(&args.operation, call_args).await?
         }
     };
-    println!("{}", terminal::json(&result)?);
+    outln!("{}", terminal::json(&result)?);
     if let Some(err) = result
         .get("err")
         .filter(|_| result.as_object().is_some_and(|o| o.len() == 1))
@@ -635,7 +635,7 @@ async fn all_pages(
             {
                 duplicates += 1;
             }
-            println!("{}", terminal::json_line(item)?);
+            outln!("{}", terminal::json_line(item)?);
         }
         match page.get("next-cursor").and_then(Value::as_str) {
             None => break,

@@ -179,6 +179,6 @@ pub(super) async fn run(cmd: RecordsCommand, config: Option<&Path>) -> anyhow::R
             }
         },
     };
-    println!("{}", terminal::json(&value)?);
+    outln!("{}", terminal::json(&value)?);
     Ok(ExitCode::SUCCESS)
 }

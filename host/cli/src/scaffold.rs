@@ -83,11 +83,11 @@ pub(super) fn run(args: NewArgs) -> anyhow::Result<ExitCode> {
     write(&dir.join("Cargo.toml"), &fill(CARGO_TOML))?;
     write(&dir.join("src/lib.rs"), &fill(LIB_RS))?;
     write(&dir.join(".gitignore"), "/target\n")?;
-    println!("wrote the connector `{name}` in {}", dir.display());
-    println!("  cd {}", dir.display());
-    println!("  cargo test                                      # its tests, natively");
-    println!("  cargo build --release --target wasm32-wasip2    # the component");
-    println!(
+    outln!("wrote the connector `{name}` in {}", dir.display());
+    outln!("  cd {}", dir.display());
+    outln!("  cargo test                                      # its tests, natively");
+    outln!("  cargo build --release --target wasm32-wasip2    # the component");
+    outln!(
         "  psahost plugin inspect target/wasm32-wasip2/release/{}.wasm",
         name.replace('-', "_")
     );

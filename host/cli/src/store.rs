@@ -38,7 +38,7 @@ pub(super) async fn run(cmd: StoreCommand, config: Option<&Path>) -> anyhow::Res
         ("kv store", config.kv_dir()),
     ] {
         match compact(what, dir.clone()).await? {
-            Some(c) if c.replaced => println!(
+            Some(c) if c.replaced => outln!(
                 "{what} `{}`: {} entries in {} trees, {} -> {}",
                 dir.display(),
                 c.entries,
@@ -46,7 +46,7 @@ pub(super) async fn run(cmd: StoreCommand, config: Option<&Path>) -> anyhow::Res
                 size(c.bytes_before),
                 size(c.bytes_after)
             ),
-            Some(c) => println!(
+            Some(c) => outln!(
                 "{what} `{}`: {} entries in {} trees, {}: already compact (a copy was no \
                  smaller), left as it was",
                 dir.display(),
@@ -54,7 +54,7 @@ pub(super) async fn run(cmd: StoreCommand, config: Option<&Path>) -> anyhow::Res
                 c.trees,
                 size(c.bytes_before)
             ),
-            None => println!("{what} `{}`: none (nothing to compact)", dir.display()),
+            None => outln!("{what} `{}`: none (nothing to compact)", dir.display()),
         }
     }
     Ok(ExitCode::SUCCESS)

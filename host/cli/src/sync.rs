@@ -90,7 +90,7 @@ pub(super) async fn run(args: SyncArgs, config: Option<&Path>) -> anyhow::Result
             (None, true) => "unchanged".into(),
             (None, false) => "not found in the PSA (and not stored)".into(),
         };
-        println!(
+        outln!(
             "{} `{}` of `{}`: {what}",
             result.entity,
             terminal::safe(&result.id),
@@ -153,7 +153,7 @@ pub(super) async fn run(args: SyncArgs, config: Option<&Path>) -> anyhow::Result
 
     let mut code = 0u8;
     for run in finals.values() {
-        println!("{}", summary(run));
+        outln!("{}", summary(run));
         match run.status {
             RunStatus::Completed | RunStatus::Running => {}
             RunStatus::Failed => code = 1,
@@ -162,7 +162,7 @@ pub(super) async fn run(args: SyncArgs, config: Option<&Path>) -> anyhow::Result
                     code = EXIT_HELD;
                 }
                 if let Some(held) = &run.held {
-                    println!(
+                    outln!(
                         "  held: the sweep did not see {} of the {} stored {}, {}; nothing was deleted.\n  \
                          first ids: {}\n  \
                          if the PSA really lost them, run `psahost sync {} --entity {} --full --allow-mass-delete`",
@@ -188,18 +188,18 @@ pub(super) async fn run(args: SyncArgs, config: Option<&Path>) -> anyhow::Result
                 if code == 0 {
                     code = EXIT_SUSPENDED;
                 }
-                println!(
+                outln!(
                     "  rate limited until {}: run the command again then; it resumes from its checkpoint",
                     run.suspended_until.map(format_time).unwrap_or_default()
                 );
             }
         }
         if let Some(error) = &run.error {
-            println!("  error: {}", terminal::safe(error));
+            outln!("  error: {}", terminal::safe(error));
         }
     }
     for (entity, why) in skipped {
-        println!("{entity:<15} skipped: {why}");
+        outln!("{entity:<15} skipped: {why}");
     }
     Ok(ExitCode::from(code))
 }
@@ -232,7 +232,7 @@ async fn run_api(args: &SyncArgs) -> anyhow::Result<ExitCode> {
             (None, Some(true)) => "unchanged".into(),
             _ => "not found in the PSA (and not stored)".into(),
         };
-        println!("{entity} `{record}` of `{}`: {what}", args.id);
+        outln!("{entity} `{record}` of `{}`: {what}", args.id);
         return Ok(ExitCode::SUCCESS);
     }
     let mut query: Vec<(&str, String)> = args
@@ -253,7 +253,7 @@ async fn run_api(args: &SyncArgs) -> anyhow::Result<ExitCode> {
         .context("the API answered runs this psahost cannot read")?;
     let mut code = 0u8;
     for run in &runs {
-        println!("{}", summary(run));
+        outln!("{}", summary(run));
         match run.status {
             RunStatus::Failed => code = 1,
             RunStatus::Held if code != 1 => code = EXIT_HELD,
@@ -261,11 +261,11 @@ async fn run_api(args: &SyncArgs) -> anyhow::Result<ExitCode> {
             _ => {}
         }
         if let Some(error) = &run.error {
-            println!("  error: {}", terminal::safe(error));
+            outln!("  error: {}", terminal::safe(error));
         }
     }
     for skipped in answer["skipped"].as_array().into_iter().flatten() {
-        println!(
+        outln!(
             "{:<15} skipped: {}",
             skipped["entity"].as_str().unwrap_or_default(),
             terminal::safe(skipped["reason"].as_str().unwrap_or_default())

@@ -23,6 +23,39 @@ pub fn json_line(value: &impl Serialize) -> anyhow::Result<String> {
     Ok(escaped(&serde_json::to_string(value)?))
 }
 
+/// Writes the command's output (through [`outln!`] and [`out!`]). When whoever reads it has
+/// gone away (`psahost records list ... | head`), the command ends quietly with status 0, as
+/// ripgrep does: Rust ignores SIGPIPE, so `println!` would panic with a backtrace instead.
+pub fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// `println!` for the command's output, ending quietly when its reader went away
+/// ([`write_out`]).
+macro_rules! outln {
+    () => {
+        $crate::terminal::write_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::terminal::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` for the command's output ([`write_out`]).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::terminal::write_out(format_args!($($arg)*))
+    };
+}
+
 fn escaped(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -213,3 +213,38 @@ async fn store_compact_keeps_what_was_synced() {
     let after = run(&config, &list).await;
     assert_eq!(after.stdout, before.stdout);
 }
+
+/// A reader that goes away (`psahost records list ... | head`) ends the command quietly with
+/// status 0, not with a panic's backtrace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_to_a_reader_that_went_away_ends_quietly() {
+    use tokio::io::AsyncReadExt;
+    let sim = simulator(30, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &sim, 50);
+    let sync = run(&config, &["sync", "sim", "--entity", "contacts"]).await;
+    assert_eq!(sync.code, Some(0), "{}\n{}", sync.stdout, sync.stderr);
+    let list = ["records", "list", "sim", "contacts", "--limit", "1000"];
+    let whole = run(&config, &list).await;
+    assert!(
+        whole.stdout.len() > 1 << 16,
+        "more than a pipe holds, so the write meets the closed pipe: {} bytes",
+        whole.stdout.len()
+    );
+
+    let mut child = psahost_testkit::sync::psahost_command(crate::psahost_bin(), &config, &list)
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .await
+        .unwrap();
+    let status = child.wait().await.unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
