@@ -80,6 +80,25 @@ pub fn compact_sled(dir: &Path, progress: &mut dyn FnMut(u64)) -> anyhow::Result
         if original.exists() && copy.exists() {
             return finish(dir, &copy, &original, None);
         }
+        if original.exists() {
+            // The copy is gone (removed by hand): the original is whole, put it back.
+            std::fs::rename(&original, dir).with_context(|| {
+                format!(
+                    "cannot move `{}` back to `{}`",
+                    original.display(),
+                    dir.display()
+                )
+            })?;
+            let size = dir_size(dir)?;
+            let (trees, entries) = count(dir)?;
+            return Ok(Compacted {
+                trees,
+                entries,
+                bytes_before: size,
+                bytes_after: size,
+                replaced: false,
+            });
+        }
         bail!("there is no store at `{}`", dir.display());
     }
     if original.exists() {
@@ -155,14 +174,8 @@ fn finish(
         Some(c) => c,
         // Finishing an interrupted run: what it copied is what the copy holds.
         None => {
-            let db = sled::open(copy)
-                .with_context(|| format!("cannot open the copy `{}`", copy.display()))?;
-            let trees = db.tree_names();
-            let mut entries = 0;
-            for name in &trees {
-                entries += db.open_tree(name)?.len() as u64;
-            }
-            (trees.len(), entries, dir_size(original)?)
+            let (trees, entries) = count(copy)?;
+            (trees, entries, dir_size(original)?)
         }
     };
     std::fs::rename(copy, dir).with_context(|| {
@@ -181,6 +194,17 @@ fn finish(
         bytes_after: dir_size(dir)?,
         replaced: true,
     })
+}
+
+/// The trees and entries of the sled database at `dir`.
+fn count(dir: &Path) -> anyhow::Result<(usize, u64)> {
+    let db = sled::open(dir).with_context(|| format!("cannot open `{}`", dir.display()))?;
+    let trees = db.tree_names();
+    let mut entries = 0;
+    for name in &trees {
+        entries += db.open_tree(name)?.len() as u64;
+    }
+    Ok((trees.len(), entries))
 }
 
 fn copy_trees(
