@@ -15,14 +15,16 @@ use super::psa::connector::types::{
 };
 use super::v0_1_0::{self as v1, Convert};
 use crate::runtime::CallState;
-use wasmtime::component::{Instance, InstancePre};
+use std::collections::HashMap;
+use std::sync::Arc;
+use wasmtime::component::{ComponentExportIndex, Instance, InstancePre};
 use wasmtime::{AsContext, AsContextMut};
 
 /// Where a connector's exports are, resolved once per plugin.
 #[derive(Clone)]
 pub(crate) enum ConnectorIndices {
-    Current(api::GuestIndices),
-    V0_1(v1::ConnectorIndices),
+    Current(Arc<CurrentExports>),
+    V0_1(Box<v1::ConnectorIndices>),
 }
 
 impl ConnectorIndices {
@@ -31,27 +33,143 @@ impl ConnectorIndices {
         version: ContractVersion,
     ) -> wasmtime::Result<Self> {
         Ok(match version {
-            ContractVersion::V0_2 => ConnectorIndices::Current(api::GuestIndices::new(pre)?),
-            ContractVersion::V0_1 => ConnectorIndices::V0_1(v1::ConnectorIndices::new(pre)?),
+            ContractVersion::V0_2 => ConnectorIndices::Current(Arc::new(CurrentExports::new(pre)?)),
+            ContractVersion::V0_1 => {
+                ConnectorIndices::V0_1(Box::new(v1::ConnectorIndices::new(pre)?))
+            }
         })
     }
 
+    /// The exports of `instance`, for a call. A current-contract export is type-checked when it
+    /// is called ([`CurrentGuest`]); the plugin's load checked them all ([`Self::load_checked`]).
     pub(crate) fn load(
         &self,
         store: impl AsContextMut,
         instance: &Instance,
     ) -> wasmtime::Result<ConnectorGuest> {
         Ok(match self {
-            ConnectorIndices::Current(i) => ConnectorGuest::Current(i.load(store, instance)?),
-            ConnectorIndices::V0_1(i) => ConnectorGuest::V0_1(i.load(store, instance)?),
+            ConnectorIndices::Current(exports) => ConnectorGuest::Current(CurrentGuest {
+                instance: *instance,
+                exports: exports.clone(),
+            }),
+            ConnectorIndices::V0_1(i) => ConnectorGuest::V0_1(Box::new(i.load(store, instance)?)),
         })
     }
+
+    /// As [`Self::load`], with every export of the interface type-checked first: what the
+    /// plugin's load runs, so a component whose exports do not have the contract's types is
+    /// refused then, not at the call of the ill-typed export.
+    pub(crate) fn load_checked(
+        &self,
+        mut store: impl AsContextMut,
+        instance: &Instance,
+    ) -> wasmtime::Result<ConnectorGuest> {
+        if let ConnectorIndices::Current(exports) = self {
+            exports.all.load(&mut store, instance)?;
+        }
+        self.load(store, instance)
+    }
+}
+
+/// The indices of the current connector interface's exports, resolved once per plugin.
+pub(crate) struct CurrentExports {
+    /// Bindgen's, to type-check the whole interface at the plugin's load.
+    all: api::GuestIndices,
+    /// Each export by name, for the calls.
+    by_name: HashMap<&'static str, ComponentExportIndex>,
+}
+
+impl CurrentExports {
+    fn new(pre: &InstancePre<CallState>) -> wasmtime::Result<Self> {
+        let all = api::GuestIndices::new(pre)?;
+        let interface = pre
+            .component()
+            .get_export_index(None, CURRENT_INTERFACE)
+            .ok_or_else(|| {
+                wasmtime::format_err!("no exported instance named `{CURRENT_INTERFACE}`")
+            })?;
+        let mut by_name = HashMap::new();
+        for &name in CURRENT_EXPORTS {
+            let index = pre
+                .component()
+                .get_export_index(Some(&interface), name)
+                .ok_or_else(|| {
+                    wasmtime::format_err!("`{CURRENT_INTERFACE}` does not have export `{name}`")
+                })?;
+            by_name.insert(name, index);
+        }
+        Ok(CurrentExports { all, by_name })
+    }
+}
+
+/// One instance's exports of the current connector interface. Bindgen's `Guest` looks up and
+/// type-checks every export of the interface for each instance, about a third of a small
+/// call's cost (BENCHMARKS.md, "Next to an empty component"); a call uses one export, so only
+/// that one is looked up and type-checked, when it is called.
+pub(crate) struct CurrentGuest {
+    instance: Instance,
+    exports: Arc<CurrentExports>,
+}
+
+/// The current interface's name, as bindgen looks it up.
+const CURRENT_INTERFACE: &str = "psa:connector/connector-api@0.2.0";
+
+/// `CurrentGuest`'s calls, one per export: the same names, arguments and results as bindgen's
+/// `Guest` methods, so the calls below use either.
+macro_rules! current_calls {
+    ($( $call:ident = $export:literal ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
+        const CURRENT_EXPORTS: &[&str] = &[$($export),*];
+
+        impl CurrentGuest {
+            $(
+                pub(crate) async fn $call<S: AsContextMut>(
+                    &self,
+                    mut store: S,
+                    $($arg: $ty),*
+                ) -> wasmtime::Result<$ret>
+                where
+                    <S as AsContext>::Data: Send,
+                {
+                    let index = &self.exports.by_name[$export];
+                    let func = self
+                        .instance
+                        .get_typed_func::<($($ty,)*), ($ret,)>(&mut store, index)?;
+                    let (answer,) = func.call_async(&mut store, ($($arg,)*)).await?;
+                    Ok(answer)
+                }
+            )*
+        }
+    };
+}
+
+current_calls! {
+    call_describe = "describe"() -> ConnectorInfo;
+    call_test_connection = "test-connection"() -> Result<ConnectionReport, PsaError>;
+    call_list_companies = "list-companies"(page: &PageRequest) -> Result<CompanyPage, PsaError>;
+    call_get_company = "get-company"(id: &str) -> Result<Company, PsaError>;
+    call_list_contacts = "list-contacts"(page: &PageRequest) -> Result<ContactPage, PsaError>;
+    call_get_contact = "get-contact"(id: &str) -> Result<Contact, PsaError>;
+    call_list_agreements = "list-agreements"(page: &PageRequest) -> Result<AgreementPage, PsaError>;
+    call_get_agreement = "get-agreement"(id: &str) -> Result<Agreement, PsaError>;
+    call_list_configurations = "list-configurations"(page: &PageRequest) -> Result<ConfigurationPage, PsaError>;
+    call_get_configuration = "get-configuration"(id: &str) -> Result<Configuration, PsaError>;
+    call_list_tickets = "list-tickets"(page: &PageRequest) -> Result<TicketPage, PsaError>;
+    call_get_ticket = "get-ticket"(id: &str) -> Result<Ticket, PsaError>;
+    call_list_dataset = "list-dataset"(dataset: &str, page: &PageRequest) -> Result<DatasetPage, PsaError>;
+    call_list_references = "list-references"(kind: ReferenceKind) -> Result<Vec<Reference>, PsaError>;
+    call_create_ticket = "create-ticket"(ticket: &NewTicket) -> Result<Ticket, PsaError>;
+    call_add_ticket_note = "add-ticket-note"(note: &NewNote) -> Result<Note, PsaError>;
+    call_find_open_tickets = "find-open-tickets"(filter: &TicketFilter) -> Result<Vec<Ticket>, PsaError>;
+    call_find_note_by_marker = "find-note-by-marker"(ticket_id: &str, marker: &str) -> Result<Option<Note>, PsaError>;
+    call_create_configuration = "create-configuration"(configuration: &NewConfiguration) -> Result<Configuration, PsaError>;
+    call_update_configuration = "update-configuration"(id: &str, changes: &ConfigurationChanges) -> Result<Configuration, PsaError>;
+    call_set_contract_service_quantity = "set-contract-service-quantity"(agreement_id: &str, service_id: &str, quantity: &Decimal) -> Result<(), PsaError>;
 }
 
 /// One instance's connector exports.
 pub(crate) enum ConnectorGuest {
-    Current(api::Guest),
-    V0_1(v1::ConnectorGuest),
+    Current(CurrentGuest),
+    V0_1(Box<v1::ConnectorGuest>),
 }
 
 type Answer<T> = wasmtime::Result<Result<T, PsaError>>;
@@ -233,6 +351,15 @@ impl RuleIndices {
             RuleIndices::Current(i) => RuleGuest::Current(i.load(store, instance)?),
             RuleIndices::V0_1(i) => RuleGuest::V0_1(i.load(store, instance)?),
         })
+    }
+
+    /// As [`Self::load`], which type-checks every export of a rule already (a rule has two).
+    pub(crate) fn load_checked(
+        &self,
+        store: impl AsContextMut,
+        instance: &Instance,
+    ) -> wasmtime::Result<RuleGuest> {
+        self.load(store, instance)
     }
 }
 

@@ -473,7 +473,7 @@ pub(super) async fn load(
                 .call(&plugin, None, "describe", |store, instance| {
                     Box::pin(async move {
                         $indices
-                            .load(&mut *store, instance)?
+                            .load_checked(&mut *store, instance)?
                             .call_describe(&mut *store)
                             .await
                     })

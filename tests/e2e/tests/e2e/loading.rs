@@ -80,6 +80,51 @@ async fn an_unsupported_wit_version_is_refused_with_the_supported_range_named() 
     }
 }
 
+/// A component exporting the connector interface by name, but whose functions have other types,
+/// is refused when it loads (the load type-checks every export; a call type-checks only its own).
+#[tokio::test]
+async fn a_connector_whose_exports_have_other_types_is_refused_at_load() {
+    const EXPORTS: &[&str] = &[
+        "describe",
+        "test-connection",
+        "list-companies",
+        "get-company",
+        "list-contacts",
+        "get-contact",
+        "list-agreements",
+        "get-agreement",
+        "list-configurations",
+        "get-configuration",
+        "list-tickets",
+        "get-ticket",
+        "list-dataset",
+        "list-references",
+        "create-ticket",
+        "add-ticket-note",
+        "find-open-tickets",
+        "find-note-by-marker",
+        "create-configuration",
+        "update-configuration",
+        "set-contract-service-quantity",
+    ];
+    let exports: String = EXPORTS
+        .iter()
+        .map(|name| format!(r#"(export "{name}" (func $f))"#))
+        .collect();
+    let wat = format!(
+        r#"(component
+            (core module $m (func (export "f") (result i32) i32.const 7))
+            (core instance $i (instantiate $m))
+            (func $f (result u32) (canon lift (core func $i "f")))
+            (instance $api {exports})
+            (export "psa:connector/connector-api@0.2.0" (instance $api)))"#
+    );
+    let e = load_bytes(wat::parse_str(wat).unwrap()).await;
+    assert!(matches!(e, LoadError::Describe { .. }), "{e:?}");
+    assert!(e.to_string().contains("test.wasm"), "{e}");
+    assert!(e.to_string().contains("type mismatch"), "{e}");
+}
+
 #[tokio::test]
 async fn a_matching_rule_loads_but_cannot_be_a_connection() {
     let rt = runtime(64 << 20, Duration::from_secs(10));
