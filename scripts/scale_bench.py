@@ -368,10 +368,17 @@ def cmd_tenants(args):
                     total += float(line.rsplit(" ", 1)[1])
             runs.append(int(total))
         mems = [round(memory(p.pid)["rss_mb"], 1) for p, _ in replicas]
+        idle = ""
+        if args.then_idle > 0:
+            # What the replicas hold once the burst is over (pooled HTTP connections close 30 s
+            # after their last request; `psahost serve` trims the heap once a minute).
+            time.sleep(args.then_idle)
+            later = [round(memory(p.pid)["rss_mb"], 1) for p, _ in replicas]
+            idle = f" rss_mb_after_{args.then_idle:.0f}s={later}"
         print(
             f"RESULT tenants connections={n} replicas={args.replicas} simulators={args.simulators} "
             f"first_sync_all_s={elapsed:.1f} per_s={n / elapsed:.0f} leases=[{' '.join(leases.split())}] "
-            f"completed_runs_per_replica={runs} rss_mb={mems}",
+            f"completed_runs_per_replica={runs} rss_mb={mems}{idle}",
             flush=True,
         )
     finally:
@@ -410,6 +417,7 @@ def main():
     tenants.add_argument("--max-concurrent", type=int, default=4, help="[sync] max-concurrent of each replica")
     tenants.add_argument("--timeout", type=float, default=3600)
     tenants.add_argument("--keep-schema", action="store_true")
+    tenants.add_argument("--then-idle", type=float, default=0, help="seconds to wait after every first sync, then read the replicas' resident memory again")
     args = parser.parse_args()
     if not os.path.exists(args.bin):
         raise SystemExit(f"{args.bin} does not exist: build it with `CARGO_TARGET_DIR=/work/release-target cargo build --release -p psahost`")
