@@ -270,7 +270,7 @@ pub enum PluginInfo {
 
 #[derive(Clone)]
 pub(crate) enum Exports {
-    Connector(Box<ConnectorIndices>),
+    Connector(ConnectorIndices),
     Rule(RuleIndices),
 }
 
@@ -436,9 +436,9 @@ pub(super) async fn load(
         message: format!("{e:#}"),
     };
     let exports = match kind {
-        PluginKind::Connector => Exports::Connector(Box::new(
-            ConnectorIndices::new(&pre, contract).map_err(incompatible)?,
-        )),
+        PluginKind::Connector => {
+            Exports::Connector(ConnectorIndices::new(&pre, contract).map_err(incompatible)?)
+        }
         PluginKind::MatchingRule => {
             Exports::Rule(RuleIndices::new(&pre, contract).map_err(incompatible)?)
         }
