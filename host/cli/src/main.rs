@@ -154,6 +154,7 @@ pub fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
+        Ok(_) if terminal::output_failed() => ExitCode::FAILURE,
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", terminal::safe(&format!("{e:#}")));

@@ -23,22 +23,39 @@ pub fn json_line(value: &impl Serialize) -> anyhow::Result<String> {
     Ok(escaped(&serde_json::to_string(value)?))
 }
 
+/// Whether the output stopped: its reader went away, or a write failed (then reported).
+static STOPPED: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+const READER_GONE: u8 = 1;
+const WRITE_FAILED: u8 = 2;
+
 /// Writes the command's output (through [`outln!`] and [`out!`]). When whoever reads it has
-/// gone away (`psahost records list ... | head`), the command ends quietly with status 0, as
-/// ripgrep does: Rust ignores SIGPIPE, so `println!` would panic with a backtrace instead.
+/// gone away (`psahost records list ... | head`), the rest of the output is dropped quietly and
+/// the command runs to its end with its own exit code (Rust ignores SIGPIPE, so `println!`
+/// would panic with a backtrace instead, in the middle of the command). Another write error is
+/// reported once and fails the command ([`output_failed`]).
 pub fn write_out(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
+    use std::sync::atomic::Ordering;
+    if STOPPED.load(Ordering::Relaxed) != 0 {
+        return;
+    }
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+            STOPPED.store(READER_GONE, Ordering::Relaxed);
+        } else {
+            STOPPED.store(WRITE_FAILED, Ordering::Relaxed);
+            eprintln!("error: cannot write the output: {e}");
         }
-        eprintln!("error: cannot write the output: {e}");
-        std::process::exit(1);
     }
 }
 
-/// `println!` for the command's output, ending quietly when its reader went away
+/// Whether writing the output failed for another reason than its reader going away.
+pub fn output_failed() -> bool {
+    STOPPED.load(std::sync::atomic::Ordering::Relaxed) == WRITE_FAILED
+}
+
+/// `println!` for the command's output, dropped quietly once its reader went away
 /// ([`write_out`]).
 macro_rules! outln {
     () => {

@@ -214,8 +214,8 @@ async fn store_compact_keeps_what_was_synced() {
     assert_eq!(after.stdout, before.stdout);
 }
 
-/// A reader that goes away (`psahost records list ... | head`) ends the command quietly with
-/// status 0, not with a panic's backtrace.
+/// A reader that goes away (`psahost records list ... | head`) drops the rest of the output
+/// quietly: the command ends with its own status (0 here), not with a panic's backtrace.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn output_to_a_reader_that_went_away_ends_quietly() {
     use tokio::io::AsyncReadExt;
