@@ -11,6 +11,8 @@
 //! export returning a constant, built here from WAT) loaded with the same engine, pooling
 //! allocator and linker and called through the same path (`Runtime::call_bare`), the floor of
 //! what the sandbox costs per call. Target: the connector's instantiate + call within 1.2x of it.
+//! And two Rust components (the connector, the example rule) instantiated and dropped through
+//! the same path without calling any export: what a Rust wasip2 component's shape costs alone.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use psahost_e2e::*;
@@ -71,6 +73,18 @@ async fn run_empty(
         .await
         .unwrap();
     assert_eq!(answer, 7);
+}
+
+/// The connector's component instantiated and dropped through the same path, no export called:
+/// what instantiating a Rust wasip2 component costs by itself.
+async fn instantiate_only(
+    runtime: &psahost_sandbox::runtime::Runtime,
+    component: &psahost_sandbox::runtime::BareComponent,
+) {
+    runtime
+        .call_bare(component, "none", |_, _| Box::pin(async { Ok(()) }))
+        .await
+        .unwrap();
 }
 
 fn instantiate_and_call(c: &mut Criterion) {
@@ -136,12 +150,21 @@ fn ratio_to_empty(_: &mut Criterion) {
         .load_bare("empty", EMPTY_COMPONENT.as_bytes())
         .expect("the empty component");
     let cw_conn = connectwise_offline(&rt, &runtime, &kv);
+    let cw_bytes = std::fs::read(CONNECTWISE_MANAGE_PATH).expect("the connector's component");
+    let cw_bare = runtime
+        .load_bare("connectwise-manage", &cw_bytes)
+        .expect("the connector as a bare component");
+    let rule_bytes = std::fs::read(EXAMPLE_RULE_PATH).expect("the example rule's component");
+    let rule_bare = runtime
+        .load_bare("example-rule", &rule_bytes)
+        .expect("the example rule as a bare component");
     const CALLS: u32 = 200;
     let rounds = std::env::var("PSAHOST_BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(30usize);
-    let (mut empty_us, mut cw_us) = (Vec::new(), Vec::new());
+    let (mut empty_us, mut cw_us, mut bare_us, mut rule_us) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     rt.block_on(async {
         for round in 0..=rounds {
             let started = std::time::Instant::now();
@@ -157,10 +180,22 @@ fn ratio_to_empty(_: &mut Criterion) {
                     .unwrap_err();
             }
             let c = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
-            // The first round warms both up.
+            let started = std::time::Instant::now();
+            for _ in 0..CALLS {
+                instantiate_only(&runtime, &cw_bare).await;
+            }
+            let b = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
+            let started = std::time::Instant::now();
+            for _ in 0..CALLS {
+                instantiate_only(&runtime, &rule_bare).await;
+            }
+            let r = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
+            // The first round warms them up.
             if round > 0 {
                 empty_us.push(e);
                 cw_us.push(c);
+                bare_us.push(b);
+                rule_us.push(r);
             }
         }
     });
@@ -168,13 +203,25 @@ fn ratio_to_empty(_: &mut Criterion) {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let (e, c) = (median(&mut empty_us), median(&mut cw_us));
+    let (e, c, b, r) = (
+        median(&mut empty_us),
+        median(&mut cw_us),
+        median(&mut bare_us),
+        median(&mut rule_us),
+    );
     println!(
         "\ninstantiate+call, alternating, {rounds} rounds of {CALLS} calls (median µs per call):\n\
          empty component run                 {e:8.1} µs\n\
          connectwise-manage list-references  {c:8.1} µs\n\
-         ratio connector / empty             {:8.2} (target <= 1.2)\n",
-        c / e
+         ratio connector / empty             {:8.2} (target <= 1.2)\n\
+         instantiated only, no export called (Rust wasip2 components):\n\
+         connectwise-manage ({:4} KB)        {b:8.1} µs ({:.2}x the empty run)\n\
+         example-rule ({:4} KB)              {r:8.1} µs ({:.2}x the empty run)\n",
+        c / e,
+        cw_bytes.len() / 1000,
+        b / e,
+        rule_bytes.len() / 1000,
+        r / e
     );
 }
 

@@ -14,6 +14,10 @@ use wasmtime::{
 /// How often the epoch advances; deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 
+/// Set (to anything) in the environment, the engine writes a perf map of the compiled guest
+/// code, for `perf report` to name the functions of plugins.
+pub const PERF_MAP_VAR: &str = "PSAHOST_WASM_PERF_MAP";
+
 /// Which instance allocator the engine uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -80,6 +84,12 @@ fn base_config(settings: &EngineSettings) -> anyhow::Result<Config> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
+    // For profiling only: `perf` can then name the guests' functions (wasmtime writes
+    // /tmp/perf-PID.map as it loads code). Off unless asked for, since the map grows with
+    // every component loaded.
+    if std::env::var_os(PERF_MAP_VAR).is_some_and(|v| !v.is_empty()) {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if let Some(dir) = &settings.cache_dir {
         std::fs::create_dir_all(dir).with_context(|| {
             format!(
