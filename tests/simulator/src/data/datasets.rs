@@ -741,6 +741,7 @@ fn projects(core: &Core<'_>, members: &[Id], out: &mut Datasets) {
     let mut rng = stream(core.seed, 6);
     let mut seq = Seq(5_000_001);
     let mut tasks = Seq(5_500_001);
+    let agreements_of = super::generate::by_company(core.agreements, |a| a.company_id);
     for c in core.companies.values() {
         let client = c.type_ids.contains(&company_type::CLIENT) && !c.deleted;
         if !client || !rng.random_bool(0.3) {
@@ -753,10 +754,10 @@ fn projects(core: &Core<'_>, members: &[Id], out: &mut Datasets) {
         let closed = end < DATA_END.date() && rng.random_bool(0.7);
         let manager = members.choose(&mut rng).copied().unwrap_or(MEMBER_ID_BASE);
         let info = changed(&mut rng, date_entered, "tnguyen");
-        let deals: Vec<Id> = core
-            .agreements
-            .values()
-            .filter(|a| a.company_id == c.id)
+        let deals: Vec<Id> = agreements_of
+            .get(&c.id)
+            .into_iter()
+            .flatten()
             .map(|a| a.id)
             .collect();
         let n_tasks = rng.random_range(3..=7);

@@ -680,6 +680,19 @@ fn answer(rng: &mut StdRng, question: &str) -> String {
     pick(rng, options).to_string()
 }
 
+/// The records of `records` by company, each company's in id order. Built once: scanning every
+/// record for each company made generating 20,000 companies take half a minute.
+pub(super) fn by_company<T>(
+    records: &BTreeMap<Id, T>,
+    company_of: impl Fn(&T) -> Id,
+) -> BTreeMap<Id, Vec<&T>> {
+    let mut grouped: BTreeMap<Id, Vec<&T>> = BTreeMap::new();
+    for record in records.values() {
+        grouped.entry(company_of(record)).or_default().push(record);
+    }
+    grouped
+}
+
 fn configurations(
     spec: &GenSpec,
     ids: &mut Ids,
@@ -710,6 +723,7 @@ fn configurations(
         .iter()
         .map(|t| type_profile(&t.name).3)
         .collect();
+    let contacts_of = by_company(contacts, |c| c.company_id);
     let mut out = BTreeMap::new();
     for (company, count) in clients.iter().zip(counts) {
         let code: String = company
@@ -718,9 +732,10 @@ fn configurations(
             .take(4)
             .collect::<String>()
             .to_uppercase();
-        let people: Vec<Id> = contacts
-            .values()
-            .filter(|c| c.company_id == company.id)
+        let people: Vec<Id> = contacts_of
+            .get(&company.id)
+            .into_iter()
+            .flatten()
             .map(|c| c.id)
             .collect();
         let subnet = rng.random_range(0..=255u8);
@@ -843,14 +858,20 @@ fn tickets(
     for c in configurations.values() {
         device_names.entry(c.company_id).or_default().push(&c.name);
     }
+    let contacts_of = by_company(contacts, |c| c.company_id);
+    let agreements_of = by_company(agreements, |a| a.company_id);
     for company in companies.values().filter(|c| !is_vendor(c)) {
-        let people: Vec<&Contact> = contacts
-            .values()
-            .filter(|c| c.company_id == company.id && !c.inactive)
+        let people: Vec<&Contact> = contacts_of
+            .get(&company.id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|c| !c.inactive)
             .collect();
-        let deals: Vec<Id> = agreements
-            .values()
-            .filter(|a| a.company_id == company.id)
+        let deals: Vec<Id> = agreements_of
+            .get(&company.id)
+            .into_iter()
+            .flatten()
             .map(|a| a.id)
             .collect();
         let devices = device_names.get(&company.id).cloned().unwrap_or_default();
