@@ -30,14 +30,15 @@ const EMPTY_COMPONENT: &str = r#"
   (func (export "run") (result u32) (canon lift (core func $i "run"))))
 "#;
 
-/// The ConnectWise connector's connection, with settings that answer `list-references` without
-/// I/O.
+/// A connection of the ConnectWise connector built at `path`, with settings that answer
+/// `list-references` without I/O.
 fn connectwise_offline(
     rt: &tokio::runtime::Runtime,
     runtime: &std::sync::Arc<psahost_sandbox::runtime::Runtime>,
     kv: &KvStore,
+    path: &str,
 ) -> psahost_sandbox::connector::Connection {
-    let cw = rt.block_on(load(runtime, CONNECTWISE_MANAGE_PATH));
+    let cw = rt.block_on(load(runtime, path));
     connect(
         runtime,
         &cw,
@@ -121,7 +122,7 @@ fn instantiate_and_call(c: &mut Criterion) {
             .iter(|| async { conn.test_connection().await.unwrap() })
     });
 
-    let cw_conn = connectwise_offline(&rt, &runtime, &kv);
+    let cw_conn = connectwise_offline(&rt, &runtime, &kv, CONNECTWISE_MANAGE_PATH);
     group.bench_function(
         "connectwise-manage list-references (answered without I/O)",
         |b| {
@@ -149,7 +150,9 @@ fn ratio_to_empty(_: &mut Criterion) {
     let empty = runtime
         .load_bare("empty", EMPTY_COMPONENT.as_bytes())
         .expect("the empty component");
-    let cw_conn = connectwise_offline(&rt, &runtime, &kv);
+    let cw_conn = connectwise_offline(&rt, &runtime, &kv, CONNECTWISE_MANAGE_PATH);
+    // The same connector built for contract 0.1.0: its calls go through the 0.1.0 bindings.
+    let cw_old = connectwise_offline(&rt, &runtime, &kv, CONNECTWISE_MANAGE_V0_1_0_PATH);
     let cw_bytes = std::fs::read(CONNECTWISE_MANAGE_PATH).expect("the connector's component");
     let cw_bare = runtime
         .load_bare("connectwise-manage", &cw_bytes)
@@ -163,8 +166,8 @@ fn ratio_to_empty(_: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(30usize);
-    let (mut empty_us, mut cw_us, mut bare_us, mut rule_us) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut empty_us, mut cw_us, mut old_us, mut bare_us, mut rule_us) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     rt.block_on(async {
         for round in 0..=rounds {
             let started = std::time::Instant::now();
@@ -182,6 +185,14 @@ fn ratio_to_empty(_: &mut Criterion) {
             let c = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
             let started = std::time::Instant::now();
             for _ in 0..CALLS {
+                cw_old
+                    .list_references(ReferenceKind::TicketCategory)
+                    .await
+                    .unwrap_err();
+            }
+            let o = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
+            let started = std::time::Instant::now();
+            for _ in 0..CALLS {
                 instantiate_only(&runtime, &cw_bare).await;
             }
             let b = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
@@ -194,6 +205,7 @@ fn ratio_to_empty(_: &mut Criterion) {
             if round > 0 {
                 empty_us.push(e);
                 cw_us.push(c);
+                old_us.push(o);
                 bare_us.push(b);
                 rule_us.push(r);
             }
@@ -203,9 +215,10 @@ fn ratio_to_empty(_: &mut Criterion) {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let (e, c, b, r) = (
+    let (e, c, o, b, r) = (
         median(&mut empty_us),
         median(&mut cw_us),
+        median(&mut old_us),
         median(&mut bare_us),
         median(&mut rule_us),
     );
@@ -214,6 +227,7 @@ fn ratio_to_empty(_: &mut Criterion) {
          empty component run                 {e:8.1} µs\n\
          connectwise-manage list-references  {c:8.1} µs\n\
          ratio connector / empty             {:8.2} (target <= 1.2)\n\
+         the same, built for contract 0.1.0  {o:8.1} µs\n\
          instantiated only, no export called (Rust wasip2 components):\n\
          connectwise-manage ({:4} KB)        {b:8.1} µs ({:.2}x the empty run)\n\
          example-rule ({:4} KB)              {r:8.1} µs ({:.2}x the empty run)\n",
