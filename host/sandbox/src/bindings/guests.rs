@@ -17,14 +17,16 @@ use super::v0_1_0::{self as v1, Convert};
 use crate::runtime::CallState;
 use std::collections::HashMap;
 use std::sync::Arc;
-use wasmtime::component::{ComponentExportIndex, Instance, InstancePre};
+use wasmtime::component::{
+    ComponentExportIndex, ComponentNamedList, Instance, InstancePre, Lift, Lower, TypedFunc,
+};
 use wasmtime::{AsContext, AsContextMut};
 
 /// Where a connector's exports are, resolved once per plugin.
 #[derive(Clone)]
 pub(crate) enum ConnectorIndices {
-    Current(Arc<CurrentExports>),
-    V0_1(Box<v1::ConnectorIndices>),
+    Current(Arc<LazyExports<api::GuestIndices>>),
+    V0_1(Arc<LazyExports<v1::ConnectorIndices>>),
 }
 
 impl ConnectorIndices {
@@ -33,107 +35,141 @@ impl ConnectorIndices {
         version: ContractVersion,
     ) -> wasmtime::Result<Self> {
         Ok(match version {
-            ContractVersion::V0_2 => ConnectorIndices::Current(Arc::new(CurrentExports::new(pre)?)),
-            ContractVersion::V0_1 => {
-                ConnectorIndices::V0_1(Box::new(v1::ConnectorIndices::new(pre)?))
-            }
+            ContractVersion::V0_2 => ConnectorIndices::Current(Arc::new(LazyExports::new(
+                pre,
+                api::GuestIndices::new(pre)?,
+                CURRENT_INTERFACE,
+                CurrentGuest::EXPORTS,
+            )?)),
+            ContractVersion::V0_1 => ConnectorIndices::V0_1(Arc::new(LazyExports::new(
+                pre,
+                v1::ConnectorIndices::new(pre)?,
+                v1::CONNECTOR_INTERFACE,
+                v1::ConnectorGuest::EXPORTS,
+            )?)),
         })
     }
 
-    /// The exports of `instance`, for a call. A current-contract export is type-checked when it
-    /// is called ([`CurrentGuest`]); the plugin's load checked them all ([`Self::load_checked`]).
-    pub(crate) fn load(
-        &self,
-        store: impl AsContextMut,
-        instance: &Instance,
-    ) -> wasmtime::Result<ConnectorGuest> {
-        Ok(match self {
-            ConnectorIndices::Current(exports) => ConnectorGuest::Current(CurrentGuest {
+    /// The exports of `instance`, for a call: an export is type-checked when it is called
+    /// ([`LazyGuest`]); the plugin's load checked them all ([`Self::load_checked`]).
+    pub(crate) fn load(&self, instance: &Instance) -> ConnectorGuest {
+        match self {
+            ConnectorIndices::Current(exports) => ConnectorGuest::Current(LazyGuest {
                 instance: *instance,
                 exports: exports.clone(),
             }),
-            ConnectorIndices::V0_1(i) => ConnectorGuest::V0_1(Box::new(i.load(store, instance)?)),
-        })
+            ConnectorIndices::V0_1(exports) => ConnectorGuest::V0_1(LazyGuest {
+                instance: *instance,
+                exports: exports.clone(),
+            }),
+        }
     }
 
-    /// As [`Self::load`], with every export of the interface type-checked first: what the
-    /// plugin's load runs, so a component whose exports do not have the contract's types is
-    /// refused then, not at the call of the ill-typed export.
+    /// As [`Self::load`], with every export of the interface type-checked first (bindgen's
+    /// check): what the plugin's load runs, so a component whose exports do not have the
+    /// contract's types is refused then, not at the call of the ill-typed export.
     pub(crate) fn load_checked(
         &self,
         mut store: impl AsContextMut,
         instance: &Instance,
     ) -> wasmtime::Result<ConnectorGuest> {
-        if let ConnectorIndices::Current(exports) = self {
-            exports.all.load(&mut store, instance)?;
+        // Bindgen's `Guest` is only the indices it checked: the check is what is wanted.
+        match self {
+            ConnectorIndices::Current(exports) => {
+                exports.all.load(&mut store, instance)?;
+            }
+            ConnectorIndices::V0_1(exports) => {
+                exports.all.load(&mut store, instance)?;
+            }
         }
-        self.load(store, instance)
+        Ok(self.load(instance))
     }
 }
 
-/// The indices of the current connector interface's exports, resolved once per plugin.
-pub(crate) struct CurrentExports {
+/// The exports of one version of the connector interface, resolved once per plugin.
+pub(crate) struct LazyExports<I> {
     /// Bindgen's, to type-check the whole interface at the plugin's load.
-    all: api::GuestIndices,
+    all: I,
     /// Each export by name, for the calls.
     by_name: HashMap<&'static str, ComponentExportIndex>,
 }
 
-impl CurrentExports {
-    fn new(pre: &InstancePre<CallState>) -> wasmtime::Result<Self> {
-        let all = api::GuestIndices::new(pre)?;
-        let interface = pre
-            .component()
-            .get_export_index(None, CURRENT_INTERFACE)
-            .ok_or_else(|| {
-                wasmtime::format_err!("no exported instance named `{CURRENT_INTERFACE}`")
-            })?;
+impl<I> LazyExports<I> {
+    fn new(
+        pre: &InstancePre<CallState>,
+        all: I,
+        interface: &str,
+        names: &[&'static str],
+    ) -> wasmtime::Result<Self> {
+        let component = pre.component();
+        let interface_index = component
+            .get_export_index(None, interface)
+            .ok_or_else(|| wasmtime::format_err!("no exported instance named `{interface}`"))?;
         let mut by_name = HashMap::new();
-        for &name in CURRENT_EXPORTS {
-            let index = pre
-                .component()
-                .get_export_index(Some(&interface), name)
+        for &name in names {
+            let index = component
+                .get_export_index(Some(&interface_index), name)
                 .ok_or_else(|| {
-                    wasmtime::format_err!("`{CURRENT_INTERFACE}` does not have export `{name}`")
+                    wasmtime::format_err!("`{interface}` does not have export `{name}`")
                 })?;
             by_name.insert(name, index);
         }
-        Ok(CurrentExports { all, by_name })
+        Ok(LazyExports { all, by_name })
     }
 }
 
-/// One instance's exports of the current connector interface. Bindgen's `Guest` looks up and
-/// type-checks every export of the interface for each instance, about a third of a small
+/// One instance's exports of a version of the connector interface. Bindgen's `Guest` looks up
+/// and type-checks every export of the interface for each instance, about a third of a small
 /// call's cost (BENCHMARKS.md, "Next to an empty component"); a call uses one export, so only
-/// that one is looked up and type-checked, when it is called.
-pub(crate) struct CurrentGuest {
+/// that one is looked up and type-checked, when it is called. Its calls ([`lazy_calls!`]) have
+/// the names, arguments and results of bindgen's `Guest` methods for the same version.
+pub(crate) struct LazyGuest<I> {
     instance: Instance,
-    exports: Arc<CurrentExports>,
+    exports: Arc<LazyExports<I>>,
 }
+
+impl<I> LazyGuest<I> {
+    /// Export `name` of the interface, looked up and type-checked now.
+    pub(super) fn func<P, R>(
+        &self,
+        store: impl AsContextMut,
+        name: &str,
+    ) -> wasmtime::Result<TypedFunc<P, R>>
+    where
+        P: ComponentNamedList + Lower,
+        R: ComponentNamedList + Lift,
+    {
+        let index = self.exports.by_name.get(name).ok_or_else(|| {
+            wasmtime::format_err!("`{name}` is not an export of the connector interface")
+        })?;
+        self.instance.get_typed_func::<P, R>(store, index)
+    }
+}
+
+/// A current-contract connector's exports, for a call.
+pub(crate) type CurrentGuest = LazyGuest<api::GuestIndices>;
 
 /// The current interface's name, as bindgen looks it up.
 const CURRENT_INTERFACE: &str = "psa:connector/connector-api@0.2.0";
 
-/// `CurrentGuest`'s calls, one per export: the same names, arguments and results as bindgen's
-/// `Guest` methods, so the calls below use either.
-macro_rules! current_calls {
-    ($( $call:ident = $export:literal ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
-        const CURRENT_EXPORTS: &[&str] = &[$($export),*];
+/// [`LazyGuest`]'s calls for one version of the interface (its bindgen indices `$indices`), one
+/// per export, and the list of the exports (`EXPORTS`).
+macro_rules! lazy_calls {
+    ($indices:ty { $( $call:ident = $export:literal ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )* }) => {
+        impl $crate::bindings::guests::LazyGuest<$indices> {
+            /// The interface's exports.
+            pub(crate) const EXPORTS: &[&str] = &[$($export),*];
 
-        impl CurrentGuest {
             $(
-                pub(crate) async fn $call<S: AsContextMut>(
+                pub(crate) async fn $call<S: wasmtime::AsContextMut>(
                     &self,
                     mut store: S,
                     $($arg: $ty),*
                 ) -> wasmtime::Result<$ret>
                 where
-                    <S as AsContext>::Data: Send,
+                    <S as wasmtime::AsContext>::Data: Send,
                 {
-                    let index = &self.exports.by_name[$export];
-                    let func = self
-                        .instance
-                        .get_typed_func::<($($ty,)*), ($ret,)>(&mut store, index)?;
+                    let func = self.func::<($($ty,)*), ($ret,)>(&mut store, $export)?;
                     let (answer,) = func.call_async(&mut store, ($($arg,)*)).await?;
                     Ok(answer)
                 }
@@ -141,8 +177,9 @@ macro_rules! current_calls {
         }
     };
 }
+pub(crate) use lazy_calls;
 
-current_calls! {
+lazy_calls! { api::GuestIndices {
     call_describe = "describe"() -> ConnectorInfo;
     call_test_connection = "test-connection"() -> Result<ConnectionReport, PsaError>;
     call_list_companies = "list-companies"(page: &PageRequest) -> Result<CompanyPage, PsaError>;
@@ -164,12 +201,12 @@ current_calls! {
     call_create_configuration = "create-configuration"(configuration: &NewConfiguration) -> Result<Configuration, PsaError>;
     call_update_configuration = "update-configuration"(id: &str, changes: &ConfigurationChanges) -> Result<Configuration, PsaError>;
     call_set_contract_service_quantity = "set-contract-service-quantity"(agreement_id: &str, service_id: &str, quantity: &Decimal) -> Result<(), PsaError>;
-}
+}}
 
 /// One instance's connector exports.
 pub(crate) enum ConnectorGuest {
     Current(CurrentGuest),
-    V0_1(Box<v1::ConnectorGuest>),
+    V0_1(v1::ConnectorGuest),
 }
 
 type Answer<T> = wasmtime::Result<Result<T, PsaError>>;

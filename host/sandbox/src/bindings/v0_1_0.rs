@@ -394,8 +394,46 @@ pub(crate) fn no_datasets(dataset: &str) -> t::Error {
     })
 }
 
-pub(crate) use old_api::{Guest as ConnectorGuest, GuestIndices as ConnectorIndices};
+pub(crate) use old_api::GuestIndices as ConnectorIndices;
 pub(crate) use old_rule::{Guest as RuleGuest, GuestIndices as RuleIndices};
+
+/// The 0.1.0 connector interface's name, as bindgen looks it up.
+pub(crate) const CONNECTOR_INTERFACE: &str = "psa:connector/connector-api@0.1.0";
+
+/// A 0.1.x connector's exports, for a call (see [`super::guests::LazyGuest`]).
+pub(crate) type ConnectorGuest = super::guests::LazyGuest<ConnectorIndices>;
+
+use old::types::{
+    Agreement, Company, Configuration, ConfigurationChanges, Contact, Error as OldError,
+    NewConfiguration, NewNote, NewTicket, Note, PageRequest, Reference, ReferenceKind, Ticket,
+    TicketFilter,
+};
+use old_api::{
+    AgreementPage, CompanyPage, ConfigurationPage, ConnectionReport, ConnectorInfo, ContactPage,
+    TicketPage,
+};
+
+super::guests::lazy_calls! { ConnectorIndices {
+    call_describe = "describe"() -> ConnectorInfo;
+    call_test_connection = "test-connection"() -> Result<ConnectionReport, OldError>;
+    call_list_companies = "list-companies"(page: &PageRequest) -> Result<CompanyPage, OldError>;
+    call_get_company = "get-company"(id: &str) -> Result<Company, OldError>;
+    call_list_contacts = "list-contacts"(page: &PageRequest) -> Result<ContactPage, OldError>;
+    call_get_contact = "get-contact"(id: &str) -> Result<Contact, OldError>;
+    call_list_agreements = "list-agreements"(page: &PageRequest) -> Result<AgreementPage, OldError>;
+    call_get_agreement = "get-agreement"(id: &str) -> Result<Agreement, OldError>;
+    call_list_configurations = "list-configurations"(page: &PageRequest) -> Result<ConfigurationPage, OldError>;
+    call_get_configuration = "get-configuration"(id: &str) -> Result<Configuration, OldError>;
+    call_list_tickets = "list-tickets"(page: &PageRequest) -> Result<TicketPage, OldError>;
+    call_get_ticket = "get-ticket"(id: &str) -> Result<Ticket, OldError>;
+    call_list_references = "list-references"(kind: ReferenceKind) -> Result<Vec<Reference>, OldError>;
+    call_create_ticket = "create-ticket"(ticket: &NewTicket) -> Result<Ticket, OldError>;
+    call_add_ticket_note = "add-ticket-note"(note: &NewNote) -> Result<Note, OldError>;
+    call_find_open_tickets = "find-open-tickets"(filter: &TicketFilter) -> Result<Vec<Ticket>, OldError>;
+    call_create_configuration = "create-configuration"(configuration: &NewConfiguration) -> Result<Configuration, OldError>;
+    call_update_configuration = "update-configuration"(id: &str, changes: &ConfigurationChanges) -> Result<Configuration, OldError>;
+    call_set_contract_service_quantity = "set-contract-service-quantity"(agreement_id: &str, service_id: &str, quantity: &str) -> Result<(), OldError>;
+}}
 
 #[cfg(test)]
 mod tests {

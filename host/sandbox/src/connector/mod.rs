@@ -186,7 +186,7 @@ impl Connection {
                 operation,
                 |store, instance| {
                     Box::pin(async move {
-                        let guest = indices.load(&mut *store, instance)?;
+                        let guest = indices.load(instance);
                         body(guest, store).await
                     })
                 },
