@@ -137,6 +137,15 @@ fn instantiate_and_call(c: &mut Criterion) {
     group.finish();
 }
 
+/// Microseconds per call of `call`, called `calls` times in a row.
+async fn per_call(calls: u32, mut call: impl AsyncFnMut()) -> f64 {
+    let started = std::time::Instant::now();
+    for _ in 0..calls {
+        call().await;
+    }
+    started.elapsed().as_secs_f64() * 1e6 / f64::from(calls)
+}
+
 /// The empty component and the connector's `list-references` called in alternation (rounds of
 /// 200 calls each), so both see the same load: prints each one's median time per call over the
 /// rounds and their ratio (target: at most 1.2).
@@ -170,37 +179,23 @@ fn ratio_to_empty(_: &mut Criterion) {
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     rt.block_on(async {
         for round in 0..=rounds {
-            let started = std::time::Instant::now();
-            for _ in 0..CALLS {
-                run_empty(&runtime, &empty).await;
-            }
-            let e = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
-            let started = std::time::Instant::now();
-            for _ in 0..CALLS {
+            let e = per_call(CALLS, async || run_empty(&runtime, &empty).await).await;
+            let c = per_call(CALLS, async || {
                 cw_conn
                     .list_references(ReferenceKind::TicketCategory)
                     .await
                     .unwrap_err();
-            }
-            let c = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
-            let started = std::time::Instant::now();
-            for _ in 0..CALLS {
+            })
+            .await;
+            let o = per_call(CALLS, async || {
                 cw_old
                     .list_references(ReferenceKind::TicketCategory)
                     .await
                     .unwrap_err();
-            }
-            let o = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
-            let started = std::time::Instant::now();
-            for _ in 0..CALLS {
-                instantiate_only(&runtime, &cw_bare).await;
-            }
-            let b = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
-            let started = std::time::Instant::now();
-            for _ in 0..CALLS {
-                instantiate_only(&runtime, &rule_bare).await;
-            }
-            let r = started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS);
+            })
+            .await;
+            let b = per_call(CALLS, async || instantiate_only(&runtime, &cw_bare).await).await;
+            let r = per_call(CALLS, async || instantiate_only(&runtime, &rule_bare).await).await;
             // The first round warms them up.
             if round > 0 {
                 empty_us.push(e);
