@@ -54,14 +54,8 @@ impl ConnectorIndices {
     /// ([`LazyGuest`]); the plugin's load checked them all ([`Self::load_checked`]).
     pub(crate) fn load(&self, instance: &Instance) -> ConnectorGuest {
         match self {
-            ConnectorIndices::Current(exports) => ConnectorGuest::Current(LazyGuest {
-                instance: *instance,
-                exports: exports.clone(),
-            }),
-            ConnectorIndices::V0_1(exports) => ConnectorGuest::V0_1(LazyGuest {
-                instance: *instance,
-                exports: exports.clone(),
-            }),
+            ConnectorIndices::Current(exports) => ConnectorGuest::Current(exports.of(instance)),
+            ConnectorIndices::V0_1(exports) => ConnectorGuest::V0_1(exports.of(instance)),
         }
     }
 
@@ -115,6 +109,14 @@ impl<I> LazyExports<I> {
             by_name.insert(name, index);
         }
         Ok(LazyExports { all, by_name })
+    }
+
+    /// These exports in `instance`.
+    fn of(self: &Arc<Self>, instance: &Instance) -> LazyGuest<I> {
+        LazyGuest {
+            instance: *instance,
+            exports: self.clone(),
+        }
     }
 }
 
